@@ -1,0 +1,88 @@
+"""The exception family of lookout_nb.
+
+Every error the toolkit raises on purpose derives from :class:`LookoutNbError`, so a notebook can catch them all
+with one ``except``. A :class:`Problem` names one field of a request by its API path
+(``DataInputConfiguration.S3InputConfiguration.Prefix``, ``Tags[3].Key``) and says what is allowed.
+
+>>> err = RequestInvalid([Problem("ModelName", "is required")])
+>>> str(err)
+'the request has 1 problem:\\n- ModelName: is required'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request: the field's API path and what is allowed there."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class LookoutNbWarning(UserWarning):
+    """A warning from lookout_nb (for example a time zone whose offset changes with daylight saving)."""
+
+
+class LookoutNbError(Exception):
+    """Base class of every error lookout_nb raises on purpose."""
+
+
+class RequestInvalid(LookoutNbError, ValueError):
+    """A request has one or more problems; ``.problems`` lists them all."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        n = len(self.problems)
+        lines = "\n".join(f"- {p}" for p in self.problems)
+        super().__init__(f"the request has {n} problem{'s' if n != 1 else ''}:\n{lines}")
+
+
+class NamingError(LookoutNbError, ValueError):
+    """An input file name does not follow the configured naming convention."""
+
+
+class ServiceError(LookoutNbError):
+    """The Lookout for Equipment endpoint refused a call; ``.code`` is the service's error code."""
+
+    def __init__(self, message: str, code: str = "", operation: str = ""):
+        self.code = code
+        self.operation = operation
+        super().__init__(message)
+
+
+class SchedulerConflict(ServiceError):
+    """A scheduler of that name exists with a different configuration; ``.differences`` lists the fields."""
+
+    def __init__(self, message: str, differences=(), **kw):
+        self.differences = list(differences)
+        super().__init__(message, code=kw.pop("code", "ConflictException"), **kw)
+
+
+class ResourceNotFound(ServiceError):
+    """The model or scheduler named does not exist."""
+
+
+class AccessDenied(ServiceError):
+    """The credentials may not perform this call."""
+
+
+class Throttled(ServiceError):
+    """The service throttled the call even after botocore's retries."""
+
+
+class ServiceUnavailable(ServiceError):
+    """The service had an internal error or could not be reached."""
+
+
+class WaitTimeout(LookoutNbError, TimeoutError):
+    """A status was not reached in time; ``.last_status`` is what was seen last."""
+
+    def __init__(self, message: str, last_status: str | None = None):
+        self.last_status = last_status
+        super().__init__(message)
