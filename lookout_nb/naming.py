@@ -1,0 +1,251 @@
+"""The input-file naming convention: ``<component><delimiter><timestamp>.csv`` in local time.
+
+A scheduler finds its input by file *name*: the component of the model's schema, the configured delimiter and a
+timestamp in the configured format, written in local time (UTC + ``InputTimeZoneOffset``). The rows inside the
+files are UTC. EPOCH names are seconds since 1970-01-01 UTC, which carry no zone, so the offset does not apply to
+them (the reference marks this unverified; it is the reading this project takes everywhere).
+
+>>> n = Naming("yyyyMMddHHmmss", "_", "+05:30")
+>>> n.key("centrifugal-pump", "2022-03-30 11:00")
+'centrifugal-pump_20220330163000.csv'
+>>> n.parse("input/centrifugal-pump_20220330163000.csv")
+('centrifugal-pump', Timestamp('2022-03-30 11:00:00+0000', tz='UTC'))
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import NamingError
+
+#: The three file-name timestamp formats of the API, with their strftime form and the regex of their text.
+#: EPOCH is integer seconds (never strftime's platform-dependent ``%s``).
+TIMESTAMP_FORMATS: dict[str, tuple[str | None, str]] = {
+    "yyyyMMddHHmmss": ("%Y%m%d%H%M%S", r"\d{14}"),
+    "yyyy-MM-dd-HH-mm-ss": ("%Y-%m-%d-%H-%M-%S", r"\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}"),
+    "EPOCH": (None, r"\d{10}"),
+}
+#: The delimiters worth proposing; the API also accepts any single whitespace character.
+DELIMITERS = ("_", "-", " ", "")
+DEFAULT_FORMAT = "yyyyMMddHHmmss"
+DEFAULT_DELIMITER = "_"
+DEFAULT_OFFSET = "+00:00"
+
+_OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
+_EPOCH_UNIT = pd.Timedelta(seconds=1)
+_UNIX_ZERO = pd.Timestamp(0, tz="UTC")
+
+
+def parse_offset(offset: str | None) -> pd.Timedelta:
+    """The time zone offset ``±HH:MM`` as a Timedelta (``None`` or ``""`` is UTC).
+
+    >>> parse_offset("-03:30")
+    Timedelta('-1 days +20:30:00')
+    """
+    if not offset:
+        return pd.Timedelta(0)
+    m = _OFFSET.fullmatch(offset) if isinstance(offset, str) else None
+    delta = None
+    if m and int(m[3]) < 60:
+        delta = (-1 if m[1] == "-" else 1) * pd.Timedelta(hours=int(m[2]), minutes=int(m[3]))
+    if delta is None or not pd.Timedelta(hours=-12) <= delta <= pd.Timedelta(hours=14):
+        raise NamingError(
+            f"InputTimeZoneOffset {offset!r} is not a UTC offset: use +HH:MM or -HH:MM between -12:00 and +14:00"
+        )
+    return delta
+
+
+def format_offset(delta: pd.Timedelta) -> str:
+    """The inverse of :func:`parse_offset`: ``format_offset(pd.Timedelta(hours=-8)) == '-08:00'``."""
+    minutes = int(pd.Timedelta(delta).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def to_utc(value) -> pd.Timestamp:
+    """A tz-aware UTC Timestamp from a string, datetime or Timestamp (naive values are taken as UTC)."""
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+@dataclass(frozen=True)
+class Naming:
+    """One naming convention: timestamp format, delimiter and time zone offset of the input files.
+
+    Unset values (``None``) take the defaults ``yyyyMMddHHmmss``, ``_`` and ``+00:00``.
+    """
+
+    timestamp_format: str | None = DEFAULT_FORMAT
+    delimiter: str | None = DEFAULT_DELIMITER
+    timezone_offset: str | None = DEFAULT_OFFSET
+    _regex: re.Pattern = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        fmt = DEFAULT_FORMAT if self.timestamp_format is None else self.timestamp_format
+        delim = DEFAULT_DELIMITER if self.delimiter is None else self.delimiter
+        if fmt not in TIMESTAMP_FORMATS:
+            raise NamingError(f"TimestampFormat {fmt!r} is not one of {', '.join(TIMESTAMP_FORMATS)}")
+        if not isinstance(delim, str) or not (delim in ("", "-", "_") or (len(delim) == 1 and delim.isspace())):
+            raise NamingError(f"ComponentTimestampDelimiter {delim!r} must be '', '-', '_' or one whitespace character")
+        offset = DEFAULT_OFFSET if not self.timezone_offset else self.timezone_offset
+        parse_offset(offset)
+        object.__setattr__(self, "timestamp_format", fmt)
+        object.__setattr__(self, "delimiter", delim)
+        object.__setattr__(self, "timezone_offset", offset)
+        stamp = TIMESTAMP_FORMATS[fmt][1]
+        object.__setattr__(
+            self, "_regex", re.compile(rf"(?:.*/)?(?P<component>.+){re.escape(delim)}(?P<stamp>{stamp})\.csv", re.I)
+        )
+
+    @property
+    def offset(self) -> pd.Timedelta:
+        """The local time offset from UTC that file names carry (zero for EPOCH names)."""
+        return pd.Timedelta(0) if self.timestamp_format == "EPOCH" else parse_offset(self.timezone_offset)
+
+    def stamp(self, time_utc) -> str:
+        """The timestamp text of a file name for a UTC time.
+
+        >>> Naming("yyyy-MM-dd-HH-mm-ss", "-").stamp("2022-03-30 11:00")
+        '2022-03-30-11-00-00'
+        """
+        ts = to_utc(time_utc)
+        if self.timestamp_format == "EPOCH":
+            return str((ts - _UNIX_ZERO) // _EPOCH_UNIT)
+        return (ts + self.offset).tz_localize(None).strftime(TIMESTAMP_FORMATS[self.timestamp_format][0])
+
+    def stamps(self, times_utc) -> pd.Index:
+        """Vectorised :meth:`stamp` for many UTC times (an Index of strings)."""
+        idx = pd.DatetimeIndex(pd.to_datetime(times_utc, utc=True))
+        if self.timestamp_format == "EPOCH":
+            return pd.Index(((idx - _UNIX_ZERO) // _EPOCH_UNIT).astype("int64").astype(str))
+        local = (idx + self.offset).tz_localize(None)
+        return pd.Index(local.strftime(TIMESTAMP_FORMATS[self.timestamp_format][0]))
+
+    def key(self, component: str, window_start_utc, prefix: str = "") -> str:
+        """The S3 key of ``component``'s file for the slot starting at ``window_start_utc``."""
+        return f"{prefix}{component}{self.delimiter}{self.stamp(window_start_utc)}.csv"
+
+    def parse(self, key: str) -> tuple[str, pd.Timestamp]:
+        """``(component, UTC time)`` of a key; raises :class:`NamingError` saying what was expected."""
+        m = self._regex.fullmatch(key) if isinstance(key, str) else None
+        time = self._time(m["stamp"]) if m else pd.NaT
+        if m is None or time is pd.NaT:
+            raise NamingError(
+                f"file {key!r} does not follow the naming <component>{self.delimiter}<{self.timestamp_format}>.csv, "
+                f"for example {self.key('pump', '2022-03-30 11:00')!r}"
+            )
+        return m["component"], time
+
+    def parse_many(self, keys) -> pd.DataFrame:
+        """Parse many keys at once: columns ``key, component, time_local, time_utc, matches``.
+
+        Keys that do not follow the convention have ``matches == False`` and missing values.
+        """
+        keys = pd.Series(list(keys), dtype=object, name="key").astype(str)
+        parts = keys.str.extract(self._regex.pattern + "$", flags=re.I)
+        local = self._to_local_times(parts["stamp"])
+        matches = local.notna() & parts["component"].notna()
+        time_utc = local.dt.tz_localize("UTC") - self.offset if self.timestamp_format != "EPOCH" else local.dt.tz_localize("UTC")
+        return pd.DataFrame(
+            {
+                "key": keys,
+                "component": parts["component"].where(matches),
+                "time_local": local.where(matches),
+                "time_utc": time_utc.where(matches),
+                "matches": matches.to_numpy(dtype=bool),
+            }
+        )
+
+    def _to_local_times(self, stamps: pd.Series) -> pd.Series:
+        """Naive local times from timestamp texts (NaT where the text is not a valid time)."""
+        if self.timestamp_format == "EPOCH":
+            seconds = pd.to_numeric(stamps, errors="coerce")
+            return pd.to_datetime(seconds, unit="s", errors="coerce")
+        return pd.to_datetime(stamps, format=TIMESTAMP_FORMATS[self.timestamp_format][0], errors="coerce")
+
+    def _time(self, stamp: str) -> pd.Timestamp:
+        local = self._to_local_times(pd.Series([stamp]))[0]
+        if local is pd.NaT:
+            return pd.NaT
+        return local.tz_localize("UTC") - self.offset
+
+
+@dataclass(frozen=True)
+class NamingCandidate:
+    """A naming that fits some keys: format, delimiter, the share of keys it parses and their components."""
+
+    timestamp_format: str
+    delimiter: str
+    share: float
+    components: tuple[str, ...]
+
+    def naming(self, timezone_offset: str | None = None) -> Naming:
+        """This candidate as a :class:`Naming` (the offset cannot be seen in names; pass it in)."""
+        return Naming(self.timestamp_format, self.delimiter, timezone_offset)
+
+
+def detect_naming(keys, components=None) -> list[NamingCandidate]:
+    """Namings that fit ``keys``, best first; an empty list when none fits any key.
+
+    With ``components`` (from the model's schema), only names of those components count, which settles
+    ambiguous cases such as a delimiter that also appears inside component names.
+
+    >>> best = detect_naming(["in/pump-a_20220330110000.csv", "in/pump-b_20220330110000.csv"])[0]
+    >>> best.timestamp_format, best.delimiter, best.share, best.components
+    ('yyyyMMddHHmmss', '_', 1.0, ('pump-a', 'pump-b'))
+    """
+    names = pd.Series(list(keys), dtype=object).astype(str).str.rsplit("/", n=1).str[-1]
+    if names.empty:
+        return []
+    wanted = None if components is None else set(components)
+    found = []
+    for fmt, (_, stamp) in TIMESTAMP_FORMATS.items():
+        parts = names.str.extract(rf"^(?P<component>.*?)(?P<delim>[-_\s]?)(?<![0-9])(?P<stamp>{stamp})\.csv$", flags=re.I)
+        ok = Naming(fmt)._to_local_times(parts["stamp"]).notna() & parts["component"].str.len().gt(0)
+        if wanted is not None:
+            ok &= parts["component"].isin(wanted)
+        if not ok.any():
+            continue
+        for delim, group in parts[ok].groupby("delim"):
+            found.append(
+                NamingCandidate(fmt, delim, len(group) / len(names), tuple(sorted(group["component"].unique())))
+            )
+    # Best first: most keys, then a visible delimiter, then fewer components (names read more plausibly).
+    found.sort(key=lambda c: (-c.share, c.delimiter == "", len(c.components)))
+    return found
+
+
+def expected_keys(naming: Naming, components, window_starts, prefix: str = "") -> pd.DataFrame:
+    """Every (component, window start) pair with its key, vectorised: columns ``component, window_start, key``."""
+    starts = pd.DatetimeIndex(pd.to_datetime(window_starts, utc=True))
+    comps = np.asarray(list(components), dtype=object)
+    grid = pd.DataFrame(
+        {"component": np.repeat(comps, len(starts)), "window_start": np.tile(starts, len(comps))}
+    )
+    stamps = np.tile(naming.stamps(starts).to_numpy(dtype=object), len(comps))
+    grid["key"] = prefix + grid["component"] + naming.delimiter + stamps + ".csv"
+    return grid
+
+
+def input_key(component, window_start_utc, timestamp_format=DEFAULT_FORMAT, delimiter=DEFAULT_DELIMITER,
+              timezone_offset=DEFAULT_OFFSET, prefix: str = "") -> str:
+    """The file name of ``component`` for the slot starting at ``window_start_utc`` (see :meth:`Naming.key`).
+
+    >>> input_key("centrifugal-pump", "2022-03-30 11:00", "yyyyMMddHHmmss", "_", "+05:30")
+    'centrifugal-pump_20220330163000.csv'
+    """
+    return Naming(timestamp_format, delimiter, timezone_offset).key(component, window_start_utc, prefix)
+
+
+def parse_input_key(key, timestamp_format=DEFAULT_FORMAT, delimiter=DEFAULT_DELIMITER,
+                    timezone_offset=DEFAULT_OFFSET) -> tuple[str, pd.Timestamp]:
+    """``(component, UTC time)`` of a file name (see :meth:`Naming.parse`).
+
+    >>> parse_input_key("s3/prefix/centrifugal-pump-2022-03-30-11-00-00.csv", "yyyy-MM-dd-HH-mm-ss", "-")
+    ('centrifugal-pump', Timestamp('2022-03-30 11:00:00+0000', tz='UTC'))
+    """
+    return Naming(timestamp_format, delimiter, timezone_offset).parse(key)
