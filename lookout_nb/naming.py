@@ -15,7 +15,7 @@ them (the reference marks this unverified; it is the reading this project takes 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -82,7 +82,6 @@ class Naming:
     timestamp_format: str | None = DEFAULT_FORMAT
     delimiter: str | None = DEFAULT_DELIMITER
     timezone_offset: str | None = DEFAULT_OFFSET
-    _regex: re.Pattern = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         fmt = DEFAULT_FORMAT if self.timestamp_format is None else self.timestamp_format
@@ -96,10 +95,6 @@ class Naming:
         object.__setattr__(self, "timestamp_format", fmt)
         object.__setattr__(self, "delimiter", delim)
         object.__setattr__(self, "timezone_offset", offset)
-        stamp = TIMESTAMP_FORMATS[fmt][1]
-        object.__setattr__(
-            self, "_regex", re.compile(rf"(?:.*/)?(?P<component>.+){re.escape(delim)}(?P<stamp>{stamp})\.csv", re.I)
-        )
 
     @property
     def offset(self) -> pd.Timedelta:
@@ -112,10 +107,7 @@ class Naming:
         >>> Naming("yyyy-MM-dd-HH-mm-ss", "-").stamp("2022-03-30 11:00")
         '2022-03-30-11-00-00'
         """
-        ts = to_utc(time_utc)
-        if self.timestamp_format == "EPOCH":
-            return str((ts - _UNIX_ZERO) // _EPOCH_UNIT)
-        return (ts + self.offset).tz_localize(None).strftime(TIMESTAMP_FORMATS[self.timestamp_format][0])
+        return self.stamps([to_utc(time_utc)])[0]
 
     def stamps(self, times_utc) -> pd.Index:
         """Vectorised :meth:`stamp` for many UTC times (an Index of strings)."""
@@ -131,47 +123,69 @@ class Naming:
 
     def parse(self, key: str) -> tuple[str, pd.Timestamp]:
         """``(component, UTC time)`` of a key; raises :class:`NamingError` saying what was expected."""
-        m = self._regex.fullmatch(key) if isinstance(key, str) else None
-        time = self._time(m["stamp"]) if m else pd.NaT
-        if m is None or time is pd.NaT:
+        row = self.parse_many([key]).iloc[0]
+        if not row["matches"]:
             raise NamingError(
                 f"file {key!r} does not follow the naming <component>{self.delimiter}<{self.timestamp_format}>.csv, "
                 f"for example {self.key('pump', '2022-03-30 11:00')!r}"
             )
-        return m["component"], time
+        return row["component"], row["time_utc"]
 
     def parse_many(self, keys) -> pd.DataFrame:
         """Parse many keys at once: columns ``key, component, time_local, time_utc, matches``.
 
-        Keys that do not follow the convention have ``matches == False`` and missing values.
+        Keys that do not follow the convention have ``matches == False`` and missing values. Vectorised: the
+        timestamp is a fixed-width suffix before ``.csv``, so no per-key regex is needed.
         """
         keys = pd.Series(list(keys), dtype=object, name="key").astype(str)
-        parts = keys.str.extract(self._regex.pattern + "$", flags=re.I)
-        local = self._to_local_times(parts["stamp"])
-        matches = local.notna() & parts["component"].notna()
-        time_utc = local.dt.tz_localize("UTC") - self.offset if self.timestamp_format != "EPOCH" else local.dt.tz_localize("UTC")
+        parts = _split_names(keys, self.timestamp_format)
+        head = parts["head"]
+        if self.delimiter:
+            has_delim = head.str.endswith(self.delimiter)
+            component = head.str[:-1]
+        else:
+            has_delim = pd.Series(True, index=keys.index)
+            component = head
+        matches = parts["local"].notna() & has_delim & component.str.len().gt(0)
+        local = parts["local"].where(matches)
         return pd.DataFrame(
             {
                 "key": keys,
-                "component": parts["component"].where(matches),
-                "time_local": local.where(matches),
-                "time_utc": time_utc.where(matches),
+                "component": component.where(matches),
+                "time_local": local,
+                "time_utc": local.dt.tz_localize("UTC") - self.offset,
                 "matches": matches.to_numpy(dtype=bool),
             }
         )
 
-    def _to_local_times(self, stamps: pd.Series) -> pd.Series:
-        """Naive local times from timestamp texts (NaT where the text is not a valid time)."""
-        if self.timestamp_format == "EPOCH":
-            seconds = pd.to_numeric(stamps, errors="coerce")
-            return pd.to_datetime(seconds, unit="s", errors="coerce")
-        return pd.to_datetime(stamps, format=TIMESTAMP_FORMATS[self.timestamp_format][0], errors="coerce")
 
-    def _time(self, stamp: str) -> pd.Timestamp:
-        local = self._to_local_times(pd.Series([stamp]))[0]
-        if local is pd.NaT:
-            return pd.NaT
-        return local.tz_localize("UTC") - self.offset
+def _split_names(keys: pd.Series, timestamp_format: str) -> pd.DataFrame:
+    """Split keys into ``head`` (file name before the timestamp: component and delimiter) and ``local`` time.
+
+    ``local`` is NaT where the name does not end in a valid timestamp of the format followed by ``.csv``.
+    Listings repeat the same heads and stamps many times, so each distinct text is parsed once (factorize).
+    """
+    strftime, pattern = TIMESTAMP_FORMATS[timestamp_format]
+    width = _STAMP_WIDTH[timestamp_format] + 4
+    tail_codes, tails = pd.factorize(keys.str[-width:])
+    head_codes, heads = pd.factorize(keys.str[:-width])
+    tails = pd.Series(tails, dtype=object)
+    stamps = tails.str[:-4].where(tails.str[-4:].str.lower().eq(".csv") & tails.str[:-4].str.fullmatch(pattern))
+    if strftime is None:
+        local = pd.to_datetime(pd.to_numeric(stamps, errors="coerce"), unit="s", errors="coerce")
+    else:
+        local = pd.to_datetime(stamps, format=strftime, errors="coerce")
+    names = pd.Series(heads, dtype=object).str.rpartition("/")[2]
+    return pd.DataFrame(
+        {
+            "head": names.take(head_codes).to_numpy() if len(names) else np.array([], dtype=object),
+            "local": local.take(tail_codes).to_numpy() if len(local) else np.array([], dtype="datetime64[ns]"),
+        },
+        index=keys.index,
+    )
+
+
+_STAMP_WIDTH = {"yyyyMMddHHmmss": 14, "yyyy-MM-dd-HH-mm-ss": 19, "EPOCH": 10}
 
 
 @dataclass(frozen=True)
@@ -198,22 +212,28 @@ def detect_naming(keys, components=None) -> list[NamingCandidate]:
     >>> best.timestamp_format, best.delimiter, best.share, best.components
     ('yyyyMMddHHmmss', '_', 1.0, ('pump-a', 'pump-b'))
     """
-    names = pd.Series(list(keys), dtype=object).astype(str).str.rsplit("/", n=1).str[-1]
-    if names.empty:
+    keys = pd.Series(list(keys), dtype=object).astype(str)
+    if keys.empty:
         return []
     wanted = None if components is None else set(components)
     found = []
-    for fmt, (_, stamp) in TIMESTAMP_FORMATS.items():
-        parts = names.str.extract(rf"^(?P<component>.*?)(?P<delim>[-_\s]?)(?<![0-9])(?P<stamp>{stamp})\.csv$", flags=re.I)
-        ok = Naming(fmt)._to_local_times(parts["stamp"]).notna() & parts["component"].str.len().gt(0)
-        if wanted is not None:
-            ok &= parts["component"].isin(wanted)
+    for fmt in TIMESTAMP_FORMATS:
+        parts = _split_names(keys, fmt)
+        ok = parts["local"].notna()
         if not ok.any():
             continue
-        for delim, group in parts[ok].groupby("delim"):
-            found.append(
-                NamingCandidate(fmt, delim, len(group) / len(names), tuple(sorted(group["component"].unique())))
-            )
+        counts = parts["head"][ok].value_counts()  # each distinct head once: listings repeat them
+        head = counts.index.to_series(index=range(len(counts)))
+        last = head.str[-1:]
+        delim = last.where(last.isin(["-", "_"]) | last.str.isspace(), "")
+        component = head.str[:-1].where(delim.ne(""), head)
+        # With no delimiter the timestamp must not continue a run of digits (it would be ambiguous).
+        keep = component.str.len().gt(0) & (delim.ne("") | ~last.str.isdigit())
+        if wanted is not None:
+            keep &= component.isin(wanted)
+        table = pd.DataFrame({"delim": delim, "component": component, "n": counts.to_numpy()})[keep]
+        for d, group in table.groupby("delim"):
+            found.append(NamingCandidate(fmt, d, int(group["n"].sum()) / len(keys), tuple(sorted(group["component"].unique()))))
     # Best first: most keys, then a visible delimiter, then fewer components (names read more plausibly).
     found.sort(key=lambda c: (-c.share, c.delimiter == "", len(c.components)))
     return found

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import html
 import json
@@ -51,6 +52,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
 #: API path (``DataInputConfiguration.S3InputConfiguration.Prefix``) -> Python name.
 FIELD_BY_PATH = {".".join(path): name for name, path in FIELDS.items()}
 
+_FREQUENCIES = functools.partial(servicemodel.enum, "DataUploadFrequency")
 _DURATION = re.compile(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?")
 
 
@@ -111,8 +113,10 @@ class SchedulerRequest:
             for part in path:
                 node = node.get(part) if isinstance(node, Mapping) else None
             values[name] = node
-        unplaced = tuple(p for p in servicemodel.check_input(OPERATION, kwargs) if not _top_field(p.field))
-        return cls(**values, unplaced=unplaced)
+        request = cls(**values)
+        rebuilt = set(servicemodel.check_input(OPERATION, request.to_boto3(token=False)))
+        request.unplaced = tuple(p for p in servicemodel.check_input(OPERATION, kwargs) if p not in rebuilt)
+        return request
 
     def to_boto3(self, *, token: bool = True) -> dict:
         """Exactly the kwargs of ``client.create_inference_scheduler`` (unset optional members left out).
@@ -198,7 +202,7 @@ class SchedulerRequest:
     @property
     def frequency(self) -> pd.Timedelta | None:
         """The upload frequency as a Timedelta, or None when unset or not one of the API's values."""
-        if self.upload_frequency not in servicemodel.enum("DataUploadFrequency"):
+        if not isinstance(self.upload_frequency, str) or self.upload_frequency not in _FREQUENCIES():
             return None
         return parse_duration(self.upload_frequency)
 
@@ -215,11 +219,14 @@ class SchedulerRequest:
         ``target_sampling_rate`` is the model's ``DataPreProcessingConfiguration.TargetSamplingRate`` when known:
         an upload frequency finer than it cannot work.
         """
+        members = self._members()
+        if self.client_token is None:
+            members["ClientToken"] = "derived-token"  # stands for stable_token(), which is always valid
         unplaced = {p.field for p in self.unplaced}
         found = list(self.unplaced)
-        found += [p for p in servicemodel.check_input(OPERATION, self.to_boto3()) if p.field not in unplaced]
+        found += [p for p in servicemodel.check_input(OPERATION, members) if p.field not in unplaced]
         flagged = {p.field for p in found}
-        found += [p for p in self._cross_field_problems(target_sampling_rate) if p.field not in flagged]
+        found += [p for p in self._cross_field_problems(members, target_sampling_rate) if p.field not in flagged]
         return found
 
     def validate(self, target_sampling_rate: str | None = None) -> "SchedulerRequest":
@@ -234,7 +241,7 @@ class SchedulerRequest:
         path = ".".join(FIELDS[name])
         return [p for p in self.problems(target_sampling_rate) if p.field == path or p.field.startswith(path + "[")]
 
-    def _cross_field_problems(self, target_sampling_rate):
+    def _cross_field_problems(self, members, target_sampling_rate):
         """Rules the service model cannot express."""
         if isinstance(self.timezone_offset, str) and self.timezone_offset:
             try:
@@ -257,7 +264,7 @@ class SchedulerRequest:
                     f"{self.upload_frequency} is finer than the model's sampling rate {target_sampling_rate}; "
                     f"use one of {', '.join(allowed) or 'PT1H'}",
                 )
-        tags = self.to_boto3(token=False).get("Tags")
+        tags = members.get("Tags")
         if isinstance(tags, list):
             seen = set()
             for i, tag in enumerate(tags):

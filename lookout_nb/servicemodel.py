@@ -60,6 +60,7 @@ def shape(name):
     return service_model().shape_for(name)
 
 
+@functools.lru_cache(maxsize=None)
 def enum(name: str) -> tuple[str, ...]:
     """The allowed values of an enum shape.
 
