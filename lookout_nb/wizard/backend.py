@@ -1,0 +1,196 @@
+"""The wizard's one door to the services: every method delegates to a lookout_nb module.
+
+The wizard holds no AWS logic. It turns widget values into a :class:`~lookout_nb.request.SchedulerRequest` and
+calls the toolkit's own functions (``scheduler``, ``preview``, ``timing``) with the clients it was given, so the
+same wizard runs against AWS or the embedded endpoint.
+
+>>> backend = Backend()          # clients are made on first use, from boto3's defaults
+>>> backend.now() is not None
+True
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .. import _aws
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """One line of ListModels: name, training status and quality."""
+
+    name: str
+    status: str
+    quality: str | None = None
+    dataset: str | None = None
+
+    @property
+    def trained(self) -> bool:
+        """Only a model whose training succeeded can run inference."""
+        return self.status == "SUCCESS"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the wizard needs of DescribeModel: schema, sampling rate, quality.
+
+    >>> info = ModelInfo.from_describe({"ModelName": "m", "Status": "SUCCESS",
+    ...     "Schema": '{"Components": [{"ComponentName": "pump", "Columns": [{"Name": "Timestamp"}, {"Name": "s1"}]}]}',
+    ...     "DataPreProcessingConfiguration": {"TargetSamplingRate": "PT5M"}})
+    >>> info.components, info.sampling_rate
+    ({'pump': ['s1']}, 'PT5M')
+    """
+
+    name: str
+    status: str
+    components: dict = field(default_factory=dict)
+    sampling_rate: str | None = None
+    quality: str | None = None
+    role_arn: str | None = None
+    dataset: str | None = None
+    arn: str | None = None
+
+    @classmethod
+    def from_describe(cls, response: dict) -> "ModelInfo":
+        schema = response.get("Schema") or "{}"
+        try:
+            parsed = json.loads(schema) if isinstance(schema, str) else schema
+        except ValueError:
+            parsed = {}
+        components = {}
+        for comp in parsed.get("Components", []):
+            columns = [c.get("Name") for c in comp.get("Columns", [])]
+            components[comp.get("ComponentName")] = [c for c in columns[1:] if c]
+        return cls(
+            name=response.get("ModelName"),
+            status=response.get("Status", ""),
+            components=components,
+            sampling_rate=(response.get("DataPreProcessingConfiguration") or {}).get("TargetSamplingRate"),
+            quality=response.get("ModelQuality"),
+            role_arn=response.get("RoleArn"),
+            dataset=response.get("DatasetName"),
+            arn=response.get("ModelArn"),
+        )
+
+
+class Backend:
+    """Clients (made lazily) and the toolkit calls the wizard composes.
+
+    ``now`` is a callable returning the current UTC time, or a fixed time; the default is the wall clock. The
+    embedded endpoint's manual clock can be read through its ``now`` function.
+    """
+
+    def __init__(self, client=None, s3=None, session=None, now=None):
+        self._client = client
+        self._s3 = s3
+        self.session = session
+        self._now = now
+
+    # -- clients ---------------------------------------------------------------------------------------------
+    @property
+    def client(self):
+        """The lookoutequipment client (made from boto3's defaults on first use)."""
+        if self._client is None:
+            self._client = _aws.lookout_client(None, self.session)
+        return self._client
+
+    @property
+    def s3(self):
+        """The S3 client (made from boto3's defaults on first use)."""
+        if self._s3 is None:
+            self._s3 = _aws.s3_client(None, self.session)
+        return self._s3
+
+    def now(self) -> pd.Timestamp:
+        """The current time as the scheduler sees it (tz-aware UTC)."""
+        value = self._now() if callable(self._now) else self._now
+        if value is None:
+            return pd.Timestamp.now(tz="UTC")
+        ts = pd.Timestamp(value)
+        return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+    # -- models ----------------------------------------------------------------------------------------------
+    def models(self) -> list[ModelSummary]:
+        """Every model of the account, trained or not (ListModels, all pages)."""
+        from .. import _service
+
+        return [
+            ModelSummary(m["ModelName"], m.get("Status", ""), m.get("ModelQuality"), m.get("DatasetName"))
+            for m in _service.pages(self.client, "list_models", "ModelSummaries")
+        ]
+
+    def model(self, name: str) -> ModelInfo:
+        """Schema, sampling rate and quality of one model (DescribeModel)."""
+        from .. import _service
+
+        return ModelInfo.from_describe(_service.call(self.client, "describe_model", ModelName=name))
+
+    # -- schedulers ------------------------------------------------------------------------------------------
+    def scheduler_names(self) -> set[str]:
+        """Names of the schedulers that exist now."""
+        from .. import scheduler
+
+        listing = scheduler.list_schedulers(client=self.client)
+        if isinstance(listing, pd.DataFrame):
+            column = "name" if "name" in listing.columns else "InferenceSchedulerName"
+            return set(listing[column]) if len(listing) else set()
+        return {getattr(s, "name", None) or s.get("InferenceSchedulerName") for s in listing}
+
+    def submit(self, request, target_sampling_rate=None):
+        """Create the scheduler (idempotent through the request's token); returns at once, usually PENDING.
+
+        The wizard does not wait for RUNNING: its monitor shows the status and refreshes on demand.
+        """
+        from .. import scheduler
+
+        return scheduler.submit(request, client=self.client, wait=False, target_sampling_rate=target_sampling_rate)
+
+    def describe(self, name: str):
+        from .. import scheduler
+
+        return scheduler.describe(name, client=self.client)
+
+    def start(self, name: str):
+        from .. import scheduler
+
+        return scheduler.start(name, wait=False, client=self.client)
+
+    def stop(self, name: str):
+        from .. import scheduler
+
+        return scheduler.stop(name, wait=False, client=self.client)
+
+    def delete(self, name: str):
+        """Delete a STOPPED scheduler (the monitor offers Delete only then)."""
+        from .. import scheduler
+
+        return scheduler.delete(name, client=self.client)
+
+    def executions(self, name: str) -> pd.DataFrame:
+        from .. import scheduler
+
+        return scheduler.executions(name, client=self.client)
+
+    def results(self, name: str) -> pd.DataFrame:
+        from .. import scheduler
+
+        return scheduler.results(name, client=self.client, s3=self.s3)
+
+    def request_from_scheduler(self, name: str):
+        from .. import scheduler
+
+        return scheduler.request_from_scheduler(name, client=self.client)
+
+    # -- input -----------------------------------------------------------------------------------------------
+    def preview(self, request, components=None, target_sampling_rate=None):
+        """What the input location holds (keys, detected naming, samples, findings)."""
+        from .. import preview
+
+        return preview.preview_input(
+            request, s3=self.s3, client=self.client, components=components, now=self.now(),
+            target_sampling_rate=target_sampling_rate, progress=False,
+        )

@@ -1,0 +1,110 @@
+"""Step 1, Model: pick a trained model; see its components, sensors, sampling rate and quality.
+
+Only models whose training succeeded are offered in the dropdown; the table above it lists every model with its
+status, so a model still training is visible but cannot be picked.
+
+>>> step = ModelStep()
+>>> step.set_models([ModelSummary("pump", "SUCCESS"), ModelSummary("fan", "IN_PROGRESS")])
+>>> [value for _, value in step.field.widget.options]
+[None, 'pump']
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from .backend import ModelInfo, ModelSummary
+from .fields import LAYOUT, STYLE, Field
+from .render import notice
+
+PICK = "Choose a trained model"
+
+
+class ModelStep:
+    """The model dropdown, a Reload button, the list of models and the chosen model's details."""
+
+    title = "1 Model"
+
+    def __init__(self):
+        dropdown = widgets.Dropdown(description="Model", options=[(PICK, None)], value=None, style=STYLE, layout=LAYOUT)
+        dropdown.add_class("lnb-field-model-name")
+        self.field = Field("model_name", dropdown, empty_is_none=False)
+        self.reload = widgets.Button(
+            description="Reload models", tooltip="List the models of the account again", icon="refresh",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.listing = widgets.HTML("<i>Loading the models&hellip;</i>")
+        self.details = widgets.HTML()
+        self.details.add_class("lnb-model-details")
+        self.models: list[ModelSummary] = []
+        self.info: ModelInfo | None = None
+        self.fields = [self.field]
+        self.box = widgets.VBox(
+            [
+                widgets.HTML("<b>Which trained model should run inference?</b>"),
+                widgets.HBox([self.field.box, self.reload]),
+                self.listing,
+                self.details,
+            ]
+        )
+
+    def set_models(self, models: list[ModelSummary]) -> None:
+        """Offer the trained models; list all of them with status and quality."""
+        self.models = list(models)
+        current = self.field.widget.value
+        trained = [m for m in self.models if m.trained]
+        options = [(PICK, None)] + [(f"{m.name} ({m.quality or 'quality unknown'})", m.name) for m in trained]
+        if current is not None and current not in [m.name for m in trained]:
+            options.append((f"{current} (not trained)", current))
+        self.field.widget.options = options
+        self.field.widget.value = current
+        if not self.models:
+            self.listing.value = notice("This account has no models yet: train one first.", "warning")
+            return
+        rows = "".join(
+            f"<tr><td>{html.escape(m.name)}</td><td>{_status(m.status)}</td><td>{html.escape(m.quality or '')}</td>"
+            f"<td>{'selectable' if m.trained else 'not trained: cannot run inference'}</td></tr>"
+            for m in self.models
+        )
+        self.listing.value = (
+            f"<details {'open' if len(self.models) <= 8 else ''}><summary>{len(self.models)} model(s), "
+            f"{len(trained)} trained</summary><table class='lnb-models'><thead><tr><th>Model</th><th>Status</th>"
+            f"<th>Quality</th><th></th></tr></thead><tbody>{rows}</tbody></table></details>"
+        )
+
+    def problems(self) -> list[str]:
+        """What is wrong with the choice beyond the request's own rules (a model that is not trained)."""
+        name = self.field.widget.value
+        if name is None or not self.models:
+            return []
+        found = {m.name: m for m in self.models}
+        if name not in found:
+            return [f"there is no model named {name!r} in this account"]
+        if not found[name].trained:
+            return [f"model {name!r} is {found[name].status}, not trained: only SUCCESS models can run inference"]
+        return []
+
+    def set_info(self, info: ModelInfo | None) -> None:
+        """Show the chosen model's schema, sampling rate and quality."""
+        self.info = info
+        if info is None:
+            self.details.value = ""
+            return
+        comps = "".join(
+            f"<li><b>{html.escape(c)}</b>: {len(s)} sensor(s): {html.escape(', '.join(s))}</li>"
+            for c, s in info.components.items()
+        )
+        self.details.value = (
+            f"<div><b>{html.escape(info.name)}</b>: status {_status(info.status)}, "
+            f"quality {html.escape(info.quality or 'unknown')}, sampling rate "
+            f"<code>{html.escape(info.sampling_rate or 'unknown')}</code>, dataset {html.escape(info.dataset or '')}"
+            f"<div>{len(info.components)} component(s); the scheduler needs one input file per component and "
+            f"slot:</div><ul>{comps}</ul></div>"
+        )
+
+
+def _status(status: str) -> str:
+    colour = {"SUCCESS": "#1b5e20", "FAILED": "#b00020"}.get(status, "#8a5300")
+    return f'<span style="color:{colour}">{html.escape(status)}</span>'

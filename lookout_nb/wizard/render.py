@@ -1,0 +1,86 @@
+"""Turning tables, code and pictures into widget values (HTML text, PNG bytes), safely from any thread.
+
+Pictures are drawn on a bare :class:`matplotlib.figure.Figure` with the Agg canvas (no pyplot state, so worker
+threads may draw) and shown in an ``ipywidgets.Image``; tables and code become HTML.
+
+>>> "<table" in table_html(__import__("pandas").DataFrame({"a": [1]}))
+True
+>>> code_html("x = 1", "python").startswith("<pre")
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import pandas as pd
+
+#: Size of every picture in the wizard, inches.
+FIGSIZE = (9, 3.2)
+
+
+def picture(draw, figsize=FIGSIZE) -> bytes:
+    """PNG bytes of what ``draw(ax)`` draws on a fresh Axes.
+
+    >>> picture(lambda ax: ax.plot([0, 1]))[:4]
+    b'\\x89PNG'
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, dpi=90)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    draw(ax)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def table_html(frame: pd.DataFrame, max_rows: int = 20, empty: str = "Nothing yet.") -> str:
+    """A compact HTML table of the first ``max_rows`` rows (tz-aware times shown without the date noise)."""
+    if frame is None or len(frame) == 0:
+        return f"<i>{html.escape(empty)}</i>"
+    shown = frame.head(max_rows).copy()
+    for col in shown.columns:
+        if isinstance(shown[col].dtype, pd.DatetimeTZDtype):
+            shown[col] = shown[col].dt.strftime("%Y-%m-%d %H:%M:%S")
+    more = f"<div><i>{len(frame) - max_rows} more rows not shown</i></div>" if len(frame) > max_rows else ""
+    table = shown.to_html(index=False, border=0, na_rep="", classes="lnb-table")
+    return (
+        '<div style="overflow-x:auto;max-width:100%">'
+        "<style>.lnb-table{border-collapse:collapse;font-size:90%}.lnb-table td,.lnb-table th{padding:2px 8px;"
+        "border-bottom:1px solid #ddd;text-align:left}</style>"
+        f"{table}{more}</div>"
+    )
+
+
+def code_html(code: str, language: str = "") -> str:
+    """A block of code people can select and copy."""
+    return (
+        f'<pre class="lnb-code lnb-code-{html.escape(language)}" style="background:#f6f8fa;padding:8px;'
+        'border-radius:4px;max-height:320px;overflow:auto;user-select:text;white-space:pre">'
+        f"{html.escape(code)}</pre>"
+    )
+
+
+def download_link(text: str, filename: str, mime: str = "text/plain") -> str:
+    """An HTML link that saves ``text`` as ``filename`` in the browser (no kernel file system needed)."""
+    data = base64.b64encode(text.encode()).decode()
+    return (
+        f'<a download="{html.escape(filename)}" href="data:{mime};base64,{data}" '
+        f'title="Download {html.escape(filename)}">&#11015; {html.escape(filename)}</a>'
+    )
+
+
+def notice(text: str, level: str = "info") -> str:
+    """A one-line coloured note: ``level`` is info, ok, warning or error."""
+    colours = {"info": "#0b5394", "ok": "#1b5e20", "warning": "#8a5300", "error": "#b00020"}
+    marks = {"info": "&#8505;", "ok": "&#10003;", "warning": "&#9888;", "error": "&#10007;"}
+    return (
+        f'<div class="lnb-{level}" style="color:{colours.get(level, "#333")}">'
+        f"{marks.get(level, '')} {html.escape(text)}</div>"
+    )

@@ -1,0 +1,119 @@
+"""Step 6, Review: the validation summary, the request as Python, JSON and CloudFormation, and the next runs.
+
+Everything shown comes from the request the fields build: ``to_python()`` (the exact boto3 call),
+``to_json()``, ``to_cloudformation()``, and ``timing`` for the wake-ups. Code blocks can be selected and copied,
+downloaded in the browser, or saved as files next to the notebook.
+
+>>> from lookout_nb.request import SchedulerRequest
+>>> step = ReviewStep()
+>>> step.show_request(SchedulerRequest(model_name="pump"), [])
+>>> "create_inference_scheduler" in step.python.value
+True
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import ipywidgets as widgets
+
+from .fields import STYLE
+from .render import code_html, download_link, notice, table_html
+
+FILES = {"python": "create_scheduler.py", "json": "scheduler_request.json", "cloudformation": "scheduler.cfn.json"}
+
+
+def texts(request) -> dict[str, str]:
+    """The three exports of ``request``: Python, JSON and a CloudFormation template (JSON)."""
+    return {
+        "python": request.to_python(),
+        "json": request.to_json(),
+        "cloudformation": json.dumps(request.to_cloudformation(), indent=2, default=str),
+    }
+
+
+def save_exports(request, folder) -> list[Path]:
+    """Write the three exports into ``folder`` (created if needed); return the paths written."""
+    folder = Path(folder).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind, text in texts(request).items():
+        path = folder / FILES[kind]
+        path.write_text(text)
+        written.append(path)
+    return written
+
+
+class ReviewStep:
+    """Summary, exports (copy, download, save), state save/load, and the timing picture."""
+
+    title = "6 Review"
+
+    def __init__(self):
+        self.refresh = widgets.Button(description="Refresh review", tooltip="Rebuild the review from the fields",
+                                      icon="refresh", layout=widgets.Layout(width="auto"))
+        self.summary = widgets.HTML()
+        self.summary.add_class("lnb-review-summary")
+        self.python = widgets.HTML()
+        self.json = widgets.HTML()
+        self.cloudformation = widgets.HTML()
+        self.exports = widgets.Accordion(children=[self.python, self.json, self.cloudformation],
+                                         titles=("boto3 call (Python)", "JSON", "CloudFormation"))
+        self.exports.selected_index = 0
+        self.downloads = widgets.HTML()
+        self.folder = widgets.Text(value=".", description="Save to folder", style=STYLE,
+                                   layout=widgets.Layout(width="460px"))
+        self.save = widgets.Button(description="Save files", tooltip="Write the Python, JSON and CloudFormation files",
+                                   icon="save", layout=widgets.Layout(width="auto"))
+        self.state_path = widgets.Text(value="scheduler_wizard.json", description="State file", style=STYLE,
+                                       layout=widgets.Layout(width="460px"))
+        self.save_state = widgets.Button(description="Save state", tooltip="Save the wizard's fields as JSON",
+                                         icon="download", layout=widgets.Layout(width="auto"))
+        self.load_state = widgets.Button(description="Load state", tooltip="Fill the wizard from a saved JSON state",
+                                         icon="upload", layout=widgets.Layout(width="auto"))
+        self.saved = widgets.HTML()
+        self.next_runs = widgets.HTML()
+        self.next_runs.add_class("lnb-next-runs")
+        self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="900px"))
+        self.picture.add_class("lnb-timing-picture")
+        self.box = widgets.VBox(
+            [
+                widgets.HBox([widgets.HTML("<b>Check everything before submitting.</b>"), self.refresh]),
+                self.summary,
+                self.exports,
+                self.downloads,
+                widgets.HBox([self.folder, self.save]),
+                widgets.HBox([self.state_path, self.save_state, self.load_state]),
+                self.saved,
+                widgets.HTML("<h4 style='margin:6px 0'>The next runs</h4>"),
+                self.next_runs,
+                self.picture,
+            ]
+        )
+
+    def show_request(self, request, problems) -> None:
+        """Show the validation summary and the exports of ``request``."""
+        if problems:
+            items = "".join(f"<li><code>{html.escape(p.field)}</code>: {html.escape(p.message)}</li>" for p in problems)
+            self.summary.value = (
+                f'<div class="lnb-error" style="color:#b00020">&#10007; {len(problems)} problem(s) to fix before '
+                f"submitting:<ul>{items}</ul></div>"
+            )
+        else:
+            self.summary.value = notice("The request is valid: ready to submit.", "ok")
+        exported = texts(request)
+        self.python.value = code_html(exported["python"], "python")
+        self.json.value = code_html(exported["json"], "json")
+        self.cloudformation.value = code_html(exported["cloudformation"], "cloudformation")
+        self.downloads.value = "Download: " + " &nbsp; ".join(
+            download_link(exported[k], FILES[k], "application/json" if k != "python" else "text/x-python")
+            for k in FILES
+        )
+
+    def show_timing(self, runs, png: bytes | None) -> None:
+        """Show the next runs (a DataFrame) and the timing picture (PNG bytes)."""
+        self.next_runs.value = table_html(runs, empty="No run can be planned until the schedule is valid.")
+        self.picture.value = png or b""
+        self.picture.layout.display = "" if png else "none"

@@ -1,0 +1,112 @@
+"""Step 2, Schedule: scheduler name, upload frequency (no finer than the model's sampling rate), delay 0-60 min.
+
+>>> step = ScheduleStep()
+>>> step.set_sampling_rate("PT10M")
+>>> [value for _, value in step.frequency.widget.options]
+['PT10M', 'PT15M', 'PT30M', 'PT1H']
+>>> step.set_existing({"pump-5min"}); step.name.value = "pump-5min"
+>>> "exists" in step.exists.value
+True
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from .. import servicemodel
+from ..request import parse_duration
+from .fields import choice_field, int_field, text_field
+from .render import notice
+
+_LABELS = {"PT5M": "every 5 minutes", "PT10M": "every 10 minutes", "PT15M": "every 15 minutes",
+           "PT30M": "every 30 minutes", "PT1H": "every hour"}
+
+
+def frequency_options(sampling_rate: str | None = None) -> list[tuple[str, str]]:
+    """The upload frequencies of the API no finer than ``sampling_rate``, as ``(label, value)`` pairs.
+
+    >>> [v for _, v in frequency_options("PT30M")]
+    ['PT30M', 'PT1H']
+    """
+    rate = None
+    if sampling_rate:
+        try:
+            rate = parse_duration(sampling_rate)
+        except ValueError:
+            rate = None
+    return [
+        (f"{f} ({_LABELS.get(f, f)})", f)
+        for f in servicemodel.enum("DataUploadFrequency")
+        if rate is None or parse_duration(f) >= rate
+    ]
+
+
+class ScheduleStep:
+    """Name, frequency and delay, with a warning when a scheduler of that name exists already."""
+
+    title = "2 Schedule"
+
+    def __init__(self):
+        self.name = text_field(
+            "scheduler_name", "Scheduler name", placeholder="pump-5min",
+            hint="Letters, digits, - and _, up to 200 characters.",
+        )
+        self.frequency = choice_field(
+            "upload_frequency", "Upload frequency", frequency_options(), value="PT5M",
+            hint="How often the scheduler wakes up; each run scores the data of one period.",
+        )
+        self.delay = int_field(
+            "delay_offset_minutes", "Delay (minutes)", low=0, high=60, value=0,
+            hint="Wake up this many minutes after each period ends, so late files still arrive in time.",
+        )
+        self.exists = widgets.HTML()
+        self.exists.add_class("lnb-name-exists")
+        self.existing: set[str] = set()
+        self.rate_note = widgets.HTML()
+        self.fields = [self.name, self.frequency, self.delay]
+        self.name.observe(lambda _: self._check_exists())
+        self.box = widgets.VBox(
+            [
+                widgets.HTML("<b>When should the scheduler run?</b>"),
+                self.name.box,
+                self.exists,
+                self.frequency.box,
+                self.rate_note,
+                self.delay.box,
+            ]
+        )
+
+    def set_sampling_rate(self, rate: str | None) -> None:
+        """Offer only frequencies no finer than the model's sampling rate ``rate``."""
+        current = self.frequency.widget.value
+        options = frequency_options(rate)
+        values = [v for _, v in options]
+        self.frequency.widget.options = options
+        if current in values:
+            self.frequency.widget.value = current
+        elif current is not None and rate is None:
+            self.frequency.value = current
+        else:
+            self.frequency.widget.value = values[0]
+        self.rate_note.value = (
+            notice(f"The model was trained at {rate}: frequencies finer than that are not offered.", "info")
+            if rate else ""
+        )
+
+    def set_existing(self, names) -> None:
+        """The names of the schedulers that exist now (to warn about a name taken)."""
+        self.existing = set(names)
+        self._check_exists()
+
+    def _check_exists(self) -> None:
+        name = self.name.widget.value
+        if name and name in self.existing:
+            self.exists.value = (
+                f'<div class="lnb-warning" style="color:#8a5300">&#9888; A scheduler named <b>{html.escape(name)}</b> '
+                "exists already. Submitting the very same request again returns it; a different request is refused "
+                f"(ConflictException). To manage it, use <code>Wizard.from_scheduler({name!r})</code>.</div>"
+            )
+        else:
+            self.exists.value = ""

@@ -1,0 +1,133 @@
+"""A tags editor: rows of key and value, with Add tag / Remove buttons and a problem line per row.
+
+It behaves like a :class:`~lookout_nb.wizard.fields.Field` bound to ``tags``: ``value`` is the API's list of
+``{"Key": ..., "Value": ...}`` (``None`` when there is no tag), and ``show(problems)`` puts each ``Tags[i]`` problem
+under row ``i``.
+
+>>> editor = TagsEditor()
+>>> editor.value = {"team": "reliability"}
+>>> editor.add.click()
+>>> editor.value
+[{'Key': 'team', 'Value': 'reliability'}]
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+
+import ipywidgets as widgets
+
+from .fields import INVALID_CLASS, LABEL_WIDTH
+
+_INDEX = re.compile(r"^Tags\[(\d+)\]")
+
+
+class _Row:
+    def __init__(self, key: str = "", value: str = ""):
+        self.key = widgets.Text(value=key, description="Tag key", placeholder="team", continuous_update=True,
+                                style={"description_width": "70px"}, layout=widgets.Layout(width="300px"))
+        self.value = widgets.Text(value=value, description="Tag value", placeholder="reliability",
+                                  continuous_update=True, style={"description_width": "70px"},
+                                  layout=widgets.Layout(width="300px"))
+        self.remove = widgets.Button(description="Remove tag", icon="trash", layout=widgets.Layout(width="auto"))
+        self.problem = widgets.HTML()
+        self.box = widgets.VBox([widgets.HBox([self.key, self.value, self.remove]), self.problem])
+
+    @property
+    def empty(self) -> bool:
+        return not self.key.value and not self.value.value
+
+
+class TagsEditor:
+    """Rows of tags; empty rows are ignored, every other row becomes one tag (problems shown per row)."""
+
+    name = "tags"
+
+    def __init__(self):
+        self.rows: list[_Row] = []
+        self.messages: list[str] = []
+        self._callbacks = []
+        self.add = widgets.Button(description="Add tag", tooltip="Add a row for one more tag", icon="plus",
+                                  layout=widgets.Layout(width="auto"))
+        self.add.on_click(lambda _: self.add_row())
+        self.problem = widgets.HTML()
+        self._rows_box = widgets.VBox()
+        self.box = widgets.VBox(
+            [widgets.HBox([widgets.Label("Tags", layout=widgets.Layout(width=LABEL_WIDTH)), self.add]),
+             self._rows_box, self.problem]
+        )
+
+    @property
+    def widget(self):
+        return self.box
+
+    @property
+    def value(self):
+        tags = [{"Key": r.key.value, "Value": r.value.value} for r in self.rows if not r.empty]
+        return tags or None
+
+    @value.setter
+    def value(self, tags) -> None:
+        if isinstance(tags, Mapping):
+            tags = [{"Key": k, "Value": v} for k, v in tags.items()]
+        self.rows = []
+        for tag in tags or []:
+            self.rows.append(self._new_row(str(tag.get("Key", "")), str(tag.get("Value", ""))))
+        self._render()
+        self._changed()
+
+    def add_row(self, key: str = "", value: str = "") -> None:
+        """Add a row (empty by default)."""
+        self.rows.append(self._new_row(key, value))
+        self._render()
+        self._changed()
+
+    def remove_row(self, index: int) -> None:
+        """Remove row ``index`` (0-based)."""
+        del self.rows[index]
+        self._render()
+        self._changed()
+
+    def observe(self, callback) -> None:
+        """Call ``callback(None)`` whenever a tag changes, is added or is removed."""
+        self._callbacks.append(callback)
+
+    def show(self, messages, problems=()) -> None:
+        """Show problems: those of ``Tags[i]`` under row ``i``, the rest under the editor."""
+        self.messages = list(messages)
+        per_row: dict[int, list[str]] = {}
+        general = []
+        filled = [i for i, r in enumerate(self.rows) if not r.empty]
+        for problem in problems:
+            m = _INDEX.match(problem.field)
+            if m and int(m[1]) < len(filled):
+                per_row.setdefault(filled[int(m[1])], []).append(f"{problem.field[m.end():].lstrip('.') or 'tag'}: "
+                                                                 f"{problem.message}")
+            else:
+                general.append(problem.message)
+        for i, row in enumerate(self.rows):
+            msgs = per_row.get(i, [])
+            row.problem.value = "".join(f'<div style="color:#b00020;font-size:90%">&#9888; {html.escape(m)}</div>'
+                                        for m in msgs)
+            for w in (row.key, row.value):
+                (w.add_class if msgs else w.remove_class)(INVALID_CLASS)
+        self.problem.value = "".join(f'<div style="color:#b00020;font-size:90%">&#9888; {html.escape(m)}</div>'
+                                     for m in general)
+
+    def _new_row(self, key: str, value: str) -> _Row:
+        row = _Row(key, value)
+        row.key.observe(lambda _: self._changed(), names="value")
+        row.value.observe(lambda _: self._changed(), names="value")
+        row.remove.on_click(lambda _, r=row: self.remove_row(self.rows.index(r)))
+        return row
+
+    def _render(self) -> None:
+        for i, row in enumerate(self.rows):
+            row.remove.tooltip = f"Remove tag row {i + 1}"
+        self._rows_box.children = [r.box for r in self.rows]
+
+    def _changed(self) -> None:
+        for callback in list(self._callbacks):
+            callback(None)
