@@ -1,0 +1,61 @@
+"""The embedded endpoint: Amazon Lookout for Equipment and S3 on one local port, with a runner that really runs.
+
+>>> import lookout_nb.local as local
+>>> with local.start(port=0, clock="manual", demo=True) as ep:          # doctest: +SKIP
+...     lookout, s3 = ep.lookout(), ep.s3()                            # boto3 clients pointed at ep.url
+...     lookout.create_inference_scheduler(**local.demo.scheduler_kwargs("pump-5min"), ClientToken="t1")
+...     ep.clock.advance(pd.Timedelta(minutes=10))                     # runs at 09:05 and 09:10
+...     lookout.list_inference_executions(InferenceSchedulerName="pump-5min")["InferenceExecutionSummaries"]
+
+Any boto3 client works too: ``boto3.client("lookoutequipment", endpoint_url=ep.url)``, or set the variables of
+``ep.env()`` (``AWS_ENDPOINT_URL`` and dummy credentials) and use boto3's defaults unchanged.
+
+Behaviour choices (where AWS documents nothing, this is the reading the endpoint takes):
+
+- **Wake-ups and windows.** Boundaries are multiples of the upload frequency F from the top of the UTC hour; the
+  run of boundary b wakes at b + DataDelayOffsetInMinutes, reads the window (b - F, b] (the offset delays the
+  run, it does not move the window), and reports ScheduledStartTime = wake time, DataStartTime = b - F,
+  DataEndTime = b.
+- **First run.** A scheduler runs for boundaries strictly after the time it was created (or last started); a
+  scheduler created at 09:02 with PT10M and a 5-minute offset first wakes at 09:15 for (09:00, 09:10].
+- **Statuses.** Create and Start give PENDING, which becomes RUNNING as soon as the clock moves (real clocks:
+  after ~2 s of real time); Stop gives STOPPING, then STOPPED the same way. Start needs STOPPED, Stop needs
+  PENDING or RUNNING, Delete needs STOPPED (else ConflictException). Update is allowed in any status; the new
+  settings apply from the next boundary after the update. A stopped scheduler makes no run, not even for a
+  boundary whose wake-up falls after the stop.
+- **Input search.** For each component of the model's schema, files named from one slot before the window start
+  to one slot after its end (both included, names in local time = UTC + InputTimeZoneOffset; EPOCH names carry
+  no offset) are read; unset naming members take yyyyMMddHHmmss, ``_`` and +00:00. Rows are UTC; only rows in
+  (b - F, b] are scored. The first column is the timestamp whatever its name; the schema's sensor columns must
+  all be present (a missing one FAILS the run naming the file and the column); other columns are ignored.
+- **Scoring.** Rows are resampled to the model's TargetSamplingRate (mean per interval, labelled by the
+  interval's end), gaps filled from neighbouring rows, and scored by z-scores against the model's baseline (see
+  :mod:`lookout_nb.local.inference`). diagnostics are present on every line, also when prediction is 0.
+- **Results.** ``<output prefix><wake time as YYYY-MM-DDTHH:MM:SSZ>/results.jsonl``, one JSON object per row,
+  newline-terminated; CustomerResultObject appears on SUCCESS only.
+- **Lists.** ListInferenceSchedulers and ListModels are sorted by name; ListInferenceExecutions newest first;
+  DataStartTimeAfter keeps DataStartTime >= the value, DataEndTimeBefore keeps DataEndTime <= the value. Pages
+  hold 50 items unless MaxResults says otherwise; NextToken is opaque.
+- **Events.** ListInferenceEvents groups anomalous rows at most one sampling interval apart into one event;
+  EventStartTime/EventEndTime are the first and last anomalous row, EventDurationInSeconds their difference,
+  Diagnostics the mean share of each sensor as a JSON string. An event is listed when it overlaps
+  [IntervalStartTime, IntervalEndTime].
+- **Idempotency.** The same ClientToken with the same request returns the existing scheduler; the same token
+  with a different request, or an existing name with another token, is a ConflictException.
+- **Validation.** Every input is checked with :func:`lookout_nb.servicemodel.check_input`, and
+  Create/Update also with :meth:`lookout_nb.SchedulerRequest.problems` against the model's TargetSamplingRate;
+  the ValidationException message lists every problem by field path. DataInputConfiguration must have an
+  S3InputConfiguration.
+- **Regions.** ARNs carry account 123456789012 and the region of the request's SigV4 credential scope;
+  schedulers are kept per region, models are shared by all regions.
+- **Persistence.** With ``state_dir``, see :mod:`lookout_nb.local.state`: runs missed while the endpoint was down
+  are skipped, a manual clock resumes at its saved time, and S3 objects are copied at stop.
+"""
+
+from __future__ import annotations
+
+from . import demo
+from .clock import MANUAL_START, ManualClock, RealClock
+from .endpoint import Endpoint, start
+
+__all__ = ["Endpoint", "MANUAL_START", "ManualClock", "RealClock", "demo", "start"]

@@ -1,0 +1,437 @@
+"""The embedded endpoint's state and operations: models, schedulers per region, executions. Thread-safe.
+
+Every operation takes the caller's region and the request members (already checked against the service
+model by :mod:`.responses`), applies the service's semantic rules, and returns the response members. One lock
+guards all state; the runner's S3 I/O happens outside it (:meth:`Backend.claim_due` / :meth:`Backend.finish`).
+
+>>> from lookout_nb.local.clock import ManualClock
+>>> b = Backend(ManualClock())
+>>> b.list_models("us-east-1", {})["ModelSummaries"]
+[]
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Optional
+
+import pandas as pd
+
+from ..naming import Naming
+from ..request import SchedulerRequest, parse_duration
+from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
+from .records import Execution, Model, Scheduler
+
+#: Page size of the List operations when MaxResults is not given.
+DEFAULT_PAGE = 50
+
+
+def first_boundary_after(t: pd.Timestamp, frequency: pd.Timedelta) -> pd.Timestamp:
+    """The first frequency boundary strictly after ``t``; boundaries are aligned to the top of the UTC hour.
+
+    >>> first_boundary_after(pd.Timestamp("2026-01-05T09:02Z"), pd.Timedelta("10min"))
+    Timestamp('2026-01-05 09:10:00+0000', tz='UTC')
+    """
+    hour = t.floor("h")
+    steps = (t - hour) // frequency + 1
+    return hour + steps * frequency
+
+
+def page(items: list, params: dict, key: str) -> dict:
+    """One page of ``items`` under ``key`` with MaxResults / NextToken (an opaque offset token)."""
+    size = params.get("MaxResults") or DEFAULT_PAGE
+    token = params.get("NextToken")
+    start = 0
+    if token:
+        try:
+            start = int(json.loads(base64.urlsafe_b64decode(token.encode()).decode())["offset"])
+        except Exception:
+            raise ValidationException(f"NextToken {token[:40]!r} is not a token this endpoint issued") from None
+    chunk = items[start : start + size]
+    out = {key: chunk}
+    if start + size < len(items):
+        out["NextToken"] = base64.urlsafe_b64encode(json.dumps({"offset": start + size}).encode()).decode()
+    return out
+
+
+@dataclass
+class Run:
+    """A run claimed by the runner: everything it needs, copied so the scheduler may change meanwhile."""
+
+    region: str
+    scheduler_name: str
+    scheduler_uid: str
+    model: Model
+    boundary: pd.Timestamp
+    wake: pd.Timestamp
+    frequency: pd.Timedelta
+    input_config: dict
+    output_config: dict
+    execution: Execution
+
+    @property
+    def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The data window (start, end] in UTC."""
+        return self.boundary - self.frequency, self.boundary
+
+
+class Backend:
+    """State and operations of the embedded Lookout for Equipment service."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.models: dict[str, Model] = {}
+        self.schedulers: dict[str, dict[str, Scheduler]] = {}  # region -> name -> scheduler
+        self.tokens: dict[str, dict[str, str]] = {}  # region -> client token -> scheduler uid
+        self.model_tags: dict[str, list] = {}  # model name -> tags
+        self.changed = threading.Event()  # set by every change, cleared by the state saver
+
+    # -- models ------------------------------------------------------------------------------------------------
+    def put_model(self, model: Model) -> Model:
+        """Add or replace a trained model (the endpoint has no training API; the demo seeder uses this)."""
+        with self.lock:
+            self.models[model.name] = model
+            self.changed.set()
+            return model
+
+    def model(self, name: str) -> Model:
+        with self.lock:
+            found = self.models.get(name)
+        if found is None:
+            raise ResourceNotFoundException(f"Model {name} does not exist")
+        return found
+
+    def describe_model(self, region: str, params: dict) -> dict:
+        return self.model(params["ModelName"]).describe(region)
+
+    def list_models(self, region: str, params: dict) -> dict:
+        with self.lock:
+            models = sorted(self.models.values(), key=lambda m: m.name)
+        begins, dataset, status = (params.get(k) for k in ("ModelNameBeginsWith", "DatasetNameBeginsWith", "Status"))
+        items = [
+            m.summary(region)
+            for m in models
+            if (not begins or m.name.startswith(begins))
+            and (not dataset or m.dataset_name.startswith(dataset))
+            and (not status or m.status == status)
+        ]
+        return page(items, params, "ModelSummaries")
+
+    # -- schedulers --------------------------------------------------------------------------------------------
+    def _schedulers(self, region: str) -> dict[str, Scheduler]:
+        return self.schedulers.setdefault(region, {})
+
+    def _get(self, region: str, name: str) -> Scheduler:
+        found = self._schedulers(region).get(name)
+        if found is None:
+            raise ResourceNotFoundException(f"Inference scheduler {name} does not exist")
+        return found
+
+    def _status(self, s: Scheduler) -> str:
+        return s.status(self.clock.now(), self.clock.settle)
+
+    def _model_arn(self, s: Scheduler) -> str:
+        model = self.models.get(s.model_name)
+        return model.arn(s.region) if model else Model(s.model_name, {}).arn(s.region)
+
+    def _check_request(self, params: dict, model: Model) -> None:
+        """Rules the service model cannot express (the same ones the toolkit checks before submitting)."""
+        problems = SchedulerRequest.from_boto3(params).problems(target_sampling_rate=model.sampling_rate)
+        s3_input = (params.get("DataInputConfiguration") or {}).get("S3InputConfiguration")
+        if not problems and not s3_input:
+            raise ValidationException(
+                "DataInputConfiguration.S3InputConfiguration: is required (the scheduler must know where to read input)"
+            )
+        if problems:
+            raise ValidationException(format_problems(problems))
+
+    def create_scheduler(self, region: str, params: dict) -> dict:
+        name, token = params["InferenceSchedulerName"], params["ClientToken"]
+        fingerprint = json.dumps({k: v for k, v in params.items() if k != "ClientToken"}, sort_keys=True, default=str)
+        with self.lock:
+            model = self.model(params["ModelName"])
+            self._check_request(params, model)
+            now = self.clock.now()
+            known = self.tokens.setdefault(region, {}).get(token)
+            existing = self._schedulers(region).get(name)
+            if existing is not None:
+                if known != existing.uid:
+                    raise ConflictException(f"Inference scheduler {name} already exists")
+                if existing.fingerprint != fingerprint:
+                    raise ConflictException(
+                        f"ClientToken {token!r} was already used for inference scheduler {name} with a different request"
+                    )
+                return self._created(existing)  # an idempotent retry
+            other = next((s for s in self._schedulers(region).values() if s.uid == known), None)
+            if other is not None:
+                raise ConflictException(f"ClientToken {token!r} was already used to create inference scheduler {other.name}")
+            freq = parse_duration(params["DataUploadFrequency"])
+            s = Scheduler(
+                region=region,
+                name=name,
+                uid=uuid.uuid4().hex[:32],
+                model_name=model.name,
+                frequency=params["DataUploadFrequency"],
+                delay_minutes=int(params.get("DataDelayOffsetInMinutes") or 0),
+                input_config=params["DataInputConfiguration"],
+                output_config=params["DataOutputConfiguration"],
+                role_arn=params["RoleArn"],
+                kms_key_id=params.get("ServerSideKmsKeyId"),
+                client_token=token,
+                fingerprint=fingerprint,
+                created_at=now,
+                updated_at=now,
+                state="PENDING",
+                changed_at=now,
+                active_from=now,
+                next_boundary=first_boundary_after(now, freq),
+                tags=list(params.get("Tags") or []),
+            )
+            self._schedulers(region)[name] = s
+            self.tokens[region][token] = s.uid
+            self.changed.set()
+            return self._created(s)
+
+    def _created(self, s: Scheduler) -> dict:
+        return {
+            "InferenceSchedulerArn": s.arn,
+            "InferenceSchedulerName": s.name,
+            "Status": self._status(s),
+            "ModelQuality": "QUALITY_THRESHOLD_MET",
+        }
+
+    def describe_scheduler(self, region: str, params: dict) -> dict:
+        with self.lock:
+            s = self._get(region, params["InferenceSchedulerName"])
+            return s.describe(self._status(s), self._model_arn(s))
+
+    def list_schedulers(self, region: str, params: dict) -> dict:
+        begins, model, status = (params.get(k) for k in ("InferenceSchedulerNameBeginsWith", "ModelName", "Status"))
+        with self.lock:
+            items = []
+            for s in sorted(self._schedulers(region).values(), key=lambda s: s.name):
+                current = self._status(s)
+                if (begins and not s.name.startswith(begins)) or (model and s.model_name != model):
+                    continue
+                if status and current != status:
+                    continue
+                items.append(s.summary(current, self._model_arn(s)))
+        return page(items, params, "InferenceSchedulerSummaries")
+
+    def update_scheduler(self, region: str, params: dict) -> dict:
+        with self.lock:
+            s = self._get(region, params["InferenceSchedulerName"])
+            merged = {
+                "ModelName": s.model_name,
+                "InferenceSchedulerName": s.name,
+                "DataUploadFrequency": params.get("DataUploadFrequency", s.frequency),
+                "DataDelayOffsetInMinutes": params.get("DataDelayOffsetInMinutes", s.delay_minutes),
+                "DataInputConfiguration": params.get("DataInputConfiguration", s.input_config),
+                "DataOutputConfiguration": params.get("DataOutputConfiguration", s.output_config),
+                "RoleArn": params.get("RoleArn", s.role_arn),
+                "ClientToken": s.client_token,
+            }
+            self._check_request(merged, self.model(s.model_name))
+            now = self.clock.now()
+            s.frequency = merged["DataUploadFrequency"]
+            s.delay_minutes = int(merged["DataDelayOffsetInMinutes"] or 0)
+            s.input_config = merged["DataInputConfiguration"]
+            s.output_config = merged["DataOutputConfiguration"]
+            s.role_arn = merged["RoleArn"]
+            s.updated_at = now
+            if s.runs:
+                s.next_boundary = first_boundary_after(now, parse_duration(s.frequency))
+            self.changed.set()
+            return {}
+
+    def start_scheduler(self, region: str, params: dict) -> dict:
+        with self.lock:
+            s = self._get(region, params["InferenceSchedulerName"])
+            status = self._status(s)
+            if status != "STOPPED":
+                raise ConflictException(f"Inference scheduler {s.name} is {status}; only a STOPPED scheduler can start")
+            now = self.clock.now()
+            s.state, s.changed_at, s.active_from = "PENDING", now, now
+            s.next_boundary = first_boundary_after(now, parse_duration(s.frequency))
+            self.changed.set()
+            return s.brief(s.state, self._model_arn(s))
+
+    def stop_scheduler(self, region: str, params: dict) -> dict:
+        with self.lock:
+            s = self._get(region, params["InferenceSchedulerName"])
+            status = self._status(s)
+            if status not in ("PENDING", "RUNNING"):
+                raise ConflictException(f"Inference scheduler {s.name} is {status}; it is not running")
+            s.state, s.changed_at, s.next_boundary = "STOPPING", self.clock.now(), None
+            self.changed.set()
+            return s.brief(s.state, self._model_arn(s))
+
+    def delete_scheduler(self, region: str, params: dict) -> dict:
+        with self.lock:
+            s = self._get(region, params["InferenceSchedulerName"])
+            status = self._status(s)
+            if status != "STOPPED":
+                raise ConflictException(
+                    f"Inference scheduler {s.name} is {status}; stop it and wait for STOPPED before deleting it"
+                )
+            del self._schedulers(region)[s.name]
+            self.tokens.get(region, {}).pop(s.client_token, None)
+            self.changed.set()
+            return {}
+
+    # -- executions and events ---------------------------------------------------------------------------------
+    def list_executions(self, region: str, params: dict) -> dict:
+        after, before, status = (params.get(k) for k in ("DataStartTimeAfter", "DataEndTimeBefore", "Status"))
+        with self.lock:
+            s = self._get(region, params["InferenceSchedulerName"])
+            model_arn = self._model_arn(s)
+            items = [
+                ex.summary(s, model_arn)
+                for ex in reversed(s.executions)  # newest first
+                if (after is None or ex.data_start >= after)
+                and (before is None or ex.data_end <= before)
+                and (not status or ex.status == status)
+            ]
+        return page(items, params, "InferenceExecutionSummaries")
+
+    def list_events(self, region: str, params: dict) -> dict:
+        start, end = params["IntervalStartTime"], params["IntervalEndTime"]
+        with self.lock:
+            s = self._get(region, params["InferenceSchedulerName"])
+            rate = parse_duration(self.models[s.model_name].sampling_rate) if s.model_name in self.models else None
+            rows = [(pd.Timestamp(t), d) for ex in s.executions if ex.status == "SUCCESS" for t, d in ex.anomalies]
+            name, sched_arn = s.name, s.arn
+        events = [
+            e
+            for e in group_events(rows, rate or pd.Timedelta(minutes=1))
+            if e["EventEndTime"] >= start and e["EventStartTime"] <= end
+        ]
+        for e in events:
+            e.update(InferenceSchedulerArn=sched_arn, InferenceSchedulerName=name)
+        return page(events, params, "InferenceEventSummaries")
+
+    # -- tags --------------------------------------------------------------------------------------------------
+    def _tagged(self, region: str, resource_arn: str) -> list:
+        for s in self._schedulers(region).values():
+            if s.arn == resource_arn:
+                return s.tags
+        for m in self.models.values():
+            if m.arn(region) == resource_arn:
+                return self.model_tags.setdefault(m.name, [])
+        raise ResourceNotFoundException(f"Resource {resource_arn} does not exist")
+
+    def list_tags(self, region: str, params: dict) -> dict:
+        with self.lock:
+            return {"Tags": [dict(t) for t in self._tagged(region, params["ResourceArn"])]}
+
+    def tag_resource(self, region: str, params: dict) -> dict:
+        with self.lock:
+            tags = self._tagged(region, params["ResourceArn"])
+            new = {t["Key"]: t["Value"] for t in params["Tags"]}
+            tags[:] = [t for t in tags if t["Key"] not in new] + [{"Key": k, "Value": v} for k, v in new.items()]
+            self.changed.set()
+            return {}
+
+    def untag_resource(self, region: str, params: dict) -> dict:
+        with self.lock:
+            tags = self._tagged(region, params["ResourceArn"])
+            tags[:] = [t for t in tags if t["Key"] not in set(params["TagKeys"])]
+            self.changed.set()
+            return {}
+
+    # -- the runner's side -------------------------------------------------------------------------------------
+    def next_due(self, until: pd.Timestamp) -> Optional[pd.Timestamp]:
+        """The earliest wake-up time <= ``until`` of any running scheduler, or None."""
+        with self.lock:
+            wakes = [
+                s.next_boundary + pd.Timedelta(minutes=s.delay_minutes)
+                for region in self.schedulers.values()
+                for s in region.values()
+                if s.runs and s.next_boundary is not None
+            ]
+        due = min(wakes, default=None)
+        return due if due is not None and due <= until else None
+
+    def claim_due(self, now: pd.Timestamp) -> list[Run]:
+        """Every run whose wake-up time is <= ``now``, each with a new IN_PROGRESS execution, oldest first."""
+        runs = []
+        with self.lock:
+            for region, schedulers in self.schedulers.items():
+                for s in schedulers.values():
+                    self._status(s)
+                    while s.runs and s.next_boundary is not None:
+                        delay = pd.Timedelta(minutes=s.delay_minutes)
+                        if s.next_boundary + delay > now:
+                            break
+                        freq = parse_duration(s.frequency)
+                        b = s.next_boundary
+                        ex = Execution(b + delay, b - freq, b, dict(s.input_config), dict(s.output_config))
+                        s.executions.append(ex)
+                        s.next_boundary = b + freq
+                        model = self.models.get(s.model_name)
+                        runs.append(
+                            Run(region, s.name, s.uid, model, b, b + delay, freq, s.input_config, s.output_config, ex)
+                        )
+            if runs:
+                self.changed.set()
+        runs.sort(key=lambda r: (r.wake, r.scheduler_name))
+        return runs
+
+    def finish(self, run: Run, status: str, *, failed_reason=None, result_object=None, rows=0, anomalies=()) -> None:
+        """Record how a claimed run ended."""
+        with self.lock:
+            ex = run.execution
+            ex.status, ex.failed_reason, ex.result_object = status, failed_reason, result_object
+            ex.rows, ex.anomalies = rows, list(anomalies)
+            self.changed.set()
+
+
+def format_problems(problems) -> str:
+    """A ValidationException message naming every field: ``2 validation errors detected: A: ...; B: ...``."""
+    n = len(problems)
+    return f"{n} validation error{'s' if n != 1 else ''} detected: " + "; ".join(str(p) for p in problems)
+
+
+def group_events(rows, rate: pd.Timedelta) -> list[dict]:
+    """Aggregate anomalous rows ``[(timestamp, {sensor: share})]`` into events of consecutive rows.
+
+    Rows at most one sampling interval apart belong to the same event; an event's Diagnostics is the mean share
+    of each sensor over its rows, as a JSON string like the service's.
+
+    >>> t = pd.Timestamp("2026-01-05T09:01Z")
+    >>> [e["EventDurationInSeconds"] for e in group_events([(t, {"a\\\\x": 1.0}), (t + pd.Timedelta("1min"), {"a\\\\x": 1.0})], pd.Timedelta("1min"))]
+    [60]
+    """
+    rows = sorted(rows, key=lambda r: r[0])
+    groups: list[list] = []
+    for t, diag in rows:
+        if groups and t - groups[-1][-1][0] <= rate:
+            if t != groups[-1][-1][0]:
+                groups[-1].append((t, diag))
+        else:
+            groups.append([(t, diag)])
+    events = []
+    for g in groups:
+        names = list(dict.fromkeys(k for _, d in g for k in d))
+        means = {k: round(sum(d.get(k, 0.0) for _, d in g) / len(g), 5) for k in names}
+        events.append(
+            {
+                "EventStartTime": g[0][0],
+                "EventEndTime": g[-1][0],
+                "Diagnostics": json.dumps([{"name": k, "value": v} for k, v in means.items()]),
+                "EventDurationInSeconds": int((g[-1][0] - g[0][0]).total_seconds()),
+            }
+        )
+    return events
+
+
+def naming_of(input_config: dict) -> Naming:
+    """The Naming of a scheduler's DataInputConfiguration (unset members take the defaults)."""
+    names = input_config.get("InferenceInputNameConfiguration") or {}
+    return Naming(names.get("TimestampFormat"), names.get("ComponentTimestampDelimiter"), input_config.get("InputTimeZoneOffset"))
+

@@ -1,0 +1,83 @@
+"""``lookout-nb serve``: run the embedded endpoint in the foreground and say how to point clients at it.
+
+The lead wires :func:`add_serve_parser` / :func:`serve` into ``lookout_nb.cli``; ``python -m lookout_nb.local.cli``
+runs the same command on its own.
+
+    $ lookout-nb serve --port 4566 --clock real --speed 60 --demo --state-dir ~/.lookout-nb
+    Lookout for Equipment + S3 endpoint: http://127.0.0.1:4566
+    export AWS_ENDPOINT_URL=http://127.0.0.1:4566
+    ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+
+def add_serve_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``serve`` sub-command to an argparse ``subparsers`` object; returns its parser."""
+    p = subparsers.add_parser(
+        "serve",
+        help="run the embedded Lookout for Equipment + S3 endpoint",
+        description="Serve the Lookout for Equipment API and S3 on one local port, with a runner that executes "
+        "scheduled inference on a real, sped-up or manual clock.",
+    )
+    p.add_argument("--port", type=int, default=0, help="port to listen on (default: a free port)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
+    p.add_argument("--clock", choices=("real", "manual"), default="real", help="real time (default) or manual")
+    p.add_argument("--speed", type=float, default=None, help="speed factor of the real clock, e.g. 60")
+    p.add_argument("--demo", action="store_true", help="seed the demo model and keep feeding demo input files")
+    p.add_argument("--state-dir", default=None, help="keep models, schedulers, executions and S3 objects here")
+    p.set_defaults(func=serve)
+    return p
+
+
+def banner(endpoint) -> str:
+    """What ``serve`` prints: the URL and the environment variables to export."""
+    lines = [f"Lookout for Equipment + S3 endpoint: {endpoint.url}  (clock: {endpoint.clock!r})"]
+    lines += [f"export {name}={value}" for name, value in endpoint.env().items()]
+    if endpoint.demo:
+        from .demo import DEMO_BUCKET, DEMO_INPUT_PREFIX, DEMO_MODEL
+
+        lines.append(f"# demo model {DEMO_MODEL}, input files in s3://{DEMO_BUCKET}/{DEMO_INPUT_PREFIX}")
+    lines.append("# press Ctrl-C to stop")
+    return "\n".join(lines)
+
+
+def serve(args, stop_event: threading.Event | None = None) -> int:
+    """Run the endpoint until Ctrl-C / SIGTERM (or ``stop_event`` is set); returns the exit status."""
+    from . import start
+
+    if args.clock == "manual" and args.speed not in (None, 1, 1.0):
+        print("--speed applies to --clock real only", file=sys.stderr)
+        return 2
+    stop_event = stop_event or threading.Event()
+    endpoint = start(
+        port=args.port, host=args.host, clock=args.clock, speed=args.speed, demo=args.demo, state_dir=args.state_dir
+    )
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop_event.set())
+    try:
+        print(banner(endpoint), flush=True)
+        while not stop_event.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        endpoint.stop()
+    return 0
+
+
+def main(argv=None) -> int:
+    """``python -m lookout_nb.local.cli serve ...``."""
+    parser = argparse.ArgumentParser(prog="lookout-nb")
+    add_serve_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

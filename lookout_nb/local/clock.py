@@ -1,0 +1,191 @@
+"""Clocks of the embedded endpoint: manual (tests, notebooks), real time, or real time sped up.
+
+Every clock answers ``now()`` with a tz-aware UTC :class:`pandas.Timestamp`. The endpoint attaches a *driver*
+to the clock: something that knows the next moment a run is due and executes the runs due at a moment.
+
+- :class:`ManualClock` starts at :data:`MANUAL_START` (2026-01-05T09:00:00Z, a Monday) and moves only when told.
+  ``advance(delta)`` walks through every due moment in order, runs what is due there, and returns when all of
+  it has finished, so a test can assert on the executions right after it.
+- :class:`RealClock` follows the wall clock, ``speed`` times faster (``speed=60``: one simulated hour per real
+  minute), starting from the current time. A background thread runs what becomes due.
+
+>>> clock = ManualClock()
+>>> clock.now()
+Timestamp('2026-01-05 09:00:00+0000', tz='UTC')
+>>> clock.advance(pd.Timedelta(minutes=5))
+Timestamp('2026-01-05 09:05:00+0000', tz='UTC')
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Optional, Protocol
+
+import pandas as pd
+
+#: Where every manual clock starts: a round, documented time so tests are deterministic.
+MANUAL_START = pd.Timestamp("2026-01-05T09:00:00Z")
+
+
+class Driver(Protocol):
+    """What a clock drives: the next due moment, and the work due at a moment."""
+
+    def next_due(self, until: pd.Timestamp) -> Optional[pd.Timestamp]:
+        """The earliest moment <= ``until`` at which something is due, or None."""
+
+    def fire(self, now: pd.Timestamp) -> None:
+        """Do everything due at or before ``now`` (runs, feeder files)."""
+
+
+def to_utc(value) -> pd.Timestamp:
+    """A tz-aware UTC Timestamp (naive values are taken as UTC)."""
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+class _NoDriver:
+    def next_due(self, until):
+        return None
+
+    def fire(self, now):
+        pass
+
+
+class ManualClock:
+    """A clock that moves only when told (``advance`` / ``set``); runs happen inside those calls."""
+
+    kind = "manual"
+    #: How long a status change (PENDING -> RUNNING, STOPPING -> STOPPED) takes in clock time: any move settles it.
+    settle = pd.Timedelta(0)
+
+    def __init__(self, start=MANUAL_START):
+        self._now = to_utc(start)
+        self._lock = threading.RLock()
+        self._driver: Driver = _NoDriver()
+
+    def attach(self, driver: Driver) -> None:
+        """Let ``driver`` execute what becomes due while the clock moves."""
+        self._driver = driver
+
+    def now(self) -> pd.Timestamp:
+        """The current simulated time (tz-aware UTC)."""
+        return self._now
+
+    def advance(self, delta) -> pd.Timestamp:
+        """Move forward by ``delta`` (a timedelta or ``"5min"``), running every due run on the way.
+
+        Returns the new time once every run that became due has finished.
+        """
+        delta = pd.Timedelta(delta)
+        if delta < pd.Timedelta(0):
+            raise ValueError(f"a clock cannot go back (advance by {delta})")
+        with self._lock:
+            return self._move_to(self._now + delta)
+
+    def set(self, when) -> pd.Timestamp:
+        """Move forward to ``when`` (running what becomes due); moving backwards raises ValueError."""
+        when = to_utc(when)
+        with self._lock:
+            if when < self._now:
+                raise ValueError(f"a clock cannot go back (from {self._now} to {when})")
+            return self._move_to(when)
+
+    def _move_to(self, target: pd.Timestamp) -> pd.Timestamp:
+        while True:
+            due = self._driver.next_due(target)
+            if due is None:
+                break
+            self._now = max(self._now, due)
+            self._driver.fire(self._now)
+        self._now = target
+        self._driver.fire(target)
+        return target
+
+    def start(self) -> None:
+        """Nothing to start: the manual clock has no thread."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
+    def __repr__(self) -> str:
+        return f"ManualClock(now={self._now.isoformat()})"
+
+
+class RealClock:
+    """Wall-clock time, optionally sped up; a daemon thread runs what becomes due.
+
+    >>> clock = RealClock(speed=60)   # one simulated minute per real second
+    """
+
+    kind = "real"
+
+    def __init__(self, speed: float = 1.0, start=None, poll: float = 0.2):
+        if not speed or speed <= 0:
+            raise ValueError(f"speed must be positive (got {speed!r})")
+        self.speed = float(speed)
+        self._origin = to_utc(start) if start is not None else pd.Timestamp.now(tz="UTC")
+        self._t0 = time.monotonic()
+        self._poll = poll
+        self._driver: Driver = _NoDriver()
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        #: Status changes take about two real seconds, like the service's own short PENDING phase.
+        self.settle = pd.Timedelta(seconds=2 * self.speed)
+
+    def attach(self, driver: Driver) -> None:
+        self._driver = driver
+
+    def now(self) -> pd.Timestamp:
+        elapsed = (time.monotonic() - self._t0) * self.speed
+        return self._origin + pd.Timedelta(seconds=elapsed)
+
+    def advance(self, delta):
+        raise TypeError("a real clock cannot be advanced by hand; start the endpoint with clock='manual'")
+
+    def set(self, when):
+        raise TypeError("a real clock cannot be set; start the endpoint with clock='manual'")
+
+    def start(self) -> None:
+        """Start the background thread that runs what becomes due."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="lookout-nb-clock", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            now = self.now()
+            try:
+                self._driver.fire(now)
+            except Exception:  # keep the clock alive; the failure is recorded by the runner
+                import logging
+
+                logging.getLogger(__name__).exception("lookout_nb.local: a scheduled run failed")
+            due = self._driver.next_due(now + pd.Timedelta(seconds=self._poll * self.speed))
+            wait = self._poll if due is None else max(0.0, (due - self.now()).total_seconds() / self.speed)
+            self._stop.wait(min(wait, self._poll))
+
+    def __repr__(self) -> str:
+        return f"RealClock(speed={self.speed:g}, now={self.now().isoformat()})"
+
+
+def make_clock(clock="manual", speed: Optional[float] = None, start=None):
+    """A clock from the ``start()`` arguments: ``"manual"``, ``"real"``, or a speed factor (``60.0``)."""
+    if isinstance(clock, (ManualClock, RealClock)):
+        return clock
+    if isinstance(clock, (int, float)) and not isinstance(clock, bool):
+        return RealClock(speed=float(clock), start=start)
+    if clock == "manual":
+        if speed not in (None, 1, 1.0):
+            raise ValueError("speed applies to real clocks only (clock='real', speed=60)")
+        return ManualClock(start if start is not None else MANUAL_START)
+    if clock == "real":
+        return RealClock(speed=float(speed or 1.0), start=start)
+    raise ValueError(f"clock must be 'manual', 'real' or a speed factor (got {clock!r})")
+

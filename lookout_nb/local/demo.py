@@ -1,0 +1,333 @@
+"""The demo machine: a trained model of a synthetic pump, its input files, and a feeder that keeps them coming.
+
+- :data:`DEMO_MODEL` (``pump-demo``) has two components, ``centrifugal-pump`` and ``motor``, three sensors each,
+  TargetSamplingRate PT1M, and a baseline learned from seven days of generated training data.
+- :func:`write_input_files` writes correctly named input files for any time range into any bucket (one file per
+  component per slot, rows in UTC inside ``(slot start, slot end]``), or with deliberate mistakes on request.
+- :func:`seed` puts the model into an endpoint, creates :data:`DEMO_BUCKET`, and writes a few hours of history
+  under :data:`DEMO_INPUT_PREFIX`; :class:`Feeder` then writes each new 5-minute file as the clock passes its
+  end, so a scheduler created with :func:`scheduler_kwargs` always finds data.
+
+Sensor values are a deterministic function of the timestamp (daily and shorter cycles plus hashed noise), so the
+same range always gives the same bytes. The pump misbehaves every day from 10:30 to 10:45 and from 15:10 to
+15:20 UTC (:data:`DAILY_ANOMALIES`), which the baseline flags as anomalies.
+
+>>> kwargs = scheduler_kwargs("demo-5min")
+>>> kwargs["DataInputConfiguration"]["S3InputConfiguration"]
+{'Bucket': 'lookout-demo', 'Prefix': 'inference/input/'}
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import functools
+import json
+import threading
+from typing import Iterable, Optional
+
+import numpy as np
+import pandas as pd
+
+from ..naming import Naming
+from ..request import parse_duration
+from . import inference
+from .clock import MANUAL_START
+from .records import ACCOUNT, Model
+
+DEMO_MODEL = "pump-demo"
+DEMO_BUCKET = "lookout-demo"
+DEMO_INPUT_PREFIX = "inference/input/"
+DEMO_OUTPUT_PREFIX = "inference/output/"
+DEMO_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/LookoutEquipmentDemo"
+DEMO_COMPONENTS = {
+    "centrifugal-pump": ["Flow", "DischargePressure", "Vibration"],
+    "motor": ["Current", "Temperature", "Vibration"],
+}
+DEMO_SAMPLING_RATE = "PT1M"
+DEMO_FREQUENCY = "PT5M"
+#: How the demo input files are named: ``centrifugal-pump_20260105090000.csv`` (UTC, so local time = UTC).
+DEMO_NAMING = Naming("yyyyMMddHHmmss", "_", "+00:00")
+#: Daily UTC periods in which the first component misbehaves.
+DAILY_ANOMALIES = ((dt.time(10, 30), dt.time(10, 45)), (dt.time(15, 10), dt.time(15, 20)))
+#: How much history :func:`seed` writes before the clock's current time.
+DEFAULT_HISTORY = pd.Timedelta(hours=2)
+
+#: The mistakes :func:`write_input_files` can make on request, and what each one does.
+MISTAKES = {
+    "wrong_delimiter": "file names use another component/timestamp delimiter than the naming's",
+    "utc_names": "file names carry UTC instead of local time (only visible with a non-zero offset)",
+    "local_time_rows": "row timestamps are written in local time instead of UTC (visible with a non-zero offset)",
+    "missing_component": "the last component of the model gets no files",
+    "missing_column": "the last sensor column of the first component is left out",
+    "semicolon_csv": "the CSV columns are separated by ';' instead of ','",
+}
+
+# Per sensor: level, daily amplitude, short-cycle amplitude, noise, and the deviation during anomalies.
+_PROFILE = {
+    "Flow": (120.0, 15.0, 4.0, 1.5, -60.0),
+    "DischargePressure": (6.5, 0.6, 0.15, 0.05, 3.0),
+    "Vibration": (2.0, 0.3, 0.1, 0.05, 2.5),
+    "Current": (42.0, 5.0, 1.0, 0.4, 0.0),
+    "Temperature": (65.0, 6.0, 0.5, 0.3, 0.0),
+}
+
+
+def demo_model(training_days: int = 7, end=MANUAL_START - pd.Timedelta(days=1)) -> Model:
+    """The trained demo model, its baseline fitted on ``training_days`` of generated normal data before ``end``."""
+    end = pd.Timestamp(end)
+    times = pd.date_range(end - pd.Timedelta(days=training_days), end, freq="1min", inclusive="right")
+    return Model(
+        name=DEMO_MODEL,
+        components={c: list(s) for c, s in DEMO_COMPONENTS.items()},
+        sampling_rate=DEMO_SAMPLING_RATE,
+        baseline=copy.deepcopy(_baseline(training_days, end)),
+        role_arn=DEMO_ROLE_ARN,
+        created_at=end,
+        training_start=times[0] - pd.Timedelta(minutes=1),
+        training_end=end - pd.Timedelta(days=1),
+        evaluation_end=end,
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _baseline(training_days: int, end: pd.Timestamp) -> dict:
+    """The baseline of the demo sensors over generated normal data (computed once per process)."""
+    times = pd.date_range(end - pd.Timedelta(days=training_days), end, freq="1min", inclusive="right")
+    training = pd.concat(
+        [sensor_frame(c, s, times, anomalies=()).add_prefix(f"{c}\\") for c, s in DEMO_COMPONENTS.items()], axis=1
+    )
+    return inference.fit_baseline(training)
+
+
+def scheduler_kwargs(name: str = "pump-demo-scheduler", frequency: str = DEMO_FREQUENCY, delay: int = 0, **changes):
+    """create_inference_scheduler kwargs that read the demo input and write to the demo output prefix."""
+    kwargs = {
+        "ModelName": DEMO_MODEL,
+        "InferenceSchedulerName": name,
+        "DataUploadFrequency": frequency,
+        "DataDelayOffsetInMinutes": delay,
+        "DataInputConfiguration": {
+            "S3InputConfiguration": {"Bucket": DEMO_BUCKET, "Prefix": DEMO_INPUT_PREFIX},
+            "InputTimeZoneOffset": DEMO_NAMING.timezone_offset,
+            "InferenceInputNameConfiguration": {
+                "TimestampFormat": DEMO_NAMING.timestamp_format,
+                "ComponentTimestampDelimiter": DEMO_NAMING.delimiter,
+            },
+        },
+        "DataOutputConfiguration": {"S3OutputConfiguration": {"Bucket": DEMO_BUCKET, "Prefix": DEMO_OUTPUT_PREFIX}},
+        "RoleArn": DEMO_ROLE_ARN,
+    }
+    kwargs.update(changes)
+    return kwargs
+
+
+# -- values ----------------------------------------------------------------------------------------------------
+def _noise(seconds: np.ndarray, salt: int) -> np.ndarray:
+    """Deterministic noise in [-1, 1) from the timestamp and a salt (splitmix64 of the two)."""
+    x = seconds.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(salt)
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53) * 2.0 - 1.0
+
+
+def _in_anomaly(times: pd.DatetimeIndex, anomalies) -> np.ndarray:
+    flags = np.zeros(len(times), dtype=bool)
+    minutes = times.hour * 60 + times.minute
+    for start, end in anomalies:
+        if isinstance(start, dt.time):
+            lo, hi = start.hour * 60 + start.minute, end.hour * 60 + end.minute
+            flags |= np.asarray((minutes > lo) & (minutes <= hi))
+        else:
+            flags |= np.asarray((times > pd.Timestamp(start)) & (times <= pd.Timestamp(end)))
+    return flags
+
+
+def sensor_frame(component: str, sensors, times, anomalies=DAILY_ANOMALIES) -> pd.DataFrame:
+    """Values of ``component``'s sensors at UTC ``times`` (same inputs, same values).
+
+    Only the first demo component (``centrifugal-pump``) reacts to ``anomalies``.
+    """
+    times = pd.DatetimeIndex(pd.to_datetime(times, utc=True))
+    seconds = ((times - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(dtype=np.int64)
+    anomalous = _in_anomaly(times, anomalies) if component == next(iter(DEMO_COMPONENTS)) else None
+    columns = {}
+    for k, sensor in enumerate(sensors):
+        level, daily, short, noise, jump = _PROFILE.get(sensor, (50.0, 5.0, 1.0, 0.5, 0.0))
+        salt = sum(ord(ch) for ch in f"{component}/{sensor}") * 7919 + k
+        phase = (salt % 628) / 100.0
+        values = (
+            level
+            + daily * np.sin(2 * np.pi * seconds / 86400.0 + phase)
+            + short * np.sin(2 * np.pi * seconds / 2220.0 + phase)
+            + noise * _noise(seconds, salt)
+        )
+        if anomalous is not None and jump:
+            values = values + np.where(anomalous, jump, 0.0)
+        columns[sensor] = np.round(values, 4)
+    return pd.DataFrame(columns, index=times)
+
+
+# -- input files -----------------------------------------------------------------------------------------------
+def components_of(model_or_components) -> dict[str, list[str]]:
+    """``{component: [sensors]}`` from a :class:`Model`, a DescribeModel response, a Schema JSON, or a dict."""
+    source = model_or_components
+    if isinstance(source, Model):
+        return source.components
+    if isinstance(source, dict) and "Schema" in source:
+        source = source["Schema"]
+    if isinstance(source, str):
+        source = json.loads(source)
+    if isinstance(source, dict) and "Components" in source:
+        return {
+            c["ComponentName"]: [col["Name"] for col in c["Columns"] if col.get("Type") != "DATETIME"]
+            for c in source["Components"]
+        }
+    return {c: list(s) for c, s in dict(source).items()}
+
+
+def write_input_files(
+    s3,
+    bucket: str,
+    prefix: str,
+    model_or_components=None,
+    start=None,
+    end=None,
+    *,
+    naming: Naming = DEMO_NAMING,
+    frequency: str = DEMO_FREQUENCY,
+    sampling_rate: str = DEMO_SAMPLING_RATE,
+    mistakes: Iterable[str] = (),
+    anomalies=DAILY_ANOMALIES,
+    create_bucket: bool = True,
+) -> list[str]:
+    """Write one input file per component per ``frequency`` slot starting in ``[start, end)``; returns the keys.
+
+    Each file is named for its slot's start (``naming.key``, local time) and holds the rows of
+    ``(slot start, slot end]`` every ``sampling_rate``, timestamps in UTC, header ``Timestamp,<sensors>``.
+    ``mistakes`` (see :data:`MISTAKES`) breaks the files on purpose for tests and troubleshooting demos.
+
+    >>> write_input_files(s3, "my-bucket", "in/", DEMO_COMPONENTS, "2026-01-05T09:00Z", "2026-01-05T09:10Z")
+    ... # doctest: +SKIP
+    ['in/centrifugal-pump_20260105090000.csv', 'in/centrifugal-pump_20260105090500.csv', 'in/motor_...', ...]
+    """
+    mistakes = set([mistakes] if isinstance(mistakes, str) else mistakes)
+    unknown = mistakes - set(MISTAKES)
+    if unknown:
+        raise ValueError(f"unknown mistakes {sorted(unknown)}; choose from {', '.join(MISTAKES)}")
+    components = components_of(DEMO_COMPONENTS if model_or_components is None else model_or_components)
+    freq, rate = parse_duration(frequency), parse_duration(sampling_rate)
+    start = _utc(start).ceil(freq)
+    end = _utc(end)
+    if create_bucket:
+        ensure_bucket(s3, bucket)
+    name_naming = naming
+    if "wrong_delimiter" in mistakes:
+        name_naming = Naming(naming.timestamp_format, "-" if naming.delimiter != "-" else "_", naming.timezone_offset)
+    if "utc_names" in mistakes:
+        name_naming = Naming(name_naming.timestamp_format, name_naming.delimiter, "+00:00")
+    names = list(components)
+    if "missing_component" in mistakes and names:
+        names = names[:-1]
+    keys = []
+    for slot in pd.date_range(start, end, freq=freq, inclusive="left"):
+        times = pd.date_range(slot, slot + freq, freq=rate, inclusive="right")
+        for i, component in enumerate(names):
+            sensors = list(components[component])
+            if "missing_column" in mistakes and i == 0 and len(sensors) > 1:
+                sensors = sensors[:-1]
+            frame = sensor_frame(component, sensors, times, anomalies=anomalies)
+            shown = times + naming.offset if "local_time_rows" in mistakes else times
+            key = name_naming.key(component, slot, prefix)
+            s3.put_object(Bucket=bucket, Key=key, Body=to_csv(frame, shown, ";" if "semicolon_csv" in mistakes else ","))
+            keys.append(key)
+    return keys
+
+
+def to_csv(frame: pd.DataFrame, times, sep: str = ",") -> bytes:
+    """The CSV text of an input file: ``Timestamp`` (ISO, no zone) then the sensor columns."""
+    stamps = pd.DatetimeIndex(times).tz_convert("UTC").tz_localize(None).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    lines = [sep.join(["Timestamp", *frame.columns])]
+    values = frame.to_numpy()
+    lines += [sep.join([stamp, *(f"{v:.4f}" for v in row)]) for stamp, row in zip(stamps, values)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def ensure_bucket(s3, bucket: str) -> None:
+    """Create ``bucket`` unless it exists (safe to call again)."""
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except Exception:
+        try:
+            s3.create_bucket(Bucket=bucket)
+        except Exception as err:  # created meanwhile by another thread or test
+            if "BucketAlready" not in str(err):
+                raise
+
+
+def _utc(value) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+# -- seeding and feeding ---------------------------------------------------------------------------------------
+class Feeder:
+    """Writes each demo input file once the clock has passed its slot's end (driven by the endpoint's clock)."""
+
+    def __init__(self, s3, since, bucket=DEMO_BUCKET, prefix=DEMO_INPUT_PREFIX, frequency=DEMO_FREQUENCY):
+        self.s3, self.bucket, self.prefix = s3, bucket, prefix
+        self.frequency = frequency
+        self.written_until = _utc(since).floor(parse_duration(frequency))
+        self._lock = threading.Lock()
+
+    def fire(self, now) -> list[str]:
+        """Write the files of every slot that has ended by ``now`` and was not written yet."""
+        freq = parse_duration(self.frequency)
+        with self._lock:
+            complete = _utc(now).floor(freq)  # slots ending at or before now start before this
+            if complete - freq < self.written_until:
+                return []
+            keys = write_input_files(
+                self.s3, self.bucket, self.prefix, DEMO_COMPONENTS, self.written_until, complete,
+                frequency=self.frequency, create_bucket=False,
+            )
+            self.written_until = complete
+            return keys
+
+
+def seed(target, history=DEFAULT_HISTORY, now=None) -> Optional[Feeder]:
+    """Put the demo model into an endpoint and write ``history`` of input files before its current time.
+
+    ``target`` is an :class:`~lookout_nb.local.Endpoint` (model, bucket, files, and a :class:`Feeder` returned
+    for it to drive) or an S3 client (bucket and files only: a remote endpoint has no API to add a model).
+    Safe to call again: the model is replaced by the same one, existing files are rewritten with the same bytes.
+    """
+    endpoint = target if hasattr(target, "backend") else None
+    s3 = endpoint.s3() if endpoint is not None else target
+    if endpoint is not None:
+        endpoint.backend.put_model(demo_model())
+        now = endpoint.clock.now()
+    now = _utc(now if now is not None else pd.Timestamp.now(tz="UTC"))
+    freq = parse_duration(DEMO_FREQUENCY)
+    end = now.floor(freq)
+    ensure_bucket(s3, DEMO_BUCKET)
+    existing = _existing_keys(s3, DEMO_BUCKET, DEMO_INPUT_PREFIX)
+    wanted = pd.date_range(end - pd.Timedelta(history), end, freq=freq, inclusive="left")
+    missing = [
+        slot
+        for slot in wanted
+        if any(DEMO_NAMING.key(c, slot, DEMO_INPUT_PREFIX) not in existing for c in DEMO_COMPONENTS)
+    ]
+    for slot in missing:
+        write_input_files(s3, DEMO_BUCKET, DEMO_INPUT_PREFIX, DEMO_COMPONENTS, slot, slot + freq, create_bucket=False)
+    return Feeder(s3, end)
+
+
+def _existing_keys(s3, bucket: str, prefix: str) -> set:
+    keys = set()
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys.update(obj["Key"] for obj in page.get("Contents", []))
+    return keys

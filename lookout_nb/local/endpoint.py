@@ -1,0 +1,218 @@
+"""The running endpoint: server + backend + clock + runner (+ demo feeder and state saver).
+
+>>> from lookout_nb.local import start
+>>> with start(port=0, clock="manual", demo=True) as ep:      # doctest: +SKIP
+...     lookout = ep.lookout()
+...     lookout.describe_model(ModelName="pump-demo")["Status"]
+'SUCCESS'
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Optional
+
+import pandas as pd
+
+from . import demo as demo_module
+from . import state
+from .backend import Backend
+from .clock import ManualClock, make_clock
+from .responses import LookoutApp
+from .runner import Outcome, Runner
+from .server import Dispatcher, Server
+
+log = logging.getLogger(__name__)
+
+#: The credentials and region the endpoint's own clients use (any credentials work).
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+REGION = "us-east-1"
+
+
+_CLIENT_LOCK = threading.Lock()  # creating clients from one session is not thread-safe
+
+
+@functools.lru_cache(maxsize=1)
+def _session():
+    """One boto3 session for every endpoint's clients, so the service models are loaded once per process."""
+    import boto3
+
+    return boto3.session.Session(**CREDENTIALS, region_name=REGION)
+
+
+def _config():
+    from botocore.config import Config
+
+    return Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2, "mode": "standard"})
+
+
+class Endpoint:
+    """A running embedded endpoint: ``.url``, ``.clock``, ``.backend``, ``.lookout()``, ``.s3()``, ``.stop()``."""
+
+    def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None):
+        if state_dir is not None and (clock == "manual" or isinstance(clock, ManualClock)):
+            saved = state.saved_clock(state_dir)
+            clock = ManualClock(saved) if saved is not None and not isinstance(clock, ManualClock) else clock
+        self.clock = make_clock(clock, speed=speed)
+        self.backend = Backend(self.clock)
+        self.state_dir = state_dir
+        self.demo = demo
+        self._feed = demo if feed is None else feed
+        self.server = Server(Dispatcher(LookoutApp(self.backend)), host, port)
+        self.url = self.server.url
+        self.runner: Optional[Runner] = None
+        self.feeder: Optional[demo_module.Feeder] = None
+        self._clients: dict = {}
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lookout-nb-run")
+        self._saver: Optional[threading.Thread] = None
+        self._stopping = threading.Event()
+        self._running = False
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+    def start(self) -> "Endpoint":
+        """Serve, restore the state, seed the demo, and let the clock drive the runner."""
+        self.server.start()
+        self._running = True
+        try:
+            s3 = self.s3()
+            self.runner = Runner(s3)
+            if self.state_dir is not None:
+                state.load_objects(s3, self.state_dir)
+                state.load_state(self.backend, self.state_dir, self.clock.now())
+            if self.demo:
+                feeder = demo_module.seed(self)
+                self.feeder = feeder if self._feed else None
+            self.clock.attach(self)
+            self.clock.start()
+            if self.state_dir is not None:
+                state.save_state(self.backend, self.clock, self.state_dir)
+                self._saver = threading.Thread(target=self._autosave, name="lookout-nb-state", daemon=True)
+                self._saver.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop the clock, save the state (with S3 objects) if there is a state_dir, and stop serving."""
+        if not self._running:
+            return
+        self._running = False
+        self._stopping.set()
+        self.clock.stop()
+        if self._saver is not None:
+            self._saver.join(timeout=10)
+        try:
+            if self.state_dir is not None:
+                self.save()
+        finally:
+            self._pool.shutdown(wait=True)
+            self.server.stop()
+
+    def save(self) -> None:
+        """Write the state and a copy of the S3 objects into ``state_dir`` now."""
+        if self.state_dir is None:
+            raise ValueError("this endpoint has no state_dir; start it with start(state_dir=...)")
+        state.save_state(self.backend, self.clock, self.state_dir)
+        state.save_objects(self.s3(), self.state_dir)
+
+    def _autosave(self) -> None:
+        while not self._stopping.wait(0.5):
+            if self.backend.changed.is_set():
+                try:
+                    state.save_state(self.backend, self.clock, self.state_dir)
+                except Exception:
+                    log.exception("lookout_nb.local: could not save the state")
+
+    def __enter__(self) -> "Endpoint":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- the clock's driver ------------------------------------------------------------------------------------
+    def next_due(self, until: pd.Timestamp):
+        """The next wake-up time <= ``until`` (the clock asks this)."""
+        return self.backend.next_due(until)
+
+    def fire(self, now: pd.Timestamp) -> None:
+        """Feed the demo input files up to ``now``, then execute every run due by ``now`` (the clock calls this)."""
+        if self.feeder is not None:
+            self.feeder.fire(now)
+        runs = self.backend.claim_due(now)
+        if len(runs) == 1:
+            self._finish(runs[0], self.runner.execute(runs[0]))
+        elif runs:
+            for run, outcome in zip(runs, self._pool.map(self.runner.execute, runs)):
+                self._finish(run, outcome)
+
+    def _finish(self, run, outcome: Outcome) -> None:
+        self.backend.finish(
+            run,
+            outcome.status,
+            failed_reason=outcome.failed_reason,
+            result_object=outcome.result_object,
+            rows=outcome.rows,
+            anomalies=outcome.anomalies,
+        )
+
+    # -- clients -----------------------------------------------------------------------------------------------
+    def env(self) -> dict:
+        """Environment variables that point boto3 (or the AWS CLI) at this endpoint."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+            "AWS_DEFAULT_REGION": REGION,
+        }
+
+    def client(self, service: str, region: str = REGION):
+        """A boto3 client of ``service`` pointed at this endpoint (cached; boto3 clients are thread-safe)."""
+        key = (service, region)
+        with _CLIENT_LOCK:
+            if key not in self._clients:
+                self._clients[key] = _session().client(
+                    service, region_name=region, endpoint_url=self.url, config=_config(), **CREDENTIALS
+                )
+            return self._clients[key]
+
+    def lookout(self, region: str = REGION):
+        """A boto3 ``lookoutequipment`` client for this endpoint."""
+        return self.client("lookoutequipment", region)
+
+    def s3(self, region: str = REGION):
+        """A boto3 ``s3`` client for this endpoint (path-style addressing)."""
+        return self.client("s3", region)
+
+    def advance(self, delta) -> pd.Timestamp:
+        """Shortcut for ``endpoint.clock.advance(delta)`` (manual clock only)."""
+        return self.clock.advance(delta)
+
+    def __repr__(self) -> str:
+        return f"<lookout_nb.local.Endpoint {self.url} clock={self.clock!r}>"
+
+
+def start(
+    port: int = 0,
+    host: str = "127.0.0.1",
+    clock="manual",
+    demo: bool = True,
+    state_dir=None,
+    speed: Optional[float] = None,
+    feed: Optional[bool] = None,
+) -> Endpoint:
+    """Start an embedded endpoint and return its handle (also a context manager that stops it).
+
+    ``clock``: ``"manual"`` (starts at 2026-01-05T09:00:00Z, moves with ``endpoint.clock.advance``), ``"real"``
+    (``speed`` times real time, from now) or a speed factor such as ``60.0``. ``demo``: seed the demo model and
+    input files; ``feed`` (default: ``demo``): keep writing demo input files as the clock advances.
+    ``state_dir``: keep models, schedulers, executions and S3 objects across restarts.
+
+    >>> ep = start(port=0, clock="manual", demo=True)   # doctest: +SKIP
+    >>> ep.clock.advance(pd.Timedelta(minutes=10))      # doctest: +SKIP
+    >>> ep.stop()                                       # doctest: +SKIP
+    """
+    return Endpoint(host=host, port=port, clock=clock, demo=demo, state_dir=state_dir, speed=speed, feed=feed).start()

@@ -1,0 +1,274 @@
+"""Plain records of the embedded endpoint: models, schedulers, executions, and their API views.
+
+The records hold state only; :mod:`.backend` changes them under its lock and :mod:`.state` saves them.
+Each record renders itself as the API's response members (timestamps stay :class:`pandas.Timestamp`; the
+protocol layer turns them into epoch seconds).
+
+>>> m = Model("pump", {"pump": ["Flow", "Pressure"]}, sampling_rate="PT1M")
+>>> json.loads(m.schema_json())["Components"][0]["Columns"][1]
+{'Name': 'Flow', 'Type': 'DOUBLE'}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pandas as pd
+
+ACCOUNT = "123456789012"
+_EPOCH = pd.Timestamp("2025-06-01T00:00:00Z")
+
+
+def arn(region: str, kind: str, *parts: str) -> str:
+    """``arn:aws:lookoutequipment:<region>:123456789012:<kind>/<parts...>``."""
+    return f"arn:aws:lookoutequipment:{region}:{ACCOUNT}:{kind}/{'/'.join(parts)}"
+
+
+def stable_id(*parts: str) -> str:
+    """A short id that is the same for the same parts (ARN suffixes that survive restarts)."""
+    return hashlib.sha1("/".join(parts).encode()).hexdigest()[:32]
+
+
+@dataclass
+class Model:
+    """A trained model: its components and sensors, sampling rate, and the baseline inference scores against.
+
+    ``baseline`` maps ``"component\\sensor"`` to ``{"mean": m, "std": s}``.
+    """
+
+    name: str
+    components: dict[str, list[str]]
+    sampling_rate: str = "PT1M"
+    baseline: dict[str, dict] = field(default_factory=dict)
+    dataset_name: str = ""
+    role_arn: str = f"arn:aws:iam::{ACCOUNT}:role/LookoutEquipmentDemo"
+    created_at: pd.Timestamp = _EPOCH
+    training_start: pd.Timestamp = _EPOCH - pd.Timedelta(days=180)
+    training_end: pd.Timestamp = _EPOCH - pd.Timedelta(days=30)
+    evaluation_end: pd.Timestamp = _EPOCH
+    status: str = "SUCCESS"
+    metrics: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.dataset_name = self.dataset_name or f"{self.name}-dataset"
+
+    @property
+    def sensors(self) -> list[str]:
+        """Every ``component\\sensor`` name, in schema order."""
+        return [f"{c}\\{s}" for c, names in self.components.items() for s in names]
+
+    def schema_json(self) -> str:
+        """The dataset schema as the API returns it (a JSON string)."""
+        comps = [
+            {
+                "ComponentName": c,
+                "Columns": [{"Name": "Timestamp", "Type": "DATETIME"}] + [{"Name": s, "Type": "DOUBLE"} for s in names],
+            }
+            for c, names in self.components.items()
+        ]
+        return json.dumps({"Components": comps})
+
+    def arn(self, region: str) -> str:
+        return arn(region, "model", self.name, stable_id("model", self.name))
+
+    def dataset_arn(self, region: str) -> str:
+        return arn(region, "dataset", self.dataset_name, stable_id("dataset", self.dataset_name))
+
+    def version_arn(self, region: str) -> str:
+        return f"{arn(region, 'model', self.name, stable_id('model', self.name))}/model-version/1"
+
+    def describe(self, region: str) -> dict:
+        """DescribeModel's response members."""
+        trained = self.created_at + pd.Timedelta(hours=1)
+        return {
+            "ModelName": self.name,
+            "ModelArn": self.arn(region),
+            "DatasetName": self.dataset_name,
+            "DatasetArn": self.dataset_arn(region),
+            "Schema": self.schema_json(),
+            "TrainingDataStartTime": self.training_start,
+            "TrainingDataEndTime": self.training_end,
+            "EvaluationDataStartTime": self.training_end,
+            "EvaluationDataEndTime": self.evaluation_end,
+            "RoleArn": self.role_arn,
+            "DataPreProcessingConfiguration": {"TargetSamplingRate": self.sampling_rate},
+            "Status": self.status,
+            "TrainingExecutionStartTime": self.created_at,
+            "TrainingExecutionEndTime": trained,
+            "ModelMetrics": json.dumps(self.metrics or {"predicted_ranges": [], "labeled_ranges": []}),
+            "LastUpdatedTime": trained,
+            "CreatedAt": self.created_at,
+            "ActiveModelVersion": 1,
+            "ActiveModelVersionArn": self.version_arn(region),
+            "ModelVersionActivatedAt": trained,
+            "ModelQuality": "QUALITY_THRESHOLD_MET",
+        }
+
+    def summary(self, region: str) -> dict:
+        """ListModels' summary members."""
+        return {
+            "ModelName": self.name,
+            "ModelArn": self.arn(region),
+            "DatasetName": self.dataset_name,
+            "DatasetArn": self.dataset_arn(region),
+            "Status": self.status,
+            "CreatedAt": self.created_at,
+            "ActiveModelVersion": 1,
+            "ActiveModelVersionArn": self.version_arn(region),
+            "ModelQuality": "QUALITY_THRESHOLD_MET",
+        }
+
+
+@dataclass
+class Execution:
+    """One inference run: the window it read and how it ended.
+
+    ``anomalies`` keeps the anomalous rows (``[iso timestamp, {sensor: share}]``) for ListInferenceEvents;
+    ``rows`` counts the rows scored.
+    """
+
+    scheduled_start: pd.Timestamp
+    data_start: pd.Timestamp
+    data_end: pd.Timestamp
+    input_config: dict
+    output_config: dict
+    status: str = "IN_PROGRESS"
+    failed_reason: Optional[str] = None
+    result_object: Optional[dict] = None
+    rows: int = 0
+    anomalies: list = field(default_factory=list)
+
+    def summary(self, scheduler: "Scheduler", model_arn: str) -> dict:
+        """ListInferenceExecutions' summary members."""
+        out = {
+            "ModelName": scheduler.model_name,
+            "ModelArn": model_arn,
+            "InferenceSchedulerName": scheduler.name,
+            "InferenceSchedulerArn": scheduler.arn,
+            "ScheduledStartTime": self.scheduled_start,
+            "DataStartTime": self.data_start,
+            "DataEndTime": self.data_end,
+            "DataInputConfiguration": self.input_config,
+            "DataOutputConfiguration": self.output_config,
+            "Status": self.status,
+            "ModelVersion": 1,
+            "ModelVersionArn": f"{model_arn}/model-version/1",
+        }
+        if self.result_object:
+            out["CustomerResultObject"] = dict(self.result_object)
+        if self.failed_reason:
+            out["FailedReason"] = self.failed_reason
+        return out
+
+
+@dataclass
+class Scheduler:
+    """An inference scheduler: its configuration, status, next run and executions.
+
+    ``state`` is the status last set by a call; :meth:`status` settles PENDING -> RUNNING and
+    STOPPING -> STOPPED once the clock has moved past ``changed_at`` (+ the clock's settle time).
+    Runs happen for frequency boundaries after ``active_from`` only.
+    """
+
+    region: str
+    name: str
+    uid: str
+    model_name: str
+    frequency: str
+    delay_minutes: int
+    input_config: dict
+    output_config: dict
+    role_arn: str
+    kms_key_id: Optional[str]
+    client_token: str
+    fingerprint: str
+    created_at: pd.Timestamp
+    updated_at: pd.Timestamp
+    state: str = "PENDING"
+    changed_at: pd.Timestamp = None
+    active_from: pd.Timestamp = None
+    next_boundary: Optional[pd.Timestamp] = None
+    tags: list = field(default_factory=list)
+    executions: list = field(default_factory=list)
+
+    @property
+    def arn(self) -> str:
+        return arn(self.region, "inference-scheduler", self.name, self.uid)
+
+    def status(self, now: pd.Timestamp, settle: pd.Timedelta) -> str:
+        """The status at ``now``, settling transitional states once the clock has moved on."""
+        if self.state in ("PENDING", "STOPPING") and now > self.changed_at + settle:
+            self.state = "RUNNING" if self.state == "PENDING" else "STOPPED"
+            self.changed_at = now
+        return self.state
+
+    @property
+    def runs(self) -> bool:
+        """Whether boundaries still lead to runs (created or started, not stopped)."""
+        return self.state in ("PENDING", "RUNNING")
+
+    def latest_result(self) -> Optional[str]:
+        """ANOMALOUS / NORMAL from the latest successful execution (None before any)."""
+        for ex in reversed(self.executions):
+            if ex.status == "SUCCESS":
+                return "ANOMALOUS" if ex.anomalies else "NORMAL"
+        return None
+
+    def kms_key_arn(self) -> Optional[str]:
+        key = self.kms_key_id
+        if not key or key.startswith("arn:"):
+            return key
+        kind = "alias" if key.startswith("alias/") else "key"
+        return f"arn:aws:kms:{self.region}:{ACCOUNT}:{key if kind == 'alias' else 'key/' + key}"
+
+    def describe(self, status: str, model_arn: str) -> dict:
+        """DescribeInferenceScheduler's response members."""
+        out = {
+            "ModelArn": model_arn,
+            "ModelName": self.model_name,
+            "InferenceSchedulerName": self.name,
+            "InferenceSchedulerArn": self.arn,
+            "Status": status,
+            "DataDelayOffsetInMinutes": self.delay_minutes,
+            "DataUploadFrequency": self.frequency,
+            "CreatedAt": self.created_at,
+            "UpdatedAt": self.updated_at,
+            "DataInputConfiguration": self.input_config,
+            "DataOutputConfiguration": self.output_config,
+            "RoleArn": self.role_arn,
+        }
+        if self.kms_key_id:
+            out["ServerSideKmsKeyId"] = self.kms_key_arn()
+        latest = self.latest_result()
+        if latest:
+            out["LatestInferenceResult"] = latest
+        return out
+
+    def summary(self, status: str, model_arn: str) -> dict:
+        """ListInferenceSchedulers' summary members."""
+        out = {
+            "ModelName": self.model_name,
+            "ModelArn": model_arn,
+            "InferenceSchedulerName": self.name,
+            "InferenceSchedulerArn": self.arn,
+            "Status": status,
+            "DataDelayOffsetInMinutes": self.delay_minutes,
+            "DataUploadFrequency": self.frequency,
+        }
+        latest = self.latest_result()
+        if latest:
+            out["LatestInferenceResult"] = latest
+        return out
+
+    def brief(self, status: str, model_arn: str) -> dict:
+        """Start/StopInferenceScheduler's response members."""
+        return {
+            "ModelArn": model_arn,
+            "ModelName": self.model_name,
+            "InferenceSchedulerName": self.name,
+            "InferenceSchedulerArn": self.arn,
+            "Status": status,
+        }

@@ -1,0 +1,223 @@
+"""The runner: executes one scheduled inference run through the S3 API, like the service does.
+
+For the run of boundary ``b`` with upload frequency ``F`` (window ``(b - F, b]`` UTC):
+
+1. for every component of the model's schema, list the keys named from one slot before the window start to
+   one slot after its end (names in local time, via :class:`lookout_nb.naming.Naming`), listing only that key
+   range (``ListObjectsV2`` with the component's name prefix and ``StartAfter``), so it also works on real
+   S3 or MinIO;
+2. no such file for a component: the run FAILS (``Could not find data file for sensor <component> within
+   expected range of (<start>Z, <end>Z]. ...``); files but no row inside the window: FAILS (``Could not find
+   data for sensor <component> within expected time range of ...``);
+3. rows are read as UTC; only rows inside the window count; they are resampled to the model's
+   TargetSamplingRate (mean per interval, each timestamp labelled by the end of its interval) and scored
+   against the model's baseline (:mod:`.inference`);
+4. the results go to ``<output prefix><ScheduledStartTime as YYYY-MM-DDTHH:MM:SSZ>/results.jsonl``.
+
+Parsed input files are cached by (bucket, key, ETag), so a file read by consecutive runs is fetched once and a
+file that changes is read again.
+
+>>> runner = Runner(s3)                      # doctest: +SKIP
+>>> outcome = runner.execute(run)            # doctest: +SKIP
+>>> outcome.status, outcome.result_object    # doctest: +SKIP
+('SUCCESS', {'Bucket': 'lookout-demo', 'Key': 'inference/output/2026-01-05T09:05:00Z/results.jsonl'})
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pandas as pd
+
+from ..errors import NamingError
+from ..request import parse_duration
+from . import inference
+from .backend import Run, naming_of
+
+#: How many parsed input files the runner keeps.
+CACHE_FILES = 2048
+
+
+@dataclass
+class Outcome:
+    """How a run ended: what :meth:`lookout_nb.local.backend.Backend.finish` records."""
+
+    status: str
+    failed_reason: Optional[str] = None
+    result_object: Optional[dict] = None
+    rows: int = 0
+    anomalies: list = field(default_factory=list)
+
+
+class RunFailed(Exception):
+    """A run cannot complete; the message is the execution's FailedReason."""
+
+
+def zulu(ts: pd.Timestamp) -> str:
+    """``2022-03-30T11:00:00Z``."""
+    return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Runner:
+    """Executes runs with an S3 client (any S3: the endpoint's own, MinIO, AWS)."""
+
+    def __init__(self, s3):
+        self.s3 = s3
+        self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def execute(self, run: Run) -> Outcome:
+        """Run one inference: read the window, score it, write results.jsonl; never raises for data problems."""
+        try:
+            frame = self.read_window(run)
+            records = inference.score(frame, run.model.baseline)
+            result = self.write_results(run, records)
+        except RunFailed as failure:
+            return Outcome("FAILED", failed_reason=str(failure)[:5000])
+        anomalies = [
+            [r["timestamp"] + "Z", {d["name"]: d["value"] for d in r["diagnostics"]}] for r in records if r["prediction"]
+        ]
+        return Outcome("SUCCESS", result_object=result, rows=len(records), anomalies=anomalies)
+
+    # -- reading -----------------------------------------------------------------------------------------------
+    def read_window(self, run: Run) -> pd.DataFrame:
+        """The rows of every component inside the window, resampled and side by side (``component\\sensor``)."""
+        if run.model is None:
+            raise RunFailed("The model of this inference scheduler no longer exists")
+        try:
+            naming = naming_of(run.input_config)
+        except NamingError as err:
+            raise RunFailed(f"Invalid DataInputConfiguration: {err}") from None
+        s3_input = run.input_config.get("S3InputConfiguration") or {}
+        bucket, prefix = s3_input.get("Bucket"), s3_input.get("Prefix") or ""
+        start, end = run.window
+        frames = []
+        for component, sensors in run.model.components.items():
+            keys = self.candidate_keys(bucket, prefix, naming, component, start - run.frequency, end + run.frequency)
+            if not keys:
+                lo = naming.key(component, start - run.frequency, prefix)[: -len(".csv")]
+                hi = naming.key(component, end + run.frequency, prefix)[: -len(".csv")]
+                raise RunFailed(
+                    f"Could not find data file for sensor {component} within expected range of "
+                    f"({zulu(start)}, {zulu(end)}]. Please ensure data is present for all sensors of the machine "
+                    f"under prefix '{lo}' ~ '{hi}'"
+                )
+            rows = pd.concat([self.read_file(bucket, key, etag, sensors) for key, etag in keys])
+            inside = rows[(rows.index > start) & (rows.index <= end)]
+            if inside.empty:
+                seen = f"({zulu(rows.index.min())}, {zulu(rows.index.max())})" if len(rows) else "(no rows)"
+                raise RunFailed(
+                    f"Could not find data for sensor {component} within expected time range of "
+                    f"({zulu(start)}, {zulu(end)}] while searching in the given data range of {seen}"
+                )
+            frames.append(inside.rename(columns=lambda s, c=component: f"{c}\\{s}"))
+        return self.resample(pd.concat(frames, axis=1), run)
+
+    def candidate_keys(self, bucket, prefix, naming, component, lo, hi) -> list[tuple[str, str]]:
+        """``(key, ETag)`` of ``component``'s files named from ``lo`` to ``hi`` (UTC, both included)."""
+        first = naming.key(component, lo, prefix)[: -len(".csv")]
+        last = naming.key(component, hi, prefix)
+        found, token = [], None
+        kwargs = {"Bucket": bucket, "Prefix": f"{prefix}{component}{naming.delimiter}", "StartAfter": first, "MaxKeys": 100}
+        while True:
+            try:
+                page = self.s3.list_objects_v2(**kwargs, **({"ContinuationToken": token} if token else {}))
+            except Exception as err:
+                raise RunFailed(f"Could not list input files in s3://{bucket}/{prefix}: {_reason(err)}") from None
+            for obj in page.get("Contents", []):
+                if obj["Key"] > last:
+                    return found
+                try:
+                    comp, time = naming.parse(obj["Key"])
+                except NamingError:
+                    continue
+                if comp == component and lo <= time <= hi:
+                    found.append((obj["Key"], obj.get("ETag", "")))
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return found
+
+    def read_file(self, bucket: str, key: str, etag: str, sensors: list[str]) -> pd.DataFrame:
+        """One input file as a frame indexed by UTC timestamps with the component's sensor columns."""
+        cached = self._cache_get((bucket, key, etag))
+        if cached is None:
+            try:
+                body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            except Exception as err:
+                raise RunFailed(f"Could not read s3://{bucket}/{key}: {_reason(err)}") from None
+            cached = parse_csv(body, key)
+            self._cache_put((bucket, key, etag), cached)
+        missing = [s for s in sensors if s not in cached.columns]
+        if missing:
+            raise RunFailed(
+                f"File {key} lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} of the model's "
+                f"schema; its header must be the timestamp column then {', '.join(sensors)} "
+                f"(found {', '.join(map(str, cached.columns)) or 'no sensor column'})"
+            )
+        return cached[sensors]
+
+    def resample(self, frame: pd.DataFrame, run: Run) -> pd.DataFrame:
+        """Rows on the model's sampling grid: the mean per interval, labelled by the interval's end."""
+        rate = parse_duration(run.model.sampling_rate)
+        frame = frame.groupby(frame.index.ceil(rate)).mean().sort_index()
+        return frame.ffill().bfill()
+
+    # -- writing -----------------------------------------------------------------------------------------------
+    def write_results(self, run: Run, records: list[dict]) -> dict:
+        """Write results.jsonl under the output prefix; returns the CustomerResultObject."""
+        out = run.output_config.get("S3OutputConfiguration") or {}
+        bucket = out.get("Bucket")
+        key = f"{out.get('Prefix') or ''}{zulu(run.wake)}/results.jsonl"
+        body = "".join(json.dumps(r) + "\n" for r in records).encode()
+        try:
+            self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/jsonlines")
+        except Exception as err:
+            raise RunFailed(f"Could not write the results to s3://{bucket}/{key}: {_reason(err)}") from None
+        return {"Bucket": bucket, "Key": key}
+
+    # -- cache -------------------------------------------------------------------------------------------------
+    def _cache_get(self, key):
+        with self._lock:
+            value = self._cache.get(key)
+            if value is not None:
+                self._cache.move_to_end(key)
+            return value
+
+    def _cache_put(self, key, value):
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > CACHE_FILES:
+                self._cache.popitem(last=False)
+
+
+def parse_csv(body: bytes, key: str = "") -> pd.DataFrame:
+    """A CSV input file: first column the timestamp (read as UTC), the others numeric sensor columns."""
+    try:
+        frame = pd.read_csv(io.BytesIO(body))
+    except Exception as err:
+        raise RunFailed(f"Could not read file {key} as CSV: {err}") from None
+    if frame.shape[1] < 2:
+        raise RunFailed(
+            f"File {key} has {frame.shape[1]} column; an input file needs a timestamp column and at least one "
+            f"sensor column separated by commas (header: {', '.join(map(str, frame.columns))})"
+        )
+    try:
+        times = pd.to_datetime(frame.iloc[:, 0], utc=True, format="ISO8601")
+    except (ValueError, TypeError):
+        try:
+            times = pd.to_datetime(frame.iloc[:, 0], utc=True, format="mixed")
+        except (ValueError, TypeError) as err:
+            raise RunFailed(f"Could not read the timestamps of file {key}: {err}") from None
+    values = frame.iloc[:, 1:].apply(pd.to_numeric, errors="coerce")
+    values.index = pd.DatetimeIndex(times)
+    return values
+
+
+def _reason(err: Exception) -> str:
+    code = getattr(err, "response", {}).get("Error", {}).get("Code") if hasattr(err, "response") else None
+    return code or f"{type(err).__name__}: {err}"

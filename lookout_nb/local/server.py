@@ -1,0 +1,89 @@
+"""One HTTP port for two services: Lookout for Equipment (ours) and S3 (moto's server application).
+
+Requests carrying ``X-Amz-Target: AWSLookoutEquipmentFrontendService.*`` go to :class:`.responses.LookoutApp`,
+``/moto-api/...`` to moto's own dispatcher, and everything else to moto's S3 application. The server
+is werkzeug's threaded WSGI server on a background thread; ``port=0`` picks a free port.
+
+>>> server = Server(lambda environ, start: [], port=0)   # doctest: +SKIP
+>>> server.start(); server.url; server.stop()             # doctest: +SKIP
+'http://127.0.0.1:54321'
+"""
+
+from __future__ import annotations
+
+import threading
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from .responses import is_lookout_request
+
+
+def moto_apps():
+    """moto's S3 application and its full dispatcher (for ``/moto-api/``, e.g. ``POST /moto-api/reset``)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return create_backend_app("s3"), DomainDispatcherApplication(create_backend_app)
+
+
+class Dispatcher:
+    """WSGI: the Lookout API by X-Amz-Target, ``/moto-api/`` to moto's dispatcher, everything else to S3.
+
+    S3 goes straight to moto's S3 application: moto's own host-based dispatch costs about a millisecond a
+    request, which the runner would pay several times per run.
+    """
+
+    def __init__(self, lookout_app, s3_app=None, moto_api_app=None):
+        self.lookout_app = lookout_app
+        default_s3, default_api = moto_apps() if s3_app is None or moto_api_app is None else (None, None)
+        self.s3_app = s3_app or default_s3
+        self.moto_api_app = moto_api_app or default_api
+
+    def __call__(self, environ, start_response):
+        if is_lookout_request(environ):
+            app = self.lookout_app
+        elif environ.get("PATH_INFO", "").startswith("/moto-api"):
+            app = self.moto_api_app
+        else:
+            app = self.s3_app
+        return app(environ, start_response)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Keep-alive connections (HTTP/1.1) and no access log on stderr."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+class Server:
+    """A threaded werkzeug server for a WSGI app on a background thread."""
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0):
+        self._server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+        self.host = host
+
+    @property
+    def port(self) -> int:
+        return self._server.server_port
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> "Server":
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="lookout-nb-endpoint", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._server.server_close()

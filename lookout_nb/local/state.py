@@ -1,0 +1,181 @@
+"""Persistence of the embedded endpoint in a ``state_dir``: models, schedulers, executions, and S3 objects.
+
+- ``state.json`` holds the models, the schedulers of every region (with their executions, tags and client
+  tokens) and, for a manual clock, the clock's time. It is rewritten (atomically) shortly after every change and
+  when the endpoint stops.
+- ``s3/<bucket>/<key>`` holds a copy of every object of every bucket the endpoint serves, with
+  ``s3-manifest.json`` (bucket -> key -> ETag). The copy is taken when the endpoint stops (or on
+  ``endpoint.save()``); objects whose ETag did not change are not copied again. At start the buckets are
+  recreated and the objects that are missing are uploaded again, through the S3 API. S3 changes made after the
+  last stop or save are lost if the process dies without stopping the endpoint.
+
+>>> save_state(backend, clock, "/tmp/lookout-state")   # doctest: +SKIP
+>>> load_state(backend, clock, "/tmp/lookout-state")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from ..request import parse_duration
+from .backend import Backend, first_boundary_after
+from .records import Execution, Model, Scheduler
+
+VERSION = 1
+
+
+def _encode(value):
+    if isinstance(value, pd.Timestamp):
+        return {"$ts": value.isoformat()}
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value):
+    if isinstance(value, dict):
+        if set(value) == {"$ts"}:
+            return pd.Timestamp(value["$ts"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def _fields(record) -> dict:
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+
+
+def snapshot(backend: Backend, clock) -> dict:
+    """Everything the backend knows, as JSON-ready data."""
+    with backend.lock:
+        schedulers = {
+            region: [
+                {**_fields(s), "executions": [_fields(e) for e in s.executions]} for s in by_name.values()
+            ]
+            for region, by_name in backend.schedulers.items()
+        }
+        data = {
+            "version": VERSION,
+            "clock": clock.now() if clock.kind == "manual" else None,
+            "models": [_fields(m) for m in backend.models.values()],
+            "model_tags": backend.model_tags,
+            "schedulers": schedulers,
+            "tokens": backend.tokens,
+        }
+        return json.loads(json.dumps(_encode(data)))  # a deep copy, safe to write outside the lock
+
+
+def restore(backend: Backend, data: dict, now: pd.Timestamp) -> None:
+    """Put a :func:`snapshot` back; runs missed while the endpoint was down are skipped, not made up."""
+    data = _decode(data)
+    with backend.lock:
+        for m in data.get("models", []):
+            backend.models[m["name"]] = Model(**m)
+        backend.model_tags.update(data.get("model_tags", {}))
+        for region, items in data.get("schedulers", {}).items():
+            for item in items:
+                s = Scheduler(**{**item, "executions": [Execution(**e) for e in item["executions"]]})
+                if s.runs and s.next_boundary is not None:
+                    delay = pd.Timedelta(minutes=s.delay_minutes)
+                    if s.next_boundary + delay < now:
+                        s.next_boundary = first_boundary_after(now - delay, parse_duration(s.frequency))
+                for ex in s.executions:  # a run interrupted by the stop did not finish
+                    if ex.status == "IN_PROGRESS":
+                        ex.status, ex.failed_reason = "FAILED", "The endpoint stopped while this run was in progress"
+                backend._schedulers(region)[s.name] = s
+        for region, tokens in data.get("tokens", {}).items():
+            backend.tokens.setdefault(region, {}).update(tokens)
+
+
+def _write_json(path: Path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh)
+    os.replace(tmp, path)
+
+
+def save_state(backend: Backend, clock, state_dir) -> None:
+    """Write ``state.json`` (models, schedulers, executions, manual clock time)."""
+    backend.changed.clear()
+    _write_json(Path(state_dir) / "state.json", snapshot(backend, clock))
+
+
+def load_state(backend: Backend, state_dir, now: pd.Timestamp) -> bool:
+    """Read ``state.json`` into the backend if there is one; returns whether there was."""
+    path = Path(state_dir) / "state.json"
+    if not path.exists():
+        return False
+    restore(backend, json.loads(path.read_text()), now)
+    return True
+
+
+def saved_clock(state_dir):
+    """The manual clock time saved in ``state_dir`` (None when there is none)."""
+    path = Path(state_dir) / "state.json"
+    if not path.exists():
+        return None
+    value = json.loads(path.read_text()).get("clock")
+    return pd.Timestamp(value["$ts"]) if value else None
+
+
+def _object_path(root: Path, bucket: str, key: str) -> Path:
+    path = (root / bucket / key).resolve()
+    if root.resolve() not in path.parents:
+        raise ValueError(f"refusing to write outside the state directory: {bucket}/{key}")
+    return path
+
+
+def save_objects(s3, state_dir) -> int:
+    """Copy every object of every bucket into ``state_dir/s3``; returns how many were (re)copied."""
+    root = Path(state_dir) / "s3"
+    manifest_path = Path(state_dir) / "s3-manifest.json"
+    old = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    new, copied = {}, 0
+    for bucket in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
+        new[bucket] = {}
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for obj in page.get("Contents", []):
+                key, etag = obj["Key"], obj.get("ETag", "")
+                path = _object_path(root, bucket, key)
+                new[bucket][key] = etag
+                if old.get(bucket, {}).get(key) == etag and path.exists():
+                    continue
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+                copied += 1
+        for key in set(old.get(bucket, {})) - set(new[bucket]):
+            _object_path(root, bucket, key).unlink(missing_ok=True)
+    _write_json(manifest_path, new)
+    return copied
+
+
+def load_objects(s3, state_dir) -> int:
+    """Recreate the saved buckets and upload the saved objects that are missing; returns how many."""
+    from .demo import ensure_bucket
+
+    manifest_path = Path(state_dir) / "s3-manifest.json"
+    if not manifest_path.exists():
+        return 0
+    root = Path(state_dir) / "s3"
+    uploaded = 0
+    for bucket, objects in json.loads(manifest_path.read_text()).items():
+        ensure_bucket(s3, bucket)
+        present = set()
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            present.update(obj["Key"] for obj in page.get("Contents", []))
+        for key in objects:
+            path = _object_path(root, bucket, key)
+            if key not in present and path.exists():
+                s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+                uploaded += 1
+    return uploaded
