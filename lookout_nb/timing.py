@@ -1,0 +1,801 @@
+"""When a scheduler wakes up, which data it scores and which files it reads: pure schedule maths on pandas.
+
+The rules (reference §2.1-2.3): wake-ups fall on each frequency boundary ``b`` (boundaries aligned to the top of
+the UTC hour) plus ``DataDelayOffsetInMinutes``; the run for ``b`` scores the rows in ``(b - F, b]`` (UTC); it
+looks for one file per schema component whose name carries a local time (UTC + ``InputTimeZoneOffset``) from one
+slot before the window start up to, not including, one slot after its end (``[b - 2F, b + F)`` in UTC: the slot's
+own file and one file either side); the expected name uses the window start.
+
+>>> from lookout_nb import SchedulerRequest
+>>> req = SchedulerRequest(upload_frequency="PT10M", delay_offset_minutes=5)
+>>> plan = plan_schedule(req, start="2024-05-01 09:08", periods=2)
+>>> plan["wake_time"].dt.strftime("%H:%M").tolist(), plan["data_start"].dt.strftime("%H:%M").tolist()
+(['09:15', '09:25'], ['09:00', '09:10'])
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .errors import LookoutNbError, LookoutNbWarning, NamingError, Problem, RequestInvalid
+
+__all__ = [
+    "FileMatch",
+    "TimingError",
+    "Window",
+    "check_zone",
+    "components_from",
+    "expected_files",
+    "match_files",
+    "next_runs",
+    "offset_for_zone",
+    "plan_schedule",
+    "window_for",
+    "windows_for",
+]
+
+#: A plan longer than this is certainly a mistake (ten years of PT5M is about 1.05 million runs).
+MAX_RUNS = 2_000_000
+#: Prefix of the plan's expected-file columns: ``file:<component>``.
+FILE_COLUMN = "file:"
+
+_NS = 1_000_000_000
+_NAT = np.iinfo(np.int64).min
+#: The request fields a plan depends on (API paths); other problems (names, buckets, role) do not stop a plan.
+_TIMING_FIELDS = (
+    "DataUploadFrequency",
+    "DataDelayOffsetInMinutes",
+    "DataInputConfiguration.InputTimeZoneOffset",
+    "DataInputConfiguration.InferenceInputNameConfiguration",
+)
+
+
+class TimingError(LookoutNbError, ValueError):
+    """An argument of a timing function is wrong; the message names it and says how to fix it."""
+
+
+# -- inputs ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Params:
+    freq: int  # ns
+    delay: int  # ns
+    offset: int  # ns, the offset file names carry (0 for EPOCH)
+    naming: object
+    prefix: str
+
+
+def _params(request) -> _Params:
+    """Frequency, delay, naming and prefix of a request; raises RequestInvalid for the timing fields' problems."""
+    from .request import SchedulerRequest
+
+    if isinstance(request, Mapping):
+        request = SchedulerRequest.from_boto3(request)
+    if not isinstance(request, SchedulerRequest):
+        raise TimingError(
+            f"request must be a SchedulerRequest or the kwargs of create_inference_scheduler, "
+            f"not {type(request).__name__}"
+        )
+    found = [p for p in request.problems() if p.field.startswith(_TIMING_FIELDS)]
+    if request.upload_frequency is None and not any(p.field == "DataUploadFrequency" for p in found):
+        found.insert(0, Problem("DataUploadFrequency", "is required: use one of PT5M, PT10M, PT15M, PT30M, PT1H"))
+    if found:
+        raise RequestInvalid(found)
+    try:
+        naming = request.naming
+    except NamingError as exc:  # pragma: no cover - problems() reports these first
+        raise RequestInvalid([Problem("DataInputConfiguration", str(exc))]) from exc
+    return _Params(
+        freq=_td_ns(request.frequency),
+        delay=_td_ns(request.delay),
+        offset=_td_ns(naming.offset),
+        naming=naming,
+        prefix=request.input_prefix or "",
+    )
+
+
+def _td_ns(td) -> int:
+    return int(pd.Timedelta(td).as_unit("ns").value)
+
+
+def _to_utc(value, name: str) -> pd.Timestamp:
+    """A tz-aware UTC Timestamp (naive values are UTC); the error names the argument."""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise TimingError(
+            f"{name}={value!r} is not a time: pass an ISO string such as '2024-03-30 09:08' (UTC unless it "
+            f"carries an offset), a datetime or a pandas Timestamp"
+        ) from exc
+    if ts is pd.NaT:
+        raise TimingError(f"{name} is missing (NaT): pass a time such as '2024-03-30 09:08'")
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    try:
+        return ts.as_unit("ns")
+    except (OverflowError, ValueError) as exc:
+        raise TimingError(f"{name}={value!r} is outside the years 1678-2261 that a schedule can cover") from exc
+
+
+def _utc_index(ns: np.ndarray) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("M8[ns]")).tz_localize("UTC")
+
+
+def _naive_index(ns: np.ndarray) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("M8[ns]"))
+
+
+def _ns(values) -> np.ndarray:
+    """int64 nanoseconds since the epoch (UTC) of datetimes, tz-aware or naive; NaT is the int64 minimum."""
+    idx = pd.DatetimeIndex(values)
+    if idx.tz is not None:
+        idx = idx.tz_convert("UTC").tz_localize(None)
+    return idx.as_unit("ns").asi8
+
+
+def components_from(components) -> list[str] | None:
+    """Component names from a list or a model schema (dict, JSON text, or a DescribeModel response).
+
+    >>> components_from('{"Components": [{"ComponentName": "pump", "Columns": []}]}')
+    ['pump']
+    """
+    if components is None:
+        return None
+    schema = components
+    if isinstance(schema, str):
+        try:
+            schema = json.loads(schema)
+        except json.JSONDecodeError as exc:
+            raise TimingError(
+                "components must be a list of component names or a model schema (a dict or its JSON text "
+                f'{{"Components": [{{"ComponentName": ...}}]}}); got a string that is not JSON: {exc}'
+            ) from exc
+    if isinstance(schema, Mapping):
+        if "Schema" in schema and "Components" not in schema:  # a DescribeModel response
+            return components_from(schema["Schema"])
+        entries = schema.get("Components")
+        if not isinstance(entries, list):
+            raise TimingError('components: a model schema needs a "Components" list of {"ComponentName": ...}')
+        names = [e.get("ComponentName") if isinstance(e, Mapping) else None for e in entries]
+    elif isinstance(schema, (list, tuple, pd.Index, pd.Series, np.ndarray)):
+        names = list(schema)
+    else:
+        raise TimingError(
+            f"components must be a list of names or a model schema, not {type(components).__name__}"
+        )
+    bad = [n for n in names if not isinstance(n, str) or not n]
+    if bad:
+        raise TimingError(f"components: every component name must be a non-empty string (got {bad[0]!r})")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise TimingError(f"components: each component must appear once ({', '.join(dupes)} repeated)")
+    return names
+
+
+# -- the plan ----------------------------------------------------------------------------------------------------
+
+
+def plan_schedule(request, start, end=None, periods=None, components=None, zone=None) -> pd.DataFrame:
+    """One row per wake-up after ``start``: when it wakes, which data it scores and which files it looks for.
+
+    The first wake-up is the first frequency boundary strictly after ``start`` plus the delay; the plan stops at
+    ``periods`` rows or at the last wake-up no later than ``end``, whichever comes first. Columns (index ``run``):
+    ``wake_time``, ``data_start``, ``data_end`` (UTC; rows in ``(data_start, data_end]`` are scored),
+    ``file_time_local`` (the time in the expected file names), ``search_start_local``, ``search_end_local``
+    (file-name times searched, ``[start, end)``, local wall-clock) and, when ``components`` are known (a list or a
+    model schema), one ``file:<component>`` column with each expected key (``input_prefix`` included). With
+    ``zone`` (e.g. ``"Europe/Paris"``) a :class:`LookoutNbWarning` says when the zone's offset on the planned
+    dates differs from ``InputTimeZoneOffset``.
+
+    >>> from lookout_nb import SchedulerRequest
+    >>> req = SchedulerRequest(upload_frequency="PT5M", timezone_offset="+05:30", input_prefix="in/")
+    >>> plan = plan_schedule(req, start="2022-03-30 11:01", periods=1, components=["centrifugal-pump"])
+    >>> plan.loc[0, "file:centrifugal-pump"], str(plan.loc[0, "search_start_local"])
+    ('in/centrifugal-pump_20220330163000.csv', '2022-03-30 16:25:00')
+    """
+    p = _params(request)
+    t0 = _to_utc(start, "start").value
+    if end is None and periods is None:
+        raise TimingError("pass end= (the last wake-up time to plan) or periods= (how many wake-ups)")
+    first = (t0 // p.freq + 1) * p.freq  # the first boundary strictly after start
+    n = MAX_RUNS + 1
+    if periods is not None:
+        if isinstance(periods, bool) or not isinstance(periods, (int, np.integer)) or periods < 0:
+            raise TimingError(f"periods={periods!r}: pass a whole number of wake-ups, 0 or more")
+        n = int(periods)
+    if end is not None:
+        t1 = _to_utc(end, "end").value
+        if t1 < t0:
+            raise TimingError(f"end={end!r} is before start={start!r}: pass an end after the start")
+        n = min(n, max(0, (t1 - p.delay - first) // p.freq + 1))
+    if n > MAX_RUNS:
+        raise TimingError(
+            f"the plan would have more than {MAX_RUNS:,} runs: pass a closer end= or fewer periods="
+        )
+    comps = components_from(components)
+    boundary = first + p.freq * np.arange(n, dtype=np.int64)
+    data_start = boundary - p.freq
+    plan = pd.DataFrame(
+        {
+            "wake_time": _utc_index(boundary + p.delay),
+            "data_start": _utc_index(data_start),
+            "data_end": _utc_index(boundary),
+            "file_time_local": _naive_index(data_start + p.offset),
+            "search_start_local": _naive_index(data_start - p.freq + p.offset),
+            "search_end_local": _naive_index(boundary + p.freq + p.offset),
+        },
+        index=pd.RangeIndex(n, name="run"),
+    )
+    if comps:
+        stamps = p.naming.stamps(plan["data_start"]).to_numpy(dtype=object)
+        for comp in comps:
+            plan[FILE_COLUMN + comp] = f"{p.prefix}{comp}{p.naming.delimiter}" + stamps + ".csv"
+    plan.attrs.update(
+        frequency=pd.Timedelta(p.freq, unit="ns"),
+        delay=pd.Timedelta(p.delay, unit="ns"),
+        offset=pd.Timedelta(p.offset, unit="ns"),
+        naming=p.naming,
+        prefix=p.prefix,
+        components=comps,
+        zone=zone,
+    )
+    if zone is not None and n:
+        _warn_zone(_zone_spans(zone, data_start, p.offset, per_run=True), zone, p.offset)
+    return plan
+
+
+def next_runs(request, now=None, n: int = 5, running: bool = False, components=None, zone=None) -> pd.DataFrame:
+    """The next ``n`` runs of a scheduler created at ``now`` (default: the current time), as :func:`plan_schedule`.
+
+    A new scheduler's first wake-up follows the first boundary after its creation. With ``running=True`` the
+    scheduler already runs, so a wake-up still pending after ``now`` (a boundary just passed, its delay not yet
+    over) is included.
+
+    >>> from lookout_nb import SchedulerRequest
+    >>> req = SchedulerRequest(upload_frequency="PT10M", delay_offset_minutes=5)
+    >>> next_runs(req, now="2024-05-01 09:12", n=1, running=True)["wake_time"].iloc[0]
+    Timestamp('2024-05-01 09:15:00+0000', tz='UTC')
+    """
+    now_ts = pd.Timestamp.now(tz="UTC") if now is None else _to_utc(now, "now")
+    start = now_ts
+    if running:
+        p = _params(request)
+        # The earliest boundary whose wake-up is still ahead: plan from just before it.
+        b = ((now_ts.value - p.delay) // p.freq + 1) * p.freq
+        start = pd.Timestamp(b - p.freq, tz="UTC")
+    return plan_schedule(request, start=start, periods=n, components=components, zone=zone)
+
+
+class Window(NamedTuple):
+    """The run that scores one row: its window ``(data_start, data_end]``, wake-up and file-name time."""
+
+    data_start: pd.Timestamp
+    data_end: pd.Timestamp
+    wake_time: pd.Timestamp
+    file_time_local: pd.Timestamp
+
+
+def windows_for(request, timestamps) -> pd.DataFrame:
+    """For each row timestamp (UTC), the run that scores it: vectorised :func:`window_for`.
+
+    Columns ``timestamp, data_start, data_end, wake_time, file_time_local``.
+
+    >>> from lookout_nb import SchedulerRequest
+    >>> w = windows_for(SchedulerRequest(upload_frequency="PT5M"), ["2022-03-30 11:00", "2022-03-30 11:00:01"])
+    >>> w["data_start"].dt.strftime("%H:%M").tolist()
+    ['10:55', '11:00']
+    """
+    p = _params(request)
+    try:
+        values = timestamps if isinstance(timestamps, (pd.Series, pd.Index)) else pd.Index(
+            np.atleast_1d(np.asarray(timestamps, dtype=object)))
+        if not pd.api.types.is_datetime64_any_dtype(values):
+            values = pd.to_datetime(values, utc=True, format="mixed")
+        ts = _ns(values)
+    except (TypeError, ValueError) as exc:
+        raise TimingError(f"timestamps: pass UTC times (strings, datetimes or Timestamps): {exc}") from exc
+    ok = ts != _NAT
+    end = np.where(ok, -((-ts) // p.freq) * p.freq, _NAT)  # ceil: a row on a boundary closes that window
+    start = np.where(ok, end - p.freq, _NAT)
+    return pd.DataFrame(
+        {
+            "timestamp": _utc_index(ts),
+            "data_start": _utc_index(start),
+            "data_end": _utc_index(end),
+            "wake_time": _utc_index(np.where(ok, end + p.delay, _NAT)),
+            "file_time_local": _naive_index(np.where(ok, start + p.offset, _NAT)),
+        }
+    )
+
+
+def window_for(request, timestamp) -> Window:
+    """The run that scores a row at ``timestamp`` (UTC): windows are ``(start, end]``.
+
+    A row exactly on a slot boundary belongs to the window that *ends* there (the previous one).
+
+    >>> from lookout_nb import SchedulerRequest
+    >>> w = window_for(SchedulerRequest(upload_frequency="PT5M"), "2022-03-30 11:05")
+    >>> w.data_start.strftime("%H:%M"), w.data_end.strftime("%H:%M")
+    ('11:00', '11:05')
+    """
+    _to_utc(timestamp, "timestamp")
+    row = windows_for(request, [timestamp]).iloc[0]
+    return Window(row["data_start"], row["data_end"], row["wake_time"], row["file_time_local"])
+
+
+def expected_files(plan: pd.DataFrame) -> pd.DataFrame:
+    """The plan's expected files in long form: ``run, wake_time, component, key, file_time_local``.
+
+    >>> from lookout_nb import SchedulerRequest
+    >>> plan = plan_schedule(SchedulerRequest(upload_frequency="PT1H"), start="2024-01-01", periods=2,
+    ...                      components=["a", "b"])
+    >>> expected_files(plan)["key"].tolist()
+    ['a_20240101000000.csv', 'b_20240101000000.csv', 'a_20240101010000.csv', 'b_20240101010000.csv']
+    """
+    cols = [c for c in plan.columns if isinstance(c, str) and c.startswith(FILE_COLUMN)]
+    if not cols:
+        raise TimingError("the plan has no file:<component> columns: call plan_schedule(..., components=...)")
+    long = plan[["wake_time", "file_time_local", *cols]].reset_index().melt(
+        id_vars=["run", "wake_time", "file_time_local"], value_vars=cols, var_name="component", value_name="key"
+    )
+    long["component"] = long["component"].str.slice(len(FILE_COLUMN))
+    long["_order"] = long["component"].map({c[len(FILE_COLUMN):]: i for i, c in enumerate(cols)})
+    long = long.sort_values(["run", "_order"], kind="stable").drop(columns="_order").reset_index(drop=True)
+    return long[["run", "wake_time", "component", "key", "file_time_local"]]
+
+
+# -- time zones --------------------------------------------------------------------------------------------------
+
+
+def _zoneinfo(zone):
+    import zoneinfo
+
+    if isinstance(zone, _dt.tzinfo):
+        return zone
+    try:
+        return zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise TimingError(
+            f"zone={zone!r} is not an IANA time zone name: use one such as 'Europe/Paris' or 'Asia/Kolkata'"
+        ) from exc
+
+
+def _format_offset(ns: int) -> str:
+    minutes = int(ns // (60 * _NS))
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def offset_for_zone(zone, at=None) -> str:
+    """The ``±HH:MM`` offset of an IANA zone at a time (default: now), for ``InputTimeZoneOffset``.
+
+    >>> offset_for_zone("Europe/Paris", at="2024-01-15"), offset_for_zone("Europe/Paris", at="2024-07-15")
+    ('+01:00', '+02:00')
+    """
+    tz = _zoneinfo(zone)
+    ts = pd.Timestamp.now(tz="UTC") if at is None else _to_utc(at, "at")
+    return _format_offset(_td_ns(ts.tz_convert(tz).utcoffset()))
+
+
+def _zone_spans(zone, times_ns: np.ndarray, request_offset: int, per_run: bool) -> pd.DataFrame:
+    """Spans of ``times_ns`` where the zone's offset differs from ``request_offset``."""
+    tz = _zoneinfo(zone)
+    utc = _utc_index(times_ns)
+    offsets = _ns(utc.tz_convert(tz).tz_localize(None)) - times_ns
+    change = np.flatnonzero(np.diff(offsets)) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [len(times_ns)]])
+    keep = offsets[starts] != request_offset
+    starts, ends = starts[keep], ends[keep]
+    spans = pd.DataFrame(
+        {
+            "from_utc": utc[starts],
+            "to_utc": utc[ends - 1],
+            "zone_offset": [_format_offset(o) for o in offsets[starts]],
+            "request_offset": _format_offset(request_offset),
+        }
+    )
+    if per_run:
+        spans["runs"] = ends - starts
+    spans.attrs["total"] = len(times_ns)
+    return spans
+
+
+def _warn_zone(spans: pd.DataFrame, zone, request_offset: int) -> None:
+    if spans.empty:
+        return
+    unit = "runs" if "runs" in spans else None
+    parts = []
+    for row in spans.head(3).itertuples(index=False):
+        count = f" ({row.runs:,} of {spans.attrs['total']:,} runs)" if unit else ""
+        parts.append(f"UTC{row.zone_offset} from {row.from_utc:%Y-%m-%d %H:%M} to {row.to_utc:%Y-%m-%d %H:%M} UTC{count}")
+    more = f" and {len(spans) - 3} more spans" if len(spans) > 3 else ""
+    warnings.warn(
+        f"{zone} is at {'; '.join(parts)}{more}, but InputTimeZoneOffset is {_format_offset(request_offset)}: "
+        f"the offset is fixed and does not follow daylight saving, so files named in {zone} wall-clock time will "
+        f"be searched for at the wrong slot then. Name files with the fixed offset "
+        f"{_format_offset(request_offset)}, or update the scheduler's offset when the clocks change.",
+        LookoutNbWarning,
+        stacklevel=3,
+    )
+
+
+def check_zone(request, zone, start, end=None) -> pd.DataFrame:
+    """Where ``zone``'s UTC offset differs from the request's ``InputTimeZoneOffset`` between start and end.
+
+    Returns the spans (``from_utc, to_utc, zone_offset, request_offset``; empty when they always agree) and warns
+    with :class:`LookoutNbWarning` when there is any. The offset is sampled hourly (and at both ends).
+
+    >>> from lookout_nb import SchedulerRequest
+    >>> req = SchedulerRequest(upload_frequency="PT5M", timezone_offset="+01:00")
+    >>> check_zone(req, "Europe/Paris", "2024-01-01", "2024-02-01").empty
+    True
+    """
+    p = _params(request)
+    t0 = _to_utc(start, "start").value
+    t1 = _to_utc(end, "end").value if end is not None else t0
+    if t1 < t0:
+        raise TimingError(f"end={end!r} is before start={start!r}: pass an end after the start")
+    hour = 3600 * _NS
+    if (t1 - t0) // hour > MAX_RUNS:
+        raise TimingError("check_zone covers at most about 200 years: pass a closer end=")
+    times = np.unique(np.concatenate([[t0], np.arange((t0 // hour + 1) * hour, t1, hour, dtype=np.int64), [t1]]))
+    spans = _zone_spans(zone, times, p.offset, per_run=False)
+    _warn_zone(spans, zone, p.offset)
+    return spans
+
+
+# -- matching files to runs --------------------------------------------------------------------------------------
+
+_STAMP_LEN = {"yyyyMMddHHmmss": 14, "yyyy-MM-dd-HH-mm-ss": 19, "EPOCH": 10}
+_DASHED_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+_DASHES = [4, 7, 10, 13, 16]
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _stamp_times(naming, chars: np.ndarray):
+    """UTC ns of ``<stamp>.csv`` tails (code points, one row per key) and whether each is a valid stamp."""
+    fmt = naming.timestamp_format
+    n, width = chars.shape
+    ok = (chars[:, width - 4] == ord(".")) & np.all((chars[:, width - 3:] | 0x20) == [ord("c"), ord("s"), ord("v")], axis=1)
+    stamp = chars[:, : width - 4]
+    if fmt == "yyyy-MM-dd-HH-mm-ss":
+        ok &= np.all(stamp[:, _DASHES] == ord("-"), axis=1)
+        stamp = stamp[:, _DASHED_DIGITS]
+    digits = stamp - np.uint32(ord("0"))  # wraps around below "0", so one comparison checks both ends
+    ok &= np.all(digits <= 9, axis=1)
+    digits = np.where(ok[:, None], digits, 0).astype(np.uint8)
+    if fmt == "EPOCH":
+        seconds = digits.astype(np.int64) @ (10 ** np.arange(9, -1, -1, dtype=np.int64))
+        ok &= seconds < 9_200_000_000  # the int64 nanosecond range ends in 2262
+        return np.where(ok, seconds * _NS, _NAT), ok
+    pairs = (digits[:, 0::2] * np.uint8(10) + digits[:, 1::2]).astype(np.int64)  # YY YY MM DD hh mm ss
+    year = pairs[:, 0] * 100 + pairs[:, 1]
+    month, day, hour, minute, second = pairs[:, 2:].T
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    dim = _DAYS_IN_MONTH[np.clip(month - 1, 0, 11)] + ((month == 2) & leap)
+    ok &= (year >= 1678) & (year <= 2261) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= dim)
+    ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
+    months = np.where(ok, (year - 1970) * 12 + month - 1, 0)
+    days = months.astype("M8[M]").astype("M8[D]").astype(np.int64) + day - 1
+    local = (((days * 24 + hour) * 60 + minute) * 60 + second) * _NS
+    return np.where(ok, local - _td_ns(naming.offset), _NAT), ok
+
+
+def _tail_chars(keys: list, width: int) -> np.ndarray:
+    """The last ``width`` code points of each key as a (keys, width) uint32 array (zero-padded when shorter)."""
+    if not keys:
+        return np.zeros((0, width), dtype=np.uint32)
+    if min(map(len, keys)) >= width:  # the usual case: one join, one encode
+        text = "".join([k[-width:] for k in keys]).encode("utf-32-le")
+        return np.frombuffer(text, dtype=np.uint32).reshape(len(keys), width)
+    return np.array([k[-width:] for k in keys], dtype=f"<U{width}").view(np.uint32).reshape(len(keys), width)
+
+
+def _place(directory: str, prefix: str) -> str:
+    """Where a key's folder sits: "ok" (the prefix itself, or a bare name), "subfolder" or "prefix" (outside)."""
+    if directory == "" or directory == prefix:
+        return "ok"
+    return "subfolder" if directory.startswith(prefix) else "prefix"
+
+
+def _parse(naming, keys: list, prefix: str):
+    """Parse S3 keys as ``naming.parse_many`` would, fast: ``(component, time_utc ns, matches, place)``.
+
+    The common fixed-width case is read with numpy: each key is split into a head (folder, component, delimiter)
+    and a ``<stamp>.csv`` tail; heads repeat, so they are judged once per distinct value. Anything unusual (odd
+    structure, invalid dates, years outside 1678-2261, newlines) goes to ``naming.parse_many``, which stays the
+    judge of the convention; a test checks that both agree.
+    """
+    width = _STAMP_LEN[naming.timestamp_format] + 4
+    delim = naming.delimiter
+    heads = np.array([k[:-width] for k in keys], dtype=object)
+    times, ok = _stamp_times(naming, _tail_chars(keys, width))
+    codes, uniq = pd.factorize(heads)
+    u_comp, u_ok, u_place = [], [], []
+    for head in uniq.tolist():
+        folder, slash, name = head.rpartition("/")
+        good = len(name) > len(delim) and name.endswith(delim) and "\n" not in head
+        u_comp.append(name[: len(name) - len(delim)] if good else None)
+        u_ok.append(good)
+        u_place.append(_place(folder + slash, prefix))
+    u_comp = np.array(u_comp + [None], dtype=object)  # the extra slot serves code -1 (none here)
+    comps = u_comp[codes]
+    ok &= np.array(u_ok + [False], dtype=bool)[codes]
+    place = np.array(u_place + ["ok"], dtype=object)[codes]
+    undecided = np.flatnonzero(~ok)
+    if len(undecided):
+        slow_keys = [keys[i] for i in undecided]
+        slow = naming.parse_many(slow_keys)
+        m = slow["matches"].to_numpy(dtype=bool)
+        comps[undecided] = np.where(m, slow["component"].to_numpy(dtype=object), None)
+        utc = pd.DatetimeIndex(slow["time_utc"])
+        in_range = np.asarray((utc >= pd.Timestamp("1678-01-01", tz="UTC")) & (utc < pd.Timestamp("2262-01-01", tz="UTC")))
+        ns = np.full(len(undecided), _NAT, dtype=np.int64)
+        ns[in_range] = utc[in_range].as_unit("ns").asi8
+        times[undecided] = ns
+        ok[undecided] = m
+        place[undecided] = [_place(k.rpartition("/")[0] + "/" if "/" in k else "", prefix) for k in slow_keys]
+    return comps, times, ok, place
+
+
+def _listing(keys) -> tuple[list, np.ndarray]:
+    """(keys as a list of str, LastModified as UTC ns, NaT when unknown) from names, a listing or dicts."""
+    if isinstance(keys, Mapping) and "Contents" in keys:  # a raw list_objects_v2 response
+        keys = keys["Contents"]
+    lm = None
+    if isinstance(keys, (list, tuple)) and keys and all(isinstance(k, Mapping) for k in keys):
+        keys = pd.DataFrame(list(keys))
+    if isinstance(keys, pd.DataFrame):
+        key_col = next((c for c in ("Key", "key") if c in keys.columns), None)
+        if key_col is None:
+            raise TimingError(f"keys: the listing has no Key column (columns: {', '.join(map(str, keys.columns))})")
+        lm_col = next((c for c in ("LastModified", "last_modified") if c in keys.columns), None)
+        if lm_col is not None:
+            try:
+                lm = _ns(pd.to_datetime(keys[lm_col], utc=True))
+            except (TypeError, ValueError) as exc:
+                raise TimingError(f"keys: the {lm_col} column must hold times: {exc}") from exc
+        keys = keys[key_col]
+    if isinstance(keys, str) or not isinstance(keys, (list, tuple, pd.Series, pd.Index, np.ndarray)):
+        raise TimingError(
+            "keys must be a list of S3 keys, a listing DataFrame with Key (and LastModified) columns, or a list of "
+            f"{{'Key': ..., 'LastModified': ...}} dicts; got {type(keys).__name__}"
+        )
+    arr = np.asarray(keys, dtype=object).ravel()
+    if len(arr) and pd.api.types.infer_dtype(arr, skipna=False) != "string":
+        raise TimingError("keys: every key must be a string (an S3 object key)")
+    return arr.tolist(), (np.full(len(arr), _NAT, dtype=np.int64) if lm is None else lm)
+
+
+#: Why no planned run reads a file (the ``reason`` of :attr:`FileMatch.unread`).
+REASONS = {
+    "prefix": "outside the input prefix",
+    "subfolder": "in a sub-folder of the input prefix",
+    "name": "name does not follow the naming convention",
+    "component": "component is not in the model",
+    "range": "no planned run searches this time",
+}
+
+
+class FileMatch:
+    """Which files each planned run reads; built by :func:`match_files`.
+
+    - ``runs``: one row per planned run: ``wake_time, data_start, data_end, files`` (files in its search range
+      found on time), ``missing`` (components without one: the run fails), ``named`` (components whose file
+      named for this very slot was there on time; below the component count, the run relies on a neighbouring
+      slot's file holding rows of its window), ``late`` (files named for it that arrived after it woke) and
+      ``ok`` (no component missing).
+    - ``missing``: ``run, wake_time, data_start, data_end, component, reason`` ("no file" or "arrived late").
+    - ``late``: files that arrived after the wake-up of the run they are named for: ``run, wake_time,
+      component, key, last_modified, after_wake``.
+    - ``unread``: keys no planned run reads: ``key, component, file_time_utc, reason``.
+    - ``files`` (built on first access): one row per key: ``key, component, file_time_utc, last_modified, run``
+      (the run it is named for), ``readers`` (runs whose search range holds it), ``late``, ``reason``.
+    - ``reads`` (built on first access): one row per (run, file in its search range): ``run, wake_time,
+      component, key, file_time_utc, last_modified, late`` (modified after that run woke up).
+    """
+
+    def __init__(self, runs, missing, late, unread, components, arrays):
+        self.runs, self.missing, self.late, self.unread = runs, missing, late, unread
+        self.components = list(components)
+        self._a = arrays
+
+    @cached_property
+    def files(self) -> pd.DataFrame:
+        a = self._a
+        run = pd.array(self.runs.index.to_numpy()[np.maximum(a["own"], 0)] if len(self.runs) else
+                       np.zeros(len(a["own"]), dtype=np.int64), dtype="Int64")
+        run[a["own"] < 0] = pd.NA
+        return pd.DataFrame(
+            {
+                "key": pd.array(a["keys"], dtype="str"),
+                "component": pd.array(a["comps"], dtype="str"),
+                "file_time_utc": _utc_index(a["times"]),
+                "last_modified": _utc_index(a["last_mod"]),
+                "run": run,
+                "readers": a["readers"],
+                "late": a["late_own"],
+                "reason": pd.array(a["reason"], dtype="str"),
+            }
+        )
+
+    @cached_property
+    def reads(self) -> pd.DataFrame:
+        a = self._a
+        run_pos, file_idx = a["run_pos"], a["file_idx"]
+        keys = np.asarray(a["keys"], dtype=object)
+        return pd.DataFrame(
+            {
+                "run": self.runs.index.to_numpy()[run_pos],
+                "wake_time": _utc_index(a["wake"][run_pos]),
+                "component": pd.Categorical.from_codes(a["comp_idx"][file_idx], categories=self.components)
+                if self.components else pd.Categorical([]),
+                "key": keys[file_idx],
+                "file_time_utc": _utc_index(a["times"][file_idx]),
+                "last_modified": _utc_index(a["last_mod"][file_idx]),
+                "late": a["late_pair"],
+            }
+        )
+
+    @property
+    def ok(self) -> bool:
+        """True when every planned run finds a file for every component in time."""
+        return bool(self.runs["ok"].all())
+
+    def summary(self) -> str:
+        """One line: runs missing a component, late files, unread files."""
+        bad = int((~self.runs["ok"]).sum())
+        return (
+            f"{len(self.runs):,} runs, {bad:,} missing a component; {len(self.late):,} files arrived after their run "
+            f"woke up; {len(self.unread):,} of {len(self._a['keys']):,} files read by no run"
+        )
+
+    def __repr__(self) -> str:
+        return f"<FileMatch: {self.summary()}>"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        parts = [f"<div><b>FileMatch</b>: {html.escape(self.summary())}"]
+        for title, frame in (("Missing", self.missing), ("Late", self.late), ("Unread", self.unread)):
+            if len(frame):
+                parts.append(f"<details><summary>{title} ({len(frame):,})</summary>{frame.head(20).to_html()}</details>")
+        return "".join(parts) + "</div>"
+
+
+def match_files(plan: pd.DataFrame, keys, request=None, components=None) -> FileMatch:
+    """Match an input listing against a plan: files read per run, missing components, late and unread files.
+
+    ``keys`` are S3 keys, or a listing (DataFrame or dicts with ``Key`` and ``LastModified``; naive times are UTC).
+    A file counts for a run when its component is in the model and its name's time lies in the run's search range;
+    it is late when it was modified after that run woke up. The naming, prefix and components come from the plan
+    (``plan_schedule(..., components=...)``) unless ``request`` / ``components`` are given; with no components at
+    all, those seen in the listing are used. Bare names (no ``/``) count as inside the prefix.
+
+    >>> from lookout_nb import SchedulerRequest
+    >>> req = SchedulerRequest(upload_frequency="PT5M", input_prefix="in/")
+    >>> plan = plan_schedule(req, start="2022-03-30 11:00", periods=3, components=["pump", "fan"])
+    >>> m = match_files(plan, ["in/pump_20220330110000.csv", "in/fan_20220330110000.csv", "in/x.csv"])
+    >>> m.runs[["ok", "named"]].values.tolist()
+    [[True, 2], [True, 0], [False, 0]]
+    >>> m.unread["reason"].tolist()
+    ['name does not follow the naming convention']
+    """
+    if not isinstance(plan, pd.DataFrame) or not {"wake_time", "data_start", "search_start_local"} <= set(plan.columns):
+        raise TimingError("plan must be a DataFrame from plan_schedule (wake_time, data_start, search ranges)")
+    if request is not None:
+        p = _params(request)
+        naming, prefix, offset = p.naming, p.prefix, p.offset
+    elif "naming" in plan.attrs:
+        naming, prefix, offset = plan.attrs["naming"], plan.attrs["prefix"], _td_ns(plan.attrs["offset"])
+    else:
+        raise TimingError("the plan does not carry its request (its attrs were lost): pass request= to match_files")
+    comps = components_from(components) if components is not None else plan.attrs.get("components")
+    if comps is None:
+        comps = [c[len(FILE_COLUMN):] for c in plan.columns if isinstance(c, str) and c.startswith(FILE_COLUMN)] or None
+
+    if not plan["data_start"].is_monotonic_increasing:
+        plan = plan.sort_values("data_start", kind="stable")
+    wake = _ns(plan["wake_time"])
+    d_start, d_end = _ns(plan["data_start"]), _ns(plan["data_end"])
+    s_start = _ns(plan["search_start_local"]) - offset
+    s_end = _ns(plan["search_end_local"]) - offset
+    if len(s_end) > 1 and (np.any(np.diff(s_end) < 0) or np.any(np.diff(d_end) < 0)):
+        raise TimingError("plan: its windows do not share one frequency; pass a plan from a single plan_schedule call")
+
+    key_list, last_mod = _listing(keys)
+    comp_arr, times, matches, place = _parse(naming, key_list, prefix)
+    in_prefix = place == "ok"
+    if comps is None:
+        comps = sorted(set(comp_arr[matches & in_prefix].tolist()))
+    codes, uniq = pd.factorize(comp_arr)
+    lookup = pd.Index(comps, dtype=object).get_indexer(pd.Index(uniq, dtype=object))
+    comp_idx = np.append(lookup, -1)[codes]  # code -1 (no component) maps to -1
+
+    usable = matches & in_prefix & (comp_idx >= 0)
+    n_keys, n_runs, n_comps = len(key_list), len(plan), len(comps)
+    # The runs whose search range [s_start, s_end) holds a file form one block [lo, hi) (ranges are sorted).
+    lo = np.searchsorted(s_end, times, side="right")
+    hi = np.searchsorted(s_start, times, side="right")
+    readers = np.where(usable, np.maximum(hi - lo, 0), 0)
+    file_idx = np.repeat(np.arange(n_keys), readers)
+    first = np.cumsum(readers) - readers
+    run_pos = np.repeat(lo, readers) + (np.arange(file_idx.size) - np.repeat(first, readers))
+    late_pair = last_mod[file_idx] > wake[run_pos]  # NaT is the int64 minimum: never late
+
+    on_time = np.zeros((n_runs, n_comps), dtype=bool)
+    any_file = np.zeros((n_runs, n_comps), dtype=bool)
+    on_time[run_pos[~late_pair], comp_idx[file_idx[~late_pair]]] = True
+    any_file[run_pos, comp_idx[file_idx]] = True
+
+    # The run each file is named for: data_start <= file time < data_end.
+    own = np.searchsorted(d_start, times, side="right") - 1
+    own_clip = np.clip(own, 0, max(n_runs - 1, 0))
+    own_ok = usable & (own >= 0) & (times < d_end[own_clip]) if n_runs else np.zeros(n_keys, dtype=bool)
+    own = np.where(own_ok, own, -1)
+    late_own = own_ok & (last_mod > wake[own_clip]) if n_runs else own_ok
+    named = np.zeros((n_runs, n_comps), dtype=bool)
+    hit = np.flatnonzero(own_ok & ~late_own)
+    named[own[hit], comp_idx[hit]] = True
+
+    reason = np.full(n_keys, None, dtype=object)
+    reason[readers == 0] = REASONS["range"]
+    reason[matches & (comp_idx < 0)] = REASONS["component"]
+    reason[~matches] = REASONS["name"]
+    reason[place == "subfolder"] = REASONS["subfolder"]
+    reason[place == "prefix"] = REASONS["prefix"]
+
+    labels = plan.index.to_numpy()
+    comp_names = np.asarray(comps, dtype=object)
+    miss_run, miss_comp = np.nonzero(~on_time)
+    missing = pd.DataFrame(
+        {
+            "run": labels[miss_run],
+            "wake_time": _utc_index(wake[miss_run]),
+            "data_start": _utc_index(d_start[miss_run]),
+            "data_end": _utc_index(d_end[miss_run]),
+            "component": pd.array(comp_names[miss_comp], dtype="str"),
+            "reason": np.where(any_file[miss_run, miss_comp], "arrived late", "no file"),
+        }
+    )
+    li = np.flatnonzero(late_own)
+    late = pd.DataFrame(
+        {
+            "run": labels[own[li]],
+            "wake_time": _utc_index(wake[own[li]]),
+            "component": pd.array(comp_arr[li], dtype="str"),
+            "key": pd.array([key_list[i] for i in li], dtype="str"),
+            "last_modified": _utc_index(last_mod[li]),
+            "after_wake": pd.to_timedelta(last_mod[li] - wake[own[li]], unit="ns"),
+        }
+    )
+    ui = np.flatnonzero(reason != None)  # noqa: E711 - elementwise
+    unread = pd.DataFrame(
+        {
+            "key": pd.array([key_list[i] for i in ui], dtype="str"),
+            "component": pd.array(comp_arr[ui], dtype="str"),
+            "file_time_utc": _utc_index(times[ui]),
+            "reason": pd.array(reason[ui], dtype="str"),
+        }
+    )
+    n_missing = np.bincount(miss_run, minlength=n_runs)
+    runs = plan[["wake_time", "data_start", "data_end"]].copy()
+    runs["files"] = np.bincount(run_pos[~late_pair], minlength=n_runs)
+    runs["missing"] = n_missing
+    runs["named"] = named.sum(axis=1)
+    runs["late"] = np.bincount(own[li], minlength=n_runs)
+    runs["ok"] = n_missing == 0
+    arrays = dict(keys=key_list, comps=comp_arr, times=times, last_mod=last_mod, own=own, readers=readers,
+                  late_own=late_own, reason=reason, run_pos=run_pos, file_idx=file_idx, late_pair=late_pair,
+                  comp_idx=comp_idx, wake=wake)
+    return FileMatch(runs, missing, late, unread, comps, arrays)
