@@ -110,6 +110,8 @@ class Endpoint:
                 self.save()
         finally:
             self._pool.shutdown(wait=True)
+            if self.runner is not None:
+                self.runner.close()
             self.server.stop()
 
     def save(self) -> None:

@@ -29,6 +29,7 @@ import io
 import json
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -41,6 +42,9 @@ from .backend import Run, naming_of
 
 #: How many parsed input files the runner keeps.
 CACHE_FILES = 2048
+#: Keys per listing page: a window's range holds about four files per component, and every listed key costs
+#: time on both sides of the wire, so pages stay small (more pages follow when a range holds more files).
+LIST_PAGE = 8
 
 
 @dataclass
@@ -69,7 +73,13 @@ class Runner:
     def __init__(self, s3):
         self.s3 = s3
         self._cache: OrderedDict = OrderedDict()
+        self._parsed: dict = {}
         self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lookout-nb-read")
+
+    def close(self) -> None:
+        """Stop the reader threads."""
+        self._pool.shutdown(wait=True)
 
     def execute(self, run: Run) -> Outcome:
         """Run one inference: read the window, score it, write results.jsonl; never raises for data problems."""
@@ -96,18 +106,29 @@ class Runner:
         s3_input = run.input_config.get("S3InputConfiguration") or {}
         bucket, prefix = s3_input.get("Bucket"), s3_input.get("Prefix") or ""
         start, end = run.window
-        frames = []
-        for component, sensors in run.model.components.items():
-            keys = self.candidate_keys(bucket, prefix, naming, component, start - run.frequency, end + run.frequency)
-            if not keys:
-                lo = naming.key(component, start - run.frequency, prefix)[: -len(".csv")]
-                hi = naming.key(component, end + run.frequency, prefix)[: -len(".csv")]
+        lo, hi = start - run.frequency, end + run.frequency
+        components = run.model.components
+        listings = list(self._pool.map(lambda c: self.list_range(bucket, prefix, naming, c, lo, hi), components))
+        parsed = self.parse_keys(naming, [key for listing in listings for key in listing])
+        files = {}
+        for component, listing in zip(components, listings):
+            files[component] = [
+                (key, etag)
+                for key, etag in listing.items()
+                if parsed.get(key) and parsed[key][0] == component and lo <= parsed[key][1] <= hi
+            ]
+            if not files[component]:
+                first, last = (naming.key(component, t, prefix)[: -len(".csv")] for t in (lo, hi))
                 raise RunFailed(
                     f"Could not find data file for sensor {component} within expected range of "
                     f"({zulu(start)}, {zulu(end)}]. Please ensure data is present for all sensors of the machine "
-                    f"under prefix '{lo}' ~ '{hi}'"
+                    f"under prefix '{first}' ~ '{last}'"
                 )
-            rows = pd.concat([self.read_file(bucket, key, etag, sensors) for key, etag in keys])
+        wanted = [item for items in files.values() for item in items]
+        tables = dict(zip(wanted, self._pool.map(lambda item: self.read_file(bucket, *item), wanted)))
+        frames = []
+        for component, sensors in components.items():
+            rows = pd.concat([self.columns(tables[item], item[0], sensors) for item in files[component]])
             inside = rows[(rows.index > start) & (rows.index <= end)]
             if inside.empty:
                 seen = f"({zulu(rows.index.min())}, {zulu(rows.index.max())})" if len(rows) else "(no rows)"
@@ -115,35 +136,46 @@ class Runner:
                     f"Could not find data for sensor {component} within expected time range of "
                     f"({zulu(start)}, {zulu(end)}] while searching in the given data range of {seen}"
                 )
-            frames.append(inside.rename(columns=lambda s, c=component: f"{c}\\{s}"))
+            inside.columns = [f"{component}\\{s}" for s in sensors]
+            frames.append(inside)
         return self.resample(pd.concat(frames, axis=1), run)
 
-    def candidate_keys(self, bucket, prefix, naming, component, lo, hi) -> list[tuple[str, str]]:
-        """``(key, ETag)`` of ``component``'s files named from ``lo`` to ``hi`` (UTC, both included)."""
+    def list_range(self, bucket, prefix, naming, component, lo, hi) -> dict[str, str]:
+        """``{key: ETag}`` of the keys between ``component``'s names for ``lo`` and ``hi`` (lexicographic range).
+
+        Only that range is listed: ``Prefix`` is the component's name and ``StartAfter`` the name of ``lo``.
+        """
         first = naming.key(component, lo, prefix)[: -len(".csv")]
         last = naming.key(component, hi, prefix)
-        found, token = [], None
-        kwargs = {"Bucket": bucket, "Prefix": f"{prefix}{component}{naming.delimiter}", "StartAfter": first, "MaxKeys": 100}
+        listed, token = {}, None
+        kwargs = {"Bucket": bucket, "Prefix": f"{prefix}{component}{naming.delimiter}", "StartAfter": first, "MaxKeys": LIST_PAGE}
         while True:
             try:
                 page = self.s3.list_objects_v2(**kwargs, **({"ContinuationToken": token} if token else {}))
             except Exception as err:
                 raise RunFailed(f"Could not list input files in s3://{bucket}/{prefix}: {_reason(err)}") from None
-            for obj in page.get("Contents", []):
-                if obj["Key"] > last:
-                    return found
-                try:
-                    comp, time = naming.parse(obj["Key"])
-                except NamingError:
-                    continue
-                if comp == component and lo <= time <= hi:
-                    found.append((obj["Key"], obj.get("ETag", "")))
+            contents = page.get("Contents", [])
+            listed.update((obj["Key"], obj.get("ETag", "")) for obj in contents if obj["Key"] <= last)
             token = page.get("NextContinuationToken")
-            if not page.get("IsTruncated") or not token:
-                return found
+            if not page.get("IsTruncated") or not token or (contents and contents[-1]["Key"] > last):
+                return listed
 
-    def read_file(self, bucket: str, key: str, etag: str, sensors: list[str]) -> pd.DataFrame:
-        """One input file as a frame indexed by UTC timestamps with the component's sensor columns."""
+    def parse_keys(self, naming, keys) -> dict:
+        """``{key: (component, UTC time)}`` for the keys that follow ``naming`` (parsed once, then remembered)."""
+        with self._lock:
+            new = [k for k in keys if (naming, k) not in self._parsed]
+        if new:
+            table = naming.parse_many(new)
+            with self._lock:
+                if len(self._parsed) > 100_000:
+                    self._parsed.clear()
+                for key, ok, comp, time in zip(table["key"], table["matches"], table["component"], table["time_utc"]):
+                    self._parsed[(naming, key)] = (comp, time) if ok else None
+        with self._lock:
+            return {k: self._parsed.get((naming, k)) for k in keys}
+
+    def read_file(self, bucket: str, key: str, etag: str) -> pd.DataFrame:
+        """One input file as a frame indexed by UTC timestamps (cached by bucket, key and ETag)."""
         cached = self._cache_get((bucket, key, etag))
         if cached is None:
             try:
@@ -152,14 +184,19 @@ class Runner:
                 raise RunFailed(f"Could not read s3://{bucket}/{key}: {_reason(err)}") from None
             cached = parse_csv(body, key)
             self._cache_put((bucket, key, etag), cached)
-        missing = [s for s in sensors if s not in cached.columns]
+        return cached
+
+    @staticmethod
+    def columns(table: pd.DataFrame, key: str, sensors: list[str]) -> pd.DataFrame:
+        """The schema's sensor columns of a file; a missing column fails the run naming it."""
+        missing = [s for s in sensors if s not in table.columns]
         if missing:
             raise RunFailed(
                 f"File {key} lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} of the model's "
                 f"schema; its header must be the timestamp column then {', '.join(sensors)} "
-                f"(found {', '.join(map(str, cached.columns)) or 'no sensor column'})"
+                f"(found {', '.join(map(str, table.columns)) or 'no sensor column'})"
             )
-        return cached[sensors]
+        return table[sensors]
 
     def resample(self, frame: pd.DataFrame, run: Run) -> pd.DataFrame:
         """Rows on the model's sampling grid: the mean per interval, labelled by the interval's end."""
