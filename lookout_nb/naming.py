@@ -175,7 +175,7 @@ def _split_names(keys: pd.Series, timestamp_format: str) -> pd.DataFrame:
         local = pd.to_datetime(pd.to_numeric(stamps, errors="coerce"), unit="s", errors="coerce")
     else:
         local = pd.to_datetime(stamps, format=strftime, errors="coerce")
-    names = pd.Series(heads, dtype=object).str.rpartition("/")[2]
+    names = pd.Series(heads, dtype=object).str.rsplit("/", n=1).str[-1]
     return pd.DataFrame(
         {
             "head": names.take(head_codes).to_numpy() if len(names) else np.array([], dtype=object),

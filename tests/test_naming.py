@@ -80,6 +80,12 @@ def test_parse_many_marks_non_matching_keys():
     assert table["time_utc"].isna().tolist() == [False, True, True]
 
 
+def test_parse_many_of_no_keys_is_an_empty_table():
+    table = Naming().parse_many([])
+    assert table.empty
+    assert list(table.columns) == ["key", "component", "time_local", "time_utc", "matches"]
+
+
 def test_expected_keys_grid():
     grid = expected_keys(Naming(), ["a", "b"], pd.date_range(START, periods=2, freq="5min"), prefix="in/")
     assert grid["key"].tolist() == [
