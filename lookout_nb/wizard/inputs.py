@@ -85,7 +85,7 @@ class InputStep:
                 widgets.HBox([self.zone, self.fill_offset]),
                 self.zone_note,
                 widgets.HTML("<hr>"),
-                self.preview_button,
+                widgets.HBox([self.preview_button]),
                 self.summary,
                 widgets.HBox([self.detected, self.use_detected]),
                 self.findings,

@@ -25,6 +25,8 @@ from .tasks import describe_error
 
 #: How many runs the plan-versus-actual picture shows at most.
 PICTURE_RUNS = 36
+#: The results picture has two panels (scores, sensor contributions): taller than the others.
+RESULTS_FIGSIZE = (9, 5.5)
 EXECUTION_COLUMNS = ["scheduled_start", "data_start", "data_end", "status", "failed_reason", "result_key"]
 
 
@@ -160,7 +162,7 @@ class Monitor:
             return None
         from .. import plot
 
-        return picture(lambda ax: plot.plot_results(res, ax=ax))
+        return picture(lambda ax: plot.plot_results(res, ax=ax), figsize=RESULTS_FIGSIZE)
 
     def _show(self, snap: Snapshot) -> None:
         self.snapshot = snap

@@ -48,6 +48,7 @@ def table_html(frame: pd.DataFrame, max_rows: int = 20, empty: str = "Nothing ye
     for col in shown.columns:
         if isinstance(shown[col].dtype, pd.DatetimeTZDtype):
             shown[col] = shown[col].dt.strftime("%Y-%m-%d %H:%M:%S")
+    shown = shown.astype(object).where(shown.notna(), "")
     more = f"<div><i>{len(frame) - max_rows} more rows not shown</i></div>" if len(frame) > max_rows else ""
     table = shown.to_html(index=False, border=0, na_rep="", classes="lnb-table")
     return (
@@ -62,7 +63,8 @@ def code_html(code: str, language: str = "") -> str:
     """A block of code people can select and copy."""
     return (
         f'<pre class="lnb-code lnb-code-{html.escape(language)}" style="background:#f6f8fa;padding:8px;'
-        'border-radius:4px;max-height:320px;overflow:auto;user-select:text;white-space:pre">'
+        "border-radius:4px;max-height:320px;overflow:auto;user-select:text;white-space:pre;"
+        'font-family:monospace;line-height:1.35;font-size:12px">'
         f"{html.escape(code)}</pre>"
     )
 

@@ -76,7 +76,7 @@ class ReviewStep:
         self.saved = widgets.HTML()
         self.next_runs = widgets.HTML()
         self.next_runs.add_class("lnb-next-runs")
-        self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="900px"))
+        self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="900px", display="none"))
         self.picture.add_class("lnb-timing-picture")
         self.box = widgets.VBox(
             [

@@ -2,7 +2,7 @@
 
 A button callback that blocked on boto3 would freeze the notebook (the kernel could not even process the next
 click), so every service call of the wizard goes through :class:`Tasks`: it runs the call in a worker thread, shows
-"⏳ <what>" while it runs, and puts any exception into an :class:`ErrorArea` instead of a traceback. Widgets are
+a spinner and "<what>…" while it runs, and puts any exception into an :class:`ErrorArea` instead of a traceback. Widgets are
 updated from the worker by setting traits, which ipykernel sends safely from any thread.
 
 Tests (and scripts) wait for everything started so far with :meth:`Tasks.wait`.
@@ -22,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import ipywidgets as widgets
 
-from ..errors import LookoutNbError, RequestInvalid, SchedulerConflict, ServiceError
+from ..errors import LookoutNbError, RequestInvalid, SchedulerConflict
 
 
 def describe_error(exc: BaseException) -> str:
@@ -91,6 +91,15 @@ class ErrorArea:
         self.dismiss.layout.display = ""
 
 
+#: A CSS spinner (no icon font or emoji needed, so it shows in every frontend).
+_SPINNER = (
+    "<style>@keyframes lnb-spin{to{transform:rotate(360deg)}}</style>"
+    '<span class="lnb-spinner" style="display:inline-block;width:10px;height:10px;margin-right:6px;'
+    'border:2px solid #9ab;border-top-color:#0b5394;border-radius:50%;animation:lnb-spin .8s linear infinite">'
+    "</span>"
+)
+
+
 class Status:
     """The progress line: "⏳ what is running" while something runs, else the last thing that finished."""
 
@@ -121,7 +130,7 @@ class Status:
     def _render(self, idle: str = "Ready.") -> None:
         if self._running:
             labels = ", ".join(dict.fromkeys(self._running.values()))
-            self.html.value = f'<span class="lnb-busy">&#9203; {html.escape(labels)}&hellip;</span>'
+            self.html.value = f'{_SPINNER}<span class="lnb-busy">{html.escape(labels)}&hellip;</span>'
         else:
             self.html.value = html.escape(idle)
 

@@ -1,0 +1,383 @@
+"""The wizard, headless: build it against the embedded endpoint, set values, click buttons, read what it shows.
+
+No browser here: widgets work without a frontend, ``button.click()`` runs the handlers, and ``wizard.wait()``
+returns once every worker the wizard started has finished, so nothing depends on timing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import lookout_nb as lnb
+from lookout_nb.local import demo
+from lookout_nb.local.records import Model
+from lookout_nb.wizard import Wizard
+
+pytest.importorskip("ipywidgets")
+
+
+@pytest.fixture
+def wizard(endpoint, lookout, s3):
+    w = Wizard(client=lookout, s3=s3, now=endpoint.clock.now)
+    w.wait()
+    yield w
+    w.close()
+
+
+def fill_valid(w: Wizard, name: str = "wiz-5min") -> None:
+    """Fill every field the way a user would for the demo data."""
+    w.model_step.field.value = demo.DEMO_MODEL
+    w.wait()
+    w.schedule_step.name.value = name
+    w.input_step.bucket.value = demo.DEMO_BUCKET
+    w.input_step.prefix.value = demo.DEMO_INPUT_PREFIX
+    w.output_step.bucket.value = demo.DEMO_BUCKET
+    w.output_step.prefix.value = f"{name}/output/"
+    w.access_step.role.value = demo.DEMO_ROLE_ARN
+
+
+def count_creates(client) -> list:
+    calls = []
+    client.meta.events.register("before-call.lookoutequipment.CreateInferenceScheduler",
+                                lambda **kw: calls.append(kw.get("params")))
+    return calls
+
+
+# -- step 1: model ---------------------------------------------------------------------------------------------------
+def test_only_trained_models_are_offered_and_all_are_listed(endpoint, lookout, s3):
+    endpoint.backend.put_model(Model(name="fan-training", components={"fan": ["rpm"]}, status="IN_PROGRESS"))
+    w = Wizard(client=lookout, s3=s3).wait()
+    offered = [value for _, value in w.model_step.field.widget.options]
+    assert offered == [None, demo.DEMO_MODEL]
+    assert "fan-training" in w.model_step.listing.value and "IN_PROGRESS" in w.model_step.listing.value
+    assert "not trained" in w.model_step.listing.value
+
+
+def test_choosing_the_model_shows_its_schema_and_limits_the_frequencies(endpoint, lookout, s3):
+    endpoint.backend.put_model(Model(name="slow-pump", components={"pump": ["flow", "head"]}, sampling_rate="PT10M"))
+    w = Wizard(client=lookout, s3=s3).wait()
+    w.model_step.field.value = demo.DEMO_MODEL
+    w.wait()
+    details = w.model_step.details.value
+    for component, sensors in demo.DEMO_COMPONENTS.items():
+        assert component in details and all(s in details for s in sensors)
+    assert "PT1M" in details and "QUALITY_THRESHOLD_MET" in details
+    assert [v for _, v in w.schedule_step.frequency.widget.options][0] == "PT5M"
+
+    w.model_step.field.value = "slow-pump"
+    w.wait()
+    assert [v for _, v in w.schedule_step.frequency.widget.options] == ["PT10M", "PT15M", "PT30M", "PT1H"]
+    assert w.request.upload_frequency == "PT10M"  # PT5M is finer than the model: moved to the finest allowed
+
+
+# -- step 2: schedule and inline problems ----------------------------------------------------------------------------
+def test_each_field_shows_the_cores_problem_as_you_type(wizard):
+    name = wizard.schedule_step.name
+    assert name.problem.value == ""  # untouched: no red yet
+    name.value = "pump 5min"
+    expected = [p.message for p in wizard.request.field_problems("scheduler_name")]
+    assert expected and name.messages == expected
+    assert "not allowed" in name.problem.value
+    assert wizard.submit_step.button.disabled
+    name.value = "pump-5min"
+    assert name.messages == [] and name.problem.value == ""
+
+    wizard.input_step.prefix.value = "input"
+    assert "end it with '/'" in wizard.input_step.prefix.messages[0]
+    assert "end it with &#x27;/&#x27;" in wizard.input_step.prefix.problem.value
+    wizard.input_step.offset.value = "+15:00"
+    assert "-12:00 and +14:00" in wizard.input_step.offset.problem.value
+
+
+def test_review_shows_the_problems_of_untouched_fields(wizard):
+    assert wizard.output_step.bucket.problem.value == ""
+    wizard.go("Review")
+    wizard.wait()
+    assert "is required" in wizard.output_step.bucket.problem.value
+    assert "is required" in wizard.access_step.role.problem.value
+    assert "problem(s) to fix" in wizard.review_step.summary.value
+
+
+def test_a_taken_scheduler_name_is_warned_about(endpoint, lookout, s3):
+    lookout.create_inference_scheduler(**demo.scheduler_kwargs("taken-name"), ClientToken="t1")
+    w = Wizard(client=lookout, s3=s3).wait()
+    w.schedule_step.name.value = "taken-name"
+    assert "exists already" in w.schedule_step.exists.value
+    w.schedule_step.name.value = "free-name"
+    assert w.schedule_step.exists.value == ""
+
+
+# -- step 3: input ---------------------------------------------------------------------------------------------------
+def test_zone_helper_fills_the_offset_and_reports_unknown_zones(wizard):
+    wizard.input_step.zone.value = "Asia/Kolkata"
+    wizard.input_step.fill_offset.click()
+    assert wizard.request.timezone_offset == "+05:30"
+    assert "+05:30" in wizard.input_step.zone_note.value
+
+    wizard.input_step.zone.value = "Mars/Olympus_Mons"
+    wizard.input_step.fill_offset.click()  # must not raise
+    assert wizard.errors.messages and "Filling the offset failed" in wizard.errors.messages[0]
+    assert wizard.request.timezone_offset == "+05:30"
+
+
+def test_preview_detects_the_naming_and_use_detected_applies_it(wizard):
+    fill_valid(wizard)
+    wizard.input_step.delimiter.value = "-"
+    wizard.input_step.timestamp_format.value = "EPOCH"
+    wizard.input_step.preview_button.click()
+    wizard.wait()
+    step = wizard.input_step
+    assert "key(s) under the prefix" in step.summary.value
+    assert "yyyyMMddHHmmss" in step.detected.value and "centrifugal-pump" in step.detected.value
+    assert "lnb-findings-error" in step.findings.value  # the names do not follow the fields' naming
+    assert not step.use_detected.disabled
+
+    step.use_detected.click()
+    assert (wizard.request.timestamp_format, wizard.request.delimiter) == ("yyyyMMddHHmmss", "_")
+    assert step.use_detected.disabled
+    step.preview_button.click()
+    wizard.wait()
+    assert "lnb-findings-error" not in step.findings.value
+    for component in demo.DEMO_COMPONENTS:
+        assert f"Sample rows of {component}" in step.samples.value
+    assert "Flow" in step.samples.value
+
+
+def test_preview_of_a_missing_bucket_shows_a_finding_not_a_traceback(wizard):
+    wizard.input_step.bucket.value = "no-such-bucket-here"
+    wizard.input_step.preview_button.click()
+    wizard.wait()
+    assert wizard.errors.messages == []
+    assert "no-such-bucket-here" in wizard.input_step.findings.value
+
+
+# -- step 5: tags ----------------------------------------------------------------------------------------------------
+def test_tags_editor_adds_and_removes_rows_and_shows_problems_per_row(wizard):
+    tags = wizard.access_step.tags
+    tags.add.click()
+    tags.rows[0].key.value, tags.rows[0].value.value = "team", "reliability"
+    tags.add.click()
+    tags.rows[1].key.value, tags.rows[1].value.value = "bad key", "x"
+    assert wizard.request.tags == [{"Key": "team", "Value": "reliability"}, {"Key": "bad key", "Value": "x"}]
+    assert tags.rows[0].problem.value == ""
+    assert "not allowed" in tags.rows[1].problem.value
+    tags.rows[1].remove.click()
+    assert wizard.request.tags == [{"Key": "team", "Value": "reliability"}]
+    assert wizard.validate() == [p for p in wizard.validate() if not p.field.startswith("Tags")]
+
+
+# -- step 6: review --------------------------------------------------------------------------------------------------
+def test_review_shows_the_exact_exports_and_the_next_runs(wizard, tmp_path):
+    fill_valid(wizard)
+    wizard.go("Review")
+    wizard.wait()
+    request = wizard.request
+    review = wizard.review_step
+    assert "valid" in review.summary.value
+    assert "create_inference_scheduler(" in review.python.value
+    assert json.loads(request.to_json())["InferenceSchedulerName"] == "wiz-5min"
+    assert "AWS::LookoutEquipment::InferenceScheduler" in review.cloudformation.value
+    assert "scheduler_request.json" in review.downloads.value
+    # The clock is the endpoint's: 09:00, so the next runs wake at 09:05, 09:10, ...
+    assert "2026-01-05 09:05:00" in review.next_runs.value
+    assert wizard.errors.messages == []
+    assert review.picture.value[:4].tobytes() == b"\x89PNG"
+
+    review.folder.value = str(tmp_path)
+    review.save.click()
+    assert json.loads((tmp_path / "scheduler_request.json").read_text()) == json.loads(request.to_json())
+    assert (tmp_path / "create_scheduler.py").read_text() == request.to_python()
+
+
+# -- step 7: submit and monitor --------------------------------------------------------------------------------------
+def test_submit_is_disabled_while_invalid_and_a_double_click_submits_once(endpoint, wizard, lookout):
+    assert wizard.submit_step.button.disabled
+    fill_valid(wizard)
+    assert not wizard.submit_step.button.disabled
+    creates = count_creates(lookout)
+    wizard.submit_step.button.click()
+    wizard.submit_step.button.click()
+    wizard.wait()
+    assert len(creates) == 1
+    assert wizard.errors.messages == []
+    assert wizard.tabs.selected_index == wizard.steps.index(wizard.monitor)
+    assert "PENDING" in wizard.monitor.status.value
+    assert "inference-scheduler/wiz-5min" in wizard.monitor.status.value
+
+    # A retry of the same request (same stable token) is the same scheduler, not a conflict.
+    wizard.submit_step.button.click()
+    wizard.wait()
+    assert wizard.errors.messages == []
+    assert len(lnb.list_schedulers(client=lookout)) == 1
+
+
+def test_monitor_shows_running_executions_and_pictures_after_the_clock_moves(endpoint, wizard):
+    fill_valid(wizard)
+    wizard.submit_step.button.click()
+    wizard.wait()
+    endpoint.clock.advance(pd.Timedelta(minutes=16))
+    wizard.monitor.refresh_button.click()
+    wizard.wait()
+    monitor = wizard.monitor
+    assert "RUNNING" in monitor.status.value
+    assert monitor.executions.value.count("SUCCESS") == 3  # 09:05, 09:10, 09:15
+    assert "2026-01-05 09:15:00" in monitor.executions.value
+    assert wizard.errors.messages == []
+    assert monitor.plan_picture.value[:4].tobytes() == b"\x89PNG"
+    assert monitor.results_picture.value[:4].tobytes() == b"\x89PNG"
+    assert "scored row(s)" in monitor.results_note.value
+
+
+def test_stop_start_and_delete_from_the_monitor(endpoint, wizard, lookout):
+    fill_valid(wizard)
+    wizard.submit_step.button.click()
+    wizard.wait()
+    monitor = wizard.monitor
+    assert monitor.delete_button.disabled  # only a stopped scheduler can be deleted
+    monitor.stop_button.click()
+    wizard.wait()
+    endpoint.clock.advance(pd.Timedelta(seconds=1))
+    monitor.refresh_button.click()
+    wizard.wait()
+    assert "STOPPED" in monitor.status.value and not monitor.start_button.disabled
+
+    monitor.start_button.click()
+    wizard.wait()
+    endpoint.clock.advance(pd.Timedelta(seconds=1))
+    monitor.refresh()
+    wizard.wait()
+    assert "RUNNING" in monitor.status.value
+
+    monitor.stop_button.click()
+    wizard.wait()
+    endpoint.clock.advance(pd.Timedelta(seconds=1))
+    monitor.refresh()
+    wizard.wait()
+    monitor.delete_button.click()
+    assert monitor.delete_button.description == "Confirm delete"
+    assert len(lnb.list_schedulers(client=lookout)) == 1  # nothing deleted on the first click
+    monitor.delete_button.click()
+    wizard.wait()
+    assert len(lnb.list_schedulers(client=lookout)) == 0
+    assert "was deleted" in monitor.header.value
+    assert wizard.errors.messages == []
+
+
+def test_auto_refresh_runs_in_the_background_until_unticked(endpoint, wizard):
+    fill_valid(wizard)
+    wizard.submit_step.button.click()
+    wizard.wait()
+    monitor = wizard.monitor
+    first = monitor.snapshot
+    monitor.interval.value = 2
+    monitor.auto.value = True
+    assert monitor.auto_refreshing
+    endpoint.clock.advance(pd.Timedelta(minutes=6))
+    for _ in range(200):  # the background thread refreshes on its own; no click
+        if monitor.snapshot is not first and "SUCCESS" in monitor.executions.value:
+            break
+        monitor._auto_stop.wait(0.05)
+    assert "SUCCESS" in monitor.executions.value
+    monitor.auto.value = False
+    assert not monitor._auto_stop and monitor._auto_thread is None
+
+
+def test_a_conflicting_submit_shows_the_differences_in_the_wizard(endpoint, lookout, s3):
+    lookout.create_inference_scheduler(**demo.scheduler_kwargs("wiz-5min"), ClientToken="someone-else")
+    w = Wizard(client=lookout, s3=s3).wait()
+    fill_valid(w, "wiz-5min")
+    w.schedule_step.frequency.value = "PT10M"
+    w.submit_step.button.click()
+    w.wait()
+    assert w.errors.messages and "already exists" in w.errors.messages[0]
+    assert "refused" in w.submit_step.outcome.value
+    assert not w.submit_step.button.disabled  # the user can fix the request and submit again
+    assert w.monitor.name is None
+
+
+def test_an_unreachable_endpoint_is_an_error_in_the_wizard():
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=1)
+    client = boto3.client("lookoutequipment", endpoint_url="http://127.0.0.1:9", region_name="us-east-1",
+                          aws_access_key_id="x", aws_secret_access_key="y", config=config)
+    w = Wizard(client=client, s3=client).wait()
+    assert any("Loading models failed" in m for m in w.errors.messages)
+    assert "failed" in w.status.html.value
+    w.errors.dismiss.click()
+    assert w.errors.messages == [] and w.errors.html.value == ""
+
+
+# -- state -----------------------------------------------------------------------------------------------------------
+def test_state_round_trips_through_json_with_the_same_token(wizard, lookout, s3):
+    fill_valid(wizard)
+    wizard.access_step.tags.value = {"team": "reliability"}
+    wizard.input_step.zone.value = "Europe/Paris"
+    wizard.go("Output")
+    text = wizard.to_json()
+    again = Wizard.from_json(text, client=lookout, s3=s3).wait()
+    assert again.request == wizard.request
+    assert again.request.to_boto3()["ClientToken"] == wizard.request.to_boto3()["ClientToken"]
+    assert again.tabs.selected_index == 3 and again.input_step.zone.value == "Europe/Paris"
+
+
+def test_a_prefilled_request_comes_back_unchanged(lookout, s3):
+    request = lnb.SchedulerRequest.from_boto3(demo.scheduler_kwargs("prefilled"))
+    w = Wizard(client=lookout, s3=s3, request=request).wait()
+    assert w.request == request  # unset naming members stay unset: same content, same stable token
+    assert w.request.stable_token() == request.stable_token()
+    assert w.validate() == []
+    assert w.model_step.info is not None and w.model_step.info.name == demo.DEMO_MODEL
+
+
+def test_from_scheduler_prefills_and_monitors_it(endpoint, lookout, s3):
+    lookout.create_inference_scheduler(**demo.scheduler_kwargs("existing", DataUploadFrequency="PT10M"),
+                                       ClientToken="t")
+    w = Wizard.from_scheduler("existing", client=lookout, s3=s3).wait()
+    assert w.request.scheduler_name == "existing" and w.request.upload_frequency == "PT10M"
+    assert w.monitor.name == "existing" and "inference-scheduler/existing" in w.monitor.status.value
+    assert w.tabs.selected_index == w.steps.index(w.monitor)
+
+
+def test_save_and_load_state_buttons(wizard, tmp_path, lookout, s3):
+    fill_valid(wizard)
+    wizard.review_step.state_path.value = str(tmp_path / "state.json")
+    wizard.review_step.save_state.click()
+    other = Wizard(client=lookout, s3=s3).wait()
+    other.review_step.state_path.value = str(tmp_path / "state.json")
+    other.review_step.load_state.click()
+    other.wait()
+    assert other.request == wizard.request
+    other.review_step.state_path.value = str(tmp_path / "missing.json")
+    other.review_step.load_state.click()
+    assert "Loading the state failed" in other.errors.messages[0]
+
+
+def test_every_step_is_reachable_and_labelled(wizard):
+    titles = [wizard.tabs.get_title(i) for i in range(len(wizard.tabs.children))]
+    assert titles == ["1 Model", "2 Schedule", "3 Input", "4 Output", "5 Access & tags", "6 Review", "7 Submit",
+                      "8 Monitor"]
+    for i in range(len(titles)):
+        wizard.next_button.click() if i else wizard.go(0)
+        assert wizard.tabs.selected_index == i
+    assert wizard.next_button.disabled
+    wizard.back_button.click()
+    assert wizard.tabs.selected_index == len(titles) - 2
+    import ipywidgets as widgets
+
+    def walk(widget):
+        yield widget
+        for child in getattr(widget, "children", ()):
+            yield from walk(child)
+
+    buttons = [w for w in walk(wizard) if isinstance(w, widgets.Button)]
+    assert buttons and all(b.description and b.tooltip for b in buttons)
+    names = {b.description for b in buttons}
+    assert {"Preview input", "Use detected naming", "Submit scheduler", "Refresh", "Stop scheduler",
+            "Start scheduler", "Delete scheduler", "Add tag", "Fill offset from zone"} <= names
+    inputs = [w for w in walk(wizard) if isinstance(w, (widgets.Text, widgets.Dropdown, widgets.IntSlider))]
+    assert all(i.description for i in inputs)

@@ -1,0 +1,235 @@
+"""The wizard end to end in real headless Chromium: Voila serves ``tests/browser/wizard_e2e.ipynb``, whose kernel
+reaches an embedded endpoint running in this pytest process (so the test moves its manual clock).
+
+Skipped, with the reason, when Chromium, Voila or Playwright is missing, unless the variable ``CI`` is set: then
+they must run. Screenshots go to ``artifacts/screenshots/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import lookout_nb as lnb
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "tests" / "browser"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+#: Generous upper bounds for waiting on the page (never asserted as durations).
+TIMEOUT_MS = 30_000
+
+
+def _missing() -> list[str]:
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install -y chromium)")
+    if importlib.util.find_spec("voila") is None:
+        missing.append("voila (pip install voila)")
+    if importlib.util.find_spec("playwright") is None:
+        missing.append("playwright (pip install playwright; the browser is Debian's chromium)")
+    return missing
+
+
+if _missing():
+    reason = "browser tests need " + ", ".join(_missing())
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI is set, so they must run", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def browser_endpoint():
+    """An embedded endpoint in this process (its manual clock is moved by the test)."""
+    from lookout_nb.local import start
+
+    ep = start(port=0, clock="manual", demo=True)
+    yield ep
+    ep.stop()
+
+
+@pytest.fixture(scope="module")
+def voila_url(browser_endpoint, tmp_path_factory):
+    """Voila serving the e2e notebook, its kernels pointed at ``browser_endpoint`` through the environment."""
+    port = _free_port()
+    env = {**os.environ, **browser_endpoint.env(), "PYTHONPATH": str(ROOT)}
+    env.pop("AWS_PROFILE", None)
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+             "--VoilaConfiguration.show_tracebacks=True", str(NOTEBOOK_DIR)],
+            env=env, stdout=out, stderr=subprocess.STDOUT, cwd=str(NOTEBOOK_DIR),
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/voila/tree", timeout=2)  # noqa: S310 - local test server
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"voila did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.2)
+        yield f"{base}/voila/render/wizard_e2e.ipynb"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, voila_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 1700})
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    pg.goto(voila_url)
+    pg.locator(".lnb-wizard").wait_for()
+    yield pg
+    context.close()
+
+
+def shot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.locator(".lnb-wizard").screenshot(path=str(path))
+    return path
+
+
+def tab(page, title: str) -> None:
+    page.get_by_role("tab", name=title).click()
+
+
+def field(page, name: str):
+    """The input of a wizard field by its request name (``scheduler_name`` -> ``.lnb-field-scheduler-name``)."""
+    return page.locator(f".lnb-field-{name.replace('_', '-')} input, .lnb-field-{name.replace('_', '-')} select").first
+
+
+def button(page, name: str):
+    """A visible button by its accessible name (the Font Awesome icon adds a glyph before the description)."""
+    return page.get_by_role("button", name=re.compile(rf"^\W*{re.escape(name)}\s*$"))
+
+
+def wait_for_picture(page, css_class: str) -> None:
+    """Wait until the Image widget with ``css_class`` shows a decoded picture (not an empty or broken image)."""
+    page.wait_for_function(
+        "cls => { const el = document.querySelector('img.' + cls) || document.querySelector('.' + cls + ' img');"
+        " return !!el && el.complete && el.naturalWidth > 100 && el.offsetParent !== null; }",
+        arg=css_class,
+    )
+
+
+def test_from_model_to_monitored_scheduler_in_a_real_browser(page, browser_endpoint):
+    from playwright.sync_api import expect
+
+    from lookout_nb.local import demo
+
+    # 1 Model: the demo model is offered once the models are listed (in a worker thread).
+    model = field(page, "model_name")
+    expect(model.locator("option", has_text=demo.DEMO_MODEL)).to_have_count(1)
+    model.select_option(value=None, label=f"{demo.DEMO_MODEL} (QUALITY_THRESHOLD_MET)")
+    expect(page.locator(".lnb-model-details")).to_contain_text("centrifugal-pump")
+    expect(page.locator(".lnb-model-details")).to_contain_text("PT1M")
+
+    # 2 Schedule: a bad name is flagged as it is typed, then fixed.
+    tab(page, "2 Schedule")
+    name = field(page, "scheduler_name")
+    name.fill("e2e 5min")
+    expect(page.locator(".lnb-problem").filter(has_text="is not allowed").first).to_be_visible()
+    name.fill("e2e-5min")
+    expect(page.locator(".lnb-problem").filter(has_text="is not allowed")).to_have_count(0)
+
+    # 3 Input: a wrong naming on purpose, then Preview and Use detected naming.
+    tab(page, "3 Input")
+    field(page, "input_bucket").fill(demo.DEMO_BUCKET)
+    field(page, "input_prefix").fill(demo.DEMO_INPUT_PREFIX)
+    field(page, "delimiter").select_option(label="- (hyphen)")
+    button(page, "Preview input").click()
+    expect(page.locator(".lnb-preview-detected")).to_contain_text("Detected naming", timeout=TIMEOUT_MS)
+    expect(page.locator(".lnb-preview-findings")).to_contain_text("name-mismatch")
+    expect(page.locator(".lnb-preview-samples")).to_contain_text("Sample rows of")
+    shot(page, "wizard-preview")
+    button(page, "Use detected naming").click()
+    expect(page.locator(".lnb-preview-detected")).to_contain_text("Applied to the fields")
+    expect(field(page, "delimiter").locator("option:checked")).to_have_text("_ (underscore)")
+
+    # 4 Output and 5 Access.
+    tab(page, "4 Output")
+    field(page, "output_bucket").fill(demo.DEMO_BUCKET)
+    field(page, "output_prefix").fill("e2e/output/")
+    tab(page, "5 Access & tags")
+    field(page, "role_arn").fill(demo.DEMO_ROLE_ARN)
+
+    # 6 Review: valid, with the boto3 call and the next runs.
+    tab(page, "6 Review")
+    expect(page.locator(".lnb-review-summary")).to_contain_text("ready to submit")
+    expect(page.locator(".lnb-code-python")).to_contain_text("create_inference_scheduler(")
+    wait_for_picture(page, "lnb-timing-picture")
+    shot(page, "wizard-review")
+
+    # 7 Submit (a double click submits once), then the Monitor shows the scheduler.
+    tab(page, "7 Submit")
+    submit = button(page, "Submit scheduler")
+    expect(submit).to_be_enabled()
+    submit.dblclick()
+    status = page.locator(".lnb-monitor-status")
+    expect(status).to_contain_text("PENDING")
+    expect(status).to_contain_text("inference-scheduler/e2e-5min")
+    summaries = browser_endpoint.lookout().list_inference_schedulers()["InferenceSchedulerSummaries"]
+    assert [s["InferenceSchedulerName"] for s in summaries] == ["e2e-5min"]  # the double click created one
+    created = lnb.request_from_scheduler("e2e-5min", client=browser_endpoint.lookout())
+    assert (created.delimiter, created.timestamp_format) == ("_", "yyyyMMddHHmmss")  # the detected naming
+
+    # The clock moves in this process; Refresh shows RUNNING, then the runs and the pictures.
+    browser_endpoint.clock.advance(pd.Timedelta(seconds=30))
+    button(page, "Refresh").click()
+    expect(status).to_contain_text("RUNNING")
+    browser_endpoint.clock.advance(pd.Timedelta(minutes=15))
+    button(page, "Refresh").click()
+    executions = page.locator(".lnb-executions")
+    expect(executions.locator("td", has_text="SUCCESS")).to_have_count(3)
+    wait_for_picture(page, "lnb-plan-picture")
+    wait_for_picture(page, "lnb-results-picture")
+    assert page.locator(".lnb-errors [role=alert]").count() == 0
+    shot(page, "monitor")
+
+    # Stop from the monitor: STOPPING, then STOPPED once the clock moves.
+    button(page, "Stop scheduler").click()
+    expect(status).to_contain_text("STOPPING")
+    browser_endpoint.clock.advance(pd.Timedelta(seconds=30))
+    button(page, "Refresh").click()
+    expect(status).to_contain_text("STOPPED")
+    expect(button(page, "Delete scheduler")).to_be_enabled()
