@@ -29,7 +29,7 @@ from typing import Iterable, Optional
 import numpy as np
 import pandas as pd
 
-from ..naming import Naming
+from ..naming import Naming, expected_keys
 from ..request import parse_duration
 from . import inference
 from .clock import MANUAL_START
@@ -298,12 +298,14 @@ class Feeder:
             return keys
 
 
-def seed(target, history=DEFAULT_HISTORY, now=None) -> Optional[Feeder]:
+def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False) -> Optional[Feeder]:
     """Put the demo model into an endpoint and write ``history`` of input files before its current time.
 
     ``target`` is an :class:`~lookout_nb.local.Endpoint` (model, bucket, files, and a :class:`Feeder` returned
     for it to drive) or an S3 client (bucket and files only: a remote endpoint has no API to add a model).
-    Safe to call again: the model is replaced by the same one, existing files are rewritten with the same bytes.
+    Safe to call again: the model is replaced by the same one, existing files are kept. ``fresh=True`` first
+    empties :data:`DEMO_BUCKET`, so the bucket shows exactly the history up to the clock's time (moto's S3 is
+    shared by every endpoint of a process; a new endpoint starts the demo afresh unless it has a state_dir).
     """
     endpoint = target if hasattr(target, "backend") else None
     s3 = endpoint.s3() if endpoint is not None else target
@@ -314,8 +316,14 @@ def seed(target, history=DEFAULT_HISTORY, now=None) -> Optional[Feeder]:
     freq = parse_duration(DEMO_FREQUENCY)
     end = now.floor(freq)
     ensure_bucket(s3, DEMO_BUCKET)
-    existing = _existing_keys(s3, DEMO_BUCKET, DEMO_INPUT_PREFIX)
+    existing = _existing_keys(s3, DEMO_BUCKET, "" if fresh else DEMO_INPUT_PREFIX)
     wanted = pd.date_range(end - pd.Timedelta(history), end, freq=freq, inclusive="left")
+    history_keys = set(expected_keys(DEMO_NAMING, DEMO_COMPONENTS, wanted, DEMO_INPUT_PREFIX)["key"])
+    if fresh:  # keep the history files (same bytes every time), remove everything else
+        extra = sorted(existing - history_keys)
+        for i in range(0, len(extra), 1000):
+            s3.delete_objects(Bucket=DEMO_BUCKET, Delete={"Objects": [{"Key": k} for k in extra[i : i + 1000]], "Quiet": True})
+        existing &= history_keys
     missing = [
         slot
         for slot in wanted

@@ -83,7 +83,7 @@ class Endpoint:
                 state.load_objects(s3, self.state_dir)
                 state.load_state(self.backend, self.state_dir, self.clock.now())
             if self.demo:
-                feeder = demo_module.seed(self)
+                feeder = demo_module.seed(self, fresh=self.state_dir is None)
                 self.feeder = feeder if self._feed else None
             self.clock.attach(self)
             self.clock.start()

@@ -1,0 +1,45 @@
+"""``lookout-nb serve``: the parser, and a real server process that prints its URL and the variables."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+import boto3
+
+from lookout_nb.local.cli import add_serve_parser
+
+
+def test_serve_parser_accepts_the_documented_options():
+    parser = argparse.ArgumentParser()
+    add_serve_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["serve", "--port", "0", "--clock", "real", "--speed", "60", "--demo", "--state-dir", "/tmp/x"])
+    assert (args.port, args.host, args.clock, args.speed, args.demo, args.state_dir) == (0, "127.0.0.1", "real", 60.0, True, "/tmp/x")
+
+
+def test_serve_prints_url_and_exports_then_serves_until_terminated(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lookout_nb.local.cli", "serve", "--port", "0", "--clock", "manual", "--demo"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        lines = []
+        while not any(line.startswith("export AWS_DEFAULT_REGION=") for line in lines):
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+            lines.append(line.strip())
+        exports = dict(line[len("export "):].split("=", 1) for line in lines if line.startswith("export "))
+        assert set(exports) == {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"}
+        assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+        assert exports["AWS_ENDPOINT_URL"] in lines[0]
+        client = boto3.client(
+            "lookoutequipment", endpoint_url=exports["AWS_ENDPOINT_URL"], region_name=exports["AWS_DEFAULT_REGION"],
+            aws_access_key_id=exports["AWS_ACCESS_KEY_ID"], aws_secret_access_key=exports["AWS_SECRET_ACCESS_KEY"],
+        )
+        assert [m["ModelName"] for m in client.list_models()["ModelSummaries"]] == ["pump-demo"]
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0

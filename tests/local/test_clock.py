@@ -1,0 +1,74 @@
+"""Clocks: the manual clock's start, moves and refusals; the sped-up real clock runs schedulers by itself."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+
+from lookout_nb.local import MANUAL_START, demo, start
+from lookout_nb.local.clock import ManualClock, RealClock, make_clock
+
+
+def test_manual_clock_starts_at_a_fixed_round_time(endpoint):
+    assert endpoint.clock.now() == MANUAL_START == pd.Timestamp("2026-01-05T09:00:00Z")
+    assert endpoint.clock.now().tzinfo is not None
+
+
+def test_manual_clock_moves_only_forward():
+    clock = ManualClock()
+    assert clock.advance(pd.Timedelta(minutes=7)) == pd.Timestamp("2026-01-05T09:07Z")
+    assert clock.set("2026-01-05T10:00Z") == pd.Timestamp("2026-01-05T10:00Z")
+    with pytest.raises(ValueError, match="cannot go back"):
+        clock.set("2026-01-05T09:00Z")
+    with pytest.raises(ValueError, match="cannot go back"):
+        clock.advance(pd.Timedelta(minutes=-1))
+
+
+def test_advance_returns_after_every_due_run_finished(endpoint, lookout):
+    lookout.create_inference_scheduler(**demo.scheduler_kwargs("due"), ClientToken="due")
+    endpoint.clock.advance(pd.Timedelta(minutes=20))
+    runs = lookout.list_inference_executions(InferenceSchedulerName="due")["InferenceExecutionSummaries"]
+    assert [r["Status"] for r in runs] == ["SUCCESS"] * 4  # none still IN_PROGRESS
+
+
+def test_a_new_demo_endpoint_shows_input_up_to_its_clock(endpoint, s3):
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=demo.DEMO_BUCKET, Prefix=demo.DEMO_INPUT_PREFIX + "motor_")["Contents"]}
+    assert max(keys) == "inference/input/motor_20260105085500.csv"  # the slot (08:55, 09:00] has ended at 09:00
+    assert len(keys) == 24  # two hours of history
+    endpoint.clock.advance(pd.Timedelta(minutes=9))
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=demo.DEMO_BUCKET, Prefix=demo.DEMO_INPUT_PREFIX + "motor_")["Contents"]}
+    assert max(keys) == "inference/input/motor_20260105090000.csv"  # (09:05, 09:10] has not ended at 09:09
+
+
+def test_feeder_writes_each_file_once_its_slot_has_ended(s3, unique_bucket):
+    feeder = demo.Feeder(s3, "2026-01-05T09:00Z", bucket=unique_bucket, prefix="feed/")
+    assert feeder.fire(pd.Timestamp("2026-01-05T09:04:59Z")) == []
+    assert feeder.fire(pd.Timestamp("2026-01-05T09:05Z")) == ["feed/centrifugal-pump_20260105090000.csv", "feed/motor_20260105090000.csv"]
+    assert feeder.fire(pd.Timestamp("2026-01-05T09:06Z")) == []
+    assert len(feeder.fire(pd.Timestamp("2026-01-05T09:20Z"))) == 6
+
+
+def test_real_clock_cannot_be_moved_by_hand():
+    clock = RealClock(speed=60)
+    with pytest.raises(TypeError, match="manual"):
+        clock.advance(pd.Timedelta(minutes=1))
+    assert isinstance(make_clock(30.0), RealClock) and make_clock(30.0).speed == 30
+    with pytest.raises(ValueError):
+        make_clock("sundial")
+
+
+def test_sped_up_clock_runs_schedulers_on_its_own():
+    with start(port=0, clock="real", speed=600, demo=True) as ep:  # ten simulated minutes per real second
+        lookout = ep.lookout()
+        assert abs(ep.clock.now() - pd.Timestamp.now(tz="UTC")) < pd.Timedelta(minutes=10)
+        lookout.create_inference_scheduler(**demo.scheduler_kwargs("fast"), ClientToken="fast")
+        deadline = time.monotonic() + 60  # a timeout for a slow machine, not a measurement
+        runs = []
+        while time.monotonic() < deadline and not runs:
+            runs = lookout.list_inference_executions(InferenceSchedulerName="fast", Status="SUCCESS")["InferenceExecutionSummaries"]
+            time.sleep(0.1)
+        assert runs, "no successful run appeared"
+        first = runs[-1]
+        assert pd.Timestamp(first["DataEndTime"]) - pd.Timestamp(first["DataStartTime"]) == pd.Timedelta(minutes=5)

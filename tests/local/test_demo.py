@@ -1,0 +1,81 @@
+"""The demo machine and the input-file generator."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+from lookout_nb.local import demo
+from lookout_nb.local.inference import fit_baseline, score
+from lookout_nb.naming import Naming
+
+
+def test_generated_files_are_named_and_filled_as_the_service_expects(s3, unique_bucket):
+    keys = demo.write_input_files(s3, unique_bucket, "in/", None, "2026-01-05T09:00Z", "2026-01-05T09:10Z",
+                                  naming=Naming("yyyy-MM-dd-HH-mm-ss", "-", "+01:00"), create_bucket=False)
+    assert keys == [
+        "in/centrifugal-pump-2026-01-05-10-00-00.csv", "in/motor-2026-01-05-10-00-00.csv",
+        "in/centrifugal-pump-2026-01-05-10-05-00.csv", "in/motor-2026-01-05-10-05-00.csv",
+    ]
+    frame = pd.read_csv(io.BytesIO(s3.get_object(Bucket=unique_bucket, Key=keys[0])["Body"].read()))
+    assert list(frame.columns) == ["Timestamp", "Flow", "DischargePressure", "Vibration"]
+    assert list(frame["Timestamp"]) == [f"2026-01-05T09:0{i}:00.000000" for i in range(1, 6)]  # UTC rows
+
+
+def test_generated_values_are_deterministic(s3, unique_bucket):
+    a = demo.write_input_files(s3, unique_bucket, "a/", None, "2026-01-05T09:00Z", "2026-01-05T09:05Z", create_bucket=False)
+    b = demo.write_input_files(s3, unique_bucket, "b/", None, "2026-01-05T09:00Z", "2026-01-05T09:05Z", create_bucket=False)
+    body = lambda k: s3.get_object(Bucket=unique_bucket, Key=k)["Body"].read()
+    assert [body(k) for k in a] == [body(k) for k in b]
+
+
+def test_each_mistake_changes_what_is_written(s3, unique_bucket):
+    span = ("2026-01-05T09:00Z", "2026-01-05T09:05Z")
+    naming = Naming("yyyyMMddHHmmss", "_", "+02:00")
+    write = lambda prefix, mistake: demo.write_input_files(
+        s3, unique_bucket, prefix, None, *span, naming=naming, mistakes={mistake} if mistake else (), create_bucket=False)
+    body = lambda key: s3.get_object(Bucket=unique_bucket, Key=key)["Body"].read().decode()
+    good = write("good/", None)
+    assert good == ["good/centrifugal-pump_20260105110000.csv", "good/motor_20260105110000.csv"]
+    assert write("d/", "wrong_delimiter") == ["d/centrifugal-pump-20260105110000.csv", "d/motor-20260105110000.csv"]
+    assert write("u/", "utc_names") == ["u/centrifugal-pump_20260105090000.csv", "u/motor_20260105090000.csv"]
+    assert write("m/", "missing_component") == ["m/centrifugal-pump_20260105110000.csv"]
+    assert body(write("c/", "missing_column")[0]).splitlines()[0] == "Timestamp,Flow,DischargePressure"
+    assert body(write("s/", "semicolon_csv")[0]).splitlines()[0] == "Timestamp;Flow;DischargePressure;Vibration"
+    assert body(write("l/", "local_time_rows")[0]).splitlines()[1].startswith("2026-01-05T11:01:00")
+    with pytest.raises(ValueError, match="wrong_delimiter"):
+        write("x/", "typo")
+
+
+def test_components_from_a_describe_model_response(lookout):
+    described = lookout.describe_model(ModelName=demo.DEMO_MODEL)
+    assert demo.components_of(described) == demo.DEMO_COMPONENTS
+
+
+def test_seed_is_safe_to_call_again(endpoint, s3):
+    before = s3.list_objects_v2(Bucket=demo.DEMO_BUCKET, Prefix=demo.DEMO_INPUT_PREFIX)["KeyCount"]
+    demo.seed(endpoint)
+    assert s3.list_objects_v2(Bucket=demo.DEMO_BUCKET, Prefix=demo.DEMO_INPUT_PREFIX)["KeyCount"] == before
+    assert endpoint.lookout().describe_model(ModelName=demo.DEMO_MODEL)["Status"] == "SUCCESS"
+
+
+def test_the_baseline_is_learned_from_normal_data_and_flags_the_pump_episodes():
+    model = demo.demo_model()
+    times = pd.date_range("2026-01-05T10:00Z", "2026-01-05T11:00Z", freq="1min", inclusive="right")
+    frame = pd.concat([demo.sensor_frame(c, s, times).add_prefix(f"{c}\\") for c, s in demo.DEMO_COMPONENTS.items()], axis=1)
+    flags = pd.Series([r["prediction"] for r in score(frame, model.baseline)], index=times)
+    assert flags[flags == 1].index.min() == pd.Timestamp("2026-01-05T10:31Z")
+    assert flags[flags == 1].index.max() == pd.Timestamp("2026-01-05T10:45Z")
+    assert flags.sum() == 15
+
+
+def test_scores_split_evenly_on_the_baseline_and_grow_with_the_deviation():
+    base = fit_baseline(pd.DataFrame({"a\\x": [0.0, 2.0], "a\\y": [0.0, 2.0]}))
+    t = pd.to_datetime(["2026-01-05T09:01Z", "2026-01-05T09:02Z", "2026-01-05T09:03Z"])
+    rows = score(pd.DataFrame({"a\\x": [1.0, 3.0, 9.0], "a\\y": [1.0, 1.0, 1.0]}, index=t), base)
+    assert [d["value"] for d in rows[0]["diagnostics"]] == [0.5, 0.5]
+    assert rows[0]["anomaly_score"] < rows[1]["anomaly_score"] < rows[2]["anomaly_score"]
+    assert rows[2]["diagnostics"][0] == {"name": "a\\x", "value": 1.0}
+    assert (rows[1]["prediction"], rows[2]["prediction"]) == (0, 1)
