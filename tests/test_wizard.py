@@ -381,3 +381,13 @@ def test_every_step_is_reachable_and_labelled(wizard):
             "Start scheduler", "Delete scheduler", "Add tag", "Fill offset from zone"} <= names
     inputs = [w for w in walk(wizard) if isinstance(w, (widgets.Text, widgets.Dropdown, widgets.IntSlider))]
     assert all(i.description for i in inputs)
+
+
+@pytest.mark.parametrize("module", ["fields", "tasks", "render", "backend", "model", "schedule", "inputs", "output",
+                                    "tags", "access", "review", "submit", "monitor", "state"])
+def test_docstring_examples_run_as_written(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"lookout_nb.wizard.{module}"), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
