@@ -380,7 +380,13 @@ def update(name: str, client=None, session=None, **changes) -> SchedulerInfo:
     members = merged.to_boto3(token=False)
     touched = dict.fromkeys(FIELDS[k][0] for k in changes)
     params = {top: members[top] for top in touched if top in members}
-    call(client, "update_inference_scheduler", InferenceSchedulerName=name, **params)
+    try:
+        call(client, "update_inference_scheduler", InferenceSchedulerName=name, **params)
+    except SchedulerConflict as exc:
+        raise SchedulerConflict(
+            f"{exc} -- the service may refuse to update a running scheduler: stop({name!r}), update, then start({name!r})",
+            operation=exc.operation,
+        ) from exc
     return describe(name, client=client)
 
 

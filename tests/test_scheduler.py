@@ -429,3 +429,41 @@ def test_defaults_follow_aws_endpoint_url(endpoint, monkeypatch, req, clock_wait
     assert sch.describe(NAME, session=boto3.session.Session()).status == "RUNNING"
     endpoint.clock.advance(pd.Timedelta(minutes=5))
     assert len(sch.results(NAME)) == 5
+
+
+# -- comparing a request with an existing scheduler ------------------------------------------------------------------
+def test_unset_members_equal_the_service_defaults_and_kms_ids_match_their_arn(req):
+    existing = req.replace(delay_offset_minutes=0, input_prefix="", timezone_offset="+00:00",
+                           server_side_kms_key_id="arn:aws:kms:us-east-1:123456789012:key/abcd-1234", tags=[])
+    new = req.replace(delay_offset_minutes=None, input_prefix=None, timezone_offset=None,
+                      server_side_kms_key_id="abcd-1234", tags=None)
+    assert sch.differences(existing, new) == []
+    assert [str(d) for d in sch.differences(existing, new.replace(delay_offset_minutes=5))] == [
+        "delay_offset_minutes (DataDelayOffsetInMinutes): 0 -> 5"]
+
+
+def test_same_configuration_under_another_token_is_explained(lookout, req, running):
+    with pytest.raises(SchedulerConflict, match="same visible configuration") as caught:
+        sch.submit(req.replace(client_token="my-own-token-1"), client=lookout)
+    assert caught.value.differences == []
+
+
+def test_tags_the_caller_may_not_read_are_unknown_not_empty(offline_client):
+    arn = "arn:aws:lookoutequipment:us-east-1:123456789012:inference-scheduler/pump-5min/abc"
+    described = {"InferenceSchedulerName": NAME, "InferenceSchedulerArn": arn, "Status": "RUNNING",
+                 "ModelName": demo.DEMO_MODEL, "DataUploadFrequency": "PT5M"}
+    with stubbed(offline_client) as stub:
+        stub.add_response("describe_inference_scheduler", described)
+        stub.add_client_error("list_tags_for_resource", "AccessDeniedException", "not allowed")
+        info = sch.describe(NAME, client=offline_client)
+    assert info.request.tags is None and info.request.upload_frequency == "PT5M"
+
+
+def test_update_refused_by_the_service_for_a_running_scheduler_says_to_stop(offline_client, req):
+    arn = "arn:aws:lookoutequipment:us-east-1:123456789012:inference-scheduler/pump-5min/abc"
+    described = {**req.to_boto3(token=False), "InferenceSchedulerArn": arn, "Status": "RUNNING"}
+    with stubbed(offline_client) as stub:
+        stub.add_response("describe_inference_scheduler", described)
+        stub.add_client_error("update_inference_scheduler", "ConflictException", "Scheduler is running")
+        with pytest.raises(SchedulerConflict, match=r"Scheduler is running.*stop\('pump-5min'\)"):
+            sch.update(NAME, client=offline_client, upload_frequency="PT10M")
