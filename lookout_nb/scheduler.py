@@ -15,6 +15,7 @@ one row per scored timestamp with one column per sensor.
 
 from __future__ import annotations
 
+import functools
 import html
 import time
 from collections.abc import Iterable, Mapping
@@ -34,6 +35,7 @@ __all__ = [
     "SchedulerInfo",
     "SubmitResult",
     "UPDATABLE",
+    "differences",
     "delete",
     "describe",
     "events",
@@ -45,17 +47,31 @@ __all__ = [
     "stop",
     "submit",
     "update",
+    "updatable",
     "wait_for_status",
 ]
 
-STATUSES = servicemodel.enum("InferenceSchedulerStatus")
 
-#: Python fields that UpdateInferenceScheduler can change (read from the service model's input shape).
-UPDATABLE = tuple(
-    name
-    for name, path in FIELDS.items()
-    if path[0] in servicemodel.input_shape("UpdateInferenceScheduler").members and name != "scheduler_name"
-)
+
+@functools.cache
+def updatable() -> tuple[str, ...]:
+    """The Python fields UpdateInferenceScheduler can change, read from the service model's input shape.
+
+    >>> updatable()
+    ('upload_frequency', 'delay_offset_minutes', 'input_bucket', 'input_prefix', 'timezone_offset', \
+'timestamp_format', 'delimiter', 'output_bucket', 'output_prefix', 'output_kms_key_id', 'role_arn')
+    """
+    members = servicemodel.input_shape("UpdateInferenceScheduler").members
+    return tuple(name for name, path in FIELDS.items() if path[0] in members and name != "scheduler_name")
+
+
+def __getattr__(name: str):
+    # UPDATABLE is computed on first use, so importing this module does not load botocore's service model.
+    if name == "UPDATABLE":
+        return updatable()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 #: Values the service assumes when a member is left out: unset and default are not a difference.
 _DEFAULTS = {
     "delay_offset_minutes": 0,
@@ -230,7 +246,7 @@ def _explained_conflict(request: SchedulerRequest, client, exc: SchedulerConflic
         )
     else:
         listed = "\n".join(f"- {d}" for d in diffs)
-        fixed = [d.field for d in diffs if d.field not in UPDATABLE]
+        fixed = [d.field for d in diffs if d.field not in updatable()]
         advice = (
             f"{', '.join(fixed)} cannot be updated: choose another scheduler_name, or stop and delete the existing one"
             if fixed
@@ -304,9 +320,10 @@ def wait_for_status(name: str, status, timeout: float = 300, poll: float = 5, cl
     >>> wait_for_status("pump-5min", "STOPPED", timeout=120)   # doctest: +SKIP
     """
     wanted = (status,) if isinstance(status, str) else tuple(status)
-    unknown = [s for s in wanted if s not in STATUSES]
+    statuses = servicemodel.enum("InferenceSchedulerStatus")
+    unknown = [s for s in wanted if s not in statuses]
     if unknown:
-        raise ValueError(f"unknown status {', '.join(unknown)}; a scheduler is one of {', '.join(STATUSES)}")
+        raise ValueError(f"unknown status {', '.join(unknown)}; a scheduler is one of {', '.join(statuses)}")
     client = lookout_client(client, session)
     deadline = _monotonic() + timeout
     while True:
@@ -359,7 +376,7 @@ def _settled(name, status, wait, timeout, poll, client) -> SchedulerInfo:
 def update(name: str, client=None, session=None, **changes) -> SchedulerInfo:
     """Change some fields of an existing scheduler, by SchedulerRequest field name, validated before the call.
 
-    Only the fields in :data:`UPDATABLE` can change (frequency, delay, input and output configuration, role);
+    Only the fields in :func:`updatable` can change (frequency, delay, input and output configuration, role);
     ``model_name``, ``scheduler_name``, ``server_side_kms_key_id``, ``tags`` and ``client_token`` cannot: create a
     new scheduler from :func:`request_from_scheduler` instead.
 
@@ -371,7 +388,7 @@ def update(name: str, client=None, session=None, **changes) -> SchedulerInfo:
     unknown = sorted(set(changes) - set(FIELDS))
     if unknown:
         raise TypeError(f"update() got unknown field(s) {', '.join(unknown)}; fields are {', '.join(FIELDS)}")
-    fixed = [k for k in changes if k not in UPDATABLE]
+    fixed = [k for k in changes if k not in updatable()]
     if fixed:
         raise RequestInvalid([Problem(".".join(FIELDS[k]), _not_updatable(k, name)) for k in fixed])
     client = lookout_client(client, session)
@@ -392,7 +409,7 @@ def update(name: str, client=None, session=None, **changes) -> SchedulerInfo:
 
 def _not_updatable(field_name: str, name: str) -> str:
     return (
-        f"cannot be updated: UpdateInferenceScheduler only changes {', '.join(UPDATABLE)}; to change {field_name}, "
+        f"cannot be updated: UpdateInferenceScheduler only changes {', '.join(updatable())}; to change {field_name}, "
         f"submit request_from_scheduler({name!r}).replace({field_name}=...) under a new scheduler_name"
     )
 
