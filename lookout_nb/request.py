@@ -251,6 +251,12 @@ class SchedulerRequest:
                     ".".join(FIELDS["timezone_offset"]),
                     f"{self.timezone_offset!r} is not a real UTC offset: use +HH:MM or -HH:MM between -12:00 and +14:00",
                 )
+        s3_input = members.get("DataInputConfiguration", {})
+        if isinstance(s3_input, dict) and "DataInputConfiguration" in members and "S3InputConfiguration" not in s3_input:
+            # The API model leaves it optional, but a scheduler cannot run without input (CloudFormation requires it).
+            yield Problem(
+                ".".join(FIELDS["input_bucket"]), "is required: name the S3 bucket that holds the input files"
+            )
         freq = self.frequency
         if freq is not None and target_sampling_rate:
             try:

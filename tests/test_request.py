@@ -119,6 +119,14 @@ def test_all_problems_come_at_once():
     assert "DataUploadFrequency: must be one of PT5M, PT10M, PT15M, PT30M, PT1H" in str(err.value)
 
 
+def test_an_input_location_is_required_although_the_model_leaves_it_optional():
+    found = fields_of(SchedulerRequest(**{**VALID, "input_bucket": None, "input_prefix": None}).problems())
+    assert "S3 bucket that holds the input files" in found["DataInputConfiguration.S3InputConfiguration.Bucket"]
+    found = fields_of(SchedulerRequest.from_boto3({**SchedulerRequest(**VALID).to_boto3(),
+                                                   "DataInputConfiguration": {"InputTimeZoneOffset": "+00:00"}}).problems())
+    assert "DataInputConfiguration.S3InputConfiguration.Bucket" in found
+
+
 def test_frequency_finer_than_the_models_sampling_rate():
     req = SchedulerRequest(**VALID)
     assert req.problems(target_sampling_rate="PT5M") == []
