@@ -1,0 +1,131 @@
+"""The ``lookout-nb`` command.
+
+- ``lookout-nb demo``: the embedded endpoint with the demo machine on a sped-up clock, and JupyterLab on the
+  wizard notebook, its kernels pointed at the endpoint. Ctrl-C stops everything.
+- ``lookout-nb serve``: the embedded endpoint alone (see ``lookout-nb serve --help``).
+- ``lookout-nb check REQUEST.json``: every problem of a saved request, exit status 1 when there is one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from .local.cli import add_serve_parser
+
+WIZARD_NOTEBOOK = "01_wizard.ipynb"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="lookout-nb", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_serve_parser(commands)
+
+    demo = commands.add_parser("demo", help="endpoint, demo data and JupyterLab on the wizard notebook")
+    demo.add_argument("--port", type=int, default=8888, help="JupyterLab's port (default 8888; 0 picks a free one)")
+    demo.add_argument("--endpoint-port", type=int, default=0, help="the endpoint's port (default: a free one)")
+    demo.add_argument("--speed", type=float, default=60.0, help="clock speed over real time (default 60: an hour a minute)")
+    demo.add_argument("--no-browser", action="store_true", help="print the URL without opening a browser")
+    demo.add_argument("--notebooks", type=Path, default=None, help="folder of notebooks to serve (default: the project's)")
+    demo.set_defaults(func=run_demo)
+
+    check = commands.add_parser("check", help="list every problem of a request saved as JSON")
+    check.add_argument("request", type=Path, help="a JSON file of CreateInferenceScheduler members")
+    check.add_argument("--sampling-rate", default=None, help="the model's TargetSamplingRate, e.g. PT5M")
+    check.set_defaults(func=run_check)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def run_check(args) -> int:
+    """Print the problems of a saved request; 0 when it is valid, 1 when not, 2 when the file is unreadable."""
+    from .request import SchedulerRequest
+
+    try:
+        request = SchedulerRequest.from_json(args.request.read_text())
+    except (OSError, ValueError) as err:
+        print(f"lookout-nb check: cannot read {args.request}: {err}", file=sys.stderr)
+        return 2
+    problems = request.problems(target_sampling_rate=args.sampling_rate)
+    for p in problems:
+        print(f"{args.request}: {p.field}: {p.message}")
+    if not problems:
+        print(f"{args.request}: valid")
+    return 1 if problems else 0
+
+
+def find_notebooks(explicit: Path | None = None) -> Path:
+    """The notebooks folder: ``explicit``, else the project's ``notebooks/`` next to the package."""
+    folder = explicit or Path(__file__).resolve().parent.parent / "notebooks"
+    if not (folder / WIZARD_NOTEBOOK).is_file():
+        raise SystemExit(
+            f"lookout-nb demo: no {WIZARD_NOTEBOOK} in {folder}; run it from a clone of the project "
+            "(pip install -e '.[demo]') or pass --notebooks FOLDER"
+        )
+    return folder
+
+
+def run_demo(args) -> int:
+    """Start the endpoint and JupyterLab; block until Ctrl-C (or JupyterLab exits), then stop both."""
+    from .local import start
+
+    folder = find_notebooks(args.notebooks)
+    endpoint = start(port=args.endpoint_port, clock="real", speed=args.speed, demo=True)
+    token = secrets.token_hex(16)
+    port = args.port or _free_port()
+    env = {**os.environ, **endpoint.env()}
+    command = [
+        sys.executable, "-m", "jupyterlab", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+        "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
+        "--ServerApp.open_browser=" + ("False" if args.no_browser else "True"), WIZARD_NOTEBOOK,
+    ]
+    lab = subprocess.Popen(command, env=env, cwd=folder)
+    try:
+        url = f"http://127.0.0.1:{port}/lab/tree/{WIZARD_NOTEBOOK}?token={token}"
+        if _wait_for(f"http://127.0.0.1:{port}/api/status?token={token}", lab):
+            print(f"\nEmbedded endpoint: {endpoint.url} (clock x{args.speed:g}, demo model and input files)")
+            print(f"JupyterLab:        {url}\nPress Ctrl-C to stop both.\n", flush=True)
+        lab.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if lab.poll() is None:
+            lab.send_signal(signal.SIGINT)
+            try:
+                lab.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                lab.kill()
+        endpoint.stop()
+    return 0
+
+
+def _wait_for(url: str, process: subprocess.Popen, timeout: float = 120.0) -> bool:
+    """True once ``url`` answers; False if ``process`` exits first or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs, then run all of it: unit and endpoint tests, the notebooks under
+# nbval, and the browser tests in headless Chromium. This is the README's test command; .ci/run calls it.
+# Extra arguments go to pytest (e.g. scripts/test.sh -x -k naming).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+    echo "== installing Debian's chromium for the browser tests"
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
+
+echo "== installing lookout-nb with its test extras"
+python -m pip install -q --disable-pip-version-check -e ".[test]"
+
+echo "== running the test suite"
+exec python -m pytest "$@"
