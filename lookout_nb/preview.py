@@ -1,0 +1,889 @@
+"""Preview a scheduler's S3 input before submitting: list, detect the naming, sample, and say what will fail.
+
+``preview_input`` lists the input prefix (at most ``max_keys`` keys), parses every name with the configured
+naming (and detects the naming the files really use), reads the model's schema when a Lookout client is at hand,
+reads the first ``sample_bytes`` of the newest file of each component with a ranged GET, and reports every known
+mistake as a :class:`Finding` with a stable ``code``, a ``level`` and a message that says how to fix it.
+
+>>> pv = preview_input(req, s3=s3)                                                 # doctest: +SKIP
+>>> [(f.code, f.level) for f in pv.findings]                                       # doctest: +SKIP
+[('rows-look-local', 'error')]
+>>> pv.keys.columns.tolist()                                                       # doctest: +SKIP
+['key', 'size', 'last_modified', 'component', 'time_local', 'time_utc', 'matches']
+
+The rules follow the reference (§2.2-2.4): the run for the slot starting ``s`` covers rows in ``(s, s + F]`` (UTC),
+wakes at ``s + F + DataDelayOffsetInMinutes``, and reads the file named with ``s`` in local time; every component
+of the schema needs a file for every slot; rows are UTC whatever the file names' offset.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import math
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from . import _aws
+from .errors import NamingError, Problem, RequestInvalid, ResourceNotFound
+from .naming import Naming, NamingCandidate, detect_naming, format_offset, to_utc
+from .request import SchedulerRequest, parse_duration
+
+__all__ = ["Finding", "InputPreview", "preview_input", "LEVELS", "CODES"]
+
+#: Finding levels, most severe first.
+LEVELS = ("error", "warning", "info")
+
+#: Every finding code with what it means (stable: notebooks and tests match on them).
+CODES = {
+    "no-files": "the prefix holds no input file",
+    "bucket-not-found": "the input bucket does not exist",
+    "access-denied": "the credentials may not list or read the input",
+    "s3-unreachable": "the S3 endpoint could not be reached or answered with an error",
+    "listing-truncated": "the listing stopped at max_keys",
+    "name-mismatch": "file names do not follow the configured naming",
+    "naming-detected": "no naming was configured; the detected one was used",
+    "naming-invalid": "the configured naming is not a valid one",
+    "unknown-component": "files name a component the model's schema does not have",
+    "missing-component": "a recent slot lacks the file of a schema component",
+    "gap": "recent slots have no file at all",
+    "late-files": "files arrived after the run that reads them woke up",
+    "clock-skew": "files were modified after `now`: the S3 clock and `now` disagree",
+    "frequency-too-fine": "the upload frequency is finer than the model's sampling rate",
+    "model-not-found": "DescribeModel found no model of that name",
+    "model-unavailable": "the model's schema could not be read",
+    "empty-file": "an input file is empty or holds only a header",
+    "csv-delimiter": "a file's columns are not separated by commas",
+    "no-header": "a file's first line holds data, not column names",
+    "missing-columns": "a file lacks columns of the schema",
+    "extra-columns": "a file has columns the schema does not have",
+    "not-numeric": "sensor values that are not numbers",
+    "timestamp-unparseable": "row timestamps that cannot be read",
+    "rows-outside-window": "rows outside the time window of the file's slot",
+    "rows-look-local": "row timestamps are shifted by the time zone offset: rows must be UTC",
+    "offset-detected": "no offset was configured; the rows show the file names' local offset",
+    "sample-failed": "a sample file could not be read",
+}
+
+_SEPARATORS = (",", ";", "\t", "|")
+_SHOWN = 3  # keys quoted in a message before "and N more"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing found in the input: a stable ``code``, a ``level``, a message saying how to fix it, the keys.
+
+    >>> Finding("empty-file", "error", "in/pump_20220330110000.csv is empty: upload the rows", ("in/x.csv",)).level
+    'error'
+    """
+
+    code: str
+    level: str
+    message: str
+    keys: tuple = ()
+
+    def __post_init__(self):
+        if self.level not in LEVELS:
+            raise ValueError(f"level must be one of {LEVELS}, not {self.level!r}")
+        object.__setattr__(self, "keys", tuple(self.keys))
+
+    def __str__(self) -> str:
+        return f"[{self.level}] {self.code}: {self.message}"
+
+
+@dataclass
+class InputPreview:
+    """What ``preview_input`` found: the listed keys, the detected naming, sample rows and findings.
+
+    >>> pv = InputPreview("bucket", "in/")
+    >>> pv.ok, pv.by_level()
+    (True, {'error': [], 'warning': [], 'info': []})
+    """
+
+    bucket: str
+    prefix: str
+    naming: Naming | None = None
+    frequency: pd.Timedelta | None = None
+    delay: pd.Timedelta = pd.Timedelta(0)
+    keys: pd.DataFrame = field(default_factory=lambda: _empty_keys())
+    detected: NamingCandidate | None = None
+    samples: dict = field(default_factory=dict)
+    sampled_keys: dict = field(default_factory=dict)
+    #: Bytes read by the ranged GET of each sampled key.
+    sample_reads: dict = field(default_factory=dict)
+    findings: list = field(default_factory=list)
+    listing_truncated: bool = False
+    list_calls: int = 0
+    bytes_read: int = 0
+    model_name: str | None = None
+    components: tuple | None = None
+    columns: dict | None = None
+    target_sampling_rate: str | None = None
+    #: False when names are read with an assumed offset (no request given), so the rows may reveal the real one.
+    offset_configured: bool = True
+    #: The time the preview judged "now" by (None: the newest file's slot).
+    now: pd.Timestamp | None = None
+    #: The recent slots (UTC starts) the slot checks covered.
+    recent_slots: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([], tz="UTC"))
+
+    @property
+    def errors(self) -> list[Finding]:
+        """The findings that make runs fail."""
+        return [f for f in self.findings if f.level == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        """The findings that may lose data or make some runs fail."""
+        return [f for f in self.findings if f.level == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """True when no finding is an error."""
+        return not self.errors
+
+    @property
+    def codes(self) -> set[str]:
+        """The codes of all findings: ``"rows-look-local" in pv.codes``."""
+        return {f.code for f in self.findings}
+
+    def by_level(self) -> dict[str, list[Finding]]:
+        """Findings grouped by level, most severe first (every level present, maybe empty)."""
+        return {level: [f for f in self.findings if f.level == level] for level in LEVELS}
+
+    def find(self, code: str) -> list[Finding]:
+        """The findings of one code."""
+        return [f for f in self.findings if f.code == code]
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{len(v)} {k}" for k, v in self.by_level().items() if v) or "no findings"
+        return f"<InputPreview s3://{self.bucket}/{self.prefix}: {len(self.keys)} keys, {counts}>"
+
+    def _repr_html_(self) -> str:
+        return _render_html(self)
+
+
+# -- entry point ---------------------------------------------------------------------------------------------------
+def preview_input(
+    request_or_location,
+    s3=None,
+    client=None,
+    session=None,
+    *,
+    components=None,
+    max_keys: int = 10_000,
+    sample_bytes: int = 65536,
+    sample_files: int = 1,
+    recent: int = 12,
+    now=None,
+    target_sampling_rate: str | None = None,
+    progress: bool = True,
+) -> InputPreview:
+    """List, detect, sample and check the input files of a scheduler; never raises for S3 or service errors.
+
+    ``request_or_location`` is a :class:`SchedulerRequest`, ``"s3://bucket/prefix/"`` or ``(bucket, prefix)``.
+    With a Lookout ``client`` (or a request naming a model, when a client can be made) the model's schema gives
+    the components and columns; ``components`` gives them otherwise. Slot checks (``gap``, ``missing-component``)
+    cover the ``recent`` slots up to the newest file, or up to the last run woken by ``now`` when given.
+
+    Example
+    -------
+    >>> pv = preview_input("s3://my-input/in/", s3=s3, progress=False)             # doctest: +SKIP
+    >>> pv.detected.timestamp_format, pv.ok                                        # doctest: +SKIP
+    ('yyyyMMddHHmmss', True)
+    """
+    target = _target(request_or_location)
+    pv = InputPreview(target.bucket, target.prefix, frequency=target.frequency, delay=target.delay,
+                      model_name=target.model_name, target_sampling_rate=target_sampling_rate)
+    _read_model(pv, client, session)
+    if components is not None and pv.components is None:
+        pv.components = tuple(components)
+    try:
+        s3 = _aws.s3_client(s3, session)
+    except Exception as exc:  # noqa: BLE001 - e.g. a malformed endpoint URL or profile
+        pv.findings.append(_s3_finding(exc, pv.bucket, pv.prefix))
+        return pv
+
+    listing = _list(pv, s3, max_keys, progress)
+    if listing is None:
+        return pv
+    candidates = detect_naming(listing["key"], pv.components) or detect_naming(listing["key"])
+    pv.detected = candidates[0] if candidates else None
+    pv.naming = _effective_naming(pv, target)
+    pv.offset_configured = target.request is not None
+    pv.keys = _keys_table(listing, pv.naming)
+    if pv.frequency is None:
+        pv.frequency = _infer_frequency(pv.keys)
+    pv.now = None if now is None else to_utc(now)
+    pv.recent_slots = _recent_slots(pv, recent, pv.now)
+
+    pv.findings += _listing_findings(pv)
+    pv.findings += _naming_findings(pv, target)
+    pv.findings += _component_findings(pv)
+    pv.findings += _slot_findings(pv)
+    pv.findings += _clock_findings(pv)
+    pv.findings += _late_findings(pv)
+    pv.findings += _frequency_findings(pv, target)
+    _sample(pv, s3, sample_bytes, sample_files)
+    pv.findings.sort(key=lambda f: LEVELS.index(f.level))
+    return pv
+
+
+# -- where to look -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Target:
+    bucket: str
+    prefix: str
+    request: SchedulerRequest | None = None
+    model_name: str | None = None
+    frequency: pd.Timedelta | None = None
+    delay: pd.Timedelta = pd.Timedelta(0)
+
+
+def _target(value) -> _Target:
+    """Bucket, prefix and request settings from a SchedulerRequest, ``s3://bucket/prefix`` or ``(bucket, prefix)``.
+
+    >>> _target("s3://my-input/in/").prefix
+    'in/'
+    """
+    if isinstance(value, SchedulerRequest):
+        if not value.input_bucket:
+            raise RequestInvalid([Problem("DataInputConfiguration.S3InputConfiguration.Bucket",
+                                          "is required to preview the input")])
+        return _Target(value.input_bucket, value.input_prefix or "", value, value.model_name or None,
+                       value.frequency, value.delay)
+    if isinstance(value, str) and value.startswith("s3://"):
+        bucket, _, prefix = value[5:].partition("/")
+        return _Target(bucket, prefix)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, str) for v in value):
+        return _Target(value[0], value[1])
+    raise TypeError("preview_input takes a SchedulerRequest, 's3://bucket/prefix/' or (bucket, prefix)")
+
+
+# -- the model's schema --------------------------------------------------------------------------------------------
+def _read_model(pv: InputPreview, client, session) -> None:
+    """Fill components, columns and TargetSamplingRate from DescribeModel; trouble becomes a finding."""
+    if not pv.model_name:
+        if client is not None:
+            pv.findings.append(Finding("model-unavailable", "info", "a Lookout client was given but no model name: "
+                                       "components and columns come from the file names and contents only"))
+        return
+    try:
+        from ._service import call
+
+        model = call(_aws.lookout_client(client, session), "describe_model", ModelName=pv.model_name)
+    except ResourceNotFound:
+        pv.findings.append(Finding("model-not-found", "warning", f"no model named {pv.model_name!r}: check "
+                                   "ModelName (components and columns are checked against the files only)"))
+        return
+    except Exception as exc:  # noqa: BLE001 - no credentials, no region, unreachable, refused: all say the same
+        pv.findings.append(Finding("model-unavailable", "info", f"could not read model {pv.model_name!r} "
+                                   f"({_brief(exc)}); components and columns are checked against the files only"))
+        return
+    _apply_schema(pv, model)
+
+
+def _apply_schema(pv: InputPreview, model: Mapping) -> None:
+    """Components and columns from DescribeModel's ``Schema`` JSON string (json.loads, never eval)."""
+    rate = (model.get("DataPreProcessingConfiguration") or {}).get("TargetSamplingRate")
+    pv.target_sampling_rate = pv.target_sampling_rate or rate
+    try:
+        schema = json.loads(model.get("Schema") or "{}")
+        comps = schema.get("Components") or []
+        pv.columns = {c["ComponentName"]: tuple(col["Name"] for col in c.get("Columns", [])) for c in comps}
+        pv.components = tuple(pv.columns)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        pv.findings.append(Finding("model-unavailable", "info", f"the schema of model {pv.model_name!r} could not be "
+                                   f"read ({exc}); components and columns are checked against the files only"))
+
+
+# -- listing -------------------------------------------------------------------------------------------------------
+def _list(pv: InputPreview, s3, max_keys: int, progress: bool) -> pd.DataFrame | None:
+    """Page through ListObjectsV2 (at most ``max_keys`` keys); S3 errors become findings and return None."""
+    rows: list[dict] = []
+    try:
+        with _progress(progress, pv) as bar:
+            token = None
+            while len(rows) < max_keys:
+                page = _list_page(s3, pv, max_keys - len(rows), token)
+                rows += [{"key": o["Key"], "size": o["Size"], "last_modified": o["LastModified"]}
+                         for o in page.get("Contents", [])]
+                bar.update(len(page.get("Contents", [])))
+                token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
+                if token is None:
+                    break
+            pv.listing_truncated = token is not None
+    except Exception as exc:  # noqa: BLE001 - every S3 failure is reported, none is raised
+        pv.findings.append(_s3_finding(exc, pv.bucket, pv.prefix))
+        return None
+    table = pd.DataFrame(rows, columns=["key", "size", "last_modified"])
+    table["last_modified"] = pd.to_datetime(table["last_modified"], utc=True)
+    return table[~table["key"].str.endswith("/")].reset_index(drop=True)  # folder markers are not files
+
+
+def _list_page(s3, pv: InputPreview, remaining: int, token: str | None) -> dict:
+    params = {"Bucket": pv.bucket, "Prefix": pv.prefix, "MaxKeys": min(1000, remaining)}
+    if token:
+        params["ContinuationToken"] = token
+    pv.list_calls += 1
+    return s3.list_objects_v2(**params)
+
+
+def _progress(enabled: bool, pv: InputPreview):
+    """A tqdm.auto bar for long listings (shown after half a second; a widget in notebooks)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(desc=f"listing s3://{pv.bucket}/{pv.prefix}", unit=" keys", disable=not enabled, delay=0.5,
+                leave=False)
+
+
+def _s3_finding(exc: Exception, bucket: str, prefix: str) -> Finding:
+    """The finding for an S3 failure: missing bucket, denied access, unreachable endpoint."""
+    where = f"s3://{bucket}/{prefix}"
+    code, status = _error_code(exc)
+    if code == "NoSuchBucket" or status == 404:
+        return Finding("bucket-not-found", "error", f"bucket {bucket!r} does not exist: check "
+                       "DataInputConfiguration.S3InputConfiguration.Bucket (and the account/region of the endpoint)")
+    if code in ("AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+                "ExpiredToken", "NoCredentialsError") or status == 403:
+        return Finding("access-denied", "error", f"access to {where} was denied ({code or status}): grant "
+                       "s3:ListBucket on the bucket and s3:GetObject on the prefix to these credentials and to the "
+                       "scheduler's RoleArn")
+    return Finding("s3-unreachable", "error", f"could not list {where}: {_brief(exc)}; check the endpoint "
+                   "(AWS_ENDPOINT_URL), the network and the region")
+
+
+def _error_code(exc: Exception) -> tuple[str, int]:
+    """(error code, HTTP status) of a botocore error; the class name for client-side errors."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        return (response.get("Error", {}).get("Code", ""),
+                int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0))
+    return type(exc).__name__, 0
+
+
+def _brief(exc: Exception) -> str:
+    code, _ = _error_code(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if code in text else f"{code}: {text}"
+
+
+# -- names ---------------------------------------------------------------------------------------------------------
+def _effective_naming(pv: InputPreview, target: _Target) -> Naming | None:
+    """The configured naming; the detected one when nothing is configured (or the configured one is invalid)."""
+    offset = target.request.timezone_offset if target.request else None
+    if target.request is not None:
+        try:
+            return target.request.naming
+        except NamingError as exc:
+            pv.findings.append(Finding("naming-invalid", "error", f"{exc}; names are read with the detected naming"))
+    if pv.detected is None:
+        return None
+    try:
+        return pv.detected.naming(offset)
+    except NamingError:
+        return pv.detected.naming()
+
+
+def _keys_table(listing: pd.DataFrame, naming: Naming | None) -> pd.DataFrame:
+    """key, size, last_modified, component, time_local, time_utc, matches: one row per listed key."""
+    if listing.empty:  # Naming.parse_many fails on no keys
+        return _empty_keys()
+    if naming is None:
+        parsed = pd.DataFrame({"component": None, "time_local": pd.NaT, "time_utc": pd.NaT, "matches": False},
+                              index=listing.index)
+        parsed["time_utc"] = pd.to_datetime(parsed["time_utc"], utc=True)
+    else:
+        parsed = naming.parse_many(listing["key"]).drop(columns="key")
+    return pd.concat([listing, parsed.set_index(listing.index)], axis=1)
+
+
+def _empty_keys() -> pd.DataFrame:
+    return pd.DataFrame({"key": pd.Series(dtype=object), "size": pd.Series(dtype="int64"),
+                         "last_modified": pd.Series(dtype="datetime64[ns, UTC]"),
+                         "component": pd.Series(dtype=object), "time_local": pd.Series(dtype="datetime64[ns]"),
+                         "time_utc": pd.Series(dtype="datetime64[ns, UTC]"), "matches": pd.Series(dtype=bool)})
+
+
+def _infer_frequency(keys: pd.DataFrame) -> pd.Timedelta | None:
+    """The most common step between the file times, when it is one of the API's upload frequencies."""
+    times = pd.Series(keys.loc[keys["matches"], "time_utc"].unique()).sort_values()
+    steps = times.diff().dropna()
+    if steps.empty:
+        return None
+    step = steps.mode().iloc[0]
+    allowed = {parse_duration(f) for f in ("PT5M", "PT10M", "PT15M", "PT30M", "PT1H")}
+    return step if step in allowed else None
+
+
+def _quote(keys, total: int | None = None) -> str:
+    """The first few keys, then "and N more"."""
+    keys = list(keys)
+    total = len(keys) if total is None else total
+    shown = ", ".join(repr(k) for k in keys[:_SHOWN])
+    return shown + (f" and {total - _SHOWN} more" if total > _SHOWN else "")
+
+
+def _pattern(fmt: str, delimiter: str) -> str:
+    return f"<component>{delimiter}<{fmt}>.csv"
+
+
+# -- checks on the listing -----------------------------------------------------------------------------------------
+def _listing_findings(pv: InputPreview) -> list[Finding]:
+    """no-files, listing-truncated and empty (zero-byte) files."""
+    out = []
+    where = f"s3://{pv.bucket}/{pv.prefix}"
+    if pv.keys.empty:
+        hint = "" if pv.prefix.endswith("/") or not pv.prefix else " (the prefix does not end with '/')"
+        out.append(Finding("no-files", "error", f"no input file under {where}{hint}: upload one CSV per component "
+                           "and slot there, or fix the bucket/prefix"))
+    if pv.listing_truncated:
+        out.append(Finding("listing-truncated", "warning", f"the listing stopped after {len(pv.keys):,} keys "
+                           f"({pv.list_calls} ListObjectsV2 calls); gap and missing-component checks were skipped "
+                           "because later keys were not seen: raise max_keys to check everything"))
+    empty = pv.keys.loc[pv.keys["size"] == 0, "key"]
+    if len(empty):
+        out.append(Finding("empty-file", "error", f"{len(empty)} input files are empty (0 bytes): "
+                           f"{_quote(empty)}; their runs fail: upload the header and rows", tuple(empty)))
+    return out
+
+
+def _naming_findings(pv: InputPreview, target: _Target) -> list[Finding]:
+    """name-mismatch (offering the detected naming) or naming-detected when nothing was configured."""
+    keys, naming, best = pv.keys, pv.naming, pv.detected
+    if keys.empty:
+        return []
+    out = []
+    if target.request is None and naming is not None:
+        out.append(Finding("naming-detected", "info", f"no request given: names read as "
+                           f"{_pattern(naming.timestamp_format, naming.delimiter)} with offset "
+                           f"{naming.timezone_offset} (the offset cannot be seen in names)"))
+    bad = keys.loc[~keys["matches"], "key"]
+    if bad.empty:
+        return out
+    level = "error" if len(bad) == len(keys) else "warning"
+    expected = _pattern(naming.timestamp_format, naming.delimiter) if naming else "<component>_<timestamp>.csv"
+    message = f"{len(bad)} of {len(keys)} files do not follow {expected} and will be ignored: {_quote(bad)}"
+    if best is not None and naming is not None and (best.timestamp_format, best.delimiter) != (
+            naming.timestamp_format, naming.delimiter) and best.share > keys["matches"].mean():
+        message += (f". They look like {_pattern(best.timestamp_format, best.delimiter)} ({best.share:.0%} of the "
+                    f"files): set TimestampFormat={best.timestamp_format!r} and "
+                    f"ComponentTimestampDelimiter={best.delimiter!r}, or rename the files")
+    else:
+        message += f"; rename them like {naming.key('pump', '2022-03-30 11:00', pv.prefix)!r}" if naming else ""
+    return out + [Finding("name-mismatch", level, message, tuple(bad))]
+
+
+def _component_findings(pv: InputPreview) -> list[Finding]:
+    """unknown-component: files named after components the schema does not have."""
+    if not pv.components:
+        return []
+    matched = pv.keys[pv.keys["matches"]]
+    unknown = matched[~matched["component"].isin(pv.components)]
+    if unknown.empty:
+        return []
+    names = sorted(unknown["component"].unique())
+    level = "error" if len(unknown) == len(matched) else "warning"
+    return [Finding("unknown-component", level, f"{len(unknown)} files name components the model does not have "
+                    f"({_quote(names)}); they are ignored. The schema's components are {_quote(pv.components)}: "
+                    "rename the files (names are case-sensitive)", tuple(unknown["key"]))]
+
+
+def _slot_of(times: pd.Series, freq: pd.Timedelta) -> pd.Series:
+    """The slot start of each UTC time (slots are aligned to the top of the UTC hour)."""
+    return times.dt.floor(freq)
+
+
+def _expected_components(pv: InputPreview) -> tuple:
+    if pv.components:
+        return tuple(pv.components)
+    return tuple(sorted(pv.keys.loc[pv.keys["matches"], "component"].unique()))
+
+
+def _recent_slots(pv: InputPreview, recent: int, now) -> pd.DatetimeIndex:
+    """The ``recent`` slots ending at the newest file's slot, or at the last slot whose run ``now`` has woken.
+
+    Slots before the first file are left out (nothing was uploaded yet, so they are no gap).
+    """
+    matched = pv.keys[pv.keys["matches"]]
+    freq = pv.frequency
+    if freq is None or matched.empty:
+        return pd.DatetimeIndex([], tz="UTC")
+    slots = _slot_of(matched["time_utc"], freq)
+    last = slots.max() if now is None else (to_utc(now) - freq - pv.delay).floor(freq)
+    first = max(last - (recent - 1) * freq, slots.min())
+    return pd.date_range(first, last, freq=freq) if first <= last else pd.DatetimeIndex([], tz="UTC")
+
+
+def _slot_findings(pv: InputPreview) -> list[Finding]:
+    """gap (recent slots without any file) and missing-component (per recent slot)."""
+    matched = pv.keys[pv.keys["matches"]]
+    comps = _expected_components(pv)
+    window = pv.recent_slots
+    if window.empty or pv.listing_truncated or not comps:
+        return []
+    present = set(zip(matched["component"], _slot_of(matched["time_utc"], pv.frequency)))
+    empty = [s for s in window if not any((c, s) in present for c in comps)]
+    out = []
+    if empty:
+        out.append(Finding("gap", "warning", f"{len(empty)} of the {len(window)} recent slots have no file at all "
+                           f"({_quote(_slot_text(empty))}); the runs for them FAIL: upload one file per component "
+                           "for every slot (named with the slot start, local time)"))
+    out += _missing_components(pv, comps, [s for s in window if s not in empty], present)
+    return out
+
+
+def _missing_components(pv: InputPreview, comps, slots, present) -> list[Finding]:
+    """One finding per component absent from every slot, then one per slot for the others."""
+    missing = {s: [c for c in comps if (c, s) not in present] for s in slots}
+    always = [c for c in comps if slots and all(c in missing[s] for s in slots)]
+    out = [Finding("missing-component", "error", f"component {c!r} has no file in any of the {len(slots)} recent "
+                   f"slots (expected e.g. {pv.naming.key(c, slots[-1], pv.prefix)!r}); every run FAILS with "
+                   "'Could not find data file for sensor': upload its files",
+                   tuple(pv.naming.key(c, s, pv.prefix) for s in slots)) for c in always]
+    for s in slots:
+        lacking = [c for c in missing[s] if c not in always]
+        if lacking:
+            keys = tuple(pv.naming.key(c, s, pv.prefix) for c in lacking)
+            out.append(Finding("missing-component", "error", f"slot {_slot_text([s])[0]} lacks the files of "
+                               f"{_quote(lacking)} (expected {_quote(keys)}); its run FAILS: every component needs "
+                               "a file for every slot", keys))
+    return out
+
+
+def _slot_text(slots) -> list[str]:
+    return [pd.Timestamp(s).strftime("%Y-%m-%d %H:%M UTC") for s in slots]
+
+
+def _late_findings(pv: InputPreview) -> list[Finding]:
+    """late-files: in the recent slots, LastModified after the wake-up (slot end + delay) of the run reading it.
+
+    Without a request the delay and offset are assumed (0, +00:00), so the finding is only information then.
+    """
+    matched = pv.keys[pv.keys["matches"] & ~_from_the_future(pv)]
+    if pv.recent_slots.empty:
+        return []
+    slots = _slot_of(matched["time_utc"], pv.frequency)
+    matched, slots = matched[slots.isin(pv.recent_slots)], slots[slots.isin(pv.recent_slots)]
+    wake = slots + pv.frequency + pv.delay
+    late = matched[matched["last_modified"] > wake]
+    if late.empty:
+        return []
+    worst = (late["last_modified"] - wake[late.index]).max()
+    needed = math.ceil((pv.delay + worst).total_seconds() / 60)
+    fix = (f"set DataDelayOffsetInMinutes to at least {needed}" if needed <= 60
+           else "upload sooner: the delay cannot exceed 60 minutes")
+    level = "warning" if pv.offset_configured else "info"
+    assumed = "" if pv.offset_configured else " (no request: delay 0 and names in UTC assumed)"
+    return [Finding("late-files", level, f"{len(late)} of {len(matched)} recent files arrived after the run that reads "
+                    f"them woke up (window end + {int(pv.delay.total_seconds() // 60)} min), up to "
+                    f"{_minutes(worst)} late{assumed}: {_quote(late['key'])}; those runs FAIL or miss the data: "
+                    f"upload each file before its window ends, or {fix}", tuple(late["key"]))]
+
+
+def _from_the_future(pv: InputPreview) -> pd.Series:
+    """Keys modified after ``now`` (plus 5 minutes of clock tolerance): S3's clock and ``now`` disagree."""
+    if pv.now is None:
+        return pd.Series(False, index=pv.keys.index)
+    return pv.keys["last_modified"] > pv.now + pd.Timedelta(minutes=5)
+
+
+def _clock_findings(pv: InputPreview) -> list[Finding]:
+    """clock-skew: files modified after ``now`` (e.g. a simulated clock), left out of the late-files check."""
+    future = pv.keys.loc[_from_the_future(pv), "key"]
+    if future.empty:
+        return []
+    return [Finding("clock-skew", "info", f"{len(future)} files were modified after now ({pv.now:%Y-%m-%d %H:%M} "
+                    f"UTC), e.g. {_quote(future[:1])}: the S3 clock and `now` disagree (a simulated clock?), so "
+                    "late-files does not judge them", tuple(future))]
+
+
+def _minutes(delta: pd.Timedelta) -> str:
+    return f"{delta.total_seconds() / 60:.0f} min"
+
+
+def _frequency_findings(pv: InputPreview, target: _Target) -> list[Finding]:
+    """frequency-too-fine: the upload frequency is finer than the model's TargetSamplingRate."""
+    if pv.frequency is None or not pv.target_sampling_rate:
+        return []
+    try:
+        rate = parse_duration(pv.target_sampling_rate)
+    except ValueError:
+        return []
+    if pv.frequency >= rate:
+        return []
+    allowed = [f for f in ("PT5M", "PT10M", "PT15M", "PT30M", "PT1H") if parse_duration(f) >= rate] or ["PT1H"]
+    what = target.request.upload_frequency if target.request else f"the files' step {pv.frequency}"
+    return [Finding("frequency-too-fine", "error", f"upload frequency {what} is finer than the model's sampling "
+                    f"rate {pv.target_sampling_rate}: runs find too few rows; use DataUploadFrequency "
+                    f"{' or '.join(allowed)}")]
+
+
+# -- samples -------------------------------------------------------------------------------------------------------
+def _sample(pv: InputPreview, s3, sample_bytes: int, sample_files: int) -> None:
+    """Ranged GETs of the newest file(s) per component; fills samples, sampled_keys, bytes_read, findings."""
+    chosen = _newest(pv.keys, sample_files)
+    if chosen.empty:
+        return
+    with ThreadPoolExecutor(max_workers=min(8, len(chosen))) as pool:
+        bodies = list(pool.map(lambda key: _ranged_get(s3, pv.bucket, key, sample_bytes), chosen["key"]))
+    for row, body in zip(chosen.itertuples(index=False), bodies):
+        if isinstance(body, Exception):
+            pv.findings.append(Finding("sample-failed", "warning", f"could not read {row.key!r}: {_brief(body)}; "
+                                       "check s3:GetObject on the prefix", (row.key,)))
+            continue
+        pv.bytes_read += len(body)
+        pv.sample_reads[row.key] = len(body)
+        label = row.component if isinstance(row.component, str) else row.key.rsplit("/", 1)[-1]
+        table, found = _check_sample(pv, row, body)
+        pv.findings += found
+        if table is not None:  # oldest first, so the newest file's rows are the ones kept
+            pv.samples[label] = table
+            pv.sampled_keys[label] = row.key
+
+
+def _newest(keys: pd.DataFrame, per_component: int) -> pd.DataFrame:
+    """The newest non-empty file(s) of each component (by name time); the newest CSV when no name matches."""
+    files = keys[keys["size"] > 0]
+    matched = files[files["matches"]]
+    if not matched.empty:
+        return matched.sort_values("time_utc").groupby("component", sort=True).tail(per_component)
+    csv = files[files["key"].str.lower().str.endswith(".csv")]
+    return csv.sort_values("last_modified").tail(per_component)
+
+
+def _ranged_get(s3, bucket: str, key: str, sample_bytes: int):
+    """The first ``sample_bytes`` of an object (a Range GET; never the whole object), or the exception."""
+    try:
+        response = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{sample_bytes - 1}")
+        with response["Body"] as stream:
+            return stream.read(sample_bytes)
+    except Exception as exc:  # noqa: BLE001 - reported as a finding by the caller
+        return exc
+
+
+def complete_lines(body: bytes, size: int) -> str:
+    """The text of a sample, without the partial last line when the object is larger than what was read.
+
+    >>> complete_lines(b"Timestamp,S1\\n2022-03-30T11:01:00,1\\n2022-03-30T11:0", size=100)
+    'Timestamp,S1\\n2022-03-30T11:01:00,1\\n'
+    """
+    if len(body) < size:
+        body = body[: body.rfind(b"\n") + 1]
+    return body.decode("utf-8-sig", errors="replace")
+
+
+def _separator(header: str) -> str:
+    """The column separator of a CSV from its first line (comma unless only another one appears)."""
+    counts = {sep: header.count(sep) for sep in _SEPARATORS}
+    if counts[","]:
+        return ","
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _check_sample(pv: InputPreview, row, body: bytes) -> tuple[pd.DataFrame | None, list[Finding]]:
+    """Parse a sample and check its columns, values and row times against the slot of its name."""
+    text = complete_lines(body, row.size)
+    lines = [line for line in text.splitlines() if line.strip()]
+    key = row.key
+    if len(lines) <= 1 and len(body) >= row.size:
+        return None, [Finding("empty-file", "error", f"{key!r} holds no rows"
+                              f"{' (only a header)' if lines else ''}: its run FAILS; upload the rows", (key,))]
+    if not lines:
+        return None, []
+    found = []
+    sep = _separator(lines[0])
+    if sep != ",":
+        found.append(Finding("csv-delimiter", "error", f"{key!r} separates columns with {sep!r}: Lookout for "
+                             "Equipment reads comma-separated files; write it with ',' (and '.' as decimal point)",
+                             (key,)))
+    table, header_found = _read_table("\n".join(lines), sep, _schema_columns(pv, row.component))
+    found += header_found(key)
+    found += _column_findings(pv, row.component, table, key)
+    times, time_found = _row_times(table, key)
+    found += time_found
+    found += _value_findings(table, key)
+    found += _window_findings(pv, row, times)
+    return _typed(table, times), found
+
+
+def _schema_columns(pv: InputPreview, component) -> tuple | None:
+    return (pv.columns or {}).get(component) if isinstance(component, str) else None
+
+
+def _read_table(text: str, sep: str, schema_cols):
+    """The sample as a DataFrame (numbers parsed by pandas' C reader); header-less files get the schema's names."""
+    first = text.split("\n", 1)[0].split(sep)[0].strip().strip('"')
+    headerless = pd.notna(pd.to_datetime(first, errors="coerce", format="mixed")) if first else False
+    if not headerless:
+        return pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True), lambda key: []
+    table = pd.read_csv(io.StringIO(text), sep=sep, header=None, skipinitialspace=True)
+    width = table.shape[1]
+    names = list(schema_cols) if schema_cols and len(schema_cols) == width else [f"col{i}" for i in range(width)]
+    table.columns = names
+    example = ",".join(schema_cols) if schema_cols else "Timestamp,Sensor0,Sensor1"
+    return table, lambda key: [Finding("no-header", "error", f"{key!r} starts with data, not column names: "
+                                       f"columns are matched by name; add a header line such as {example!r}", (key,))]
+
+
+def _column_findings(pv: InputPreview, component, table: pd.DataFrame, key: str) -> list[Finding]:
+    """missing-columns and extra-columns against the schema's columns of the component."""
+    expected = _schema_columns(pv, component)
+    if not expected or list(table.columns[:1]) == ["col0"]:
+        return []
+    header = [str(c).strip() for c in table.columns]
+    missing = [c for c in expected if c not in header]
+    extra = [c for c in header if c not in expected]
+    out = []
+    if missing:
+        out.append(Finding("missing-columns", "error", f"{key!r} lacks the schema columns {_quote(missing)} of "
+                           f"component {component!r}: write every column of the schema "
+                           f"({','.join(expected)})", (key,)))
+    if extra:
+        out.append(Finding("extra-columns", "warning", f"{key!r} has columns the schema of {component!r} does not "
+                           f"have: {_quote(extra)}; they are not used: drop or rename them", (key,)))
+    return out
+
+
+def _row_times(table: pd.DataFrame, key: str) -> tuple[pd.Series, list[Finding]]:
+    """The first column as UTC times; timestamp-unparseable for values that cannot be read."""
+    raw = table.iloc[:, 0].astype("string").str.strip()
+    times = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601")
+    if times.isna().any():
+        times = pd.to_datetime(raw, errors="coerce", utc=True, format="mixed")
+    bad = raw[raw.notna() & (raw != "") & times.isna()]
+    if bad.empty:
+        return times, []
+    return times, [Finding("timestamp-unparseable", "error", f"{key!r}: {len(bad)} of {len(raw)} sampled row "
+                           f"timestamps cannot be read (e.g. {bad.iloc[0]!r}); write them as ISO 8601 UTC, for "
+                           "example '2022-03-30T11:01:00.000000'", (key,))]
+
+
+def _value_findings(table: pd.DataFrame, key: str) -> list[Finding]:
+    """not-numeric: sensor columns holding values that are not numbers (empty cells are allowed)."""
+    bad = {}
+    for name in table.columns[1:]:
+        if table[name].dtype.kind in "iufb":
+            continue  # pandas read every value as a number (or empty)
+        raw = table[name].astype("string").str.strip()
+        wrong = raw[raw.notna() & (raw != "") & pd.to_numeric(raw, errors="coerce").isna()]
+        if not wrong.empty:
+            bad[name] = wrong.iloc[0]
+    if not bad:
+        return []
+    shown = ", ".join(f"{name} (e.g. {value!r})" for name, value in list(bad.items())[:_SHOWN])
+    return [Finding("not-numeric", "error", f"{key!r}: sensor columns hold values that are not numbers: {shown}"
+                    f"{' and more' if len(bad) > _SHOWN else ''}; sensor values must be doubles with '.' as "
+                    "decimal point (leave a cell empty when there is no value)", (key,))]
+
+
+def _typed(table: pd.DataFrame, times: pd.Series) -> pd.DataFrame:
+    """The sample with its first column as UTC times when every value parses (as read otherwise)."""
+    if times.notna().all():
+        table = table.assign(**{str(table.columns[0]): times})
+    return table
+
+
+def _window_findings(pv: InputPreview, row, times: pd.Series) -> list[Finding]:
+    """rows-look-local, rows-outside-window or offset-detected, for the window of the slot in the file's name."""
+    if pv.frequency is None or pv.naming is None or not row.matches or times.notna().sum() == 0:
+        return []
+    freq, key, valid = pv.frequency, row.key, times.dropna()
+    start = row.time_utc.floor(freq)
+    inside = _inside(valid, start, start + freq)
+    if inside.mean() < 0.5:
+        implied = _implied_offset(valid, row.time_local, freq)
+        if implied is not None and pv.naming.offset != implied:
+            return [_offset_finding(pv, key, start, implied)]
+    if inside.all():
+        return []
+    never = ~_inside(valid, start - freq, start + 2 * freq)
+    if inside.any() and not never.any():
+        return []  # rows of the neighbouring windows are read by the neighbouring runs, which open this file too
+    level = "error" if not inside.any() else "warning"
+    consequence = ("its run FAILS with 'Could not find data ... within expected time range'" if not inside.any()
+                   else f"{int(never.sum())} rows are never scored")
+    return [Finding("rows-outside-window", level, f"{key!r}: {int((~inside).sum())} of {len(valid)} sampled rows "
+                    f"(from {valid.min():%Y-%m-%d %H:%M} to {valid.max():%Y-%m-%d %H:%M} UTC) lie outside its "
+                    f"window {_window_text(start, freq)}; {consequence}: put the rows of each window in the file "
+                    "named with the window start", (key,))]
+
+
+def _implied_offset(valid: pd.Series, name_local: pd.Timestamp, freq: pd.Timedelta) -> pd.Timedelta | None:
+    """The InputTimeZoneOffset (a multiple of 15 min) under which most rows fall in the name's window, if any.
+
+    Names carry local time = UTC + offset, rows are UTC, so the window of a name is (local - offset, ... + F].
+    """
+    local = name_local.tz_localize("UTC")
+    offset = (local + freq - valid.max()).round("15min")
+    if not pd.Timedelta(hours=-12) <= offset <= pd.Timedelta(hours=14):
+        return None
+    return offset if _inside(valid, local - offset, local - offset + freq).mean() >= 0.5 else None
+
+
+def _offset_finding(pv: InputPreview, key: str, start: pd.Timestamp, implied: pd.Timedelta) -> Finding:
+    """The rows sit where another InputTimeZoneOffset would put the window: say which reading fixes it."""
+    configured = pv.naming.timezone_offset
+    window = _window_text(start, pv.frequency)
+    if implied == pd.Timedelta(0):
+        return Finding("rows-look-local", "error", f"{key!r}: the rows are {_hours(pv.naming.offset)} away from "
+                       f"the file's window {window}, exactly the InputTimeZoneOffset {configured}: rows must be UTC "
+                       "(only file names use local time). Write row timestamps in UTC (or, if the file names are "
+                       "UTC, set InputTimeZoneOffset to +00:00)", (key,))
+    text = format_offset(implied)
+    if not pv.offset_configured:
+        return Finding("offset-detected", "info", f"{key!r}: the rows (UTC) sit {_hours(implied)} before the time "
+                       f"in the file's name, so the names look like local time UTC{text}: set "
+                       f"InputTimeZoneOffset={text!r} in the request", (key,))
+    return Finding("rows-outside-window", "error", f"{key!r}: no sampled row lies in the file's window {window} "
+                   f"(its run FAILS), but they would under InputTimeZoneOffset {text!r}: if the file names carry "
+                   f"local time UTC{text}, set InputTimeZoneOffset={text!r}; otherwise fix the rows", (key,))
+
+
+def _inside(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """Rows in the left-open, right-closed window (start, end]."""
+    return (times > start) & (times <= end)
+
+
+def _window_text(start: pd.Timestamp, freq: pd.Timedelta) -> str:
+    return f"({start:%Y-%m-%d %H:%M}, {start + freq:%H:%M}] UTC"
+
+
+def _hours(offset: pd.Timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:d}h{abs(minutes) % 60:02d}"
+
+
+# -- notebook display ----------------------------------------------------------------------------------------------
+_COLOURS = {"error": "#b00020", "warning": "#b26a00", "info": "#1f5fa8"}
+
+
+def _render_html(pv: InputPreview) -> str:
+    """Summary, detected naming, findings by level in colour, and the head of each sample."""
+    esc = html.escape
+    matched = int(pv.keys["matches"].sum()) if len(pv.keys) else 0
+    parts = [f"<div><b>Input preview</b> <code>s3://{esc(pv.bucket)}/{esc(pv.prefix)}</code>: "
+             f"{len(pv.keys):,} keys{' (listing stopped early)' if pv.listing_truncated else ''}, {matched:,} "
+             f"follow the naming; {pv.list_calls} list calls, {pv.bytes_read:,} bytes sampled. "
+             f"<b style='color:{_COLOURS['error'] if pv.errors else '#2e7d32'}'>"
+             f"{'will fail' if pv.errors else 'no errors found'}</b></div>"]
+    if pv.naming is not None:
+        parts.append(f"<div>Naming: <code>{esc(_pattern(pv.naming.timestamp_format, pv.naming.delimiter))}</code>, "
+                     f"offset <code>{esc(pv.naming.timezone_offset)}</code></div>")
+    if pv.detected is not None:
+        d = pv.detected
+        parts.append(f"<div>Detected: <code>{esc(_pattern(d.timestamp_format, d.delimiter))}</code> "
+                     f"({d.share:.0%} of the keys; components {esc(_quote(d.components))})</div>")
+    for level, items in pv.by_level().items():
+        if items:
+            rows = "".join(f"<li><code>{esc(f.code)}</code>: {esc(f.message)}</li>" for f in items)
+            parts.append(f"<div style='color:{_COLOURS[level]}'><b>{level} ({len(items)})</b><ul>{rows}</ul></div>")
+    for component, table in pv.samples.items():
+        parts.append(f"<details><summary>sample of <code>{esc(str(component))}</code> "
+                     f"(<code>{esc(pv.sampled_keys.get(component, ''))}</code>, {len(table)} rows)</summary>"
+                     f"{table.head(5).to_html(index=False)}</details>")
+    return "".join(parts)

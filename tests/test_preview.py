@@ -1,0 +1,545 @@
+"""preview_input on real S3 semantics (moto's S3 server over HTTP): one test per finding code, and more.
+
+The input of a healthy PT5M scheduler with a 2-minute delay and names in local time (+05:30): components
+``pump`` and ``motor``, one file per slot, rows at 1-minute cadence inside the slot's window (s, s+5min], each file
+uploaded one minute after its window ends (before the run wakes up at window end + 2 min).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import uuid
+from unittest import mock
+
+import boto3
+import pandas as pd
+import pytest
+from botocore.config import Config
+from botocore.stub import Stubber
+
+from lookout_nb import SchedulerRequest
+from lookout_nb.naming import Naming
+from lookout_nb.preview import CODES, Finding, InputPreview, complete_lines, preview_input
+
+T0 = pd.Timestamp("2022-03-30 11:00", tz="UTC")
+F = pd.Timedelta(minutes=5)
+SLOTS = [T0 + i * F for i in range(12)]
+COMPONENTS = ("pump", "motor")
+NAMING = Naming("yyyyMMddHHmmss", "_", "+05:30")
+PREFIX = "in/"
+ACCOUNT = "123456789012"
+
+
+# -- fixtures ------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def server():
+    from moto.server import ThreadedMotoServer
+
+    srv = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    srv.start()
+    host, port = srv.get_host_and_port()
+    yield f"http://{host}:{port}"
+    srv.stop()
+
+
+def _client(service, url, **kw):
+    kw.setdefault("aws_access_key_id", "testing")
+    kw.setdefault("aws_secret_access_key", "testing")
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
+                        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}), **kw)
+
+
+@pytest.fixture(scope="module")
+def s3(server):
+    return _client("s3", server)
+
+
+@pytest.fixture
+def bucket(s3):
+    name = f"preview-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+def request(bucket, **changes) -> SchedulerRequest:
+    base = SchedulerRequest(scheduler_name="pump-5min", upload_frequency="PT5M", delay_offset_minutes=2,
+                            input_bucket=bucket, input_prefix=PREFIX, timezone_offset="+05:30",
+                            timestamp_format="yyyyMMddHHmmss", delimiter="_")
+    return base.replace(**changes)
+
+
+def csv_text(start, columns=("Sensor0", "Sensor1"), rows=5, sep=",", header=True, step="1min") -> str:
+    """Rows at start+1step .. start+rows*step (the window (start, start+5min] for the defaults)."""
+    lines = [sep.join(("Timestamp", *columns))] if header else []
+    for i in range(1, rows + 1):
+        t = pd.Timestamp(start) + i * pd.Timedelta(step)
+        lines.append(sep.join((t.strftime("%Y-%m-%dT%H:%M:%S.%f"), *(f"{i + j / 10:.2f}" for j in range(len(columns))))))
+    return "\n".join(lines) + "\n"
+
+
+def set_last_modified(bucket, key, when) -> None:
+    """Set LastModified in moto's backend (the server runs in this process), as a late upload would."""
+    from moto.s3.models import s3_backends
+
+    obj = s3_backends[ACCOUNT]["aws"].buckets[bucket].keys[key]
+    obj.last_modified = pd.Timestamp(when).tz_convert("UTC").tz_localize(None).to_pydatetime()
+
+
+def put(s3, bucket, key, text, last_modified=None) -> None:
+    s3.put_object(Bucket=bucket, Key=key, Body=text.encode() if isinstance(text, str) else text)
+    if last_modified is not None:
+        set_last_modified(bucket, key, last_modified)
+
+
+def upload_healthy(s3, bucket, slots=SLOTS, components=COMPONENTS, skip=()) -> list[str]:
+    """One good file per component and slot, uploaded a minute after its window ends; ``skip``: (comp, slot)."""
+    keys = []
+    for slot in slots:
+        for comp in components:
+            if (comp, slot) in skip:
+                continue
+            key = NAMING.key(comp, slot, PREFIX)
+            put(s3, bucket, key, csv_text(slot), last_modified=slot + F + pd.Timedelta(minutes=1))
+            keys.append(key)
+    return keys
+
+
+SCHEMA = {"Components": [{"ComponentName": c, "Columns": [{"Name": "Timestamp", "Type": "DATETIME"},
+                                                            {"Name": "Sensor0", "Type": "DOUBLE"},
+                                                            {"Name": "Sensor1", "Type": "DOUBLE"}]}
+                         for c in COMPONENTS]}
+
+
+def lookout_stub(schema=SCHEMA, rate="PT1M", error=None):
+    """A lookoutequipment client whose DescribeModel answers with ``schema`` (or ``error``)."""
+    client = boto3.client("lookoutequipment", region_name="us-east-1", aws_access_key_id="testing",
+                          aws_secret_access_key="testing")
+    stub = Stubber(client)
+    if error:
+        stub.add_client_error("describe_model", service_error_code=error, service_message="Model not found",
+                              http_status_code=400)
+    else:
+        stub.add_response("describe_model", {"ModelName": "pump-model", "Schema": json.dumps(schema),
+                                             "DataPreProcessingConfiguration": {"TargetSamplingRate": rate}},
+                          {"ModelName": "pump-model"})
+    stub.activate()
+    return client
+
+
+def preview(req_or_location, s3, **kw) -> InputPreview:
+    kw.setdefault("progress", False)
+    return preview_input(req_or_location, s3=s3, **kw)
+
+
+def only(pv: InputPreview, code: str) -> Finding:
+    found = pv.find(code)
+    assert len(found) == 1, pv.findings
+    return found[0]
+
+
+# -- a healthy input -----------------------------------------------------------------------------------------------
+def test_healthy_input_has_no_findings_and_full_tables(s3, bucket):
+    keys = upload_healthy(s3, bucket)
+    pv = preview(request(bucket, model_name="pump-model"), s3, client=lookout_stub())
+    assert pv.findings == [] and pv.ok
+    assert pv.keys.columns.tolist() == ["key", "size", "last_modified", "component", "time_local", "time_utc",
+                                        "matches"]
+    assert sorted(pv.keys["key"]) == sorted(keys) and pv.keys["matches"].all()
+    assert str(pv.keys["last_modified"].dt.tz) == "UTC"
+    row = pv.keys.set_index("key").loc[NAMING.key("pump", T0, PREFIX)]
+    assert row["time_utc"] == T0 and row["time_local"] == pd.Timestamp("2022-03-30 16:30")
+    assert pv.components == COMPONENTS and pv.columns["pump"] == ("Timestamp", "Sensor0", "Sensor1")
+    assert pv.target_sampling_rate == "PT1M"
+    assert pv.detected.timestamp_format == "yyyyMMddHHmmss" and pv.detected.delimiter == "_"
+    assert set(pv.samples) == set(COMPONENTS)
+    sample = pv.samples["pump"]
+    assert sample["Timestamp"].iloc[0] == SLOTS[-1] + pd.Timedelta(minutes=1)  # the newest file was sampled
+    assert sample["Sensor0"].dtype.kind == "f" and len(sample) == 5
+    assert pv.sampled_keys["motor"] == NAMING.key("motor", SLOTS[-1], PREFIX)
+    assert pv.list_calls == 1 and not pv.listing_truncated
+
+
+def test_location_forms_detect_the_naming_and_infer_the_frequency(s3, bucket):
+    upload_healthy(s3, bucket)
+    for location in (f"s3://{bucket}/{PREFIX}", (bucket, PREFIX)):
+        pv = preview(location, s3)
+        assert pv.naming.timestamp_format == "yyyyMMddHHmmss" and pv.naming.delimiter == "_"
+        assert pv.detected.components == tuple(sorted(COMPONENTS)) and pv.detected.share == 1.0
+        assert pv.frequency == F
+        # Without a request the offset is unknown: names are read as UTC and the UTC rows reveal +05:30.
+        assert pv.codes == {"naming-detected", "offset-detected"} and pv.ok
+        assert "InputTimeZoneOffset='+05:30'" in pv.find("offset-detected")[0].message
+
+
+def test_detection_uses_schema_components_to_settle_the_delimiter(s3, bucket):
+    # "pump-a-2022-03-30-11-00-00.csv" could be component "pump" with delimiter "-"... the schema settles it.
+    naming = Naming("yyyy-MM-dd-HH-mm-ss", "-", "+00:00")
+    for comp in ("pump-a", "pump-b"):
+        put(s3, bucket, naming.key(comp, T0, PREFIX), csv_text(T0))
+    schema = {"Components": [{"ComponentName": c, "Columns": SCHEMA["Components"][0]["Columns"]}
+                             for c in ("pump-a", "pump-b")]}
+    pv = preview(request(bucket, model_name="m", timestamp_format="yyyy-MM-dd-HH-mm-ss", delimiter="-",
+                         timezone_offset="+00:00"), s3, client=lookout_stub(schema))
+    assert pv.detected.components == ("pump-a", "pump-b")
+    assert "unknown-component" not in pv.codes and "name-mismatch" not in pv.codes
+
+
+def test_request_without_bucket_is_refused_naming_the_field(s3):
+    from lookout_nb import RequestInvalid
+
+    with pytest.raises(RequestInvalid, match="S3InputConfiguration.Bucket"):
+        preview(request(None), s3)
+
+
+def test_late_files_without_a_request_are_information(s3, bucket):
+    utc_names = Naming("yyyyMMddHHmmss", "_", "+00:00")
+    for slot in SLOTS[:3]:  # uploaded a minute after each window: late when the delay is 0
+        put(s3, bucket, utc_names.key("pump", slot, PREFIX), csv_text(slot), last_modified=slot + F + F / 5)
+    f = only(preview(f"s3://{bucket}/{PREFIX}", s3), "late-files")
+    assert f.level == "info" and "delay 0" in f.message
+
+
+# -- S3 errors -----------------------------------------------------------------------------------------------------
+def test_no_files(s3, bucket):
+    pv = preview(request(bucket), s3)
+    f = only(pv, "no-files")
+    assert f.level == "error" and f"s3://{bucket}/in/" in f.message
+    assert pv.keys.empty and not pv.ok
+
+
+def test_bucket_not_found(s3):
+    pv = preview(request("no-such-bucket-" + uuid.uuid4().hex[:8]), s3)
+    assert [f.code for f in pv.findings] == ["bucket-not-found"]
+    assert "Bucket" in pv.findings[0].message
+
+
+def test_access_denied(server, s3, bucket):
+    iam = _client("iam", server)
+    user = f"reader-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    upload_healthy(s3, bucket, slots=SLOTS[:1])
+    from moto import settings
+
+    denied = _client("s3", server, aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    with mock.patch.object(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0):  # moto enforces IAM from now on
+        pv = preview(request(bucket), denied)
+    f = only(pv, "access-denied")
+    assert f.level == "error" and "s3:ListBucket" in f.message
+
+
+def test_unreachable_endpoint_is_a_finding():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed once the block ends: nothing listens there
+    pv = preview(request("some-bucket"), _client("s3", f"http://127.0.0.1:{port}"))
+    f = only(pv, "s3-unreachable")
+    assert f.level == "error" and "AWS_ENDPOINT_URL" in f.message
+
+
+# -- names and slots -----------------------------------------------------------------------------------------------
+def test_name_mismatch_offers_the_detected_naming(s3, bucket):
+    other = Naming("yyyy-MM-dd-HH-mm-ss", "-", "+05:30")
+    for slot in SLOTS[:3]:
+        for comp in COMPONENTS:
+            put(s3, bucket, other.key(comp, slot, PREFIX), csv_text(slot))
+    pv = preview(request(bucket), s3)
+    f = only(pv, "name-mismatch")
+    assert f.level == "error" and len(f.keys) == 6
+    assert "TimestampFormat='yyyy-MM-dd-HH-mm-ss'" in f.message and "ComponentTimestampDelimiter='-'" in f.message
+    assert (pv.detected.timestamp_format, pv.detected.delimiter) == ("yyyy-MM-dd-HH-mm-ss", "-")
+    assert not pv.keys["matches"].any()
+
+
+def test_name_mismatch_for_stray_files_is_a_warning(s3, bucket):
+    upload_healthy(s3, bucket)
+    put(s3, bucket, PREFIX + "README.txt", "notes")
+    pv = preview(request(bucket), s3)
+    f = only(pv, "name-mismatch")
+    assert f.level == "warning" and f.keys == (PREFIX + "README.txt",)
+    assert pv.codes == {"name-mismatch"}
+
+
+def test_unknown_component(s3, bucket):
+    upload_healthy(s3, bucket)
+    stray = NAMING.key("Pump", SLOTS[-1], PREFIX)
+    put(s3, bucket, stray, csv_text(SLOTS[-1]), last_modified=SLOTS[-1] + F)
+    pv = preview(request(bucket, model_name="pump-model"), s3, client=lookout_stub())
+    f = only(pv, "unknown-component")
+    assert f.keys == (stray,) and "'Pump'" in f.message and "case-sensitive" in f.message
+
+
+def test_missing_component_per_recent_slot(s3, bucket):
+    hole = SLOTS[5]
+    upload_healthy(s3, bucket, skip={("motor", hole)})
+    pv = preview(request(bucket), s3)
+    f = only(pv, "missing-component")
+    assert f.level == "error" and f.keys == (NAMING.key("motor", hole, PREFIX),)
+    assert "2022-03-30 11:25 UTC" in f.message and "'motor'" in f.message
+
+
+def test_missing_component_absent_everywhere_is_reported_once(s3, bucket):
+    upload_healthy(s3, bucket, components=("pump",))
+    pv = preview(request(bucket), s3, components=COMPONENTS)
+    f = only(pv, "missing-component")
+    assert "'motor' has no file in any of the 12 recent slots" in f.message
+    assert len(f.keys) == 12
+
+
+def test_gap_lists_recent_slots_without_any_file(s3, bucket):
+    upload_healthy(s3, bucket, skip={(c, s) for c in COMPONENTS for s in SLOTS[3:5]})
+    pv = preview(request(bucket), s3)
+    f = only(pv, "gap")
+    assert "2 of the 12 recent slots" in f.message and "2022-03-30 11:15 UTC" in f.message
+    assert "missing-component" not in pv.codes
+
+
+def test_gap_after_the_newest_file_when_now_is_given(s3, bucket):
+    upload_healthy(s3, bucket)
+    now = SLOTS[-1] + 4 * F + pd.Timedelta(minutes=3)  # three more runs have woken since the newest file's
+    f = only(preview(request(bucket), s3, now=now), "gap")
+    assert "3 of the 12 recent slots" in f.message
+
+
+def test_late_files_suggest_a_delay(s3, bucket):
+    upload_healthy(s3, bucket)
+    late = NAMING.key("pump", SLOTS[4], PREFIX)
+    set_last_modified(bucket, late, SLOTS[4] + F + pd.Timedelta(minutes=9))  # the run woke at +2 min
+    f = only(preview(request(bucket), s3), "late-files")
+    assert f.level == "warning" and f.keys == (late,)
+    assert "DataDelayOffsetInMinutes to at least 9" in f.message
+
+
+def test_frequency_too_fine_for_the_sampling_rate(s3, bucket):
+    upload_healthy(s3, bucket, slots=SLOTS[:2])
+    pv = preview(request(bucket, model_name="pump-model"), s3, client=lookout_stub(rate="PT10M"))
+    f = only(pv, "frequency-too-fine")
+    assert f.level == "error" and "PT10M" in f.message and "PT30M" in f.message
+
+
+def test_listing_truncated_at_max_keys(s3, bucket):
+    upload_healthy(s3, bucket)  # 24 keys
+    pv = preview(request(bucket), s3, max_keys=10)
+    assert len(pv.keys) == 10 and pv.listing_truncated and pv.list_calls == 1
+    f = only(pv, "listing-truncated")
+    assert "max_keys" in f.message
+    assert "gap" not in pv.codes and "missing-component" not in pv.codes  # not judged on a partial listing
+
+
+def test_listing_paginates_beyond_one_page(s3, bucket):
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[ACCOUNT]["aws"]
+    slots = [T0 + i * F for i in range(650)]
+    for slot in slots:  # 1,300 keys straight into the backend (the server reads the same one)
+        for comp in COMPONENTS:
+            backend.put_object(bucket, NAMING.key(comp, slot, PREFIX), csv_text(slot).encode())
+    pv = preview(request(bucket), s3)
+    assert len(pv.keys) == 1300 and pv.list_calls == 2 and not pv.listing_truncated
+    pv = preview(request(bucket), s3, max_keys=1100)
+    assert len(pv.keys) == 1100 and pv.list_calls == 2 and pv.listing_truncated
+
+
+# -- contents ------------------------------------------------------------------------------------------------------
+def newest_pump(s3, bucket, text) -> str:
+    """Healthy input whose newest pump file is replaced by ``text``; returns its key."""
+    upload_healthy(s3, bucket)
+    key = NAMING.key("pump", SLOTS[-1], PREFIX)
+    put(s3, bucket, key, text, last_modified=SLOTS[-1] + F)
+    return key
+
+
+def test_rows_look_local(s3, bucket):
+    key = newest_pump(s3, bucket, csv_text(SLOTS[-1] + pd.Timedelta(hours=5, minutes=30)))
+    f = only(preview(request(bucket), s3), "rows-look-local")
+    assert f.level == "error" and f.keys == (key,)
+    assert "rows must be UTC" in f.message and "+05:30" in f.message
+
+
+def test_rows_outside_window_fail_the_run(s3, bucket):
+    key = newest_pump(s3, bucket, csv_text(SLOTS[-1] - pd.Timedelta(days=1)))
+    f = only(preview(request(bucket), s3), "rows-outside-window")
+    assert f.level == "error" and f.keys == (key,) and "FAILS" in f.message
+
+
+def test_rows_partly_outside_the_search_range_are_a_warning(s3, bucket):
+    newest_pump(s3, bucket, csv_text(SLOTS[-1], rows=20))  # 20 minutes of rows in a 5-minute file
+    f = only(preview(request(bucket), s3), "rows-outside-window")
+    assert f.level == "warning" and "never scored" in f.message
+
+
+def test_missing_and_extra_columns(s3, bucket):
+    key = newest_pump(s3, bucket, csv_text(SLOTS[-1], columns=("Sensor0", "Sensor9")))
+    pv = preview(request(bucket, model_name="pump-model"), s3, client=lookout_stub())
+    missing, extra = only(pv, "missing-columns"), only(pv, "extra-columns")
+    assert missing.level == "error" and "'Sensor1'" in missing.message and missing.keys == (key,)
+    assert extra.level == "warning" and "'Sensor9'" in extra.message
+
+
+def test_not_numeric(s3, bucket):
+    text = csv_text(SLOTS[-1]).replace("1.10", "high")
+    newest_pump(s3, bucket, text)
+    f = only(preview(request(bucket), s3), "not-numeric")
+    assert "Sensor1" in f.message and "'high'" in f.message
+
+
+def test_timestamp_unparseable(s3, bucket):
+    text = csv_text(SLOTS[-1]).replace("2022-03-30T11:56:00.000000", "yesterday noon")
+    newest_pump(s3, bucket, text)
+    f = only(preview(request(bucket), s3), "timestamp-unparseable")
+    assert "'yesterday noon'" in f.message and "1 of 5" in f.message
+
+
+def test_empty_files(s3, bucket):
+    upload_healthy(s3, bucket)
+    zero, header = NAMING.key("pump", SLOTS[-1], PREFIX), NAMING.key("motor", SLOTS[-1], PREFIX)
+    put(s3, bucket, zero, b"", last_modified=SLOTS[-1] + F)
+    put(s3, bucket, header, "Timestamp,Sensor0,Sensor1\n", last_modified=SLOTS[-1] + F)
+    pv = preview(request(bucket), s3)
+    assert {k for f in pv.find("empty-file") for k in f.keys} == {zero, header}
+    assert all(f.level == "error" for f in pv.find("empty-file"))
+
+
+def test_csv_delimiter(s3, bucket):
+    newest_pump(s3, bucket, csv_text(SLOTS[-1], sep=";"))
+    pv = preview(request(bucket), s3)
+    f = only(pv, "csv-delimiter")
+    assert "';'" in f.message and "','" in f.message
+    assert pv.samples["pump"].columns.tolist() == ["Timestamp", "Sensor0", "Sensor1"]  # still read for the checks
+
+
+def test_no_header_takes_the_schema_names(s3, bucket):
+    newest_pump(s3, bucket, csv_text(SLOTS[-1], header=False))
+    pv = preview(request(bucket, model_name="pump-model"), s3, client=lookout_stub())
+    assert "Timestamp,Sensor0,Sensor1" in only(pv, "no-header").message
+    assert pv.samples["pump"].columns.tolist() == ["Timestamp", "Sensor0", "Sensor1"]
+
+
+# -- the model -----------------------------------------------------------------------------------------------------
+def test_model_not_found_is_a_warning_and_files_are_still_checked(s3, bucket):
+    upload_healthy(s3, bucket)
+    pv = preview(request(bucket, model_name="nope"), s3, client=lookout_stub(error="ResourceNotFoundException"))
+    assert only(pv, "model-not-found").level == "warning"
+    assert pv.components is None and set(pv.samples) == set(COMPONENTS)
+
+
+def test_model_without_credentials_is_info(s3, bucket, monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    upload_healthy(s3, bucket, slots=SLOTS[:2])
+    pv = preview(request(bucket, model_name="pump-model"), s3, session=boto3.session.Session(region_name="us-east-1"))
+    f = only(pv, "model-unavailable")
+    assert f.level == "info" and "credentials" in f.message.lower()
+    assert pv.ok
+
+
+# -- sampling ------------------------------------------------------------------------------------------------------
+def test_sampling_reads_at_most_sample_bytes_with_a_range_header(s3, bucket):
+    big = csv_text(SLOTS[-1], rows=30_000, step="10ms")  # about 1 MiB
+    assert len(big) > 1_000_000
+    key = NAMING.key("pump", SLOTS[-1], PREFIX)
+    put(s3, bucket, key, big, last_modified=SLOTS[-1] + F)
+    ranges = []
+    s3.meta.events.register("before-send.s3.GetObject", lambda request, **kw: ranges.append(request.headers["Range"]))
+    try:
+        pv = preview(request(bucket), s3, sample_bytes=4096)
+    finally:
+        s3.meta.events.unregister("before-send.s3.GetObject")
+    assert ranges == [b"bytes=0-4095"] or ranges == ["bytes=0-4095"]
+    assert 0 < pv.bytes_read <= 4096
+    sample = pv.samples["pump"]
+    assert 50 < len(sample) < 30_000
+    full = pd.read_csv(io.StringIO(big)).head(len(sample))  # every sampled row is a whole row of the file
+    assert (sample["Sensor1"].to_numpy() == full["Sensor1"].to_numpy()).all()
+    assert (sample["Timestamp"] == pd.to_datetime(full["Timestamp"], utc=True)).all()
+    assert "timestamp-unparseable" not in pv.codes and "not-numeric" not in pv.codes
+
+
+def test_small_file_keeps_a_last_line_without_newline(s3, bucket):
+    key = NAMING.key("pump", SLOTS[0], PREFIX)
+    put(s3, bucket, key, csv_text(SLOTS[0]).rstrip("\n"), last_modified=SLOTS[0] + F)
+    pv = preview(request(bucket), s3)
+    assert len(pv.samples["pump"]) == 5 and pv.bytes_read == len(csv_text(SLOTS[0])) - 1
+
+
+def test_complete_lines_drops_only_a_cut_line():
+    body = b"Timestamp,S\n2022-03-30T11:01:00,1\n2022-03-30T11:02:00,2"
+    assert complete_lines(body, size=len(body)).endswith(",2")
+    assert complete_lines(body, size=len(body) + 10).endswith(",1\n")
+
+
+# -- display -------------------------------------------------------------------------------------------------------
+def test_html_shows_findings_by_level_and_samples(s3, bucket):
+    newest_pump(s3, bucket, csv_text(SLOTS[-1] + pd.Timedelta(hours=5, minutes=30)))
+    put(s3, bucket, PREFIX + "notes.txt", "x")
+    pv = preview(request(bucket), s3)
+    page = pv._repr_html_()
+    assert "rows-look-local" in page and "#b00020" in page  # errors in red
+    assert "name-mismatch" in page and "#b26a00" in page  # warnings in amber
+    assert "will fail" in page and "sample of <code>pump</code>" in page and "<table" in page
+    assert list(pv.by_level()) == ["error", "warning", "info"]
+    assert [f.level for f in pv.findings] == sorted((f.level for f in pv.findings), key=["error", "warning", "info"].index)
+
+
+def test_every_code_is_documented():
+    assert {"no-files", "bucket-not-found", "access-denied", "name-mismatch", "unknown-component",
+            "missing-component", "rows-outside-window", "rows-look-local", "missing-columns", "extra-columns",
+            "not-numeric", "timestamp-unparseable", "empty-file", "gap", "late-files",
+            "frequency-too-fine"} <= set(CODES)
+    with pytest.raises(ValueError):
+        Finding("gap", "fatal", "no such level")
+
+
+# -- on the embedded endpoint: DescribeModel for real, and the demo generator's deliberate mistakes -----------------
+#: What each mistake of ``lookout_nb.local.demo.write_input_files`` must be reported as (names at +05:30).
+DEMO_MISTAKES = {
+    "wrong_delimiter": {"name-mismatch"},
+    "utc_names": {"rows-look-local"},  # names UTC, rows UTC: rows sit 5h30 from the slot the names claim
+    "local_time_rows": {"rows-look-local"},
+    "missing_component": {"missing-component"},
+    "missing_column": {"missing-columns"},
+    "semicolon_csv": {"csv-delimiter"},
+}
+
+
+def demo_request(bucket, prefix):
+    from lookout_nb.local import demo
+
+    req = SchedulerRequest.from_boto3(demo.scheduler_kwargs("preview-test"))
+    return req.replace(input_bucket=bucket, input_prefix=prefix, timezone_offset="+05:30")
+
+
+def test_embedded_demo_input_is_clean(endpoint, lookout):
+    from lookout_nb.local import demo
+
+    req = SchedulerRequest.from_boto3(demo.scheduler_kwargs("preview-demo"))
+    pv = preview_input(req, s3=endpoint.s3(), client=lookout, now=endpoint.clock.now(), progress=False)
+    assert pv.ok and not pv.warnings, pv.findings
+    assert set(pv.components) == set(demo.DEMO_COMPONENTS) and pv.target_sampling_rate == demo.DEMO_SAMPLING_RATE
+    assert pv.columns["motor"][1:] == tuple(demo.DEMO_COMPONENTS["motor"])
+    assert set(pv.samples) == set(demo.DEMO_COMPONENTS) and len(pv.recent_slots) == 12
+    assert pv.codes <= {"clock-skew"}  # the endpoint's S3 stamps LastModified with real time, not its clock
+
+
+def test_embedded_demo_mistakes_are_each_reported(endpoint, lookout):
+    from lookout_nb.local import demo
+
+    s3, now = endpoint.s3(), endpoint.clock.now()
+    bucket = f"preview-mistakes-{uuid.uuid4().hex[:8]}"
+    naming = Naming("yyyyMMddHHmmss", "_", "+05:30")
+    clean = {"clock-skew"}
+    for mistake in (None, *DEMO_MISTAKES):
+        prefix = f"{mistake or 'clean'}/"
+        demo.write_input_files(s3, bucket, prefix, demo.DEMO_COMPONENTS, now - pd.Timedelta(hours=1), now,
+                               naming=naming, mistakes=[mistake] if mistake else [])
+        pv = preview_input(demo_request(bucket, prefix), s3=s3, client=lookout, now=now, progress=False)
+        errors = {f.code for f in pv.errors}
+        if mistake is None:
+            assert pv.codes <= clean, pv.findings
+        else:
+            assert DEMO_MISTAKES[mistake] <= errors, (mistake, pv.findings)
