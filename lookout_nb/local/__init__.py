@@ -7,7 +7,8 @@
 ...     ep.clock.advance(pd.Timedelta(minutes=10))                     # runs at 09:05 and 09:10
 ...     lookout.list_inference_executions(InferenceSchedulerName="pump-5min")["InferenceExecutionSummaries"]
 
-Any boto3 client works too: ``boto3.client("lookoutequipment", endpoint_url=ep.url)``, or set the variables of
+Another process drives a served manual clock with ``RemoteClock(url).advance("PT10M")`` (HTTP, see
+:mod:`lookout_nb.local.control`). Any boto3 client works too: ``boto3.client("lookoutequipment", endpoint_url=ep.url)``, or set the variables of
 ``ep.env()`` (``AWS_ENDPOINT_URL`` and dummy credentials) and use boto3's defaults unchanged.
 
 Behaviour choices (where AWS documents nothing, this is the reading the endpoint takes):
@@ -56,6 +57,7 @@ from __future__ import annotations
 
 from . import demo
 from .clock import MANUAL_START, ManualClock, RealClock
+from .control import RemoteClock
 from .endpoint import Endpoint, start
 
-__all__ = ["Endpoint", "MANUAL_START", "ManualClock", "RealClock", "demo", "start"]
+__all__ = ["Endpoint", "MANUAL_START", "ManualClock", "RealClock", "RemoteClock", "demo", "start"]

@@ -39,6 +39,12 @@ def banner(endpoint) -> str:
     """What ``serve`` prints: the URL and the environment variables to export."""
     lines = [f"Lookout for Equipment + S3 endpoint: {endpoint.url}  (clock: {endpoint.clock!r})"]
     lines += [f"export {name}={value}" for name, value in endpoint.env().items()]
+    if endpoint.clock.kind == "manual":
+        lines.append(
+            f"# manual clock at {endpoint.clock.now():%Y-%m-%dT%H:%M:%SZ}: move it with "
+            f"lookout_nb.local.RemoteClock({endpoint.url!r}).advance('PT10M') "
+            f"or POST {{\"advance\": \"PT10M\"}} to {endpoint.url}/_lookout-nb/clock"
+        )
     if endpoint.demo:
         from .demo import DEMO_BUCKET, DEMO_INPUT_PREFIX, DEMO_MODEL
 

@@ -21,6 +21,7 @@ from . import demo as demo_module
 from . import state
 from .backend import Backend
 from .clock import ManualClock, make_clock
+from .control import ClockApp
 from .responses import LookoutApp
 from .runner import Outcome, Runner
 from .server import Dispatcher, Server
@@ -61,7 +62,7 @@ class Endpoint:
         self.state_dir = state_dir
         self.demo = demo
         self._feed = demo if feed is None else feed
-        self.server = Server(Dispatcher(LookoutApp(self.backend)), host, port)
+        self.server = Server(Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock)), host, port)
         self.url = self.server.url
         self.runner: Optional[Runner] = None
         self.feeder: Optional[demo_module.Feeder] = None

@@ -1,7 +1,8 @@
 """One HTTP port for two services: Lookout for Equipment (ours) and S3 (moto's server application).
 
 Requests carrying ``X-Amz-Target: AWSLookoutEquipmentFrontendService.*`` go to :class:`.responses.LookoutApp`,
-``/moto-api/...`` to moto's own dispatcher, and everything else to moto's S3 application. The server
+``/_lookout-nb/clock`` to the clock control (:mod:`.control`), ``/moto-api/...`` to moto's own dispatcher, and
+everything else to moto's S3 application (so no bucket can be called ``_lookout-nb``; S3 names cannot anyway). The server
 is werkzeug's threaded WSGI server on a background thread; ``port=0`` picks a free port.
 
 >>> server = Server(lambda environ, start: [], port=0)   # doctest: +SKIP
@@ -26,22 +27,27 @@ def moto_apps():
 
 
 class Dispatcher:
-    """WSGI: the Lookout API by X-Amz-Target, ``/moto-api/`` to moto's dispatcher, everything else to S3.
+    """WSGI: the Lookout API by X-Amz-Target, ``/_lookout-nb/`` to the clock control (:mod:`.control`),
+    ``/moto-api/`` to moto's dispatcher, everything else to S3.
 
     S3 goes straight to moto's S3 application: moto's own host-based dispatch costs about a millisecond a
     request, which the runner would pay several times per run.
     """
 
-    def __init__(self, lookout_app, s3_app=None, moto_api_app=None):
+    def __init__(self, lookout_app, s3_app=None, moto_api_app=None, control_app=None):
         self.lookout_app = lookout_app
+        self.control_app = control_app
         default_s3, default_api = moto_apps() if s3_app is None or moto_api_app is None else (None, None)
         self.s3_app = s3_app or default_s3
         self.moto_api_app = moto_api_app or default_api
 
     def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
         if is_lookout_request(environ):
             app = self.lookout_app
-        elif environ.get("PATH_INFO", "").startswith("/moto-api"):
+        elif self.control_app is not None and path.startswith("/_lookout-nb/"):
+            app = self.control_app
+        elif path.startswith("/moto-api"):
             app = self.moto_api_app
         else:
             app = self.s3_app

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import boto3
+import pandas as pd
 
 from lookout_nb.local.cli import add_serve_parser
 
@@ -40,6 +41,9 @@ def test_serve_prints_url_and_exports_then_serves_until_terminated(tmp_path):
             aws_access_key_id=exports["AWS_ACCESS_KEY_ID"], aws_secret_access_key=exports["AWS_SECRET_ACCESS_KEY"],
         )
         assert [m["ModelName"] for m in client.list_models()["ModelSummaries"]] == ["pump-demo"]
+        from lookout_nb.local import RemoteClock
+
+        assert RemoteClock(exports["AWS_ENDPOINT_URL"]).advance("PT5M") == pd.Timestamp("2026-01-05T09:05Z")
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) == 0

@@ -72,3 +72,16 @@ def test_sped_up_clock_runs_schedulers_on_its_own():
         assert runs, "no successful run appeared"
         first = runs[-1]
         assert pd.Timestamp(first["DataEndTime"]) - pd.Timestamp(first["DataStartTime"]) == pd.Timedelta(minutes=5)
+
+
+def test_a_served_manual_clock_moves_over_http(endpoint, lookout):
+    from lookout_nb.local import RemoteClock
+
+    remote = RemoteClock(endpoint.url)
+    assert remote.now() == endpoint.clock.now()
+    lookout.create_inference_scheduler(**demo.scheduler_kwargs("remote"), ClientToken="remote")
+    assert remote.advance("PT10M") == pd.Timestamp("2026-01-05T09:10Z")
+    assert remote.advance(pd.Timedelta(minutes=5)) == pd.Timestamp("2026-01-05T09:15Z")
+    assert len(lookout.list_inference_executions(InferenceSchedulerName="remote")["InferenceExecutionSummaries"]) == 3
+    with pytest.raises(ValueError, match="cannot go back"):
+        remote.set("2026-01-05T09:00Z")

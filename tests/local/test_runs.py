@@ -290,3 +290,22 @@ def test_failed_runs_are_listed_with_status_filter(endpoint, lookout, machine, e
     assert len(executions(name, Status="FAILED")) == 3
     assert executions(name, Status="SUCCESS") == []
     assert "LatestInferenceResult" not in lookout.describe_inference_scheduler(InferenceSchedulerName=name)
+
+
+def test_an_update_applies_from_the_next_boundary(endpoint, lookout, create, executions):
+    name = create()
+    endpoint.clock.set("2026-01-05T09:10Z")
+    lookout.update_inference_scheduler(InferenceSchedulerName=name, DataUploadFrequency="PT10M")
+    endpoint.clock.set("2026-01-05T09:30Z")
+    windows = [(ts(r["DataStartTime"]).strftime("%H:%M"), ts(r["DataEndTime"]).strftime("%H:%M")) for r in executions(name)]
+    assert windows == [("09:00", "09:05"), ("09:05", "09:10"), ("09:10", "09:20"), ("09:20", "09:30")]
+
+
+def test_a_missing_output_bucket_fails_the_run_naming_it(endpoint, create, executions):
+    name = create(DataOutputConfiguration={"S3OutputConfiguration": {"Bucket": "no-such-output-bucket", "Prefix": "o/"}})
+    endpoint.clock.set("2026-01-05T09:05Z")
+    [run] = executions(name)
+    assert run["Status"] == "FAILED"
+    assert run["FailedReason"] == (
+        "Could not write the results to s3://no-such-output-bucket/o/2026-01-05T09:05:00Z/results.jsonl: NoSuchBucket"
+    )
