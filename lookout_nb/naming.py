@@ -172,7 +172,9 @@ def _split_names(keys: pd.Series, timestamp_format: str) -> pd.DataFrame:
     tails = pd.Series(tails, dtype=object)
     stamps = tails.str[:-4].where(tails.str[-4:].str.lower().eq(".csv") & tails.str[:-4].str.fullmatch(pattern))
     if strftime is None:
-        local = pd.to_datetime(pd.to_numeric(stamps, errors="coerce"), unit="s", errors="coerce")
+        seconds = pd.to_numeric(stamps, errors="coerce")
+        seconds = seconds.where(seconds < _MAX_EPOCH_SECONDS)  # beyond 2262 no nanosecond timestamp exists
+        local = pd.to_datetime(seconds, unit="s", errors="coerce").astype("datetime64[ns]")
     else:
         local = pd.to_datetime(stamps, format=strftime, errors="coerce")
     names = pd.Series(heads, dtype=object).str.rsplit("/", n=1).str[-1]
@@ -185,6 +187,7 @@ def _split_names(keys: pd.Series, timestamp_format: str) -> pd.DataFrame:
     )
 
 
+_MAX_EPOCH_SECONDS = pd.Timestamp.max.value // 1_000_000_000
 _STAMP_WIDTH = {"yyyyMMddHHmmss": 14, "yyyy-MM-dd-HH-mm-ss": 19, "EPOCH": 10}
 
 

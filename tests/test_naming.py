@@ -86,6 +86,11 @@ def test_parse_many_of_no_keys_is_an_empty_table():
     assert list(table.columns) == ["key", "component", "time_local", "time_utc", "matches"]
 
 
+def test_epoch_names_beyond_2262_do_not_match():
+    table = Naming("EPOCH").parse_many(["a_9999999999.csv", "a_1648638000.csv"])
+    assert table["matches"].tolist() == [False, True]
+
+
 def test_expected_keys_grid():
     grid = expected_keys(Naming(), ["a", "b"], pd.date_range(START, periods=2, freq="5min"), prefix="in/")
     assert grid["key"].tolist() == [
