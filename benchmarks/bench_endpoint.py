@@ -36,7 +36,7 @@ def bare_s3_day(s3, t0: pd.Timestamp) -> tuple[float, float]:
                 Bucket=demo.DEMO_BUCKET,
                 Prefix=f"{prefix}{component}{naming.delimiter}",
                 StartAfter=naming.key(component, start - FREQ, prefix)[:-4],
-                MaxKeys=8,
+                MaxKeys=4,
             )
             s3.get_object(Bucket=demo.DEMO_BUCKET, Key=naming.key(component, start, prefix))["Body"].read()
         s3.put_object(Bucket=demo.DEMO_BUCKET, Key=f"bench/{boundary:%Y-%m-%dT%H:%M:%SZ}/results.jsonl", Body=body)

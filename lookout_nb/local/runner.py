@@ -36,15 +36,18 @@ from typing import Optional
 import pandas as pd
 
 from ..errors import NamingError
+from ..naming import expected_keys
 from ..request import parse_duration
 from . import inference
 from .backend import Run, naming_of
 
 #: How many parsed input files the runner keeps.
 CACHE_FILES = 2048
-#: Keys per listing page: a window's range holds about four files per component, and every listed key costs
-#: time on both sides of the wire, so pages stay small (more pages follow when a range holds more files).
-LIST_PAGE = 8
+#: Keys in the first listing page of a range: a window's range (three slots and one) holds four files per
+#: component when the files follow the slots, and every listed key costs time on both sides of the wire (moto
+#: serialises about a key per millisecond). Ranges holding more files continue with pages of LIST_PAGE_MORE.
+LIST_PAGE_FIRST = 4
+LIST_PAGE_MORE = 100
 
 
 @dataclass
@@ -108,8 +111,13 @@ class Runner:
         start, end = run.window
         lo, hi = start - run.frequency, end + run.frequency
         components = run.model.components
-        listings = list(self._pool.map(lambda c: self.list_range(bucket, prefix, naming, c, lo, hi), components))
-        parsed = self.parse_keys(naming, [key for listing in listings for key in listing])
+        # The names the slots of the range would have: bounds of each listing, and keys known without parsing.
+        slots = expected_keys(naming, components, pd.date_range(lo, hi, freq=run.frequency), prefix)
+        known = {k: (c, t) for k, c, t in zip(slots["key"], slots["component"], slots["window_start"])}
+        bounds = {c: (group["key"].iloc[0], group["key"].iloc[-1]) for c, group in slots.groupby("component", sort=False)}
+        listings = list(self._pool.map(lambda c: self.list_range(bucket, prefix, naming, c, *bounds[c]), components))
+        parsed = dict(known)
+        parsed.update(self.parse_keys(naming, [k for listing in listings for k in listing if k not in known]))
         files = {}
         for component, listing in zip(components, listings):
             files[component] = [
@@ -118,7 +126,7 @@ class Runner:
                 if parsed.get(key) and parsed[key][0] == component and lo <= parsed[key][1] <= hi
             ]
             if not files[component]:
-                first, last = (naming.key(component, t, prefix)[: -len(".csv")] for t in (lo, hi))
+                first, last = (key[: -len(".csv")] for key in bounds[component])
                 raise RunFailed(
                     f"Could not find data file for sensor {component} within expected range of "
                     f"({zulu(start)}, {zulu(end)}]. Please ensure data is present for all sensors of the machine "
@@ -140,24 +148,27 @@ class Runner:
             frames.append(inside)
         return self.resample(pd.concat(frames, axis=1), run)
 
-    def list_range(self, bucket, prefix, naming, component, lo, hi) -> dict[str, str]:
-        """``{key: ETag}`` of the keys between ``component``'s names for ``lo`` and ``hi`` (lexicographic range).
+    def list_range(self, bucket, prefix, naming, component, first_key, last_key) -> dict[str, str]:
+        """``{key: ETag}`` of ``component``'s keys from ``first_key`` to ``last_key`` (lexicographic, both included).
 
-        Only that range is listed: ``Prefix`` is the component's name and ``StartAfter`` the name of ``lo``.
+        Only that range is listed: ``Prefix`` is the component's name, ``StartAfter`` just before ``first_key``.
         """
-        first = naming.key(component, lo, prefix)[: -len(".csv")]
-        last = naming.key(component, hi, prefix)
+        first, last = first_key[: -len(".csv")], last_key
         listed, token = {}, None
-        kwargs = {"Bucket": bucket, "Prefix": f"{prefix}{component}{naming.delimiter}", "StartAfter": first, "MaxKeys": LIST_PAGE}
+        kwargs = {"Bucket": bucket, "Prefix": f"{prefix}{component}{naming.delimiter}", "StartAfter": first}
         while True:
             try:
-                page = self.s3.list_objects_v2(**kwargs, **({"ContinuationToken": token} if token else {}))
+                page = self.s3.list_objects_v2(
+                    **kwargs,
+                    MaxKeys=LIST_PAGE_MORE if token else LIST_PAGE_FIRST,
+                    **({"ContinuationToken": token} if token else {}),
+                )
             except Exception as err:
                 raise RunFailed(f"Could not list input files in s3://{bucket}/{prefix}: {_reason(err)}") from None
             contents = page.get("Contents", [])
             listed.update((obj["Key"], obj.get("ETag", "")) for obj in contents if obj["Key"] <= last)
             token = page.get("NextContinuationToken")
-            if not page.get("IsTruncated") or not token or (contents and contents[-1]["Key"] > last):
+            if not page.get("IsTruncated") or not token or (contents and contents[-1]["Key"] >= last):
                 return listed
 
     def parse_keys(self, naming, keys) -> dict:
