@@ -51,6 +51,13 @@ Behaviour choices (where AWS documents nothing, this is the reading the endpoint
   schedulers are kept per region, models are shared by all regions.
 - **Persistence.** With ``state_dir``, see :mod:`lookout_nb.local.state`: runs missed while the endpoint was down
   are skipped, a manual clock resumes at its saved time, and S3 objects are copied at stop.
+- **S3 and the demo.** S3 is moto's server, whose objects are shared by every endpoint of one Python process. A
+  new endpoint with ``demo=True`` and no ``state_dir`` resets the demo bucket to exactly the demo history before
+  its clock (two hours of 5-minute files; the feeder adds each next file once its slot has ended), so tests see
+  the same bucket whatever ran before. Other buckets are left alone.
+- **Failures the service does not document.** A file without one of the schema's sensor columns, a file that is
+  not comma-separated CSV, unreadable timestamps, or an output bucket that cannot be written FAIL the run with a
+  FailedReason naming the file, column or bucket.
 """
 
 from __future__ import annotations

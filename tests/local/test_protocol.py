@@ -155,3 +155,12 @@ def test_tags_of_a_scheduler(lookout):
     lookout.tag_resource(ResourceArn=arn, Tags=[{"Key": "site", "Value": "plant-2"}])
     lookout.untag_resource(ResourceArn=arn, TagKeys=["team"])
     assert lookout.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "site", "Value": "plant-2"}]
+
+
+def test_an_endpoint_bug_is_an_internal_server_exception(endpoint, lookout, monkeypatch):
+    def broken(region, params):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(endpoint.backend, "list_models", broken)
+    with pytest.raises(lookout.exceptions.InternalServerException, match="RuntimeError: boom"):
+        lookout.list_models()
