@@ -75,27 +75,40 @@ _PROFILE = {
 
 def demo_model(training_days: int = 7, end=MANUAL_START - pd.Timedelta(days=1)) -> Model:
     """The trained demo model, its baseline fitted on ``training_days`` of generated normal data before ``end``."""
+    return make_model(DEMO_MODEL, DEMO_COMPONENTS, DEMO_SAMPLING_RATE, training_days=training_days, end=end)
+
+
+def make_model(name: str, components, sampling_rate: str = DEMO_SAMPLING_RATE, *, training_days: int = 7,
+               end=MANUAL_START - pd.Timedelta(days=1)) -> Model:
+    """A trained model of any machine: ``components`` is ``{component: [sensors]}`` (or a Schema, see
+    :func:`components_of`); the baseline is fitted on generated normal data, so :func:`write_input_files` data
+    scores as normal outside its anomalies.
+
+    >>> make_model("fan-model", {"fan": ["Speed", "Temp"]}, "PT5M").sensors
+    ['fan\\\\Speed', 'fan\\\\Temp']
+    """
+    components = components_of(components)
     end = pd.Timestamp(end)
-    times = pd.date_range(end - pd.Timedelta(days=training_days), end, freq="1min", inclusive="right")
+    frozen = tuple((c, tuple(s)) for c, s in components.items())
     return Model(
-        name=DEMO_MODEL,
-        components={c: list(s) for c, s in DEMO_COMPONENTS.items()},
-        sampling_rate=DEMO_SAMPLING_RATE,
-        baseline=copy.deepcopy(_baseline(training_days, end)),
+        name=name,
+        components={c: list(s) for c, s in components.items()},
+        sampling_rate=sampling_rate,
+        baseline=copy.deepcopy(_baseline(frozen, training_days, end)),
         role_arn=DEMO_ROLE_ARN,
         created_at=end,
-        training_start=times[0] - pd.Timedelta(minutes=1),
+        training_start=end - pd.Timedelta(days=training_days),
         training_end=end - pd.Timedelta(days=1),
         evaluation_end=end,
     )
 
 
-@functools.lru_cache(maxsize=4)
-def _baseline(training_days: int, end: pd.Timestamp) -> dict:
-    """The baseline of the demo sensors over generated normal data (computed once per process)."""
+@functools.lru_cache(maxsize=16)
+def _baseline(components: tuple, training_days: int, end: pd.Timestamp) -> dict:
+    """The baseline of generated normal data of ``components`` (computed once per process and machine)."""
     times = pd.date_range(end - pd.Timedelta(days=training_days), end, freq="1min", inclusive="right")
     training = pd.concat(
-        [sensor_frame(c, s, times, anomalies=()).add_prefix(f"{c}\\") for c, s in DEMO_COMPONENTS.items()], axis=1
+        [sensor_frame(c, list(s), times, anomalies=()).add_prefix(f"{c}\\") for c, s in components], axis=1
     )
     return inference.fit_baseline(training)
 

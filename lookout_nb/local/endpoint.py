@@ -196,6 +196,11 @@ class Endpoint:
         """A boto3 ``s3`` client for this endpoint (path-style addressing)."""
         return self.client("s3", region)
 
+    def add_model(self, name: str, components, sampling_rate: str = "PT1M"):
+        """Add a trained model (status SUCCESS) of any machine, e.g. ``ep.add_model("fan", {"fan": ["Speed"]},
+        "PT15M")``; its baseline is learned from generated data (see :func:`lookout_nb.local.demo.make_model`)."""
+        return self.backend.put_model(demo_module.make_model(name, components, sampling_rate))
+
     def advance(self, delta) -> pd.Timestamp:
         """Shortcut for ``endpoint.clock.advance(delta)`` (manual clock only)."""
         return self.clock.advance(delta)

@@ -79,3 +79,18 @@ def test_scores_split_evenly_on_the_baseline_and_grow_with_the_deviation():
     assert rows[0]["anomaly_score"] < rows[1]["anomaly_score"] < rows[2]["anomaly_score"]
     assert rows[2]["diagnostics"][0] == {"name": "a\\x", "value": 1.0}
     assert (rows[1]["prediction"], rows[2]["prediction"]) == (0, 1)
+
+
+def test_any_machine_can_be_added_and_scores_its_generated_data_as_normal(endpoint, lookout, s3, unique_bucket):
+    endpoint.add_model("fan-model", {"fan": ["Speed", "Temperature"], "belt": ["Tension"]}, "PT5M")
+    assert lookout.describe_model(ModelName="fan-model")["DataPreProcessingConfiguration"]["TargetSamplingRate"] == "PT5M"
+    demo.write_input_files(s3, unique_bucket, "fan/", lookout.describe_model(ModelName="fan-model"),
+                           "2026-01-05T08:00Z", "2026-01-05T10:00Z", frequency="PT15M", sampling_rate="PT5M",
+                           create_bucket=False)
+    kwargs = demo.scheduler_kwargs("fan-15", frequency="PT15M", ModelName="fan-model")
+    kwargs["DataInputConfiguration"]["S3InputConfiguration"] = {"Bucket": unique_bucket, "Prefix": "fan/"}
+    lookout.create_inference_scheduler(**kwargs, ClientToken="fan")
+    endpoint.clock.set("2026-01-05T09:30Z")
+    runs = lookout.list_inference_executions(InferenceSchedulerName="fan-15")["InferenceExecutionSummaries"]
+    assert [r["Status"] for r in runs] == ["SUCCESS", "SUCCESS"]
+    assert lookout.describe_inference_scheduler(InferenceSchedulerName="fan-15")["LatestInferenceResult"] == "NORMAL"

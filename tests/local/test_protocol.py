@@ -105,9 +105,7 @@ def test_validation_exception_names_every_bad_field(lookout):
 
 
 def test_frequency_finer_than_the_models_sampling_rate_is_refused(endpoint, lookout):
-    from lookout_nb.local.records import Model
-
-    endpoint.backend.put_model(Model("slow-model", {"pump": ["Flow"]}, sampling_rate="PT15M"))
+    endpoint.add_model("slow-model", {"pump": ["Flow"]}, sampling_rate="PT15M")
     kwargs = demo.scheduler_kwargs("too-fast", ModelName="slow-model", DataUploadFrequency="PT5M")
     with pytest.raises(lookout.exceptions.ValidationException, match="DataUploadFrequency.*PT15M"):
         lookout.create_inference_scheduler(**kwargs, ClientToken="f")
