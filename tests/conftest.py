@@ -9,7 +9,7 @@ Fixtures (all function-scoped, so every test gets its own clock and its own sche
     The demo model ``pump-demo`` (``lookout_nb.local.demo.DEMO_MODEL``) is trained; the bucket ``lookout-demo``
     holds two hours of input files under ``inference/input/`` and the feeder adds each 5-minute file as the clock
     passes its end. ``lookout_nb.local.demo.scheduler_kwargs("name")`` gives create_inference_scheduler kwargs
-    that read them.
+    that read them. ``endpoint.add_model(name, {component: [sensors]}, "PT15M")`` adds another trained model.
 ``lookout``
     a boto3 ``lookoutequipment`` client for ``endpoint`` (region us-east-1, dummy credentials).
 ``s3``
