@@ -456,49 +456,8 @@ def check_zone(request, zone, start, end=None) -> pd.DataFrame:
 
 # -- matching files to runs --------------------------------------------------------------------------------------
 
-_STAMP_LEN = {"yyyyMMddHHmmss": 14, "yyyy-MM-dd-HH-mm-ss": 19, "EPOCH": 10}
-_DASHED_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
-_DASHES = [4, 7, 10, 13, 16]
-_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-
-
-def _stamp_times(naming, chars: np.ndarray):
-    """UTC ns of ``<stamp>.csv`` tails (code points, one row per key) and whether each is a valid stamp."""
-    fmt = naming.timestamp_format
-    n, width = chars.shape
-    ok = (chars[:, width - 4] == ord(".")) & np.all((chars[:, width - 3:] | 0x20) == [ord("c"), ord("s"), ord("v")], axis=1)
-    stamp = chars[:, : width - 4]
-    if fmt == "yyyy-MM-dd-HH-mm-ss":
-        ok &= np.all(stamp[:, _DASHES] == ord("-"), axis=1)
-        stamp = stamp[:, _DASHED_DIGITS]
-    digits = stamp - np.uint32(ord("0"))  # wraps around below "0", so one comparison checks both ends
-    ok &= np.all(digits <= 9, axis=1)
-    digits = np.where(ok[:, None], digits, 0).astype(np.uint8)
-    if fmt == "EPOCH":
-        seconds = digits.astype(np.int64) @ (10 ** np.arange(9, -1, -1, dtype=np.int64))
-        ok &= seconds < 9_200_000_000  # the int64 nanosecond range ends in 2262
-        return np.where(ok, seconds * _NS, _NAT), ok
-    pairs = (digits[:, 0::2] * np.uint8(10) + digits[:, 1::2]).astype(np.int64)  # YY YY MM DD hh mm ss
-    year = pairs[:, 0] * 100 + pairs[:, 1]
-    month, day, hour, minute, second = pairs[:, 2:].T
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    dim = _DAYS_IN_MONTH[np.clip(month - 1, 0, 11)] + ((month == 2) & leap)
-    ok &= (year >= 1678) & (year <= 2261) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= dim)
-    ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    months = np.where(ok, (year - 1970) * 12 + month - 1, 0)
-    days = months.astype("M8[M]").astype("M8[D]").astype(np.int64) + day - 1
-    local = (((days * 24 + hour) * 60 + minute) * 60 + second) * _NS
-    return np.where(ok, local - _td_ns(naming.offset), _NAT), ok
-
-
-def _tail_chars(keys: list, width: int) -> np.ndarray:
-    """The last ``width`` code points of each key as a (keys, width) uint32 array (zero-padded when shorter)."""
-    if not keys:
-        return np.zeros((0, width), dtype=np.uint32)
-    if min(map(len, keys)) >= width:  # the usual case: one join, one encode
-        text = "".join([k[-width:] for k in keys]).encode("utf-32-le")
-        return np.frombuffer(text, dtype=np.uint32).reshape(len(keys), width)
-    return np.array([k[-width:] for k in keys], dtype=f"<U{width}").view(np.uint32).reshape(len(keys), width)
+#: File times a plan can reach: the int64 nanosecond range (names outside it match no run).
+_NS_MIN, _NS_MAX = pd.Timestamp.min, pd.Timestamp.max
 
 
 def _place(directory: str, prefix: str) -> str:
@@ -509,42 +468,28 @@ def _place(directory: str, prefix: str) -> str:
 
 
 def _parse(naming, keys: list, prefix: str):
-    """Parse S3 keys as ``naming.parse_many`` would, fast: ``(component, time_utc ns, matches, place)``.
+    """``(component, time_utc ns, matches, place)`` of S3 keys: ``naming.parse_many`` plus where each key sits.
 
-    The common fixed-width case is read with numpy: each key is split into a head (folder, component, delimiter)
-    and a ``<stamp>.csv`` tail; heads repeat, so they are judged once per distinct value. Anything unusual (odd
-    structure, invalid dates, years outside 1678-2261, newlines) goes to ``naming.parse_many``, which stays the
-    judge of the convention; a test checks that both agree.
+    The convention is judged by :meth:`lookout_nb.naming.Naming.parse_many` alone; timing adds where each key's
+    folder sits relative to the prefix (decided once per distinct folder for keys not right in it). Names whose time
+    lies outside the years 1677-2262 (the nanosecond range of a plan) match the convention but get NaT: no run
+    reads them.
     """
-    width = _STAMP_LEN[naming.timestamp_format] + 4
-    delim = naming.delimiter
-    heads = np.array([k[:-width] for k in keys], dtype=object)
-    times, ok = _stamp_times(naming, _tail_chars(keys, width))
-    codes, uniq = pd.factorize(heads)
-    u_comp, u_ok, u_place = [], [], []
-    for head in uniq.tolist():
-        folder, slash, name = head.rpartition("/")
-        good = len(name) > len(delim) and name.endswith(delim) and "\n" not in head
-        u_comp.append(name[: len(name) - len(delim)] if good else None)
-        u_ok.append(good)
-        u_place.append(_place(folder + slash, prefix))
-    u_comp = np.array(u_comp + [None], dtype=object)  # the extra slot serves code -1 (none here)
-    comps = u_comp[codes]
-    ok &= np.array(u_ok + [False], dtype=bool)[codes]
-    place = np.array(u_place + ["ok"], dtype=object)[codes]
-    undecided = np.flatnonzero(~ok)
-    if len(undecided):
-        slow_keys = [keys[i] for i in undecided]
-        slow = naming.parse_many(slow_keys)
-        m = slow["matches"].to_numpy(dtype=bool)
-        comps[undecided] = np.where(m, slow["component"].to_numpy(dtype=object), None)
-        utc = pd.DatetimeIndex(slow["time_utc"])
-        in_range = np.asarray((utc >= pd.Timestamp("1678-01-01", tz="UTC")) & (utc < pd.Timestamp("2262-01-01", tz="UTC")))
-        ns = np.full(len(undecided), _NAT, dtype=np.int64)
-        ns[in_range] = utc[in_range].as_unit("ns").asi8
-        times[undecided] = ns
-        ok[undecided] = m
-        place[undecided] = [_place(k.rpartition("/")[0] + "/" if "/" in k else "", prefix) for k in slow_keys]
+    table = naming.parse_many(keys)
+    ok = table["matches"].to_numpy(dtype=bool)
+    comps = np.where(ok, table["component"].to_numpy(dtype=object), None)
+    naive = table["time_utc"].dt.tz_localize(None)
+    reachable = ok & np.asarray((naive >= _NS_MIN) & (naive <= _NS_MAX))
+    times = np.full(len(keys), _NAT, dtype=np.int64)
+    times[reachable] = naive[reachable].dt.as_unit("ns").to_numpy().view(np.int64)
+    # Most keys sit right in the prefix: one cheap test each; the others are placed once per distinct folder.
+    n = len(prefix)
+    inside = np.fromiter((k.startswith(prefix) and k.find("/", n) < 0 for k in keys), dtype=bool, count=len(keys))
+    place = np.full(len(keys), "ok", dtype=object)
+    others = np.flatnonzero(~inside)
+    if len(others):
+        codes, folders = pd.factorize(np.array([keys[i][: keys[i].rfind("/") + 1] for i in others], dtype=object))
+        place[others] = np.array([_place(f, prefix) for f in folders], dtype=object)[codes]
     return comps, times, ok, place
 
 

@@ -17,7 +17,6 @@ from lookout_nb.naming import Naming
 from lookout_nb.timing import (
     REASONS,
     TimingError,
-    _parse,
     check_zone,
     components_from,
     expected_files,
@@ -456,7 +455,7 @@ def test_file_match_displays_a_summary(pump_plan):
     assert "Missing (" in m._repr_html_()
 
 
-# -- the fast parser agrees with the naming module ----------------------------------------------------------------
+# -- match_files reads keys as the naming module does ------------------------------------------------------------
 
 PIECES = st.sampled_from(["in/", "", "in/sub/", "other/", "pump", "fan-2", "motor 3", "Ünï", "_", "-", " ", "\n",
                           "2022", "0330", "1630", "00", "13", "31", "2022-03-30-16-30-00", "20220330163000",
@@ -467,13 +466,35 @@ PIECES = st.sampled_from(["in/", "", "in/sub/", "other/", "pump", "fan-2", "moto
 @given(keys=st.lists(st.lists(PIECES, min_size=1, max_size=6).map("".join), min_size=1, max_size=20),
        fmt=st.sampled_from(["yyyyMMddHHmmss", "yyyy-MM-dd-HH-mm-ss", "EPOCH"]),
        delimiter=st.sampled_from(["_", "-", "", " "]))
-def test_fast_parser_agrees_with_naming_parse_many(keys, fmt, delimiter):
-    naming = Naming(fmt, delimiter, "+05:30")
-    comps, times, ok, _ = _parse(naming, keys, "in/")
-    slow = naming.parse_many(keys)
-    assert ok.tolist() == slow["matches"].tolist()
-    assert [c if m else None for c, m in zip(comps.tolist(), ok)] == [
-        c if m else None for c, m in zip(slow["component"].tolist(), slow["matches"])]
-    expected = pd.DatetimeIndex(slow["time_utc"])[ok]
-    got = pd.DatetimeIndex(times[ok].view("M8[ns]")).tz_localize(UTC)
-    assert (got == expected).all()
+def test_match_files_accounts_for_any_key_as_naming_parse_many_reads_it(keys, fmt, delimiter):
+    """Odd keys (unicode, newlines, short names, bad dates) never break matching; each gets parse_many's reading."""
+    r = req("PT5M", timezone_offset="+05:30", timestamp_format=fmt, delimiter=delimiter, input_prefix="in/")
+    plan = plan_schedule(r, start="2022-03-30 10:50", periods=3, components=["pump"])
+    files = match_files(plan, keys).files
+    slow = Naming(fmt, delimiter, "+05:30").parse_many(keys)
+    assert files["key"].tolist() == keys
+    for key, f, s in zip(keys, files.itertuples(), slow.itertuples()):
+        folder = key[: key.rfind("/") + 1]
+        where = (None if folder in ("", "in/") else REASONS["subfolder"] if folder.startswith("in/")
+                 else REASONS["prefix"])
+        if where is not None:
+            assert f.reason == where
+        elif not s.matches:
+            assert f.reason == REASONS["name"]
+        else:
+            reachable = pd.Timestamp.min.tz_localize(UTC) <= s.time_utc <= pd.Timestamp.max.tz_localize(UTC)
+            assert f.component == s.component
+            assert f.file_time_utc == s.time_utc if reachable else pd.isna(f.file_time_utc)  # years 1677-2262
+            reason = None if pd.isna(f.reason) else f.reason
+            assert reason == REASONS["component"] if s.component != "pump" else reason in (None, REASONS["range"])
+
+
+@pytest.mark.parametrize("fmt, key, reason", [
+    ("EPOCH", "pump_9999999999.csv", REASONS["name"]),  # no timestamp exists for it (pandas ends in 2262)
+    ("yyyyMMddHHmmss", "pump_99991231000000.csv", REASONS["range"]),  # a valid name that no plan can reach
+])
+def test_a_name_beyond_2262_is_read_by_no_run(fmt, key, reason):
+    plan = plan_schedule(req(timestamp_format=fmt), start="2022-03-30", periods=2, components=["pump"])
+    m = match_files(plan, [key])
+    assert m.unread["reason"].tolist() == [reason]
+    assert pd.isna(m.files["file_time_utc"].iloc[0]) and len(m.missing) == 2
