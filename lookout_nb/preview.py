@@ -868,7 +868,7 @@ def _render_html(pv: InputPreview) -> str:
     matched = int(pv.keys["matches"].sum()) if len(pv.keys) else 0
     parts = [f"<div><b>Input preview</b> <code>s3://{esc(pv.bucket)}/{esc(pv.prefix)}</code>: "
              f"{len(pv.keys):,} keys{' (listing stopped early)' if pv.listing_truncated else ''}, {matched:,} "
-             f"follow the naming; {pv.list_calls} list calls, {pv.bytes_read:,} bytes sampled. "
+             f"follow the naming; ListObjectsV2 calls: {pv.list_calls}, bytes sampled: {pv.bytes_read:,}. "
              f"<b style='color:{_COLOURS['error'] if pv.errors else '#2e7d32'}'>"
              f"{'will fail' if pv.errors else 'no errors found'}</b></div>"]
     if pv.naming is not None:
