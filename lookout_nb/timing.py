@@ -3,8 +3,9 @@
 The rules (reference §2.1-2.3): wake-ups fall on each frequency boundary ``b`` (boundaries aligned to the top of
 the UTC hour) plus ``DataDelayOffsetInMinutes``; the run for ``b`` scores the rows in ``(b - F, b]`` (UTC); it
 looks for one file per schema component whose name carries a local time (UTC + ``InputTimeZoneOffset``) from one
-slot before the window start up to, not including, one slot after its end (``[b - 2F, b + F)`` in UTC: the slot's
-own file and one file either side); the expected name uses the window start.
+slot before the window start to one slot after its end, both included (``[b - 2F, b + F]`` in UTC, as the service's
+own message "under prefix '..._20220330162500' ~ '..._20220330164000'" shows for the window (11:00, 11:05] at
++05:30); the expected name uses the window start.
 
 >>> from lookout_nb import SchedulerRequest
 >>> req = SchedulerRequest(upload_frequency="PT10M", delay_offset_minutes=5)
@@ -191,8 +192,9 @@ def plan_schedule(request, start, end=None, periods=None, components=None, zone=
     ``periods`` rows or at the last wake-up no later than ``end``, whichever comes first. Columns (index ``run``):
     ``wake_time``, ``data_start``, ``data_end`` (UTC; rows in ``(data_start, data_end]`` are scored),
     ``file_time_local`` (the time in the expected file names), ``search_start_local``, ``search_end_local``
-    (file-name times searched, ``[start, end)``, local wall-clock) and, when ``components`` are known (a list or a
-    model schema), one ``file:<component>`` column with each expected key (``input_prefix`` included). With
+    (file-name times searched, ``[start, end]``: both ends included, local wall-clock) and, when ``components``
+    are known (a list or a model schema), one ``file:<component>`` column with each expected key (``input_prefix``
+    included). With
     ``zone`` (e.g. ``"Europe/Paris"``) a :class:`LookoutNbWarning` says when the zone's offset on the planned
     dates differs from ``InputTimeZoneOffset``.
 
@@ -622,10 +624,10 @@ def match_files(plan: pd.DataFrame, keys, request=None, components=None) -> File
     """Match an input listing against a plan: files read per run, missing components, late and unread files.
 
     ``keys`` are S3 keys, or a listing (DataFrame or dicts with ``Key`` and ``LastModified``; naive times are UTC).
-    A file counts for a run when its component is in the model and its name's time lies in the run's search range;
-    it is late when it was modified after that run woke up. The naming, prefix and components come from the plan
-    (``plan_schedule(..., components=...)``) unless ``request`` / ``components`` are given; with no components at
-    all, those seen in the listing are used. Bare names (no ``/``) count as inside the prefix.
+    A file counts for a run when its component is in the model and its name's time lies in the run's search range
+    (both ends included); it is late when it was modified after that run woke up. The naming, prefix and components
+    come from the plan (``plan_schedule(..., components=...)``) unless ``request`` / ``components`` are given; with
+    no components at all, those seen in the listing are used. Bare names (no ``/``) count as inside the prefix.
 
     >>> from lookout_nb import SchedulerRequest
     >>> req = SchedulerRequest(upload_frequency="PT5M", input_prefix="in/")
@@ -669,8 +671,8 @@ def match_files(plan: pd.DataFrame, keys, request=None, components=None) -> File
 
     usable = matches & in_prefix & (comp_idx >= 0)
     n_keys, n_runs, n_comps = len(key_list), len(plan), len(comps)
-    # The runs whose search range [s_start, s_end) holds a file form one block [lo, hi) (ranges are sorted).
-    lo = np.searchsorted(s_end, times, side="right")
+    # The runs whose search range [s_start, s_end] holds a file form one block [lo, hi) (ranges are sorted).
+    lo = np.searchsorted(s_end, times, side="left")
     hi = np.searchsorted(s_start, times, side="right")
     readers = np.where(usable, np.maximum(hi - lo, 0), 0)
     file_idx = np.repeat(np.arange(n_keys), readers)

@@ -330,14 +330,29 @@ def test_all_files_present_and_on_time(pump_plan):
     m = match_files(pump_plan, listing(rows))
     assert m.ok and m.missing.empty and m.late.empty and m.unread.empty
     assert m.runs["named"].tolist() == [2, 2, 2]
-    # Each run searches its own slot and one either side; a neighbour's file uploaded after this run woke up does
-    # not count for it: run 0 sees its own 2 files, later runs also the previous slot's 2.
+    # Each run searches from the previous slot's name to the name one slot after its window end, both included (four
+    # names); a neighbour's file uploaded after this run woke up does not count for it: run 0 sees its own 2 files,
+    # later runs also the previous slot's 2.
     assert m.runs["files"].tolist() == [2, 4, 4]
     assert m.runs.columns.tolist() == ["wake_time", "data_start", "data_end", "files", "missing", "named", "late", "ok"]
     reads = m.reads
     assert set(reads.loc[reads["run"] == 1, "key"]) == {pump_plan.loc[i, f"file:{c}"] for i in range(3)
                                                         for c in ("pump", "fan")}
-    assert reads.loc[reads["late"], "run"].tolist() == [0, 0, 1, 1]  # the next slot's files, for runs 0 and 1
+    # The later slots' files, uploaded after the run woke: the next two slots' for run 0, the next one's for run 1.
+    assert sorted(reads.loc[reads["late"], "run"].tolist()) == [0, 0, 0, 0, 1, 1]
+
+
+def test_the_search_range_includes_both_ends(pump_plan):
+    """A file named exactly at search_end_local is read by that run (the service: "'..._162500' ~ '..._164000'")."""
+    run0 = pump_plan.loc[0]
+    assert (run0["search_start_local"], run0["search_end_local"]) == (pd.Timestamp("2022-03-30 16:25"),
+                                                                      pd.Timestamp("2022-03-30 16:40"))
+    at_start, at_end = "in/pump_20220330162500.csv", "in/pump_20220330164000.csv"
+    m = match_files(pump_plan, [at_start, at_end], components=["pump"])
+    reads = m.reads
+    assert reads.loc[reads["key"] == at_start, "run"].tolist() == [0]
+    assert sorted(reads.loc[reads["key"] == at_end, "run"]) == [0, 1, 2]  # run 0's end, run 2's own slot
+    assert m.runs["files"].tolist() == [2, 1, 1] and m.ok and m.unread.empty
 
 
 def test_a_missing_component_names_the_run_and_the_component(pump_plan):
