@@ -364,6 +364,14 @@ def test_rows_outside_window_fail_the_run(s3, bucket):
     assert f.level == "error" and f.keys == (key,) and "FAILS" in f.message
 
 
+def test_a_row_at_the_slot_start_belongs_to_the_previous_window(s3, bucket):
+    # Windows are (start, end]: a file whose rows run [start, end) misses its last minute, and one whose only
+    # row is at its slot start has nothing for its own run.
+    key = newest_pump(s3, bucket, csv_text(SLOTS[-1] - pd.Timedelta(minutes=1), rows=1))
+    f = only(preview(request(bucket), s3), "rows-outside-window")
+    assert f.level == "error" and f.keys == (key,) and "(2022-03-30 11:55, 12:00] UTC" in f.message
+
+
 def test_rows_partly_outside_the_search_range_are_a_warning(s3, bucket):
     newest_pump(s3, bucket, csv_text(SLOTS[-1], rows=20))  # 20 minutes of rows in a 5-minute file
     f = only(preview(request(bucket), s3), "rows-outside-window")
