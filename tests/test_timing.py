@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 import warnings
 
 import numpy as np
@@ -513,3 +514,102 @@ def test_a_name_beyond_2262_is_read_by_no_run(fmt, key, reason):
     m = match_files(plan, [key])
     assert m.unread["reason"].tolist() == [reason]
     assert pd.isna(m.files["file_time_utc"].iloc[0]) and len(m.missing) == 2
+
+
+# -- plan versus actual on the embedded endpoint --------------------------------------------------------------------
+
+
+def _executions(lookout, name) -> pd.DataFrame:
+    """The scheduler's executions, oldest first: wake_time, data_start, data_end, status, reason."""
+    rows, token = [], None
+    while True:
+        page = lookout.list_inference_executions(InferenceSchedulerName=name, **({"NextToken": token} if token else {}))
+        rows += [(e["ScheduledStartTime"], e["DataStartTime"], e["DataEndTime"], e["Status"], e.get("FailedReason", ""))
+                 for e in page["InferenceExecutionSummaries"]]
+        token = page.get("NextToken")
+        if not token:
+            break
+    frame = pd.DataFrame(rows, columns=["wake_time", "data_start", "data_end", "status", "reason"])
+    for col in ("wake_time", "data_start", "data_end"):
+        frame[col] = pd.to_datetime(frame[col], utc=True).dt.as_unit("ns")
+    return frame.sort_values("wake_time", ignore_index=True)
+
+
+def _listing(s3, bucket, prefix) -> list:
+    """Keys only: the endpoint's S3 stamps LastModified with the wall clock, not the manual clock (all "late")."""
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+
+
+def test_plan_matches_the_endpoints_executions_of_the_demo_scheduler(endpoint, lookout, s3):
+    """PT10M, delay 3, the demo input (+00:00): wake-ups and windows as planned, every run ok and SUCCESS."""
+    from lookout_nb.local import demo
+
+    name = f"timing-demo-{uuid.uuid4().hex[:8]}"
+    kwargs = demo.scheduler_kwargs(name, frequency="PT10M", delay=3)
+    created = endpoint.clock.now()
+    lookout.create_inference_scheduler(**kwargs, ClientToken=name)
+    endpoint.clock.advance(pd.Timedelta(minutes=45))
+    actual = _executions(lookout, name)
+    plan = plan_schedule(kwargs, start=created, end=endpoint.clock.now(), components=list(demo.DEMO_COMPONENTS))
+    assert hm(plan["wake_time"]) == ["09:13", "09:23", "09:33", "09:43"]
+    pd.testing.assert_frame_equal(actual[["wake_time", "data_start", "data_end"]],
+                                  plan[["wake_time", "data_start", "data_end"]].reset_index(drop=True))
+    m = match_files(plan, _listing(s3, demo.DEMO_BUCKET, demo.DEMO_INPUT_PREFIX))
+    assert actual["status"].tolist() == ["SUCCESS"] * 4
+    assert m.runs["ok"].tolist() == [True] * 4 and m.runs["named"].tolist() == [2] * 4
+
+
+def test_plan_matches_the_endpoints_executions_with_local_names_and_a_deleted_file(endpoint, lookout, s3,
+                                                                                  unique_bucket):
+    """+05:30 names on their own prefix; the motor files of 09:20-09:50 UTC deleted.
+
+    The runs that SUCCEED are exactly those match_files finds complete (ok, and every component's file named for its
+    own slot there: the demo files hold only their own slot's rows); the one run with no motor file anywhere in its
+    search range FAILS naming motor, as match_files' missing table does."""
+    from lookout_nb.local import demo
+
+    name = f"timing-ist-{uuid.uuid4().hex[:8]}"
+    prefix = f"{name}/input/"
+    naming = Naming("yyyyMMddHHmmss", "_", "+05:30")
+    created = endpoint.clock.now()  # 2026-01-05 09:00 UTC
+    keys = demo.write_input_files(s3, unique_bucket, prefix, demo.DEMO_COMPONENTS, created - pd.Timedelta("30min"),
+                                  created + pd.Timedelta("90min"), naming=naming, frequency="PT10M")
+    deleted = [naming.key("motor", created + pd.Timedelta(minutes=m), prefix) for m in (20, 30, 40, 50)]
+    assert set(deleted) <= set(keys) and deleted[1] == f"{prefix}motor_20260105150000.csv"
+    for key in deleted:
+        s3.delete_object(Bucket=unique_bucket, Key=key)
+    kwargs = demo.scheduler_kwargs(
+        name, frequency="PT10M", delay=3,
+        DataInputConfiguration={
+            "S3InputConfiguration": {"Bucket": unique_bucket, "Prefix": prefix},
+            "InputTimeZoneOffset": naming.timezone_offset,
+            "InferenceInputNameConfiguration": {"TimestampFormat": naming.timestamp_format,
+                                                "ComponentTimestampDelimiter": naming.delimiter},
+        },
+        DataOutputConfiguration={"S3OutputConfiguration": {"Bucket": unique_bucket, "Prefix": f"{name}/output/"}},
+    )
+    lookout.create_inference_scheduler(**kwargs, ClientToken=name)
+    endpoint.clock.advance(pd.Timedelta(minutes=75))
+    actual = _executions(lookout, name)
+    plan = plan_schedule(kwargs, start=created, end=endpoint.clock.now(), components=list(demo.DEMO_COMPONENTS))
+    assert len(plan) == 7
+    pd.testing.assert_frame_equal(actual[["wake_time", "data_start", "data_end"]],
+                                  plan[["wake_time", "data_start", "data_end"]].reset_index(drop=True))
+
+    m = match_files(plan, _listing(s3, unique_bucket, prefix))
+    succeeded = (actual["status"] == "SUCCESS").to_numpy()
+    complete = (m.runs["ok"] & (m.runs["named"] == 2)).to_numpy()
+    assert succeeded.tolist() == complete.tolist() == [True, True, False, False, False, False, True]
+    # The run of 09:40 finds no motor file in its search range 14:50 ~ 15:20 local: both sides say so.
+    no_file = actual["reason"].str.startswith("Could not find data file for sensor motor")
+    assert actual.loc[no_file, "data_end"].tolist() == [T("2026-01-05 09:40")]
+    assert f"'{prefix}motor_20260105145000' ~ '{prefix}motor_20260105152000'" in actual.loc[no_file, "reason"].iloc[0]
+    assert (plan.loc[3, "search_start_local"], plan.loc[3, "search_end_local"]) == (
+        pd.Timestamp("2026-01-05 14:50"), pd.Timestamp("2026-01-05 15:20"))
+    assert m.missing[["run", "component", "reason"]].values.tolist() == [[3, "motor", "no file"]]
+    assert m.runs["ok"].tolist() == (~no_file).tolist()
+    # The other failures had motor files in range but none holding their window's rows (their own slot's is gone).
+    data = actual["status"].eq("FAILED") & ~no_file
+    assert actual.loc[data, "reason"].str.startswith("Could not find data for sensor motor").all()
+    assert (m.runs.loc[data.to_numpy(), "named"] == 1).all()
