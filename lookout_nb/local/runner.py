@@ -136,17 +136,19 @@ class Runner:
         tables = dict(zip(wanted, self._pool.map(lambda item: self.read_file(bucket, *item), wanted)))
         frames = []
         for component, sensors in components.items():
-            rows = pd.concat([self.columns(tables[item], item[0], sensors) for item in files[component]])
-            inside = rows[(rows.index > start) & (rows.index <= end)]
-            if inside.empty:
-                seen = f"({zulu(rows.index.min())}, {zulu(rows.index.max())})" if len(rows) else "(no rows)"
+            tables_of = [self.columns(tables[item], item[0], sensors) for item in files[component]]
+            inside = [t[(t.index > start) & (t.index <= end)] for t in tables_of]
+            inside = [t for t in inside if len(t)]
+            if not inside:
+                stamps = [t.index for t in tables_of if len(t)]
+                seen = f"({zulu(min(i.min() for i in stamps))}, {zulu(max(i.max() for i in stamps))})" if stamps else "(no rows)"
                 raise RunFailed(
                     f"Could not find data for sensor {component} within expected time range of "
                     f"({zulu(start)}, {zulu(end)}] while searching in the given data range of {seen}"
                 )
-            inside.columns = [f"{component}\\{s}" for s in sensors]
-            frames.append(inside)
-        return self.resample(pd.concat(frames, axis=1), run)
+            rows = inside[0] if len(inside) == 1 else pd.concat(inside)
+            frames.append(rows.set_axis([f"{component}\\{s}" for s in sensors], axis=1))
+        return self.resample(frames[0] if len(frames) == 1 else pd.concat(frames, axis=1), run)
 
     def list_range(self, bucket, prefix, naming, component, first_key, last_key) -> dict[str, str]:
         """``{key: ETag}`` of ``component``'s keys from ``first_key`` to ``last_key`` (lexicographic, both included).
@@ -212,8 +214,11 @@ class Runner:
     def resample(self, frame: pd.DataFrame, run: Run) -> pd.DataFrame:
         """Rows on the model's sampling grid: the mean per interval, labelled by the interval's end."""
         rate = parse_duration(run.model.sampling_rate)
-        frame = frame.groupby(frame.index.ceil(rate)).mean().sort_index()
-        return frame.ffill().bfill()
+        grid = frame.index.ceil(rate)
+        if not (grid.equals(frame.index) and frame.index.is_unique):  # already one row per interval: keep it
+            frame = frame.groupby(grid).mean()
+        frame = frame.sort_index()
+        return frame.ffill().bfill() if frame.isna().to_numpy().any() else frame
 
     # -- writing -----------------------------------------------------------------------------------------------
     def write_results(self, run: Run, records: list[dict]) -> dict:
@@ -261,7 +266,9 @@ def parse_csv(body: bytes, key: str = "") -> pd.DataFrame:
             times = pd.to_datetime(frame.iloc[:, 0], utc=True, format="mixed")
         except (ValueError, TypeError) as err:
             raise RunFailed(f"Could not read the timestamps of file {key}: {err}") from None
-    values = frame.iloc[:, 1:].apply(pd.to_numeric, errors="coerce")
+    values = frame.iloc[:, 1:]
+    if not all(pd.api.types.is_numeric_dtype(t) for t in values.dtypes):
+        values = values.apply(pd.to_numeric, errors="coerce")
     values.index = pd.DatetimeIndex(times)
     return values
 

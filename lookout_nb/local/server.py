@@ -55,9 +55,8 @@ class Dispatcher:
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """Keep-alive connections (HTTP/1.1) and no access log on stderr."""
-
-    protocol_version = "HTTP/1.1"
+    """No access log on stderr. (werkzeug closes every connection after its response: it drains the socket
+    after each request, so keep-alive cannot be switched on without replacing its request loop.)"""
 
     def log_request(self, *args, **kwargs):
         pass
