@@ -153,10 +153,18 @@ class Endpoint:
             self.feeder.fire(now)
         runs = self.backend.claim_due(now)
         if len(runs) == 1:
-            self._finish(runs[0], self.runner.execute(runs[0]))
+            self._finish(runs[0], self._execute(runs[0]))
         elif runs:
-            for run, outcome in zip(runs, self._pool.map(self.runner.execute, runs)):
+            for run, outcome in zip(runs, self._pool.map(self._execute, runs)):
                 self._finish(run, outcome)
+
+    def _execute(self, run) -> Outcome:
+        """Run one inference; a bug of the runner FAILS the execution (and is logged) instead of stalling it."""
+        try:
+            return self.runner.execute(run)
+        except Exception as err:
+            log.exception("lookout_nb.local: the run of %s for %s failed", run.scheduler_name, run.boundary)
+            return Outcome("FAILED", failed_reason=f"Internal error of the embedded endpoint: {type(err).__name__}: {err}")
 
     def _finish(self, run, outcome: Outcome) -> None:
         self.backend.finish(

@@ -309,3 +309,14 @@ def test_a_missing_output_bucket_fails_the_run_naming_it(endpoint, create, execu
     assert run["FailedReason"] == (
         "Could not write the results to s3://no-such-output-bucket/o/2026-01-05T09:05:00Z/results.jsonl: NoSuchBucket"
     )
+
+
+def test_a_runner_bug_fails_the_execution_instead_of_leaving_it_in_progress(endpoint, create, executions, monkeypatch):
+    def broken(run):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(endpoint.runner, "read_window", broken)
+    name = create()
+    endpoint.clock.set("2026-01-05T09:05Z")
+    [run] = executions(name)
+    assert (run["Status"], run["FailedReason"]) == ("FAILED", "Internal error of the embedded endpoint: KeyError: 'surprise'")
