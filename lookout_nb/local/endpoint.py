@@ -150,7 +150,10 @@ class Endpoint:
     def fire(self, now: pd.Timestamp) -> None:
         """Feed the demo input files up to ``now``, then execute every run due by ``now`` (the clock calls this)."""
         if self.feeder is not None:
-            self.feeder.fire(now)
+            try:
+                self.feeder.fire(now)
+            except Exception:  # e.g. the demo bucket was deleted: the runs then fail on their own, with a reason
+                log.warning("lookout_nb.local: the demo feeder could not write its input files", exc_info=True)
         runs = self.backend.claim_due(now)
         if len(runs) == 1:
             self._finish(runs[0], self._execute(runs[0]))

@@ -85,3 +85,13 @@ def test_a_served_manual_clock_moves_over_http(endpoint, lookout):
     assert len(lookout.list_inference_executions(InferenceSchedulerName="remote")["InferenceExecutionSummaries"]) == 3
     with pytest.raises(ValueError, match="cannot go back"):
         remote.set("2026-01-05T09:00Z")
+
+
+def test_the_clock_still_moves_when_the_demo_bucket_is_gone(endpoint, s3, lookout):
+    lookout.create_inference_scheduler(**demo.scheduler_kwargs("orphan"), ClientToken="orphan")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=demo.DEMO_BUCKET)["Contents"]]
+    s3.delete_objects(Bucket=demo.DEMO_BUCKET, Delete={"Objects": [{"Key": k} for k in keys]})
+    s3.delete_bucket(Bucket=demo.DEMO_BUCKET)
+    endpoint.clock.advance(pd.Timedelta(minutes=5))
+    [run] = lookout.list_inference_executions(InferenceSchedulerName="orphan")["InferenceExecutionSummaries"]
+    assert run["Status"] == "FAILED" and "NoSuchBucket" in run["FailedReason"]
