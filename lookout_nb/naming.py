@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -138,31 +139,40 @@ class Naming:
         timestamp is a fixed-width suffix before ``.csv``, so no per-key regex is needed.
         """
         keys = pd.Series(list(keys), dtype=object, name="key").astype(str)
-        parts = _split_names(keys, self.timestamp_format)
-        head = parts["head"]
+        split = _split_names(keys, self.timestamp_format)
+        heads = split.heads  # the distinct file-name heads: judged once each, then spread over the keys
         if self.delimiter:
-            has_delim = head.str.endswith(self.delimiter)
-            component = head.str[:-1]
+            head_ok, components = heads.str.endswith(self.delimiter), heads.str[:-1]
         else:
-            has_delim = pd.Series(True, index=keys.index)
-            component = head
-        matches = parts["local"].notna() & has_delim & component.str.len().gt(0)
-        local = parts["local"].where(matches)
+            head_ok, components = pd.Series(True, index=heads.index), heads
+        head_ok = (head_ok & components.str.len().gt(0)).to_numpy(dtype=bool)
+        local = split.local.to_numpy(dtype="datetime64[ns]")[split.tail_codes]
+        matches = head_ok[split.head_codes] & ~np.isnat(local)
+        local = pd.DatetimeIndex(np.where(matches, local, np.datetime64("NaT", "ns")))
         return pd.DataFrame(
             {
                 "key": keys,
-                "component": component.where(matches),
+                "component": np.where(matches, components.to_numpy(dtype=object)[split.head_codes], None),
                 "time_local": local,
-                "time_utc": local.dt.tz_localize("UTC") - self.offset,
-                "matches": matches.to_numpy(dtype=bool),
-            }
+                "time_utc": local.tz_localize("UTC") - self.offset,
+                "matches": matches,
+            },
+            index=keys.index,
         )
 
 
-def _split_names(keys: pd.Series, timestamp_format: str) -> pd.DataFrame:
-    """Split keys into ``head`` (file name before the timestamp: component and delimiter) and ``local`` time.
+class _Split(NamedTuple):
+    """Keys split at the timestamp: distinct heads and stamps, and which of them each key has."""
 
-    ``local`` is NaT where the name does not end in a valid timestamp of the format followed by ``.csv``.
+    head_codes: np.ndarray  # per key, index into heads
+    heads: pd.Series  # distinct file names before the timestamp (component and delimiter), folders removed
+    tail_codes: np.ndarray  # per key, index into local
+    local: pd.Series  # per distinct "<stamp>.csv" tail: its naive local time, NaT when not a valid stamp
+
+
+def _split_names(keys: pd.Series, timestamp_format: str) -> _Split:
+    """Split keys at the fixed-width ``<stamp>.csv`` suffix of ``timestamp_format``.
+
     Listings repeat the same heads and stamps many times, so each distinct text is parsed once (factorize).
     """
     strftime, pattern = TIMESTAMP_FORMATS[timestamp_format]
@@ -178,13 +188,7 @@ def _split_names(keys: pd.Series, timestamp_format: str) -> pd.DataFrame:
     else:
         local = pd.to_datetime(stamps, format=strftime, errors="coerce")
     names = pd.Series(heads, dtype=object).str.rsplit("/", n=1).str[-1]
-    return pd.DataFrame(
-        {
-            "head": names.take(head_codes).to_numpy() if len(names) else np.array([], dtype=object),
-            "local": local.take(tail_codes).to_numpy() if len(local) else np.array([], dtype="datetime64[ns]"),
-        },
-        index=keys.index,
-    )
+    return _Split(head_codes, names, tail_codes, local)
 
 
 _MAX_EPOCH_SECONDS = pd.Timestamp.max.value // 1_000_000_000
@@ -221,11 +225,13 @@ def detect_naming(keys, components=None) -> list[NamingCandidate]:
     wanted = None if components is None else set(components)
     found = []
     for fmt in TIMESTAMP_FORMATS:
-        parts = _split_names(keys, fmt)
-        ok = parts["local"].notna()
-        if not ok.any():
+        split = _split_names(keys, fmt)
+        valid = split.local.notna().to_numpy(dtype=bool)[split.tail_codes]
+        if not valid.any():
             continue
-        counts = parts["head"][ok].value_counts()  # each distinct head once: listings repeat them
+        # Each distinct head once, with how many valid keys have it: listings repeat them.
+        counts = pd.Series(np.bincount(split.head_codes[valid], minlength=len(split.heads)), index=split.heads.to_numpy())
+        counts = counts[counts > 0]
         head = counts.index.to_series(index=range(len(counts)))
         last = head.str[-1:]
         delim = last.where(last.isin(["-", "_"]) | last.str.isspace(), "")
