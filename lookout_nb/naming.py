@@ -133,9 +133,12 @@ class Naming:
         return row["component"], row["time_utc"]
 
     def parse_many(self, keys) -> pd.DataFrame:
-        """Parse many keys at once: columns ``key, component, time_local, time_utc, matches``.
+        """Parse many keys at once: columns ``key, folder, component, time_local, time_utc, matches``.
 
-        Keys that do not follow the convention have ``matches == False`` and missing values. Vectorised: the
+        ``folder`` is the part of the key up to its last ``/`` (``""`` for a bare name), whether or not it matches.
+
+        Keys that do not follow the convention have ``matches == False`` and missing values. Times have microsecond
+        resolution, so a valid name of any year parses (nanoseconds end in 2262). Vectorised: the
         timestamp is a fixed-width suffix before ``.csv``, so no per-key regex is needed.
         """
         keys = pd.Series(list(keys), dtype=object, name="key").astype(str)
@@ -146,15 +149,16 @@ class Naming:
         else:
             head_ok, components = pd.Series(True, index=heads.index), heads
         head_ok = (head_ok & components.str.len().gt(0)).to_numpy(dtype=bool)
-        local = split.local.to_numpy(dtype="datetime64[ns]")[split.tail_codes]
+        local = split.local.to_numpy()[split.tail_codes]
         matches = head_ok[split.head_codes] & ~np.isnat(local)
-        local = pd.DatetimeIndex(np.where(matches, local, np.datetime64("NaT", "ns")))
+        local = pd.DatetimeIndex(np.where(matches, local, np.datetime64("NaT", _UNIT)))
         return pd.DataFrame(
             {
                 "key": keys,
+                "folder": split.folders,
                 "component": np.where(matches, components.to_numpy(dtype=object)[split.head_codes], None),
                 "time_local": local,
-                "time_utc": local.tz_localize("UTC") - self.offset,
+                "time_utc": local.tz_localize("UTC") - self.offset.as_unit(_UNIT),
                 "matches": matches,
             },
             index=keys.index,
@@ -168,6 +172,7 @@ class _Split(NamedTuple):
     heads: pd.Series  # distinct file names before the timestamp (component and delimiter), folders removed
     tail_codes: np.ndarray  # per key, index into local
     local: pd.Series  # per distinct "<stamp>.csv" tail: its naive local time, NaT when not a valid stamp
+    folders: np.ndarray  # per key, its folder: the text up to its last "/" ("" for a bare name)
 
 
 def _split_names(keys: pd.Series, timestamp_format: str) -> _Split:
@@ -182,16 +187,22 @@ def _split_names(keys: pd.Series, timestamp_format: str) -> _Split:
     tails = pd.Series(tails, dtype=object)
     stamps = tails.str[:-4].where(tails.str[-4:].str.lower().eq(".csv") & tails.str[:-4].str.fullmatch(pattern))
     if strftime is None:
-        seconds = pd.to_numeric(stamps, errors="coerce")
-        seconds = seconds.where(seconds < _MAX_EPOCH_SECONDS)  # beyond 2262 no nanosecond timestamp exists
-        local = pd.to_datetime(seconds, unit="s", errors="coerce").astype("datetime64[ns]")
+        local = pd.to_datetime(pd.to_numeric(stamps, errors="coerce"), unit="s", errors="coerce")
     else:
         local = pd.to_datetime(stamps, format=strftime, errors="coerce")
-    names = pd.Series(heads, dtype=object).str.rsplit("/", n=1).str[-1]
-    return _Split(head_codes, names, tail_codes, local)
+    # Microseconds hold every name's year (nanoseconds end in 2262); say so, whatever pandas chose.
+    local = local.astype(f"datetime64[{_UNIT}]")
+    cut = [h.rfind("/") + 1 for h in heads]
+    names = pd.Series([h[i:] for h, i in zip(heads, cut)], dtype=object)
+    folders = np.array([h[:i] for h, i in zip(heads, cut)], dtype=object)[head_codes]
+    # A "/" inside the sliced-off tail (short or odd keys) puts the folder there: fix those few keys one by one.
+    odd = np.flatnonzero(np.array(["/" in t for t in tails], dtype=bool)[tail_codes])
+    folders[odd] = [keys.iat[i][: keys.iat[i].rfind("/") + 1] for i in odd]
+    return _Split(head_codes, names, tail_codes, local, folders)
 
 
-_MAX_EPOCH_SECONDS = pd.Timestamp.max.value // 1_000_000_000
+#: The resolution of parsed file times: microseconds cover years 1 to 9999 (nanoseconds stop in 2262).
+_UNIT = "us"
 _STAMP_WIDTH = {"yyyyMMddHHmmss": 14, "yyyy-MM-dd-HH-mm-ss": 19, "EPOCH": 10}
 
 

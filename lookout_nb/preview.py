@@ -390,14 +390,14 @@ def _effective_naming(pv: InputPreview, target: _Target) -> Naming | None:
 
 def _keys_table(listing: pd.DataFrame, naming: Naming | None) -> pd.DataFrame:
     """key, size, last_modified, component, time_local, time_utc, matches: one row per listed key."""
-    if listing.empty:  # Naming.parse_many fails on no keys
+    if listing.empty:
         return _empty_keys()
     if naming is None:
         parsed = pd.DataFrame({"component": None, "time_local": pd.NaT, "time_utc": pd.NaT, "matches": False},
                               index=listing.index)
         parsed["time_utc"] = pd.to_datetime(parsed["time_utc"], utc=True)
     else:
-        parsed = naming.parse_many(listing["key"]).drop(columns="key")
+        parsed = naming.parse_many(listing["key"]).drop(columns=["key", "folder"])
     return pd.concat([listing, parsed.set_index(listing.index)], axis=1)
 
 

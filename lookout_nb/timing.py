@@ -473,7 +473,7 @@ def _parse(naming, keys: list, prefix: str):
     """``(component, time_utc ns, matches, place)`` of S3 keys: ``naming.parse_many`` plus where each key sits.
 
     The convention is judged by :meth:`lookout_nb.naming.Naming.parse_many` alone; timing adds where each key's
-    folder sits relative to the prefix (decided once per distinct folder for keys not right in it). Names whose time
+    folder sits relative to the prefix (decided once per distinct folder). Names whose time
     lies outside the years 1677-2262 (the nanosecond range of a plan) match the convention but get NaT: no run
     reads them.
     """
@@ -484,14 +484,9 @@ def _parse(naming, keys: list, prefix: str):
     reachable = ok & np.asarray((naive >= _NS_MIN) & (naive <= _NS_MAX))
     times = np.full(len(keys), _NAT, dtype=np.int64)
     times[reachable] = naive[reachable].dt.as_unit("ns").to_numpy().view(np.int64)
-    # Most keys sit right in the prefix: one cheap test each; the others are placed once per distinct folder.
-    n = len(prefix)
-    inside = np.fromiter((k.startswith(prefix) and k.find("/", n) < 0 for k in keys), dtype=bool, count=len(keys))
-    place = np.full(len(keys), "ok", dtype=object)
-    others = np.flatnonzero(~inside)
-    if len(others):
-        codes, folders = pd.factorize(np.array([keys[i][: keys[i].rfind("/") + 1] for i in others], dtype=object))
-        place[others] = np.array([_place(f, prefix) for f in folders], dtype=object)[codes]
+    # Where each key sits, decided once per distinct folder (a listing has few).
+    codes, folders = pd.factorize(table["folder"])
+    place = np.array([_place(f, prefix) for f in folders] + ["ok"], dtype=object)[codes]
     return comps, times, ok, place
 
 

@@ -83,12 +83,21 @@ def test_parse_many_marks_non_matching_keys():
 def test_parse_many_of_no_keys_is_an_empty_table():
     table = Naming().parse_many([])
     assert table.empty
-    assert list(table.columns) == ["key", "component", "time_local", "time_utc", "matches"]
+    assert list(table.columns) == ["key", "folder", "component", "time_local", "time_utc", "matches"]
 
 
-def test_epoch_names_beyond_2262_do_not_match():
+def test_valid_names_of_any_year_parse_exactly():
     table = Naming("EPOCH").parse_many(["a_9999999999.csv", "a_1648638000.csv"])
-    assert table["matches"].tolist() == [False, True]
+    assert table["matches"].tolist() == [True, True]
+    assert table.loc[0, "time_utc"] == pd.Timestamp("2286-11-20 17:46:39", tz="UTC")
+    far = Naming(timezone_offset="+05:30").parse_many(["a_99991231000000.csv", "a_00010101000000.csv"])
+    assert far.loc[0, "time_utc"] == pd.Timestamp("9999-12-30 18:30", tz="UTC")
+    assert far.loc[1, "matches"] and str(far.loc[1, "time_local"]) == "0001-01-01 00:00:00"
+
+
+def test_parse_many_names_each_keys_folder():
+    table = Naming().parse_many(["in/2024/a_20240101000000.csv", "a_20240101000000.csv", "in/readme", "in/x/a.csv"])
+    assert table["folder"].tolist() == ["in/2024/", "", "in/", "in/x/"]
 
 
 def test_expected_keys_grid():
