@@ -73,16 +73,26 @@ def zulu(ts: pd.Timestamp) -> str:
 class Runner:
     """Executes runs with an S3 client (any S3: the endpoint's own, MinIO, AWS)."""
 
-    def __init__(self, s3):
+    def __init__(self, s3, workers: int = 1):
+        """``workers`` > 1 lists and reads the components in parallel threads: worth it against a remote S3
+        (network latency), not against the endpoint's own in-process S3, where every request competes for the GIL.
+        """
         self.s3 = s3
         self._cache: OrderedDict = OrderedDict()
         self._parsed: dict = {}
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lookout-nb-read")
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lookout-nb-read") if workers > 1 else None
 
     def close(self) -> None:
         """Stop the reader threads."""
-        self._pool.shutdown(wait=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def _map(self, fn, items) -> list:
+        items = list(items)
+        if self._pool is None or len(items) < 2:
+            return [fn(item) for item in items]
+        return list(self._pool.map(fn, items))
 
     def execute(self, run: Run) -> Outcome:
         """Run one inference: read the window, score it, write results.jsonl; never raises for data problems."""
@@ -115,7 +125,7 @@ class Runner:
         slots = expected_keys(naming, components, pd.date_range(lo, hi, freq=run.frequency), prefix)
         known = {k: (c, t) for k, c, t in zip(slots["key"], slots["component"], slots["window_start"])}
         bounds = {c: (group["key"].iloc[0], group["key"].iloc[-1]) for c, group in slots.groupby("component", sort=False)}
-        listings = list(self._pool.map(lambda c: self.list_range(bucket, prefix, naming, c, *bounds[c]), components))
+        listings = self._map(lambda c: self.list_range(bucket, prefix, naming, c, *bounds[c]), components)
         parsed = dict(known)
         parsed.update(self.parse_keys(naming, [k for listing in listings for k in listing if k not in known]))
         files = {}
@@ -133,11 +143,11 @@ class Runner:
                     f"under prefix '{first}' ~ '{last}'"
                 )
         wanted = [item for items in files.values() for item in items]
-        tables = dict(zip(wanted, self._pool.map(lambda item: self.read_file(bucket, *item), wanted)))
+        tables = dict(zip(wanted, self._map(lambda item: self.read_file(bucket, *item), wanted)))
         frames = []
         for component, sensors in components.items():
-            tables_of = [self.columns(tables[item], item[0], sensors) for item in files[component]]
-            inside = [t[(t.index > start) & (t.index <= end)] for t in tables_of]
+            tables_of = [self.check_columns(tables[item], item[0], sensors) for item in files[component]]
+            inside = [t.loc[(t.index > start) & (t.index <= end), sensors] for t in tables_of if _overlaps(t, start, end)]
             inside = [t for t in inside if len(t)]
             if not inside:
                 stamps = [t.index for t in tables_of if len(t)]
@@ -200,8 +210,8 @@ class Runner:
         return cached
 
     @staticmethod
-    def columns(table: pd.DataFrame, key: str, sensors: list[str]) -> pd.DataFrame:
-        """The schema's sensor columns of a file; a missing column fails the run naming it."""
+    def check_columns(table: pd.DataFrame, key: str, sensors: list[str]) -> pd.DataFrame:
+        """The file's table when it has every sensor column of the schema; a missing one fails the run naming it."""
         missing = [s for s in sensors if s not in table.columns]
         if missing:
             raise RunFailed(
@@ -209,7 +219,7 @@ class Runner:
                 f"schema; its header must be the timestamp column then {', '.join(sensors)} "
                 f"(found {', '.join(map(str, table.columns)) or 'no sensor column'})"
             )
-        return table[sensors]
+        return table
 
     def resample(self, frame: pd.DataFrame, run: Run) -> pd.DataFrame:
         """Rows on the model's sampling grid: the mean per interval, labelled by the interval's end."""
@@ -251,26 +261,36 @@ class Runner:
 def parse_csv(body: bytes, key: str = "") -> pd.DataFrame:
     """A CSV input file: first column the timestamp (read as UTC), the others numeric sensor columns."""
     try:
-        frame = pd.read_csv(io.BytesIO(body))
+        frame = pd.read_csv(io.BytesIO(body), index_col=0)
     except Exception as err:
         raise RunFailed(f"Could not read file {key} as CSV: {err}") from None
-    if frame.shape[1] < 2:
+    if frame.shape[1] < 1:
+        header = ", ".join(map(str, [frame.index.name, *frame.columns]))
         raise RunFailed(
-            f"File {key} has {frame.shape[1]} column; an input file needs a timestamp column and at least one "
-            f"sensor column separated by commas (header: {', '.join(map(str, frame.columns))})"
+            f"File {key} has 1 column; an input file needs a timestamp column and at least one "
+            f"sensor column separated by commas (header: {header})"
         )
     try:
-        times = pd.to_datetime(frame.iloc[:, 0], utc=True, format="ISO8601")
+        times = pd.to_datetime(frame.index, utc=True, format="ISO8601")
     except (ValueError, TypeError):
         try:
-            times = pd.to_datetime(frame.iloc[:, 0], utc=True, format="mixed")
+            times = pd.to_datetime(frame.index, utc=True, format="mixed")
         except (ValueError, TypeError) as err:
             raise RunFailed(f"Could not read the timestamps of file {key}: {err}") from None
-    values = frame.iloc[:, 1:]
-    if not all(pd.api.types.is_numeric_dtype(t) for t in values.dtypes):
-        values = values.apply(pd.to_numeric, errors="coerce")
-    values.index = pd.DatetimeIndex(times)
-    return values
+    if not all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
+        frame = frame.apply(pd.to_numeric, errors="coerce")
+    frame.index = times
+    return frame
+
+
+def _overlaps(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> bool:
+    """Whether any row of ``table`` may fall in (start, end] (a cheap test on the first and last timestamps)."""
+    if not len(table):
+        return False
+    index = table.index
+    if index.is_monotonic_increasing:
+        return index[-1] > start and index[0] <= end
+    return True
 
 
 def _reason(err: Exception) -> str:

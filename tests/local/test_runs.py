@@ -320,3 +320,16 @@ def test_a_runner_bug_fails_the_execution_instead_of_leaving_it_in_progress(endp
     endpoint.clock.set("2026-01-05T09:05Z")
     [run] = executions(name)
     assert (run["Status"], run["FailedReason"]) == ("FAILED", "Internal error of the embedded endpoint: KeyError: 'surprise'")
+
+
+def test_a_parallel_runner_gives_the_same_results(endpoint, s3, create, executions, monkeypatch):
+    from lookout_nb.local.runner import Runner
+
+    serial = create()
+    endpoint.clock.set("2026-01-05T09:05Z")
+    parallel_runner = Runner(endpoint.s3(), workers=4)
+    monkeypatch.setattr(endpoint, "runner", parallel_runner)
+    parallel = create()
+    endpoint.clock.set("2026-01-05T09:10Z")
+    parallel_runner.close()
+    assert results(s3, executions(serial)[-1]) == results(s3, executions(parallel)[-1])
