@@ -29,6 +29,7 @@ from .errors import (
 )
 from .naming import Naming, NamingCandidate, detect_naming, input_key, parse_input_key
 from .request import SchedulerRequest, parse_duration
+from .schema import ModelSchema, SchemaError
 
 __version__ = "0.1.0"
 
@@ -61,6 +62,7 @@ __all__ = [
     "AccessDenied",
     "LookoutNbError",
     "LookoutNbWarning",
+    "ModelSchema",
     "Naming",
     "NamingCandidate",
     "NamingError",
@@ -69,6 +71,7 @@ __all__ = [
     "ResourceNotFound",
     "SchedulerConflict",
     "SchedulerRequest",
+    "SchemaError",
     "ServiceError",
     "ServiceUnavailable",
     "Throttled",

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 import math
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +31,7 @@ from . import _aws
 from .errors import NamingError, Problem, RequestInvalid, ResourceNotFound
 from .naming import Naming, NamingCandidate, detect_naming, format_offset, to_utc
 from .request import SchedulerRequest, parse_duration
+from .schema import ModelSchema, SchemaError
 
 __all__ = ["Finding", "InputPreview", "preview_input", "LEVELS", "CODES"]
 
@@ -287,17 +287,17 @@ def _read_model(pv: InputPreview, client, session) -> None:
 
 
 def _apply_schema(pv: InputPreview, model: Mapping) -> None:
-    """Components and columns from DescribeModel's ``Schema`` JSON string (json.loads, never eval)."""
+    """Components and columns from DescribeModel's ``Schema`` JSON string (see :class:`ModelSchema`)."""
     rate = (model.get("DataPreProcessingConfiguration") or {}).get("TargetSamplingRate")
     pv.target_sampling_rate = pv.target_sampling_rate or rate
     try:
-        schema = json.loads(model.get("Schema") or "{}")
-        comps = schema.get("Components") or []
-        pv.columns = {c["ComponentName"]: tuple(col["Name"] for col in c.get("Columns", [])) for c in comps}
-        pv.components = tuple(pv.columns)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        schema = ModelSchema.parse(model)
+    except SchemaError as exc:
         pv.findings.append(Finding("model-unavailable", "info", f"the schema of model {pv.model_name!r} could not be "
                                    f"read ({exc}); components and columns are checked against the files only"))
+        return
+    pv.columns = schema.columns
+    pv.components = schema.names
 
 
 # -- listing -------------------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ own message "under prefix '..._20220330162500' ~ '..._20220330164000'" shows for
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LookoutNbError, LookoutNbWarning, NamingError, Problem, RequestInvalid
+from .schema import ModelSchema, SchemaError
 
 __all__ = [
     "FileMatch",
@@ -144,42 +144,17 @@ def _ns(values) -> np.ndarray:
 
 
 def components_from(components) -> list[str] | None:
-    """Component names from a list or a model schema (dict, JSON text, or a DescribeModel response).
+    """Component names from a list or a model schema (anything :meth:`ModelSchema.parse` reads).
 
     >>> components_from('{"Components": [{"ComponentName": "pump", "Columns": []}]}')
     ['pump']
     """
     if components is None:
         return None
-    schema = components
-    if isinstance(schema, str):
-        try:
-            schema = json.loads(schema)
-        except json.JSONDecodeError as exc:
-            raise TimingError(
-                "components must be a list of component names or a model schema (a dict or its JSON text "
-                f'{{"Components": [{{"ComponentName": ...}}]}}); got a string that is not JSON: {exc}'
-            ) from exc
-    if isinstance(schema, Mapping):
-        if "Schema" in schema and "Components" not in schema:  # a DescribeModel response
-            return components_from(schema["Schema"])
-        entries = schema.get("Components")
-        if not isinstance(entries, list):
-            raise TimingError('components: a model schema needs a "Components" list of {"ComponentName": ...}')
-        names = [e.get("ComponentName") if isinstance(e, Mapping) else None for e in entries]
-    elif isinstance(schema, (list, tuple, pd.Index, pd.Series, np.ndarray)):
-        names = list(schema)
-    else:
-        raise TimingError(
-            f"components must be a list of names or a model schema, not {type(components).__name__}"
-        )
-    bad = [n for n in names if not isinstance(n, str) or not n]
-    if bad:
-        raise TimingError(f"components: every component name must be a non-empty string (got {bad[0]!r})")
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise TimingError(f"components: each component must appear once ({', '.join(dupes)} repeated)")
-    return names
+    try:
+        return list(ModelSchema.parse(components).names)
+    except SchemaError as exc:
+        raise TimingError(f"components: {exc}") from exc
 
 
 # -- the plan ----------------------------------------------------------------------------------------------------

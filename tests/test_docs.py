@@ -5,7 +5,8 @@ import importlib
 
 import pytest
 
-CORE = ["lookout_nb", "lookout_nb.errors", "lookout_nb.servicemodel", "lookout_nb.naming", "lookout_nb.request"]
+CORE = ["lookout_nb", "lookout_nb.errors", "lookout_nb.servicemodel", "lookout_nb.naming", "lookout_nb.request",
+        "lookout_nb.schema"]
 
 
 @pytest.mark.parametrize("name", CORE)

@@ -214,7 +214,7 @@ def test_components_from_a_schema_its_json_or_a_describe_model_response():
     assert components_from({"ModelName": "m", "Schema": json.dumps(schema)}) == ["pump", "fan"]
     assert components_from(("pump",)) == ["pump"]
     with pytest.raises(TimingError, match="Components"):
-        components_from({"components": []})
+        components_from({"Components": 3})
 
 
 def test_plan_has_one_file_column_per_component_and_a_long_form():

@@ -11,12 +11,12 @@ True
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from .. import _aws
+from ..schema import ModelSchema, SchemaError
 
 
 @dataclass(frozen=True)
@@ -56,15 +56,10 @@ class ModelInfo:
 
     @classmethod
     def from_describe(cls, response: dict) -> "ModelInfo":
-        schema = response.get("Schema") or "{}"
         try:
-            parsed = json.loads(schema) if isinstance(schema, str) else schema
-        except ValueError:
-            parsed = {}
-        components = {}
-        for comp in parsed.get("Components", []):
-            columns = [c.get("Name") for c in comp.get("Columns", [])]
-            components[comp.get("ComponentName")] = [c for c in columns[1:] if c]
+            components = {name: list(sensors) for name, sensors in ModelSchema.parse(response).sensors.items()}
+        except SchemaError:
+            components = {}
         return cls(
             name=response.get("ModelName"),
             status=response.get("Status", ""),
