@@ -371,7 +371,7 @@ def plot_results(results, ax=None, top: int = 5):
         a_score.set_ylim(-0.05, 1.1)
     line.set_gid("score")
     a_score.set_ylabel("Anomaly score")
-    a_score.set_title(f"Inference results: {len(df):,} rows, {len(first):,} detected events; times in UTC", loc="left")
+    a_score.set_title(f"Inference results: {len(df):,} rows, {len(first):,} detected event{'' if len(first) == 1 else 's'}; times in UTC", loc="left")
     a_score.legend(handles=[line, patches.Patch(facecolor=MISSING_COLOR, alpha=0.18, label="detected event")],
                    loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     a_score.xaxis_date(tz="UTC")
@@ -404,6 +404,7 @@ def plot_results(results, ax=None, top: int = 5):
         a_contrib.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
         a_contrib.xaxis_date(tz="UTC")
         _date_axis(a_contrib.xaxis, mdates)
+        a_score.tick_params(axis="x", labelbottom=False)  # the shared time axis is labelled once, at the bottom
     else:
         a_score.set_xlabel("Time (UTC)")
     return ResultAxes(a_score, a_contrib)
