@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..naming import Naming, expected_keys
+from ..schema import ModelSchema
 from ..request import parse_duration
 from . import inference
 from .clock import MANUAL_START
@@ -186,20 +187,11 @@ def sensor_frame(component: str, sensors, times, anomalies=DAILY_ANOMALIES) -> p
 
 # -- input files -----------------------------------------------------------------------------------------------
 def components_of(model_or_components) -> dict[str, list[str]]:
-    """``{component: [sensors]}`` from a :class:`Model`, a DescribeModel response, a Schema JSON, or a dict."""
-    source = model_or_components
-    if isinstance(source, Model):
-        return source.components
-    if isinstance(source, dict) and "Schema" in source:
-        source = source["Schema"]
-    if isinstance(source, str):
-        source = json.loads(source)
-    if isinstance(source, dict) and "Components" in source:
-        return {
-            c["ComponentName"]: [col["Name"] for col in c["Columns"] if col.get("Type") != "DATETIME"]
-            for c in source["Components"]
-        }
-    return {c: list(s) for c, s in dict(source).items()}
+    """``{component: [sensors]}`` from a :class:`Model`, or anything :meth:`lookout_nb.schema.ModelSchema.parse`
+    reads (a DescribeModel response, its Schema JSON, or ``{component: [sensors]}``)."""
+    if isinstance(model_or_components, Model):
+        return model_or_components.components
+    return {c: list(s) for c, s in ModelSchema.parse(model_or_components).sensors.items()}
 
 
 def write_input_files(

@@ -18,6 +18,8 @@ from typing import Optional
 
 import pandas as pd
 
+from ..schema import ModelSchema
+
 ACCOUNT = "123456789012"
 _EPOCH = pd.Timestamp("2025-06-01T00:00:00Z")
 
@@ -62,14 +64,7 @@ class Model:
 
     def schema_json(self) -> str:
         """The dataset schema as the API returns it (a JSON string)."""
-        comps = [
-            {
-                "ComponentName": c,
-                "Columns": [{"Name": "Timestamp", "Type": "DATETIME"}] + [{"Name": s, "Type": "DOUBLE"} for s in names],
-            }
-            for c, names in self.components.items()
-        ]
-        return json.dumps({"Components": comps})
+        return ModelSchema.parse(self.components).to_json()
 
     def arn(self, region: str) -> str:
         return arn(region, "model", self.name, stable_id("model", self.name))
