@@ -87,6 +87,8 @@ def run_demo(args) -> int:
         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
         "--ServerApp.open_browser=" + ("False" if args.no_browser else "True"), WIZARD_NOTEBOOK,
     ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers and CI machines run as root; JupyterLab refuses it otherwise
     lab = subprocess.Popen(command, env=env, cwd=folder)
     try:
         url = f"http://127.0.0.1:{port}/lab/tree/{WIZARD_NOTEBOOK}?token={token}"

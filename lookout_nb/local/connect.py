@@ -18,14 +18,16 @@ import os
 import urllib.error
 import urllib.request
 
+from .control import RemoteClock
 from .endpoint import Endpoint, start
 
 
 class RemoteEndpoint:
-    """An endpoint this process did not start: only its URL is known."""
+    """An endpoint this process did not start: its URL, and its clock over HTTP (``.clock.now()``, ``.advance()``)."""
 
     def __init__(self, url: str):
         self.url = url
+        self.clock = RemoteClock(url)
 
     def __repr__(self) -> str:
         return f"<lookout_nb.local.RemoteEndpoint {self.url}>"
