@@ -51,7 +51,7 @@ class ModelStep:
         )
 
     def set_models(self, models: list[ModelSummary]) -> None:
-        """Offer the trained models; list all of them with status and quality."""
+        """Offer the trained models (choosing the only one, when there is one); list all with status and quality."""
         self.models = list(models)
         current = self.field.widget.value
         trained = [m for m in self.models if m.trained]
@@ -59,6 +59,8 @@ class ModelStep:
         if current is not None and current not in [m.name for m in trained]:
             options.append((f"{current} (not trained)", current))
         self.field.widget.options = options
+        if current is None and len(trained) == 1:
+            current = trained[0].name  # the only model that can run inference: nothing to choose
         self.field.widget.value = current
         if not self.models:
             self.listing.value = notice("This account has no models yet: train one first.", "warning")
