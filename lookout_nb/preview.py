@@ -67,6 +67,7 @@ CODES = {
     "rows-look-local": "row timestamps are shifted by the time zone offset: rows must be UTC",
     "offset-detected": "no offset was configured; the rows show the file names' local offset",
     "sample-failed": "a sample file could not be read",
+    "csv-malformed": "a file is not well-formed CSV (ragged rows, unclosed quotes): the parser's reason is quoted",
 }
 
 _SEPARATORS = (",", ";", "\t", "|")
@@ -701,7 +702,13 @@ def _check_sample(pv: InputPreview, row, body: bytes) -> tuple[pd.DataFrame | No
         found.append(Finding("csv-delimiter", "error", f"{key!r} separates columns with {sep!r}: Lookout for "
                              "Equipment reads comma-separated files; write it with ',' (and '.' as decimal point)",
                              (key,)))
-    table, header_found = _read_table("\n".join(lines), sep, _schema_columns(pv, row.component))
+    try:
+        table, header_found = _read_table("\n".join(lines), sep, _schema_columns(pv, row.component))
+    except pd.errors.ParserError as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return None, found + [Finding("csv-malformed", "error", f"{key!r} is not well-formed CSV ({reason}; lines "
+                                      "counted in the sample, blank lines left out): its run cannot read it; give "
+                                      "every row as many fields as the header and close every quote", (key,))]
     found += header_found(key)
     found += _column_findings(pv, row.component, table, key)
     times, time_found = _row_times(table, key)

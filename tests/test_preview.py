@@ -425,6 +425,26 @@ def test_no_header_takes_the_schema_names(s3, bucket):
     assert pv.samples["pump"].columns.tolist() == ["Timestamp", "Sensor0", "Sensor1"]
 
 
+@pytest.mark.parametrize("text, reason", [
+    (b"Timestamp,S1\n2022-03-30T11:01:00,1\n2022-03-30T11:02:00,1,7\n", "Expected 2 fields in line 3, saw 3"),
+    (b'Timestamp,S1\n"2022-03-30T11:01:00,1\n', "EOF inside string"),
+])
+def test_malformed_csv_is_a_finding_and_the_rest_of_the_preview_stays(s3, bucket, text, reason):
+    key = newest_pump(s3, bucket, text)
+    put(s3, bucket, PREFIX + "notes.txt", "x")
+    pv = preview(request(bucket), s3)
+    f = only(pv, "csv-malformed")
+    assert f.level == "error" and f.keys == (key,) and repr(key) in f.message and reason in f.message
+    assert "name-mismatch" in pv.codes  # the other findings are kept
+    assert "pump" not in pv.samples and pv.sampled_keys["motor"] == NAMING.key("motor", SLOTS[-1], PREFIX)
+
+
+def test_malformed_csv_keeps_the_findings_of_the_same_file(s3, bucket):
+    newest_pump(s3, bucket, "Timestamp;S1\n2022-03-30T11:01:00;1\n2022-03-30T11:02:00;1;7\n")
+    pv = preview(request(bucket), s3)
+    assert {"csv-delimiter", "csv-malformed"} <= {f.code for f in pv.errors}
+
+
 # -- the model -----------------------------------------------------------------------------------------------------
 def test_model_not_found_is_a_warning_and_files_are_still_checked(s3, bucket):
     upload_healthy(s3, bucket)
