@@ -197,6 +197,7 @@ def preview_input(
     ('yyyyMMddHHmmss', True)
     """
     target = _target(request_or_location)
+    now = None if now is None else to_utc(now, name="now")  # before any call: a bad `now` fails fast, named
     pv = InputPreview(target.bucket, target.prefix, frequency=target.frequency, delay=target.delay,
                       model_name=target.model_name, target_sampling_rate=target_sampling_rate)
     _read_model(pv, client, session)
@@ -218,7 +219,7 @@ def preview_input(
     pv.keys = _keys_table(listing, pv.naming)
     if pv.frequency is None:
         pv.frequency = _infer_frequency(pv.keys)
-    pv.now = None if now is None else to_utc(now)
+    pv.now = now
     pv.recent_slots = _recent_slots(pv, recent, pv.now)
 
     pv.findings += _listing_findings(pv)
@@ -514,7 +515,7 @@ def _recent_slots(pv: InputPreview, recent: int, now) -> pd.DatetimeIndex:
     if freq is None or matched.empty:
         return pd.DatetimeIndex([], tz="UTC")
     slots = _slot_of(matched["time_utc"], freq)
-    last = slots.max() if now is None else (to_utc(now) - freq - pv.delay).floor(freq)
+    last = slots.max() if now is None else (now - freq - pv.delay).floor(freq)
     first = max(last - (recent - 1) * freq, slots.min())
     return pd.date_range(first, last, freq=freq) if first <= last else pd.DatetimeIndex([], tz="UTC")
 

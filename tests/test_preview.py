@@ -193,6 +193,20 @@ def test_request_without_bucket_is_refused_naming_the_field(s3):
         preview(request(None), s3)
 
 
+def test_now_that_is_not_a_time_is_refused_naming_it_before_listing(s3, bucket):
+    from lookout_nb import LookoutNbError
+
+    upload_healthy(s3, bucket, slots=SLOTS[:2])
+    listed = []
+    s3.meta.events.register("before-send.s3.ListObjectsV2", lambda **kw: listed.append(1))
+    try:
+        with pytest.raises(LookoutNbError, match=r"now='not a time' is not a time") as info:
+            preview(request(bucket), s3, now="not a time")
+    finally:
+        s3.meta.events.unregister("before-send.s3.ListObjectsV2")
+    assert isinstance(info.value, ValueError) and listed == []
+
+
 def test_late_files_without_a_request_are_information(s3, bucket):
     utc_names = Naming("yyyyMMddHHmmss", "_", "+00:00")
     for slot in SLOTS[:3]:  # uploaded a minute after each window: late when the delay is 0
