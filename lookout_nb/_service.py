@@ -24,6 +24,7 @@ from .errors import (
     ServiceUnavailable,
     Throttled,
 )
+from .naming import to_utc
 
 #: Service error code -> the toolkit's exception class.
 ERRORS: dict[str, type[ServiceError]] = {
@@ -124,10 +125,7 @@ def utc(value) -> pd.Timestamp | None:
     >>> utc("2024-01-01 05:30+05:30")
     Timestamp('2024-01-01 00:00:00+0000', tz='UTC')
     """
-    if value is None:
-        return None
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return None if value is None else to_utc(value)
 
 
 def wire_time(value):

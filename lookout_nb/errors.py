@@ -43,6 +43,10 @@ class RequestInvalid(LookoutNbError, ValueError):
         super().__init__(f"the request has {n} problem{'s' if n != 1 else ''}:\n{lines}")
 
 
+class InvalidArgument(LookoutNbError, ValueError):
+    """A function argument cannot be used; the message names the argument and says what it takes."""
+
+
 class NamingError(LookoutNbError, ValueError):
     """An input file name does not follow the configured naming convention."""
 

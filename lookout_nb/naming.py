@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .errors import NamingError
+from .errors import InvalidArgument, NamingError
 
 #: The three file-name timestamp formats of the API, with their strftime form and the regex of their text.
 #: EPOCH is integer seconds (never strftime's platform-dependent ``%s``).
@@ -67,9 +67,23 @@ def format_offset(delta: pd.Timedelta) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def to_utc(value) -> pd.Timestamp:
-    """A tz-aware UTC Timestamp from a string, datetime or Timestamp (naive values are taken as UTC)."""
-    ts = pd.Timestamp(value)
+def to_utc(value, name: str = "time") -> pd.Timestamp:
+    """A tz-aware UTC Timestamp from a string, datetime or Timestamp (naive values are taken as UTC).
+
+    ``name`` is the argument's name, which the error gives when the value is not a time.
+
+    >>> to_utc("2024-03-30 10:08+01:00")
+    Timestamp('2024-03-30 09:08:00+0000', tz='UTC')
+    """
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(
+            f"{name}={value!r} is not a time: pass an ISO string such as '2024-03-30 09:08' (UTC unless it carries "
+            "an offset), a datetime or a pandas Timestamp"
+        ) from exc
+    if ts is pd.NaT:
+        raise InvalidArgument(f"{name} is missing (NaT): pass a time such as '2024-03-30 09:08'")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 

@@ -21,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from .naming import format_offset, to_utc
 from .timing import _ns
 
 #: Colours of execution statuses (InferenceExecutionStatus); any other status is grey.
@@ -83,11 +84,6 @@ def _merge(start: np.ndarray, end: np.ndarray):
 def _duration(td) -> str:
     minutes = int(pd.Timedelta(td).total_seconds() // 60)
     return f"{minutes // 60} h" if minutes >= 60 and minutes % 60 == 0 else f"{minutes} min"
-
-
-def _offset_text(td) -> str:
-    minutes = int(pd.Timedelta(td).total_seconds() // 60)
-    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _date_axis(axis, mdates):
@@ -267,8 +263,7 @@ def plot_schedule(plan, executions=None, files=None, ax=None, now=None, dense=No
     pad = max((hi - lo) * 0.03, 60 * 10**9)
     ax.set_xlim(_x(np.array([lo - pad]))[0], _x(np.array([hi + pad]))[0])
     if now is not False:
-        now_ts = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
-        now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
+        now_ts = pd.Timestamp.now(tz="UTC") if now is None else to_utc(now, "now")
         now_ns = now_ts.as_unit("ns").value
         if now is not None or lo - pad <= now_ns <= hi + pad:
             if now is not None and not lo - pad <= now_ns <= hi + pad:  # an explicit "now" stays in the picture
@@ -295,7 +290,7 @@ def plot_schedule(plan, executions=None, files=None, ax=None, now=None, dense=No
         shift = pd.Timedelta(offset) / pd.Timedelta(days=1)
         top = ax.secondary_xaxis("top", functions=(lambda v: v + shift, lambda v: v - shift))
         _date_axis(top.xaxis, mdates)
-        top.set_xlabel(f"File-name time (local, UTC{_offset_text(offset)})")
+        top.set_xlabel(f"File-name time (local, UTC{format_offset(offset)})")
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
 

@@ -284,7 +284,7 @@ class SchedulerRequest:
         problems = self.problems()
         by_field: dict[str, list[str]] = {}
         for p in problems:
-            by_field.setdefault(FIELD_BY_PATH.get(p.field) or _top_field(p.field), []).append(p.message)
+            by_field.setdefault(FIELD_BY_PATH.get(p.field) or field_for_path(p.field), []).append(p.message)
         rows = []
         for name, path in FIELDS.items():
             value = getattr(self, name)
@@ -302,8 +302,12 @@ class SchedulerRequest:
         )
 
 
-def _top_field(path: str) -> str:
-    """The Python field that holds an API path, e.g. ``Tags[3].Key`` -> ``tags``."""
+def field_for_path(path: str) -> str:
+    """The Python field that holds an API path, ``""`` for none.
+
+    >>> field_for_path("Tags[3].Key"), field_for_path("DataInputConfiguration.InputTimeZoneOffset")
+    ('tags', 'timezone_offset')
+    """
     for name, parts in FIELDS.items():
         full = ".".join(parts)
         if path == full or path.startswith(full + "[") or path.startswith(full + "."):

@@ -26,7 +26,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .errors import LookoutNbError, LookoutNbWarning, NamingError, Problem, RequestInvalid
+from .errors import InvalidArgument, LookoutNbError, LookoutNbWarning, NamingError, Problem, RequestInvalid
+from .naming import format_offset, to_utc
+from .request import SchedulerRequest
 from .schema import ModelSchema, SchemaError
 
 __all__ = [
@@ -60,7 +62,7 @@ _TIMING_FIELDS = (
 )
 
 
-class TimingError(LookoutNbError, ValueError):
+class TimingError(InvalidArgument):
     """An argument of a timing function is wrong; the message names it and says how to fix it."""
 
 
@@ -78,8 +80,6 @@ class _Params:
 
 def _params(request) -> _Params:
     """Frequency, delay, naming and prefix of a request; raises RequestInvalid for the timing fields' problems."""
-    from .request import SchedulerRequest
-
     if isinstance(request, Mapping):
         request = SchedulerRequest.from_boto3(request)
     if not isinstance(request, SchedulerRequest):
@@ -110,17 +110,8 @@ def _td_ns(td) -> int:
 
 
 def _to_utc(value, name: str) -> pd.Timestamp:
-    """A tz-aware UTC Timestamp (naive values are UTC); the error names the argument."""
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise TimingError(
-            f"{name}={value!r} is not a time: pass an ISO string such as '2024-03-30 09:08' (UTC unless it "
-            f"carries an offset), a datetime or a pandas Timestamp"
-        ) from exc
-    if ts is pd.NaT:
-        raise TimingError(f"{name} is missing (NaT): pass a time such as '2024-03-30 09:08'")
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    """:func:`lookout_nb.naming.to_utc` at nanosecond resolution, the range a plan covers."""
+    ts = to_utc(value, name)
     try:
         return ts.as_unit("ns")
     except (OverflowError, ValueError) as exc:
@@ -346,12 +337,6 @@ def _zoneinfo(zone):
         ) from exc
 
 
-def _format_offset(ns: int) -> str:
-    minutes = int(ns // (60 * _NS))
-    sign = "-" if minutes < 0 else "+"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
 def offset_for_zone(zone, at=None) -> str:
     """The ``±HH:MM`` offset of an IANA zone at a time (default: now), for ``InputTimeZoneOffset``.
 
@@ -360,7 +345,7 @@ def offset_for_zone(zone, at=None) -> str:
     """
     tz = _zoneinfo(zone)
     ts = pd.Timestamp.now(tz="UTC") if at is None else _to_utc(at, "at")
-    return _format_offset(_td_ns(ts.tz_convert(tz).utcoffset()))
+    return format_offset(ts.tz_convert(tz).utcoffset())
 
 
 def _zone_spans(zone, times_ns: np.ndarray, request_offset: int, per_run: bool) -> pd.DataFrame:
@@ -377,8 +362,8 @@ def _zone_spans(zone, times_ns: np.ndarray, request_offset: int, per_run: bool) 
         {
             "from_utc": utc[starts],
             "to_utc": utc[ends - 1],
-            "zone_offset": [_format_offset(o) for o in offsets[starts]],
-            "request_offset": _format_offset(request_offset),
+            "zone_offset": [format_offset(pd.Timedelta(o)) for o in offsets[starts]],
+            "request_offset": format_offset(pd.Timedelta(request_offset)),
         }
     )
     if per_run:
@@ -396,11 +381,12 @@ def _warn_zone(spans: pd.DataFrame, zone, request_offset: int) -> None:
         count = f" ({row.runs:,} of {spans.attrs['total']:,} runs)" if unit else ""
         parts.append(f"UTC{row.zone_offset} from {row.from_utc:%Y-%m-%d %H:%M} to {row.to_utc:%Y-%m-%d %H:%M} UTC{count}")
     more = f" and {len(spans) - 3} more spans" if len(spans) > 3 else ""
+    fixed = format_offset(pd.Timedelta(request_offset))
     warnings.warn(
-        f"{zone} is at {'; '.join(parts)}{more}, but InputTimeZoneOffset is {_format_offset(request_offset)}: "
+        f"{zone} is at {'; '.join(parts)}{more}, but InputTimeZoneOffset is {fixed}: "
         f"the offset is fixed and does not follow daylight saving, so files named in {zone} wall-clock time will "
         f"be searched for at the wrong slot then. Name files with the fixed offset "
-        f"{_format_offset(request_offset)}, or update the scheduler's offset when the clocks change.",
+        f"{fixed}, or update the scheduler's offset when the clocks change.",
         LookoutNbWarning,
         stacklevel=3,
     )

@@ -10,6 +10,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+
+from lookout_nb.errors import InvalidArgument
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -196,7 +198,7 @@ def test_boto3_kwargs_are_accepted_as_the_request():
     ],
 )
 def test_bad_arguments_name_the_argument_and_the_fix(kw, words):
-    with pytest.raises(TimingError) as err:
+    with pytest.raises(InvalidArgument) as err:  # TimingError, or naming.to_utc's error for a time
         plan_schedule(req(), **kw)
     for w in words:
         assert w in str(err.value)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .. import _aws
+from ..naming import to_utc
 from ..schema import ModelSchema, SchemaError
 
 
@@ -103,10 +104,7 @@ class Backend:
     def now(self) -> pd.Timestamp:
         """The current time as the scheduler sees it (tz-aware UTC)."""
         value = self._now() if callable(self._now) else self._now
-        if value is None:
-            return pd.Timestamp.now(tz="UTC")
-        ts = pd.Timestamp(value)
-        return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        return pd.Timestamp.now(tz="UTC") if value is None else to_utc(value, "now")
 
     # -- models ----------------------------------------------------------------------------------------------
     def models(self) -> list[ModelSummary]:
