@@ -38,11 +38,18 @@ def main(argv=None) -> int:
 
     check = commands.add_parser("check", help="list every problem of a request saved as JSON")
     check.add_argument("request", type=Path, help="a JSON file of CreateInferenceScheduler members")
-    check.add_argument("--sampling-rate", default=None, help="the model's TargetSamplingRate, e.g. PT5M")
+    check.add_argument("--sampling-rate", default=None, choices=_sampling_rates(), metavar="RATE",
+                       help="the model's TargetSamplingRate (PT1S ... PT1H), e.g. PT5M")
     check.set_defaults(func=run_check)
 
     args = parser.parse_args(argv)
     return args.func(args)
+
+
+def _sampling_rates() -> tuple[str, ...]:
+    from . import servicemodel
+
+    return servicemodel.enum("TargetSamplingRate")
 
 
 def run_check(args) -> int:
@@ -89,8 +96,9 @@ def run_demo(args) -> int:
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # containers and CI machines run as root; JupyterLab refuses it otherwise
-    lab = subprocess.Popen(command, env=env, cwd=folder)
+    lab = None
     try:
+        lab = subprocess.Popen(command, env=env, cwd=folder)
         url = f"http://127.0.0.1:{port}/lab/tree/{WIZARD_NOTEBOOK}?token={token}"
         if _wait_for(f"http://127.0.0.1:{port}/api/status?token={token}", lab):
             print(f"\nEmbedded endpoint: {endpoint.url} (clock x{args.speed:g}, demo model and input files)")
@@ -99,13 +107,16 @@ def run_demo(args) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        if lab.poll() is None:
+        if lab is not None and lab.poll() is None:
             lab.send_signal(signal.SIGINT)
             try:
                 lab.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 lab.kill()
         endpoint.stop()
+    if lab.returncode not in (0, -signal.SIGINT, None):
+        print(f"lookout-nb demo: JupyterLab exited with status {lab.returncode}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -334,7 +334,8 @@ def wait_for_status(name: str, status, timeout: float = 300, poll: float = 5, cl
         if remaining <= 0:
             raise WaitTimeout(
                 f"inference scheduler {name!r} is still {raw['Status']} after {timeout:g} s "
-                f"(waiting for {' or '.join(wanted)})",
+                f"(waiting for {' or '.join(wanted)}); on the embedded endpoint's manual clock a status changes only "
+                "when the clock moves: advance it (endpoint.clock.advance) or call with wait=False",
                 last_status=raw["Status"],
             )
         _sleep(min(poll, remaining))

@@ -35,6 +35,15 @@ def test_check_passes_a_valid_request_and_knows_the_sampling_rate(tmp_path, caps
     assert "finer than the model's sampling rate" in capsys.readouterr().out
 
 
+def test_check_refuses_a_sampling_rate_the_api_does_not_have(tmp_path, capsys):
+    path = tmp_path / "request.json"
+    path.write_text("{}")
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", str(path), "--sampling-rate", "5min"])
+    assert exit_.value.code == 2
+    assert "PT5M" in capsys.readouterr().err
+
+
 def test_check_of_an_unreadable_file_says_which(tmp_path, capsys):
     path = tmp_path / "broken.json"
     path.write_text("{not json")
