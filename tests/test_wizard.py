@@ -334,6 +334,88 @@ def test_a_prefilled_request_comes_back_unchanged(lookout, s3):
     assert w.model_step.info is not None and w.model_step.info.name == demo.DEMO_MODEL
 
 
+@pytest.mark.parametrize("changes, field, message", [
+    ({"delay_offset_minutes": 90}, "delay_offset_minutes", "at most 60"),
+    ({"delay_offset_minutes": -3}, "delay_offset_minutes", "at least 0"),
+    ({"delay_offset_minutes": "5"}, "delay_offset_minutes", "whole number"),
+    ({"delay_offset_minutes": True}, "delay_offset_minutes", "whole number"),
+    ({"input_prefix": 7}, "input_prefix", "must be a string"),
+    ({"timestamp_format": 5}, "timestamp_format", ""),
+    ({"tags": "team"}, "tags", "must be a list"),
+    ({"tags": [{"Key": "team", "Value": 5}]}, "tags", "must be a string"),
+    ({"tags": ["team"]}, "tags", ""),
+])
+def test_a_prefilled_value_no_input_can_hold_is_kept_and_reported_not_changed(changes, field, message):
+    request = lnb.SchedulerRequest.from_boto3(demo.scheduler_kwargs("prefilled")).replace(**changes)
+    w = Wizard(request=request, load=False)
+    assert w.request == request and getattr(w.request, field) == changes[field]
+    shown = w.fields[field]
+    assert shown.messages and message in " ".join(shown.messages)
+    assert w.request.problems() == request.problems()
+    w.close()
+
+
+def test_reading_the_model_keeps_an_unset_frequency_unset(endpoint, lookout, s3):
+    endpoint.backend.put_model(Model(name="slow-pump", components={"pump": ["flow", "head"]}, sampling_rate="PT10M"))
+    request = lnb.SchedulerRequest(model_name="slow-pump", scheduler_name="s")
+    w = Wizard(client=lookout, s3=s3, request=request).wait()
+    assert w.model_step.info is not None and w.model_step.info.sampling_rate == "PT10M"
+    assert w.request == request  # the frequency stays unset (the core says "is required"), not PT10M
+    assert "is required" in " ".join(w.schedule_step.frequency.messages)
+    w.close()
+
+
+def test_a_held_value_is_replaced_once_the_user_touches_the_input():
+    request = lnb.SchedulerRequest(delay_offset_minutes=90, input_prefix=7, tags="team")
+    w = Wizard(request=request, load=False)
+    w.schedule_step.delay.widget.value = 10
+    w.input_step.prefix.widget.value = "in/"
+    w.access_step.tags.add_row("team", "reliability")
+    assert (w.request.delay_offset_minutes, w.request.input_prefix) == (10, "in/")
+    assert w.request.tags == [{"Key": "team", "Value": "reliability"}]
+    w.close()
+
+
+def test_from_json_with_wrong_types_fills_every_field_and_reports_them():
+    w = Wizard.from_json(json.dumps({"Tags": "team", "InferenceSchedulerName": "s",
+                                     "DataInputConfiguration": {"S3InputConfiguration": {"Prefix": 7}}}), load=False)
+    assert (w.request.tags, w.request.input_prefix, w.request.scheduler_name) == ("team", 7, "s")
+    assert "must be a list" in w.access_step.tags.problem.value
+    assert "must be a string" in w.input_step.prefix.problem.value
+    w.close()
+
+
+def test_fill_replaces_every_field_even_when_values_are_wrong():
+    w = Wizard(request=lnb.SchedulerRequest.from_boto3(demo.scheduler_kwargs("first")), load=False)
+    second = lnb.SchedulerRequest(scheduler_name="second", input_prefix=7, tags="team", delay_offset_minutes=90)
+    w.fill(second)
+    assert w.request == second  # nothing of the first request left behind
+    w.close()
+
+
+def test_a_fill_that_fails_part_way_leaves_the_previous_request(monkeypatch):
+    from lookout_nb.wizard import tags
+
+    first = lnb.SchedulerRequest.from_boto3(demo.scheduler_kwargs("first"))
+    w = Wizard(request=first, load=False)
+
+    def broken(_tags):
+        raise RuntimeError("the tags editor broke")
+
+    monkeypatch.setattr(tags, "_pairs_of", broken)  # tags are filled last: every other field is new by then
+    with pytest.raises(RuntimeError):
+        w.fill(lnb.SchedulerRequest(scheduler_name="second", input_prefix="other/", tags={"a": "b"}))
+    assert w.request == first
+    w.close()
+
+
+def test_an_empty_prefix_and_empty_tags_stay_as_given():
+    request = lnb.SchedulerRequest.from_boto3(demo.scheduler_kwargs("prefilled")).replace(input_prefix="", tags=[])
+    w = Wizard(request=request, load=False)
+    assert w.request.to_boto3() == request.to_boto3()
+    w.close()
+
+
 def test_from_scheduler_prefills_and_monitors_it(endpoint, lookout, s3):
     lookout.create_inference_scheduler(**demo.scheduler_kwargs("existing", DataUploadFrequency="PT10M"),
                                        ClientToken="t")

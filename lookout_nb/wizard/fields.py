@@ -14,8 +14,10 @@ True
 from __future__ import annotations
 
 import html
+from contextlib import contextmanager
 
 import ipywidgets as widgets
+from traitlets import TraitError
 
 from ..errors import Problem
 from ..request import FIELDS
@@ -25,6 +27,7 @@ LABEL_WIDTH = "190px"
 STYLE = {"description_width": LABEL_WIDTH}
 LAYOUT = widgets.Layout(width="640px")
 INVALID_CLASS = "lnb-invalid"
+_NOTHING = object()
 
 
 class Field:
@@ -46,13 +49,51 @@ class Field:
             layout=widgets.Layout(margin=f"0 0 0 {LABEL_WIDTH}"),
         )
         self.messages: list[str] = []
-        # True while the field was filled with None and shows a default it does not report (see ``value``).
-        self._unset = False
+        #: What the input shows while it holds a value it cannot show (see ``value``).
+        self.default = widget.value
+        # A value the input cannot hold exactly (None on a slider, 90 on a 0-60 slider, 7 on a text), kept as
+        # given and reported by ``value`` until the user changes the input; ``_NOTHING`` when the input holds it.
+        self._held = _NOTHING
+        self._quiet = 0
         widget.observe(self._touched, names="value")
         self.box = widgets.VBox([widget, self.problem] + ([self.hint] if hint else []))
 
     def _touched(self, _change) -> None:
-        self._unset = False
+        if not self._quiet:
+            self._held = _NOTHING
+
+    @property
+    def holding(self) -> bool:
+        """True while ``value`` is a value given to the field that its input cannot show (until the user edits)."""
+        return self._held is not _NOTHING
+
+    @contextmanager
+    def quiet(self):
+        """Change the input from code without dropping a held value (options narrowed, a default shown)."""
+        self._quiet += 1
+        try:
+            yield
+        finally:
+            self._quiet -= 1
+
+    def fits(self, value) -> bool:
+        """Whether the input can show ``value`` exactly, so that ``value`` reads it back unchanged.
+
+        >>> f = int_field("delay_offset_minutes", "Delay", low=0, high=60)
+        >>> f.fits(30), f.fits(90), f.fits("5"), f.fits(True), f.fits(None)
+        (True, False, False, False, False)
+        """
+        widget = self.widget
+        if isinstance(widget, (widgets.Dropdown, widgets.ToggleButtons)):
+            # A value the choices do not offer is added as "(not offered)", so any value but an absent None fits.
+            return value is not None or None in [v for _, v in _pairs(widget.options)]
+        if isinstance(widget, (widgets.IntSlider, widgets.BoundedIntText)):
+            return type(value) is int and widget.min <= value <= widget.max
+        if isinstance(widget, widgets.Text):
+            if value is None:
+                return self.empty_is_none
+            return isinstance(value, str) and not (value == "" and self.empty_is_none)
+        return False
 
     @property
     def path(self) -> str:
@@ -61,9 +102,9 @@ class Field:
 
     @property
     def value(self):
-        """The value the request gets: ``None`` for empty text (when ``empty_is_none``)."""
-        if self._unset:
-            return None
+        """The value the request gets: a held value as given, else the input's (``None`` for empty text)."""
+        if self._held is not _NOTHING:
+            return self._held
         value = self.widget.value
         if self.empty_is_none and value == "":
             return None
@@ -71,24 +112,26 @@ class Field:
 
     @value.setter
     def value(self, value) -> None:
-        """Show ``value``; ``None`` on an input that cannot be empty keeps its default on screen but reads as
-        unset until the user changes it (so a pre-filled request comes back unchanged, token included)."""
+        """Show ``value``; one the input cannot show exactly (``None`` on a slider, 90 on a 0-60 slider, 7 on a
+        text, "" on a text that reads empty as unset) is kept as given and read back unchanged until the user
+        changes the input, while the input shows its default; ``request.problems()`` then reports it here."""
+        if not self.fits(value):
+            with self.quiet():
+                try:
+                    self.widget.value = self.default
+                except TraitError:  # the default is no longer offered: leave what the input shows
+                    pass
+            self._held = value
+            return
         if isinstance(self.widget, (widgets.Dropdown, widgets.ToggleButtons)):
             values = [v for _, v in _pairs(self.widget.options)]
-            if value is not None and value not in values:
+            if value not in values:
                 # A pre-filled value the choices do not offer stays visible, so its problem can be shown.
                 self.widget.options = list(_pairs(self.widget.options)) + [(f"{value} (not offered)", value)]
-            if value is not None or None in values:
-                self.widget.value = value
-                self._unset = False
-            else:
-                self._unset = True
-            return
-        if value is None and not isinstance(self.widget.value, str):
-            self._unset = True
-            return
-        self.widget.value = "" if value is None else value
-        self._unset = False
+            self.widget.value = value
+        else:
+            self.widget.value = "" if value is None else value
+        self._held = _NOTHING
 
     def show(self, messages, problems=()) -> None:
         """Show ``messages`` (strings) under the input; an empty list clears the line.

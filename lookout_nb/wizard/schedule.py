@@ -83,13 +83,19 @@ class ScheduleStep:
         current = self.frequency.widget.value
         options = frequency_options(rate)
         values = [v for _, v in options]
-        self.frequency.widget.options = options
-        if current in values:
-            self.frequency.widget.value = current
-        elif current is not None and rate is None:
-            self.frequency.value = current
+        if self.frequency.holding:
+            # A value given to the field (unset) stays as given; the input just offers the new choices.
+            with self.frequency.quiet():
+                self.frequency.widget.options = options
+                self.frequency.widget.value = current if current in values else values[0]
         else:
-            self.frequency.widget.value = values[0]
+            self.frequency.widget.options = options
+            if current in values:
+                self.frequency.widget.value = current
+            elif current is not None and rate is None:
+                self.frequency.value = current
+            else:
+                self.frequency.widget.value = values[0]
         self.rate_note.value = (
             notice(f"The model was trained at {rate}: frequencies finer than that are not offered.", "info")
             if rate else ""

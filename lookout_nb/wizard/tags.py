@@ -22,6 +22,7 @@ import ipywidgets as widgets
 from .fields import INVALID_CLASS, LABEL_WIDTH
 
 _INDEX = re.compile(r"^Tags\[(\d+)\]")
+_NOTHING = object()
 
 
 class _Row:
@@ -49,6 +50,7 @@ class TagsEditor:
         self.rows: list[_Row] = []
         self.messages: list[str] = []
         self._callbacks = []
+        self._held = _NOTHING
         self.add = widgets.Button(description="Add tag", tooltip="Add a row for one more tag", icon="plus",
                                   layout=widgets.Layout(width="auto"))
         self.add.on_click(lambda _: self.add_row())
@@ -64,17 +66,25 @@ class TagsEditor:
         return self.box
 
     @property
+    def holding(self) -> bool:
+        """True while ``value`` is tags given to the editor as they were given (until the user edits a row)."""
+        return self._held is not _NOTHING
+
+    @property
     def value(self):
+        if self._held is not _NOTHING:
+            return self._held
         tags = [{"Key": r.key.value, "Value": r.value.value} for r in self.rows if not r.empty]
         return tags or None
 
     @value.setter
     def value(self, tags) -> None:
-        if isinstance(tags, Mapping):
-            tags = [{"Key": k, "Value": v} for k, v in tags.items()]
-        self.rows = []
-        for tag in tags or []:
-            self.rows.append(self._new_row(str(tag.get("Key", "")), str(tag.get("Value", ""))))
+        """Show ``tags`` as rows. Tags the rows cannot show exactly (a string, a tag that is not a Key/Value pair
+        of strings, an empty list) show no row and are kept as given until the user edits the tags, so
+        ``request.problems()`` reports them. A mapping reads back as the API's list (the same tags)."""
+        pairs = _pairs_of(tags)
+        self._held = _NOTHING if pairs is not None and tags != [] else tags
+        self.rows = [self._new_row(k, v) for k, v in pairs or []]
         self._render()
         self._changed()
 
@@ -82,13 +92,13 @@ class TagsEditor:
         """Add a row (empty by default)."""
         self.rows.append(self._new_row(key, value))
         self._render()
-        self._changed()
+        self._edited()
 
     def remove_row(self, index: int) -> None:
         """Remove row ``index`` (0-based)."""
         del self.rows[index]
         self._render()
-        self._changed()
+        self._edited()
 
     def observe(self, callback) -> None:
         """Call ``callback(None)`` whenever a tag changes, is added or is removed."""
@@ -118,8 +128,8 @@ class TagsEditor:
 
     def _new_row(self, key: str, value: str) -> _Row:
         row = _Row(key, value)
-        row.key.observe(lambda _: self._changed(), names="value")
-        row.value.observe(lambda _: self._changed(), names="value")
+        row.key.observe(lambda _: self._edited(), names="value")
+        row.value.observe(lambda _: self._edited(), names="value")
         row.remove.on_click(lambda _, r=row: self.remove_row(self.rows.index(r)))
         return row
 
@@ -128,6 +138,29 @@ class TagsEditor:
             row.remove.tooltip = f"Remove tag row {i + 1}"
         self._rows_box.children = [r.box for r in self.rows]
 
+    def _edited(self) -> None:
+        self._held = _NOTHING  # the user changed the tags: the rows are the value from now on
+        self._changed()
+
     def _changed(self) -> None:
         for callback in list(self._callbacks):
             callback(None)
+
+
+def _pairs_of(tags) -> list[tuple[str, str]] | None:
+    """``(key, value)`` rows that read back exactly as ``tags``; None when rows cannot show ``tags``.
+
+    >>> _pairs_of({"team": "reliability"}), _pairs_of([{"Key": "a", "Value": "b"}]), _pairs_of("team")
+    ([('team', 'reliability')], [('a', 'b')], None)
+    """
+    if tags is None:
+        return []
+    if isinstance(tags, Mapping):
+        pairs = list(tags.items())
+    elif isinstance(tags, list) and all(isinstance(t, Mapping) and set(t) == {"Key", "Value"} for t in tags):
+        pairs = [(t["Key"], t["Value"]) for t in tags]
+    else:
+        return None
+    if all(isinstance(k, str) and isinstance(v, str) and (k or v) for k, v in pairs):
+        return pairs
+    return None

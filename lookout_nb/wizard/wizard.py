@@ -156,10 +156,24 @@ class Wizard(widgets.VBox):
         return info.sampling_rate if info is not None and info.name == self.fields["model_name"].value else None
 
     def fill(self, request: SchedulerRequest) -> None:
-        """Set every field from ``request`` (its client token is kept, so a retry stays idempotent)."""
+        """Set every field from ``request`` (its client token is kept, so a retry stays idempotent).
+
+        A value an input cannot show is kept as given and reported beside its field; if a field fails anyway,
+        every field gets its previous value back before the error is raised (never half old, half new).
+        """
         with self._validate_lock:
-            for name, field in self.fields.items():
-                field.value = getattr(request, name)
+            before = {name: field.value for name, field in self.fields.items()}
+            try:
+                for name, field in self.fields.items():
+                    field.value = getattr(request, name)
+            except Exception:
+                for name, field in self.fields.items():
+                    try:
+                        field.value = before[name]
+                    except Exception:  # noqa: BLE001 - a field that cannot take its value back keeps what it has
+                        pass
+                self.validate()
+                raise
             self._client_token = request.client_token
             self._touched.update(n for n in self.fields if getattr(request, n) is not None)
         self.validate()
