@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import _aws
+from . import _aws, servicemodel
 from .errors import NamingError, Problem, RequestInvalid, ResourceNotFound
 from .naming import Naming, NamingCandidate, detect_naming, format_offset, to_utc
 from .request import SchedulerRequest, parse_duration
@@ -417,8 +417,12 @@ def _infer_frequency(keys: pd.DataFrame) -> pd.Timedelta | None:
     if steps.empty:
         return None
     step = steps.mode().iloc[0]
-    allowed = {parse_duration(f) for f in ("PT5M", "PT10M", "PT15M", "PT30M", "PT1H")}
-    return step if step in allowed else None
+    return step if step in _frequencies() else None
+
+
+def _frequencies() -> dict:
+    """The API's upload frequencies (from the service model) by duration: ``{Timedelta(minutes=5): "PT5M", ...}``."""
+    return {parse_duration(f): f for f in servicemodel.enum("DataUploadFrequency")}
 
 
 def _quote(keys, total: int | None = None) -> str:
@@ -608,20 +612,26 @@ def _minutes(delta: pd.Timedelta) -> str:
 
 
 def _frequency_findings(pv: InputPreview, target: _Target) -> list[Finding]:
-    """frequency-too-fine: the upload frequency is finer than the model's TargetSamplingRate."""
-    if pv.frequency is None or not pv.target_sampling_rate:
+    """frequency-too-fine: the request's own DataUploadFrequency problem against the model's TargetSamplingRate.
+
+    Without a request (or when its frequency is unset or invalid) the frequency inferred from the file names is put
+    in a ``SchedulerRequest`` and asked the same question, so the rule lives in request.py alone.
+    """
+    if not pv.target_sampling_rate:
         return []
-    try:
-        rate = parse_duration(pv.target_sampling_rate)
-    except ValueError:
-        return []
-    if pv.frequency >= rate:
-        return []
-    allowed = [f for f in ("PT5M", "PT10M", "PT15M", "PT30M", "PT1H") if parse_duration(f) >= rate] or ["PT1H"]
-    what = target.request.upload_frequency if target.request else f"the files' step {pv.frequency}"
-    return [Finding("frequency-too-fine", "error", f"upload frequency {what} is finer than the model's sampling "
-                    f"rate {pv.target_sampling_rate}: runs find too few rows; use DataUploadFrequency "
-                    f"{' or '.join(allowed)}")]
+    req, inferred = target.request, ""
+    if req is None or req.frequency is None:
+        name = _frequencies().get(pv.frequency)
+        if name is None:
+            return []
+        req, inferred = SchedulerRequest(upload_frequency=name), f"the files arrive every {name}: "
+    field = "DataUploadFrequency"
+    before = {p.message for p in req.problems() if p.field == field}
+    found = [p for p in req.problems(target_sampling_rate=pv.target_sampling_rate)
+             if p.field == field and p.message not in before]
+    return [Finding("frequency-too-fine", "error", f"{inferred}DataUploadFrequency {p.message}: otherwise each "
+                    "run finds too few rows")
+            for p in found]
 
 
 # -- samples -------------------------------------------------------------------------------------------------------

@@ -331,6 +331,30 @@ def test_frequency_too_fine_for_the_sampling_rate(s3, bucket):
     pv = preview(request(bucket, model_name="pump-model"), s3, client=lookout_stub(rate="PT10M"))
     f = only(pv, "frequency-too-fine")
     assert f.level == "error" and "PT10M" in f.message and "PT30M" in f.message
+    # The request's own rule (request.py) is the one reported, not a second copy of it.
+    (problem,) = [p for p in request(bucket).problems(target_sampling_rate="PT10M") if p.field == "DataUploadFrequency"]
+    assert f"DataUploadFrequency {problem.message}" in f.message
+
+
+def test_frequency_too_fine_without_a_request_asks_a_request_with_the_files_step(s3, bucket):
+    upload_healthy(s3, bucket, slots=SLOTS[:3])
+    f = only(preview(f"s3://{bucket}/{PREFIX}", s3, target_sampling_rate="PT10M"), "frequency-too-fine")
+    assert "every PT5M" in f.message and "DataUploadFrequency PT5M is finer" in f.message
+    assert not preview(f"s3://{bucket}/{PREFIX}", s3, target_sampling_rate="PT5M").find("frequency-too-fine")
+
+
+def test_inferred_frequency_follows_the_service_models_enum(s3, bucket, monkeypatch):
+    from lookout_nb import servicemodel
+
+    utc_names = Naming("yyyyMMddHHmmss", "_", "+00:00")
+    for i in range(4):
+        slot = T0 + i * pd.Timedelta(minutes=2)
+        put(s3, bucket, utc_names.key("pump", slot, PREFIX), csv_text(slot, rows=2))
+    assert preview(f"s3://{bucket}/{PREFIX}", s3).frequency is None  # PT2M is no upload frequency of the API
+    real = servicemodel.enum
+    monkeypatch.setattr(servicemodel, "enum", lambda name: (*real(name), "PT2M") if name == "DataUploadFrequency"
+                        else real(name))
+    assert preview(f"s3://{bucket}/{PREFIX}", s3).frequency == pd.Timedelta(minutes=2)
 
 
 def test_listing_truncated_at_max_keys(s3, bucket):
