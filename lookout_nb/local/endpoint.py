@@ -77,6 +77,7 @@ class Endpoint:
         self._saver: Optional[threading.Thread] = None
         self._stopping = threading.Event()
         self._running = False
+        self._loaded = False  # whether state_dir's state is in the backend (only then may stop() save over it)
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def start(self) -> "Endpoint":
@@ -89,6 +90,7 @@ class Endpoint:
             if self.state_dir is not None:
                 state.load_objects(s3, self.state_dir)
                 state.load_state(self.backend, self.state_dir, self.clock.now())
+                self._loaded = True
             if self.demo:
                 feeder = demo_module.seed(self, fresh=self.state_dir is None)
                 self.feeder = feeder if self._feed else None
@@ -104,7 +106,10 @@ class Endpoint:
         return self
 
     def stop(self) -> None:
-        """Stop the clock, save the state (with S3 objects) if there is a state_dir, and stop serving."""
+        """Stop the clock, save the state (with S3 objects) if there is a state_dir, and stop serving.
+
+        After a start that failed before the saved state was loaded, nothing is saved (the files stay as they were).
+        """
         if not self._running:
             return
         self._running = False
@@ -113,7 +118,7 @@ class Endpoint:
         if self._saver is not None:
             self._saver.join(timeout=10)
         try:
-            if self.state_dir is not None:
+            if self.state_dir is not None and self._loaded:
                 self.save()
         finally:
             self._pool.shutdown(wait=True)

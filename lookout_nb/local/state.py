@@ -23,11 +23,30 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import LookoutNbError
 from ..request import parse_duration
 from .backend import Backend, first_boundary_after
 from .records import Execution, Model, Scheduler
 
 VERSION = 1
+
+
+class StateError(LookoutNbError):
+    """The saved state cannot be read; the message names the file and says what to do."""
+
+
+def _unreadable(path: Path, why: str) -> StateError:
+    return StateError(
+        f"cannot restore the endpoint state from {path}: {why}. Fix the file, or move it (or the whole state "
+        f"directory) away to start with an empty state; it has not been changed"
+    )
+
+
+def _version_problem(data) -> str | None:
+    if isinstance(data, dict) and data.get("version") == VERSION:
+        return None
+    found = data.get("version") if isinstance(data, dict) else f"a JSON {type(data).__name__}"
+    return f"it is not a saved state of version {VERSION} (found {found!r})"
 
 
 def _encode(value):
@@ -75,7 +94,13 @@ def snapshot(backend: Backend, clock) -> dict:
 
 
 def restore(backend: Backend, data: dict, now: pd.Timestamp) -> None:
-    """Put a :func:`snapshot` back; runs missed while the endpoint was down are skipped, not made up."""
+    """Put a :func:`snapshot` back; runs missed while the endpoint was down are skipped, not made up.
+
+    Raises ValueError when ``data`` is not a snapshot of this :data:`VERSION`.
+    """
+    problem = _version_problem(data)
+    if problem:
+        raise ValueError(problem)
     data = _decode(data)
     with backend.lock:
         for m in data.get("models", []):
@@ -110,22 +135,46 @@ def save_state(backend: Backend, clock, state_dir) -> None:
     _write_json(Path(state_dir) / "state.json", snapshot(backend, clock))
 
 
-def load_state(backend: Backend, state_dir, now: pd.Timestamp) -> bool:
-    """Read ``state.json`` into the backend if there is one; returns whether there was."""
+def _read(state_dir):
+    """The data of ``state_dir/state.json`` (None when there is none); :class:`StateError` when unreadable."""
     path = Path(state_dir) / "state.json"
     if not path.exists():
+        return path, None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise _unreadable(path, f"{type(err).__name__}: {err}") from err
+    problem = _version_problem(data)
+    if problem:
+        raise _unreadable(path, problem)
+    return path, data
+
+
+def load_state(backend: Backend, state_dir, now: pd.Timestamp) -> bool:
+    """Read ``state.json`` into the backend if there is one; returns whether there was.
+
+    Raises :class:`StateError` (naming the file) when it cannot be read or restored.
+    """
+    path, data = _read(state_dir)
+    if data is None:
         return False
-    restore(backend, json.loads(path.read_text()), now)
+    try:
+        restore(backend, data, now)
+    except (TypeError, ValueError, KeyError, AttributeError) as err:
+        raise _unreadable(path, f"{type(err).__name__}: {err}") from err
     return True
 
 
 def saved_clock(state_dir):
-    """The manual clock time saved in ``state_dir`` (None when there is none)."""
-    path = Path(state_dir) / "state.json"
-    if not path.exists():
+    """The manual clock time saved in ``state_dir`` (None when there is none); :class:`StateError` if unreadable."""
+    path, data = _read(state_dir)
+    value = data.get("clock") if data else None
+    if not value:
         return None
-    value = json.loads(path.read_text()).get("clock")
-    return pd.Timestamp(value["$ts"]) if value else None
+    try:
+        return pd.Timestamp(value["$ts"])
+    except (TypeError, ValueError, KeyError) as err:
+        raise _unreadable(path, f"its clock {value!r} is not a time") from err
 
 
 def _object_path(root: Path, bucket: str, key: str) -> Path:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
+from lookout_nb.errors import LookoutNbError
 from lookout_nb.local import demo, start
 
 
@@ -59,3 +62,33 @@ def test_restored_objects_come_back_after_a_wipe(tmp_path):
 def test_save_without_state_dir_says_how(endpoint):
     with pytest.raises(ValueError, match="state_dir"):
         endpoint.save()
+
+
+def _saved_with_a_scheduler(state_dir):
+    with start(port=0, clock="manual", demo=True, state_dir=state_dir) as ep:
+        ep.lookout().create_inference_scheduler(**demo.scheduler_kwargs("kept"), ClientToken="kept")
+        ep.clock.advance(pd.Timedelta(minutes=5))
+    return (state_dir / "state.json").read_text(), (state_dir / "s3-manifest.json").read_text()
+
+
+def test_a_failed_start_leaves_the_saved_state_alone(tmp_path):
+    _saved_with_a_scheduler(tmp_path)
+    path = tmp_path / "state.json"
+    data = json.loads(path.read_text())
+    data["schedulers"]["us-east-1"][0]["colour"] = "blue"  # a field this version does not know
+    path.write_text(json.dumps(data))
+    broken, manifest = path.read_text(), (tmp_path / "s3-manifest.json").read_text()
+    with pytest.raises(LookoutNbError, match=r"state\.json") as err:
+        start(port=0, clock="manual", demo=True, state_dir=tmp_path)
+    assert str(tmp_path) in str(err.value)
+    assert path.read_text() == broken  # not overwritten with an empty backend
+    assert (tmp_path / "s3-manifest.json").read_text() == manifest
+    assert json.loads(manifest)[demo.DEMO_BUCKET]  # the object copies are still listed
+
+
+@pytest.mark.parametrize("text", ["{not json", "[]", '{"version": 99, "models": []}'])
+def test_an_unreadable_state_file_is_an_error_naming_it(tmp_path, text):
+    (tmp_path / "state.json").write_text(text)
+    with pytest.raises(LookoutNbError, match=r"state\.json.*(move|fix)"):
+        start(port=0, clock="manual", demo=False, state_dir=tmp_path)
+    assert (tmp_path / "state.json").read_text() == text
