@@ -192,6 +192,31 @@ def test_review_shows_the_exact_exports_and_the_next_runs(wizard, tmp_path):
     assert (tmp_path / "create_scheduler.py").read_text() == request.to_python()
 
 
+def test_review_says_why_no_run_can_be_planned():
+    request = lnb.SchedulerRequest.from_boto3(demo.scheduler_kwargs("odd")).replace(upload_frequency="PT7M")
+    w = Wizard(request=request, load=False)
+    w.go("Review")
+    w.wait()
+    shown = w.review_step.next_runs.value
+    assert "No plan yet" in shown and "DataUploadFrequency" in shown
+    assert w.review_step.picture.layout.display == "none"
+    w.close()
+
+
+def test_showing_the_review_validates_once(wizard, monkeypatch):
+    calls = []
+    validate = wizard.validate
+    monkeypatch.setattr(wizard, "validate", lambda: calls.append(1) or validate())
+    wizard.go("Review")
+    wizard.wait()
+    assert len(calls) == 1
+
+
+def test_going_to_an_unknown_step_names_the_steps(wizard):
+    with pytest.raises(ValueError, match="1 Model.*8 Monitor"):
+        wizard.go("Nowhere")
+
+
 # -- step 7: submit and monitor --------------------------------------------------------------------------------------
 def test_submit_is_disabled_while_invalid_and_a_double_click_submits_once(endpoint, wizard, lookout):
     assert wizard.submit_step.button.disabled

@@ -112,8 +112,17 @@ class ReviewStep:
             for k in FILES
         )
 
-    def show_timing(self, runs, png: bytes | None) -> None:
-        """Show the next runs (a DataFrame) and the timing picture (PNG bytes)."""
-        self.next_runs.value = table_html(runs, empty="No run can be planned until the schedule is valid.")
+    def show_timing(self, runs, png: bytes | None, reason: str | None = None) -> None:
+        """Show the next runs (a DataFrame) and the timing picture (PNG bytes), or ``reason`` no plan was made.
+
+        >>> step = ReviewStep()
+        >>> step.show_timing(None, None, "DataUploadFrequency: must be one of PT5M, ...")
+        >>> "No plan yet: DataUploadFrequency" in step.next_runs.value
+        True
+        """
+        if reason:
+            self.next_runs.value = notice(f"No plan yet: {reason}", "warning")
+        else:
+            self.next_runs.value = table_html(runs, empty="No run can be planned until the schedule is valid.")
         self.picture.value = png or b""
         self.picture.layout.display = "" if png else "none"

@@ -130,7 +130,11 @@ class Wizard(widgets.VBox):
         """Show a step, by index (0-7) or title (``"6 Review"``, or just ``"Review"``)."""
         if isinstance(step, str):
             titles = [s.title for s in self.steps]
-            step = next(i for i, t in enumerate(titles) if t == step or t.split(" ", 1)[1] == step)
+            found = [i for i, t in enumerate(titles) if t == step or t.split(" ", 1)[1] == step]
+            if not found:
+                raise ValueError(f"there is no step {step!r}: use one of {', '.join(map(repr, titles))} or 0-"
+                                 f"{len(titles) - 1}")
+            step = found[0]
         self.tabs.selected_index = max(0, min(len(self.steps) - 1, int(step)))
 
     def _step_shown(self, index) -> None:
@@ -138,9 +142,10 @@ class Wizard(widgets.VBox):
         self.next_button.disabled = index == len(self.steps) - 1
         if self.steps[index or 0] in (self.review_step, self.submit_step):
             self._show_all = True
-            self.validate()
-        if self.steps[index or 0] is self.review_step:
-            self.update_review()
+            if self.steps[index or 0] is self.review_step:
+                self.update_review()  # validates
+            else:
+                self.validate()
 
     # -- the request -----------------------------------------------------------------------------------------
     @property
@@ -242,7 +247,6 @@ class Wizard(widgets.VBox):
         self.input_step.preview_button.disabled = True
 
         def done(result):
-            self.input_step.preview_button.disabled = False
             if result is not None:
                 self.input_step.show_preview(result)
 
@@ -272,8 +276,7 @@ class Wizard(widgets.VBox):
         try:
             runs = timing.next_runs(request, now=now, n=REVIEW_RUNS, components=components)
         except LookoutNbError as exc:
-            self.review_step.next_runs.value = notice(f"No plan yet: {exc}", "warning")
-            return None, None
+            return None, None, str(exc)  # shown by show_timing, in place of the table
         shown = runs[[c for c in runs.columns if c in ("wake_time", "data_start", "data_end", "file_time_local")
                       or c.startswith("file:")]]
         try:
@@ -283,7 +286,7 @@ class Wizard(widgets.VBox):
         except Exception as exc:  # noqa: BLE001 - the table still shows; say why the picture does not
             self.errors.show("Drawing the next runs", exc)
             png = None
-        return shown, png
+        return shown, png, None
 
     def _save_exports(self) -> None:
         written = save_exports(self.request, self.review_step.folder.value or ".")
