@@ -123,6 +123,19 @@ def test_zone_helper_fills_the_offset_and_reports_unknown_zones(wizard):
     assert wizard.request.timezone_offset == "+05:30"
 
 
+def test_zone_helper_warns_inline_when_the_zone_changes_its_offset_within_a_year(wizard):
+    wizard.input_step.zone.value = "Europe/Paris"  # the endpoint's clock is in January: +01:00, +02:00 in summer
+    wizard.input_step.fill_offset.click()
+    assert wizard.request.timezone_offset == "+01:00"
+    note = wizard.input_step.zone_note.value
+    assert "Europe/Paris is +01:00 now" in note and "+02:00" in note and "daylight saving" in note
+    assert wizard.errors.messages == []
+
+    wizard.input_step.zone.value = "Asia/Kolkata"
+    wizard.input_step.fill_offset.click()
+    assert "daylight saving" not in wizard.input_step.zone_note.value
+
+
 def test_preview_detects_the_naming_and_use_detected_applies_it(wizard):
     fill_valid(wizard)
     wizard.input_step.delimiter.value = "-"

@@ -1,7 +1,8 @@
 """Step 3, Input: where the input files are and how they are named, with a preview of what is really there.
 
 The time zone helper fills the offset from a zone name (``Europe/Paris`` -> ``+01:00`` today) with
-``timing.offset_for_zone``. The Preview button lists the input location through ``preview.preview_input`` and shows
+``timing.offset_for_zone``, and says when the zone leaves that offset within a year (daylight saving) with
+``timing.check_zone``. The Preview button lists the input location through ``preview.preview_input`` and shows
 the key summary, the naming detected from the keys (with a "Use detected naming" button), sample rows of each
 component and the findings by level.
 
@@ -17,13 +18,16 @@ import warnings
 import zoneinfo
 
 import ipywidgets as widgets
+import pandas as pd
 
+from ..errors import LookoutNbWarning
 from ..naming import TIMESTAMP_FORMATS
+from ..preview import LEVELS
+from ..request import SchedulerRequest
 from .fields import STYLE, choice_field, text_field
 from .render import notice, table_html
 
 DELIMITERS = [("_ (underscore)", "_"), ("- (hyphen)", "-"), ("space", " "), ("none", "")]
-LEVELS = ("error", "warning", "info")
 _LEVEL_COLOURS = {"error": "#b00020", "warning": "#8a5300", "info": "#0b5394"}
 
 
@@ -96,16 +100,25 @@ class InputStep:
 
     # -- time zone helper ------------------------------------------------------------------------------------
     def fill_from_zone(self, at=None) -> None:
-        """Set the offset from the zone name typed in ``Time zone`` (raises ValueError for an unknown zone)."""
-        from ..timing import offset_for_zone
+        """Set the offset from the zone name typed in ``Time zone`` (raises ValueError for an unknown zone).
+
+        The offset is the zone's at ``at`` (default: now); when the zone uses another offset within the next
+        year (daylight saving), the note under the helper says when, since the scheduler's offset is fixed.
+        """
+        from ..timing import check_zone, offset_for_zone
 
         zone = self.zone.value.strip()
         if not zone:
             raise ValueError("type a time zone name first, for example Europe/Paris")
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            offset = offset_for_zone(zone, at=at)
+        start = pd.Timestamp.now(tz="UTC") if at is None else pd.Timestamp(at)
+        start = start.tz_localize("UTC") if start.tz is None else start.tz_convert("UTC")
+        offset = offset_for_zone(zone, at=start)
         self.offset.value = offset
+        # Only the offset matters to check_zone; the other timing fields may still be unfinished.
+        probe = SchedulerRequest(upload_frequency="PT1H", timezone_offset=offset)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", LookoutNbWarning)
+            check_zone(probe, zone, start, start + pd.Timedelta(days=365))
         notes = [str(w.message) for w in caught]
         self.zone_note.value = notice(
             f"{zone} is {offset} now." + (" " + " ".join(notes) if notes else ""), "warning" if notes else "ok"
