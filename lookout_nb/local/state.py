@@ -3,7 +3,7 @@
 - ``state.json`` holds the models, the schedulers of every region (with their executions, tags and client
   tokens) and, for a manual clock, the clock's time. It is rewritten (atomically) shortly after every change and
   when the endpoint stops.
-- ``s3/<bucket>/<key>`` holds a copy of every object of every bucket the endpoint serves, with
+- ``s3/<bucket>/<percent-encoded key>`` holds a copy of every object of every bucket the endpoint serves, with
   ``s3-manifest.json`` (bucket -> key -> ETag). The copy is taken when the endpoint stops (or on
   ``endpoint.save()``); objects whose ETag did not change are not copied again. At start the buckets are
   recreated and the objects that are missing are uploaded again, through the S3 API. S3 changes made after the
@@ -16,9 +16,11 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import tempfile
+import urllib.parse
 from pathlib import Path
 
 import pandas as pd
@@ -178,17 +180,40 @@ def saved_clock(state_dir):
 
 
 def _object_path(root: Path, bucket: str, key: str) -> Path:
-    path = (root / bucket / key).resolve()
-    if root.resolve() not in path.parents:
-        raise ValueError(f"refusing to write outside the state directory: {bucket}/{key}")
-    return path
+    """The file of a saved object: one flat, percent-encoded name per key under the bucket's folder.
+
+    ``in/`` and ``in/a.csv`` (or ``a`` and ``a/b``) are both files, and no key can name a path outside the folder.
+    Names too long for a file system end with a hash of the key instead.
+
+    >>> _object_path(Path("s3"), "b", "in/a b.csv").as_posix()
+    's3/b/in%2Fa%20b.csv'
+    """
+    name = urllib.parse.quote(key, safe="")
+    if name in (".", ".."):
+        name = name.replace(".", "%2E")
+    elif len(name) > 200:
+        name = f"{name[:150]}~{hashlib.sha256(key.encode()).hexdigest()}"
+    return root / bucket / name
+
+
+def _manifest(path: Path) -> dict:
+    """``s3-manifest.json`` (bucket -> key -> ETag; empty when there is none); StateError when unreadable."""
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise _unreadable(path, f"{type(err).__name__}: {err}") from err
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise _unreadable(path, "it is not a JSON object of bucket -> key -> ETag")
+    return data
 
 
 def save_objects(s3, state_dir) -> int:
     """Copy every object of every bucket into ``state_dir/s3``; returns how many were (re)copied."""
     root = Path(state_dir) / "s3"
     manifest_path = Path(state_dir) / "s3-manifest.json"
-    old = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    old = _manifest(manifest_path)
     new, copied = {}, 0
     for bucket in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
         new[bucket] = {}
@@ -212,12 +237,9 @@ def load_objects(s3, state_dir) -> int:
     """Recreate the saved buckets and upload the saved objects that are missing; returns how many."""
     from .demo import ensure_bucket
 
-    manifest_path = Path(state_dir) / "s3-manifest.json"
-    if not manifest_path.exists():
-        return 0
     root = Path(state_dir) / "s3"
     uploaded = 0
-    for bucket, objects in json.loads(manifest_path.read_text()).items():
+    for bucket, objects in _manifest(Path(state_dir) / "s3-manifest.json").items():
         ensure_bucket(s3, bucket)
         present = set()
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pandas as pd
 import pytest
@@ -92,3 +93,33 @@ def test_an_unreadable_state_file_is_an_error_naming_it(tmp_path, text):
     with pytest.raises(LookoutNbError, match=r"state\.json.*(move|fix)"):
         start(port=0, clock="manual", demo=False, state_dir=tmp_path)
     assert (tmp_path / "state.json").read_text() == text
+
+
+def test_objects_whose_keys_are_also_folders_survive_a_restart(tmp_path):
+    unique_bucket = f"folders-{uuid.uuid4().hex[:12]}"
+    keys = {"in/": b"", "in/a.csv": b"a", "a": b"file", "a/b": b"below", "sp ace/%41?.csv": b"odd", "l/" + "x" * 600: b"long"}
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        s3 = ep.s3()
+        s3.create_bucket(Bucket=unique_bucket + "-s")
+        for key, body in keys.items():
+            s3.put_object(Bucket=unique_bucket + "-s", Key=key, Body=body)
+    with start(port=0, clock="manual", demo=False) as ep:  # empty the bucket behind the state's back
+        ep.s3().delete_objects(Bucket=unique_bucket + "-s", Delete={"Objects": [{"Key": k} for k in keys]})
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        s3 = ep.s3()
+        assert {k: s3.get_object(Bucket=unique_bucket + "-s", Key=k)["Body"].read() for k in keys} == keys
+
+
+def test_saved_object_files_stay_inside_their_bucket_folder(tmp_path):
+    from lookout_nb.local.state import _object_path
+
+    for key in ("..", ".", "../../x", "a/../../b", "/abs"):
+        path = _object_path(tmp_path, "bucket", key)
+        assert path.parent == tmp_path / "bucket" and path.name not in (".", "..")
+
+
+def test_an_unreadable_object_manifest_is_an_error_naming_it(tmp_path):
+    (tmp_path / "s3-manifest.json").write_text("{")
+    with pytest.raises(LookoutNbError, match=r"s3-manifest\.json"):
+        start(port=0, clock="manual", demo=False, state_dir=tmp_path)
+    assert (tmp_path / "s3-manifest.json").read_text() == "{"
