@@ -21,6 +21,7 @@ from traitlets import TraitError
 
 from ..errors import Problem
 from ..request import FIELDS
+from ..request import field_for_path as request_field_for_path
 
 #: Width of every field's label, so the inputs line up.
 LABEL_WIDTH = "190px"
@@ -214,10 +215,9 @@ def field_for_path(path: str, names=None) -> str | None:
     ('tags', 'input_bucket')
     """
     names = list(FIELDS) if names is None else list(names)
-    for name in names:
-        full = ".".join(FIELDS[name])
-        if path == full or path.startswith(full + "[") or path.startswith(full + "."):
-            return name
+    name = request_field_for_path(path)
+    if name and name in names:
+        return name
     for name in names:
         if ".".join(FIELDS[name]).startswith(path + "."):
             return name
