@@ -9,7 +9,7 @@ For the run of boundary ``b`` with upload frequency ``F`` (window ``(b - F, b]``
 2. no such file for a component: the run FAILS (``Could not find data file for sensor <component> within
    expected range of (<start>Z, <end>Z]. ...``); files but no row inside the window: FAILS (``Could not find
    data for sensor <component> within expected time range of ...``);
-3. rows are read as UTC; only rows inside the window count; they are resampled to the model's
+3. rows are read as UTC; only rows inside the window count (rows repeating a timestamp are averaged); they are resampled to the model's
    TargetSamplingRate (mean per interval, each timestamp labelled by the end of its interval) and scored
    against the model's baseline (:mod:`.inference`);
 4. the results go to ``<output prefix><ScheduledStartTime as YYYY-MM-DDTHH:MM:SSZ>/results.jsonl``.
@@ -157,6 +157,8 @@ class Runner:
                     f"({zulu(start)}, {zulu(end)}] while searching in the given data range of {seen}"
                 )
             rows = inside[0] if len(inside) == 1 else pd.concat(inside)
+            if not rows.index.is_unique:  # a boundary row in two files, a row logged twice: one mean row each
+                rows = rows.groupby(level=0).mean()
             frames.append(rows.set_axis([f"{component}\\{s}" for s in sensors], axis=1))
         return self.resample(frames[0] if len(frames) == 1 else pd.concat(frames, axis=1), run)
 

@@ -108,6 +108,22 @@ def test_rows_outside_the_window_fail_the_run_naming_the_window(endpoint, s3, ma
     assert "CustomerResultObject" not in run
 
 
+def test_repeated_timestamps_are_averaged_not_an_internal_error(endpoint, s3, machine, executions):
+    naming = Naming()
+    # press: the boundary row 09:05 is in two files; fan: the row of 09:03 was logged twice
+    first = [(T0 + i * M, (50, 50)) for i in range(1, 6)]
+    second = [(T0 + i * M, (52, 52)) for i in range(5, 11)]
+    s3.put_object(Bucket=machine.bucket, Key=naming.key("press", T0, "in/"), Body=csv(first))
+    s3.put_object(Bucket=machine.bucket, Key=naming.key("press", T0 + 5 * M, "in/"), Body=csv(second))
+    fan = [(T0 + i * M, (50,)) for i in (1, 2, 3, 3, 4, 5)]
+    s3.put_object(Bucket=machine.bucket, Key=naming.key("fan", T0, "in/"), Body=csv(fan, ("Timestamp", "Speed")))
+    name = machine.schedule("repeated")
+    endpoint.clock.set("2026-01-05T09:05Z")
+    [run] = executions(name)
+    assert run["Status"] == "SUCCESS", run.get("FailedReason")
+    assert [r["timestamp"][11:16] for r in results(s3, run)] == ["09:01", "09:02", "09:03", "09:04", "09:05"]
+
+
 # -- the file-name search --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("slot_shift, found", [(-2, False), (-1, True), (0, True), (1, True), (2, True), (3, False)])
 def test_files_are_searched_one_slot_around_the_window(endpoint, s3, machine, executions, slot_shift, found):
