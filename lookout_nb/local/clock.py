@@ -24,6 +24,9 @@ from typing import Optional, Protocol
 
 import pandas as pd
 
+from ..errors import InvalidArgument
+from ..naming import to_utc
+
 #: Where every manual clock starts: a round, documented time so tests are deterministic.
 MANUAL_START = pd.Timestamp("2026-01-05T09:00:00Z")
 
@@ -38,10 +41,20 @@ class Driver(Protocol):
         """Do everything due at or before ``now`` (runs, feeder files)."""
 
 
-def to_utc(value) -> pd.Timestamp:
-    """A tz-aware UTC Timestamp (naive values are taken as UTC)."""
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+def to_delta(value, name: str = "delta") -> pd.Timedelta:
+    """A Timedelta from a timedelta or pandas text (``"5min"``); :class:`InvalidArgument` naming ``name`` when
+    ``value`` is missing (None, NaT) or not a duration.
+
+    >>> to_delta("5min")
+    Timedelta('0 days 00:05:00')
+    """
+    try:
+        delta = pd.Timedelta(value)
+    except (TypeError, ValueError) as err:
+        raise InvalidArgument(f"{name}={value!r} is not a duration: pass a timedelta or text such as '10min'") from err
+    if delta is pd.NaT:
+        raise InvalidArgument(f"{name} is missing ({value!r}): pass a duration such as pd.Timedelta(minutes=10)")
+    return delta
 
 
 class _NoDriver:
@@ -60,7 +73,7 @@ class ManualClock:
     settle = pd.Timedelta(0)
 
     def __init__(self, start=MANUAL_START):
-        self._now = to_utc(start)
+        self._now = to_utc(start, "start")
         self._lock = threading.RLock()
         self._driver: Driver = _NoDriver()
 
@@ -77,7 +90,7 @@ class ManualClock:
 
         Returns the new time once every run that became due has finished.
         """
-        delta = pd.Timedelta(delta)
+        delta = to_delta(delta, "delta")
         if delta < pd.Timedelta(0):
             raise ValueError(f"a clock cannot go back (advance by {delta})")
         with self._lock:
@@ -85,7 +98,7 @@ class ManualClock:
 
     def set(self, when) -> pd.Timestamp:
         """Move forward to ``when`` (running what becomes due); moving backwards raises ValueError."""
-        when = to_utc(when)
+        when = to_utc(when, "when")
         with self._lock:
             if when < self._now:
                 raise ValueError(f"a clock cannot go back (from {self._now} to {when})")
@@ -124,7 +137,7 @@ class RealClock:
         if not speed or speed <= 0:
             raise ValueError(f"speed must be positive (got {speed!r})")
         self.speed = float(speed)
-        self._origin = to_utc(start) if start is not None else pd.Timestamp.now(tz="UTC")
+        self._origin = to_utc(start, "start") if start is not None else pd.Timestamp.now(tz="UTC")
         self._t0 = time.monotonic()
         self._poll = poll
         self._driver: Driver = _NoDriver()

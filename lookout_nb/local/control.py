@@ -16,12 +16,18 @@ import json
 import urllib.error
 import urllib.request
 
+import logging
+
 import pandas as pd
 from werkzeug.wrappers import Request, Response
 
+from ..errors import ServiceUnavailable
+from ..naming import to_utc
 from ..request import parse_duration
+from .clock import to_delta
 
 PATH = "/_lookout-nb/clock"
+log = logging.getLogger(__name__)
 
 
 def _delta(value) -> pd.Timedelta:
@@ -29,7 +35,7 @@ def _delta(value) -> pd.Timedelta:
         return pd.Timedelta(seconds=value)
     if isinstance(value, str) and value.startswith("PT"):
         return parse_duration(value)
-    return pd.Timedelta(value)
+    return to_delta(value, "advance")
 
 
 class ClockApp:
@@ -47,13 +53,16 @@ class ClockApp:
                 if "advance" in order:
                     self.clock.advance(_delta(order["advance"]))
                 elif "set" in order:
-                    self.clock.set(order["set"])
+                    self.clock.set(to_utc(order["set"], "set"))
                 else:
                     raise ValueError('send {"advance": "PT10M"} or {"set": "2026-01-05T12:00:00Z"}')
             elif request.method != "GET":
                 raise ValueError("use GET to read the clock, POST to move it")
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, OverflowError) as err:  # NaT, None, text that is no time, going back
             status, body = 400, {"message": str(err)}
+        except Exception as err:  # a bug: answer in JSON rather than let the exception escape the WSGI app
+            log.exception("lookout_nb.local: internal error of the clock control")
+            status, body = 500, {"message": f"internal error of the embedded endpoint: {type(err).__name__}: {err}"}
         if body is None:
             body = {"now": self.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "kind": self.clock.kind}
         return Response(json.dumps(body), status=status, content_type="application/json")(environ, start_response)
@@ -73,6 +82,12 @@ class RemoteClock:
                 return pd.Timestamp(json.loads(response.read())["now"])
         except urllib.error.HTTPError as err:
             raise ValueError(json.loads(err.read() or b"{}").get("message", str(err))) from None
+        except OSError as err:  # URLError (connection refused, unknown host), timeouts, resets
+            reason = getattr(err, "reason", err)
+            raise ServiceUnavailable(
+                f"no lookout-nb endpoint answers at {self.url} ({reason}); start one with `lookout-nb serve "
+                f"--clock manual` or check the URL", code="EndpointUnreachable",
+            ) from None
 
     def now(self) -> pd.Timestamp:
         return self._call()
@@ -84,4 +99,5 @@ class RemoteClock:
         return self._call({"advance": delta})
 
     def set(self, when) -> pd.Timestamp:
-        return self._call({"set": pd.Timestamp(when).isoformat()})
+        """Move the clock forward to ``when``; returns once the due runs have finished."""
+        return self._call({"set": to_utc(when, "when").isoformat()})

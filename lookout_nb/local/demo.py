@@ -22,14 +22,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
-import json
 import threading
 from typing import Iterable, Optional
 
 import numpy as np
 import pandas as pd
 
-from ..naming import Naming, expected_keys
+from ..naming import Naming, expected_keys, to_utc
 from ..schema import ModelSchema
 from ..request import parse_duration
 from . import inference
@@ -225,8 +224,8 @@ def write_input_files(
         raise ValueError(f"unknown mistakes {sorted(unknown)}; choose from {', '.join(MISTAKES)}")
     components = components_of(DEMO_COMPONENTS if model_or_components is None else model_or_components)
     freq, rate = parse_duration(frequency), parse_duration(sampling_rate)
-    start = _utc(start).ceil(freq)
-    end = _utc(end)
+    start = to_utc(start, "start").ceil(freq)
+    end = to_utc(end, "end")
     if create_bucket:
         ensure_bucket(s3, bucket)
     name_naming = naming
@@ -273,11 +272,6 @@ def ensure_bucket(s3, bucket: str) -> None:
                 raise
 
 
-def _utc(value) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
 # -- seeding and feeding ---------------------------------------------------------------------------------------
 class Feeder:
     """Writes each demo input file once the clock has passed its slot's end (driven by the endpoint's clock)."""
@@ -285,14 +279,14 @@ class Feeder:
     def __init__(self, s3, since, bucket=DEMO_BUCKET, prefix=DEMO_INPUT_PREFIX, frequency=DEMO_FREQUENCY):
         self.s3, self.bucket, self.prefix = s3, bucket, prefix
         self.frequency = frequency
-        self.written_until = _utc(since).floor(parse_duration(frequency))
+        self.written_until = to_utc(since, "since").floor(parse_duration(frequency))
         self._lock = threading.Lock()
 
     def fire(self, now) -> list[str]:
         """Write the files of every slot that has ended by ``now`` and was not written yet."""
         freq = parse_duration(self.frequency)
         with self._lock:
-            complete = _utc(now).floor(freq)  # slots ending at or before now start before this
+            complete = to_utc(now, "now").floor(freq)  # slots ending at or before now start before this
             if complete - freq < self.written_until:
                 return []
             keys = write_input_files(
@@ -317,7 +311,7 @@ def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False) -> Opti
     if endpoint is not None:
         endpoint.backend.put_model(demo_model())
         now = endpoint.clock.now()
-    now = _utc(now if now is not None else pd.Timestamp.now(tz="UTC"))
+    now = to_utc(now if now is not None else pd.Timestamp.now(tz="UTC"), "now")
     freq = parse_duration(DEMO_FREQUENCY)
     end = now.floor(freq)
     ensure_bucket(s3, DEMO_BUCKET)

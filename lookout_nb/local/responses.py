@@ -21,6 +21,7 @@ import pandas as pd
 from werkzeug.wrappers import Request, Response
 
 from .. import servicemodel
+from ..naming import to_utc
 from .backend import Backend, format_problems
 from .exceptions import InternalServerException, ServiceException, UnknownOperationException, ValidationException
 
@@ -78,12 +79,9 @@ def from_wire(operation: str, params: dict) -> dict:
         value = out.get(name)
         if member.type_name == "timestamp" and value is not None:
             try:
-                if isinstance(value, (int, float)):
-                    out[name] = pd.Timestamp(value, unit="s", tz="UTC")
-                else:
-                    ts = pd.Timestamp(value)
-                    out[name] = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-            except (ValueError, TypeError):
+                seconds = isinstance(value, (int, float)) and not isinstance(value, bool)
+                out[name] = to_utc(pd.Timestamp(value, unit="s", tz="UTC") if seconds else value, name)  # refuses NaT
+            except (ValueError, TypeError, OverflowError):
                 raise ValidationException(f"{name}: {value!r} is not a timestamp") from None
     return out
 

@@ -95,3 +95,45 @@ def test_the_clock_still_moves_when_the_demo_bucket_is_gone(endpoint, s3, lookou
     endpoint.clock.advance(pd.Timedelta(minutes=5))
     [run] = lookout.list_inference_executions(InferenceSchedulerName="orphan")["InferenceExecutionSummaries"]
     assert run["Status"] == "FAILED" and "NoSuchBucket" in run["FailedReason"]
+
+
+@pytest.mark.parametrize("move, argument", [
+    (lambda c: c.advance(None), "delta"), (lambda c: c.advance("NaT"), "delta"), (lambda c: c.advance("soon"), "delta"),
+    (lambda c: c.set(None), "when"), (lambda c: c.set("NaT"), "when"), (lambda c: c.set("noon-ish"), "when"),
+])
+def test_the_manual_clock_refuses_a_missing_time_naming_the_argument(move, argument):
+    clock = ManualClock()
+    with pytest.raises(ValueError, match=argument):
+        move(clock)
+    assert clock.now() == MANUAL_START
+    with pytest.raises(ValueError, match="cannot go back"):  # and still refuses to go back afterwards
+        clock.set(MANUAL_START - pd.Timedelta(minutes=1))
+
+
+@pytest.mark.parametrize("order", [{"advance": None}, {"advance": "NaT"}, {"set": None}, {"set": "NaT"}, {"set": "2026-01-05T08:00Z"}])
+def test_the_served_clock_answers_400_to_a_missing_time_and_keeps_working(endpoint, order):
+    import json
+    import urllib.error
+    import urllib.request
+
+    url = endpoint.url + "/_lookout-nb/clock"
+    request = urllib.request.Request(url, data=json.dumps(order).encode(), headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request)
+    assert err.value.code == 400
+    assert json.loads(err.value.read())["message"]
+    with urllib.request.urlopen(url) as response:
+        assert json.loads(response.read())["now"] == "2026-01-05T09:00:00.000000Z"
+
+
+def test_a_remote_clock_with_nothing_answering_names_the_url():
+    import socket
+
+    from lookout_nb.errors import LookoutNbError
+    from lookout_nb.local import RemoteClock
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(LookoutNbError, match=f"127.0.0.1:{port}"):
+        RemoteClock(f"http://127.0.0.1:{port}").now()

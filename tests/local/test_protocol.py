@@ -162,3 +162,16 @@ def test_an_endpoint_bug_is_an_internal_server_exception(endpoint, lookout, monk
     monkeypatch.setattr(endpoint.backend, "list_models", broken)
     with pytest.raises(lookout.exceptions.InternalServerException, match="RuntimeError: boom"):
         lookout.list_models()
+
+
+@pytest.mark.parametrize("value", ["NaT", float("nan"), "soon"])
+def test_a_timestamp_that_is_no_time_is_a_validation_error_naming_it(value):
+    from lookout_nb.local.backend import Backend
+    from lookout_nb.local.clock import ManualClock
+    from lookout_nb.local.exceptions import ValidationException
+    from lookout_nb.local.responses import TARGET_PREFIX, LookoutApp
+
+    app = LookoutApp(Backend(ManualClock()))
+    body = {"InferenceSchedulerName": "x", "IntervalStartTime": value, "IntervalEndTime": 1767603600}
+    with pytest.raises(ValidationException, match="IntervalStartTime"):
+        app.handle(TARGET_PREFIX + "ListInferenceEvents", json.dumps(body).encode())
