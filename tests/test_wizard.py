@@ -511,3 +511,18 @@ def test_docstring_examples_run_as_written(module):
 
     result = doctest.testmod(importlib.import_module(f"lookout_nb.wizard.{module}"), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_chosen_frequency_finer_than_the_model_is_kept_and_reported(endpoint, lookout, s3):
+    """Nothing the user chose is changed behind their back: a model trained at PT10M flags PT5M, it keeps it."""
+    from lookout_nb.wizard.schedule import ScheduleStep
+
+    step = ScheduleStep()
+    step.set_sampling_rate("PT1M")
+    step.frequency.widget.value = "PT15M"
+    step.frequency.widget.value = "PT5M"  # the user picks it (the default, untouched, would move)
+    step.set_sampling_rate("PT10M")
+    assert step.frequency.value == "PT5M"
+    fresh = ScheduleStep()  # an untouched default moves to the finest frequency the model allows
+    fresh.set_sampling_rate("PT10M")
+    assert fresh.frequency.value == "PT10M"

@@ -56,12 +56,15 @@ class Field:
         # given and reported by ``value`` until the user changes the input; ``_NOTHING`` when the input holds it.
         self._held = _NOTHING
         self._quiet = 0
+        #: True once a value was chosen (by the user, or given from a request): only defaults may be replaced.
+        self.chosen = False
         widget.observe(self._touched, names="value")
         self.box = widgets.VBox([widget, self.problem] + ([self.hint] if hint else []))
 
     def _touched(self, _change) -> None:
         if not self._quiet:
             self._held = _NOTHING
+            self.chosen = True
 
     @property
     def holding(self) -> bool:
@@ -116,6 +119,7 @@ class Field:
         """Show ``value``; one the input cannot show exactly (``None`` on a slider, 90 on a 0-60 slider, 7 on a
         text, "" on a text that reads empty as unset) is kept as given and read back unchanged until the user
         changes the input, while the input shows its default; ``request.problems()`` then reports it here."""
+        self.chosen = True
         if not self.fits(value):
             with self.quiet():
                 try:

@@ -88,14 +88,16 @@ class ScheduleStep:
             with self.frequency.quiet():
                 self.frequency.widget.options = options
                 self.frequency.widget.value = current if current in values else values[0]
+        elif current is not None and current not in values and (self.frequency.chosen or rate is None):
+            # Chosen, but finer than the model allows: kept and reported inline, never silently changed.
+            with self.frequency.quiet():
+                self.frequency.widget.options = options
+            self.frequency.value = current
         else:
-            self.frequency.widget.options = options
-            if current in values:
-                self.frequency.widget.value = current
-            elif current is not None and rate is None:
-                self.frequency.value = current
-            else:
-                self.frequency.widget.value = values[0]
+            # The choice (or the default) stays when still offered; a default no longer offered moves up.
+            with self.frequency.quiet():
+                self.frequency.widget.options = options
+                self.frequency.widget.value = current if current in values else values[0]
         self.rate_note.value = (
             notice(f"The model was trained at {rate}: frequencies finer than that are not offered.", "info")
             if rate else ""
