@@ -22,7 +22,8 @@ Behaviour choices (where AWS documents nothing, this is the reading the endpoint
 - **Statuses.** Create and Start give PENDING, which becomes RUNNING as soon as the clock moves (real clocks:
   after ~2 s of real time); Stop gives STOPPING, then STOPPED the same way. Start needs STOPPED, Stop needs
   PENDING or RUNNING, Delete needs STOPPED (else ConflictException). Update is allowed in any status; the new
-  settings apply from the next boundary after the update. A stopped scheduler makes no run, not even for a
+  settings apply from the next boundary after the update, except that a boundary already passed whose delayed
+  wake-up has not come yet still runs, with the new settings (a new frequency also sets its window's length). A stopped scheduler makes no run, not even for a
   boundary whose wake-up falls after the stop.
 - **Input search.** For each component of the model's schema, files named from one slot before the window start
   to one slot after its end (both included, names in local time = UTC + InputTimeZoneOffset; EPOCH names carry

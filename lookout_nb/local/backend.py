@@ -244,7 +244,8 @@ class Backend:
             s.output_config = merged["DataOutputConfiguration"]
             s.role_arn = merged["RoleArn"]
             s.updated_at = now
-            if s.runs:
+            if s.runs and (s.next_boundary is None or s.next_boundary > now):
+                # a boundary that has passed but whose delayed wake-up has not still runs; later ones realign
                 s.next_boundary = first_boundary_after(now, parse_duration(s.frequency))
             self.changed.set()
             return {}
@@ -372,7 +373,7 @@ class Backend:
                         b = s.next_boundary
                         ex = Execution(b + delay, b - freq, b, dict(s.input_config), dict(s.output_config))
                         s.executions.append(ex)
-                        s.next_boundary = b + freq
+                        s.next_boundary = first_boundary_after(b, freq)  # realigns after a frequency change
                         model = self.models.get(s.model_name)
                         runs.append(
                             Run(region, s.name, s.uid, model, b, b + delay, freq, s.input_config, s.output_config, ex)

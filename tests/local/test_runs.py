@@ -317,6 +317,24 @@ def test_an_update_applies_from_the_next_boundary(endpoint, lookout, create, exe
     assert windows == [("09:00", "09:05"), ("09:05", "09:10"), ("09:10", "09:20"), ("09:20", "09:30")]
 
 
+def test_an_update_keeps_a_run_whose_boundary_passed_but_whose_wake_up_has_not(endpoint, lookout, create, executions):
+    u1, u2 = create(delay=3), create(delay=3)
+    endpoint.clock.set("2026-01-05T09:06Z")  # boundary 09:05 has passed, its wake-up (09:08) has not
+    lookout.update_inference_scheduler(InferenceSchedulerName=u1, DataDelayOffsetInMinutes=3)
+    endpoint.clock.set("2026-01-05T09:20Z")
+    ends = {n: [ts(r["DataEndTime"]).strftime("%H:%M") for r in executions(n)] for n in (u1, u2)}
+    assert ends == {u1: ["09:05", "09:10", "09:15"], u2: ["09:05", "09:10", "09:15"]}
+
+
+def test_a_pending_run_then_realigns_to_a_changed_frequency(endpoint, lookout, create, executions):
+    name = create(delay=3)
+    endpoint.clock.set("2026-01-05T09:06Z")
+    lookout.update_inference_scheduler(InferenceSchedulerName=name, DataUploadFrequency="PT10M")
+    endpoint.clock.set("2026-01-05T09:35Z")
+    ends = [ts(r["DataEndTime"]).strftime("%H:%M") for r in executions(name)]
+    assert ends == ["09:05", "09:10", "09:20", "09:30"]  # after 09:05, the boundaries of PT10M
+
+
 def test_a_missing_output_bucket_fails_the_run_naming_it(endpoint, create, executions):
     name = create(DataOutputConfiguration={"S3OutputConfiguration": {"Bucket": "no-such-output-bucket", "Prefix": "o/"}})
     endpoint.clock.set("2026-01-05T09:05Z")
