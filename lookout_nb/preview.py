@@ -12,8 +12,9 @@ mistake as a :class:`Finding` with a stable ``code``, a ``level`` and a message 
 ['key', 'size', 'last_modified', 'component', 'time_local', 'time_utc', 'matches']
 
 The rules follow the reference (§2.2-2.4): the run for the slot starting ``s`` covers rows in ``(s, s + F]`` (UTC),
-wakes at ``s + F + DataDelayOffsetInMinutes``, and reads the file named with ``s`` in local time; every component
-of the schema needs a file for every slot; rows are UTC whatever the file names' offset.
+wakes at ``s + F + DataDelayOffsetInMinutes``, and searches file names (local time) from ``s - F`` to ``s + 2F``;
+every component of the schema needs a file there, on time, else the run fails; rows are UTC whatever the file
+names' offset. The slot checks are ``lookout_nb.timing.plan_schedule`` and ``match_files`` on the listing.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import _aws, servicemodel
-from .errors import NamingError, Problem, RequestInvalid, ResourceNotFound
+from .errors import LookoutNbError, NamingError, Problem, RequestInvalid, ResourceNotFound
 from .naming import Naming, NamingCandidate, detect_naming, format_offset, to_utc
 from .request import SchedulerRequest, parse_duration
 from .schema import ModelSchema, SchemaError
+from .timing import FILE_COLUMN, FileMatch, match_files, plan_schedule
 
 __all__ = ["Finding", "InputPreview", "preview_input", "LEVELS", "CODES"]
 
@@ -128,7 +130,11 @@ class InputPreview:
     offset_configured: bool = True
     #: The time the preview judged "now" by (None: the newest file's slot).
     now: pd.Timestamp | None = None
-    #: The recent slots (UTC starts) the slot checks covered.
+    #: The recent runs judged (``lookout_nb.timing.plan_schedule`` with the expected keys), None when not judged.
+    plan: pd.DataFrame | None = None
+    #: That plan matched against the listing (``lookout_nb.timing.match_files``), None when not judged.
+    match: FileMatch | None = None
+    #: The recent slots (UTC starts of the runs' windows) the slot checks covered.
     recent_slots: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([], tz="UTC"))
 
     @property
@@ -220,7 +226,9 @@ def preview_input(
     if pv.frequency is None:
         pv.frequency = _infer_frequency(pv.keys)
     pv.now = now
-    pv.recent_slots = _recent_slots(pv, recent, pv.now)
+    pv.plan, pv.match = _match_recent(pv, _plan_request(pv, target), recent)
+    if pv.match is not None:
+        pv.recent_slots = pd.DatetimeIndex(pv.match.runs["data_start"])
 
     pv.findings += _listing_findings(pv)
     pv.findings += _naming_findings(pv, target)
@@ -498,66 +506,124 @@ def _component_findings(pv: InputPreview) -> list[Finding]:
                     "rename the files (names are case-sensitive)", tuple(unknown["key"]))]
 
 
-def _slot_of(times: pd.Series, freq: pd.Timedelta) -> pd.Series:
-    """The slot start of each UTC time (slots are aligned to the top of the UTC hour)."""
-    return times.dt.floor(freq)
-
-
 def _expected_components(pv: InputPreview) -> tuple:
     if pv.components:
         return tuple(pv.components)
     return tuple(sorted(pv.keys.loc[pv.keys["matches"], "component"].unique()))
 
 
-def _recent_slots(pv: InputPreview, recent: int, now) -> pd.DatetimeIndex:
-    """The ``recent`` slots ending at the newest file's slot, or at the last slot whose run ``now`` has woken.
+def _plan_request(pv: InputPreview, target: _Target) -> SchedulerRequest | None:
+    """A request with what the slot checks need: the effective frequency, delay, naming and prefix (else None)."""
+    name = _frequencies().get(pv.frequency)
+    if name is None or pv.naming is None:
+        return None
+    prefix = pv.prefix
+    if prefix and not prefix.endswith("/"):  # a partial prefix ("in", "in/pump"): the folder the files sit in
+        folders = pv.keys.loc[pv.keys["matches"], "key"].str.rpartition("/")[0]
+        prefix = folders.mode().iloc[0] + "/" if len(folders) and folders.mode().iloc[0] else ""
+    return SchedulerRequest(upload_frequency=name, delay_offset_minutes=int(pv.delay.total_seconds() // 60),
+                            input_prefix=prefix, timezone_offset=pv.naming.timezone_offset,
+                            timestamp_format=pv.naming.timestamp_format, delimiter=pv.naming.delimiter)
 
-    Slots before the first file are left out (nothing was uploaded yet, so they are no gap).
+
+def _match_recent(pv: InputPreview, req: SchedulerRequest | None, recent: int):
+    """(plan, ``match_files`` of the listing against the ``recent`` runs up to the newest file's run (or the last run woken
+    by ``now``), leaving out runs whose window ends before the first file (nothing was uploaded yet: no gap).
+
+    Files modified after ``now`` carry no LastModified here (clock-skew judges them, not late-files).
     """
     matched = pv.keys[pv.keys["matches"]]
-    freq = pv.frequency
-    if freq is None or matched.empty:
-        return pd.DatetimeIndex([], tz="UTC")
-    slots = _slot_of(matched["time_utc"], freq)
-    last = slots.max() if now is None else (now - freq - pv.delay).floor(freq)
-    first = max(last - (recent - 1) * freq, slots.min())
-    return pd.date_range(first, last, freq=freq) if first <= last else pd.DatetimeIndex([], tz="UTC")
+    comps = _expected_components(pv)
+    if req is None or matched.empty or not comps or recent <= 0:
+        return None, None
+    try:
+        if pv.now is None:  # the run named for the newest file: the first boundary after its time ends its window
+            end = plan_schedule(req, start=matched["time_utc"].max(), periods=1)["wake_time"].iloc[0]
+        else:
+            end = pv.now
+        plan = plan_schedule(req, start=end - pv.delay - (recent + 1) * pv.frequency, end=end, components=comps)
+    except LookoutNbError:  # e.g. a delay the API refuses: the request's own problems say so
+        return None, None
+    plan = plan.tail(recent)
+    plan = plan[plan["data_end"] > matched["time_utc"].min()]
+    future = _from_the_future(pv)[matched.index]
+    listing = pd.DataFrame({"Key": matched["key"], "LastModified": matched["last_modified"].mask(future)})
+    return plan, match_files(plan, listing, components=list(comps))
 
 
 def _slot_findings(pv: InputPreview) -> list[Finding]:
-    """gap (recent slots without any file) and missing-component (per recent slot)."""
-    matched = pv.keys[pv.keys["matches"]]
-    comps = _expected_components(pv)
-    window = pv.recent_slots
-    if window.empty or pv.listing_truncated or not comps:
+    """gap (recent runs that find no file at all), missing-component (runs lacking a component: error; runs
+    reading a neighbouring slot's file for want of one named for their own slot: warning).
+
+    A run whose own file arrived late is left to late-files (one cause, one finding).
+    """
+    m = pv.match
+    if m is None or m.runs.empty or pv.listing_truncated:
         return []
-    present = set(zip(matched["component"], _slot_of(matched["time_utc"], pv.frequency)))
-    empty = [s for s in window if not any((c, s) in present for c in comps)]
+    runs, own = m.runs, _own_files(m)
+    gap = [r for r in runs.index[runs["files"] == 0] if not any((r, c) in own for c in m.components)]
     out = []
-    if empty:
-        out.append(Finding("gap", "warning", f"{len(empty)} of the {len(window)} recent slots have no file at all "
-                           f"({_quote(_slot_text(empty))}); the runs for them FAIL: upload one file per component "
-                           "for every slot (named with the slot start, local time)"))
-    out += _missing_components(pv, comps, [s for s in window if s not in empty], present)
+    if gap:
+        out.append(Finding("gap", "warning", f"{len(gap)} of the {len(runs)} recent slots have no file at all "
+                           f"({_quote(_slot_text(runs.loc[gap, 'data_start']))}); the runs for them FAIL: upload one "
+                           "file per component for every slot (named with the slot start, local time)"))
+    missing = m.missing[~m.missing["run"].isin(gap)]
+    missing = missing[pd.Series([(r, c) not in own for r, c in zip(missing["run"], missing["component"])],
+                                index=missing.index, dtype=bool)]
+    out += _missing_components(pv.plan, m, [r for r in runs.index if r not in set(gap)], missing)
+    out += _unnamed_findings(pv, m, own, set(zip(m.missing["run"], m.missing["component"])))
     return out
 
 
-def _missing_components(pv: InputPreview, comps, slots, present) -> list[Finding]:
-    """One finding per component absent from every slot, then one per slot for the others."""
-    missing = {s: [c for c in comps if (c, s) not in present] for s in slots}
-    always = [c for c in comps if slots and all(c in missing[s] for s in slots)]
-    out = [Finding("missing-component", "error", f"component {c!r} has no file in any of the {len(slots)} recent "
-                   f"slots (expected e.g. {pv.naming.key(c, slots[-1], pv.prefix)!r}); every run FAILS with "
+def _own_files(m: FileMatch) -> set:
+    """(run, component) pairs that have a file named for the run's own slot, on time or late."""
+    files = m.files[m.files["run"].notna()]
+    return set(zip(files["run"].astype(int), files["component"]))
+
+
+def _expected_key(plan: pd.DataFrame, run, component: str) -> str:
+    """The key named for the run's own slot (from the plan's ``file:<component>`` column)."""
+    return plan.at[run, FILE_COLUMN + component]
+
+
+def _missing_components(plan: pd.DataFrame, m: FileMatch, runs, missing: pd.DataFrame) -> list[Finding]:
+    """One finding per component absent from every run's search range, then one per run for the others."""
+    no_file = missing[missing["reason"] == "no file"]
+    always = [c for c in m.components if runs and no_file.loc[no_file["component"] == c, "run"].nunique() == len(runs)]
+    out = [Finding("missing-component", "error", f"component {c!r} has no file in any of the {len(runs)} recent "
+                   f"slots (expected e.g. {_expected_key(plan, runs[-1], c)!r}); every run FAILS with "
                    "'Could not find data file for sensor': upload its files",
-                   tuple(pv.naming.key(c, s, pv.prefix) for s in slots)) for c in always]
-    for s in slots:
-        lacking = [c for c in missing[s] if c not in always]
-        if lacking:
-            keys = tuple(pv.naming.key(c, s, pv.prefix) for c in lacking)
-            out.append(Finding("missing-component", "error", f"slot {_slot_text([s])[0]} lacks the files of "
-                               f"{_quote(lacking)} (expected {_quote(keys)}); its run FAILS: every component needs "
-                               "a file for every slot", keys))
+                   tuple(_expected_key(plan, r, c) for r in runs)) for c in always]
+    for run, rows in missing[~missing["component"].isin(always)].groupby("run", sort=True):
+        lacking = rows["component"].tolist()
+        keys = tuple(_expected_key(plan, run, c) for c in lacking)
+        slot = _slot_text([rows["data_start"].iloc[0]])[0]
+        if (rows["reason"] == "no file").all():
+            why = f"lacks the files of {_quote(lacking)} (expected {_quote(keys)}, or a neighbouring slot's)"
+        else:
+            why = (f"has no file of {_quote(lacking)} that was there when its run woke at "
+                   f"{rows['wake_time'].iloc[0]:%H:%M} UTC (expected {_quote(keys)}; late files do not count)")
+        out.append(Finding("missing-component", "error", f"slot {slot} {why}; its run FAILS: every component needs "
+                           "a file for every slot", keys))
     return out
+
+
+def _unnamed_findings(pv: InputPreview, m: FileMatch, own: set, missing: set) -> list[Finding]:
+    """missing-component (warning): runs that find a component only in a file named for a neighbouring slot."""
+    pairs = [(r, c) for r in m.runs.index for c in m.components if (r, c) not in own and (r, c) not in missing]
+    if not pairs:
+        return []
+    runs = m.runs.loc[sorted({r for r, _ in pairs})]
+    comps = sorted({c for _, c in pairs}, key=m.components.index)
+    keys = tuple(_expected_key(pv.plan, r, c) for r, c in pairs)
+    step = _infer_frequency(pv.keys)
+    hint = (f", or set DataUploadFrequency to {_frequencies()[step]!r}, the step between the files' names"
+            if step is not None and step > pv.frequency else "")
+    return [Finding("missing-component", "warning", f"{len(runs)} of the {len(m.runs)} recent slots have no file of "
+                    f"{_quote(comps)} named for them ({_quote(_slot_text(runs['data_start']))}; expected e.g. "
+                    f"{_quote(keys[:1])}): their runs read a neighbouring slot's file instead (names are searched "
+                    "from one slot before the window to one slot after) and FAIL unless it holds rows of their "
+                    f"window: upload one file per component for every slot, named with the slot start{hint}", keys)]
 
 
 def _slot_text(slots) -> list[str]:
@@ -565,26 +631,23 @@ def _slot_text(slots) -> list[str]:
 
 
 def _late_findings(pv: InputPreview) -> list[Finding]:
-    """late-files: in the recent slots, LastModified after the wake-up (slot end + delay) of the run reading it.
+    """late-files: recent files modified after the wake-up of the run they are named for (``FileMatch.late``).
 
     Without a request the delay and offset are assumed (0, +00:00), so the finding is only information then.
     """
-    matched = pv.keys[pv.keys["matches"] & ~_from_the_future(pv)]
-    if pv.recent_slots.empty:
+    m = pv.match
+    if m is None or m.late.empty:
         return []
-    slots = _slot_of(matched["time_utc"], pv.frequency)
-    matched, slots = matched[slots.isin(pv.recent_slots)], slots[slots.isin(pv.recent_slots)]
-    wake = slots + pv.frequency + pv.delay
-    late = matched[matched["last_modified"] > wake]
-    if late.empty:
-        return []
-    worst = (late["last_modified"] - wake[late.index]).max()
+    late = m.late
+    files = m.files
+    named = int((files["run"].notna() & files["last_modified"].notna()).sum())  # files after `now` are not judged
+    worst = late["after_wake"].max()
     needed = math.ceil((pv.delay + worst).total_seconds() / 60)
     fix = (f"set DataDelayOffsetInMinutes to at least {needed}" if needed <= 60
            else "upload sooner: the delay cannot exceed 60 minutes")
     level = "warning" if pv.offset_configured else "info"
     assumed = "" if pv.offset_configured else " (no request: delay 0 and names in UTC assumed)"
-    return [Finding("late-files", level, f"{len(late)} of {len(matched)} recent files arrived after the run that reads "
+    return [Finding("late-files", level, f"{len(late)} of {named} recent files arrived after the run that reads "
                     f"them woke up (window end + {int(pv.delay.total_seconds() // 60)} min), up to "
                     f"{_minutes(worst)} late{assumed}: {_quote(late['key'])}; those runs FAIL or miss the data: "
                     f"upload each file before its window ends, or {fix}", tuple(late["key"]))]

@@ -285,13 +285,31 @@ def test_unknown_component(s3, bucket):
     assert f.keys == (stray,) and "'Pump'" in f.message and "case-sensitive" in f.message
 
 
-def test_missing_component_per_recent_slot(s3, bucket):
+def test_a_slot_without_its_own_file_is_a_warning_when_a_neighbouring_file_is_in_reach(s3, bucket):
+    # The run of 11:25 searches names from 11:20 to 11:40 (local 16:50 .. 17:10): the motor file of 11:20 is there,
+    # so the service runs it (match_files: ok); it FAILS only if that file holds no row of (11:25, 11:30].
     hole = SLOTS[5]
     upload_healthy(s3, bucket, skip={("motor", hole)})
     pv = preview(request(bucket), s3)
     f = only(pv, "missing-component")
-    assert f.level == "error" and f.keys == (NAMING.key("motor", hole, PREFIX),)
-    assert "2022-03-30 11:25 UTC" in f.message and "'motor'" in f.message
+    assert f.level == "warning" and f.keys == (NAMING.key("motor", hole, PREFIX),)
+    assert "2022-03-30 11:25 UTC" in f.message and "'motor'" in f.message and "neighbouring" in f.message
+    assert pv.ok and pv.match.ok
+
+
+def test_missing_component_when_no_file_is_in_the_runs_search_range(s3, bucket):
+    # No motor file for 11:20 .. 11:35. The run of 11:25 searches names from 11:20 to 11:40: nothing. Those of 11:30
+    # and 11:35 reach the motor files of 11:40 and 11:45, but these arrive after the runs wake up.
+    upload_healthy(s3, bucket, skip={("motor", s) for s in SLOTS[4:8]})
+    pv = preview(request(bucket), s3)
+    found = pv.find("missing-component")
+    errors = [f for f in found if f.level == "error"]
+    assert [f.keys for f in errors] == [(NAMING.key("motor", s, PREFIX),) for s in SLOTS[5:8]] and not pv.ok
+    assert "2022-03-30 11:25 UTC lacks the files of 'motor'" in errors[0].message
+    assert "its run FAILS" in errors[0].message and "when its run woke at 11:37 UTC" in errors[1].message
+    assert pv.match.missing["reason"].tolist() == ["no file", "arrived late", "arrived late"]
+    (named,) = [f for f in found if f.level == "warning"]  # the run of 11:20 reads the motor file of 11:15
+    assert named.keys == (NAMING.key("motor", SLOTS[4], PREFIX),) and "neighbouring" in named.message
 
 
 def test_missing_component_absent_everywhere_is_reported_once(s3, bucket):
@@ -302,19 +320,43 @@ def test_missing_component_absent_everywhere_is_reported_once(s3, bucket):
     assert len(f.keys) == 12
 
 
-def test_gap_lists_recent_slots_without_any_file(s3, bucket):
-    upload_healthy(s3, bucket, skip={(c, s) for c in COMPONENTS for s in SLOTS[3:5]})
+def test_gap_lists_recent_runs_that_find_no_file_at_all(s3, bucket):
+    # Slots 11:15 .. 11:30 have no file: the run of 11:15 still reads the files of 11:10 (one slot before its
+    # window); those of 11:20 .. 11:30 find nothing there when they wake (the files of 11:35 come later).
+    upload_healthy(s3, bucket, skip={(c, s) for c in COMPONENTS for s in SLOTS[3:7]})
     pv = preview(request(bucket), s3)
     f = only(pv, "gap")
-    assert "2 of the 12 recent slots" in f.message and "2022-03-30 11:15 UTC" in f.message
-    assert "missing-component" not in pv.codes
+    assert "3 of the 12 recent slots" in f.message and "'2022-03-30 11:20 UTC', '2022-03-30 11:25 UTC'" in f.message
+    assert [g.level for g in pv.find("missing-component")] == ["warning"]  # 11:15 and 11:30: no own file
 
 
 def test_gap_after_the_newest_file_when_now_is_given(s3, bucket):
     upload_healthy(s3, bucket)
     now = SLOTS[-1] + 4 * F + pd.Timedelta(minutes=3)  # three more runs have woken since the newest file's
-    f = only(preview(request(bucket), s3, now=now), "gap")
-    assert "3 of the 12 recent slots" in f.message
+    pv = preview(request(bucket), s3, now=now)
+    assert pv.recent_slots[-1] == SLOTS[-1] + 3 * F
+    # The first of them still reaches the newest file (one slot before its window); the other two find nothing.
+    f = only(pv, "gap")
+    assert "2 of the 12 recent slots" in f.message and "2022-03-30 12:05 UTC" in f.message
+    assert only(pv, "missing-component").level == "warning"
+
+
+def test_ten_minute_files_under_a_five_minute_request_agree_with_match_files(s3, bucket):
+    from lookout_nb.timing import match_files, plan_schedule
+
+    ten = pd.Timedelta(minutes=10)
+    for slot in [T0 + i * ten for i in range(6)]:  # one file per 10 minutes, rows (s, s + 10 min]
+        for comp in COMPONENTS:
+            put(s3, bucket, NAMING.key(comp, slot, PREFIX), csv_text(slot, rows=10),
+                last_modified=slot + ten + pd.Timedelta(minutes=1))
+    req = request(bucket, delay_offset_minutes=12)
+    pv = preview(req, s3)
+    assert "gap" not in pv.codes and pv.ok, pv.findings
+    listing = pv.keys.rename(columns={"key": "Key", "last_modified": "LastModified"})
+    plan = plan_schedule(req, start=pv.recent_slots[0], periods=len(pv.recent_slots))
+    assert match_files(plan, listing, components=COMPONENTS).runs["ok"].all()  # the service runs every one
+    f = only(pv, "missing-component")
+    assert f.level == "warning" and "'PT10M'" in f.message  # no file named for 11:05, 11:15, ...: say so
 
 
 def test_late_files_suggest_a_delay(s3, bucket):
