@@ -110,17 +110,16 @@ class Endpoint:
 
         After a start that failed before the saved state was loaded, nothing is saved (the files stay as they were).
         """
-        if not self._running:
-            return
-        self._running = False
-        self._stopping.set()
-        self.clock.stop()
-        if self._saver is not None:
-            self._saver.join(timeout=10)
+        was_running, self._running = self._running, False
         try:
-            if self.state_dir is not None and self._loaded:
-                self.save()
-        finally:
+            if was_running:
+                self._stopping.set()
+                self.clock.stop()
+                if self._saver is not None:
+                    self._saver.join(timeout=10)
+                if self.state_dir is not None and self._loaded:
+                    self.save()
+        finally:  # also for an endpoint never started: the constructor bound the port
             self._pool.shutdown(wait=True)
             if self.runner is not None:
                 self.runner.close()
@@ -142,7 +141,8 @@ class Endpoint:
                     log.exception("lookout_nb.local: could not save the state")
 
     def __enter__(self) -> "Endpoint":
-        return self
+        """``with Endpoint(...) as ep:`` starts it (unless it runs already) and stops it at the end."""
+        return self if self._running else self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()

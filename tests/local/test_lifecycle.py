@@ -152,3 +152,20 @@ def test_paging_returns_every_scheduler_once(lookout, create):
 def test_a_forged_next_token_is_a_validation_error(lookout):
     with pytest.raises(lookout.exceptions.ValidationException, match="NextToken"):
         lookout.list_inference_schedulers(NextToken="not-a-token")
+
+
+def test_an_endpoint_never_started_releases_its_port_on_stop():
+    from lookout_nb.local import Endpoint
+
+    ep = Endpoint(port=0, demo=False)
+    ep.stop()
+    assert ep.server._server.socket.fileno() == -1  # the listening socket is closed
+    ep.stop()  # twice is harmless
+
+
+def test_with_endpoint_starts_and_stops_it():
+    from lookout_nb.local import Endpoint
+
+    with Endpoint(port=0, demo=False) as ep:
+        assert ep.lookout().list_models()["ModelSummaries"] == []
+    assert ep.server._server.socket.fileno() == -1
