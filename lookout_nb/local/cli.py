@@ -55,15 +55,20 @@ def banner(endpoint) -> str:
 
 def serve(args, stop_event: threading.Event | None = None) -> int:
     """Run the endpoint until Ctrl-C / SIGTERM (or ``stop_event`` is set); returns the exit status."""
+    from ..errors import LookoutNbError
     from . import start
 
     if args.clock == "manual" and args.speed not in (None, 1, 1.0):
         print("--speed applies to --clock real only", file=sys.stderr)
         return 2
     stop_event = stop_event or threading.Event()
-    endpoint = start(
-        port=args.port, host=args.host, clock=args.clock, speed=args.speed, demo=args.demo, state_dir=args.state_dir
-    )
+    try:
+        endpoint = start(
+            port=args.port, host=args.host, clock=args.clock, speed=args.speed, demo=args.demo, state_dir=args.state_dir
+        )
+    except LookoutNbError as err:  # an unusable --state-dir or state file: one line, not a traceback
+        print(f"lookout-nb serve: {err}", file=sys.stderr)
+        return 2
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop_event.set())
     try:

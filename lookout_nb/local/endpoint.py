@@ -60,6 +60,8 @@ class Endpoint:
     """A running embedded endpoint: ``.url``, ``.clock``, ``.backend``, ``.lookout()``, ``.s3()``, ``.stop()``."""
 
     def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None):
+        if state_dir is not None:
+            state_dir = state.prepare(state_dir)  # before binding anything: a bad directory fails first, named
         if state_dir is not None and (clock == "manual" or isinstance(clock, ManualClock)):
             saved = state.saved_clock(state_dir)
             clock = ManualClock(saved) if saved is not None and not isinstance(clock, ManualClock) else clock

@@ -123,6 +123,19 @@ def restore(backend: Backend, data: dict, now: pd.Timestamp) -> None:
             backend.tokens.setdefault(region, {}).update(tokens)
 
 
+def prepare(state_dir) -> Path:
+    """Create ``state_dir`` if needed; :class:`StateError` naming it when it cannot be created or written."""
+    path = Path(state_dir).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError("not writable")
+    except OSError as err:
+        why = err.strerror or str(err)
+        raise StateError(f"cannot use {path} as the state directory: {why}; choose a directory you can write") from err
+    return path
+
+
 def _write_json(path: Path, data) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")

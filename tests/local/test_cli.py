@@ -47,3 +47,22 @@ def test_serve_prints_url_and_exports_then_serves_until_terminated(tmp_path):
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) == 0
+
+
+def test_serve_with_a_state_dir_that_cannot_be_created_says_so_in_one_line(tmp_path, capsys):
+    from lookout_nb.local.cli import main
+
+    (tmp_path / "a-file").write_text("")
+    bad = tmp_path / "a-file" / "state"
+    assert main(["serve", "--port", "0", "--clock", "manual", "--state-dir", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(bad) in err and "Traceback" not in err
+
+
+def test_serve_with_an_unreadable_state_file_says_so_in_one_line(tmp_path, capsys):
+    from lookout_nb.local.cli import main
+
+    (tmp_path / "state.json").write_text("{")
+    assert main(["serve", "--port", "0", "--clock", "manual", "--state-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(tmp_path / "state.json") in err
