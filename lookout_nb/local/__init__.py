@@ -47,7 +47,7 @@ Behaviour choices (where AWS documents nothing, this is the reading the endpoint
 - **Validation.** Every input is checked with :func:`lookout_nb.servicemodel.check_input`, and
   Create/Update also with :meth:`lookout_nb.SchedulerRequest.problems` against the model's TargetSamplingRate;
   the ValidationException message lists every problem by field path. DataInputConfiguration must have an
-  S3InputConfiguration.
+  S3InputConfiguration (reported as ``DataInputConfiguration.S3InputConfiguration.Bucket: is required``).
 - **Regions.** ARNs carry account 123456789012 and the region of the request's SigV4 credential scope;
   schedulers are kept per region, models are shared by all regions.
 - **Persistence.** With ``state_dir``, see :mod:`lookout_nb.local.state`: runs missed while the endpoint was down

@@ -62,9 +62,7 @@ def page(items: list, params: dict, key: str) -> dict:
 class Run:
     """A run claimed by the runner: everything it needs, copied so the scheduler may change meanwhile."""
 
-    region: str
     scheduler_name: str
-    scheduler_uid: str
     model: Model
     boundary: pd.Timestamp
     wake: pd.Timestamp
@@ -142,12 +140,7 @@ class Backend:
     def _check_request(self, params: dict, model: Model) -> None:
         """Rules the service model cannot express (the same ones the toolkit checks before submitting)."""
         problems = SchedulerRequest.from_boto3(params).problems(target_sampling_rate=model.sampling_rate)
-        s3_input = (params.get("DataInputConfiguration") or {}).get("S3InputConfiguration")
-        if not problems and not s3_input:
-            raise ValidationException(
-                "DataInputConfiguration.S3InputConfiguration: is required (the scheduler must know where to read input)"
-            )
-        if problems:
+        if problems:  # includes a missing S3InputConfiguration (its Bucket is required)
             raise ValidationException(format_problems(problems))
 
     def create_scheduler(self, region: str, params: dict) -> dict:
@@ -188,7 +181,6 @@ class Backend:
                 updated_at=now,
                 state="PENDING",
                 changed_at=now,
-                active_from=now,
                 next_boundary=first_boundary_after(now, freq),
                 tags=list(params.get("Tags") or []),
             )
@@ -257,7 +249,7 @@ class Backend:
             if status != "STOPPED":
                 raise ConflictException(f"Inference scheduler {s.name} is {status}; only a STOPPED scheduler can start")
             now = self.clock.now()
-            s.state, s.changed_at, s.active_from = "PENDING", now, now
+            s.state, s.changed_at = "PENDING", now
             s.next_boundary = first_boundary_after(now, parse_duration(s.frequency))
             self.changed.set()
             return s.brief(s.state, self._model_arn(s))
@@ -376,19 +368,19 @@ class Backend:
                         s.next_boundary = first_boundary_after(b, freq)  # realigns after a frequency change
                         model = self.models.get(s.model_name)
                         runs.append(
-                            Run(region, s.name, s.uid, model, b, b + delay, freq, s.input_config, s.output_config, ex)
+                            Run(s.name, model, b, b + delay, freq, s.input_config, s.output_config, ex)
                         )
             if runs:
                 self.changed.set()
         runs.sort(key=lambda r: (r.wake, r.scheduler_name))
         return runs
 
-    def finish(self, run: Run, status: str, *, failed_reason=None, result_object=None, rows=0, anomalies=()) -> None:
+    def finish(self, run: Run, status: str, *, failed_reason=None, result_object=None, anomalies=()) -> None:
         """Record how a claimed run ended."""
         with self.lock:
             ex = run.execution
             ex.status, ex.failed_reason, ex.result_object = status, failed_reason, result_object
-            ex.rows, ex.anomalies = rows, list(anomalies)
+            ex.anomalies = list(anomalies)
             self.changed.set()
 
 
@@ -433,6 +425,5 @@ def group_events(rows, rate: pd.Timedelta) -> list[dict]:
 
 def naming_of(input_config: dict) -> Naming:
     """The Naming of a scheduler's DataInputConfiguration (unset members take the defaults)."""
-    names = input_config.get("InferenceInputNameConfiguration") or {}
-    return Naming(names.get("TimestampFormat"), names.get("ComponentTimestampDelimiter"), input_config.get("InputTimeZoneOffset"))
+    return SchedulerRequest.from_boto3({"DataInputConfiguration": input_config}).naming
 

@@ -182,7 +182,6 @@ class Endpoint:
             outcome.status,
             failed_reason=outcome.failed_reason,
             result_object=outcome.result_object,
-            rows=outcome.rows,
             anomalies=outcome.anomalies,
         )
 

@@ -121,8 +121,7 @@ class Model:
 class Execution:
     """One inference run: the window it read and how it ended.
 
-    ``anomalies`` keeps the anomalous rows (``[iso timestamp, {sensor: share}]``) for ListInferenceEvents;
-    ``rows`` counts the rows scored.
+    ``anomalies`` keeps the anomalous rows (``[iso timestamp, {sensor: share}]``) for ListInferenceEvents.
     """
 
     scheduled_start: pd.Timestamp
@@ -133,7 +132,6 @@ class Execution:
     status: str = "IN_PROGRESS"
     failed_reason: Optional[str] = None
     result_object: Optional[dict] = None
-    rows: int = 0
     anomalies: list = field(default_factory=list)
 
     def summary(self, scheduler: "Scheduler", model_arn: str) -> dict:
@@ -165,7 +163,8 @@ class Scheduler:
 
     ``state`` is the status last set by a call; :meth:`status` settles PENDING -> RUNNING and
     STOPPING -> STOPPED once the clock has moved past ``changed_at`` (+ the clock's settle time).
-    Runs happen for frequency boundaries after ``active_from`` only.
+    ``next_boundary`` is the next frequency boundary to run (None when stopped): one strictly after the time
+    the scheduler was created or last started.
     """
 
     region: str
@@ -184,7 +183,6 @@ class Scheduler:
     updated_at: pd.Timestamp
     state: str = "PENDING"
     changed_at: pd.Timestamp = None
-    active_from: pd.Timestamp = None
     next_boundary: Optional[pd.Timestamp] = None
     tags: list = field(default_factory=list)
     executions: list = field(default_factory=list)

@@ -57,7 +57,6 @@ class Outcome:
     status: str
     failed_reason: Optional[str] = None
     result_object: Optional[dict] = None
-    rows: int = 0
     anomalies: list = field(default_factory=list)
 
 
@@ -105,7 +104,7 @@ class Runner:
         anomalies = [
             [r["timestamp"] + "Z", {d["name"]: d["value"] for d in r["diagnostics"]}] for r in records if r["prediction"]
         ]
-        return Outcome("SUCCESS", result_object=result, rows=len(records), anomalies=anomalies)
+        return Outcome("SUCCESS", result_object=result, anomalies=anomalies)
 
     # -- reading -----------------------------------------------------------------------------------------------
     def read_window(self, run: Run) -> pd.DataFrame:

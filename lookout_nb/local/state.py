@@ -31,6 +31,8 @@ from .backend import Backend, first_boundary_after
 from .records import Execution, Model, Scheduler
 
 VERSION = 1
+#: Fields earlier builds of this version saved and that are no longer kept (dropped when reading).
+_RETIRED = {"scheduler": {"active_from"}, "execution": {"rows"}}
 
 
 class StateError(LookoutNbError):
@@ -110,7 +112,8 @@ def restore(backend: Backend, data: dict, now: pd.Timestamp) -> None:
         backend.model_tags.update(data.get("model_tags", {}))
         for region, items in data.get("schedulers", {}).items():
             for item in items:
-                s = Scheduler(**{**item, "executions": [Execution(**e) for e in item["executions"]]})
+                executions = [Execution(**_current(e, "execution")) for e in item["executions"]]
+                s = Scheduler(**{**_current(item, "scheduler"), "executions": executions})
                 if s.runs and s.next_boundary is not None:
                     delay = pd.Timedelta(minutes=s.delay_minutes)
                     if s.next_boundary + delay < now:
@@ -134,6 +137,10 @@ def prepare(state_dir) -> Path:
         why = err.strerror or str(err)
         raise StateError(f"cannot use {path} as the state directory: {why}; choose a directory you can write") from err
     return path
+
+
+def _current(fields: dict, kind: str) -> dict:
+    return {k: v for k, v in fields.items() if k not in _RETIRED[kind]}
 
 
 def _write_json(path: Path, data) -> None:

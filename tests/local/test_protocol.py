@@ -175,3 +175,10 @@ def test_a_timestamp_that_is_no_time_is_a_validation_error_naming_it(value):
     body = {"InferenceSchedulerName": "x", "IntervalStartTime": value, "IntervalEndTime": 1767603600}
     with pytest.raises(ValidationException, match="IntervalStartTime"):
         app.handle(TARGET_PREFIX + "ListInferenceEvents", json.dumps(body).encode())
+
+
+def test_a_scheduler_without_s3_input_is_refused_naming_the_bucket(lookout):
+    kwargs = demo.scheduler_kwargs("no-input")
+    del kwargs["DataInputConfiguration"]["S3InputConfiguration"]
+    with pytest.raises(lookout.exceptions.ValidationException, match=r"DataInputConfiguration\.S3InputConfiguration\.Bucket"):
+        lookout.create_inference_scheduler(**kwargs, ClientToken="no-input")

@@ -123,3 +123,17 @@ def test_an_unreadable_object_manifest_is_an_error_naming_it(tmp_path):
     with pytest.raises(LookoutNbError, match=r"s3-manifest\.json"):
         start(port=0, clock="manual", demo=False, state_dir=tmp_path)
     assert (tmp_path / "s3-manifest.json").read_text() == "{"
+
+
+def test_a_state_saved_with_retired_fields_still_loads(tmp_path):
+    _saved_with_a_scheduler(tmp_path)
+    path = tmp_path / "state.json"
+    data = json.loads(path.read_text())
+    [sched] = data["schedulers"]["us-east-1"]
+    sched["active_from"] = {"$ts": "2026-01-05T09:00:00+00:00"}
+    for ex in sched["executions"]:
+        ex["rows"] = 5
+    path.write_text(json.dumps(data))
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        runs = ep.lookout().list_inference_executions(InferenceSchedulerName="kept")["InferenceExecutionSummaries"]
+        assert [r["Status"] for r in runs] == ["SUCCESS"]
