@@ -34,6 +34,7 @@ from ..request import parse_duration
 from . import inference
 from .clock import MANUAL_START
 from .records import ACCOUNT, Model
+from .s3util import ensure_bucket, list_keys
 
 DEMO_MODEL = "pump-demo"
 DEMO_BUCKET = "lookout-demo"
@@ -260,18 +261,6 @@ def to_csv(frame: pd.DataFrame, times, sep: str = ",") -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def ensure_bucket(s3, bucket: str) -> None:
-    """Create ``bucket`` unless it exists (safe to call again)."""
-    try:
-        s3.head_bucket(Bucket=bucket)
-    except Exception:
-        try:
-            s3.create_bucket(Bucket=bucket)
-        except Exception as err:  # created meanwhile by another thread or test
-            if "BucketAlready" not in str(err):
-                raise
-
-
 # -- seeding and feeding ---------------------------------------------------------------------------------------
 class Feeder:
     """Writes each demo input file once the clock has passed its slot's end (driven by the endpoint's clock)."""
@@ -315,7 +304,7 @@ def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False) -> Opti
     freq = parse_duration(DEMO_FREQUENCY)
     end = now.floor(freq)
     ensure_bucket(s3, DEMO_BUCKET)
-    existing = _existing_keys(s3, DEMO_BUCKET, "" if fresh else DEMO_INPUT_PREFIX)
+    existing = list_keys(s3, DEMO_BUCKET, "" if fresh else DEMO_INPUT_PREFIX)
     wanted = pd.date_range(end - pd.Timedelta(history), end, freq=freq, inclusive="left")
     history_keys = set(expected_keys(DEMO_NAMING, DEMO_COMPONENTS, wanted, DEMO_INPUT_PREFIX)["key"])
     if fresh:  # keep the history files (same bytes every time), remove everything else
@@ -331,10 +320,3 @@ def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False) -> Opti
     for slot in missing:
         write_input_files(s3, DEMO_BUCKET, DEMO_INPUT_PREFIX, DEMO_COMPONENTS, slot, slot + freq, create_bucket=False)
     return Feeder(s3, end)
-
-
-def _existing_keys(s3, bucket: str, prefix: str) -> set:
-    keys = set()
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys.update(obj["Key"] for obj in page.get("Contents", []))
-    return keys

@@ -29,6 +29,7 @@ from ..errors import LookoutNbError
 from ..request import parse_duration
 from .backend import Backend, first_boundary_after
 from .records import Execution, Model, Scheduler
+from .s3util import ensure_bucket, list_keys
 
 VERSION = 1
 #: Fields earlier builds of this version saved and that are no longer kept (dropped when reading).
@@ -255,15 +256,11 @@ def save_objects(s3, state_dir) -> int:
 
 def load_objects(s3, state_dir) -> int:
     """Recreate the saved buckets and upload the saved objects that are missing; returns how many."""
-    from .demo import ensure_bucket
-
     root = Path(state_dir) / "s3"
     uploaded = 0
     for bucket, objects in _manifest(Path(state_dir) / "s3-manifest.json").items():
         ensure_bucket(s3, bucket)
-        present = set()
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            present.update(obj["Key"] for obj in page.get("Contents", []))
+        present = list_keys(s3, bucket)
         for key in objects:
             path = _object_path(root, bucket, key)
             if key not in present and path.exists():
