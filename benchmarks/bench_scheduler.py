@@ -17,21 +17,14 @@ import argparse
 import io
 import json
 import logging
-import time
 
 import numpy as np
 import pandas as pd
 
 from lookout_nb import _tables, scheduler
+from timer import best
 
 
-def best(fn, repeat):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def synthetic(runs: int, rows: int, sensors: int) -> list[tuple[pd.Timestamp, str]]:

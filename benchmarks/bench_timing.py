@@ -10,22 +10,15 @@ Goal: plan + match <= 2x the floor.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import pandas as pd
 
 from lookout_nb import SchedulerRequest
 from lookout_nb.timing import match_files, plan_schedule
+from timer import best
 
 
-def best(fn, repeat):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def main(argv=None):
