@@ -21,7 +21,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..errors import LookoutNbWarning
-from ..naming import TIMESTAMP_FORMATS
+from ..naming import TIMESTAMP_FORMATS, to_utc
 from ..preview import LEVELS
 from ..request import SchedulerRequest
 from .fields import STYLE, choice_field, text_field
@@ -110,8 +110,7 @@ class InputStep:
         zone = self.zone.value.strip()
         if not zone:
             raise ValueError("type a time zone name first, for example Europe/Paris")
-        start = pd.Timestamp.now(tz="UTC") if at is None else pd.Timestamp(at)
-        start = start.tz_localize("UTC") if start.tz is None else start.tz_convert("UTC")
+        start = pd.Timestamp.now(tz="UTC") if at is None else to_utc(at, "at")
         offset = offset_for_zone(zone, at=start)
         self.offset.value = offset
         # Only the offset matters to check_zone; the other timing fields may still be unfinished.
