@@ -50,6 +50,8 @@ _LAZY = {
     "delete": "scheduler",
     "request_from_scheduler": "scheduler",
     "list_schedulers": "scheduler",
+    "list_models": "scheduler",
+    "describe_model": "scheduler",
     "executions": "scheduler",
     "results": "scheduler",
     "events": "scheduler",

@@ -32,6 +32,14 @@ SCHEDULER_COLUMNS = {
     "arn": TEXT,
     "model_arn": TEXT,
 }
+MODEL_COLUMNS = {
+    "name": TEXT,
+    "status": TEXT,
+    "quality": TEXT,
+    "dataset": TEXT,
+    "created_at": TIME,
+    "arn": TEXT,
+}
 EXECUTION_COLUMNS = {
     "scheduled_start": TIME,
     "data_start": TIME,
@@ -85,6 +93,22 @@ def schedulers_frame(summaries: Iterable[Mapping]) -> pd.DataFrame:
         for s in summaries
     ]
     return typed_frame(rows, SCHEDULER_COLUMNS).sort_values("name", ignore_index=True)
+
+
+def models_frame(summaries: Iterable[Mapping]) -> pd.DataFrame:
+    """ListModels summaries as a table, one row per model, sorted by name."""
+    rows = [
+        {
+            "name": m.get("ModelName"),
+            "status": m.get("Status"),
+            "quality": m.get("ModelQuality"),
+            "dataset": m.get("DatasetName"),
+            "created_at": m.get("CreatedAt"),
+            "arn": m.get("ModelArn"),
+        }
+        for m in summaries
+    ]
+    return typed_frame(rows, MODEL_COLUMNS).sort_values("name", ignore_index=True)
 
 
 def executions_frame(summaries: Iterable[Mapping]) -> pd.DataFrame:

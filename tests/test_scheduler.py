@@ -484,3 +484,17 @@ def test_importing_the_module_loads_no_aws_library():
 
     code = "import sys, lookout_nb.scheduler; print([m for m in ('boto3', 'botocore') if m in sys.modules])"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_list_models_and_describe_model(lookout):
+    from lookout_nb.schema import ModelSchema
+
+    table = sch.list_models(client=lookout)
+    assert list(table.columns) == ["name", "status", "quality", "dataset", "created_at", "arn"]
+    demo = table[table["name"] == "pump-demo"].iloc[0]
+    assert demo["status"] == "SUCCESS" and str(table["created_at"].dtype) == "datetime64[ns, UTC]"
+    assert sch.list_models(status="FAILED", client=lookout).empty
+    described = sch.describe_model("pump-demo", client=lookout)
+    assert ModelSchema.parse(described).names == ("centrifugal-pump", "motor")
+    with pytest.raises(ResourceNotFound):
+        sch.describe_model("no-such-model", client=lookout)

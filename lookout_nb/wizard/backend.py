@@ -109,29 +109,26 @@ class Backend:
     # -- models ----------------------------------------------------------------------------------------------
     def models(self) -> list[ModelSummary]:
         """Every model of the account, trained or not (ListModels, all pages)."""
-        from .. import _service
+        from .. import scheduler
 
+        table = scheduler.list_models(client=self.client)
         return [
-            ModelSummary(m["ModelName"], m.get("Status", ""), m.get("ModelQuality"), m.get("DatasetName"))
-            for m in _service.pages(self.client, "list_models", "ModelSummaries")
+            ModelSummary(row.name, row.status or "", _text(row.quality), _text(row.dataset))
+            for row in table.itertuples(index=False)
         ]
 
     def model(self, name: str) -> ModelInfo:
         """Schema, sampling rate and quality of one model (DescribeModel)."""
-        from .. import _service
+        from .. import scheduler
 
-        return ModelInfo.from_describe(_service.call(self.client, "describe_model", ModelName=name))
+        return ModelInfo.from_describe(scheduler.describe_model(name, client=self.client))
 
     # -- schedulers ------------------------------------------------------------------------------------------
     def scheduler_names(self) -> set[str]:
         """Names of the schedulers that exist now."""
         from .. import scheduler
 
-        listing = scheduler.list_schedulers(client=self.client)
-        if isinstance(listing, pd.DataFrame):
-            column = "name" if "name" in listing.columns else "InferenceSchedulerName"
-            return set(listing[column]) if len(listing) else set()
-        return {getattr(s, "name", None) or s.get("InferenceSchedulerName") for s in listing}
+        return set(scheduler.list_schedulers(client=self.client)["name"])
 
     def submit(self, request, target_sampling_rate=None):
         """Create the scheduler (idempotent through the request's token); returns at once, usually PENDING.
@@ -187,3 +184,8 @@ class Backend:
             request, s3=self.s3, client=self.client, components=components, now=self.now(),
             target_sampling_rate=target_sampling_rate, progress=False,
         )
+
+
+def _text(value) -> str | None:
+    """A nullable text cell as str or None (pandas gives <NA> for a missing one)."""
+    return None if pd.isna(value) else str(value)
