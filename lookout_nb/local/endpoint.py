@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
@@ -24,6 +25,7 @@ from .clock import ManualClock, make_clock
 from .control import ClockApp
 from .responses import LookoutApp
 from .runner import Outcome, Runner
+from .s3clock import StampedWrites
 from .server import Dispatcher, Server
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,10 @@ class Endpoint:
         self.state_dir = state_dir
         self.demo = demo
         self._feed = demo if feed is None else feed
-        self.server = Server(Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock)), host, port)
+        self._secret = secrets.token_hex(16)  # lets the demo feeder stamp its files with their slot's end
+        dispatcher = Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock), clock=self.clock,
+                                secret=self._secret)
+        self.server = Server(dispatcher, host, port, clock=self.clock)
         self.url = self.server.url
         self.runner: Optional[Runner] = None
         self.feeder: Optional[demo_module.Feeder] = None
@@ -94,7 +99,7 @@ class Endpoint:
                 state.load_state(self.backend, self.state_dir, self.clock.now())
                 self._loaded = True
             if self.demo:
-                feeder = demo_module.seed(self, fresh=self.state_dir is None)
+                feeder = demo_module.seed(self, fresh=self.state_dir is None, writes=StampedWrites(s3, self._secret))
                 self.feeder = feeder if self._feed else None
             self.clock.attach(self)
             self.clock.start()
