@@ -20,7 +20,6 @@ names' offset. The slot checks are ``lookout_nb.timing.plan_schedule`` and ``mat
 from __future__ import annotations
 
 import html
-import io
 import math
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ import pandas as pd
 
 from . import _aws, servicemodel, servicetime
 from .errors import LookoutNbError, NamingError, Problem, RequestInvalid, ResourceNotFound
+from .inputfiles import read_input
 from .naming import Naming, NamingCandidate, detect_naming, format_offset, to_utc
 from .request import SchedulerRequest, parse_duration
 from .schema import ModelSchema, SchemaError
@@ -70,9 +70,12 @@ CODES = {
     "offset-detected": "no offset was configured; the rows show the file names' local offset",
     "sample-failed": "a sample file could not be read",
     "csv-malformed": "a file is not well-formed CSV (ragged rows, unclosed quotes): the parser's reason is quoted",
+    "too-few-columns": "a file has a timestamp column only",
+    "line-too-long": "a file's first line is too long to be a CSV header",
+    "non-finite": "sensor values that are inf, -inf or nan: read as missing values",
+    "no-values": "a sensor column without a single value",
 }
 
-_SEPARATORS = (",", ";", "\t", "|")
 _SHOWN = 3  # keys quoted in a message before "and N more"
 
 
@@ -762,132 +765,28 @@ def _ranged_get(s3, bucket: str, key: str, sample_bytes: int):
         return exc
 
 
-def complete_lines(body: bytes, size: int) -> str:
-    """The text of a sample, without the partial last line when the object is larger than what was read.
-
-    >>> complete_lines(b"Timestamp,S1\\n2022-03-30T11:01:00,1\\n2022-03-30T11:0", size=100)
-    'Timestamp,S1\\n2022-03-30T11:01:00,1\\n'
-    """
-    if len(body) < size:
-        body = body[: body.rfind(b"\n") + 1]
-    return body.decode("utf-8-sig", errors="replace")
-
-
-def _separator(header: str) -> str:
-    """The column separator of a CSV from its first line (comma unless only another one appears)."""
-    counts = {sep: header.count(sep) for sep in _SEPARATORS}
-    if counts[","]:
-        return ","
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
-
-
 def _check_sample(pv: InputPreview, row, body: bytes) -> tuple[pd.DataFrame | None, list[Finding]]:
-    """Parse a sample and check its columns, values and row times against the slot of its name."""
-    text = complete_lines(body, row.size)
-    lines = [line for line in text.splitlines() if line.strip()]
-    key = row.key
-    if len(lines) <= 1 and len(body) >= row.size:
-        return None, [Finding("empty-file", "error", f"{key!r} holds no rows"
-                              f"{' (only a header)' if lines else ''}: its run FAILS; upload the rows", (key,))]
-    if not lines:
-        return None, []
-    found = []
-    sep = _separator(lines[0])
-    if sep != ",":
-        found.append(Finding("csv-delimiter", "error", f"{key!r} separates columns with {sep!r}: Lookout for "
-                             "Equipment reads comma-separated files; write it with ',' (and '.' as decimal point)",
-                             (key,)))
-    try:
-        table, header_found = _read_table("\n".join(lines), sep, _schema_columns(pv, row.component))
-    except pd.errors.ParserError as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        return None, found + [Finding("csv-malformed", "error", f"{key!r} is not well-formed CSV ({reason}; lines "
-                                      "counted in the sample, blank lines left out): its run cannot read it; give "
-                                      "every row as many fields as the header and close every quote", (key,))]
-    found += header_found(key)
-    found += _column_findings(pv, row.component, table, key)
-    times, time_found = _row_times(table, key)
-    found += time_found
-    found += _value_findings(table, key)
-    found += _window_findings(pv, row, times)
-    return _typed(table, times), found
+    """Read a sample with the run's own reader (:func:`lookout_nb.inputfiles.read_input`): its problems become
+    findings, then the row times are checked against the slot of the file's name."""
+    columns = _schema_columns(pv, row.component)  # the schema's columns: the timestamp first, then the sensors
+    read = read_input(body, row.key, columns[1:] if columns else None, size=row.size)
+    found = [Finding(p.code, p.level, p.message, (row.key,)) for p in read.problems]
+    if read.raw is None:
+        return None, found
+    found += _window_findings(pv, row, read.times)
+    return _typed(read.raw, read.times), found
 
 
 def _schema_columns(pv: InputPreview, component) -> tuple | None:
     return (pv.columns or {}).get(component) if isinstance(component, str) else None
 
 
-def _read_table(text: str, sep: str, schema_cols):
-    """The sample as a DataFrame (numbers parsed by pandas' C reader); header-less files get the schema's names."""
-    first = text.split("\n", 1)[0].split(sep)[0].strip().strip('"')
-    headerless = pd.notna(pd.to_datetime(first, errors="coerce", format="mixed")) if first else False
-    if not headerless:
-        return pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True), lambda key: []
-    table = pd.read_csv(io.StringIO(text), sep=sep, header=None, skipinitialspace=True)
-    width = table.shape[1]
-    names = list(schema_cols) if schema_cols and len(schema_cols) == width else [f"col{i}" for i in range(width)]
-    table.columns = names
-    example = ",".join(schema_cols) if schema_cols else "Timestamp,Sensor0,Sensor1"
-    return table, lambda key: [Finding("no-header", "error", f"{key!r} starts with data, not column names: "
-                                       f"columns are matched by name; add a header line such as {example!r}", (key,))]
-
-
-def _column_findings(pv: InputPreview, component, table: pd.DataFrame, key: str) -> list[Finding]:
-    """missing-columns and extra-columns against the schema's columns of the component."""
-    expected = _schema_columns(pv, component)
-    if not expected or list(table.columns[:1]) == ["col0"]:
-        return []
-    header = [str(c).strip() for c in table.columns]
-    missing = [c for c in expected if c not in header]
-    extra = [c for c in header if c not in expected]
-    out = []
-    if missing:
-        out.append(Finding("missing-columns", "error", f"{key!r} lacks the schema columns {_quote(missing)} of "
-                           f"component {component!r}: write every column of the schema "
-                           f"({','.join(expected)})", (key,)))
-    if extra:
-        out.append(Finding("extra-columns", "warning", f"{key!r} has columns the schema of {component!r} does not "
-                           f"have: {_quote(extra)}; they are not used: drop or rename them", (key,)))
-    return out
-
-
-def _row_times(table: pd.DataFrame, key: str) -> tuple[pd.Series, list[Finding]]:
-    """The first column as UTC times; timestamp-unparseable for values that cannot be read."""
-    raw = table.iloc[:, 0].astype("string").str.strip()
-    times = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601")
-    if times.isna().any():
-        times = pd.to_datetime(raw, errors="coerce", utc=True, format="mixed")
-    bad = raw[raw.notna() & (raw != "") & times.isna()]
-    if bad.empty:
-        return times, []
-    return times, [Finding("timestamp-unparseable", "error", f"{key!r}: {len(bad)} of {len(raw)} sampled row "
-                           f"timestamps cannot be read (e.g. {bad.iloc[0]!r}); write them as ISO 8601 UTC, for "
-                           "example '2022-03-30T11:01:00.000000'", (key,))]
-
-
-def _value_findings(table: pd.DataFrame, key: str) -> list[Finding]:
-    """not-numeric: sensor columns holding values that are not numbers (empty cells are allowed)."""
-    bad = {}
-    for name in table.columns[1:]:
-        if table[name].dtype.kind in "iufb":
-            continue  # pandas read every value as a number (or empty)
-        raw = table[name].astype("string").str.strip()
-        wrong = raw[raw.notna() & (raw != "") & pd.to_numeric(raw, errors="coerce").isna()]
-        if not wrong.empty:
-            bad[name] = wrong.iloc[0]
-    if not bad:
-        return []
-    shown = ", ".join(f"{name} (e.g. {value!r})" for name, value in list(bad.items())[:_SHOWN])
-    return [Finding("not-numeric", "error", f"{key!r}: sensor columns hold values that are not numbers: {shown}"
-                    f"{' and more' if len(bad) > _SHOWN else ''}; sensor values must be doubles with '.' as "
-                    "decimal point (leave a cell empty when there is no value)", (key,))]
-
-
-def _typed(table: pd.DataFrame, times: pd.Series) -> pd.DataFrame:
-    """The sample with its first column as UTC times when every value parses (as read otherwise)."""
+def _typed(raw: pd.DataFrame, times: pd.Series) -> pd.DataFrame:
+    """The sample as shown: times as UTC when every one parses, numbers as numbers where the cells hold them."""
+    table = raw.apply(lambda col: pd.to_numeric(col, errors="coerce") if col.name != raw.columns[0] else col)
+    table = table.where(table.notna() | (raw == ""), raw)  # cells that are no number stay as written
     if times.notna().all():
-        table = table.assign(**{str(table.columns[0]): times})
+        table = table.assign(**{str(raw.columns[0]): times})
     return table
 
 

@@ -71,9 +71,10 @@ def from_headers(headers) -> pd.Timestamp | None:
     return pd.Timestamp(parsed).tz_convert("UTC")
 
 
-def now(client=None, session=None) -> pd.Timestamp:
+def now(client=None, session=None, *, notes: list | None = None) -> pd.Timestamp:
     """The current time of the service ``client`` talks to: a ``lookoutequipment`` or an ``s3`` client (default:
-    boto3's ``lookoutequipment`` client).
+    boto3's ``lookoutequipment`` client). With ``notes`` (a list), a fallback to the wall clock appends its note
+    there (a wizard shows it) instead of warning.
 
     Example
     -------
@@ -81,14 +82,19 @@ def now(client=None, session=None) -> pd.Timestamp:
     >>> lnb.service_now()            # the embedded endpoint's clock, or the real time on AWS  # doctest: +SKIP
     Timestamp('2026-01-05 09:00:00+0000', tz='UTC')
     """
+    from botocore.exceptions import BotoCoreError
+
     from . import _aws
 
-    client = _aws.lookout_client(client, session)
+    try:
+        client = _aws.lookout_client(client, session)
+    except BotoCoreError as err:  # no region, a broken profile: there is no service to ask
+        return wall_clock("boto3's default endpoint", f"no client could be made: {err}", notes)
     url = getattr(client.meta, "endpoint_url", "") or ""
     headers, why = _probe(client)
     at = from_headers(headers)
     if at is None:
-        return wall_clock(url, why or "its responses carry no Date header")
+        return wall_clock(url, why or "its responses carry no Date header", notes)
     key = (url, (headers or {}).get(INSTANCE_HEADER, ""))
     with _lock:
         latest = _latest.get(key)
@@ -118,17 +124,18 @@ def _probe(client) -> tuple[dict | None, str | None]:
     return (response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}, None
 
 
-def wall_clock(url: str, why: str) -> pd.Timestamp:
-    """The wall clock, standing in for the time of the service at ``url`` (one :class:`ServiceTimeWarning` per
-    ``url`` says why)."""
+def wall_clock(url: str, why: str, notes: list | None = None) -> pd.Timestamp:
+    """The wall clock, standing in for the time of the service at ``url``: one :class:`ServiceTimeWarning` per
+    ``url`` says why (or the note is appended to ``notes``)."""
+    note = (f"the service at {url or 'the default endpoint'} gave no time ({why}); using this computer's clock "
+            "instead, so times shown may not match the service's runs")
+    if notes is not None:
+        if note not in notes:
+            notes.append(note)
+        return pd.Timestamp.now(tz="UTC")
     with _lock:
         first = url not in _warned
         _warned.add(url)
     if first:
-        warnings.warn(
-            f"the service at {url or 'the default endpoint'} gave no time ({why}); using this computer's clock "
-            "instead, so times shown may not match the service's runs",
-            ServiceTimeWarning,
-            stacklevel=3,
-        )
+        warnings.warn(note, ServiceTimeWarning, stacklevel=3)
     return pd.Timestamp.now(tz="UTC")

@@ -134,3 +134,17 @@ def test_no_module_reads_the_wall_clock_but_the_clocks_themselves():
                if path.relative_to(root).as_posix() not in allowed
                for n, line in enumerate(path.read_text().splitlines(), 1) if wall.search(line)]
     assert readers == []
+
+
+def test_without_a_region_the_wizard_backend_notes_why_it_uses_the_wall_clock(monkeypatch):
+    from lookout_nb.wizard.backend import Backend
+
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    backend = Backend()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a note, not a warning
+        at = backend.now()
+    assert abs(at - pd.Timestamp.now(tz="UTC")) < pd.Timedelta(minutes=1)
+    assert backend.time_notes and "no client could be made" in backend.time_notes[0]

@@ -9,7 +9,9 @@ For the run of boundary ``b`` with upload frequency ``F`` (window ``(b - F, b]``
 2. no such file for a component: the run FAILS (``Could not find data file for sensor <component> within
    expected range of (<start>Z, <end>Z]. ...``); files but no row inside the window: FAILS (``Could not find
    data for sensor <component> within expected time range of ...``);
-3. rows are read as UTC; only rows inside the window count (rows repeating a timestamp are averaged); they are resampled to the model's
+3. each file is read by :func:`lookout_nb.inputfiles.read_input`, the preview's reader (its first error FAILS
+   the run with its message); a sensor without any value in the window FAILS the run naming it;
+   rows are read as UTC; only rows inside the window count (rows repeating a timestamp are averaged); they are resampled to the model's
    TargetSamplingRate (mean per interval, each timestamp labelled by the end of its interval) and scored
    against the model's baseline (:mod:`.inference`);
 4. the results go to ``<output prefix><ScheduledStartTime as YYYY-MM-DDTHH:MM:SSZ>/results.jsonl``.
@@ -25,7 +27,6 @@ file that changes is read again.
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 from collections import OrderedDict
@@ -36,6 +37,7 @@ from typing import Optional
 import pandas as pd
 
 from ..errors import NamingError
+from ..inputfiles import read_input
 from ..naming import expected_keys
 from ..request import parse_duration
 from . import inference
@@ -141,11 +143,11 @@ class Runner:
                     f"({zulu(start)}, {zulu(end)}]. Please ensure data is present for all sensors of the machine "
                     f"under prefix '{first}' ~ '{last}'"
                 )
-        wanted = [item for items in files.values() for item in items]
-        tables = dict(zip(wanted, self._map(lambda item: self.read_file(bucket, *item), wanted)))
+        wanted = [(item, tuple(components[c])) for c, items in files.items() for item in items]
+        tables = dict(zip(wanted, self._map(lambda w: self.read_file(bucket, *w[0], w[1]), wanted)))
         frames = []
         for component, sensors in components.items():
-            tables_of = [self.check_columns(tables[item], item[0], sensors) for item in files[component]]
+            tables_of = [tables[(item, tuple(sensors))] for item in files[component]]
             inside = [t.loc[(t.index > start) & (t.index <= end), sensors] for t in tables_of if _overlaps(t, start, end)]
             inside = [t for t in inside if len(t)]
             if not inside:
@@ -158,6 +160,13 @@ class Runner:
             rows = inside[0] if len(inside) == 1 else pd.concat(inside)
             if not rows.index.is_unique:  # a boundary row in two files, a row logged twice: one mean row each
                 rows = rows.groupby(level=0).mean()
+            empty = [f"{component}\\{s}" for s in sensors if rows[s].isna().all()]
+            if empty:
+                raise RunFailed(
+                    f"No values for sensor{'s' if len(empty) > 1 else ''} {', '.join(empty)} "
+                    f"within ({zulu(start)}, {zulu(end)}] in {', '.join(k for k, _ in files[component])}: every "
+                    "sensor of the schema needs at least one number in each window"
+                )
             frames.append(rows.set_axis([f"{component}\\{s}" for s in sensors], axis=1))
         return self.resample(frames[0] if len(frames) == 1 else pd.concat(frames, axis=1), run)
 
@@ -198,29 +207,21 @@ class Runner:
         with self._lock:
             return {k: self._parsed.get((naming, k)) for k in keys}
 
-    def read_file(self, bucket: str, key: str, etag: str) -> pd.DataFrame:
-        """One input file as a frame indexed by UTC timestamps (cached by bucket, key and ETag)."""
-        cached = self._cache_get((bucket, key, etag))
+    def read_file(self, bucket: str, key: str, etag: str, sensors: tuple) -> pd.DataFrame:
+        """One input file's sensor values indexed by UTC time, read by :func:`lookout_nb.inputfiles.read_input`
+        (the preview's reader); its first error FAILS the run. Cached by bucket, key, ETag and sensors."""
+        cached = self._cache_get((bucket, key, etag, sensors))
         if cached is None:
             try:
                 body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
             except Exception as err:
                 raise RunFailed(f"Could not read s3://{bucket}/{key}: {_reason(err)}") from None
-            cached = parse_csv(body, key)
-            self._cache_put((bucket, key, etag), cached)
+            read = read_input(body, key, sensors)
+            if read.errors:
+                raise RunFailed(read.errors[0].message)
+            cached = read.table
+            self._cache_put((bucket, key, etag, sensors), cached)
         return cached
-
-    @staticmethod
-    def check_columns(table: pd.DataFrame, key: str, sensors: list[str]) -> pd.DataFrame:
-        """The file's table when it has every sensor column of the schema; a missing one fails the run naming it."""
-        missing = [s for s in sensors if s not in table.columns]
-        if missing:
-            raise RunFailed(
-                f"File {key} lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} of the model's "
-                f"schema; its header must be the timestamp column then {', '.join(sensors)} "
-                f"(found {', '.join(map(str, table.columns)) or 'no sensor column'})"
-            )
-        return table
 
     def resample(self, frame: pd.DataFrame, run: Run) -> pd.DataFrame:
         """Rows on the model's sampling grid: the mean per interval, labelled by the interval's end."""
@@ -237,7 +238,7 @@ class Runner:
         out = run.output_config.get("S3OutputConfiguration") or {}
         bucket = out.get("Bucket")
         key = f"{out.get('Prefix') or ''}{zulu(run.wake)}/results.jsonl"
-        body = "".join(json.dumps(r) + "\n" for r in records).encode()
+        body = "".join(json.dumps(r, allow_nan=False) + "\n" for r in records).encode()  # strict JSON
         try:
             self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/jsonlines")
         except Exception as err:
@@ -257,31 +258,6 @@ class Runner:
             self._cache[key] = value
             while len(self._cache) > CACHE_FILES:
                 self._cache.popitem(last=False)
-
-
-def parse_csv(body: bytes, key: str = "") -> pd.DataFrame:
-    """A CSV input file: first column the timestamp (read as UTC), the others numeric sensor columns."""
-    try:
-        frame = pd.read_csv(io.BytesIO(body), index_col=0)
-    except Exception as err:
-        raise RunFailed(f"Could not read file {key} as CSV: {err}") from None
-    if frame.shape[1] < 1:
-        header = ", ".join(map(str, [frame.index.name, *frame.columns]))
-        raise RunFailed(
-            f"File {key} has 1 column; an input file needs a timestamp column and at least one "
-            f"sensor column separated by commas (header: {header})"
-        )
-    try:
-        times = pd.to_datetime(frame.index, utc=True, format="ISO8601")
-    except (ValueError, TypeError):
-        try:
-            times = pd.to_datetime(frame.index, utc=True, format="mixed")
-        except (ValueError, TypeError) as err:
-            raise RunFailed(f"Could not read the timestamps of file {key}: {err}") from None
-    if not all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
-        frame = frame.apply(pd.to_numeric, errors="coerce")
-    frame.index = times
-    return frame
 
 
 def _overlaps(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> bool:

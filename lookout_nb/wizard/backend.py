@@ -78,7 +78,7 @@ class Backend:
 
     ``now`` is a callable returning the current UTC time, or a fixed time; the default is the time of the
     service the client talks to (:func:`lookout_nb.servicetime.now`: the embedded endpoint's clock, or the real
-    time on AWS).
+    time on AWS). When the service gives no time, the wall clock stands in and ``time_notes`` says why.
     """
 
     def __init__(self, client=None, s3=None, session=None, now=None):
@@ -86,6 +86,8 @@ class Backend:
         self._s3 = s3
         self.session = session
         self._now = now
+        #: Why "now" is the wall clock rather than the service's time (empty while the service gives its time).
+        self.time_notes: list[str] = []
 
     # -- clients ---------------------------------------------------------------------------------------------
     @property
@@ -105,7 +107,13 @@ class Backend:
     def now(self) -> pd.Timestamp:
         """The current time as the scheduler sees it (tz-aware UTC)."""
         value = self._now() if callable(self._now) else self._now
-        return servicetime.now(self.client) if value is None else to_utc(value, "now")
+        if value is not None:
+            return to_utc(value, "now")
+        try:
+            client = self.client
+        except Exception:  # noqa: BLE001 - e.g. no region: servicetime makes the same attempt and notes why
+            client = None
+        return servicetime.now(client, self.session, notes=self.time_notes)
 
     # -- models ----------------------------------------------------------------------------------------------
     def models(self) -> list[ModelSummary]:

@@ -1,0 +1,207 @@
+"""Reading one input CSV as the service does: the one reader of the preview and of the scheduled run.
+
+``preview_input`` reads the first bytes of a file through :func:`read_input` and reports its problems as
+findings; the embedded endpoint's runner reads the whole file through the same function and FAILS the run with
+the first error's message. So a preview's verdict on a file is the run's verdict.
+
+The rules (the service documents few of them; these are the readings the project takes):
+
+- UTF-8 (a byte-order mark is allowed); columns separated by commas; the first line is the header, its names
+  matched after stripping surrounding spaces (`` Flow `` is ``Flow``); the header must fit in
+  :data:`MAX_HEADER_BYTES`.
+- The first column is the timestamp, whatever its name, read as UTC (ISO 8601 such as
+  ``2022-03-30T11:01:00.000000``, or any other form pandas reads); a value that cannot be read is an error.
+- Sensor values are numbers with ``.`` as decimal point. An empty cell is a missing value. Non-finite values
+  (``inf``, ``-inf``, ``nan``) are missing values too, reported as a warning, so results are always strict JSON.
+  Anything else (``abc``) is an error, and so is a sensor column without a single value.
+- With the schema's sensors given, each must be a column (else an error); other columns are ignored (a warning).
+
+>>> f = read_input(b"Timestamp, Flow ,Speed\\n2026-01-05T09:01:00,1.5,inf\\n", "in/pump_20260105090000.csv",
+...                sensors=["Flow", "Speed"])
+>>> [(p.code, p.level) for p in f.problems]
+[('non-finite', 'warning')]
+>>> f.table.columns.tolist(), f.table.index[0]
+(['Flow', 'Speed'], Timestamp('2026-01-05 09:01:00+0000', tz='UTC'))
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+#: The longest header line read: a first line longer than this is not a CSV header.
+MAX_HEADER_BYTES = 65536
+#: Separators recognised when a file does not use commas (to say which one it uses).
+SEPARATORS = (",", ";", "\t", "|")
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """One problem of a file: a stable ``code``, ``"error"`` (the run FAILS with ``message``) or ``"warning"``."""
+
+    code: str
+    level: str
+    message: str
+
+
+@dataclass
+class InputFile:
+    """A file as read: ``table`` (sensor values as floats, missing as NaN, indexed by UTC time; None when it
+    could not be read), ``times`` (the first column as UTC, NaT where unreadable), ``raw`` (the cells as read)."""
+
+    key: str
+    table: pd.DataFrame | None = None
+    times: pd.Series | None = None
+    raw: pd.DataFrame | None = None
+    problems: list = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[InputProblem]:
+        """The problems that make a run FAIL."""
+        return [p for p in self.problems if p.level == "error"]
+
+
+def complete_lines(body: bytes, size: int) -> str:
+    """The text of a sample, without the partial last line when the object is larger than what was read.
+
+    >>> complete_lines(b"Timestamp,S1\\n2022-03-30T11:01:00,1\\n2022-03-30T11:0", size=100)
+    'Timestamp,S1\\n2022-03-30T11:01:00,1\\n'
+    """
+    if len(body) < size:
+        body = body[: body.rfind(b"\n") + 1]
+    return body.decode("utf-8-sig", errors="replace")
+
+
+def separator(header: str) -> str:
+    """The column separator of a CSV from its first line (comma unless only another one appears).
+
+    >>> separator("Timestamp;Flow;Speed")
+    ';'
+    """
+    counts = {sep: header.count(sep) for sep in SEPARATORS}
+    if counts[","]:
+        return ","
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def read_input(body: bytes, key: str, sensors: Sequence[str] | None = None, size: int | None = None) -> InputFile:
+    """Read one input file (or its first ``len(body)`` bytes of ``size``) with every problem the rules find."""
+    size = len(body) if size is None else size
+    out = InputFile(key)
+    first_line = body.find(b"\n")
+    if (first_line < 0 and len(body) >= MAX_HEADER_BYTES) or first_line >= MAX_HEADER_BYTES:
+        return _fail(out, "line-too-long", f"File {key} has a first line longer than {MAX_HEADER_BYTES:,} bytes, "
+                     "so it has no CSV header: write one line per row, the header first")
+    lines = [line for line in complete_lines(body, size).splitlines() if line.strip()]
+    if len(lines) <= 1 and len(body) >= size:
+        return _fail(out, "empty-file", f"File {key} holds no rows{' (only a header)' if lines else ''}: upload the "
+                     "header and the rows")
+    if not lines:
+        return out
+    sep = separator(lines[0])
+    if sep != ",":
+        _add(out, "csv-delimiter", f"File {key} separates its columns with {sep!r}: Lookout for Equipment reads "
+             "columns separated by commas; write it with ',' (and '.' as decimal point)")
+    try:
+        raw, headerless = _parse("\n".join(lines), sep, sensors)
+    except pd.errors.ParserError as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return _fail(out, "csv-malformed", f"File {key} is not well-formed CSV ({reason}; lines counted without "
+                     "blank lines): give every row as many fields as the header and close every quote")
+    out.raw = raw
+    if headerless:
+        example = ",".join(["Timestamp", *sensors]) if sensors else "Timestamp,Sensor0,Sensor1"
+        _add(out, "no-header", f"File {key} starts with data, not column names: columns are matched by name; "
+             f"add a header line such as {example!r}")
+    if raw.shape[1] < 2 and sep == ",":
+        header = ", ".join(map(str, raw.columns))
+        _add(out, "too-few-columns", f"File {key} has 1 column; an input file needs a timestamp column and at "
+             f"least one sensor column separated by commas (header: {header})")
+    _check_columns(out, raw, sensors)
+    out.times = _times(out, raw)
+    values = _values(out, raw.iloc[:, 1:])
+    out.table = values.set_axis(pd.DatetimeIndex(out.times), axis=0)
+    return out
+
+
+def _fail(out: InputFile, code: str, message: str) -> InputFile:
+    _add(out, code, message)
+    return out
+
+
+def _add(out: InputFile, code: str, message: str, level: str = "error") -> None:
+    out.problems.append(InputProblem(code, level, message))
+
+
+def _parse(text: str, sep: str, sensors) -> tuple[pd.DataFrame, bool]:
+    """The cells as text (names stripped); a header-less file gets the schema's names (or col0, col1...)."""
+    first = text.split("\n", 1)[0].split(sep)[0].strip().strip('"')
+    headerless = bool(first) and pd.notna(pd.to_datetime(first, errors="coerce", format="mixed"))
+    table = pd.read_csv(io.StringIO(text), sep=sep, header=None if headerless else 0, dtype=str,
+                        keep_default_na=False, skipinitialspace=True)
+    if headerless:
+        names = ["Timestamp", *sensors] if sensors and len(sensors) + 1 == table.shape[1] else None
+        table.columns = names or [f"col{i}" for i in range(table.shape[1])]
+    else:
+        table.columns = [str(c).strip() for c in table.columns]
+    return table, headerless
+
+
+def _check_columns(out: InputFile, raw: pd.DataFrame, sensors) -> None:
+    if not sensors or list(raw.columns[:1]) == ["col0"]:
+        return
+    header = list(raw.columns[1:])
+    missing = [s for s in sensors if s not in header]
+    extra = [c for c in header if c not in sensors]
+    if missing:
+        _add(out, "missing-columns", f"File {out.key} lacks the column{'s' if len(missing) > 1 else ''} "
+             f"{', '.join(missing)} of the model's schema; its header must be the timestamp column then "
+             f"{', '.join(sensors)} (found {', '.join(header) or 'no sensor column'})")
+    if extra:
+        _add(out, "extra-columns", f"File {out.key} has columns the schema does not have: {', '.join(extra)}; "
+             "they are not read: drop or rename them", "warning")
+
+
+def _times(out: InputFile, raw: pd.DataFrame) -> pd.Series:
+    """The first column as UTC times; an error names the values that cannot be read."""
+    text = raw.iloc[:, 0].str.strip()
+    times = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+    if times.isna().any():
+        times = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
+    bad = text[(text != "") & times.isna()]
+    if len(bad) or (text == "").any():
+        first = bad.index[0] if len(bad) else text.index[text == ""][0]
+        _add(out, "timestamp-unparseable", f"File {out.key}: {int(times.isna().sum())} of {len(text)} row "
+             f"timestamps cannot be read (e.g. {text[first]!r} on data row {first + 1}); write them as ISO 8601 "
+             "UTC, for example '2022-03-30T11:01:00.000000'")
+    return times
+
+
+def _values(out: InputFile, cells: pd.DataFrame) -> pd.DataFrame:
+    """Sensor cells as floats: empty and non-finite cells are missing; other text is an error naming the column."""
+    cells = cells.apply(lambda col: col.fillna("").astype(str).str.strip())
+    values = cells.apply(pd.to_numeric, errors="coerce").astype(float)
+    blank = cells.eq("").to_numpy(dtype=bool)
+    nan_text = cells.apply(lambda col: col.str.lower().isin(("nan", "+nan", "-nan"))).to_numpy(dtype=bool)
+    wrong = pd.DataFrame(~blank & values.isna().to_numpy() & ~nan_text, columns=cells.columns, index=cells.index)
+    if wrong.to_numpy().any():
+        shown = [f"{name} (e.g. {cells.loc[wrong[name], name].iloc[0]!r})" for name in cells.columns[wrong.any()]]
+        _add(out, "not-numeric", f"File {out.key}: sensor columns hold values that are not numbers: "
+             f"{', '.join(shown[:3])}{' and more' if len(shown) > 3 else ''}; write numbers with '.' as decimal "
+             "point (leave a cell empty when there is no value)")
+    empty = [name for name in cells.columns if len(values) and values[name].isna().all() and not wrong[name].any()]
+    if empty:
+        _add(out, "no-values", f"File {out.key} has no value for {', '.join(empty[:3])} in any of its {len(values)} "
+             "rows: every sensor of the schema needs numbers in each window; write its values")
+    infinite = np.isinf(values.to_numpy()) | nan_text
+    if infinite.any():
+        names = [cells.columns[i] for i in np.flatnonzero(infinite.any(axis=0))]
+        _add(out, "non-finite", f"File {out.key}: {int(infinite.sum())} values of {', '.join(names[:3])} are not "
+             "finite (inf, -inf or nan): they are read as missing values; write an empty cell instead", "warning")
+        values = values.mask(infinite)
+    return values
