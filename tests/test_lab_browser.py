@@ -376,8 +376,8 @@ def test_wizard_in_jupyterlab_from_run_all_to_a_monitored_scheduler(walk, demo, 
         walk.shot("review")
     with walk.check("the first run is within one upload period of the service's now (the endpoint's clock)"):
         assert before - PERIOD < first_run <= after + PERIOD, (
-            f"first wake-up {first_run} is not within {_minutes(PERIOD)} of the service's now ({before} to {after} while "
-            f"Review planned): the wizard plans on another clock")
+            f"first wake-up {first_run} is not within {_minutes(PERIOD)} of the service's now ({before} to {after} "
+            f"while Review planned): the wizard plans on another clock")
     with walk.check("the wizard shows the service's now it plans from"):
         shown = _times(walk.text(".lnb-service-now", "the service time the wizard uses, YYYY-MM-DD HH:MM:SS"))
         assert shown, ".lnb-service-now shows no time YYYY-MM-DD HH:MM:SS"
