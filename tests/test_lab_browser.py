@@ -46,6 +46,8 @@ ELEMENT_S = 10
 #: (10 service minutes at 60x); a wizard on the wall clock is half an hour to an hour off by then.
 LAG_REAL_S = 10
 TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+#: What cells wrote on stderr (JupyterLab shows a cell's traceback there too).
+ERRORS = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
 CAPTION = re.compile(rf"Time axis ({TIME}) to ({TIME}) UTC; now ({TIME}) UTC")
 SCHEDULER = "lab-5min"
 SPEED = 60  # the demo's clock, service seconds per real second
@@ -185,6 +187,7 @@ class Walk:
         self.page, self.demo, self.shots = page, demo, shots
         self.failures: list[str] = []
         self.step_name = "opening JupyterLab"
+        self.shot_count = 0
 
     @contextlib.contextmanager
     def step(self, name: str):
@@ -214,11 +217,12 @@ class Walk:
             raise AssertionError(self._report("what a user sees is wrong:\n- " + "\n- ".join(self.failures)))
 
     def _report(self, text: str) -> str:
-        errors = ""
-        with contextlib.suppress(Exception):
-            errors = self.page.locator(".lnb-wizard .lnb-errors [role=alert]").all_inner_texts()
-            errors = "\nwizard error area: " + " | ".join(e.strip() for e in errors if e.strip()) if errors else ""
-        return f"{text}{errors}\nscreenshots: {self.shots}\n{self.demo.log_tail(1500)}"
+        shown = ""
+        for what, css in (("wizard error area", ".lnb-wizard .lnb-errors [role=alert]"), ("notebook stderr", ERRORS)):
+            with contextlib.suppress(Exception):
+                texts = [t.strip()[-800:] for t in self.page.locator(css).all_inner_texts() if t.strip()]
+                shown += f"\n{what}: " + " | ".join(texts) if texts else ""
+        return f"{text}{shown}\nscreenshots: {self.shots}\n{self.demo.log_tail(1500)}"
 
     # helpers
     def tab(self, word: str) -> None:
@@ -251,7 +255,8 @@ class Walk:
 
     def shot(self, name: str) -> Path:
         """An element screenshot of the wizard's output area (a page screenshot stops at the notebook's scroll)."""
-        path = self.shots / f"{len(list(self.shots.glob('*.png'))) + 1:02d}-{name}.png"
+        self.shot_count += 1
+        path = self.shots / f"{self.shot_count:02d}-{name}.png"
         self.page.locator(".jp-OutputArea-output", has=self.page.locator(".lnb-wizard")).screenshot(path=str(path))
         return path
 
@@ -264,8 +269,8 @@ def _minutes(delta: pd.Timedelta) -> str:
     return f"{delta.total_seconds() / 60:g} service min"
 
 
-def _times(text: str, pattern=TIME) -> list[pd.Timestamp]:
-    return [pd.Timestamp(t, tz="UTC") for t in re.findall(pattern, text)]
+def _times(text: str) -> list[pd.Timestamp]:
+    return [pd.Timestamp(t, tz="UTC") for t in re.findall(TIME, text)]
 
 
 def _caption(walk: Walk) -> tuple[str, tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]]:
@@ -280,7 +285,7 @@ def _caption(walk: Walk) -> tuple[str, tuple[pd.Timestamp, pd.Timestamp, pd.Time
 def shots(tmp_path) -> Path:
     folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("[0-9][0-9]-*.png"):
+    for old in [*folder.glob("[0-9][0-9]-*.png"), *folder.glob("failed-page.png")]:
         old.unlink()
     return folder
 
@@ -319,7 +324,9 @@ def test_wizard_in_jupyterlab_from_run_all_to_a_monitored_scheduler(walk, demo, 
         page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$")).wait_for(timeout=KERNEL_S * 1000)
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
-        page.locator(".lnb-wizard").wait_for(timeout=KERNEL_S * 1000)
+        failed = page.locator(ERRORS).filter(has_text="Traceback")
+        page.locator(".lnb-wizard").or_(failed).first.wait_for(timeout=KERNEL_S * 1000)
+        assert failed.count() == 0, "a cell of the notebook failed"
 
     with walk.step("Model"):
         expect(walk.field("model_name").locator("option", has_text=seed.DEMO_MODEL)).to_have_count(1)
