@@ -7,10 +7,8 @@ they must run. Screenshots go to ``artifacts/screenshots/`` (gitignored).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -21,41 +19,17 @@ import pandas as pd
 import pytest
 
 import lookout_nb as lnb
+from browser_support import chromium, free_port, require
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "tests" / "browser"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 #: Generous upper bounds for waiting on the page (never asserted as durations).
 TIMEOUT_MS = 30_000
 
-
-def _missing() -> list[str]:
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (apt-get install -y chromium)")
-    if importlib.util.find_spec("voila") is None:
-        missing.append("voila (pip install voila)")
-    if importlib.util.find_spec("playwright") is None:
-        missing.append("playwright (pip install playwright; the browser is Debian's chromium)")
-    return missing
-
-
-if _missing():
-    reason = "browser tests need " + ", ".join(_missing())
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI is set, so they must run", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+require("voila")
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +45,7 @@ def browser_endpoint():
 @pytest.fixture(scope="module")
 def voila_url(browser_endpoint, tmp_path_factory):
     """Voila serving the e2e notebook, its kernels pointed at ``browser_endpoint`` through the environment."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **browser_endpoint.env(), "PYTHONPATH": str(ROOT)}
     env.pop("AWS_PROFILE", None)
     log = tmp_path_factory.mktemp("voila") / "voila.log"
@@ -103,12 +77,8 @@ def voila_url(browser_endpoint, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
