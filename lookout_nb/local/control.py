@@ -33,10 +33,13 @@ log = logging.getLogger(__name__)
 
 
 def _delta(value) -> pd.Timedelta:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return pd.Timedelta(seconds=value)
-    if isinstance(value, str) and value.startswith("PT"):
-        return parse_duration(value)
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return pd.Timedelta(seconds=value)
+        if isinstance(value, str) and value.startswith("PT"):
+            return parse_duration(value)
+    except (OverflowError, ValueError) as err:
+        raise ValueError(f"advance={value!r} is not a duration the clock supports ({err}); send e.g. \"PT10M\"") from None
     return to_delta(value, "advance")
 
 

@@ -262,14 +262,27 @@ def to_csv(frame: pd.DataFrame, times, sep: str = ",") -> bytes:
 
 
 # -- seeding and feeding ---------------------------------------------------------------------------------------
+#: The feeder writes at most this many slots per move of the clock (the latest ones before where the move ends:
+#: 8 h 20 min of 5-minute files, as many as the runs one move makes per scheduler, see ``backend.CATCH_UP``);
+#: earlier slots of a jump get no file.
+FEED_WINDOW = 100
+
+
 class Feeder:
-    """Writes each demo input file once the clock has passed its slot's end (driven by the endpoint's clock)."""
+    """Writes each demo input file once the clock has passed its slot's end (driven by the endpoint's clock);
+    at most :data:`FEED_WINDOW` slots per move."""
 
     def __init__(self, s3, since, bucket=DEMO_BUCKET, prefix=DEMO_INPUT_PREFIX, frequency=DEMO_FREQUENCY):
         self.s3, self.bucket, self.prefix = s3, bucket, prefix
         self.frequency = frequency
         self.written_until = to_utc(since, "since").floor(parse_duration(frequency))
         self._lock = threading.Lock()
+
+    def catch_up(self, until) -> None:
+        """Before the clock moves to ``until``: leave out the slots older than the window before it."""
+        freq = parse_duration(self.frequency)
+        with self._lock:
+            self.written_until = max(self.written_until, to_utc(until, "until").floor(freq) - FEED_WINDOW * freq)
 
     def fire(self, now) -> list[str]:
         """Write the files of every slot that has ended by ``now`` and was not written yet."""

@@ -89,6 +89,7 @@ class Endpoint:
         self._clients: dict = {}
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lookout-nb-run")
         self._running = False
+        self._stopping = threading.Event()  # set by stop(): runs not started yet end FAILED at once
         self.problems: list[str] = []  # records of the state_dir that could not be restored
         self._loaded = False  # whether state_dir's state is in the backend (only then may stop() save over it)
 
@@ -124,6 +125,7 @@ class Endpoint:
         was_running, self._running = self._running, False
         try:
             if was_running:
+                self._stopping.set()
                 self.clock.stop()
                 if self.state_dir is not None and self._loaded:
                     self.save()
@@ -175,7 +177,10 @@ class Endpoint:
             self.backend.finish_all([(run, vars(outcome)) for run, outcome in zip(runs, outcomes)])
 
     def catch_up(self, until: pd.Timestamp) -> None:
-        """Before the clock moves to ``until``: skip due runs beyond the catch-up limit (the clock calls this)."""
+        """Before the clock moves to ``until``: skip due runs beyond the catch-up limit, and demo files beyond the
+        feeder's window (the clock calls this)."""
+        if self.feeder is not None:
+            self.feeder.catch_up(until)
         self.backend.catch_up(until)
 
     def moved(self, mark: pd.Timestamp) -> None:
@@ -185,6 +190,8 @@ class Endpoint:
 
     def _execute(self, run) -> Outcome:
         """Run one inference; a bug of the runner FAILS the execution (and is logged) instead of stalling it."""
+        if self._stopping.is_set():
+            return Outcome("FAILED", failed_reason="The endpoint stopped before this run started")
         try:
             return self.runner.execute(run)
         except Exception as err:

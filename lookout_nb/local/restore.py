@@ -23,7 +23,7 @@ from ..request import SchedulerRequest, parse_duration
 from .change import Change
 from .clock import EARLIEST, LATEST
 from .records import Execution, Model, Scheduler
-from .state import RETIRED, StateError, _unreadable, read_v1
+from .state import RETIRED, StateError, _unreadable, decode, read_v1
 from .store import Store, execution_name
 
 log = logging.getLogger(__name__)
@@ -110,10 +110,16 @@ def build(cls, doc):
     missing = sorted(required - set(doc))
     if missing:
         raise ValueError(f"field {missing[0]!r} is missing")
+    fields = {}
     for name, value in doc.items():
-        if not checks[name](value):
+        try:
+            fields[name] = decode(value)
+            valid = checks[name](fields[name])
+        except (TypeError, ValueError, OverflowError, RecursionError):
+            valid = False
+        if not valid:
             raise ValueError(f"field {name!r} has an invalid value {str(value)[:80]!r}")
-    return cls(**doc)
+    return cls(**fields)
 
 
 def _scheduler(region: str, name: str, doc, executions: dict, models: dict) -> Scheduler:

@@ -23,7 +23,7 @@ from typing import Optional
 import pandas as pd
 
 from ..errors import LookoutNbError
-from .state import StateError, decode, encode
+from .state import StateError, encode
 
 SCHEMA_VERSION = 1
 FILE = "state.db"
@@ -94,14 +94,15 @@ class Store:
         return value.tz_convert("UTC")
 
     def rows(self, kind: str) -> list[tuple[str, str, object]]:
-        """Every ``(region, name, document)`` of ``kind``; a document that is not JSON comes back as a
-        :class:`ValueError` in its place (so one bad row breaks one record, not the whole state)."""
+        """Every ``(region, name, document)`` of ``kind`` (JSON as saved: timestamps still ``{"$ts": ...}``, see
+        :func:`.state.decode`); a document that is not JSON comes back as a :class:`ValueError` in its place
+        (so one bad row breaks one record, not the whole state)."""
         out = []
         for region, name, text in self._db.execute(
             "SELECT region, name, doc FROM records WHERE kind = ? ORDER BY region, name", (kind,)
         ):
             try:
-                out.append((region, name, decode(json.loads(text))))
+                out.append((region, name, json.loads(text)))
             except (ValueError, TypeError, RecursionError) as err:
                 out.append((region, name, ValueError(f"its JSON cannot be read: {str(err)[:200]}")))
         return out
