@@ -13,8 +13,11 @@ guards all state; the runner's S3 I/O happens outside it (:meth:`Backend.claim_d
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import logging
+import secrets
 import threading
 import uuid
 from contextlib import contextmanager
@@ -48,20 +51,32 @@ def first_boundary_after(t: pd.Timestamp, frequency: pd.Timedelta) -> pd.Timesta
     return hour + steps * frequency
 
 
+_TOKEN_KEY = secrets.token_bytes(16)  # NextTokens are signed with a key of this process
+
+
+def _signature(key: str, offset: int) -> str:
+    return hmac.new(_TOKEN_KEY, f"{key}:{offset}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def page(items: list, params: dict, key: str) -> dict:
-    """One page of ``items`` under ``key`` with MaxResults / NextToken (an opaque offset token)."""
+    """One page of ``items`` under ``key`` with MaxResults / NextToken (an offset signed by this process, so a
+    forged or edited token is refused; tokens do not outlive the process, like the service's, which expire)."""
     size = params.get("MaxResults") or DEFAULT_PAGE
     token = params.get("NextToken")
     start = 0
     if token:
         try:
-            start = int(json.loads(base64.urlsafe_b64decode(token.encode()).decode())["offset"])
+            fields = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
+            start = fields["offset"]
+            if not (isinstance(start, int) and 0 <= start and hmac.compare_digest(fields["sig"], _signature(key, start))):
+                raise ValueError("not signed")
         except Exception:
             raise ValidationException(f"NextToken {token[:40]!r} is not a token this endpoint issued") from None
     chunk = items[start : start + size]
     out = {key: chunk}
     if start + size < len(items):
-        out["NextToken"] = base64.urlsafe_b64encode(json.dumps({"offset": start + size}).encode()).decode()
+        offset = start + size
+        out["NextToken"] = base64.urlsafe_b64encode(json.dumps({"offset": offset, "sig": _signature(key, offset)}).encode()).decode()
     return out
 
 

@@ -12,6 +12,7 @@ runs the same command on its own.
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 import threading
@@ -53,13 +54,29 @@ def banner(endpoint) -> str:
     return "\n".join(lines)
 
 
+def option_problem(args) -> str | None:
+    """What is wrong with the options of ``serve`` (one line), or None.
+
+    >>> option_problem(argparse.Namespace(clock="real", speed=float("nan"), port=0))
+    '--speed nan is not a speed: pass a finite number above 0, e.g. --speed 60'
+    """
+    if args.speed is not None and not (math.isfinite(args.speed) and args.speed > 0):
+        return f"--speed {args.speed:g} is not a speed: pass a finite number above 0, e.g. --speed 60"
+    if args.clock == "manual" and args.speed not in (None, 1, 1.0):
+        return "--speed applies to --clock real only"
+    if not 0 <= args.port <= 65535:
+        return f"--port {args.port} is not a TCP port: pass 0 (any free port) to 65535"
+    return None
+
+
 def serve(args, stop_event: threading.Event | None = None) -> int:
     """Run the endpoint until Ctrl-C / SIGTERM (or ``stop_event`` is set); returns the exit status."""
     from ..errors import LookoutNbError
     from . import start
 
-    if args.clock == "manual" and args.speed not in (None, 1, 1.0):
-        print("--speed applies to --clock real only", file=sys.stderr)
+    problem = option_problem(args)
+    if problem:
+        print(f"lookout-nb serve: {problem}", file=sys.stderr)
         return 2
     stop_event = stop_event or threading.Event()
     try:

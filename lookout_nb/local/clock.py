@@ -21,6 +21,7 @@ Timestamp('2026-01-05 09:05:00+0000', tz='UTC')
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Optional, Protocol
@@ -168,8 +169,8 @@ class RealClock:
     kind = "real"
 
     def __init__(self, speed: float = 1.0, start=None, poll: float = 0.2):
-        if not speed or speed <= 0:
-            raise ValueError(f"speed must be positive (got {speed!r})")
+        if not isinstance(speed, (int, float)) or not math.isfinite(speed) or speed <= 0:
+            raise ValueError(f"speed must be a finite number above 0 (got {speed!r})")
         self.speed = float(speed)
         self._origin = in_range(to_utc(start, "start"), "start", start) if start is not None else pd.Timestamp.now(tz="UTC")
         self._t0 = time.monotonic()

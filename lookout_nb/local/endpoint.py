@@ -22,6 +22,7 @@ from . import restore, state
 from .backend import Backend
 from .clock import ManualClock, RealClock, make_clock
 from .owner import Owner
+from .ready import Gate
 from .store import Store
 from .control import ClockApp
 from .responses import LookoutApp
@@ -75,9 +76,8 @@ class Endpoint:
             self.state_dir = state_dir
             self.demo = demo
             self._feed = demo if feed is None else feed
-            self.server = Server(
-                Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock, status=self.status)), host, port
-            )
+            self.gate = Gate(Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock, status=self.status)))
+            self.server = Server(self.gate, host, port)
         except BaseException:
             self._close_state()
             raise
@@ -111,6 +111,7 @@ class Endpoint:
             self.clock.attach(self)
             self.moved(self.clock.now())
             self.clock.start()
+            self.gate.open()
         except BaseException:
             self.stop()
             raise
@@ -130,6 +131,7 @@ class Endpoint:
                 if self.state_dir is not None and self._loaded:
                     self.save()
         finally:  # also for an endpoint never started: the constructor bound the port
+            self.gate.open()  # requests held during a failed start get their (failing) answers
             self._pool.shutdown(wait=True)
             if self.runner is not None:
                 self.runner.close()
@@ -216,6 +218,7 @@ class Endpoint:
                 self._clients[key] = _session().client(
                     service, region_name=region, endpoint_url=self.url, config=_config(), **CREDENTIALS
                 )
+                self.gate.admit(self._clients[key])
             return self._clients[key]
 
     def lookout(self, region: str = REGION):
