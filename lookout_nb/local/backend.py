@@ -35,8 +35,9 @@ from .records import Execution, Model, Scheduler
 #: Page size of the List operations when MaxResults is not given.
 DEFAULT_PAGE = 50
 #: At most this many runs per scheduler per move of the clock (a jump, a restart after downtime): the latest
-#: ones; the earlier due boundaries of that move are skipped and counted in :attr:`Backend.skipped_runs`.
-CATCH_UP = 100
+#: ones (288: a day of PT5M runs, so ``advance(1 day)`` makes every run of a 5-minute scheduler); the earlier
+#: due boundaries of that move are skipped and counted in :attr:`Backend.skipped_runs`.
+CATCH_UP = 288
 log = logging.getLogger(__name__)
 
 
@@ -420,13 +421,13 @@ class Backend:
         due = min(wakes, default=None)
         return due if due is not None and due <= until else None
 
-    def catch_up(self, until: pd.Timestamp, limit: int = CATCH_UP) -> int:
+    def catch_up(self, until: pd.Timestamp, limit: Optional[int] = None) -> int:
         """Before the clock moves to ``until``: skip the due boundaries of each scheduler beyond the latest
         ``limit`` (a jump of the clock or downtime), so one move makes at most ``limit`` runs per scheduler.
 
         Returns how many runs were skipped (also added to :attr:`skipped_runs` and logged).
         """
-        skipped = 0
+        skipped, limit = 0, CATCH_UP if limit is None else limit
         with self.lock, self._change() as change:
             for region, s in self._running():
                 delay, freq = pd.Timedelta(minutes=s.delay_minutes), parse_duration(s.frequency)

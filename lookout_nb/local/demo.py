@@ -263,9 +263,9 @@ def to_csv(frame: pd.DataFrame, times, sep: str = ",") -> bytes:
 
 # -- seeding and feeding ---------------------------------------------------------------------------------------
 #: The feeder writes at most this many slots per move of the clock (the latest ones before where the move ends:
-#: 8 h 20 min of 5-minute files, as many as the runs one move makes per scheduler, see ``backend.CATCH_UP``);
+#: a day of 5-minute files, as many as the runs one move makes per scheduler, see ``backend.CATCH_UP``);
 #: earlier slots of a jump get no file.
-FEED_WINDOW = 100
+FEED_WINDOW = 288
 
 
 class Feeder:
