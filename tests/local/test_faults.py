@@ -180,3 +180,50 @@ def test_a_sped_up_clock_resumes_from_its_saved_time(tmp_path):
         reached = ep.clock.now()
     with start(port=0, clock=600.0, demo=False, state_dir=tmp_path) as ep:
         assert ep.clock.now() >= reached
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 2 MB tmpfs (needs root and mount; skipped elsewhere), unmounted after the test."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_really_full_disk_refuses_the_change_and_keeps_every_acknowledged_one(tiny_disk):
+    state_dir = tiny_disk / "state"
+    acknowledged = []
+    with start(port=0, clock="manual", demo=False, state_dir=state_dir) as ep:
+        ep.add_model("fan", {"fan": ["Speed"]}, "PT5M")
+        lookout = ep.lookout()
+        filler = tiny_disk / "filler"
+        with open(filler, "wb") as fh:  # take every free block
+            try:
+                while True:
+                    fh.write(b"\0" * 65536)
+                    fh.flush()
+            except OSError:
+                pass
+        refused = None
+        for i in range(500):
+            name = f"full-{i}"
+            try:
+                lookout.create_inference_scheduler(**demo.scheduler_kwargs(name, ModelName="fan"), ClientToken=name)
+            except lookout.exceptions.InternalServerException as err:
+                refused = (name, str(err))
+                break
+            acknowledged.append(name)
+        assert refused is not None and "full" in refused[1], refused
+        with pytest.raises(lookout.exceptions.ResourceNotFoundException):
+            lookout.describe_inference_scheduler(InferenceSchedulerName=refused[0])
+        filler.unlink()
+    with start(port=0, clock="manual", demo=False, state_dir=state_dir) as ep:
+        listed = ep.lookout().list_inference_schedulers(MaxResults=500)["InferenceSchedulerSummaries"]
+        assert sorted(s["InferenceSchedulerName"] for s in listed) == sorted(acknowledged)
+    assert not list(state_dir.rglob("*.tmp"))
