@@ -31,7 +31,10 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--clock", choices=("real", "manual"), default="real", help="real time (default) or manual")
     p.add_argument("--speed", type=float, default=None, help="speed factor of the real clock, e.g. 60")
     p.add_argument("--demo", action="store_true", help="seed the demo model and keep feeding demo input files")
-    p.add_argument("--state-dir", default=None, help="keep models, schedulers, executions and S3 objects here")
+    p.add_argument(
+        "--state-dir", default=None,
+        help="keep models, schedulers, executions, the clock and S3 objects here (one endpoint per directory)",
+    )
     p.set_defaults(func=serve)
     return p
 
@@ -50,6 +53,8 @@ def banner(endpoint) -> str:
         from .demo import DEMO_BUCKET, DEMO_INPUT_PREFIX, DEMO_MODEL
 
         lines.append(f"# demo model {DEMO_MODEL}, input files in s3://{DEMO_BUCKET}/{DEMO_INPUT_PREFIX}")
+    for problem in getattr(endpoint, "problems", []):
+        lines.append(f"# not restored from the state: {problem}")
     lines.append("# press Ctrl-C to stop")
     return "\n".join(lines)
 
