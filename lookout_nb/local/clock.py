@@ -21,6 +21,7 @@ Timestamp('2026-01-05 09:05:00+0000', tz='UTC')
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -28,7 +29,7 @@ from typing import Optional, Protocol
 
 import pandas as pd
 
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, LookoutNbError
 from ..naming import to_utc
 
 #: Where every manual clock starts: a round, documented time so tests are deterministic.
@@ -219,9 +220,9 @@ class RealClock:
                     self._mark = now + self.lease
                 self._driver.catch_up(now)
                 self._driver.fire(now)
-            except Exception:  # keep the clock alive (e.g. the disk is full: it tries again next time)
-                import logging
-
+            except LookoutNbError as err:  # e.g. the disk is full: one line, and it tries again next time
+                logging.getLogger(__name__).warning("lookout_nb.local: the clock could not move on: %s", err)
+            except Exception:  # keep the clock alive
                 logging.getLogger(__name__).exception("lookout_nb.local: a scheduled run failed")
             due = self._driver.next_due(now + pd.Timedelta(seconds=self._poll * self.speed))
             wait = self._poll if due is None else max(0.0, (due - self.now()).total_seconds() / self.speed)
