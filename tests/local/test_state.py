@@ -122,7 +122,7 @@ def test_a_state_json_with_a_bad_field_breaks_that_scheduler_only(tmp_path):
             lookout.describe_inference_scheduler(InferenceSchedulerName="kept")
 
 
-@pytest.mark.parametrize("text", ["{not json", "[]", '{"version": 99, "models": []}'])
+@pytest.mark.parametrize("text", ["{not json", "[]", '{"version": 99, "models": []}', "[" * 100000])
 def test_an_unreadable_state_file_is_an_error_naming_it(tmp_path, text):
     (tmp_path / "state.json").write_text(text)
     with pytest.raises(LookoutNbError, match=r"state\.json.*(move|fix)"):
@@ -171,3 +171,12 @@ def test_a_state_saved_with_retired_fields_still_loads(tmp_path):
     with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
         runs = ep.lookout().list_inference_executions(InferenceSchedulerName="kept")["InferenceExecutionSummaries"]
         assert [r["Status"] for r in runs] == ["SUCCESS"]
+
+
+def test_a_run_cut_off_by_the_end_of_the_process_comes_back_failed_with_a_reason(tmp_path):
+    with start(port=0, clock="manual", demo=True, state_dir=tmp_path) as ep:
+        ep.lookout().create_inference_scheduler(**demo.scheduler_kwargs("cut"), ClientToken="cut")
+        [run] = ep.backend.claim_due(ep.clock.now() + pd.Timedelta(minutes=5))  # claimed, never finished
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        [ex] = ep.lookout().list_inference_executions(InferenceSchedulerName="cut")["InferenceExecutionSummaries"]
+        assert (ex["Status"], ex["FailedReason"]) == ("FAILED", "The endpoint stopped while this run was in progress")
