@@ -50,8 +50,15 @@ Behaviour choices (where AWS documents nothing, this is the reading the endpoint
   S3InputConfiguration (reported as ``DataInputConfiguration.S3InputConfiguration.Bucket: is required``).
 - **Regions.** ARNs carry account 123456789012 and the region of the request's SigV4 credential scope;
   schedulers are kept per region, models are shared by all regions.
-- **Persistence.** With ``state_dir``, see :mod:`lookout_nb.local.state`: runs missed while the endpoint was down
-  are skipped, a manual clock resumes at its saved time, and S3 objects are copied at stop.
+- **Persistence.** With ``state_dir``, see :mod:`lookout_nb.local.store`: models, tags, schedulers, executions,
+  client tokens and the clock live in SQLite, each change committed before its call answers, so everything
+  acknowledged survives kill -9; a failed write (disk full) is a 500 naming the cause and changes nothing; one
+  endpoint per directory (:mod:`.owner`); a restart resumes the clock at its saved service time when that is
+  later. A hand-edited record breaks one scheduler, not the state (:mod:`.restore`). S3 objects: see
+  :mod:`lookout_nb.local.state`.
+- **Catch-up.** One move of the clock (a jump, or a restart after downtime) makes at most
+  ``backend.CATCH_UP`` = 288 runs per scheduler, the latest ones; earlier due runs are skipped, logged and
+  counted in ``skipped_runs`` of ``GET /_lookout-nb/clock``. Clock times stay within 1970-2262 (a 400 otherwise).
 - **S3 and the demo.** S3 is moto's server, whose objects are shared by every endpoint of one Python process. A
   new endpoint with ``demo=True`` and no ``state_dir`` resets the demo bucket to exactly the demo history before
   its clock (two hours of 5-minute files; the feeder adds each next file once its slot has ended), so tests see

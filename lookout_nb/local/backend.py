@@ -13,9 +13,14 @@ guards all state; the runner's S3 I/O happens outside it (:meth:`Backend.claim_d
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
+import logging
+import secrets
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Optional
 
@@ -23,11 +28,17 @@ import pandas as pd
 
 from ..naming import Naming
 from ..request import SchedulerRequest, parse_duration
-from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
+from .change import Change
+from .exceptions import ConflictException, InternalServerException, ResourceNotFoundException, ValidationException
 from .records import Execution, Model, Scheduler
 
 #: Page size of the List operations when MaxResults is not given.
 DEFAULT_PAGE = 50
+#: At most this many runs per scheduler per move of the clock (a jump, a restart after downtime): the latest
+#: ones (288: a day of PT5M runs, so ``advance(1 day)`` makes every run of a 5-minute scheduler); the earlier
+#: due boundaries of that move are skipped and counted in :attr:`Backend.skipped_runs`.
+CATCH_UP = 288
+log = logging.getLogger(__name__)
 
 
 def first_boundary_after(t: pd.Timestamp, frequency: pd.Timedelta) -> pd.Timestamp:
@@ -41,20 +52,32 @@ def first_boundary_after(t: pd.Timestamp, frequency: pd.Timedelta) -> pd.Timesta
     return hour + steps * frequency
 
 
+_TOKEN_KEY = secrets.token_bytes(16)  # NextTokens are signed with a key of this process
+
+
+def _signature(key: str, offset: int) -> str:
+    return hmac.new(_TOKEN_KEY, f"{key}:{offset}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def page(items: list, params: dict, key: str) -> dict:
-    """One page of ``items`` under ``key`` with MaxResults / NextToken (an opaque offset token)."""
+    """One page of ``items`` under ``key`` with MaxResults / NextToken (an offset signed by this process, so a
+    forged or edited token is refused; tokens do not outlive the process, like the service's, which expire)."""
     size = params.get("MaxResults") or DEFAULT_PAGE
     token = params.get("NextToken")
     start = 0
     if token:
         try:
-            start = int(json.loads(base64.urlsafe_b64decode(token.encode()).decode())["offset"])
+            fields = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
+            start = fields["offset"]
+            if not (isinstance(start, int) and 0 <= start and hmac.compare_digest(fields["sig"], _signature(key, start))):
+                raise ValueError("not signed")
         except Exception:
             raise ValidationException(f"NextToken {token[:40]!r} is not a token this endpoint issued") from None
     chunk = items[start : start + size]
     out = {key: chunk}
     if start + size < len(items):
-        out["NextToken"] = base64.urlsafe_b64encode(json.dumps({"offset": start + size}).encode()).decode()
+        offset = start + size
+        out["NextToken"] = base64.urlsafe_b64encode(json.dumps({"offset": offset, "sig": _signature(key, offset)}).encode()).decode()
     return out
 
 
@@ -70,6 +93,9 @@ class Run:
     input_config: dict
     output_config: dict
     execution: Execution
+    region: str = "us-east-1"
+    uid: str = ""
+    seq: int = 0  # the execution's position in its scheduler's list (its row in the store)
 
     @property
     def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -87,14 +113,31 @@ class Backend:
         self.schedulers: dict[str, dict[str, Scheduler]] = {}  # region -> name -> scheduler
         self.tokens: dict[str, dict[str, str]] = {}  # region -> client token -> scheduler uid
         self.model_tags: dict[str, list] = {}  # model name -> tags
-        self.changed = threading.Event()  # set by every change, cleared by the state saver
+        #: The durable store (:class:`~lookout_nb.local.store.Store`) every change is committed to before the
+        #: call returns; None keeps the state in memory only.
+        self.store = None
+        self.broken: dict[tuple[str, str], str] = {}  # (region, name) -> why the saved scheduler was not restored
+        self.broken_uids: dict[tuple[str, str], str] = {}  # (region, name) -> its uid, when it could be read
+        self.skipped_runs = 0  # due runs skipped by the catch-up limit (CATCH_UP)
+
+    @contextmanager
+    def _change(self):
+        """``with self._change() as change:`` (under the lock): touch, then change records; they are committed
+        to the store when the block ends, or put back as they were if the block or the commit fails."""
+        change = Change(self.store)
+        try:
+            yield change
+        except BaseException:
+            change.rollback()
+            raise
+        change.commit(clock=self.clock.now())
 
     # -- models ------------------------------------------------------------------------------------------------
     def put_model(self, model: Model) -> Model:
         """Add or replace a trained model (the endpoint has no training API; the demo seeder uses this)."""
-        with self.lock:
+        with self.lock, self._change() as change:
+            change.entry("model", "", self.models, model.name)
             self.models[model.name] = model
-            self.changed.set()
             return model
 
     def model(self, name: str) -> Model:
@@ -126,6 +169,11 @@ class Backend:
 
     def _get(self, region: str, name: str) -> Scheduler:
         found = self._schedulers(region).get(name)
+        if found is None and (region, name) in self.broken:
+            raise InternalServerException(
+                f"Inference scheduler {name} could not be restored from the saved state: {self.broken[region, name]}. "
+                f"Delete it (DeleteInferenceScheduler) and create it again"
+            )
         if found is None:
             raise ResourceNotFoundException(f"Inference scheduler {name} does not exist")
         return found
@@ -146,7 +194,7 @@ class Backend:
     def create_scheduler(self, region: str, params: dict) -> dict:
         name, token = params["InferenceSchedulerName"], params["ClientToken"]
         fingerprint = json.dumps({k: v for k, v in params.items() if k != "ClientToken"}, sort_keys=True, default=str)
-        with self.lock:
+        with self.lock, self._change() as change:
             model = self.model(params["ModelName"])
             self._check_request(params, model)
             now = self.clock.now()
@@ -160,6 +208,11 @@ class Backend:
                         f"ClientToken {token!r} was already used for inference scheduler {name} with a different request"
                     )
                 return self._created(existing)  # an idempotent retry
+            if (region, name) in self.broken:
+                raise ConflictException(
+                    f"Inference scheduler {name} exists but could not be restored from the saved state "
+                    f"({self.broken[region, name]}); delete it first"
+                )
             other = next((s for s in self._schedulers(region).values() if s.uid == known), None)
             if other is not None:
                 raise ConflictException(f"ClientToken {token!r} was already used to create inference scheduler {other.name}")
@@ -184,9 +237,10 @@ class Backend:
                 next_boundary=first_boundary_after(now, freq),
                 tags=list(params.get("Tags") or []),
             )
+            change.scheduler(region, self._schedulers(region), name)
+            change.entry("token", region, self.tokens[region], token)
             self._schedulers(region)[name] = s
             self.tokens[region][token] = s.uid
-            self.changed.set()
             return self._created(s)
 
     def _created(self, s: Scheduler) -> dict:
@@ -216,8 +270,9 @@ class Backend:
         return page(items, params, "InferenceSchedulerSummaries")
 
     def update_scheduler(self, region: str, params: dict) -> dict:
-        with self.lock:
+        with self.lock, self._change() as change:
             s = self._get(region, params["InferenceSchedulerName"])
+            change.scheduler(region, self._schedulers(region), s.name)
             merged = {
                 "ModelName": s.model_name,
                 "InferenceSchedulerName": s.name,
@@ -239,43 +294,57 @@ class Backend:
             if s.runs and (s.next_boundary is None or s.next_boundary > now):
                 # a boundary that has passed but whose delayed wake-up has not still runs; later ones realign
                 s.next_boundary = first_boundary_after(now, parse_duration(s.frequency))
-            self.changed.set()
             return {}
 
     def start_scheduler(self, region: str, params: dict) -> dict:
-        with self.lock:
+        with self.lock, self._change() as change:
             s = self._get(region, params["InferenceSchedulerName"])
+            change.scheduler(region, self._schedulers(region), s.name)
             status = self._status(s)
             if status != "STOPPED":
                 raise ConflictException(f"Inference scheduler {s.name} is {status}; only a STOPPED scheduler can start")
             now = self.clock.now()
             s.state, s.changed_at = "PENDING", now
             s.next_boundary = first_boundary_after(now, parse_duration(s.frequency))
-            self.changed.set()
             return s.brief(s.state, self._model_arn(s))
 
     def stop_scheduler(self, region: str, params: dict) -> dict:
-        with self.lock:
+        with self.lock, self._change() as change:
             s = self._get(region, params["InferenceSchedulerName"])
+            change.scheduler(region, self._schedulers(region), s.name)
             status = self._status(s)
             if status not in ("PENDING", "RUNNING"):
                 raise ConflictException(f"Inference scheduler {s.name} is {status}; it is not running")
             s.state, s.changed_at, s.next_boundary = "STOPPING", self.clock.now(), None
-            self.changed.set()
             return s.brief(s.state, self._model_arn(s))
 
     def delete_scheduler(self, region: str, params: dict) -> dict:
-        with self.lock:
-            s = self._get(region, params["InferenceSchedulerName"])
+        with self.lock, self._change() as change:
+            name = params["InferenceSchedulerName"]
+            if (region, name) in self.broken and name not in self._schedulers(region):
+                return self._delete_broken(region, name, change)
+            s = self._get(region, name)
             status = self._status(s)
             if status != "STOPPED":
                 raise ConflictException(
                     f"Inference scheduler {s.name} is {status}; stop it and wait for STOPPED before deleting it"
                 )
+            tokens = self.tokens.setdefault(region, {})
+            change.scheduler(region, self._schedulers(region), s.name)
+            change.entry("token", region, tokens, s.client_token)
+            change.drop_executions(region, s.uid)
             del self._schedulers(region)[s.name]
-            self.tokens.get(region, {}).pop(s.client_token, None)
-            self.changed.set()
+            tokens.pop(s.client_token, None)
             return {}
+
+    def _delete_broken(self, region: str, name: str, change: Change) -> dict:
+        """Delete the saved rows of a scheduler that could not be restored (the way to get rid of it)."""
+        uid = self.broken_uids.get((region, name))
+        change.entry("scheduler", region, {}, name)  # absent in memory: its row is deleted
+        if uid:
+            change.drop_executions(region, uid)
+        del self.broken[region, name]
+        return {}
 
     # -- executions and events ---------------------------------------------------------------------------------
     def list_executions(self, region: str, params: dict) -> dict:
@@ -309,12 +378,17 @@ class Backend:
         return page(events, params, "InferenceEventSummaries")
 
     # -- tags --------------------------------------------------------------------------------------------------
-    def _tagged(self, region: str, resource_arn: str) -> list:
+    def _tagged(self, region: str, resource_arn: str, change: Optional[Change] = None) -> list:
+        """The tag list of a scheduler or model by ARN (touched in ``change`` when the caller changes it)."""
         for s in self._schedulers(region).values():
             if s.arn == resource_arn:
+                if change is not None:
+                    change.scheduler(region, self._schedulers(region), s.name)
                 return s.tags
         for m in self.models.values():
             if m.arn(region) == resource_arn:
+                if change is not None:
+                    change.entry("tags", "", self.model_tags, m.name)
                 return self.model_tags.setdefault(m.name, [])
         raise ResourceNotFoundException(f"Resource {resource_arn} does not exist")
 
@@ -323,65 +397,103 @@ class Backend:
             return {"Tags": [dict(t) for t in self._tagged(region, params["ResourceArn"])]}
 
     def tag_resource(self, region: str, params: dict) -> dict:
-        with self.lock:
-            tags = self._tagged(region, params["ResourceArn"])
+        with self.lock, self._change() as change:
+            tags = self._tagged(region, params["ResourceArn"], change)
             new = {t["Key"]: t["Value"] for t in params["Tags"]}
             tags[:] = [t for t in tags if t["Key"] not in new] + [{"Key": k, "Value": v} for k, v in new.items()]
-            self.changed.set()
             return {}
 
     def untag_resource(self, region: str, params: dict) -> dict:
-        with self.lock:
-            tags = self._tagged(region, params["ResourceArn"])
+        with self.lock, self._change() as change:
+            tags = self._tagged(region, params["ResourceArn"], change)
             tags[:] = [t for t in tags if t["Key"] not in set(params["TagKeys"])]
-            self.changed.set()
             return {}
 
     # -- the runner's side -------------------------------------------------------------------------------------
+    def _running(self):
+        """Every (region, scheduler) that still makes runs."""
+        return [(r, s) for r, table in self.schedulers.items() for s in table.values() if s.runs and s.next_boundary is not None]
+
     def next_due(self, until: pd.Timestamp) -> Optional[pd.Timestamp]:
         """The earliest wake-up time <= ``until`` of any running scheduler, or None."""
         with self.lock:
-            wakes = [
-                s.next_boundary + pd.Timedelta(minutes=s.delay_minutes)
-                for region in self.schedulers.values()
-                for s in region.values()
-                if s.runs and s.next_boundary is not None
-            ]
+            wakes = [s.next_boundary + pd.Timedelta(minutes=s.delay_minutes) for _, s in self._running()]
         due = min(wakes, default=None)
         return due if due is not None and due <= until else None
 
+    def catch_up(self, until: pd.Timestamp, limit: Optional[int] = None) -> int:
+        """Before the clock moves to ``until``: skip the due boundaries of each scheduler beyond the latest
+        ``limit`` (a jump of the clock or downtime), so one move makes at most ``limit`` runs per scheduler.
+
+        Returns how many runs were skipped (also added to :attr:`skipped_runs` and logged).
+        """
+        skipped, limit = 0, CATCH_UP if limit is None else limit
+        with self.lock, self._change() as change:
+            for region, s in self._running():
+                delay, freq = pd.Timedelta(minutes=s.delay_minutes), parse_duration(s.frequency)
+                if s.next_boundary + delay > until:
+                    continue
+                due = (until - delay - s.next_boundary) // freq + 1
+                if due > limit:
+                    change.scheduler(region, self.schedulers[region], s.name)
+                    s.next_boundary += (due - limit) * freq  # still on the frequency's grid
+                    skipped += due - limit
+                    log.warning(
+                        "lookout_nb.local: scheduler %s had %d due runs up to %s; made the latest %d, skipped %d "
+                        "(at most %d runs per scheduler per move of the clock)",
+                        s.name, due, until.isoformat(), limit, due - limit, limit,
+                    )
+            self.skipped_runs += skipped
+        return skipped
+
     def claim_due(self, now: pd.Timestamp) -> list[Run]:
-        """Every run whose wake-up time is <= ``now``, each with a new IN_PROGRESS execution, oldest first."""
+        """Every run whose wake-up time is <= ``now``, each with a new IN_PROGRESS execution, oldest first.
+
+        The new executions are committed to the store before the runs are handed out.
+        """
         runs = []
-        with self.lock:
+        with self.lock, self._change() as change:
             for region, schedulers in self.schedulers.items():
                 for s in schedulers.values():
                     self._status(s)
+                    touched = False
                     while s.runs and s.next_boundary is not None:
                         delay = pd.Timedelta(minutes=s.delay_minutes)
                         if s.next_boundary + delay > now:
                             break
+                        if not touched:
+                            change.scheduler(region, schedulers, s.name)
+                            touched = True
                         freq = parse_duration(s.frequency)
                         b = s.next_boundary
                         ex = Execution(b + delay, b - freq, b, dict(s.input_config), dict(s.output_config))
                         s.executions.append(ex)
+                        seq = len(s.executions) - 1
+                        change.execution(region, s.uid, seq, ex)
                         s.next_boundary = first_boundary_after(b, freq)  # realigns after a frequency change
                         model = self.models.get(s.model_name)
                         runs.append(
-                            Run(s.name, model, b, b + delay, freq, s.input_config, s.output_config, ex)
+                            Run(s.name, model, b, b + delay, freq, s.input_config, s.output_config, ex, region, s.uid, seq)
                         )
-            if runs:
-                self.changed.set()
         runs.sort(key=lambda r: (r.wake, r.scheduler_name))
         return runs
 
     def finish(self, run: Run, status: str, *, failed_reason=None, result_object=None, anomalies=()) -> None:
-        """Record how a claimed run ended."""
-        with self.lock:
-            ex = run.execution
-            ex.status, ex.failed_reason, ex.result_object = status, failed_reason, result_object
-            ex.anomalies = list(anomalies)
-            self.changed.set()
+        """Record how a claimed run ended (committed to the store before this returns)."""
+        self.finish_all([(run, dict(status=status, failed_reason=failed_reason, result_object=result_object, anomalies=anomalies))])
+
+    def finish_all(self, ended) -> None:
+        """Record how several claimed runs ended, ``[(run, {"status": ..., "failed_reason": ..., ...})]``, in
+        one transaction. Call it only after each SUCCESS run's results object is written."""
+        with self.lock, self._change() as change:
+            for run, how in ended:
+                ex = run.execution
+                owner = self._schedulers(run.region).get(run.scheduler_name)
+                if owner is not None and owner.uid == run.uid:  # not deleted meanwhile
+                    change.execution(run.region, run.uid, run.seq, ex)
+                ex.status, ex.failed_reason = how["status"], how.get("failed_reason")
+                ex.result_object = how.get("result_object")
+                ex.anomalies = list(how.get("anomalies") or ())
 
 
 def format_problems(problems) -> str:

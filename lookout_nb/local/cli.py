@@ -12,6 +12,7 @@ runs the same command on its own.
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 import threading
@@ -30,7 +31,10 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--clock", choices=("real", "manual"), default="real", help="real time (default) or manual")
     p.add_argument("--speed", type=float, default=None, help="speed factor of the real clock, e.g. 60")
     p.add_argument("--demo", action="store_true", help="seed the demo model and keep feeding demo input files")
-    p.add_argument("--state-dir", default=None, help="keep models, schedulers, executions and S3 objects here")
+    p.add_argument(
+        "--state-dir", default=None,
+        help="keep models, schedulers, executions, the clock and S3 objects here (one endpoint per directory)",
+    )
     p.set_defaults(func=serve)
     return p
 
@@ -49,8 +53,25 @@ def banner(endpoint) -> str:
         from .demo import DEMO_BUCKET, DEMO_INPUT_PREFIX, DEMO_MODEL
 
         lines.append(f"# demo model {DEMO_MODEL}, input files in s3://{DEMO_BUCKET}/{DEMO_INPUT_PREFIX}")
+    for problem in getattr(endpoint, "problems", []):
+        lines.append(f"# not restored from the state: {problem}")
     lines.append("# press Ctrl-C to stop")
     return "\n".join(lines)
+
+
+def option_problem(args) -> str | None:
+    """What is wrong with the options of ``serve`` (one line), or None.
+
+    >>> option_problem(argparse.Namespace(clock="real", speed=float("nan"), port=0))
+    '--speed nan is not a speed: pass a finite number above 0, e.g. --speed 60'
+    """
+    if args.speed is not None and not (math.isfinite(args.speed) and args.speed > 0):
+        return f"--speed {args.speed:g} is not a speed: pass a finite number above 0, e.g. --speed 60"
+    if args.clock == "manual" and args.speed not in (None, 1, 1.0):
+        return "--speed applies to --clock real only"
+    if not 0 <= args.port <= 65535:
+        return f"--port {args.port} is not a TCP port: pass 0 (any free port) to 65535"
+    return None
 
 
 def serve(args, stop_event: threading.Event | None = None) -> int:
@@ -58,8 +79,9 @@ def serve(args, stop_event: threading.Event | None = None) -> int:
     from ..errors import LookoutNbError
     from . import start
 
-    if args.clock == "manual" and args.speed not in (None, 1, 1.0):
-        print("--speed applies to --clock real only", file=sys.stderr)
+    problem = option_problem(args)
+    if problem:
+        print(f"lookout-nb serve: {problem}", file=sys.stderr)
         return 2
     stop_event = stop_event or threading.Event()
     try:

@@ -7,7 +7,10 @@ to the clock: something that knows the next moment a run is due and executes the
   ``advance(delta)`` walks through every due moment in order, runs what is due there, and returns when all of
   it has finished, so a test can assert on the executions right after it.
 - :class:`RealClock` follows the wall clock, ``speed`` times faster (``speed=60``: one simulated hour per real
-  minute), starting from the current time. A background thread runs what becomes due.
+  minute), starting from the current time (or, restarted on a state_dir, from the saved service time if that is
+  later: a clock never goes back). A background thread runs what becomes due.
+- Every move first lets the driver *catch up*: at most ``CATCH_UP`` runs per scheduler per move (see
+  :mod:`.backend`), so a jump of years answers in seconds. Times stay within [:data:`EARLIEST`, :data:`LATEST`].
 
 >>> clock = ManualClock()
 >>> clock.now()
@@ -18,17 +21,31 @@ Timestamp('2026-01-05 09:05:00+0000', tz='UTC')
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
 import time
 from typing import Optional, Protocol
 
 import pandas as pd
 
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, LookoutNbError
 from ..naming import to_utc
 
 #: Where every manual clock starts: a round, documented time so tests are deterministic.
 MANUAL_START = pd.Timestamp("2026-01-05T09:00:00Z")
+#: The range of clock times (pandas' nanosecond range, with a margin for a run's window and delay).
+EARLIEST, LATEST = pd.Timestamp("1970-01-01T00:00:00Z"), pd.Timestamp("2262-01-01T00:00:00Z")
+
+
+def in_range(when: pd.Timestamp, name: str, value) -> pd.Timestamp:
+    """``when`` if it lies within [EARLIEST, LATEST]; ValueError naming ``name`` and ``value`` otherwise."""
+    if not EARLIEST <= when <= LATEST:
+        raise ValueError(
+            f"{name}={value!r} takes the clock to {when}, outside the range it supports "
+            f"({EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}); pass a nearer time"
+        )
+    return when
 
 
 class Driver(Protocol):
@@ -39,6 +56,12 @@ class Driver(Protocol):
 
     def fire(self, now: pd.Timestamp) -> None:
         """Do everything due at or before ``now`` (runs, feeder files)."""
+
+    def catch_up(self, until: pd.Timestamp) -> None:
+        """Before a move to ``until``: drop what is due beyond the catch-up limit."""
+
+    def moved(self, mark: pd.Timestamp) -> None:
+        """The clock has reached (a real clock: will not be behind) ``mark``: save it."""
 
 
 def to_delta(value, name: str = "delta") -> pd.Timedelta:
@@ -62,6 +85,12 @@ class _NoDriver:
         return None
 
     def fire(self, now):
+        pass
+
+    def catch_up(self, until):
+        pass
+
+    def moved(self, mark):
         pass
 
 
@@ -90,21 +119,27 @@ class ManualClock:
 
         Returns the new time once every run that became due has finished.
         """
-        delta = to_delta(delta, "delta")
+        original, delta = delta, to_delta(delta, "delta")
         if delta < pd.Timedelta(0):
             raise ValueError(f"a clock cannot go back (advance by {delta})")
         with self._lock:
+            if delta > LATEST - self._now:
+                raise ValueError(
+                    f"advance={original!r} takes the clock beyond {LATEST:%Y-%m-%d}, the latest time it supports; "
+                    f"advance by less"
+                )
             return self._move_to(self._now + delta)
 
     def set(self, when) -> pd.Timestamp:
         """Move forward to ``when`` (running what becomes due); moving backwards raises ValueError."""
-        when = to_utc(when, "when")
+        when = in_range(to_utc(when, "when"), "when", when)
         with self._lock:
             if when < self._now:
                 raise ValueError(f"a clock cannot go back (from {self._now} to {when})")
             return self._move_to(when)
 
     def _move_to(self, target: pd.Timestamp) -> pd.Timestamp:
+        self._driver.catch_up(target)
         while True:
             due = self._driver.next_due(target)
             if due is None:
@@ -113,6 +148,7 @@ class ManualClock:
             self._driver.fire(self._now)
         self._now = target
         self._driver.fire(target)
+        self._driver.moved(target)
         return target
 
     def start(self) -> None:
@@ -134,10 +170,10 @@ class RealClock:
     kind = "real"
 
     def __init__(self, speed: float = 1.0, start=None, poll: float = 0.2):
-        if not speed or speed <= 0:
-            raise ValueError(f"speed must be positive (got {speed!r})")
+        if not isinstance(speed, (int, float)) or not math.isfinite(speed) or speed <= 0:
+            raise ValueError(f"speed must be a finite number above 0 (got {speed!r})")
         self.speed = float(speed)
-        self._origin = to_utc(start, "start") if start is not None else pd.Timestamp.now(tz="UTC")
+        self._origin = in_range(to_utc(start, "start"), "start", start) if start is not None else pd.Timestamp.now(tz="UTC")
         self._t0 = time.monotonic()
         self._poll = poll
         self._driver: Driver = _NoDriver()
@@ -145,6 +181,10 @@ class RealClock:
         self._thread: Optional[threading.Thread] = None
         #: Status changes take about two real seconds, like the service's own short PENDING phase.
         self.settle = pd.Timedelta(seconds=2 * self.speed)
+        #: The saved service time runs this far ahead (one real second), so a restart never resumes behind
+        #: a time already reported.
+        self.lease = pd.Timedelta(seconds=self.speed)
+        self._mark: Optional[pd.Timestamp] = None
 
     def attach(self, driver: Driver) -> None:
         self._driver = driver
@@ -175,10 +215,14 @@ class RealClock:
         while not self._stop.is_set():
             now = self.now()
             try:
+                if self._mark is None or now + self.lease / 2 > self._mark:
+                    self._driver.moved(now + self.lease)
+                    self._mark = now + self.lease
+                self._driver.catch_up(now)
                 self._driver.fire(now)
-            except Exception:  # keep the clock alive; the failure is recorded by the runner
-                import logging
-
+            except LookoutNbError as err:  # e.g. the disk is full: one line, and it tries again next time
+                logging.getLogger(__name__).warning("lookout_nb.local: the clock could not move on: %s", err)
+            except Exception:  # keep the clock alive
                 logging.getLogger(__name__).exception("lookout_nb.local: a scheduled run failed")
             due = self._driver.next_due(now + pd.Timedelta(seconds=self._poll * self.speed))
             wait = self._poll if due is None else max(0.0, (due - self.now()).total_seconds() / self.speed)

@@ -2,7 +2,9 @@
 
 ``GET /_lookout-nb/clock`` answers ``{"now": "2026-01-05T09:00:00Z", "kind": "manual"}``;
 ``POST /_lookout-nb/clock`` with ``{"advance": "PT10M"}`` (an ISO duration, pandas text such as ``"10min"``, or
-seconds) or ``{"set": "2026-01-05T12:00:00Z"}`` moves a manual clock and answers once the due runs have finished.
+seconds) or ``{"set": "2026-01-05T12:00:00Z"}`` moves a manual clock and answers once the due runs have finished
+(at most ``CATCH_UP`` runs per scheduler per move; the answer's ``skipped_runs`` counts the runs skipped so far).
+A time outside the clock's range, a body that is not a JSON object, or JSON nested too deeply is a 400.
 :class:`RemoteClock` wraps both.
 
 >>> clock = RemoteClock("http://127.0.0.1:4566")   # doctest: +SKIP
@@ -22,7 +24,7 @@ import pandas as pd
 from werkzeug.wrappers import Request, Response
 
 from .. import servicetime
-from ..errors import ServiceUnavailable
+from ..errors import LookoutNbError, ServiceUnavailable
 from ..naming import to_utc
 from ..request import parse_duration
 from .clock import to_delta
@@ -32,25 +34,40 @@ log = logging.getLogger(__name__)
 
 
 def _delta(value) -> pd.Timedelta:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return pd.Timedelta(seconds=value)
-    if isinstance(value, str) and value.startswith("PT"):
-        return parse_duration(value)
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return pd.Timedelta(seconds=value)
+        if isinstance(value, str) and value.startswith("PT"):
+            return parse_duration(value)
+    except (OverflowError, ValueError) as err:
+        raise ValueError(f"advance={value!r} is not a duration the clock supports ({err}); send e.g. \"PT10M\"") from None
     return to_delta(value, "advance")
+
+
+def _order(data: bytes) -> dict:
+    """The JSON object of a POST; ValueError saying what is wrong with it."""
+    try:
+        order = json.loads(data or b"{}")
+    except RecursionError:
+        raise ValueError("the request body is JSON nested too deeply; send a flat object such as {\"advance\": \"PT10M\"}") from None
+    if not isinstance(order, dict):
+        raise ValueError('the request body must be a JSON object such as {"advance": "PT10M"}')
+    return order
 
 
 class ClockApp:
     """WSGI application of the clock control path."""
 
-    def __init__(self, clock):
+    def __init__(self, clock, status=None):
         self.clock = clock
+        self.status = status or dict  # more members of the answer (the endpoint's skipped runs, broken records)
 
     def __call__(self, environ, start_response):
         request = Request(environ)
         status, body = 200, None
         try:
             if request.method == "POST":
-                order = json.loads(request.get_data() or b"{}")
+                order = _order(request.get_data())
                 if "advance" in order:
                     self.clock.advance(_delta(order["advance"]))
                 elif "set" in order:
@@ -61,11 +78,13 @@ class ClockApp:
                 raise ValueError("use GET to read the clock, POST to move it")
         except (TypeError, ValueError, OverflowError) as err:  # NaT, None, text that is no time, going back
             status, body = 400, {"message": str(err)}
+        except LookoutNbError as err:  # the store could not save the move (e.g. the disk is full)
+            status, body = 500, {"message": str(err)}
         except Exception as err:  # a bug: answer in JSON rather than let the exception escape the WSGI app
             log.exception("lookout_nb.local: internal error of the clock control")
             status, body = 500, {"message": f"internal error of the embedded endpoint: {type(err).__name__}: {err}"}
         if body is None:
-            body = {"now": self.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "kind": self.clock.kind}
+            body = {"now": self.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "kind": self.clock.kind, **self.status()}
         return Response(json.dumps(body), status=status, content_type="application/json")(environ, start_response)
 
 

@@ -264,8 +264,15 @@ def to_csv(frame: pd.DataFrame, times, sep: str = ",") -> bytes:
 
 
 # -- seeding and feeding ---------------------------------------------------------------------------------------
+#: The feeder writes at most this many slots per move of the clock (the latest ones before where the move ends:
+#: a day of 5-minute files, as many as the runs one move makes per scheduler, see ``backend.CATCH_UP``);
+#: earlier slots of a jump get no file.
+FEED_WINDOW = 288
+
+
 class Feeder:
-    """Writes each demo input file once the clock has passed its slot's end (driven by the endpoint's clock).
+    """Writes each demo input file once the clock has passed its slot's end (driven by the endpoint's clock);
+    at most :data:`FEED_WINDOW` slots per move.
 
     With ``writes`` (a :class:`~lookout_nb.local.s3clock.StampedWrites` of ``s3``) each file is stamped with its
     slot's end as LastModified, as a machine that uploads on time would: a run that wakes at the slot's end (or
@@ -278,6 +285,12 @@ class Feeder:
         self.written_until = to_utc(since, "since").floor(parse_duration(frequency))
         self._writes = writes
         self._lock = threading.Lock()
+
+    def catch_up(self, until) -> None:
+        """Before the clock moves to ``until``: leave out the slots older than the window before it."""
+        freq = parse_duration(self.frequency)
+        with self._lock:
+            self.written_until = max(self.written_until, to_utc(until, "until").floor(freq) - FEED_WINDOW * freq)
 
     def fire(self, now) -> list[str]:
         """Write the files of every slot that has ended by ``now`` and was not written yet."""

@@ -1,4 +1,4 @@
-"""The running endpoint: server + backend + clock + runner (+ demo feeder and state saver).
+"""The running endpoint: server + backend + clock + runner (+ demo feeder, and the store of a state_dir).
 
 >>> from lookout_nb.local import start
 >>> with start(port=0, clock="manual", demo=True) as ep:      # doctest: +SKIP
@@ -19,9 +19,12 @@ from typing import Optional
 import pandas as pd
 
 from . import demo as demo_module
-from . import state
+from . import restore, state
 from .backend import Backend
-from .clock import ManualClock, make_clock
+from .clock import ManualClock, RealClock, make_clock
+from .owner import Owner
+from .ready import Gate
+from .store import Store
 from .control import ClockApp
 from .responses import LookoutApp
 from .runner import Outcome, Runner
@@ -62,28 +65,37 @@ class Endpoint:
     """A running embedded endpoint: ``.url``, ``.clock``, ``.backend``, ``.lookout()``, ``.s3()``, ``.stop()``."""
 
     def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None):
-        if state_dir is not None:
-            state_dir = state.prepare(state_dir)  # before binding anything: a bad directory fails first, named
-        if state_dir is not None and (clock == "manual" or isinstance(clock, ManualClock)):
-            saved = state.saved_clock(state_dir)
-            clock = ManualClock(saved) if saved is not None and not isinstance(clock, ManualClock) else clock
-        self.clock = make_clock(clock, speed=speed)
-        self.backend = Backend(self.clock)
-        self.state_dir = state_dir
-        self.demo = demo
-        self._feed = demo if feed is None else feed
-        self._secret = secrets.token_hex(16)  # lets the demo feeder stamp its files with their slot's end
-        dispatcher = Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock), clock=self.clock,
-                                secret=self._secret)
-        self.server = Server(dispatcher, host, port, clock=self.clock)
+        self.owner: Optional[Owner] = None
+        self.store: Optional[Store] = None
+        try:
+            if state_dir is not None:  # before binding anything: a bad or busy directory fails first, named
+                state_dir = state.prepare(state_dir)
+                self.owner = Owner(state_dir)
+                self.store = Store(state_dir)
+                restore.migrate(self.store, state_dir)
+            self.clock = _resumed(clock, speed, self.store)
+            self.backend = Backend(self.clock)
+            self.state_dir = state_dir
+            self.demo = demo
+            self._feed = demo if feed is None else feed
+            self._secret = secrets.token_hex(16)  # lets the demo feeder stamp its files with their slot's end
+            dispatcher = Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock, status=self.status),
+                                    clock=self.clock, secret=self._secret)
+            self.gate = Gate(dispatcher)
+            self.server = Server(self.gate, host, port, clock=self.clock)
+        except BaseException:
+            self._close_state()
+            raise
         self.url = self.server.url
+        if self.owner is not None:
+            self.owner.announce(self.url)
         self.runner: Optional[Runner] = None
         self.feeder: Optional[demo_module.Feeder] = None
         self._clients: dict = {}
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lookout-nb-run")
-        self._saver: Optional[threading.Thread] = None
-        self._stopping = threading.Event()
         self._running = False
+        self._stopping = threading.Event()  # set by stop(): runs not started yet end FAILED at once
+        self.problems: list[str] = []  # records of the state_dir that could not be restored
         self._loaded = False  # whether state_dir's state is in the backend (only then may stop() save over it)
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
@@ -96,56 +108,56 @@ class Endpoint:
             self.runner = Runner(s3)
             if self.state_dir is not None:
                 state.load_objects(s3, self.state_dir)
-                state.load_state(self.backend, self.state_dir, self.clock.now())
+                self.problems = restore.load(self.backend, self.store)
                 self._loaded = True
             if self.demo:
                 feeder = demo_module.seed(self, fresh=self.state_dir is None, writes=StampedWrites(s3, self._secret))
                 self.feeder = feeder if self._feed else None
             self.clock.attach(self)
+            self.moved(self.clock.now())
             self.clock.start()
-            if self.state_dir is not None:
-                state.save_state(self.backend, self.clock, self.state_dir)
-                self._saver = threading.Thread(target=self._autosave, name="lookout-nb-state", daemon=True)
-                self._saver.start()
+            self.gate.open()
         except BaseException:
             self.stop()
             raise
         return self
 
     def stop(self) -> None:
-        """Stop the clock, save the state (with S3 objects) if there is a state_dir, and stop serving.
+        """Stop the clock, save the S3 objects if there is a state_dir, and stop serving.
 
-        After a start that failed before the saved state was loaded, nothing is saved (the files stay as they were).
+        The models, schedulers, executions and the clock are already in ``state_dir`` (each change is committed
+        before its call answers). After a start that failed before the saved state was loaded, nothing is saved.
         """
         was_running, self._running = self._running, False
         try:
             if was_running:
                 self._stopping.set()
                 self.clock.stop()
-                if self._saver is not None:
-                    self._saver.join(timeout=10)
                 if self.state_dir is not None and self._loaded:
                     self.save()
         finally:  # also for an endpoint never started: the constructor bound the port
+            self.gate.open()  # requests held during a failed start get their (failing) answers
             self._pool.shutdown(wait=True)
             if self.runner is not None:
                 self.runner.close()
             self.server.stop()
+            self._close_state()
+
+    def _close_state(self) -> None:
+        if self.store is not None:
+            self.store.close()
+        if self.owner is not None:
+            self.owner.release()
 
     def save(self) -> None:
-        """Write the state and a copy of the S3 objects into ``state_dir`` now."""
+        """Write a copy of the S3 objects into ``state_dir`` now (the rest of the state is always saved)."""
         if self.state_dir is None:
             raise ValueError("this endpoint has no state_dir; start it with start(state_dir=...)")
-        state.save_state(self.backend, self.clock, self.state_dir)
         state.save_objects(self.s3(), self.state_dir)
 
-    def _autosave(self) -> None:
-        while not self._stopping.wait(0.5):
-            if self.backend.changed.is_set():
-                try:
-                    state.save_state(self.backend, self.clock, self.state_dir)
-                except Exception:
-                    log.exception("lookout_nb.local: could not save the state")
+    def status(self) -> dict:
+        """What the clock control reports besides the time: runs skipped by the catch-up limit, broken records."""
+        return {"skipped_runs": self.backend.skipped_runs, "not_restored": list(self.problems)}
 
     def __enter__(self) -> "Endpoint":
         """``with Endpoint(...) as ep:`` starts it (unless it runs already) and stops it at the end."""
@@ -167,28 +179,31 @@ class Endpoint:
             except Exception:  # e.g. the demo bucket was deleted: the runs then fail on their own, with a reason
                 log.warning("lookout_nb.local: the demo feeder could not write its input files", exc_info=True)
         runs = self.backend.claim_due(now)
-        if len(runs) == 1:
-            self._finish(runs[0], self._execute(runs[0]))
-        elif runs:
-            for run, outcome in zip(runs, self._pool.map(self._execute, runs)):
-                self._finish(run, outcome)
+        outcomes = [self._execute(runs[0])] if len(runs) == 1 else list(self._pool.map(self._execute, runs))
+        if runs:  # every results object is written by now: record the ends in one transaction
+            self.backend.finish_all([(run, vars(outcome)) for run, outcome in zip(runs, outcomes)])
+
+    def catch_up(self, until: pd.Timestamp) -> None:
+        """Before the clock moves to ``until``: skip due runs beyond the catch-up limit, and demo files beyond the
+        feeder's window (the clock calls this)."""
+        if self.feeder is not None:
+            self.feeder.catch_up(until)
+        self.backend.catch_up(until)
+
+    def moved(self, mark: pd.Timestamp) -> None:
+        """Save the clock's service time ``mark`` (the clock calls this)."""
+        if self.store is not None:
+            self.store.save_clock(mark)
 
     def _execute(self, run) -> Outcome:
         """Run one inference; a bug of the runner FAILS the execution (and is logged) instead of stalling it."""
+        if self._stopping.is_set():
+            return Outcome("FAILED", failed_reason="The endpoint stopped before this run started")
         try:
             return self.runner.execute(run)
         except Exception as err:
             log.exception("lookout_nb.local: the run of %s for %s failed", run.scheduler_name, run.boundary)
             return Outcome("FAILED", failed_reason=f"Internal error of the embedded endpoint: {type(err).__name__}: {err}")
-
-    def _finish(self, run, outcome: Outcome) -> None:
-        self.backend.finish(
-            run,
-            outcome.status,
-            failed_reason=outcome.failed_reason,
-            result_object=outcome.result_object,
-            anomalies=outcome.anomalies,
-        )
 
     # -- clients -----------------------------------------------------------------------------------------------
     def env(self) -> dict:
@@ -208,6 +223,7 @@ class Endpoint:
                 self._clients[key] = _session().client(
                     service, region_name=region, endpoint_url=self.url, config=_config(), **CREDENTIALS
                 )
+                self.gate.admit(self._clients[key])
             return self._clients[key]
 
     def lookout(self, region: str = REGION):
@@ -231,6 +247,16 @@ class Endpoint:
         return f"<lookout_nb.local.Endpoint {self.url} clock={self.clock!r}>"
 
 
+def _resumed(clock, speed, store: Optional[Store]):
+    """The clock of ``start(clock=..., speed=...)``, starting at the service time saved in ``store`` when that is
+    later than where it would start (a clock never goes back). A clock object passed in is used as it is."""
+    made = make_clock(clock, speed=speed)
+    saved = store.clock_mark if store is not None else None
+    if saved is None or isinstance(clock, (ManualClock, RealClock)) or made.now() >= saved:
+        return made
+    return make_clock(clock, speed=speed, start=saved)
+
+
 def start(
     port: int = 0,
     host: str = "127.0.0.1",
@@ -245,7 +271,8 @@ def start(
     ``clock``: ``"manual"`` (starts at 2026-01-05T09:00:00Z, moves with ``endpoint.clock.advance``), ``"real"``
     (``speed`` times real time, from now) or a speed factor such as ``60.0``. ``demo``: seed the demo model and
     input files; ``feed`` (default: ``demo``): keep writing demo input files as the clock advances.
-    ``state_dir``: keep models, schedulers, executions and S3 objects across restarts.
+    ``state_dir``: keep models, schedulers, executions, the clock and S3 objects across restarts (see
+    :mod:`lookout_nb.local.store`); one endpoint per directory.
 
     >>> ep = start(port=0, clock="manual", demo=True)   # doctest: +SKIP
     >>> ep.clock.advance(pd.Timedelta(minutes=10))      # doctest: +SKIP

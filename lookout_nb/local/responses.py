@@ -23,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 from .. import servicemodel
 from ..naming import to_utc
 from .backend import Backend, format_problems
+from .store import StoreError
 from .exceptions import InternalServerException, ServiceException, UnknownOperationException, ValidationException
 
 TARGET_PREFIX = "AWSLookoutEquipmentFrontendService."
@@ -100,6 +101,10 @@ class LookoutApp:
             )
         except ServiceException as err:
             status, body = err.status, err.body()
+        except StoreError as err:  # the change could not be saved (e.g. disk full) and was not made
+            log.warning("lookout_nb.local: %s", err)
+            err = InternalServerException(str(err))
+            status, body = err.status, err.body()
         except Exception as err:  # a bug of the endpoint: say so in the protocol's own form
             log.exception("lookout_nb.local: internal error")
             err = InternalServerException(f"internal error of the embedded endpoint: {type(err).__name__}: {err}")
@@ -119,11 +124,13 @@ class LookoutApp:
             raise UnknownOperationException(f"Operation {operation or '(none)'} is not supported by the embedded endpoint")
         try:
             params = json.loads(data or b"{}")
+            if not isinstance(params, dict):
+                raise ValidationException("the request body must be a JSON object")
+            problems = servicemodel.check_input(operation, params)
         except ValueError as err:
             raise ValidationException(f"the request body is not JSON: {err}") from None
-        if not isinstance(params, dict):
-            raise ValidationException("the request body must be a JSON object")
-        problems = servicemodel.check_input(operation, params)
+        except RecursionError:
+            raise ValidationException(f"the request body is JSON nested too deeply for {operation}") from None
         if problems:
             raise ValidationException(format_problems(problems))
         result = getattr(self.backend, method)(region_of(authorization), from_wire(operation, params))

@@ -169,3 +169,26 @@ def test_with_endpoint_starts_and_stops_it():
     with Endpoint(port=0, demo=False) as ep:
         assert ep.lookout().list_models()["ModelSummaries"] == []
     assert ep.server._server.socket.fileno() == -1
+
+
+def test_a_request_during_the_start_waits_until_the_demo_is_seeded():
+    import threading
+
+    import boto3
+
+    from lookout_nb.local import Endpoint
+
+    ep = Endpoint(port=0, clock="manual", demo=True)
+    outsider = boto3.client(
+        "lookoutequipment", endpoint_url=ep.url, region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    )
+    answers = []
+    early = threading.Thread(target=lambda: answers.append(outsider.list_models()["ModelSummaries"]))
+    early.start()  # connects while nothing is loaded yet
+    try:
+        ep.start()
+        early.join(timeout=120)
+        assert [m["ModelName"] for m in answers[0]] == ["pump-demo"]
+    finally:
+        ep.stop()

@@ -182,3 +182,17 @@ def test_a_scheduler_without_s3_input_is_refused_naming_the_bucket(lookout):
     del kwargs["DataInputConfiguration"]["S3InputConfiguration"]
     with pytest.raises(lookout.exceptions.ValidationException, match=r"DataInputConfiguration\.S3InputConfiguration\.Bucket"):
         lookout.create_inference_scheduler(**kwargs, ClientToken="no-input")
+
+
+@pytest.mark.parametrize("forged", [{"offset": -5}, {"offset": 2}, {"offset": 2, "sig": "0" * 32}])
+def test_a_forged_next_token_is_refused(lookout, create, forged):
+    import base64
+    import json
+
+    for _ in range(3):
+        create()
+    page = lookout.list_inference_schedulers(MaxResults=2)
+    assert len(lookout.list_inference_schedulers(MaxResults=2, NextToken=page["NextToken"])["InferenceSchedulerSummaries"]) >= 1
+    token = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
+    with pytest.raises(lookout.exceptions.ValidationException, match="NextToken"):
+        lookout.list_inference_schedulers(MaxResults=2, NextToken=token)

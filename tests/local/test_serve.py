@@ -66,3 +66,15 @@ def test_serve_with_an_unreadable_state_file_says_so_in_one_line(tmp_path, capsy
     assert main(["serve", "--port", "0", "--clock", "manual", "--state-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(tmp_path / "state.json") in err
+
+
+import pytest
+
+
+@pytest.mark.parametrize("option", [["--speed", "-5"], ["--speed", "nan"], ["--speed", "inf"], ["--port", "99999"]])
+def test_serve_refuses_a_bad_speed_or_port_in_one_line(option, capsys):
+    from lookout_nb.local.cli import main
+
+    assert main(["serve", "--clock", "real", *option]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and option[0] in err and "Traceback" not in err

@@ -65,29 +65,64 @@ def test_save_without_state_dir_says_how(endpoint):
         endpoint.save()
 
 
-def _saved_with_a_scheduler(state_dir):
-    with start(port=0, clock="manual", demo=True, state_dir=state_dir) as ep:
+def _v1_state(state_dir):
+    """A state.json as releases before state.db wrote it (version 1), holding scheduler 'kept' with one run."""
+    import dataclasses
+
+    from lookout_nb.local.state import encode
+
+    with start(port=0, clock="manual", demo=True) as ep:
         ep.lookout().create_inference_scheduler(**demo.scheduler_kwargs("kept"), ClientToken="kept")
         ep.clock.advance(pd.Timedelta(minutes=5))
-    return (state_dir / "state.json").read_text(), (state_dir / "s3-manifest.json").read_text()
+        fields = lambda r: {f.name: getattr(r, f.name) for f in dataclasses.fields(r)}
+        b = ep.backend
+        data = {
+            "version": 1,
+            "clock": ep.clock.now(),
+            "models": [fields(m) for m in b.models.values()],
+            "model_tags": b.model_tags,
+            "schedulers": {
+                region: [{**fields(s), "executions": [fields(e) for e in s.executions]} for s in table.values()]
+                for region, table in b.schedulers.items()
+            },
+            "tokens": b.tokens,
+        }
+    path = state_dir / "state.json"
+    path.write_text(json.dumps(encode(data)))
+    return path
 
 
-def test_a_failed_start_leaves_the_saved_state_alone(tmp_path):
-    _saved_with_a_scheduler(tmp_path)
-    path = tmp_path / "state.json"
+def test_a_state_json_of_an_earlier_release_is_migrated_once(tmp_path):
+    path = _v1_state(tmp_path)
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        assert ep.clock.now() == pd.Timestamp("2026-01-05T09:05Z")
+        runs = ep.lookout().list_inference_executions(InferenceSchedulerName="kept")["InferenceExecutionSummaries"]
+        assert [r["Status"] for r in runs] == ["SUCCESS"]
+    assert not path.exists() and (tmp_path / "state.json.migrated").exists()
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:  # from state.db now
+        assert ep.lookout().describe_inference_scheduler(InferenceSchedulerName="kept")["Status"] == "RUNNING"
+
+
+def test_a_state_json_with_a_bad_field_breaks_that_scheduler_only(tmp_path):
+    path = _v1_state(tmp_path)
     data = json.loads(path.read_text())
     data["schedulers"]["us-east-1"][0]["colour"] = "blue"  # a field this version does not know
     path.write_text(json.dumps(data))
-    broken, manifest = path.read_text(), (tmp_path / "s3-manifest.json").read_text()
-    with pytest.raises(LookoutNbError, match=r"state\.json") as err:
-        start(port=0, clock="manual", demo=True, state_dir=tmp_path)
-    assert str(tmp_path) in str(err.value)
-    assert path.read_text() == broken  # not overwritten with an empty backend
-    assert (tmp_path / "s3-manifest.json").read_text() == manifest
-    assert json.loads(manifest)[demo.DEMO_BUCKET]  # the object copies are still listed
+    with start(port=0, clock="manual", demo=True, state_dir=tmp_path) as ep:
+        lookout = ep.lookout()
+        with pytest.raises(lookout.exceptions.InternalServerException, match="kept.*colour.*Delete"):
+            lookout.describe_inference_scheduler(InferenceSchedulerName="kept")
+        assert any("colour" in line for line in ep.status()["not_restored"])
+        lookout.create_inference_scheduler(**demo.scheduler_kwargs("healthy"), ClientToken="healthy")
+        ep.clock.advance(pd.Timedelta(minutes=5))
+        runs = lookout.list_inference_executions(InferenceSchedulerName="healthy")["InferenceExecutionSummaries"]
+        assert [r["Status"] for r in runs] == ["SUCCESS"]
+        lookout.delete_inference_scheduler(InferenceSchedulerName="kept")  # how to get rid of it
+        with pytest.raises(lookout.exceptions.ResourceNotFoundException):
+            lookout.describe_inference_scheduler(InferenceSchedulerName="kept")
 
 
-@pytest.mark.parametrize("text", ["{not json", "[]", '{"version": 99, "models": []}'])
+@pytest.mark.parametrize("text", ["{not json", "[]", '{"version": 99, "models": []}', "[" * 100000])
 def test_an_unreadable_state_file_is_an_error_naming_it(tmp_path, text):
     (tmp_path / "state.json").write_text(text)
     with pytest.raises(LookoutNbError, match=r"state\.json.*(move|fix)"):
@@ -126,8 +161,7 @@ def test_an_unreadable_object_manifest_is_an_error_naming_it(tmp_path):
 
 
 def test_a_state_saved_with_retired_fields_still_loads(tmp_path):
-    _saved_with_a_scheduler(tmp_path)
-    path = tmp_path / "state.json"
+    path = _v1_state(tmp_path)
     data = json.loads(path.read_text())
     [sched] = data["schedulers"]["us-east-1"]
     sched["active_from"] = {"$ts": "2026-01-05T09:00:00+00:00"}
@@ -137,3 +171,12 @@ def test_a_state_saved_with_retired_fields_still_loads(tmp_path):
     with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
         runs = ep.lookout().list_inference_executions(InferenceSchedulerName="kept")["InferenceExecutionSummaries"]
         assert [r["Status"] for r in runs] == ["SUCCESS"]
+
+
+def test_a_run_cut_off_by_the_end_of_the_process_comes_back_failed_with_a_reason(tmp_path):
+    with start(port=0, clock="manual", demo=True, state_dir=tmp_path) as ep:
+        ep.lookout().create_inference_scheduler(**demo.scheduler_kwargs("cut"), ClientToken="cut")
+        [run] = ep.backend.claim_due(ep.clock.now() + pd.Timedelta(minutes=5))  # claimed, never finished
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        [ex] = ep.lookout().list_inference_executions(InferenceSchedulerName="cut")["InferenceExecutionSummaries"]
+        assert (ex["Status"], ex["FailedReason"]) == ("FAILED", "The endpoint stopped while this run was in progress")
