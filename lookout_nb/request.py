@@ -4,8 +4,8 @@
 ...                        input_bucket="my-input", input_prefix="in", output_bucket="my-output",
 ...                        role_arn="arn:aws:iam::123456789012:role/L4E")
 >>> [str(p) for p in req.problems()]  # doctest: +NORMALIZE_WHITESPACE
-["DataInputConfiguration.S3InputConfiguration.Prefix: 'in' is not allowed: leave it empty or end it with '/'
-  (for example 'input/') (pattern (^$)|([\\\\u0009\\\\u000A\\\\u000D\\\\u0020-\\\\u00FF]{1,1023}/$))"]
+["DataInputConfiguration.S3InputConfiguration.Prefix: 'in' is not allowed: leave it empty, or use up to 1023
+  printable Latin-1 characters ending with '/' (for example 'input/')"]
 >>> req.replace(input_prefix="in/").problems()
 []
 """
