@@ -4,8 +4,8 @@
 ...                        input_bucket="my-input", input_prefix="in", output_bucket="my-output",
 ...                        role_arn="arn:aws:iam::123456789012:role/L4E")
 >>> [str(p) for p in req.problems()]  # doctest: +NORMALIZE_WHITESPACE
-["DataInputConfiguration.S3InputConfiguration.Prefix: 'in' is not allowed: leave it empty, or use up to 1023
-  printable Latin-1 characters ending with '/' (for example 'input/')"]
+["DataInputConfiguration.S3InputConfiguration.Prefix: 'in' is not allowed: leave it empty or end it with '/'
+  (for example 'input/'), in at most 1023 printable Latin-1 characters"]
 >>> req.replace(input_prefix="in/").problems()
 []
 """

@@ -45,8 +45,8 @@ _HINTS = {
     "ComponentName": "use 1 to 200 letters, digits, '.', '_' or '-'",
     "SensorName": "use 1 to 200 letters, digits or : # $ . - _",
     "S3Bucket": "use 3 to 63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",
-    "S3Prefix": "leave it empty, or use up to 1023 printable Latin-1 characters ending with '/' (for example "
-                "'{example}')",
+    "S3Prefix": "leave it empty or end it with '/' (for example '{example}'), in at most 1023 printable Latin-1 "
+                "characters",
     "S3Key": "use 1 to 1024 characters, not ending with '/'",
     "TimeZoneOffset": "use +HH:MM or -HH:MM, for example +00:00 or +05:30",
     "FileNameTimestampFormat": "use one of EPOCH, yyyy-MM-dd-HH-mm-ss, yyyyMMddHHmmss (case matters)",
@@ -83,7 +83,7 @@ def hint(shape_name: str, path: str = "") -> str | None:
     """What the patterned shape ``shape_name`` allows, in words, for the field at ``path`` (None if unknown).
 
     >>> hint("S3Prefix", "DataOutputConfiguration.S3OutputConfiguration.Prefix")
-    "leave it empty, or use up to 1023 printable Latin-1 characters ending with '/' (for example 'output/')"
+    "leave it empty or end it with '/' (for example 'output/'), in at most 1023 printable Latin-1 characters"
     """
     text = _HINTS.get(shape_name)
     if text is None or "{example}" not in text:

@@ -112,8 +112,8 @@ def test_each_field_shows_the_cores_problem_as_you_type(wizard):
     assert name.messages == [] and name.problem.value == ""
 
     wizard.input_step.prefix.value = "input"
-    assert "ending with '/'" in wizard.input_step.prefix.messages[0]
-    assert "ending with &#x27;/&#x27;" in wizard.input_step.prefix.problem.value
+    assert "end it with '/'" in wizard.input_step.prefix.messages[0]
+    assert "end it with &#x27;/&#x27;" in wizard.input_step.prefix.problem.value
     wizard.input_step.offset.value = "+15:00"
     assert "-12:00 and +14:00" in wizard.input_step.offset.problem.value
 
