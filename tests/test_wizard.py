@@ -534,7 +534,7 @@ def test_every_step_is_reachable_and_labelled(wizard):
 
 
 @pytest.mark.parametrize("module", ["fields", "tasks", "render", "backend", "model", "schedule", "inputs", "output",
-                                    "tags", "access", "review", "submit", "monitor", "state"])
+                                    "tags", "access", "review", "submit", "monitor", "state", "pace"])
 def test_docstring_examples_run_as_written(module):
     import doctest
     import importlib
