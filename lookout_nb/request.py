@@ -5,7 +5,7 @@
 ...                        role_arn="arn:aws:iam::123456789012:role/L4E")
 >>> [str(p) for p in req.problems()]  # doctest: +NORMALIZE_WHITESPACE
 ["DataInputConfiguration.S3InputConfiguration.Prefix: 'in' is not allowed: leave it empty or end it with '/'
-  (for example 'input/') (pattern (^$)|([\\\\u0009\\\\u000A\\\\u000D\\\\u0020-\\\\u00FF]{1,1023}/$))"]
+  (for example 'input/'), in at most 1023 printable Latin-1 characters"]
 >>> req.replace(input_prefix="in/").problems()
 []
 """

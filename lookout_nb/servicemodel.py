@@ -29,13 +29,25 @@ _JAVA_CLASSES = {
 }
 
 
-#: What each patterned shape allows, in words (the pattern itself follows in the message).
+_NAME = "use 1 to 200 letters, digits, '_' or '-'"
+_L4E_ARN = "use a Lookout for Equipment ARN such as arn:aws:lookoutequipment:us-east-1:123456789012:{kind}/..."
+_ANY_TEXT = "use 1 to {n} characters"
+
+#: What each patterned shape allows, in words: the message a person reads (the raw pattern, with its escapes such
+#: as \u0009, is never shown). ``{example}`` is filled per field (an output prefix gets an output-like example).
 _HINTS = {
-    "ModelName": "use 1 to 200 letters, digits, '_' or '-'",
-    "InferenceSchedulerName": "use 1 to 200 letters, digits, '_' or '-'",
-    "InferenceSchedulerIdentifier": "use 1 to 200 letters, digits, '_' or '-'",
+    "ModelName": _NAME,
+    "InferenceSchedulerName": _NAME,
+    "InferenceSchedulerIdentifier": _NAME,
+    "DatasetName": _NAME,
+    "DatasetIdentifier": _NAME,
+    "LabelGroupName": _NAME,
+    "ComponentName": "use 1 to 200 letters, digits, '.', '_' or '-'",
+    "SensorName": "use 1 to 200 letters, digits or : # $ . - _",
     "S3Bucket": "use 3 to 63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",
-    "S3Prefix": "leave it empty or end it with '/' (for example 'input/')",
+    "S3Prefix": "leave it empty or end it with '/' (for example '{example}'), in at most 1023 printable Latin-1 "
+                "characters",
+    "S3Key": "use 1 to 1024 characters, not ending with '/'",
     "TimeZoneOffset": "use +HH:MM or -HH:MM, for example +00:00 or +05:30",
     "FileNameTimestampFormat": "use one of EPOCH, yyyy-MM-dd-HH-mm-ss, yyyyMMddHHmmss (case matters)",
     "ComponentTimestampDelimiter": "use '', '-', '_' or one whitespace character",
@@ -44,7 +56,39 @@ _HINTS = {
     "TagKey": "use letters, digits and + - = . _ : /, not starting with 'aws:'",
     "TagValue": "use letters, digits, spaces and _ + - = . : / @",
     "IdempotenceToken": "use 1 to 256 ASCII characters",
+    "NextToken": "pass the NextToken of the previous page (up to 8192 ASCII characters)",
+    "KmsKeyArn": "use a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "DatasetArn": _L4E_ARN.format(kind="dataset"),
+    "InferenceSchedulerArn": _L4E_ARN.format(kind="inference-scheduler"),
+    "LabelGroupArn": _L4E_ARN.format(kind="label-group"),
+    "ModelArn": _L4E_ARN.format(kind="model"),
+    "ModelVersionArn": _L4E_ARN.format(kind="model") + "/model-version/1",
+    "ResourceArn": _L4E_ARN.format(kind="model"),
+    "IngestionJobId": "use up to 32 hexadecimal digits",
+    "LabelId": "use up to 32 hexadecimal digits",
+    "PolicyRevisionId": "use hexadecimal digits",
+    "LookbackWindow": "use P180D, P360D, P540D or P720D",
+    "RetrainingFrequency": "use a period of years, months and days such as P1M or P30D",
+    "Policy": "use printable Latin-1 text (tabs and line breaks allowed)",
+    "BoundedLengthString": _ANY_TEXT.format(n=5000),
+    "Comments": _ANY_TEXT.format(n=2560),
+    "Equipment": _ANY_TEXT.format(n=200),
+    "FaultCode": _ANY_TEXT.format(n=100),
 }
+#: The example of a prefix, by the first word of its path that names what it holds.
+_PREFIX_EXAMPLES = (("Output", "output/"), ("Label", "labels/"), ("", "input/"))
+
+
+def hint(shape_name: str, path: str = "") -> str | None:
+    """What the patterned shape ``shape_name`` allows, in words, for the field at ``path`` (None if unknown).
+
+    >>> hint("S3Prefix", "DataOutputConfiguration.S3OutputConfiguration.Prefix")
+    "leave it empty or end it with '/' (for example 'output/'), in at most 1023 printable Latin-1 characters"
+    """
+    text = _HINTS.get(shape_name)
+    if text is None or "{example}" not in text:
+        return text
+    return text.format(example=next(example for word, example in _PREFIX_EXAMPLES if word in path))
 
 
 @functools.lru_cache(maxsize=1)
@@ -137,8 +181,9 @@ def _check_string(value, sh, path, out):
     _check_range(len(value), sh.metadata, path, out, unit=" characters")
     pattern = sh.metadata.get("pattern")
     if pattern and len(out) == before and not compile_pattern(pattern).fullmatch(value):
-        hint = _HINTS.get(sh.name, "it must match the API's pattern")
-        out.append(Problem(path, f"{value!r} is not allowed: {hint} (pattern {pattern})"))
+        words = hint(sh.name, path)
+        out.append(Problem(path, f"{value!r} is not allowed: {words}" if words else
+                           f"{value!r} does not match the API's pattern for {sh.name}: {pattern}"))
 
 
 def _check_integer(value, sh, path, out):

@@ -7,6 +7,8 @@ returns once every worker the wizard started has finished, so nothing depends on
 from __future__ import annotations
 
 import json
+import re
+import threading
 
 import pandas as pd
 import pytest
@@ -17,6 +19,30 @@ from lookout_nb.local.records import Model
 from lookout_nb.wizard import Wizard
 
 pytest.importorskip("ipywidgets")
+
+
+@pytest.fixture(autouse=True)
+def no_auto_refresh_left():
+    """Every test ends with no auto-refresh thread alive: deleting, closing the monitor or the wizard stops it."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name == "lookout-nb-auto-refresh":
+            thread.join(10)
+    assert not [t for t in threading.enumerate() if t.name == "lookout-nb-auto-refresh" and t.is_alive()]
+
+
+@pytest.fixture
+def new_wizard():
+    """Make wizards (``new_wizard(**kwargs)``) that are closed after the test, passed or failed."""
+    made = []
+
+    def make(**kwargs):
+        made.append(Wizard(**kwargs))
+        return made[-1]
+
+    yield make
+    for w in made:
+        w.close()
 
 
 @pytest.fixture
@@ -310,9 +336,9 @@ def test_auto_refresh_runs_in_the_background_until_unticked(endpoint, wizard):
     wizard.wait()
     monitor = wizard.monitor
     first = monitor.snapshot
-    monitor.interval.value = 2
-    monitor.auto.value = True
-    assert monitor.auto_refreshing
+    monitor.interval.value = 1
+    assert monitor.interval_chosen  # the user's period stays
+    assert monitor.auto.value and monitor.auto_refreshing
     endpoint.clock.advance(pd.Timedelta(minutes=6))
     for _ in range(200):  # the background thread refreshes on its own; no click
         if monitor.snapshot is not first and "SUCCESS" in monitor.executions.value:
@@ -454,13 +480,16 @@ def test_an_empty_prefix_and_empty_tags_stay_as_given():
     w.close()
 
 
-def test_from_scheduler_prefills_and_monitors_it(endpoint, lookout, s3):
+def test_from_scheduler_prefills_and_monitors_it(endpoint, lookout, s3, request):
     lookout.create_inference_scheduler(**demo.scheduler_kwargs("existing", DataUploadFrequency="PT10M"),
                                        ClientToken="t")
-    w = Wizard.from_scheduler("existing", client=lookout, s3=s3).wait()
+    w = Wizard.from_scheduler("existing", client=lookout, s3=s3)
+    request.addfinalizer(w.close)
+    w.wait()
     assert w.request.scheduler_name == "existing" and w.request.upload_frequency == "PT10M"
     assert w.monitor.name == "existing" and "inference-scheduler/existing" in w.monitor.status.value
     assert w.tabs.selected_index == w.steps.index(w.monitor)
+    assert w.monitor.auto.value and w.monitor.auto_refreshing  # monitoring is live from the start
 
 
 def test_save_and_load_state_buttons(wizard, tmp_path, lookout, s3):
@@ -478,6 +507,7 @@ def test_save_and_load_state_buttons(wizard, tmp_path, lookout, s3):
 
 
 def test_every_step_is_reachable_and_labelled(wizard):
+    fill_valid(wizard)
     titles = [wizard.tabs.get_title(i) for i in range(len(wizard.tabs.children))]
     assert titles == ["1 Model", "2 Schedule", "3 Input", "4 Output", "5 Access & tags", "6 Review", "7 Submit",
                       "8 Monitor"]
@@ -504,7 +534,7 @@ def test_every_step_is_reachable_and_labelled(wizard):
 
 
 @pytest.mark.parametrize("module", ["fields", "tasks", "render", "backend", "model", "schedule", "inputs", "output",
-                                    "tags", "access", "review", "submit", "monitor", "state"])
+                                    "tags", "access", "review", "submit", "monitor", "state", "pace"])
 def test_docstring_examples_run_as_written(module):
     import doctest
     import importlib
@@ -526,3 +556,328 @@ def test_a_chosen_frequency_finer_than_the_model_is_kept_and_reported(endpoint, 
     fresh = ScheduleStep()  # an untouched default moves to the finest frequency the model allows
     fresh.set_sampling_rate("PT10M")
     assert fresh.frequency.value == "PT10M"
+
+
+# -- the monitor is live ---------------------------------------------------------------------------------------------
+def until(condition, timeout: float = 30) -> bool:
+    """Poll ``condition()`` until true (a bound on waiting for a background thread, never asserted as a duration)."""
+    pause = threading.Event()
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return True
+        pause.wait(0.05)
+    return condition()
+
+
+CAPTION = re.compile(r"Time axis (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) to (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC; "
+                     r"now (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC")
+
+
+def caption_times(monitor) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
+    found = CAPTION.search(monitor.plan_caption.value)
+    assert found, monitor.plan_caption.value
+    return tuple(pd.Timestamp(t, tz="UTC") for t in found.groups())
+
+
+def test_after_submit_the_monitor_refreshes_by_itself_and_now_moves(endpoint, wizard):
+    fill_valid(wizard)
+    wizard.submit_step.button.click()
+    wizard.wait()
+    monitor = wizard.monitor
+    progress = wizard.status.html.value
+    assert monitor.auto.value and monitor.auto_refreshing  # on without a click
+    assert "lnb-auto-refresh" in monitor.auto._dom_classes
+    start, end, now = caption_times(monitor)
+    assert now == endpoint.clock.now()  # the service's time, not the wall clock
+    assert start <= pd.Timestamp("2026-01-05 09:00Z") and now < end  # from the first planned run's window
+
+    endpoint.clock.advance(pd.Timedelta(minutes=16))  # nobody clicks Refresh from here on
+    assert until(lambda: monitor.executions.value.count("SUCCESS") == 3)
+    assert until(lambda: caption_times(monitor)[2] == endpoint.clock.now())
+    assert "RUNNING" in monitor.status.value and "scored row(s)" in monitor.results_note.value
+    start, end, now = caption_times(monitor)
+    assert start <= pd.Timestamp("2026-01-05 09:00Z")  # still from the first planned run
+    assert now < end <= now + pd.Timedelta(minutes=15)  # a little after now: the next wake-ups
+    assert wizard.status.html.value == progress  # the auto-refreshes leave the progress line alone
+    assert wizard.errors.messages == []
+
+
+def test_the_executions_table_has_one_body_row_per_execution(endpoint, wizard):
+    fill_valid(wizard)
+    wizard.submit_step.button.click()
+    wizard.wait()
+    endpoint.clock.advance(pd.Timedelta(minutes=21))
+    wizard.monitor.refresh()
+    wizard.wait()
+    body = re.search(r"<tbody>(.*)</tbody>", wizard.monitor.executions.value, re.S).group(1)
+    assert body.count("<tr>") == 4 == len(lnb.executions("wiz-5min", client=wizard.backend.client))
+
+
+class Ticking:
+    """A service clock and a real clock that move together at ``speed`` each time the service is asked."""
+
+    def __init__(self, speed: float, start="2026-01-05 09:00Z"):
+        self.speed, self.service, self.real = speed, pd.Timestamp(start), 0.0
+
+    def now(self) -> pd.Timestamp:
+        self.real += 2.0
+        self.service += pd.Timedelta(seconds=2 * self.speed)
+        return self.service
+
+    def monotonic(self) -> float:
+        return self.real
+
+
+@pytest.mark.parametrize("speed, frequency, period", [
+    (60, "PT5M", 1),      # the 60x demo: a run every 5 real seconds, refresh every second
+    (60, "PT1H", 12),     # a fifth of an hour is 12 minutes of service time: 12 real seconds at 60x
+    (1, "PT5M", 30),      # AWS, real time: a fifth of 5 minutes is 60 s, clamped to 30
+    (0, "PT5M", 5),       # a manual clock that nobody moves: look every few seconds
+])
+def test_the_refresh_period_suits_the_speed_of_the_service_clock(new_wizard, lookout, s3, speed, frequency, period):
+    clock = Ticking(speed)
+    w = new_wizard(client=lookout, s3=s3, now=clock.now).wait()
+    w.monitor.pace = lnb.wizard.pace.Pace(real=clock.monotonic)
+    fill_valid(w)
+    w.schedule_step.frequency.value = frequency
+    w.submit_step.button.click()
+    w.wait()
+    assert w.monitor.interval.value == 2  # the speed is not known after one reading: look again soon
+    w.monitor.refresh_button.click()
+    w.wait()
+    assert w.monitor.interval.value == period
+
+
+def test_auto_refresh_stops_when_the_monitor_or_the_wizard_is_closed(new_wizard, lookout, s3):
+    w = new_wizard(client=lookout, s3=s3).wait()
+    fill_valid(w)
+    w.submit_step.button.click()
+    w.wait()
+    thread = w.monitor._auto_thread
+    assert thread.is_alive()
+    w.monitor.box.close()  # the monitor's widgets closed (its output cleared)
+    thread.join(10)
+    assert not thread.is_alive() and not w.monitor.auto_refreshing
+
+    other = new_wizard(client=lookout, s3=s3).wait()
+    other.monitor.attach("wiz-5min")
+    thread = other.monitor._auto_thread
+    assert thread.is_alive()
+    other.close()
+    assert not thread.is_alive()
+
+
+def test_deleting_the_scheduler_stops_auto_refresh(endpoint, wizard):
+    fill_valid(wizard)
+    wizard.submit_step.button.click()
+    wizard.wait()
+    monitor = wizard.monitor
+    thread = monitor._auto_thread
+    monitor.stop_button.click()
+    wizard.wait()
+    endpoint.clock.advance(pd.Timedelta(seconds=1))
+    monitor.refresh()
+    wizard.wait()
+    monitor.delete_button.click()
+    monitor.delete_button.click()
+    wizard.wait()
+    thread.join(10)
+    assert not thread.is_alive() and not monitor.auto.value and monitor.auto.disabled
+
+
+# -- the DOM contract of the browser tests ---------------------------------------------------------------------------
+def test_review_shows_the_service_time_and_the_first_wake_up_first(endpoint, wizard):
+    endpoint.clock.advance(pd.Timedelta(minutes=7, seconds=30))
+    fill_valid(wizard)
+    wizard.go("Review")
+    wizard.wait()
+    assert "2026-01-05 09:07:30 UTC" in wizard.review_step.service_now.value
+    assert "lnb-service-now" in wizard.review_step.service_now._dom_classes
+    first_cell = re.search(r"<tbody>\s*<tr>\s*<td>([^<]*)</td>", wizard.review_step.next_runs.value).group(1)
+    assert first_cell == "2026-01-05 09:10:00"
+
+
+# -- list 5 of issue 11: stale or wrong text -------------------------------------------------------------------------
+def test_the_preview_verdict_follows_the_naming_fields(wizard):
+    fill_valid(wizard)
+    step = wizard.input_step
+    step.preview_button.click()
+    wizard.wait()
+    assert "the fields already use it" in step.detected.value and step.use_detected.disabled
+    step.delimiter.value = "-"
+    assert "the fields already use it" not in step.detected.value and not step.use_detected.disabled
+    assert "fields changed since this preview" in step.findings.value
+    assert "No findings" not in step.findings.value  # the old verdict is withdrawn
+    step.timestamp_format.value = "EPOCH"
+    assert "the fields already use it" not in step.detected.value
+
+
+def test_use_detected_naming_checks_the_input_again(wizard):
+    fill_valid(wizard)
+    step = wizard.input_step
+    step.delimiter.value = "-"
+    step.preview_button.click()
+    wizard.wait()
+    assert "name-mismatch" in step.findings.value
+    step.use_detected.click()
+    wizard.wait()
+    assert "Applied to the fields" in step.detected.value
+    assert "name-mismatch" not in step.findings.value and "lnb-findings-error" not in step.findings.value
+    assert "the fields already use it" in step.detected.value
+
+
+def test_the_daylight_saving_note_goes_when_the_zone_is_cleared_or_changed(wizard):
+    step = wizard.input_step
+    step.zone.value = "Europe/Paris"
+    step.fill_offset.click()
+    assert "daylight saving" in step.zone_note.value
+    step.zone.value = ""
+    assert step.zone_note.value == ""
+    step.zone.value = "Europe/Paris"
+    step.fill_offset.click()
+    step.offset.value = "+05:30"  # an offset typed by hand: the note about Paris's offset no longer applies
+    assert step.zone_note.value == ""
+
+
+def test_the_example_file_name_follows_the_naming_fields_and_the_model(wizard):
+    step = wizard.input_step  # the demo's only trained model is chosen: its first component names the example
+    assert "centrifugal-pump_20260105090000.csv" in step.example.value
+    step.delimiter.value = "-"
+    step.timestamp_format.value = "yyyy-MM-dd-HH-mm-ss"
+    assert "centrifugal-pump-2026-01-05-09-00-00.csv" in step.example.value
+    step.timestamp_format.value = "EPOCH"
+    step.delimiter.value = ""
+    assert "centrifugal-pump1767603600.csv" in step.example.value
+    step.timestamp_format.value = "yyyyMMddHHmmss"
+    step.offset.value = "+05:30"
+    step.prefix.value = "in/"
+    assert "in/centrifugal-pump20260105143000.csv" in step.example.value  # names carry local time
+    wizard.model_step.field.value = None
+    assert "in/pump20260105143000.csv" in step.example.value  # no model: a generic component
+    step.offset.value = "+25:00"
+    assert "No example name" in step.example.value
+
+
+def test_the_request_printed_right_after_the_wizard_has_the_model_the_dropdown_shows(endpoint, lookout, s3,
+                                                                                      monkeypatch):
+    """Run All: the next cell prints ``wizard.request`` while the models are still being listed in a worker."""
+    from lookout_nb.wizard.backend import Backend
+
+    listed = threading.Event()
+    models = Backend.models
+
+    def slow_models(self):
+        listed.wait(10)  # the listing answers only after the next cell has started reading
+        return models(self)
+
+    monkeypatch.setattr(Backend, "models", slow_models)
+    w = Wizard(client=lookout, s3=s3)
+    threading.Timer(0.2, listed.set).start()
+    printed = w.request.to_python()  # what `print(wizard.request.to_python())` prints, no wait() before it
+    assert w.model_step.field.widget.value == demo.DEMO_MODEL
+    assert f"ModelName='{demo.DEMO_MODEL}'" in printed or f'"ModelName": "{demo.DEMO_MODEL}"' in printed
+    w.close()
+
+
+def test_next_refuses_a_step_with_problems_and_says_why(wizard):
+    fill_valid(wizard)
+    wizard.go("Schedule")
+    wizard.schedule_step.name.widget.value = ""  # the user empties the name
+    assert not wizard.next()
+    wizard.next_button.click()
+    assert wizard.tabs.selected_index == 1  # still on Schedule
+    assert "is required" in wizard.schedule_step.name.problem.value
+    assert "InferenceSchedulerName" in wizard.nav_note.value
+    wizard.schedule_step.name.value = "wiz-5min"
+    wizard.next_button.click()
+    assert wizard.tabs.selected_index == 2 and wizard.nav_note.value == ""
+
+
+def _table_cells(html_text: str) -> tuple[list[str], list[list[str]]]:
+    head = re.findall(r"<th[^>]*>(.*?)</th>", re.search(r"<thead>(.*?)</thead>", html_text, re.S).group(1), re.S)
+    body = re.search(r"<tbody>(.*?)</tbody>", html_text, re.S).group(1)
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+    return head, rows
+
+
+def test_the_models_table_has_a_header_over_every_column_aligned_as_its_cells(endpoint, lookout, s3):
+    endpoint.backend.put_model(Model(name="fan-training", components={"fan": ["rpm"]}, status="IN_PROGRESS"))
+    w = Wizard(client=lookout, s3=s3).wait()
+    head, rows = _table_cells(w.model_step.listing.value)
+    assert all(h.strip() for h in head) and len(rows) == 2
+    assert all(len(row) == len(head) for row in rows)
+    assert "text-align: right" not in w.model_step.listing.value  # pandas' header style would misalign it
+    assert "text-align:left" in w.model_step.listing.value
+    w.close()
+
+
+def test_background_listings_do_not_speak_on_the_progress_line(wizard):
+    assert "Listing schedulers" not in wizard.status.html.value
+    wizard.load_scheduler_names()
+    wizard.wait()
+    assert "Listing schedulers" not in wizard.status.html.value
+
+
+def test_no_button_is_shrunk_below_its_description(wizard):
+    import ipywidgets as widgets
+
+    def walk(widget):
+        yield widget
+        for child in getattr(widget, "children", ()):
+            yield from walk(child)
+
+    buttons = [b for b in walk(wizard) if isinstance(b, widgets.Button)]
+    assert buttons and all(b.layout.flex == "0 0 auto" and b.layout.width == "auto" for b in buttons), [
+        b.description for b in buttons if b.layout.flex != "0 0 auto"]
+
+
+def test_the_output_prefix_message_reads_as_words_with_an_output_example(wizard):
+    wizard.output_step.prefix.value = "results"
+    message = wizard.output_step.prefix.messages[0]
+    assert "'output/'" in message and "input/" not in message
+    assert "\\" not in message and "pattern" not in message
+    wizard.input_step.prefix.value = "data"
+    assert "'input/'" in wizard.input_step.prefix.messages[0]
+
+
+@pytest.mark.parametrize("shape_name", [n for n in lnb.servicemodel.service_model().shape_names
+                                        if lnb.servicemodel.shape(n).metadata.get("pattern")])
+def test_every_patterned_shape_has_a_sentence_and_no_raw_regex(shape_name):
+    from lookout_nb.servicemodel import check, shape
+
+    value = "\u00e9\u0301" * 3000 + "/"  # long, a combining mark, ending in '/': wrong for most shapes
+    for candidate in (value, "aws:", " bad value ", "x" * 3):
+        for problem in check(candidate, shape(shape_name), path=shape_name):
+            assert "\\u" not in problem.message and "pattern" not in problem.message, problem
+
+
+def test_the_sampling_rate_note_names_the_finest_frequency_really_offered(endpoint, lookout, s3):
+    endpoint.backend.put_model(Model(name="slow-pump", components={"pump": ["flow"]}, sampling_rate="PT10M"))
+    w = Wizard(client=lookout, s3=s3).wait()
+    w.model_step.field.value = demo.DEMO_MODEL  # trained at PT1M, finer than PT5M, the API's finest
+    w.wait()
+    note = w.schedule_step.rate_note.value
+    assert "finer than PT1M" not in note and "all are offered (PT5M to PT1H)" in note
+    w.model_step.field.value = "slow-pump"
+    w.wait()
+    assert "PT5M is finer than that and not offered; the finest offered is PT10M" in w.schedule_step.rate_note.value
+    w.close()
+
+
+def test_review_tables_do_not_wrap_dates_or_keys(wizard):
+    fill_valid(wizard)
+    wizard.go("Review")
+    wizard.wait()
+    shown = wizard.review_step.next_runs.value
+    assert "white-space:nowrap" in shown and "overflow-x:auto" in shown
+    assert "inference/input/centrifugal-pump_" in shown
+
+
+def test_tag_rows_line_up_with_the_other_fields(wizard):
+    from lookout_nb.wizard.fields import LABEL_WIDTH
+
+    tags = wizard.access_step.tags
+    tags.add.click()
+    row = tags.rows[0]
+    assert row.key.style.description_width == wizard.access_step.role.widget.style.description_width == LABEL_WIDTH
+    assert row.problem.layout.margin == wizard.access_step.role.problem.layout.margin

@@ -28,6 +28,8 @@ NOTEBOOK_DIR = ROOT / "tests" / "browser"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 #: Generous upper bounds for waiting on the page (never asserted as durations).
 TIMEOUT_MS = 30_000
+#: For what the auto-refresh shows without a click: its period is at most 30 s (see lookout_nb.wizard.pace).
+LIVE_TIMEOUT_MS = 75_000
 
 require("voila")
 
@@ -122,6 +124,22 @@ def wait_for_picture(page, css_class: str) -> None:
     )
 
 
+#: ``YYYY-MM-DD HH:MM:SS``, the times of the DOM contract.
+TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+
+
+def not_cut(page) -> list[str]:
+    """The visible buttons of the wizard whose text does not fit their box (shown as "Use detected na...")."""
+    return page.evaluate(
+        "() => [...document.querySelectorAll('.lnb-wizard button')].filter(b => b.offsetParent !== null"
+        " && b.scrollWidth > b.clientWidth + 1).map(b => b.textContent.trim())"
+    )
+
+
+def left(page, selector: str) -> float:
+    return page.locator(selector).first.bounding_box()["x"]
+
+
 def test_from_model_to_monitored_scheduler_in_a_real_browser(page, browser_endpoint):
     from playwright.sync_api import expect
 
@@ -133,6 +151,17 @@ def test_from_model_to_monitored_scheduler_in_a_real_browser(page, browser_endpo
     model.select_option(value=None, label=f"{demo.DEMO_MODEL} (QUALITY_THRESHOLD_MET)")
     expect(page.locator(".lnb-model-details")).to_contain_text("centrifugal-pump")
     expect(page.locator(".lnb-model-details")).to_contain_text("PT1M")
+    # The models table: a header over every column, aligned as its cells.
+    models = page.locator(".lnb-models table")
+    headers = models.locator("thead th")
+    assert headers.count() == models.locator("tbody tr").first.locator("td").count()
+    assert all(t.strip() for t in headers.all_inner_texts())
+    align = page.evaluate("() => { const t = document.querySelector('.lnb-models table');"
+                          " return [getComputedStyle(t.querySelector('th')).textAlign,"
+                          " getComputedStyle(t.querySelector('td')).textAlign]; }")
+    assert align[0] == align[1], align
+    expect(page.locator(".lnb-status")).not_to_contain_text("Listing schedulers")
+    shot(page, "wizard-model")
 
     # 2 Schedule: a bad name is flagged as it is typed, then fixed.
     tab(page, "2 Schedule")
@@ -141,33 +170,56 @@ def test_from_model_to_monitored_scheduler_in_a_real_browser(page, browser_endpo
     expect(page.locator(".lnb-problem").filter(has_text="is not allowed").first).to_be_visible()
     name.fill("e2e-5min")
     expect(page.locator(".lnb-problem").filter(has_text="is not allowed")).to_have_count(0)
+    expect(page.locator(".lnb-wizard")).to_contain_text("all are offered (PT5M to PT1H)")
+    shot(page, "wizard-schedule")
 
     # 3 Input: a wrong naming on purpose, then Preview and Use detected naming.
     tab(page, "3 Input")
     field(page, "input_bucket").fill(demo.DEMO_BUCKET)
     field(page, "input_prefix").fill(demo.DEMO_INPUT_PREFIX)
     field(page, "delimiter").select_option(label="- (hyphen)")
+    expect(page.locator(".lnb-example-key")).to_contain_text("inference/input/centrifugal-pump-")
     button(page, "Preview input").click()
     expect(page.locator(".lnb-preview-detected")).to_contain_text("Detected naming", timeout=TIMEOUT_MS)
     expect(page.locator(".lnb-preview-findings")).to_contain_text("name-mismatch")
     expect(page.locator(".lnb-preview-samples")).to_contain_text("Sample rows of")
+    assert not_cut(page) == []  # "Use detected naming" shows whole beside the long detected line
     shot(page, "wizard-preview")
     button(page, "Use detected naming").click()
     expect(page.locator(".lnb-preview-detected")).to_contain_text("Applied to the fields")
     expect(field(page, "delimiter").locator("option:checked")).to_have_text("_ (underscore)")
+    expect(page.locator(".lnb-preview-findings")).not_to_contain_text("name-mismatch")  # checked again
+    expect(page.locator(".lnb-example-key")).to_contain_text("inference/input/centrifugal-pump_")
+    shot(page, "wizard-preview-applied")
 
     # 4 Output and 5 Access.
     tab(page, "4 Output")
     field(page, "output_bucket").fill(demo.DEMO_BUCKET)
+    field(page, "output_prefix").fill("e2e/output")
+    expect(page.locator(".lnb-problem").filter(has_text="'output/'")).to_be_visible()
+    assert "\\u" not in page.locator(".lnb-problem").filter(has_text="'output/'").inner_text()
     field(page, "output_prefix").fill("e2e/output/")
     tab(page, "5 Access & tags")
     field(page, "role_arn").fill(demo.DEMO_ROLE_ARN)
+    button(page, "Add tag").click()
+    page.locator(".lnb-tag-row input").first.fill("team")
+    # The tag key's input starts where the role's input starts, like every other field.
+    assert abs(left(page, ".lnb-tag-row input") - left(page, ".lnb-field-role-arn input")) < 2
+    assert not_cut(page) == []
+    shot(page, "wizard-access")
 
     # 6 Review: valid, with the boto3 call and the next runs.
     tab(page, "6 Review")
     expect(page.locator(".lnb-review-summary")).to_contain_text("ready to submit")
     expect(page.locator(".lnb-code-python")).to_contain_text("create_inference_scheduler(")
     wait_for_picture(page, "lnb-timing-picture")
+    # The DOM contract: the service time, and the first wake-up in the first cell of the next-runs table.
+    expect(page.locator(".lnb-service-now")).to_contain_text(re.compile(TIME + " UTC"))
+    first = page.locator(".lnb-next-runs tbody tr").first.locator("td").first
+    expect(first).to_have_text(re.compile("^" + TIME + "$"))
+    wrapped = page.evaluate("() => [...document.querySelectorAll('.lnb-next-runs td')]"
+                            ".filter(td => getComputedStyle(td).whiteSpace !== 'nowrap').length")
+    assert wrapped == 0
     shot(page, "wizard-review")
 
     # 7 Submit (a double click submits once), then the Monitor shows the scheduler.
@@ -183,16 +235,18 @@ def test_from_model_to_monitored_scheduler_in_a_real_browser(page, browser_endpo
     created = lnb.request_from_scheduler("e2e-5min", client=browser_endpoint.lookout())
     assert (created.delimiter, created.timestamp_format) == ("_", "yyyyMMddHHmmss")  # the detected naming
 
-    # The clock moves in this process; Refresh shows RUNNING, then the runs and the pictures.
+    # The monitor is live: the clock moves in this process and the page follows without a click.
+    expect(page.locator(".lnb-auto-refresh input")).to_be_checked()
     browser_endpoint.clock.advance(pd.Timedelta(seconds=30))
-    button(page, "Refresh").click()
-    expect(status).to_contain_text("RUNNING")
+    expect(status).to_contain_text("RUNNING", timeout=LIVE_TIMEOUT_MS)
     browser_endpoint.clock.advance(pd.Timedelta(minutes=15))
-    button(page, "Refresh").click()
     executions = page.locator(".lnb-executions")
-    expect(executions.locator("td", has_text="SUCCESS")).to_have_count(3)
+    expect(executions.locator("td", has_text="SUCCESS")).to_have_count(3, timeout=LIVE_TIMEOUT_MS)
+    expect(executions.locator("table tbody tr")).to_have_count(3)
     wait_for_picture(page, "lnb-plan-picture")
     wait_for_picture(page, "lnb-results-picture")
+    expect(page.locator(".lnb-plan-caption")).to_have_text(
+        re.compile(f"Time axis {TIME} to {TIME} UTC; now {TIME} UTC"))
     assert page.locator(".lnb-errors [role=alert]").count() == 0
     shot(page, "monitor")
 
@@ -200,6 +254,5 @@ def test_from_model_to_monitored_scheduler_in_a_real_browser(page, browser_endpo
     button(page, "Stop scheduler").click()
     expect(status).to_contain_text("STOPPING")
     browser_endpoint.clock.advance(pd.Timedelta(seconds=30))
-    button(page, "Refresh").click()
-    expect(status).to_contain_text("STOPPED")
+    expect(status).to_contain_text("STOPPED", timeout=LIVE_TIMEOUT_MS)  # no click: the auto-refresh shows it
     expect(button(page, "Delete scheduler")).to_be_enabled()

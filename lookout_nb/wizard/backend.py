@@ -142,7 +142,7 @@ class Backend:
     def submit(self, request, target_sampling_rate=None):
         """Create the scheduler (idempotent through the request's token); returns at once, usually PENDING.
 
-        The wizard does not wait for RUNNING: its monitor shows the status and refreshes on demand.
+        The wizard does not wait for RUNNING: its monitor shows the status and refreshes by itself.
         """
         from .. import scheduler
 

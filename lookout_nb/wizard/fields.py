@@ -31,6 +31,16 @@ INVALID_CLASS = "lnb-invalid"
 _NOTHING = object()
 
 
+def button_layout(**more) -> widgets.Layout:
+    """The layout of every wizard button: as wide as its description, never shrunk by a long neighbour in a row
+    (a shrunk button shows "Use detected na...").
+
+    >>> button_layout().flex
+    '0 0 auto'
+    """
+    return widgets.Layout(width="auto", flex="0 0 auto", **more)
+
+
 class Field:
     """A labelled input bound to the request field ``name`` (a key of ``request.FIELDS``).
 

@@ -2,13 +2,17 @@
 
 The time zone helper fills the offset from a zone name (``Europe/Paris`` -> ``+01:00`` today) with
 ``timing.offset_for_zone``, and says when the zone leaves that offset within a year (daylight saving) with
-``timing.check_zone``. The Preview button lists the input location through ``preview.preview_input`` and shows
-the key summary, the naming detected from the keys (with a "Use detected naming" button), sample rows of each
-component and the findings by level.
+``timing.check_zone``. An example file name follows the naming fields as they change. The Preview button lists
+the input location through ``preview.preview_input`` and shows the key summary, the naming detected from the keys
+(with a "Use detected naming" button), sample rows of each component and the findings by level; once a field
+changes, the findings of the old fields are withdrawn until the next preview.
 
 >>> step = InputStep()
 >>> step.delimiter.value, step.timestamp_format.value, step.offset.value
 ('_', 'yyyyMMddHHmmss', '+00:00')
+>>> step.delimiter.value = "-"
+>>> "pump-20260105090000.csv" in step.example.value
+True
 """
 
 from __future__ import annotations
@@ -21,14 +25,18 @@ import ipywidgets as widgets
 import pandas as pd
 
 from .. import servicetime
-from ..errors import LookoutNbWarning
-from ..naming import TIMESTAMP_FORMATS, to_utc
+from ..errors import LookoutNbError, LookoutNbWarning
+from ..naming import TIMESTAMP_FORMATS, Naming, to_utc
 from ..preview import LEVELS
 from ..request import SchedulerRequest
-from .fields import STYLE, choice_field, text_field
+from .fields import LABEL_WIDTH, STYLE, button_layout, choice_field, text_field
 from .render import notice, table_html
 
 DELIMITERS = [("_ (underscore)", "_"), ("- (hyphen)", "-"), ("space", " "), ("none", "")]
+#: The data time of the example file name (any time would do: the name's shape is the point).
+EXAMPLE_TIME = pd.Timestamp("2026-01-05 09:00", tz="UTC")
+#: The component of the example file name until the model's components are known.
+EXAMPLE_COMPONENT = "pump"
 _LEVEL_COLOURS = {"error": "#b00020", "warning": "#8a5300", "info": "#0b5394"}
 
 
@@ -45,40 +53,51 @@ class InputStep:
         self.timestamp_format = choice_field("timestamp_format", "Timestamp format", list(TIMESTAMP_FORMATS),
                                              value="yyyyMMddHHmmss")
         self.delimiter = choice_field("delimiter", "Delimiter", DELIMITERS, value="_",
-                                      hint="Between the component and the timestamp: pump_20260105090000.csv")
+                                      hint="Between the component and the timestamp.")
         self.offset = text_field(
             "timezone_offset", "Time zone offset", placeholder="+00:00",
             hint="The offset of the local time written in file names; the rows inside stay UTC.",
         )
         self.offset.value = "+00:00"
+        self.example = widgets.HTML(layout=widgets.Layout(margin=f"0 0 4px {LABEL_WIDTH}"))
+        self.example.add_class("lnb-example-key")
+        self.component = EXAMPLE_COMPONENT
         self.zone = widgets.Combobox(
             description="Time zone", placeholder="Europe/Paris", options=sorted(zoneinfo.available_timezones()),
             ensure_option=False, style=STYLE, layout=widgets.Layout(width="460px"),
         )
         self.fill_offset = widgets.Button(
             description="Fill offset from zone", tooltip="Set the time zone offset from the zone name (today's offset)",
-            icon="clock-o", layout=widgets.Layout(width="auto"),
+            icon="clock-o", layout=button_layout(),
         )
         self.zone_note = widgets.HTML()
+        self.zone_note.add_class("lnb-zone-note")
+        self._zone_filled: tuple[str, str] | None = None  # (zone, offset) the note is about
         self.preview_button = widgets.Button(
             description="Preview input", tooltip="List the input location and read a few sample rows",
-            icon="search", button_style="info", layout=widgets.Layout(width="auto"),
+            icon="search", button_style="info", layout=button_layout(),
         )
         self.summary = widgets.HTML()
         self.summary.add_class("lnb-preview-summary")
-        self.detected = widgets.HTML()
+        self.detected = widgets.HTML(layout=widgets.Layout(flex="1 1 auto"))
         self.detected.add_class("lnb-preview-detected")
         self.use_detected = widgets.Button(
             description="Use detected naming", tooltip="Set the timestamp format and delimiter to the detected ones",
-            icon="check", disabled=True, layout=widgets.Layout(width="auto"),
+            icon="check", disabled=True, layout=button_layout(),
         )
         self.findings = widgets.HTML()
         self.findings.add_class("lnb-preview-findings")
         self.samples = widgets.HTML()
         self.samples.add_class("lnb-preview-samples")
         self.preview = None
+        self._applied = False  # the detected naming was just copied into the fields: say so with the next preview
         self.fields = [self.bucket, self.prefix, self.timestamp_format, self.delimiter, self.offset]
         self.use_detected.on_click(lambda _: self.apply_detected())
+        for field in self.fields:
+            field.observe(lambda _change: self._fields_changed())
+        self.zone.observe(lambda _change: self._zone_changed(), names="value")
+        self.offset.observe(lambda _change: self._zone_changed())
+        self._show_example()
         self.box = widgets.VBox(
             [
                 widgets.HTML("<b>Where are the input files, and how are they named?</b>"),
@@ -87,6 +106,7 @@ class InputStep:
                 self.timestamp_format.box,
                 self.delimiter.box,
                 self.offset.box,
+                self.example,
                 widgets.HBox([self.zone, self.fill_offset]),
                 self.zone_note,
                 widgets.HTML("<hr>"),
@@ -123,6 +143,45 @@ class InputStep:
         self.zone_note.value = notice(
             f"{zone} is {offset} now." + (" " + " ".join(notes) if notes else ""), "warning" if notes else "ok"
         )
+        self._zone_filled = (zone, offset)
+
+    def _zone_changed(self) -> None:
+        """The note speaks of one zone and the offset filled from it: withdrawn once either changes."""
+        if self._zone_filled is not None and self._zone_filled != (self.zone.value.strip(), self.offset.value):
+            self._zone_filled = None
+            self.zone_note.value = ""
+
+    # -- the example name ------------------------------------------------------------------------------------
+    def set_components(self, components) -> None:
+        """Name the example file after the model's first component (``None``: a generic one)."""
+        self.component = next(iter(components or []), None) or EXAMPLE_COMPONENT
+        self._show_example()
+
+    def _show_example(self) -> None:
+        try:
+            naming = Naming(timestamp_format=self.timestamp_format.value, delimiter=self.delimiter.value,
+                            timezone_offset=self.offset.value or "+00:00")
+            prefix = self.prefix.value if isinstance(self.prefix.value, str) else ""
+            key = naming.key(self.component, EXAMPLE_TIME, prefix=prefix)
+        except (LookoutNbError, TypeError, ValueError):
+            self.example.value = '<span style="color:#666;font-size:90%">No example name until the naming fields ' \
+                                 "are valid.</span>"
+            return
+        self.example.value = (
+            f'<span style="color:#666;font-size:90%">Example: the file of <code>{html.escape(self.component)}</code> '
+            f"for the data from {EXAMPLE_TIME:%Y-%m-%d %H:%M} UTC is named <code>{html.escape(key)}</code></span>"
+        )
+
+    # -- the preview follows the fields ----------------------------------------------------------------------
+    def _fields_changed(self) -> None:
+        self._show_example()
+        if self.preview is None:
+            return
+        self._show_detected()
+        self.findings.value = notice(
+            "The fields changed since this preview, so its findings no longer apply: click Preview input to check "
+            "the input with the fields as they are now.", "info")
+        self.findings.remove_class("lnb-findings-current")
 
     # -- preview ---------------------------------------------------------------------------------------------
     def show_preview(self, preview) -> None:
@@ -133,35 +192,47 @@ class InputStep:
         self.summary.value = f"<h4 style='margin:6px 0'>Key summary</h4>{_key_summary(keys)}" if n else notice(
             "No file found at this location.", "warning"
         )
-        cand = getattr(preview, "detected", None)
-        if cand is None:
-            self.detected.value = notice("No naming convention fits these keys.", "warning") if n else ""
-            self.use_detected.disabled = True
-        else:
-            same = (cand.timestamp_format, cand.delimiter) == (self.timestamp_format.value, self.delimiter.value)
-            self.detected.value = (
-                f"<div>Detected naming: timestamp format <code>{html.escape(cand.timestamp_format)}</code>, "
-                f"delimiter <code>{html.escape(repr(cand.delimiter))}</code>, fits {cand.share:.0%} of the keys; "
-                f"components {html.escape(', '.join(cand.components))}"
-                f"{' (the fields already use it)' if same else ''}</div>"
-            )
-            self.use_detected.disabled = same
+        self._show_detected()
+        if self._applied:
+            self._applied = False
+            self.detected.value += notice("Applied to the fields; the input was checked again with them.", "ok")
         self.findings.value = _findings_html(getattr(preview, "findings", []) or [])
+        self.findings.add_class("lnb-findings-current")
         samples = getattr(preview, "samples", None) or {}
         self.samples.value = "".join(
             f"<h4 style='margin:6px 0'>Sample rows of {html.escape(str(comp))}</h4>{table_html(frame, max_rows=5)}"
             for comp, frame in samples.items()
         )
 
+    def _show_detected(self) -> None:
+        """The detected naming, compared with the fields as they are now."""
+        preview = self.preview
+        keys = getattr(preview, "keys", None)
+        cand = getattr(preview, "detected", None)
+        if cand is None:
+            self.detected.value = notice("No naming convention fits these keys.", "warning") if (
+                keys is not None and len(keys)) else ""
+            self.use_detected.disabled = True
+            return
+        same = (cand.timestamp_format, cand.delimiter) == (self.timestamp_format.value, self.delimiter.value)
+        self.detected.value = (
+            f"<div>Detected naming: timestamp format <code>{html.escape(cand.timestamp_format)}</code>, "
+            f"delimiter <code>{html.escape(repr(cand.delimiter))}</code>, fits {cand.share:.0%} of the keys; "
+            f"components {html.escape(', '.join(cand.components))}"
+            f"{' (the fields already use it)' if same else ''}</div>"
+        )
+        self.use_detected.disabled = same
+
     def apply_detected(self) -> None:
-        """Copy the detected timestamp format and delimiter into the fields."""
+        """Copy the detected timestamp format and delimiter into the fields (the wizard then previews again)."""
         cand = getattr(self.preview, "detected", None)
         if cand is None:
             return
         self.timestamp_format.value = cand.timestamp_format
         self.delimiter.value = cand.delimiter
         self.use_detected.disabled = True
-        self.detected.value += notice("Applied to the fields.", "ok")
+        self._applied = True
+        self.detected.value += notice("Applied to the fields; checking the input again with them.", "ok")
 
 
 def _key_summary(keys) -> str:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import html
 
 import ipywidgets as widgets
+import pandas as pd
 
 from .backend import ModelInfo, ModelSummary
-from .fields import LAYOUT, STYLE, Field
-from .render import notice
+from .fields import LAYOUT, STYLE, Field, button_layout
+from .render import notice, table_html
 
 PICK = "Choose a trained model"
 
@@ -33,7 +34,7 @@ class ModelStep:
         self.field = Field("model_name", dropdown, empty_is_none=False)
         self.reload = widgets.Button(
             description="Reload models", tooltip="List the models of the account again", icon="refresh",
-            layout=widgets.Layout(width="auto"),
+            layout=button_layout(),
         )
         self.listing = widgets.HTML("<i>Loading the models&hellip;</i>")
         self.details = widgets.HTML()
@@ -65,15 +66,18 @@ class ModelStep:
         if not self.models:
             self.listing.value = notice("This account has no models yet: train one first.", "warning")
             return
-        rows = "".join(
-            f"<tr><td>{html.escape(m.name)}</td><td>{_status(m.status)}</td><td>{html.escape(m.quality or '')}</td>"
-            f"<td>{'selectable' if m.trained else 'not trained: cannot run inference'}</td></tr>"
-            for m in self.models
+        table = pd.DataFrame(
+            {
+                "Model": [html.escape(m.name) for m in self.models],
+                "Status": [_status(m.status) for m in self.models],
+                "Quality": [html.escape(m.quality or "") for m in self.models],
+                "Inference": ["can run inference" if m.trained else "not trained: cannot run inference"
+                              for m in self.models],
+            }
         )
         self.listing.value = (
-            f"<details {'open' if len(self.models) <= 8 else ''}><summary>{len(self.models)} model(s), "
-            f"{len(trained)} trained</summary><table class='lnb-models'><thead><tr><th>Model</th><th>Status</th>"
-            f"<th>Quality</th><th></th></tr></thead><tbody>{rows}</tbody></table></details>"
+            f"<details class='lnb-models' {'open' if len(self.models) <= 8 else ''}><summary>{len(self.models)} "
+            f"model(s), {len(trained)} trained</summary>{table_html(table, max_rows=100, escape=False)}</details>"
         )
 
     def problems(self) -> list[str]:

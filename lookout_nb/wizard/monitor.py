@@ -2,8 +2,13 @@
 
 Everything slow runs in the wizard's worker threads, so the notebook stays responsive: Refresh reads the
 scheduler (``scheduler.describe``, ``executions``, ``results``) and draws the pictures (``plot.plot_schedule`` with
-the plan from ``timing.plan_schedule``, ``plot.plot_results``) off the kernel's thread. Auto-refresh repeats that
-from a background thread until unticked.
+the plan from ``timing.plan_schedule``, ``plot.plot_results``) off the kernel's thread.
+
+The monitor is live: attaching a scheduler ticks Auto-refresh, which repeats that from a background thread every
+few seconds (a period suited to how fast the service's clock moves, see :mod:`.pace`) until it is unticked, the
+scheduler is deleted, or the monitor or the wizard is closed. "Now" is the service's time (``backend.now()``); the
+plan-versus-actual picture spans from the scheduler's first planned run to a little after now, and its caption
+(``lnb-plan-caption``) says the axis and the now line it drew.
 
 >>> monitor = Monitor(backend=None, tasks=None)
 >>> monitor.refresh_button.disabled        # nothing to monitor yet
@@ -19,12 +24,17 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import pandas as pd
 
-from .fields import STYLE
-from .render import notice, picture, table_html
+from .fields import STYLE, button_layout
+from .pace import MAX_PERIOD, MIN_PERIOD, Pace
+from .render import axis_caption, drawn, notice, picture, table_html
 from .tasks import describe_error
 
-#: How many runs the plan-versus-actual picture shows at most.
-PICTURE_RUNS = 36
+#: How many runs the plan-versus-actual picture shows at most (from the first planned run, then the latest).
+PICTURE_RUNS = 5000
+#: How far after now the plan goes, in upload periods (the next wake-ups to come).
+AHEAD = 2
+#: How many executions the table lists (newest first); the rest are counted under it.
+EXECUTION_ROWS = 50
 #: The results picture has two panels (scores, sensor contributions): taller than the others.
 RESULTS_FIGSIZE = (9, 5.5)
 EXECUTION_COLUMNS = ["scheduled_start", "data_start", "data_end", "status", "failed_reason", "result_key"]
@@ -40,6 +50,10 @@ class Snapshot:
     plan_png: bytes | None
     results_png: bytes | None
     notes: tuple = ()
+    #: The service time this refresh read ("now" in the picture).
+    now: pd.Timestamp | None = None
+    #: The plan picture's axis and now line, in words (empty without a picture).
+    caption: str = ""
 
 
 class Monitor:
@@ -58,18 +72,25 @@ class Monitor:
         self.status = widgets.HTML()
         self.status.add_class("lnb-monitor-status")
         self.refresh_button = widgets.Button(description="Refresh", tooltip="Read the status, executions and results again",
-                                             icon="refresh", disabled=True, layout=widgets.Layout(width="auto"))
+                                             icon="refresh", disabled=True, layout=button_layout())
         self.auto = widgets.Checkbox(description="Auto-refresh", value=False, indent=False, disabled=True,
-                                     layout=widgets.Layout(width="auto"))
-        self.interval = widgets.BoundedIntText(value=30, min=2, max=3600, description="Every (seconds)",
+                                     layout=button_layout())
+        self.auto.add_class("lnb-auto-refresh")
+        self.interval = widgets.BoundedIntText(value=2, min=MIN_PERIOD, max=3600, description="Every (seconds)",
                                                style=STYLE, layout=widgets.Layout(width="280px"))
+        self.interval.add_class("lnb-refresh-interval")
+        #: How fast the service clock moves, learnt from the refreshes; it sets ``interval`` until the user does.
+        self.pace = Pace()
+        self.interval_chosen = False
+        self._setting_interval = False
+        self.interval.observe(self._interval_edited, names="value")
         self.stop_button = widgets.Button(description="Stop scheduler", tooltip="Stop the scheduler (billing stops)",
-                                          icon="stop", disabled=True, layout=widgets.Layout(width="auto"))
+                                          icon="stop", disabled=True, layout=button_layout())
         self.start_button = widgets.Button(description="Start scheduler", tooltip="Start the stopped scheduler again",
-                                           icon="play", disabled=True, layout=widgets.Layout(width="auto"))
+                                           icon="play", disabled=True, layout=button_layout())
         self.delete_button = widgets.Button(description="Delete scheduler",
                                             tooltip="Delete the stopped scheduler (its results stay in S3)",
-                                            icon="trash", disabled=True, layout=widgets.Layout(width="auto"))
+                                            icon="trash", disabled=True, layout=button_layout())
         self.executions = widgets.HTML()
         self.executions.add_class("lnb-executions")
         self.plan_picture = widgets.Image(format="png", layout=widgets.Layout(max_width="900px", display="none"))
@@ -78,11 +99,18 @@ class Monitor:
         self.results_picture.add_class("lnb-results-picture")
         self.results_note = widgets.HTML()
         self.picture_notes = widgets.HTML()
+        self.plan_caption = widgets.HTML()
+        self.plan_caption.add_class("lnb-plan-caption")
+        self._drawn_plan: tuple | None = None  # (what was drawn, png, caption): an unchanged picture is not redrawn
+        self._drawn_results: tuple | None = None  # (result keys, results, png)
         self._confirm_delete = False
         self._refreshing = None
+        self._reading = False  # the current refresh has not finished reading (a new ask makes it read again)
+        self._again = False
         self._refresh_lock = threading.Lock()
         self._auto_stop: threading.Event | None = None
         self._auto_thread: threading.Thread | None = None
+        self._closed = False
         self.refresh_button.on_click(lambda _: self.refresh())
         self.stop_button.on_click(lambda _: self.stop())
         self.start_button.on_click(lambda _: self.start())
@@ -99,62 +127,108 @@ class Monitor:
                 widgets.HTML("<h4 style='margin:6px 0'>Plan versus actual</h4>"),
                 self.picture_notes,
                 self.plan_picture,
+                self.plan_caption,
                 widgets.HTML("<h4 style='margin:6px 0'>Results</h4>"),
                 self.results_note,
                 self.results_picture,
             ]
         )
+        self.box.observe(lambda change: change["new"] is None and self.close(), names="comm")  # box.close()
 
     # -- attaching and refreshing ----------------------------------------------------------------------------
-    def attach(self, name: str):
-        """Monitor the scheduler ``name`` and read it now (returns the refresh's future)."""
+    def attach(self, name: str, live: bool = True):
+        """Monitor the scheduler ``name``, read it now and (``live``) tick Auto-refresh; returns the refresh's future."""
         self.name = name
         self._confirm_delete = False
+        self._drawn_plan = self._drawn_results = None
         self.delete_button.description = "Delete scheduler"
         self.header.value = f"<h3 style='margin:4px 0'>Scheduler <code>{html.escape(name)}</code></h3>"
         self.refresh_button.disabled = False
         self.auto.disabled = False
-        return self.refresh()
+        future = self.refresh()
+        if live:
+            if self.auto.value:
+                self.set_auto(True)  # restart the loop for the new scheduler
+            else:
+                self.auto.value = True
+        return future
 
-    def refresh(self):
-        """Read the scheduler again in a worker; a refresh already running is reused, never doubled."""
+    def refresh(self, quiet: bool = False):
+        """Read the scheduler again in a worker; returns the future of what will be shown.
+
+        Refreshes are never doubled: asked while one is reading, that one reads once more before it shows, so what
+        it shows is never older than the request (a click right after the clock moved shows the move).
+        ``quiet=True`` (the auto-refresh) leaves the progress line alone.
+        """
         if self.name is None:
             return None
         with self._refresh_lock:
-            if self._refreshing is not None and not self._refreshing.done():
+            if self._reading and self._refreshing is not None and not self._refreshing.done():
+                self._again = True
                 return self._refreshing
-            self._refreshing = self.tasks.run(f"Refreshing {self.name}", self._read, self.name, on_done=self._show)
+            self._reading, self._again = True, False
+            self._refreshing = self.tasks.run(f"Refreshing {self.name}", self._read_latest, self.name,
+                                              on_done=self._show, quiet=quiet)
             return self._refreshing
+
+    def _read_latest(self, name: str) -> Snapshot:
+        try:
+            while True:
+                snap = self._read(name)
+                with self._refresh_lock:
+                    if not self._again:
+                        self._reading = False
+                        return snap
+                    self._again = False
+        except BaseException:
+            with self._refresh_lock:
+                self._reading = False
+            raise
 
     def _read(self, name: str) -> Snapshot:
         info = self.backend.describe(name)
         runs = self.backend.executions(name)
-        succeeded = len(runs) and (runs["status"] == "SUCCESS").any()
-        res = self.backend.results(name) if succeeded else pd.DataFrame()
+        now = self.backend.now()
+        self.pace.add(now)
         notes = []
-        plan_png = _drawn(lambda: self._plan_png(info, runs), "The plan-versus-actual picture", notes)
-        results_png = _drawn(lambda: self._results_png(res), "The results picture", notes)
-        return Snapshot(info, runs, res, plan_png, results_png, tuple(notes))
+        res, results_png = self._results(name, runs, notes)
+        plan = _or_note(lambda: self._plan_png(info, runs, now), "The plan-versus-actual picture", notes)
+        plan_png, caption = plan if plan is not None else (None, "")
+        return Snapshot(info, runs, res, plan_png, results_png, tuple(notes), now, caption)
 
-    def _plan_png(self, info, runs: pd.DataFrame) -> bytes | None:
+    def _results(self, name: str, runs: pd.DataFrame, notes: list) -> tuple[pd.DataFrame, bytes | None]:
+        """The results and their picture, read and drawn again only when a run succeeded since the last time."""
+        done = runs[runs["status"] == "SUCCESS"] if len(runs) else runs
+        if not len(done):
+            return pd.DataFrame(), None
+        keys = tuple(done["scheduled_start"].astype(str))
+        if self._drawn_results is not None and self._drawn_results[0] == keys:
+            return self._drawn_results[1:]
+        res = self.backend.results(name)
+        png = _or_note(lambda: self._results_png(res), "The results picture", notes)
+        self._drawn_results = (keys, res, png)
+        return res, png
+
+    def _plan_png(self, info, runs: pd.DataFrame, now: pd.Timestamp) -> tuple[bytes, str] | None:
+        """The plan from the first planned run to a little after ``now``, with the executions and the now line."""
         from .. import plot, timing
 
         request = info.request
         freq = request.frequency
         if freq is None:
             return None
-        latest = runs["scheduled_start"].max() if len(runs) else None
-        anchor = max(t for t in (latest, info.created_at) if t is not None and not pd.isna(t)) if (
-            latest is not None or info.created_at is not None) else self.backend.now()
-        now = self.backend.now()
-        if not anchor - pd.Timedelta(days=1) <= now <= anchor + pd.Timedelta(days=1):
-            now = anchor  # a simulated clock: the wall clock would be off the picture
-        end = max(anchor, now) + 2 * freq
-        start = end - PICTURE_RUNS * freq
-        if info.created_at is not None and info.created_at > start:
-            start = info.created_at
+        what = (info.status, now, tuple(runs["status"]) if len(runs) else (), request)
+        if self._drawn_plan is not None and self._drawn_plan[0] == what:
+            return self._drawn_plan[1:]  # nothing moved (a manual clock): the same picture
+        created = info.created_at
+        if created is None or pd.isna(created):
+            created = runs["scheduled_start"].min() - freq if len(runs) else now - freq
+        end = max(now, created) + AHEAD * freq + request.delay
+        start = max(created, end - PICTURE_RUNS * freq)
         plan = timing.plan_schedule(request, start=start, end=end)
-        return picture(lambda ax: plot.plot_schedule(plan, executions=runs, ax=ax, now=now))
+        png, ax = drawn(lambda ax: plot.plot_schedule(plan, executions=runs, ax=ax, now=now))
+        self._drawn_plan = (what, png, axis_caption(ax))
+        return self._drawn_plan[1:]
 
     @staticmethod
     def _results_png(res: pd.DataFrame) -> bytes | None:
@@ -179,16 +253,22 @@ class Monitor:
         self.delete_button.disabled = info.status != "STOPPED"
         if info.status in ("PENDING", "STOPPING"):
             self.status.value += notice(
-                f"{info.status} settles shortly: click Refresh, or tick Auto-refresh.", "info")
+                f"{info.status} settles shortly: " + ("the monitor refreshes by itself." if self.auto.value
+                                                       else "click Refresh, or tick Auto-refresh."), "info")
         runs = snap.executions
         if len(runs):
             runs = runs.sort_values("scheduled_start", ascending=False)[
                 [c for c in EXECUTION_COLUMNS if c in runs.columns]
             ]
-        self.executions.value = table_html(runs, empty="No execution yet: the first run wakes up after the next "
-                                                         "boundary plus the delay.")
+        self.executions.value = table_html(runs, max_rows=EXECUTION_ROWS,
+                                           empty="No execution yet: the first run wakes up after the next "
+                                                 "boundary plus the delay.")
         self.picture_notes.value = "".join(notice(n, "warning") for n in snap.notes)
         _set_picture(self.plan_picture, snap.plan_png)
+        self.plan_caption.value = (f'<div style="color:#555;font-size:90%">{html.escape(snap.caption)}</div>'
+                                   if snap.plan_png and snap.caption else "")
+        if not self.interval_chosen:
+            self._set_interval(self.pace.period(info.request.frequency))
         _set_picture(self.results_picture, snap.results_png)
         if len(snap.results):
             flagged = int((snap.results["prediction"] == 1).sum()) if "prediction" in snap.results else 0
@@ -230,8 +310,8 @@ class Monitor:
         return self.tasks.run(f"Deleting {name}", self.backend.delete, name, on_done=lambda _: self._deleted(name))
 
     def _deleted(self, name: str) -> None:
-        self.set_auto(False)
         self.auto.value = False
+        self.set_auto(False)
         self.name = None
         self.header.value = notice(f"Scheduler {name} was deleted; its results stay in S3.", "ok")
         self.status.value = ""
@@ -248,7 +328,7 @@ class Monitor:
             self._auto_stop.set()
             self._auto_stop = None
             self._auto_thread = None
-        if on and self.name is not None:
+        if on and self.name is not None and not self._closed:
             stop = threading.Event()
             self._auto_stop = stop
             self._auto_thread = threading.Thread(target=self._auto_loop, args=(stop,), daemon=True,
@@ -261,8 +341,11 @@ class Monitor:
         return self._auto_thread is not None and self._auto_thread.is_alive()
 
     def _auto_loop(self, stop: threading.Event) -> None:
-        while not stop.wait(max(2, int(self.interval.value))):
-            future = self.refresh()
+        while not stop.wait(max(MIN_PERIOD, int(self.interval.value or MAX_PERIOD))):
+            try:
+                future = self.refresh(quiet=True)
+            except RuntimeError:  # the wizard's workers were shut down (the wizard is closed)
+                return
             if future is None:
                 return
             try:
@@ -270,8 +353,27 @@ class Monitor:
             except Exception:  # noqa: BLE001 - shown in the error area by Tasks
                 pass
 
+    def _interval_edited(self, _change) -> None:
+        if not self._setting_interval:
+            self.interval_chosen = True  # the user's period stays; the pace no longer sets it
 
-def _drawn(draw, what: str, notes: list) -> bytes | None:
+    def _set_interval(self, seconds: int) -> None:
+        self._setting_interval = True
+        try:
+            self.interval.value = seconds
+        finally:
+            self._setting_interval = False
+
+    def close(self, timeout: float = 10) -> None:
+        """Stop auto-refresh for good (the thread ends; waits up to ``timeout`` s for it)."""
+        self._closed = True
+        thread = self._auto_thread
+        self.set_auto(False)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+
+def _or_note(draw, what: str, notes: list):
     """``draw()``, or None with a note: a picture that cannot be drawn must not hide the status and tables."""
     try:
         return draw()

@@ -27,21 +27,47 @@ def picture(draw, figsize=FIGSIZE) -> bytes:
     >>> picture(lambda ax: ax.plot([0, 1]))[:4]
     b'\\x89PNG'
     """
+    return drawn(draw, figsize)[0]
+
+
+def drawn(draw, figsize=FIGSIZE) -> tuple[bytes, object]:
+    """``(png, what draw(ax) returned)``: the picture and the Axes it drew on, to read its limits.
+
+    >>> png, ax = drawn(lambda ax: ax.plot([0, 1]) and ax)
+    >>> png[:4], [float(round(x, 2)) for x in ax.get_xlim()]
+    (b'\\x89PNG', [-0.05, 1.05])
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=figsize, dpi=90)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    draw(ax)
+    result = draw(ax)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return buf.getvalue(), result
 
 
-def table_html(frame: pd.DataFrame, max_rows: int = 20, empty: str = "Nothing yet.") -> str:
-    """A compact HTML table of the first ``max_rows`` rows (tz-aware times shown without the date noise)."""
+#: The style of every wizard table: headers aligned as their cells, and no wrapping inside a cell (a time or a key
+#: cut in two lines is hard to read); a wide table scrolls sideways in its container instead.
+TABLE_STYLE = (
+    "<style>.lnb-table{border-collapse:collapse;font-size:90%}.lnb-table td,.lnb-table th{padding:2px 8px;"
+    "border-bottom:1px solid #ddd;text-align:left;white-space:nowrap;vertical-align:top}</style>"
+)
+
+
+def table_html(frame: pd.DataFrame, max_rows: int = 20, empty: str = "Nothing yet.", escape: bool = True) -> str:
+    """A compact HTML table of the first ``max_rows`` rows: one ``<th>`` per column, times as
+    ``YYYY-MM-DD HH:MM:SS`` (UTC), cells that never wrap, in a container that scrolls sideways when wide.
+
+    ``escape=False`` keeps HTML in the cells (for cells the caller built from escaped text).
+
+    >>> text = table_html(__import__("pandas").DataFrame({"a": [1], "b": ["x"]}))
+    >>> text.count("<th>"), "white-space:nowrap" in text
+    (2, True)
+    """
     if frame is None or len(frame) == 0:
         return f"<i>{html.escape(empty)}</i>"
     shown = frame.head(max_rows).copy()
@@ -50,13 +76,10 @@ def table_html(frame: pd.DataFrame, max_rows: int = 20, empty: str = "Nothing ye
             shown[col] = shown[col].dt.strftime("%Y-%m-%d %H:%M:%S")
     shown = shown.astype(object).where(shown.notna(), "")
     more = f"<div><i>{len(frame) - max_rows} more rows not shown</i></div>" if len(frame) > max_rows else ""
-    table = shown.to_html(index=False, border=0, na_rep="", classes="lnb-table")
-    return (
-        '<div style="overflow-x:auto;max-width:100%">'
-        "<style>.lnb-table{border-collapse:collapse;font-size:90%}.lnb-table td,.lnb-table th{padding:2px 8px;"
-        "border-bottom:1px solid #ddd;text-align:left}</style>"
-        f"{table}{more}</div>"
-    )
+    table = shown.to_html(index=False, border=0, na_rep="", classes="lnb-table", escape=escape)
+    table = table.replace('<tr style="text-align: right;">', "<tr>")  # pandas' header style; ours aligns left
+    return f'<div class="lnb-table-box" style="overflow-x:auto;max-width:100%">{TABLE_STYLE}{table}{more}</div>'
+
 
 
 def code_html(code: str, language: str = "") -> str:
@@ -86,3 +109,28 @@ def notice(text: str, level: str = "info") -> str:
         f'<div class="lnb-{level}" style="color:{colours.get(level, "#333")}">'
         f"{marks.get(level, '')} {html.escape(text)}</div>"
     )
+
+
+def axis_caption(ax) -> str:
+    """What a timeline picture shows, in words: its time axis and its "now" line (the ``gid="now"`` line), as drawn.
+
+    >>> import pandas as pd
+    >>> from lookout_nb import SchedulerRequest, plot, timing
+    >>> plan = timing.plan_schedule(SchedulerRequest(upload_frequency="PT5M"), start="2026-01-05 09:00", periods=3)
+    >>> _, ax = drawn(lambda ax: plot.plot_schedule(plan, ax=ax, now="2026-01-05 09:07"))
+    >>> axis_caption(ax)
+    'Time axis 2026-01-05 08:59:00 to 2026-01-05 09:16:00 UTC; now 2026-01-05 09:07:00 UTC'
+    """
+    import datetime as dt
+
+    import matplotlib.dates as mdates
+
+    def when(x) -> pd.Timestamp:
+        return pd.Timestamp(mdates.num2date(x, tz=dt.timezone.utc)).round("s")
+
+    lo, hi = (when(x) for x in ax.get_xlim())
+    text = f"Time axis {lo:%Y-%m-%d %H:%M:%S} to {hi:%Y-%m-%d %H:%M:%S} UTC"
+    now = [line for line in ax.get_lines() if line.get_gid() == "now"]
+    if now:
+        text += f"; now {when(now[0].get_xdata()[0]):%Y-%m-%d %H:%M:%S} UTC"
+    return text

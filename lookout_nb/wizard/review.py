@@ -19,7 +19,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from .fields import STYLE
+from .fields import STYLE, button_layout
 from .render import code_html, download_link, notice, table_html
 
 FILES = {"python": "create_scheduler.py", "json": "scheduler_request.json", "cloudformation": "scheduler.cfn.json"}
@@ -53,7 +53,7 @@ class ReviewStep:
 
     def __init__(self):
         self.refresh = widgets.Button(description="Refresh review", tooltip="Rebuild the review from the fields",
-                                      icon="refresh", layout=widgets.Layout(width="auto"))
+                                      icon="refresh", layout=button_layout())
         self.summary = widgets.HTML()
         self.summary.add_class("lnb-review-summary")
         self.python = widgets.HTML()
@@ -66,14 +66,16 @@ class ReviewStep:
         self.folder = widgets.Text(value=".", description="Save to folder", style=STYLE,
                                    layout=widgets.Layout(width="460px"))
         self.save = widgets.Button(description="Save files", tooltip="Write the Python, JSON and CloudFormation files",
-                                   icon="save", layout=widgets.Layout(width="auto"))
+                                   icon="save", layout=button_layout())
         self.state_path = widgets.Text(value="scheduler_wizard.json", description="State file", style=STYLE,
                                        layout=widgets.Layout(width="460px"))
         self.save_state = widgets.Button(description="Save state", tooltip="Save the wizard's fields as JSON",
-                                         icon="download", layout=widgets.Layout(width="auto"))
+                                         icon="download", layout=button_layout())
         self.load_state = widgets.Button(description="Load state", tooltip="Fill the wizard from a saved JSON state",
-                                         icon="upload", layout=widgets.Layout(width="auto"))
+                                         icon="upload", layout=button_layout())
         self.saved = widgets.HTML()
+        self.service_now = widgets.HTML()
+        self.service_now.add_class("lnb-service-now")
         self.next_runs = widgets.HTML()
         self.next_runs.add_class("lnb-next-runs")
         self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="900px", display="none"))
@@ -88,6 +90,7 @@ class ReviewStep:
                 widgets.HBox([self.state_path, self.save_state, self.load_state]),
                 self.saved,
                 widgets.HTML("<h4 style='margin:6px 0'>The next runs</h4>"),
+                self.service_now,
                 self.next_runs,
                 self.picture,
             ]
@@ -112,14 +115,20 @@ class ReviewStep:
             for k in FILES
         )
 
-    def show_timing(self, runs, png: bytes | None, reason: str | None = None) -> None:
-        """Show the next runs (a DataFrame) and the timing picture (PNG bytes), or ``reason`` no plan was made.
+    def show_timing(self, runs, png: bytes | None, reason: str | None = None, now=None) -> None:
+        """Show the next runs (a DataFrame, first column the wake-up) and the timing picture (PNG bytes), or
+        ``reason`` no plan was made; ``now`` is the service time they were planned from.
 
+        >>> import pandas as pd
         >>> step = ReviewStep()
-        >>> step.show_timing(None, None, "DataUploadFrequency: must be one of PT5M, ...")
-        >>> "No plan yet: DataUploadFrequency" in step.next_runs.value
-        True
+        >>> step.show_timing(None, None, "DataUploadFrequency: must be one of PT5M, ...", pd.Timestamp("2026-01-05 09:00Z"))
+        >>> "No plan yet: DataUploadFrequency" in step.next_runs.value, "2026-01-05 09:00:00 UTC" in step.service_now.value
+        (True, True)
         """
+        self.service_now.value = (
+            f'<div>Service time now: <b style="white-space:nowrap">{now:%Y-%m-%d %H:%M:%S} UTC</b>, the clock of the '
+            "service the wizard talks to; the runs below are planned from it.</div>" if now is not None else ""
+        )
         if reason:
             self.next_runs.value = notice(f"No plan yet: {reason}", "warning")
         else:

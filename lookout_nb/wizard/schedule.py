@@ -4,6 +4,8 @@
 >>> step.set_sampling_rate("PT10M")
 >>> [value for _, value in step.frequency.widget.options]
 ['PT10M', 'PT15M', 'PT30M', 'PT1H']
+>>> step.rate_note.value.count("PT5M is finer than that")
+1
 >>> step.set_existing({"pump-5min"}); step.name.value = "pump-5min"
 >>> "exists" in step.exists.value
 True
@@ -41,6 +43,29 @@ def frequency_options(sampling_rate: str | None = None) -> list[tuple[str, str]]
         for f in servicemodel.enum("DataUploadFrequency")
         if rate is None or parse_duration(f) >= rate
     ]
+
+
+def rate_sentence(rate: str) -> str:
+    """What the model's sampling rate ``rate`` does to the upload frequencies offered, from the API's own list.
+
+    >>> rate_sentence("PT1M")
+    'The model was trained at PT1M, finer than every upload frequency the API offers: all are offered (PT5M to PT1H).'
+    >>> rate_sentence("PT15M")
+    'The model was trained at PT15M: PT5M and PT10M are finer than that and not offered; the finest offered is PT15M.'
+    """
+    every = list(servicemodel.enum("DataUploadFrequency"))
+    offered = [v for _, v in frequency_options(rate)]
+    finer = [f for f in every if f not in offered]
+    if not finer:
+        return (f"The model was trained at {rate}, finer than every upload frequency the API offers: all are offered "
+                f"({every[0]} to {every[-1]}).")
+    if not offered:
+        return (f"The model was trained at {rate}, coarser than every upload frequency the API offers (at most "
+                f"{every[-1]}): no frequency suits it.")
+    listed = ", ".join(finer[:-1]) + " and " + finer[-1] if len(finer) > 1 else finer[0]
+    verb = "are" if len(finer) > 1 else "is"
+    return (f"The model was trained at {rate}: {listed} {verb} finer than that and not offered; the finest offered "
+            f"is {offered[0]}.")
 
 
 class ScheduleStep:
@@ -81,7 +106,7 @@ class ScheduleStep:
     def set_sampling_rate(self, rate: str | None) -> None:
         """Offer only frequencies no finer than the model's sampling rate ``rate``."""
         current = self.frequency.widget.value
-        options = frequency_options(rate)
+        options = frequency_options(rate) or frequency_options()  # none fits: offer all, the core reports it
         values = [v for _, v in options]
         if self.frequency.holding:
             # A value given to the field (unset) stays as given; the input just offers the new choices.
@@ -98,10 +123,7 @@ class ScheduleStep:
             with self.frequency.quiet():
                 self.frequency.widget.options = options
                 self.frequency.widget.value = current if current in values else values[0]
-        self.rate_note.value = (
-            notice(f"The model was trained at {rate}: frequencies finer than that are not offered.", "info")
-            if rate else ""
-        )
+        self.rate_note.value = notice(rate_sentence(rate), "info") if rate else ""
 
     def set_existing(self, names) -> None:
         """The names of the schedulers that exist now (to warn about a name taken)."""

@@ -15,6 +15,7 @@ import html
 
 import ipywidgets as widgets
 
+from .fields import button_layout
 from .render import notice
 
 
@@ -26,7 +27,7 @@ class SubmitStep:
     def __init__(self):
         self.button = widgets.Button(
             description="Submit scheduler", tooltip="Create the inference scheduler and wait until it runs",
-            icon="rocket", button_style="success", disabled=True, layout=widgets.Layout(width="auto"),
+            icon="rocket", button_style="success", disabled=True, layout=button_layout(),
         )
         self.why = widgets.HTML()
         self.why.add_class("lnb-submit-why")

@@ -19,22 +19,28 @@ from collections.abc import Mapping
 
 import ipywidgets as widgets
 
-from .fields import INVALID_CLASS, LABEL_WIDTH
+from .fields import INVALID_CLASS, LABEL_WIDTH, button_layout
 
 _INDEX = re.compile(r"^Tags\[(\d+)\]")
 _NOTHING = object()
 
 
+#: The key input starts where every other field's input starts: its label is as wide as theirs.
+KEY_WIDTH = f"calc({LABEL_WIDTH} + 200px)"
+
+
 class _Row:
     def __init__(self, key: str = "", value: str = ""):
         self.key = widgets.Text(value=key, description="Tag key", placeholder="team", continuous_update=True,
-                                style={"description_width": "70px"}, layout=widgets.Layout(width="300px"))
+                                style={"description_width": LABEL_WIDTH},
+                                layout=widgets.Layout(width=KEY_WIDTH, flex="0 0 auto"))
         self.value = widgets.Text(value=value, description="Tag value", placeholder="reliability",
                                   continuous_update=True, style={"description_width": "70px"},
-                                  layout=widgets.Layout(width="300px"))
-        self.remove = widgets.Button(description="Remove tag", icon="trash", layout=widgets.Layout(width="auto"))
-        self.problem = widgets.HTML()
+                                  layout=widgets.Layout(width="300px", flex="0 0 auto"))
+        self.remove = widgets.Button(description="Remove tag", icon="trash", layout=button_layout())
+        self.problem = widgets.HTML(layout=widgets.Layout(margin=f"0 0 4px {LABEL_WIDTH}"))
         self.box = widgets.VBox([widgets.HBox([self.key, self.value, self.remove]), self.problem])
+        self.box.add_class("lnb-tag-row")
 
     @property
     def empty(self) -> bool:
@@ -52,14 +58,17 @@ class TagsEditor:
         self._callbacks = []
         self._held = _NOTHING
         self.add = widgets.Button(description="Add tag", tooltip="Add a row for one more tag", icon="plus",
-                                  layout=widgets.Layout(width="auto"))
+                                  layout=button_layout())
         self.add.on_click(lambda _: self.add_row())
         self.problem = widgets.HTML()
         self._rows_box = widgets.VBox()
-        self.box = widgets.VBox(
-            [widgets.HBox([widgets.Label("Tags", layout=widgets.Layout(width=LABEL_WIDTH)), self.add]),
-             self._rows_box, self.problem]
-        )
+        # "Tags" sits where the other fields' labels sit: right-aligned in a label-wide column, the button where
+        # their inputs start.
+        label = widgets.HTML('<div style="text-align:right;padding-right:8px">Tags</div>',
+                             layout=widgets.Layout(width=LABEL_WIDTH, flex="0 0 auto"))
+        self.problem.layout.margin = f"0 0 4px {LABEL_WIDTH}"
+        self.box = widgets.VBox([widgets.HBox([label, self.add]), self._rows_box, self.problem])
+        self.box.add_class("lnb-tags")
 
     @property
     def widget(self):

@@ -23,6 +23,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import ipywidgets as widgets
 
 from ..errors import LookoutNbError, RequestInvalid, SchedulerConflict
+from .fields import button_layout
+
+#: The name prefix of the worker threads.
+WORKER_PREFIX = "lookout-nb-wizard"
 
 
 def describe_error(exc: BaseException) -> str:
@@ -56,7 +60,7 @@ class ErrorArea:
         self.html.add_class("lnb-errors")
         self.dismiss = widgets.Button(
             description="Dismiss errors", tooltip="Hide the error messages", icon="times",
-            layout=widgets.Layout(width="auto", display="none"),
+            layout=button_layout(display="none"),
         )
         self.dismiss.on_click(lambda _: self.clear())
         self.box = widgets.VBox([self.html, self.dismiss])
@@ -65,8 +69,11 @@ class ErrorArea:
     def show(self, context: str, exc: BaseException | str) -> None:
         """Add one error: ``context`` says what was being done."""
         text = exc if isinstance(exc, str) else describe_error(exc)
+        message = f"{context} failed: {text}"
         with self._lock:
-            self.messages = [f"{context} failed: {text}"] + self.messages[: self.keep - 1]
+            if self.messages and self.messages[0] == message:
+                return  # the same failure again (an auto-refresh against a service that is down): shown once
+            self.messages = [message] + self.messages[: self.keep - 1]
             self._render()
 
     def clear(self) -> None:
@@ -141,16 +148,18 @@ class Tasks:
     def __init__(self, status: Status | None = None, errors: ErrorArea | None = None, workers: int = 4):
         self.status = status or Status()
         self.errors = errors or ErrorArea()
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="lookout-nb-wizard")
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix=WORKER_PREFIX)
         self._futures: set[Future] = set()
         self._lock = threading.Lock()
 
-    def run(self, label: str, fn, *args, on_done=None, **kwargs) -> Future:
+    def run(self, label: str, fn, *args, on_done=None, quiet: bool = False, **kwargs) -> Future:
         """Run ``fn(*args, **kwargs)`` in a worker; then ``on_done(result)`` in the same worker.
 
-        Exceptions of either go to the error area; the future then holds ``None``.
+        Exceptions of either go to the error area; the future then holds ``None``. ``quiet=True`` is for work
+        nobody asked for (listing names in the background, an auto-refresh): it leaves the progress line alone
+        and reports only a failure.
         """
-        ticket = self.status.begin(label)
+        ticket = None if quiet else self.status.begin(label)
 
         def job():
             failed = False
@@ -165,7 +174,8 @@ class Tasks:
                 self.last_traceback = traceback.format_exc()
                 return None
             finally:
-                self.status.end(ticket, f"{label}: failed (see the error above)." if failed else None)
+                if ticket is not None:
+                    self.status.end(ticket, f"{label}: failed (see the error above)." if failed else None)
 
         future = self._pool.submit(job)
         with self._lock:

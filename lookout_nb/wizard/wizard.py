@@ -14,6 +14,7 @@ toolkit's modules answer; validation is ``request.problems()``, the same rules a
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -22,7 +23,7 @@ from ..errors import LookoutNbError, Problem
 from ..request import FIELDS, SchedulerRequest
 from .access import AccessStep
 from .backend import Backend
-from .fields import problems_by_field
+from .fields import button_layout, problems_by_field
 from .inputs import InputStep
 from .model import ModelStep
 from .monitor import Monitor
@@ -32,10 +33,12 @@ from .review import ReviewStep, save_exports
 from .schedule import ScheduleStep
 from .state import dump_state, load_state
 from .submit import SubmitStep
-from .tasks import ErrorArea, Status, Tasks
+from .tasks import WORKER_PREFIX, ErrorArea, Status, Tasks
 
 #: How many upcoming runs Review shows.
 REVIEW_RUNS = 5
+#: How long reading ``Wizard.request`` waits, at most, for the fields the service fills (the model list).
+FILL_TIMEOUT = 30
 
 
 class Wizard(widgets.VBox):
@@ -81,20 +84,24 @@ class Wizard(widgets.VBox):
         self._validate_lock = threading.RLock()
         self._submit_lock = threading.Lock()
         self._submit_future = None
+        self._filling: list = []  # futures of the reads that fill fields (models, the chosen model)
+        self._filling_lock = threading.Lock()
 
         self.tabs = widgets.Tab(children=[s.box for s in self.steps], titles=[s.title for s in self.steps])
         self.tabs.add_class("lnb-wizard-tabs")
         self.back_button = widgets.Button(description="Back", tooltip="Go to the previous step", icon="arrow-left",
-                                          layout=widgets.Layout(width="auto"))
+                                          layout=button_layout())
         self.next_button = widgets.Button(description="Next", tooltip="Go to the next step", icon="arrow-right",
-                                          layout=widgets.Layout(width="auto"))
+                                          layout=button_layout())
+        self.nav_note = widgets.HTML()
+        self.nav_note.add_class("lnb-nav-note")
         super().__init__(
             [
                 widgets.HTML("<h3 style='margin:4px 0'>Amazon Lookout for Equipment: new inference scheduler</h3>"),
                 self.status.html,
                 self.errors.box,
                 self.tabs,
-                widgets.HBox([self.back_button, self.next_button]),
+                widgets.HBox([self.back_button, self.next_button, self.nav_note]),
             ]
         )
         self.add_class("lnb-wizard")
@@ -117,13 +124,15 @@ class Wizard(widgets.VBox):
         self.input_step.fill_offset.on_click(lambda _: self.tasks.guard("Filling the offset", self.input_step.fill_from_zone,
                                                                           at=self.backend.now()))
         self.input_step.preview_button.on_click(lambda _: self.preview())
+        # After the step copies the detected naming into the fields, check the input again with them.
+        self.input_step.use_detected.on_click(lambda _: self.preview())
         self.review_step.refresh.on_click(lambda _: self.update_review())
         self.review_step.save.on_click(lambda _: self.tasks.guard("Saving the files", self._save_exports))
         self.review_step.save_state.on_click(lambda _: self.tasks.guard("Saving the state", self._save_state))
         self.review_step.load_state.on_click(lambda _: self.tasks.guard("Loading the state", self._load_state))
         self.submit_step.button.on_click(lambda _: self.submit())
         self.back_button.on_click(lambda _: self.go((self.tabs.selected_index or 0) - 1))
-        self.next_button.on_click(lambda _: self.go((self.tabs.selected_index or 0) + 1))
+        self.next_button.on_click(lambda _: self.next())
         self.tabs.observe(lambda change: self._step_shown(change["new"]), names="selected_index")
 
     def go(self, step) -> None:
@@ -137,7 +146,26 @@ class Wizard(widgets.VBox):
             step = found[0]
         self.tabs.selected_index = max(0, min(len(self.steps) - 1, int(step)))
 
+    def next(self) -> bool:
+        """Go to the next step once this step's fields have no problem; else show them in red and stay.
+
+        Returns whether it moved. The tabs still go anywhere (a user may look ahead); Next is the guided path.
+        """
+        index = self.tabs.selected_index or 0
+        names = [f.name for f in getattr(self.steps[index], "fields", [])]
+        self._touched.update(names)
+        grouped = problems_by_field(self.validate(), self.fields)
+        found = [p for name in names for p in grouped.get(name, [])]
+        if found:
+            self.nav_note.value = notice(
+                f"Fix the {len(found)} problem(s) marked in red on this step first "
+                f"({', '.join(dict.fromkeys(p.field for p in found))}).", "error")
+            return False
+        self.go(index + 1)
+        return True
+
     def _step_shown(self, index) -> None:
+        self.nav_note.value = ""
         self.back_button.disabled = not index
         self.next_button.disabled = index == len(self.steps) - 1
         if self.steps[index or 0] in (self.review_step, self.submit_step):
@@ -150,9 +178,40 @@ class Wizard(widgets.VBox):
     # -- the request -----------------------------------------------------------------------------------------
     @property
     def request(self) -> SchedulerRequest:
-        """The SchedulerRequest the fields build now."""
+        """The SchedulerRequest the fields build, once the fields that the service fills are filled.
+
+        Right after the wizard is made, the models are still being listed (in a worker) and the dropdown is still
+        empty: reading ``request`` then first waits (up to ``FILL_TIMEOUT`` s) for that listing and the chosen
+        model's details, so a notebook's next cell (``print(wizard.request.to_python())``, in a Run All) prints
+        the ModelName and frequency the dropdown shows, not the empty form of a moment before.
+        """
+        self._wait_filled()
+        return self._request()
+
+    def _request(self) -> SchedulerRequest:
+        """The SchedulerRequest the fields build now (no waiting: what validation and the steps use)."""
         values = {name: field.value for name, field in self.fields.items()}
         return SchedulerRequest(**values, client_token=self._client_token)
+
+    def _filled_by(self, future):
+        """Remember ``future`` as a read that fills fields (``request`` waits for it); returns it."""
+        with self._filling_lock:
+            self._filling = [f for f in self._filling if not f.done()] + [future]
+        return future
+
+    def _wait_filled(self, timeout: float = FILL_TIMEOUT) -> None:
+        if threading.current_thread().name.startswith(WORKER_PREFIX):
+            return  # a worker fills the fields itself: waiting here could wait for itself
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._filling_lock:
+                pending = [f for f in self._filling if not f.done()]
+            if not pending or time.monotonic() >= deadline:
+                return
+            try:
+                pending[0].result(timeout=max(0.0, deadline - time.monotonic()))
+            except Exception:  # noqa: BLE001 - a failed read is in the error area; the fields stay as they are
+                pass
 
     @property
     def target_sampling_rate(self) -> str | None:
@@ -190,7 +249,7 @@ class Wizard(widgets.VBox):
     def validate(self) -> list[Problem]:
         """Check the request (same ``problems()`` as the core) and show each problem beside its field."""
         with self._validate_lock:
-            request = self.request
+            request = self._request()
             problems = [Problem(".".join(FIELDS["model_name"]), m) for m in self.model_step.problems()]
             problems += request.problems(self.target_sampling_rate)
             grouped = problems_by_field(problems, self.fields)
@@ -205,7 +264,7 @@ class Wizard(widgets.VBox):
     # -- models and names ------------------------------------------------------------------------------------
     def load_models(self):
         """List the models (in a worker) and offer the trained ones."""
-        return self.tasks.run("Loading models", self.backend.models, on_done=self._models_loaded)
+        return self._filled_by(self.tasks.run("Loading models", self.backend.models, on_done=self._models_loaded))
 
     def _models_loaded(self, models) -> None:
         self.model_step.set_models(models)
@@ -218,27 +277,29 @@ class Wizard(widgets.VBox):
         if name is None:
             self.model_step.set_info(None)
             self.schedule_step.set_sampling_rate(None)
+            self.input_step.set_components(None)
             return
         if not any(m.name == name and m.trained for m in self.model_step.models):
             return
-        self.tasks.run(f"Reading model {name}", self.backend.model, name, on_done=self._model_read)
+        self._filled_by(self.tasks.run(f"Reading model {name}", self.backend.model, name, on_done=self._model_read))
 
     def _model_read(self, info) -> None:
         if info.name != self.fields["model_name"].value:
             return  # the user picked another model meanwhile
         self.model_step.set_info(info)
         self.schedule_step.set_sampling_rate(info.sampling_rate)
+        self.input_step.set_components(list(info.components))
         self.validate()
 
     def load_scheduler_names(self):
         """Read the existing schedulers' names (in a worker), to warn about a name taken."""
         return self.tasks.run("Listing schedulers", self.backend.scheduler_names,
-                              on_done=self.schedule_step.set_existing)
+                              on_done=self.schedule_step.set_existing, quiet=True)
 
     # -- input preview ---------------------------------------------------------------------------------------
     def preview(self):
         """Preview the input location (in a worker): keys, detected naming, samples, findings."""
-        request = self.request
+        request = self._request()
         if not request.input_bucket:
             self.errors.show("Previewing the input", "type the input bucket first")
             return None
@@ -263,11 +324,14 @@ class Wizard(widgets.VBox):
     def update_review(self):
         """Show the summary and exports now, and draw the next runs in a worker."""
         problems = self.validate()
-        request = self.request
+        request = self._request()
         self.review_step.show_request(request, problems)
         components = list(self.model_step.info.components) if self.model_step.info is not None else None
         return self.tasks.run("Planning the next runs", self._plan_review, request, components,
                               on_done=lambda shown: self.review_step.show_timing(*shown))
+
+    #: The columns of Review's next-runs table, in this order (the wake-up first).
+    REVIEW_COLUMNS = ("wake_time", "data_start", "data_end", "file_time_local")
 
     def _plan_review(self, request, components):
         from .. import timing
@@ -276,9 +340,9 @@ class Wizard(widgets.VBox):
         try:
             runs = timing.next_runs(request, now=now, n=REVIEW_RUNS, components=components)
         except LookoutNbError as exc:
-            return None, None, str(exc)  # shown by show_timing, in place of the table
-        shown = runs[[c for c in runs.columns if c in ("wake_time", "data_start", "data_end", "file_time_local")
-                      or c.startswith("file:")]]
+            return None, None, str(exc), now  # shown by show_timing, in place of the table
+        shown = runs[[c for c in self.REVIEW_COLUMNS if c in runs.columns]
+                     + [c for c in runs.columns if c.startswith("file:")]]
         try:
             from .. import plot
 
@@ -286,7 +350,7 @@ class Wizard(widgets.VBox):
         except Exception as exc:  # noqa: BLE001 - the table still shows; say why the picture does not
             self.errors.show("Drawing the next runs", exc)
             png = None
-        return shown, png, None
+        return shown, png, None, now
 
     def _save_exports(self) -> None:
         written = save_exports(self.request, self.review_step.folder.value or ".")
@@ -313,7 +377,7 @@ class Wizard(widgets.VBox):
             if self.validate():
                 self.errors.show("Submitting", "the request still has problems: see the fields marked in red")
                 return None
-            request = self.request
+            request = self._request()
             self.submit_step.set_submitting(True)
             self.submit_step.outcome.value = notice(f"Submitting {request.scheduler_name}…", "info")
             self._submit_future = self.tasks.run(f"Submitting {request.scheduler_name}", self._submit, request)
@@ -374,6 +438,6 @@ class Wizard(widgets.VBox):
 
     def close(self) -> None:
         """Stop auto-refresh and the workers, and close the widgets."""
-        self.monitor.set_auto(False)
+        self.monitor.close()
         self.tasks.shutdown()
         super().close()
