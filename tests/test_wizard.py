@@ -881,3 +881,17 @@ def test_tag_rows_line_up_with_the_other_fields(wizard):
     row = tags.rows[0]
     assert row.key.style.description_width == wizard.access_step.role.widget.style.description_width == LABEL_WIDTH
     assert row.problem.layout.margin == wizard.access_step.role.problem.layout.margin
+
+
+def test_review_says_when_it_plans_on_the_computers_clock(monkeypatch):
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    w = Wizard(request=lnb.SchedulerRequest.from_boto3(demo.scheduler_kwargs("no-service")), load=False)
+    try:
+        w.go("Review")
+        w.wait()
+        shown = w.review_step.service_now.value
+        assert "lnb-warning" in shown and "s clock now:" in shown and "no client could be made" in shown
+    finally:
+        w.close()

@@ -115,9 +115,10 @@ class ReviewStep:
             for k in FILES
         )
 
-    def show_timing(self, runs, png: bytes | None, reason: str | None = None, now=None) -> None:
+    def show_timing(self, runs, png: bytes | None, reason: str | None = None, now=None, clock_note=None) -> None:
         """Show the next runs (a DataFrame, first column the wake-up) and the timing picture (PNG bytes), or
-        ``reason`` no plan was made; ``now`` is the service time they were planned from.
+        ``reason`` no plan was made; ``now`` is the service time they were planned from (``clock_note``: why it
+        is this computer's clock instead).
 
         >>> import pandas as pd
         >>> step = ReviewStep()
@@ -125,10 +126,16 @@ class ReviewStep:
         >>> "No plan yet: DataUploadFrequency" in step.next_runs.value, "2026-01-05 09:00:00 UTC" in step.service_now.value
         (True, True)
         """
-        self.service_now.value = (
-            f'<div>Service time now: <b style="white-space:nowrap">{now:%Y-%m-%d %H:%M:%S} UTC</b>, the clock of the '
-            "service the wizard talks to; the runs below are planned from it.</div>" if now is not None else ""
-        )
+        if now is None:
+            self.service_now.value = ""
+        elif clock_note:
+            self.service_now.value = notice(f"Computer's clock now: {now:%Y-%m-%d %H:%M:%S} UTC, since {clock_note}",
+                                            "warning")
+        else:
+            self.service_now.value = (
+                f'<div>Service time now: <b style="white-space:nowrap">{now:%Y-%m-%d %H:%M:%S} UTC</b>, the clock of '
+                "the service the wizard talks to; the runs below are planned from it.</div>"
+            )
         if reason:
             self.next_runs.value = notice(f"No plan yet: {reason}", "warning")
         else:

@@ -337,10 +337,11 @@ class Wizard(widgets.VBox):
         from .. import timing
 
         now = self.backend.now()
+        note = "; ".join(self.backend.time_notes) or None
         try:
             runs = timing.next_runs(request, now=now, n=REVIEW_RUNS, components=components)
         except LookoutNbError as exc:
-            return None, None, str(exc), now  # shown by show_timing, in place of the table
+            return None, None, str(exc), now, note  # shown by show_timing, in place of the table
         shown = runs[[c for c in self.REVIEW_COLUMNS if c in runs.columns]
                      + [c for c in runs.columns if c.startswith("file:")]]
         try:
@@ -350,7 +351,7 @@ class Wizard(widgets.VBox):
         except Exception as exc:  # noqa: BLE001 - the table still shows; say why the picture does not
             self.errors.show("Drawing the next runs", exc)
             png = None
-        return shown, png, None, now
+        return shown, png, None, now, note
 
     def _save_exports(self) -> None:
         written = save_exports(self.request, self.review_step.folder.value or ".")
