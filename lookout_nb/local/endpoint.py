@@ -22,6 +22,7 @@ from . import state
 from .backend import Backend
 from .clock import ManualClock, make_clock
 from .control import ClockApp
+from .objects import ObjectStore
 from .responses import LookoutApp
 from .runner import Outcome, Runner
 from .server import Dispatcher, Server
@@ -70,7 +71,9 @@ class Endpoint:
         self.state_dir = state_dir
         self.demo = demo
         self._feed = demo if feed is None else feed
-        self.server = Server(Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock)), host, port)
+        self.objects = ObjectStore(state_dir) if state_dir is not None else None  # S3 written through to disk
+        dispatcher = Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock), objects=self.objects)
+        self.server = Server(dispatcher, host, port)
         self.url = self.server.url
         self.runner: Optional[Runner] = None
         self.feeder: Optional[demo_module.Feeder] = None
@@ -90,7 +93,7 @@ class Endpoint:
             s3 = self.s3()
             self.runner = Runner(s3)
             if self.state_dir is not None:
-                state.load_objects(s3, self.state_dir)
+                self.objects.open().load()
                 state.load_state(self.backend, self.state_dir, self.clock.now())
                 self._loaded = True
             if self.demo:
@@ -108,7 +111,7 @@ class Endpoint:
         return self
 
     def stop(self) -> None:
-        """Stop the clock, save the state (with S3 objects) if there is a state_dir, and stop serving.
+        """Stop the clock, save the state if there is a state_dir, and stop serving (S3 objects are on disk already).
 
         After a start that failed before the saved state was loaded, nothing is saved (the files stay as they were).
         """
@@ -126,13 +129,14 @@ class Endpoint:
             if self.runner is not None:
                 self.runner.close()
             self.server.stop()
+            if self.objects is not None:
+                self.objects.close()
 
     def save(self) -> None:
-        """Write the state and a copy of the S3 objects into ``state_dir`` now."""
+        """Write the state into ``state_dir`` now (S3 objects are written through as they change)."""
         if self.state_dir is None:
             raise ValueError("this endpoint has no state_dir; start it with start(state_dir=...)")
         state.save_state(self.backend, self.clock, self.state_dir)
-        state.save_objects(self.s3(), self.state_dir)
 
     def _autosave(self) -> None:
         while not self._stopping.wait(0.5):

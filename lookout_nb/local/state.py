@@ -1,13 +1,9 @@
-"""Persistence of the embedded endpoint in a ``state_dir``: models, schedulers, executions, and S3 objects.
+"""Persistence of the embedded endpoint in a ``state_dir``: models, schedulers and executions.
 
 - ``state.json`` holds the models, the schedulers of every region (with their executions, tags and client
   tokens) and, for a manual clock, the clock's time. It is rewritten (atomically) shortly after every change and
   when the endpoint stops.
-- ``s3/<bucket>/<percent-encoded key>`` holds a copy of every object of every bucket the endpoint serves, with
-  ``s3-manifest.json`` (bucket -> key -> ETag). The copy is taken when the endpoint stops (or on
-  ``endpoint.save()``); objects whose ETag did not change are not copied again. At start the buckets are
-  recreated and the objects that are missing are uploaded again, through the S3 API. S3 changes made after the
-  last stop or save are lost if the process dies without stopping the endpoint.
+- S3 objects are kept by :mod:`.objects` under ``objects/``, written through before each S3 response.
 
 >>> save_state(backend, clock, "/tmp/lookout-state")   # doctest: +SKIP
 >>> load_state(backend, clock, "/tmp/lookout-state")   # doctest: +SKIP
@@ -16,11 +12,9 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import tempfile
-import urllib.parse
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +23,6 @@ from ..errors import LookoutNbError
 from ..request import parse_duration
 from .backend import Backend, first_boundary_after
 from .records import Execution, Model, Scheduler
-from .s3util import ensure_bucket, list_keys
 
 VERSION = 1
 #: Fields earlier builds of this version saved and that are no longer kept (dropped when reading).
@@ -198,72 +191,3 @@ def saved_clock(state_dir):
         return pd.Timestamp(value["$ts"])
     except (TypeError, ValueError, KeyError) as err:
         raise _unreadable(path, f"its clock {value!r} is not a time") from err
-
-
-def _object_path(root: Path, bucket: str, key: str) -> Path:
-    """The file of a saved object: one flat, percent-encoded name per key under the bucket's folder.
-
-    ``in/`` and ``in/a.csv`` (or ``a`` and ``a/b``) are both files, and no key can name a path outside the folder.
-    Names too long for a file system end with a hash of the key instead.
-
-    >>> _object_path(Path("s3"), "b", "in/a b.csv").as_posix()
-    's3/b/in%2Fa%20b.csv'
-    """
-    name = urllib.parse.quote(key, safe="")
-    if name in (".", ".."):
-        name = name.replace(".", "%2E")
-    elif len(name) > 200:
-        name = f"{name[:150]}~{hashlib.sha256(key.encode()).hexdigest()}"
-    return root / bucket / name
-
-
-def _manifest(path: Path) -> dict:
-    """``s3-manifest.json`` (bucket -> key -> ETag; empty when there is none); StateError when unreadable."""
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise _unreadable(path, f"{type(err).__name__}: {err}") from err
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise _unreadable(path, "it is not a JSON object of bucket -> key -> ETag")
-    return data
-
-
-def save_objects(s3, state_dir) -> int:
-    """Copy every object of every bucket into ``state_dir/s3``; returns how many were (re)copied."""
-    root = Path(state_dir) / "s3"
-    manifest_path = Path(state_dir) / "s3-manifest.json"
-    old = _manifest(manifest_path)
-    new, copied = {}, 0
-    for bucket in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
-        new[bucket] = {}
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for obj in page.get("Contents", []):
-                key, etag = obj["Key"], obj.get("ETag", "")
-                path = _object_path(root, bucket, key)
-                new[bucket][key] = etag
-                if old.get(bucket, {}).get(key) == etag and path.exists():
-                    continue
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-                copied += 1
-        for key in set(old.get(bucket, {})) - set(new[bucket]):
-            _object_path(root, bucket, key).unlink(missing_ok=True)
-    _write_json(manifest_path, new)
-    return copied
-
-
-def load_objects(s3, state_dir) -> int:
-    """Recreate the saved buckets and upload the saved objects that are missing; returns how many."""
-    root = Path(state_dir) / "s3"
-    uploaded = 0
-    for bucket, objects in _manifest(Path(state_dir) / "s3-manifest.json").items():
-        ensure_bucket(s3, bucket)
-        present = list_keys(s3, bucket)
-        for key in objects:
-            path = _object_path(root, bucket, key)
-            if key not in present and path.exists():
-                s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
-                uploaded += 1
-    return uploaded
