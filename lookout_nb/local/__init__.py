@@ -51,7 +51,8 @@ Behaviour choices (where AWS documents nothing, this is the reading the endpoint
 - **Regions.** ARNs carry account 123456789012 and the region of the request's SigV4 credential scope;
   schedulers are kept per region, models are shared by all regions.
 - **Persistence.** With ``state_dir``, see :mod:`lookout_nb.local.state`: runs missed while the endpoint was down
-  are skipped, a manual clock resumes at its saved time, and S3 objects are copied at stop.
+  are skipped and a manual clock resumes at its saved time; S3 objects are written through to disk before each
+  response (:mod:`lookout_nb.local.objects`).
 - **S3 and the demo.** S3 is moto's server, whose objects are shared by every endpoint of one Python process. A
   new endpoint with ``demo=True`` and no ``state_dir`` resets the demo bucket to exactly the demo history before
   its clock (two hours of 5-minute files; the feeder adds each next file once its slot has ended), so tests see
