@@ -23,6 +23,7 @@ InvalidBucketName`` at CreateBucket, and at any write to a bucket of such a name
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import inspect
@@ -159,6 +160,69 @@ def s3_error(start_response, status: str, code: str, message: str) -> list[bytes
     return [body]
 
 
+@contextlib.contextmanager
+def recording():
+    """Note what moto's backend changes inside the block (also the bucket-name checks apply); yields Changes."""
+    changes = Changes()
+    token = _current.set(changes)
+    try:
+        yield changes
+    finally:
+        _current.reset(token)
+
+
+def save(store, changes: Changes) -> None:
+    """Save ``changes`` into ``store``; when the disk refuses, give moto back the saved state of what they
+    changed (unless a later change replaced it) and raise :class:`.objects.PersistError`."""
+    if store is None or not changes:
+        return
+    keys = [(b, bucket, key) for b, bucket, key, _ in changes.keys.values()]
+    buckets = [(b, name) for b, name, _ in changes.buckets.values()]
+    try:
+        store.sync(buckets=buckets, keys=keys)
+    except PersistError as err:
+        log.error("lookout_nb.local: %s", err)
+        _give_back(store, changes)
+        raise
+
+
+def _give_back(store, changes: Changes) -> None:
+    try:
+        for backend, bucket, key, after in changes.keys.values():
+            if motos3.current(backend, bucket, key) is after:
+                store.restore_key(backend, bucket, key)
+        for backend, name, after in changes.buckets.values():
+            if backend.buckets.get(name) is after:
+                store.restore_bucket(backend, name)
+    except Exception:
+        log.exception("lookout_nb.local: could not give moto back the saved state after a failed save")
+
+
+@contextlib.contextmanager
+def durable(store):
+    """Writes made in-process, straight into moto's backend (not through HTTP), saved like a request's: at the
+    end of the block, or :class:`.objects.PersistError` (and moto given back the saved state).
+
+    >>> with durable(endpoint.objects):                                    # doctest: +SKIP
+    ...     motos3.backend_of().put_object("lookout-demo", "out/results.jsonl", body)
+    """
+    with recording() as changes:
+        try:
+            yield changes
+        except BaseException:
+            _save_quietly(store, changes)
+            raise
+    save(store, changes)
+
+
+def _save_quietly(store, changes: Changes) -> None:
+    """After a failure inside moto (which may have changed memory already): keep the disk in step if it can."""
+    try:
+        save(store, changes)
+    except PersistError:
+        pass
+
+
 class DurableS3:
     """WSGI: moto's S3 application whose acknowledged changes are on disk first (``store=None``: memory only,
     still refusing the bucket names S3 refuses)."""
@@ -174,54 +238,26 @@ class DurableS3:
         if self.store is not None and not self.store.is_open:
             return s3_error(start_response, "503 Service Unavailable", "ServiceUnavailable",
                             "The endpoint is starting (its saved objects are not loaded yet); retry in a moment")
-        changes, answer = Changes(), []
+        answer, body = [], []
 
         def capture(status, headers, exc_info=None):
             answer[:] = [status, headers]
-            return lambda data: body.append(data)
+            return body.append
 
-        body: list = []
-        token = _current.set(changes)
-        try:
-            result = self.app(environ, capture)
+        with recording() as changes:
             try:
-                body.extend(result)
-            finally:
-                getattr(result, "close", lambda: None)()
-        except BaseException:
-            _current.reset(token)
-            self._save(changes)  # moto may have changed memory before it failed: keep the disk in step
-            raise
-        _current.reset(token)
-        failure = self._save(changes)
-        if failure is not None:
+                result = self.app(environ, capture)
+                try:
+                    body.extend(result)
+                finally:
+                    getattr(result, "close", lambda: None)()
+            except BaseException:
+                _save_quietly(self.store, changes)
+                raise
+        try:
+            save(self.store, changes)
+        except PersistError as err:
             return s3_error(start_response, "500 Internal Server Error", "InternalError",
-                            f"The embedded endpoint did not make this change: {failure}")
+                            f"The embedded endpoint did not make this change: {err}")
         start_response(*answer)
         return body
-
-    def _save(self, changes: Changes):
-        """Save the changes; on a refusal give moto back the saved state and return the error (else None)."""
-        if self.store is None or not changes:
-            return None
-        keys = [(b, bucket, key) for b, bucket, key, _ in changes.keys.values()]
-        buckets = [(b, name) for b, name, _ in changes.buckets.values()]
-        try:
-            self.store.sync(buckets=buckets, keys=keys)
-            return None
-        except PersistError as err:
-            log.error("lookout_nb.local: %s", err)
-            self._give_back(changes)
-            return err
-
-    def _give_back(self, changes: Changes) -> None:
-        """Put back the saved state of what this request changed, unless a later request changed it again."""
-        try:
-            for backend, bucket, key, after in changes.keys.values():
-                if motos3.current(backend, bucket, key) is after:
-                    self.store.restore_key(backend, bucket, key)
-            for backend, name, after in changes.buckets.values():
-                if backend.buckets.get(name) is after:
-                    self.store.restore_bucket(backend, name)
-        except Exception:
-            log.exception("lookout_nb.local: could not give moto back the saved state after a failed save")

@@ -267,6 +267,26 @@ def test_multipart_copy_and_bucket_deletes_are_durable(tmp_path):
     assert _leftovers(tmp_path) == []
 
 
+def test_virtual_host_addressing_and_in_process_writes_are_durable_too(tmp_path):
+    from lookout_nb.local import motos3
+    from lookout_nb.local.writethrough import durable
+
+    bucket = _bucket("vhost")
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        ep.s3().create_bucket(Bucket=bucket)
+        conn = http.client.HTTPConnection(urllib.parse.urlsplit(ep.url).netloc, timeout=30)
+        conn.request("PUT", "/by-host.csv", body=b"host", headers={"Host": f"{bucket}.localhost:{ep.server.port}"})
+        assert conn.getresponse().status == 200
+        conn.close()
+        with durable(ep.objects):  # straight into moto's backend, as an in-process runner would write
+            motos3.backend_of().put_object(bucket, "in-process.jsonl", b"{}\n")
+    _forget(bucket)
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        s3 = ep.s3()
+        assert s3.get_object(Bucket=bucket, Key="by-host.csv")["Body"].read() == b"host"
+        assert s3.get_object(Bucket=bucket, Key="in-process.jsonl")["Body"].read() == b"{}\n"
+
+
 INVALID_BUCKETS = [
     "..", "%2e%2e", "...", "UPPER-case", "ab", "a" * 64, "192.168.5.4", "xn--plant", "sthree-plant",
     "amzn-s3-demo-plant", "plant-s3alias", "plant--ol-s3", "plant.mrap", "plant--x-s3", "under_score",
