@@ -39,6 +39,7 @@ _LAZY = {
     "match_files": "timing",
     "next_runs": "timing",
     "offset_for_zone": "timing",
+    "service_now": "servicetime",
     "preview_input": "preview",
     "InputPreview": "preview",
     "submit": "scheduler",

@@ -21,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from . import servicetime
 from .naming import format_offset, to_utc
 from .timing import _ns
 
@@ -124,13 +125,14 @@ def _ticks(ax, collections, x, lane, color, label, gid, width=1.0, bins=None):
     return coll
 
 
-def plot_schedule(plan, executions=None, files=None, ax=None, now=None, dense=None):
+def plot_schedule(plan, executions=None, files=None, ax=None, now=None, dense=None, client=None):
     """A timeline of a plan: data windows, delay up to each wake-up, file arrivals and executions by status.
 
     ``executions``: a DataFrame with ``scheduled_start, data_start, data_end, status`` (boto3 names accepted).
     ``files``: a :class:`~lookout_nb.timing.FileMatch` (ticks at each file's LastModified, late files orange,
     runs missing a component marked red at their wake-up) or its ``files`` table. ``now``: a time for the "now"
-    line (default the current time, drawn when inside the picture; ``False`` for none). Above
+    line (default the time of the service ``client`` talks to, :func:`lookout_nb.servicetime.now`, drawn when
+    inside the picture; ``False`` for none). Above
     ``DENSE_RUNS`` runs (or with ``dense=True``) windows are merged, statuses and file ticks binned, and the
     per-run delay lane left out (the title gives the delay). Returns the Axes.
 
@@ -263,7 +265,7 @@ def plot_schedule(plan, executions=None, files=None, ax=None, now=None, dense=No
     pad = max((hi - lo) * 0.03, 60 * 10**9)
     ax.set_xlim(_x(np.array([lo - pad]))[0], _x(np.array([hi + pad]))[0])
     if now is not False:
-        now_ts = pd.Timestamp.now(tz="UTC") if now is None else to_utc(now, "now")
+        now_ts = servicetime.now(client) if now is None else to_utc(now, "now")
         now_ns = now_ts.as_unit("ns").value
         if now is not None or lo - pad <= now_ns <= hi + pad:
             if now is not None and not lo - pad <= now_ns <= hi + pad:  # an explicit "now" stays in the picture

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import _aws, servicemodel
+from . import _aws, servicemodel, servicetime
 from .errors import LookoutNbError, NamingError, Problem, RequestInvalid, ResourceNotFound
 from .naming import Naming, NamingCandidate, detect_naming, format_offset, to_utc
 from .request import SchedulerRequest, parse_duration
@@ -194,7 +194,10 @@ def preview_input(
     ``request_or_location`` is a :class:`SchedulerRequest`, ``"s3://bucket/prefix/"`` or ``(bucket, prefix)``.
     With a Lookout ``client`` (or a request naming a model, when a client can be made) the model's schema gives
     the components and columns; ``components`` gives them otherwise. Slot checks (``gap``, ``missing-component``)
-    cover the ``recent`` slots up to the newest file, or up to the last run woken by ``now`` when given.
+    cover the ``recent`` slots up to the last run woken by ``now``: by default the time of the S3 service that
+    holds the files (:func:`lookout_nb.servicetime.now`; the embedded endpoint's clock there, the real time on
+    AWS), so lateness compares LastModified with the same clock; ``now="newest"`` judges the slots up to the
+    newest file instead (old sample data, files copied from elsewhere).
 
     Example
     -------
@@ -203,7 +206,8 @@ def preview_input(
     ('yyyyMMddHHmmss', True)
     """
     target = _target(request_or_location)
-    now = None if now is None else to_utc(now, name="now")  # before any call: a bad `now` fails fast, named
+    newest = isinstance(now, str) and now == "newest"
+    now = None if now is None or newest else to_utc(now, name="now")  # before any call: a bad `now` fails fast
     pv = InputPreview(target.bucket, target.prefix, frequency=target.frequency, delay=target.delay,
                       model_name=target.model_name, target_sampling_rate=target_sampling_rate)
     _read_model(pv, client, session)
@@ -225,7 +229,7 @@ def preview_input(
     pv.keys = _keys_table(listing, pv.naming)
     if pv.frequency is None:
         pv.frequency = _infer_frequency(pv.keys)
-    pv.now = now
+    pv.now = now if now is not None or newest else servicetime.now(s3)
     pv.plan, pv.match = _match_recent(pv, _plan_request(pv, target), recent)
     if pv.match is not None:
         pv.recent_slots = pd.DatetimeIndex(pv.match.runs["data_start"])
@@ -564,15 +568,33 @@ def _slot_findings(pv: InputPreview) -> list[Finding]:
     gap = [r for r in runs.index[runs["files"] == 0] if not any((r, c) in own for c in m.components)]
     out = []
     if gap:
+        below = _folder_below(pv)
+        fix = (f"the files named for them are in {below!r}, a folder below the prefix {pv.prefix!r} that the "
+               f"scheduler does not read (it reads the files directly under its prefix): set the prefix to "
+               f"{below!r}" if below else
+               "upload one file per component for every slot (named with the slot start, local time)")
         out.append(Finding("gap", "warning", f"{len(gap)} of the {len(runs)} recent slots have no file at all "
-                           f"({_quote(_slot_text(runs.loc[gap, 'data_start']))}); the runs for them FAIL: upload one "
-                           "file per component for every slot (named with the slot start, local time)"))
+                           f"({_quote(_slot_text(runs.loc[gap, 'data_start']))}); the runs for them FAIL: {fix}"))
     missing = m.missing[~m.missing["run"].isin(gap)]
     missing = missing[pd.Series([(r, c) not in own for r, c in zip(missing["run"], missing["component"])],
                                 index=missing.index, dtype=bool)]
     out += _missing_components(pv.plan, m, [r for r in runs.index if r not in set(gap)], missing)
     out += _unnamed_findings(pv, m, own, set(zip(m.missing["run"], m.missing["component"])))
     return out
+
+
+def _folder_below(pv: InputPreview) -> str | None:
+    """The folder below the prefix that holds most correctly named files (the scheduler reads none of them), if any.
+
+    >>> pv = InputPreview("b", "inference/")
+    >>> pv.keys = pd.DataFrame({"key": ["inference/input/pump_20260105090000.csv"], "matches": [True]})
+    >>> _folder_below(pv)
+    'inference/input/'
+    """
+    keys = pv.keys.loc[pv.keys["matches"], "key"]
+    folders = keys.str.rpartition("/")[0] + "/"
+    below = folders[(folders != (pv.prefix or "/")) & folders.str.startswith(pv.prefix or "")]
+    return below.mode().iloc[0] if len(below) else None
 
 
 def _own_files(m: FileMatch) -> set:

@@ -221,8 +221,10 @@ def plan_schedule(request, start, end=None, periods=None, components=None, zone=
     return plan
 
 
-def next_runs(request, now=None, n: int = 5, running: bool = False, components=None, zone=None) -> pd.DataFrame:
-    """The next ``n`` runs of a scheduler created at ``now`` (default: the current time), as :func:`plan_schedule`.
+def next_runs(request, now=None, n: int = 5, running: bool = False, components=None, zone=None,
+              client=None) -> pd.DataFrame:
+    """The next ``n`` runs of a scheduler created at ``now``, as :func:`plan_schedule`; ``now`` defaults to the
+    time of the service ``client`` talks to (:func:`lookout_nb.servicetime.now`).
 
     A new scheduler's first wake-up follows the first boundary after its creation. With ``running=True`` the
     scheduler already runs, so a wake-up still pending after ``now`` (a boundary just passed, its delay not yet
@@ -233,7 +235,7 @@ def next_runs(request, now=None, n: int = 5, running: bool = False, components=N
     >>> next_runs(req, now="2024-05-01 09:12", n=1, running=True)["wake_time"].iloc[0]
     Timestamp('2024-05-01 09:15:00+0000', tz='UTC')
     """
-    now_ts = pd.Timestamp.now(tz="UTC") if now is None else _to_utc(now, "now")
+    now_ts = _service_now(client) if now is None else _to_utc(now, "now")
     start = now_ts
     if running:
         p = _params(request)
@@ -241,6 +243,13 @@ def next_runs(request, now=None, n: int = 5, running: bool = False, components=N
         b = ((now_ts.value - p.delay) // p.freq + 1) * p.freq
         start = pd.Timestamp(b - p.freq, tz="UTC")
     return plan_schedule(request, start=start, periods=n, components=components, zone=zone)
+
+
+def _service_now(client=None) -> pd.Timestamp:
+    """The service's time, for a "now" the caller left out (the only I/O of this module, made on demand)."""
+    from .servicetime import now
+
+    return now(client)
 
 
 class Window(NamedTuple):
@@ -338,13 +347,13 @@ def _zoneinfo(zone):
 
 
 def offset_for_zone(zone, at=None) -> str:
-    """The ``±HH:MM`` offset of an IANA zone at a time (default: now), for ``InputTimeZoneOffset``.
+    """The ``±HH:MM`` offset of an IANA zone at a time (default: the service's now), for ``InputTimeZoneOffset``.
 
     >>> offset_for_zone("Europe/Paris", at="2024-01-15"), offset_for_zone("Europe/Paris", at="2024-07-15")
     ('+01:00', '+02:00')
     """
     tz = _zoneinfo(zone)
-    ts = pd.Timestamp.now(tz="UTC") if at is None else _to_utc(at, "at")
+    ts = _service_now() if at is None else _to_utc(at, "at")
     return format_offset(ts.tz_convert(tz).utcoffset())
 
 

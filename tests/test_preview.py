@@ -129,7 +129,9 @@ def lookout_stub(schema=SCHEMA, rate="PT1M", error=None):
 
 
 def preview(req_or_location, s3, **kw) -> InputPreview:
+    """Preview sample data of 2022: slots are judged up to the newest file unless a test gives ``now``."""
     kw.setdefault("progress", False)
+    kw.setdefault("now", "newest")
     return preview_input(req_or_location, s3=s3, **kw)
 
 
@@ -328,6 +330,39 @@ def test_gap_lists_recent_runs_that_find_no_file_at_all(s3, bucket):
     f = only(pv, "gap")
     assert "3 of the 12 recent slots" in f.message and "'2022-03-30 11:20 UTC', '2022-03-30 11:25 UTC'" in f.message
     assert [g.level for g in pv.find("missing-component")] == ["warning"]  # 11:15 and 11:30: no own file
+
+
+def test_a_file_uploaded_after_its_run_woke_is_late_on_the_endpoint_clock(endpoint, lookout, unique_bucket):
+    from lookout_nb.local import demo
+
+    s3 = endpoint.s3()
+    req = demo_request(unique_bucket, "in/").replace(timezone_offset="+00:00", delay_offset_minutes=1)
+    slots = pd.date_range("2026-01-05T09:00Z", periods=4, freq="5min")
+    for slot in slots:  # on time: each slot's files land 30 s after the slot ends, before the 1-minute delay
+        endpoint.clock.set(slot + pd.Timedelta(minutes=5, seconds=30))
+        late = slot == slots[2]
+        if late:
+            endpoint.clock.advance(pd.Timedelta(minutes=3))  # ... except this one: 2.5 minutes after its run woke
+        demo.write_input_files(s3, unique_bucket, "in/", demo.DEMO_COMPONENTS, slot, slot + pd.Timedelta(minutes=5),
+                               naming=req.naming, create_bucket=False)
+    endpoint.clock.set(slots[-1] + pd.Timedelta(minutes=6))
+    pv = preview_input(req, s3=s3, client=lookout, progress=False, recent=4)
+    f = only(pv, "late-files")
+    assert f.message.startswith("2 of 8 recent files arrived after the run that reads them woke"), f.message
+    assert "up to 2 min late" in f.message and "set DataDelayOffsetInMinutes to at least 4" in f.message
+    assert sorted(f.keys) == sorted(req.naming.key(c, slots[2], "in/") for c in demo.DEMO_COMPONENTS)
+
+
+def test_gap_names_the_folder_below_the_prefix_that_holds_the_files(endpoint, lookout):
+    from lookout_nb.local import demo
+
+    endpoint.clock.advance(pd.Timedelta(minutes=10))
+    req = SchedulerRequest.from_boto3(demo.scheduler_kwargs("preview-folder")).replace(input_prefix="inference/")
+    pv = preview_input(req, s3=endpoint.s3(), client=lookout, progress=False)
+    f = only(pv, "gap")
+    assert "12 of the 12 recent slots" in f.message
+    assert "'inference/input/', a folder below the prefix 'inference/'" in f.message
+    assert "set the prefix to 'inference/input/'" in f.message
 
 
 def test_gap_after_the_newest_file_when_now_is_given(s3, bucket):
@@ -626,28 +661,33 @@ def test_embedded_demo_input_is_clean(endpoint, lookout):
     from lookout_nb.local import demo
 
     req = SchedulerRequest.from_boto3(demo.scheduler_kwargs("preview-demo"))
-    pv = preview_input(req, s3=endpoint.s3(), client=lookout, now=endpoint.clock.now(), progress=False)
-    assert pv.ok and not pv.warnings, pv.findings
+    endpoint.clock.advance(pd.Timedelta(minutes=17))  # the feeder writes each file as its slot ends
+    pv = preview_input(req, s3=endpoint.s3(), client=lookout, progress=False)  # judged on the endpoint's clock
+    assert pv.now == endpoint.clock.now()
+    assert pv.ok and not pv.findings, pv.findings
     assert set(pv.components) == set(demo.DEMO_COMPONENTS) and pv.target_sampling_rate == demo.DEMO_SAMPLING_RATE
     assert pv.columns["motor"][1:] == tuple(demo.DEMO_COMPONENTS["motor"])
     assert set(pv.samples) == set(demo.DEMO_COMPONENTS) and len(pv.recent_slots) == 12
-    assert pv.codes <= {"clock-skew"}  # the endpoint's S3 stamps LastModified with real time, not its clock
 
 
 def test_embedded_demo_mistakes_are_each_reported(endpoint, lookout):
     from lookout_nb.local import demo
 
-    s3, now = endpoint.s3(), endpoint.clock.now()
+    s3, start = endpoint.s3(), endpoint.clock.now()
     bucket = f"preview-mistakes-{uuid.uuid4().hex[:8]}"
     naming = Naming("yyyyMMddHHmmss", "_", "+05:30")
-    clean = {"clock-skew"}
+    s3.create_bucket(Bucket=bucket)
+    for slot in pd.date_range(start, periods=12, freq="5min"):  # each file uploaded as its slot ends: on time
+        endpoint.clock.set(slot + pd.Timedelta(minutes=5))
+        for mistake in (None, *DEMO_MISTAKES):
+            demo.write_input_files(s3, bucket, f"{mistake or 'clean'}/", demo.DEMO_COMPONENTS, slot,
+                                   slot + pd.Timedelta(minutes=5), naming=naming,
+                                   mistakes=[mistake] if mistake else [], create_bucket=False)
     for mistake in (None, *DEMO_MISTAKES):
         prefix = f"{mistake or 'clean'}/"
-        demo.write_input_files(s3, bucket, prefix, demo.DEMO_COMPONENTS, now - pd.Timedelta(hours=1), now,
-                               naming=naming, mistakes=[mistake] if mistake else [])
-        pv = preview_input(demo_request(bucket, prefix), s3=s3, client=lookout, now=now, progress=False)
+        pv = preview_input(demo_request(bucket, prefix), s3=s3, client=lookout, progress=False)  # the endpoint's now
         errors = {f.code for f in pv.errors}
         if mistake is None:
-            assert pv.codes <= clean, pv.findings
+            assert pv.now == endpoint.clock.now() and not pv.findings, pv.findings
         else:
             assert DEMO_MISTAKES[mistake] <= errors, (mistake, pv.findings)

@@ -269,8 +269,6 @@ def test_next_runs_of_a_new_and_of_a_running_scheduler():
     assert hm(next_runs(r, now="2024-05-01 09:12", n=2)["wake_time"]) == ["09:25", "09:35"]
     assert hm(next_runs(r, now="2024-05-01 09:12", n=2, running=True)["wake_time"]) == ["09:15", "09:25"]
     assert hm(next_runs(r, now="2024-05-01 09:15", n=1, running=True)["wake_time"]) == ["09:25"]
-    assert len(next_runs(r)) == 5
-    assert (next_runs(r)["wake_time"] > pd.Timestamp.now(tz=UTC)).all()
 
 
 # -- time zones and daylight saving ------------------------------------------------------------------------------
@@ -279,9 +277,9 @@ def test_next_runs_of_a_new_and_of_a_running_scheduler():
 def test_offset_for_zone():
     assert offset_for_zone("Europe/Paris", at="2024-01-15") == "+01:00"
     assert offset_for_zone("Europe/Paris", at="2024-07-15") == "+02:00"
-    assert offset_for_zone("Asia/Kolkata") == "+05:30"
+    assert offset_for_zone("Asia/Kolkata", at="2026-01-05") == "+05:30"
     assert offset_for_zone("America/St_Johns", at="2024-01-15") == "-03:30"
-    assert offset_for_zone("UTC") == "+00:00"
+    assert offset_for_zone("UTC", at="2026-01-05") == "+00:00"
     with pytest.raises(TimingError, match="IANA"):
         offset_for_zone("Paris")
 

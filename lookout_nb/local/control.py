@@ -21,6 +21,7 @@ import logging
 import pandas as pd
 from werkzeug.wrappers import Request, Response
 
+from .. import servicetime
 from ..errors import ServiceUnavailable
 from ..naming import to_utc
 from ..request import parse_duration
@@ -90,7 +91,11 @@ class RemoteClock:
             ) from None
 
     def now(self) -> pd.Timestamp:
-        return self._call()
+        """The endpoint's time; the wall clock (with one ServiceTimeWarning) when the endpoint does not answer."""
+        try:
+            return self._call()
+        except ServiceUnavailable as err:
+            return servicetime.wall_clock(self.url, str(err))
 
     def advance(self, delta) -> pd.Timestamp:
         """Advance by ``delta`` (timedelta, ``"PT10M"``, ``"10min"``); returns once the due runs have finished."""

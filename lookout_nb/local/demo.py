@@ -19,6 +19,7 @@ same range always gives the same bytes. The pump misbehaves every day from 10:30
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import functools
@@ -28,6 +29,7 @@ from typing import Iterable, Optional
 import numpy as np
 import pandas as pd
 
+from .. import servicetime
 from ..naming import Naming, expected_keys, to_utc
 from ..schema import ModelSchema
 from ..request import parse_duration
@@ -263,30 +265,37 @@ def to_csv(frame: pd.DataFrame, times, sep: str = ",") -> bytes:
 
 # -- seeding and feeding ---------------------------------------------------------------------------------------
 class Feeder:
-    """Writes each demo input file once the clock has passed its slot's end (driven by the endpoint's clock)."""
+    """Writes each demo input file once the clock has passed its slot's end (driven by the endpoint's clock).
 
-    def __init__(self, s3, since, bucket=DEMO_BUCKET, prefix=DEMO_INPUT_PREFIX, frequency=DEMO_FREQUENCY):
+    With ``writes`` (a :class:`~lookout_nb.local.s3clock.StampedWrites` of ``s3``) each file is stamped with its
+    slot's end as LastModified, as a machine that uploads on time would: a run that wakes at the slot's end (or
+    later) finds it, however late the clock's thread got to write it.
+    """
+
+    def __init__(self, s3, since, bucket=DEMO_BUCKET, prefix=DEMO_INPUT_PREFIX, frequency=DEMO_FREQUENCY, writes=None):
         self.s3, self.bucket, self.prefix = s3, bucket, prefix
         self.frequency = frequency
         self.written_until = to_utc(since, "since").floor(parse_duration(frequency))
+        self._writes = writes
         self._lock = threading.Lock()
 
     def fire(self, now) -> list[str]:
         """Write the files of every slot that has ended by ``now`` and was not written yet."""
         freq = parse_duration(self.frequency)
+        keys: list[str] = []
         with self._lock:
             complete = to_utc(now, "now").floor(freq)  # slots ending at or before now start before this
-            if complete - freq < self.written_until:
-                return []
-            keys = write_input_files(
-                self.s3, self.bucket, self.prefix, DEMO_COMPONENTS, self.written_until, complete,
-                frequency=self.frequency, create_bucket=False,
-            )
-            self.written_until = complete
+            for slot in pd.date_range(self.written_until, complete, freq=freq, inclusive="left"):
+                with self._writes.as_of(slot + freq) if self._writes is not None else contextlib.nullcontext():
+                    keys += write_input_files(
+                        self.s3, self.bucket, self.prefix, DEMO_COMPONENTS, slot, slot + freq,
+                        frequency=self.frequency, create_bucket=False,
+                    )
+                self.written_until = slot + freq
             return keys
 
 
-def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False) -> Optional[Feeder]:
+def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False, writes=None) -> Optional[Feeder]:
     """Put the demo model into an endpoint and write ``history`` of input files before its current time.
 
     ``target`` is an :class:`~lookout_nb.local.Endpoint` (model, bucket, files, and a :class:`Feeder` returned
@@ -294,13 +303,14 @@ def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False) -> Opti
     Safe to call again: the model is replaced by the same one, existing files are kept. ``fresh=True`` first
     empties :data:`DEMO_BUCKET`, so the bucket shows exactly the history up to the clock's time (moto's S3 is
     shared by every endpoint of a process; a new endpoint starts the demo afresh unless it has a state_dir).
+    ``writes`` stamps every file with its slot's end (see :class:`Feeder`).
     """
     endpoint = target if hasattr(target, "backend") else None
     s3 = endpoint.s3() if endpoint is not None else target
     if endpoint is not None:
         endpoint.backend.put_model(demo_model())
         now = endpoint.clock.now()
-    now = to_utc(now if now is not None else pd.Timestamp.now(tz="UTC"), "now")
+    now = to_utc(now if now is not None else servicetime.now(s3), "now")  # a remote endpoint: its own clock
     freq = parse_duration(DEMO_FREQUENCY)
     end = now.floor(freq)
     ensure_bucket(s3, DEMO_BUCKET)
@@ -318,5 +328,6 @@ def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False) -> Opti
         if any(DEMO_NAMING.key(c, slot, DEMO_INPUT_PREFIX) not in existing for c in DEMO_COMPONENTS)
     ]
     for slot in missing:
-        write_input_files(s3, DEMO_BUCKET, DEMO_INPUT_PREFIX, DEMO_COMPONENTS, slot, slot + freq, create_bucket=False)
-    return Feeder(s3, end)
+        with writes.as_of(slot + freq) if writes is not None else contextlib.nullcontext():
+            write_input_files(s3, DEMO_BUCKET, DEMO_INPUT_PREFIX, DEMO_COMPONENTS, slot, slot + freq, create_bucket=False)
+    return Feeder(s3, end, writes=writes)

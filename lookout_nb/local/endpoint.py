@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
@@ -25,6 +26,7 @@ from .control import ClockApp
 from .objects import ObjectStore
 from .responses import LookoutApp
 from .runner import Outcome, Runner
+from .s3clock import StampedWrites
 from .server import Dispatcher, Server
 
 log = logging.getLogger(__name__)
@@ -71,9 +73,11 @@ class Endpoint:
         self.state_dir = state_dir
         self.demo = demo
         self._feed = demo if feed is None else feed
+        self._secret = secrets.token_hex(16)  # lets the demo feeder stamp its files with their slot's end
         self.objects = ObjectStore(state_dir) if state_dir is not None else None  # S3 written through to disk
-        dispatcher = Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock), objects=self.objects)
-        self.server = Server(dispatcher, host, port)
+        dispatcher = Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock), clock=self.clock,
+                                secret=self._secret, objects=self.objects)
+        self.server = Server(dispatcher, host, port, clock=self.clock)
         self.url = self.server.url
         self.runner: Optional[Runner] = None
         self.feeder: Optional[demo_module.Feeder] = None
@@ -97,7 +101,7 @@ class Endpoint:
                 state.load_state(self.backend, self.state_dir, self.clock.now())
                 self._loaded = True
             if self.demo:
-                feeder = demo_module.seed(self, fresh=self.state_dir is None)
+                feeder = demo_module.seed(self, fresh=self.state_dir is None, writes=StampedWrites(s3, self._secret))
                 self.feeder = feeder if self._feed else None
             self.clock.attach(self)
             self.clock.start()

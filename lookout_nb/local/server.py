@@ -6,6 +6,10 @@ everything else to moto's S3 application (so no bucket can be called ``_lookout-
 by :class:`.writethrough.DurableS3` so that with a state directory every acknowledged S3 change is on disk. The server
 is werkzeug's threaded WSGI server on a background thread; ``port=0`` picks a free port.
 
+Given the endpoint's clock, every response (S3 and Lookout alike) carries the service time: the standard HTTP
+``Date`` header shows the clock's time instead of the wall clock, ``X-Lookout-Nb-Now`` the same time to the
+microsecond, and S3 objects are stamped with it (:mod:`.s3clock`). :func:`lookout_nb.servicetime.now` reads it.
+
 >>> server = Server(lambda environ, start: [], port=0)   # doctest: +SKIP
 >>> server.start(); server.url; server.stop()             # doctest: +SKIP
 'http://127.0.0.1:54321'
@@ -13,10 +17,14 @@ is werkzeug's threaded WSGI server on a background thread; ``port=0`` picks a fr
 
 from __future__ import annotations
 
+import email.utils
+import secrets
 import threading
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from ..servicetime import INSTANCE_HEADER, PRECISE_HEADER
+from . import s3clock
 from .responses import is_lookout_request
 from .writethrough import DurableS3
 
@@ -38,9 +46,14 @@ class Dispatcher:
     its response is sent.
     """
 
-    def __init__(self, lookout_app, s3_app=None, moto_api_app=None, control_app=None, objects=None):
+    def __init__(self, lookout_app, s3_app=None, moto_api_app=None, control_app=None, clock=None, secret="", objects=None):
         self.lookout_app = lookout_app
         self.control_app = control_app
+        self.clock = clock
+        #: What the endpoint's own stamped writes carry (:data:`.s3clock.STAMP_HEADER`); empty: none honoured.
+        self.secret = secret
+        if clock is not None:
+            s3clock.install()
         default_s3, default_api = moto_apps() if s3_app is None or moto_api_app is None else (None, None)
         self.s3_app = DurableS3(s3_app or default_s3, objects)
         self.moto_api_app = moto_api_app or default_api
@@ -54,24 +67,52 @@ class Dispatcher:
         elif path.startswith("/moto-api"):
             app = self.moto_api_app
         else:
-            app = self.s3_app
+            return self._s3(environ, start_response)
         return app(environ, start_response)
+
+    def _s3(self, environ, start_response):
+        if self.clock is None:
+            return self.s3_app(environ, start_response)
+        now = self.clock.now()
+        header = environ.get("HTTP_" + s3clock.STAMP_HEADER.upper().replace("-", "_"))
+        stamp = s3clock.requested_stamp(header, self.secret, now) if self.secret else now
+        with s3clock.stamping(stamp):
+            return list(self.s3_app(environ, start_response))  # the whole response is made inside the block
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr. (werkzeug closes every connection after its response: it drains the socket
-    after each request, so keep-alive cannot be switched on without replacing its request loop.)"""
+    """No access log on stderr, and the service clock's time in every response's headers. (werkzeug closes
+    every connection after its response: it drains the socket after each request, so keep-alive cannot be
+    switched on without replacing its request loop.)"""
+
+    _service_now = None
 
     def log_request(self, *args, **kwargs):
         pass
+
+    def send_response(self, code, message=None):
+        clock = getattr(self.server, "lookout_clock", None)
+        self._service_now = None if clock is None else clock.now()
+        super().send_response(code, message)  # sends Date through date_time_string()
+        if self._service_now is not None:
+            self.send_header(PRECISE_HEADER, self._service_now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+            self.send_header(INSTANCE_HEADER, self.server.lookout_instance)
+
+    def date_time_string(self, timestamp=None):
+        """The HTTP ``Date``: the service clock's time when the server has one (RFC 9110 format)."""
+        if timestamp is None and self._service_now is not None:
+            return email.utils.format_datetime(self._service_now.floor("s").to_pydatetime(), usegmt=True)
+        return super().date_time_string(timestamp)
 
 
 class Server:
     """A threaded werkzeug server for a WSGI app on a background thread."""
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, clock=None):
         self._server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
         self._server.daemon_threads = True
+        self._server.lookout_clock = clock  # the handler stamps responses with its time
+        self._server.lookout_instance = secrets.token_hex(8)
         self._thread: threading.Thread | None = None
         self.host = host
 

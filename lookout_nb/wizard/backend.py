@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .. import _aws
+from .. import _aws, servicetime
 from ..naming import to_utc
 from ..schema import ModelSchema, SchemaError
 
@@ -76,8 +76,9 @@ class ModelInfo:
 class Backend:
     """Clients (made lazily) and the toolkit calls the wizard composes.
 
-    ``now`` is a callable returning the current UTC time, or a fixed time; the default is the wall clock. The
-    embedded endpoint's manual clock can be read through its ``now`` function.
+    ``now`` is a callable returning the current UTC time, or a fixed time; the default is the time of the
+    service the client talks to (:func:`lookout_nb.servicetime.now`: the embedded endpoint's clock, or the real
+    time on AWS).
     """
 
     def __init__(self, client=None, s3=None, session=None, now=None):
@@ -104,7 +105,7 @@ class Backend:
     def now(self) -> pd.Timestamp:
         """The current time as the scheduler sees it (tz-aware UTC)."""
         value = self._now() if callable(self._now) else self._now
-        return pd.Timestamp.now(tz="UTC") if value is None else to_utc(value, "now")
+        return servicetime.now(self.client) if value is None else to_utc(value, "now")
 
     # -- models ----------------------------------------------------------------------------------------------
     def models(self) -> list[ModelSummary]:

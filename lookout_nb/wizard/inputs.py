@@ -20,6 +20,7 @@ import zoneinfo
 import ipywidgets as widgets
 import pandas as pd
 
+from .. import servicetime
 from ..errors import LookoutNbWarning
 from ..naming import TIMESTAMP_FORMATS, to_utc
 from ..preview import LEVELS
@@ -110,7 +111,7 @@ class InputStep:
         zone = self.zone.value.strip()
         if not zone:
             raise ValueError("type a time zone name first, for example Europe/Paris")
-        start = pd.Timestamp.now(tz="UTC") if at is None else to_utc(at, "at")
+        start = servicetime.now() if at is None else to_utc(at, "at")
         offset = offset_for_zone(zone, at=start)
         self.offset.value = offset
         # Only the offset matters to check_zone; the other timing fields may still be unfinished.
