@@ -119,13 +119,13 @@ class ObjectStore:
             self.blobs.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise ObjectStoreError(f"cannot create {self.blobs}: {err.strerror or err}; choose a state directory you can write") from err
-        fresh = not self.index_path.exists()
         try:
             db = sqlite3.connect(self.index_path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as err:
             raise self._unreadable(f"{type(err).__name__}: {err}") from err
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
+            fresh = version == 0 and not db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if not fresh and version != SCHEMA_VERSION:
                 raise ValueError(f"it is not an object index of version {SCHEMA_VERSION} (found version {version})")
             check = db.execute("PRAGMA quick_check").fetchone()[0]
@@ -179,15 +179,17 @@ class ObjectStore:
             rows = self._db.execute("SELECT name, account, partition, region, created FROM buckets ORDER BY name")
             return [BucketRecord(*row) for row in rows]
 
-    def object_records(self, bucket: str | None = None) -> list[tuple[ObjectRecord, str]]:
-        """Every saved object (of ``bucket``, or of all buckets) with the name of its blob."""
+    def object_records(self, bucket: str | None = None, key: str | None = None) -> list[tuple[ObjectRecord, str]]:
+        """Every saved object (of ``bucket``, or of all buckets; only ``key`` if given) with its blob's name."""
         sql = "SELECT bucket, key, blob, size, etag, last_modified, metadata, tags, attrs FROM objects"
+        where = {name: value for name, value in (("bucket", bucket), ("key", key)) if value is not None}
+        if where:
+            sql += " WHERE " + " AND ".join(f"{name} = ?" for name in where)
         with self._lock:
-            rows = self._db.execute(sql + (" WHERE bucket = ?" if bucket is not None else ""), (bucket,) if bucket is not None else ())
-            rows = rows.fetchall()
+            rows = self._db.execute(sql, tuple(where.values())).fetchall()
         out = []
-        for b, key, blob, size, etag, modified, metadata, tags, attrs in rows:
-            record = ObjectRecord(b, key, size, etag, modified, json.loads(metadata), json.loads(tags), json.loads(attrs))
+        for b, k, blob, size, etag, modified, metadata, tags, attrs in rows:
+            record = ObjectRecord(b, k, size, etag, modified, json.loads(metadata), json.loads(tags), json.loads(attrs))
             out.append((record, blob))
         return out
 
@@ -207,18 +209,24 @@ class ObjectStore:
         many objects. Keys moto holds already are replaced by their saved state; other keys are left alone."""
         with self._lock:
             try:
-                buckets = {r.name: r for r in self.bucket_records()}
-                objects = self.object_records()
+                buckets, objects = self.bucket_records(), self.object_records()
             except (sqlite3.Error, ValueError) as err:
                 raise self._unreadable(f"{type(err).__name__}: {err}") from err
             backends = {}
-            for record in buckets.values():
-                bucket = motos3.restore_bucket(record)
-                backends[record.name] = motos3.backend_of(bucket.account_id, bucket.partition)
+            for record in buckets:
+                try:
+                    bucket = motos3.restore_bucket(record)
+                    backends[record.name] = motos3.backend_of(bucket.account_id, bucket.partition)
+                except Exception as err:  # a hand-edited row: an account, partition or date moto cannot take
+                    raise self._unreadable(f"bucket {record.name!r} cannot be restored ({type(err).__name__}: {err})") from err
             for record, blob in objects:
                 if record.bucket not in backends:
                     raise self._unreadable(f"s3://{record.bucket}/{record.key} is in no saved bucket")
-                motos3.restore(backends[record.bucket], record, self.body(blob))
+                body = self.body(blob)
+                try:
+                    motos3.restore(backends[record.bucket], record, body)
+                except Exception as err:  # a hand-edited row moto cannot take (a date that is not one, bad tags)
+                    raise self._unreadable(f"s3://{record.bucket}/{record.key} cannot be restored ({type(err).__name__}: {err})") from err
             return len(objects)
 
     # -- writing -----------------------------------------------------------------------------------------------
@@ -252,7 +260,14 @@ class ObjectStore:
                         written.append(path)
                     rows.append((bucket, key, record, blob))
                 bucket_rows = [(name, motos3.bucket_snapshot(backend, name)) for backend, name in buckets]
+                holders = {(id(backend), b): (backend, b) for backend, b, _ in keys}  # created before, elsewhere
+                holders = [motos3.bucket_snapshot(backend, b) for backend, b in holders.values()]
                 db.execute("BEGIN IMMEDIATE")
+                for record in filter(None, holders):
+                    db.execute(
+                        "INSERT OR IGNORE INTO buckets VALUES (?, ?, ?, ?, ?)",
+                        (record.name, record.account, record.partition, record.region, record.created),
+                    )
                 for name, record in bucket_rows:
                     if record is None:
                         dropped.update(r[0] for r in db.execute("SELECT blob FROM objects WHERE bucket = ?", (name,)))
@@ -296,7 +311,7 @@ class ObjectStore:
     def restore_key(self, backend, bucket: str, key: str) -> None:
         """Give moto back the saved state of one key (after a change that could not be saved)."""
         with self._lock:
-            row = [(r, b) for r, b in self.object_records(bucket) if r.key == key]
+            row = self.object_records(bucket, key)
             if row:
                 motos3.restore(backend, row[0][0], self.body(row[0][1]))
             else:

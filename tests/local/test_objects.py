@@ -287,6 +287,17 @@ def test_virtual_host_addressing_and_in_process_writes_are_durable_too(tmp_path)
         assert s3.get_object(Bucket=bucket, Key="in-process.jsonl")["Body"].read() == b"{}\n"
 
 
+def test_objects_written_into_a_bucket_created_by_another_endpoint_come_back(tmp_path):
+    bucket = _bucket("elsewhere")
+    with start(port=0, clock="manual", demo=False) as other:  # moto's S3 is shared by the process
+        other.s3().create_bucket(Bucket=bucket)
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        ep.s3().put_object(Bucket=bucket, Key="k", Body=b"mine")
+    _forget(bucket)
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        assert ep.s3().get_object(Bucket=bucket, Key="k")["Body"].read() == b"mine"
+
+
 INVALID_BUCKETS = [
     "..", "%2e%2e", "...", "UPPER-case", "ab", "a" * 64, "192.168.5.4", "xn--plant", "sthree-plant",
     "amzn-s3-demo-plant", "plant-s3alias", "plant--ol-s3", "plant.mrap", "plant--x-s3", "under_score",
