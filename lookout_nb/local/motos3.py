@@ -1,12 +1,13 @@
 """Every read and write of moto's in-memory S3 backend that lookout_nb makes, in one place.
 
 moto keeps the S3 protocol; lookout_nb keeps the objects on disk (:mod:`.objects`). To do that it reads an
-object's state after a request (:func:`snapshot`) and puts saved objects back at start (:func:`restore`),
+object's state after a request (:func:`live`, :func:`describe`, :func:`body`) and puts saved objects back at start (:func:`restore`),
 directly in ``moto.s3.models.s3_backends[account][partition]`` (no HTTP, so a restart is fast). Only this
 module knows moto's internals (``FakeBucket.keys``, ``FakeKey`` attributes), so a moto upgrade is checked here.
 
->>> record, body = snapshot(backend_of("123456789012", "aws"), "lookout-demo", "in/a.csv")  # doctest: +SKIP
->>> record.etag, record.metadata["content-type"]                                           # doctest: +SKIP
+>>> backend = backend_of("123456789012", "aws")
+>>> record = describe(backend, "lookout-demo", live(backend, "lookout-demo", "in/a.csv"))  # doctest: +SKIP
+>>> record.etag, record.metadata["content-type"]                                          # doctest: +SKIP
 ('"0cc175b9c0f1b6a831c399e269772661"', 'text/csv')
 """
 
@@ -65,28 +66,33 @@ def bucket_snapshot(backend, name: str) -> Optional[BucketRecord]:
     return BucketRecord(name, backend.account_id, backend.partition, bucket.region_name, created.isoformat() if created else None)
 
 
-def snapshot(backend, bucket_name: str, key_name: str):
-    """``(ObjectRecord, body bytes)`` of the current version of a key, or None when there is none (or a delete
-    marker, or no such bucket)."""
+def live(backend, bucket_name: str, key_name: str):
+    """The FakeKey moto serves for a key now, or None (no such key or bucket, or a delete marker)."""
     from moto.s3.models import FakeKey
 
     bucket = backend.buckets.get(bucket_name)
     key = bucket.keys.get(key_name) if bucket is not None else None
-    if not isinstance(key, FakeKey) or key.disposed:
-        return None
-    body = key.value
+    return key if isinstance(key, FakeKey) and not key.disposed else None
+
+
+def body(key) -> bytes:
+    """The bytes of a FakeKey (ValueError when a later write has replaced and disposed of it meanwhile)."""
+    return key.value
+
+
+def describe(backend, bucket_name: str, key) -> ObjectRecord:
+    """A FakeKey's state without its body."""
     attrs = {a: getattr(key, a, None) for a in _ATTRS}
-    record = ObjectRecord(
+    return ObjectRecord(
         bucket=bucket_name,
-        key=key_name,
-        size=len(body),
+        key=key.name,
+        size=key.size,
         etag=key.etag,
         last_modified=key.last_modified.isoformat(),
         metadata=dict(key.metadata),
         tags=backend.tagger.get_tag_dict_for_resource(key.arn),
         attrs={a: v for a, v in attrs.items() if v is not None},
     )
-    return record, body
 
 
 def current(backend, bucket_name: str, key_name: str):

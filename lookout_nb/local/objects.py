@@ -237,28 +237,25 @@ class ObjectStore:
         """Write the current moto state of ``buckets`` (``(backend, name)``) and ``keys`` (``(backend, bucket,
         key)``) to disk: present ones saved, absent ones removed, in one transaction.
 
-        Raises :class:`PersistError` (naming the cause) when the disk refuses; then the index is unchanged and
-        no new file is left behind.
+        The bodies are written first, outside the lock (so requests write theirs side by side); the index is
+        then committed under the lock from the state moto holds at that moment, so the last commit of a key
+        always saves its latest state. Raises :class:`PersistError` (naming the cause) when the disk refuses;
+        then the index is unchanged and no new file is left behind.
         """
+        if self._db is None:
+            raise PersistError("the object store is closed")
+        written = []
+        try:
+            ready = {(id(backend), b, k): self._blob_of(motos3.live(backend, b, k), written) for backend, b, k in keys}
+        except OSError as err:
+            self._forget(written)
+            raise PersistError(f"could not write to the state directory {self.state_dir}: {_cause(err)}") from err
         with self._lock:
             if self._db is None:
                 raise PersistError("the object store is closed")
-            written, dropped = [], set()
-            db = self._db
+            dropped, db = set(), self._db
             try:
-                snapshots = [(b, k, motos3.snapshot(backend, b, k)) for backend, b, k in keys]
-                rows = []
-                for bucket, key, snap in snapshots:
-                    if snap is None:
-                        rows.append((bucket, key, None, None))
-                        continue
-                    record, body = snap
-                    blob = hashlib.sha256(body).hexdigest()
-                    path = self._blob_path(blob)
-                    if not path.exists():
-                        write_durably(path, body)
-                        written.append(path)
-                    rows.append((bucket, key, record, blob))
+                rows = [(b, k, *self._current_row(backend, b, k, ready.get((id(backend), b, k)), written)) for backend, b, k in keys]
                 bucket_rows = [(name, motos3.bucket_snapshot(backend, name)) for backend, name in buckets]
                 holders = {(id(backend), b): (backend, b) for backend, b, _ in keys}  # created before, elsewhere
                 holders = [motos3.bucket_snapshot(backend, b) for backend, b in holders.values()]
@@ -294,10 +291,44 @@ class ObjectStore:
             except (OSError, sqlite3.Error, ValueError, TypeError) as err:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
-                for path in written:
-                    path.unlink(missing_ok=True)
+                self._forget(written)
                 raise PersistError(f"could not write to the state directory {self.state_dir}: {_cause(err)}") from err
-            self._unlink_unnamed(dropped)
+            self._unlink_unnamed(dropped | {p.name for p in written})
+
+    def _blob_of(self, key, written: list):
+        """``(key, blob name)`` with the key's body on disk, or None for no key (or one replaced meanwhile)."""
+        if key is None:
+            return None
+        try:
+            data = motos3.body(key)
+        except ValueError:  # replaced and disposed of by a later write: the commit reads the new one
+            return None
+        blob = hashlib.sha256(data).hexdigest()
+        path = self._blob_path(blob)
+        if not path.exists():
+            write_durably(path, data)
+            written.append(path)
+        return key, blob
+
+    def _current_row(self, backend, bucket: str, key: str, ready, written: list):
+        """``(ObjectRecord or None, blob name or None)`` of what moto holds now (under the lock), reusing the
+        blob written for the same object outside the lock when it is still there."""
+        for _ in range(10):
+            live = motos3.live(backend, bucket, key)
+            if live is None:
+                return None, None
+            if ready is None or ready[0] is not live or not self._blob_path(ready[1]).exists():
+                ready = self._blob_of(live, written)
+                if ready is None or ready[0] is not live:
+                    continue
+            return motos3.describe(backend, bucket, live), ready[1]
+        raise ValueError(f"s3://{bucket}/{key} kept changing while it was being saved")
+
+    def _forget(self, written: list) -> None:
+        """Remove blobs this sync wrote that no row names (another sync may have committed one meanwhile)."""
+        with self._lock:
+            if self._db is not None:
+                self._unlink_unnamed({p.name for p in written})
 
     def _unlink_unnamed(self, blobs) -> None:
         """Remove the blobs no row names any more (one left behind by an error is swept at the next open)."""
