@@ -12,7 +12,7 @@ A crash leaves at worst a blob nobody names or a temporary file; both are swept 
 :mod:`.writethrough` calls :meth:`ObjectStore.sync` after each mutating request, before the response. At start
 :meth:`open` checks the index and imports the layout of earlier versions (``s3/`` + ``s3-manifest.json``, once),
 and :meth:`load` puts every object back into moto directly. Only the current version of a key is kept (a
-versioned bucket comes back with its latest versions), and in-progress multipart uploads are not kept.
+versioned bucket comes back with the latest version of each key), and in-progress multipart uploads are not kept.
 
 >>> store = ObjectStore("/tmp/lookout-state").open()   # doctest: +SKIP
 >>> store.load()                                       # doctest: +SKIP
