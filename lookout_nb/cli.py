@@ -12,6 +12,7 @@ import argparse
 import os
 import secrets
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -52,14 +53,41 @@ def _sampling_rates() -> tuple[str, ...]:
     return servicemodel.enum("TargetSamplingRate")
 
 
+#: The largest request file ``check`` reads: a CreateInferenceScheduler request is a few kB (with 200 tags of
+#: the longest kind, under 300 kB).
+CHECK_MAX_BYTES = 1024 * 1024
+
+
+def read_request_file(path: Path, limit: int = CHECK_MAX_BYTES) -> str:
+    """The text of a request file: a regular file of at most ``limit`` bytes, else ValueError saying why.
+
+    Opened without blocking and checked before reading, so a FIFO, a device such as ``/dev/zero`` or a directory
+    is refused at once instead of read forever.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+            raise ValueError(f"it is {kind}, not a regular file; pass the JSON file of a request")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"it is larger than {limit:,} bytes; a request file is a few kB of JSON")
+    return data.decode("utf-8")
+
+
 def run_check(args) -> int:
     """Print the problems of a saved request; 0 when it is valid, 1 when not, 2 when the file is unreadable."""
     from .request import SchedulerRequest
 
     try:
-        request = SchedulerRequest.from_json(args.request.read_text())
+        request = SchedulerRequest.from_json(read_request_file(args.request))
     except (OSError, ValueError) as err:
-        print(f"lookout-nb check: cannot read {args.request}: {err}", file=sys.stderr)
+        why = err.strerror if isinstance(err, OSError) and err.strerror else err
+        print(f"lookout-nb check: cannot read {args.request}: {why}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print(f"lookout-nb check: cannot read {args.request}: its JSON is nested too deeply to be a request", file=sys.stderr)
         return 2
     problems = request.problems(target_sampling_rate=args.sampling_rate)
     for p in problems:

@@ -177,15 +177,22 @@ class SchedulerRequest:
     def to_cloudformation(self, logical_id: str | None = None) -> dict:
         """A CloudFormation template with one ``AWS::LookoutEquipment::InferenceScheduler`` resource.
 
-        The resource's properties have the API's names; CloudFormation has no client token.
+        The resource's properties have the API's names; CloudFormation has no client token. Never raises: the
+        logical ID keeps only the letters and digits of ``logical_id`` (or of the scheduler's name), and is
+        ``InferenceScheduler`` when none are left or the name is not a string (``problems()`` judges the request).
+
+        >>> list(SchedulerRequest(scheduler_name="pump-5min").to_cloudformation()["Resources"])
+        ['Pump5min']
         """
         props = self.to_boto3(token=False)
         props.pop("ClientToken", None)
-        if logical_id is None:
-            logical_id = "".join(p.capitalize() for p in re.split(r"[^0-9a-zA-Z]+", self.scheduler_name or "")) or "InferenceScheduler"
+        name = self.scheduler_name if isinstance(self.scheduler_name, str) else ""
+        logical_id = re.sub(r"[^0-9A-Za-z]+", "", logical_id)[:255] if isinstance(logical_id, str) else ""
+        if not logical_id:
+            logical_id = "".join(p.capitalize() for p in re.split(r"[^0-9a-zA-Z]+", name))[:255] or "InferenceScheduler"
         return {
             "AWSTemplateFormatVersion": "2010-09-09",
-            "Description": f"Lookout for Equipment inference scheduler {self.scheduler_name or ''}".strip(),
+            "Description": f"Lookout for Equipment inference scheduler {name}".strip()[:1024],
             "Resources": {logical_id: {"Type": "AWS::LookoutEquipment::InferenceScheduler", "Properties": props}},
         }
 

@@ -51,6 +51,32 @@ def test_check_of_an_unreadable_file_says_which(tmp_path, capsys):
     assert f"cannot read {path}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo", "directory"])
+def test_check_refuses_what_is_not_a_regular_file_at_once(tmp_path, capsys, special):
+    path = {"fifo": tmp_path / "request.json", "directory": tmp_path}.get(special, special)
+    if special == "fifo":
+        os.mkfifo(path)  # no writer: opening it for reading the usual way would block forever
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"cannot read {path}" in err
+
+
+def test_check_refuses_a_file_larger_than_a_request_can_be(tmp_path, capsys):
+    from lookout_nb.cli import CHECK_MAX_BYTES
+
+    path = tmp_path / "huge.json"
+    path.write_text('{"Tags": [' + ", ".join(['{"Key": "k", "Value": "v"}'] * (CHECK_MAX_BYTES // 20)) + "]}")
+    assert main(["check", str(path)]) == 2
+    assert "larger than 1,048,576 bytes" in capsys.readouterr().err
+
+
+def test_check_of_deeply_nested_json_says_so_without_a_traceback(tmp_path, capsys):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["check", str(path)]) == 2
+    assert "nested too deeply" in capsys.readouterr().err
+
+
 def test_demo_serves_jupyterlab_on_the_wizard_and_stops_on_ctrl_c(tmp_path):
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
     env.pop("AWS_ENDPOINT_URL", None)

@@ -240,6 +240,18 @@ def test_cloudformation_export():
     assert props["Tags"][0] == {"Key": "team", "Value": "reliability"}
 
 
+@pytest.mark.parametrize("name", [5, 3.5, ["pump"], {"a": 1}, b"pump", object(), "", "---"])
+@pytest.mark.parametrize("logical_id", [None, 7, [], "", "!!"])
+def test_cloudformation_export_never_raises_for_an_odd_name(name, logical_id):
+    template = SchedulerRequest(**{**VALID, "scheduler_name": name}).to_cloudformation(logical_id)
+    assert list(template["Resources"]) == ["InferenceScheduler"]
+    assert template["Resources"]["InferenceScheduler"]["Properties"]["ModelName"] == VALID["model_name"]
+
+
+def test_cloudformation_logical_id_keeps_only_letters_and_digits():
+    assert list(SchedulerRequest(**VALID).to_cloudformation("pump-5min_v2")["Resources"]) == ["pump5minv2"]
+
+
 def test_html_view_shows_fields_and_problems():
     page = SchedulerRequest(**{**VALID, "input_prefix": "x"})._repr_html_()
     assert "1 problem" in page

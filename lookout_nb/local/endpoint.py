@@ -26,6 +26,7 @@ from .owner import Owner
 from .ready import Gate
 from .store import Store
 from .control import ClockApp
+from .objects import ObjectStore
 from .responses import LookoutApp
 from .runner import Outcome, Runner
 from .s3clock import StampedWrites
@@ -67,12 +68,14 @@ class Endpoint:
     def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None):
         self.owner: Optional[Owner] = None
         self.store: Optional[Store] = None
+        self.objects: Optional[ObjectStore] = None
         try:
             if state_dir is not None:  # before binding anything: a bad or busy directory fails first, named
                 state_dir = state.prepare(state_dir)
                 self.owner = Owner(state_dir)
                 self.store = Store(state_dir)
                 restore.migrate(self.store, state_dir)
+                self.objects = ObjectStore(state_dir)  # S3 written through to disk
             self.clock = _resumed(clock, speed, self.store)
             self.backend = Backend(self.clock)
             self.state_dir = state_dir
@@ -80,7 +83,7 @@ class Endpoint:
             self._feed = demo if feed is None else feed
             self._secret = secrets.token_hex(16)  # lets the demo feeder stamp its files with their slot's end
             dispatcher = Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock, status=self.status),
-                                    clock=self.clock, secret=self._secret)
+                                    clock=self.clock, secret=self._secret, objects=self.objects)
             self.gate = Gate(dispatcher)
             self.server = Server(self.gate, host, port, clock=self.clock)
         except BaseException:
@@ -96,7 +99,6 @@ class Endpoint:
         self._running = False
         self._stopping = threading.Event()  # set by stop(): runs not started yet end FAILED at once
         self.problems: list[str] = []  # records of the state_dir that could not be restored
-        self._loaded = False  # whether state_dir's state is in the backend (only then may stop() save over it)
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def start(self) -> "Endpoint":
@@ -107,9 +109,8 @@ class Endpoint:
             s3 = self.s3()
             self.runner = Runner(s3)
             if self.state_dir is not None:
-                state.load_objects(s3, self.state_dir)
+                self.objects.open().load()  # only now that this process owns state_dir
                 self.problems = restore.load(self.backend, self.store)
-                self._loaded = True
             if self.demo:
                 feeder = demo_module.seed(self, fresh=self.state_dir is None, writes=StampedWrites(s3, self._secret))
                 self.feeder = feeder if self._feed else None
@@ -123,7 +124,7 @@ class Endpoint:
         return self
 
     def stop(self) -> None:
-        """Stop the clock, save the S3 objects if there is a state_dir, and stop serving.
+        """Stop the clock and stop serving.
 
         The models, schedulers, executions and the clock are already in ``state_dir`` (each change is committed
         before its call answers). After a start that failed before the saved state was loaded, nothing is saved.
@@ -133,8 +134,6 @@ class Endpoint:
             if was_running:
                 self._stopping.set()
                 self.clock.stop()
-                if self.state_dir is not None and self._loaded:
-                    self.save()
         finally:  # also for an endpoint never started: the constructor bound the port
             self.gate.open()  # requests held during a failed start get their (failing) answers
             self._pool.shutdown(wait=True)
@@ -144,16 +143,12 @@ class Endpoint:
             self._close_state()
 
     def _close_state(self) -> None:
+        if self.objects is not None:
+            self.objects.close()
         if self.store is not None:
             self.store.close()
         if self.owner is not None:
             self.owner.release()
-
-    def save(self) -> None:
-        """Write a copy of the S3 objects into ``state_dir`` now (the rest of the state is always saved)."""
-        if self.state_dir is None:
-            raise ValueError("this endpoint has no state_dir; start it with start(state_dir=...)")
-        state.save_objects(self.s3(), self.state_dir)
 
     def status(self) -> dict:
         """What the clock control reports besides the time: runs skipped by the catch-up limit, broken records."""

@@ -1,4 +1,4 @@
-"""Small S3 helpers shared by the demo seeder and the state saver (any S3 client: the endpoint's, MinIO, AWS).
+"""Small S3 helpers of the demo seeder (any S3 client: the endpoint's, MinIO, AWS).
 
 >>> ensure_bucket(s3, "my-bucket")          # doctest: +SKIP
 >>> sorted(list_keys(s3, "my-bucket", "in/"))  # doctest: +SKIP

@@ -2,7 +2,8 @@
 
 Requests carrying ``X-Amz-Target: AWSLookoutEquipmentFrontendService.*`` go to :class:`.responses.LookoutApp`,
 ``/_lookout-nb/clock`` to the clock control (:mod:`.control`), ``/moto-api/...`` to moto's own dispatcher, and
-everything else to moto's S3 application (so no bucket can be called ``_lookout-nb``; S3 names cannot anyway). The server
+everything else to moto's S3 application (so no bucket can be called ``_lookout-nb``; S3 names cannot anyway), wrapped
+by :class:`.writethrough.DurableS3` so that with a state directory every acknowledged S3 change is on disk. The server
 is werkzeug's threaded WSGI server on a background thread; ``port=0`` picks a free port.
 
 Given the endpoint's clock, every response (S3 and Lookout alike) carries the service time: the standard HTTP
@@ -25,6 +26,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from ..servicetime import INSTANCE_HEADER, PRECISE_HEADER
 from . import s3clock
 from .responses import is_lookout_request
+from .writethrough import DurableS3
 
 
 def moto_apps():
@@ -39,10 +41,12 @@ class Dispatcher:
     ``/moto-api/`` to moto's dispatcher, everything else to S3.
 
     S3 goes straight to moto's S3 application: moto's own host-based dispatch costs about a millisecond a
-    request, which the runner would pay several times per run.
+    request, which the runner would pay several times per run. ``objects`` (an open-able
+    :class:`.objects.ObjectStore`, or None to keep objects in memory only) receives every S3 change before
+    its response is sent.
     """
 
-    def __init__(self, lookout_app, s3_app=None, moto_api_app=None, control_app=None, clock=None, secret=""):
+    def __init__(self, lookout_app, s3_app=None, moto_api_app=None, control_app=None, clock=None, secret="", objects=None):
         self.lookout_app = lookout_app
         self.control_app = control_app
         self.clock = clock
@@ -51,7 +55,7 @@ class Dispatcher:
         if clock is not None:
             s3clock.install()
         default_s3, default_api = moto_apps() if s3_app is None or moto_api_app is None else (None, None)
-        self.s3_app = s3_app or default_s3
+        self.s3_app = DurableS3(s3_app or default_s3, objects)
         self.moto_api_app = moto_api_app or default_api
 
     def __call__(self, environ, start_response):

@@ -1,11 +1,7 @@
-"""Files of a ``state_dir`` besides the database: the directory itself, the state.json of earlier releases
-(read once to migrate it into ``state.db``, see :mod:`.restore`), the S3 object copies, and the
-timestamp encoding every saved document uses (``{"$ts": "2026-01-05T09:00:00+00:00"}``).
-
-- ``s3/<bucket>/<percent-encoded key>`` holds a copy of every object of every bucket the endpoint serves, with
-  ``s3-manifest.json`` (bucket -> key -> ETag). The copy is taken when the endpoint stops (or on
-  ``endpoint.save()``); objects whose ETag did not change are not copied again. At start the buckets are
-  recreated and the objects that are missing are uploaded again, through the S3 API.
+"""Files of a ``state_dir`` besides the databases: the directory itself, the state.json of earlier releases
+(read once to migrate it into ``state.db``, see :mod:`.restore`), and the timestamp encoding every saved
+document uses (``{"$ts": "2026-01-05T09:00:00+00:00"}``). S3 objects are kept by :mod:`.objects` under
+``objects/``, written through before each S3 response.
 
 >>> decode(encode({"at": pd.Timestamp("2026-01-05T09:00Z")}))
 {'at': Timestamp('2026-01-05 09:00:00+0000', tz='UTC')}
@@ -13,17 +9,14 @@ timestamp encoding every saved document uses (``{"$ts": "2026-01-05T09:00:00+00:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
-import urllib.parse
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import LookoutNbError
-from .s3util import ensure_bucket, list_keys
 
 VERSION = 1
 #: Fields earlier builds of this version saved and that are no longer kept (dropped when reading).
@@ -103,72 +96,3 @@ def read_v1(state_dir):
     if problem:
         raise _unreadable(path, problem)
     return path, data
-
-
-def _object_path(root: Path, bucket: str, key: str) -> Path:
-    """The file of a saved object: one flat, percent-encoded name per key under the bucket's folder.
-
-    ``in/`` and ``in/a.csv`` (or ``a`` and ``a/b``) are both files, and no key can name a path outside the folder.
-    Names too long for a file system end with a hash of the key instead.
-
-    >>> _object_path(Path("s3"), "b", "in/a b.csv").as_posix()
-    's3/b/in%2Fa%20b.csv'
-    """
-    name = urllib.parse.quote(key, safe="")
-    if name in (".", ".."):
-        name = name.replace(".", "%2E")
-    elif len(name) > 200:
-        name = f"{name[:150]}~{hashlib.sha256(key.encode()).hexdigest()}"
-    return root / bucket / name
-
-
-def _manifest(path: Path) -> dict:
-    """``s3-manifest.json`` (bucket -> key -> ETag; empty when there is none); StateError when unreadable."""
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise _unreadable(path, f"{type(err).__name__}: {err}") from err
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise _unreadable(path, "it is not a JSON object of bucket -> key -> ETag")
-    return data
-
-
-def save_objects(s3, state_dir) -> int:
-    """Copy every object of every bucket into ``state_dir/s3``; returns how many were (re)copied."""
-    root = Path(state_dir) / "s3"
-    manifest_path = Path(state_dir) / "s3-manifest.json"
-    old = _manifest(manifest_path)
-    new, copied = {}, 0
-    for bucket in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
-        new[bucket] = {}
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for obj in page.get("Contents", []):
-                key, etag = obj["Key"], obj.get("ETag", "")
-                path = _object_path(root, bucket, key)
-                new[bucket][key] = etag
-                if old.get(bucket, {}).get(key) == etag and path.exists():
-                    continue
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-                copied += 1
-        for key in set(old.get(bucket, {})) - set(new[bucket]):
-            _object_path(root, bucket, key).unlink(missing_ok=True)
-    _write_json(manifest_path, new)
-    return copied
-
-
-def load_objects(s3, state_dir) -> int:
-    """Recreate the saved buckets and upload the saved objects that are missing; returns how many."""
-    root = Path(state_dir) / "s3"
-    uploaded = 0
-    for bucket, objects in _manifest(Path(state_dir) / "s3-manifest.json").items():
-        ensure_bucket(s3, bucket)
-        present = list_keys(s3, bucket)
-        for key in objects:
-            path = _object_path(root, bucket, key)
-            if key not in present and path.exists():
-                s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
-                uploaded += 1
-    return uploaded

@@ -1,0 +1,153 @@
+"""Every read and write of moto's in-memory S3 backend that lookout_nb makes, in one place.
+
+moto keeps the S3 protocol; lookout_nb keeps the objects on disk (:mod:`.objects`). To do that it reads an
+object's state after a request (:func:`live`, :func:`describe`, :func:`body`) and puts saved objects back at start (:func:`restore`),
+directly in ``moto.s3.models.s3_backends[account][partition]`` (no HTTP, so a restart is fast). Only this
+module knows moto's internals (``FakeBucket.keys``, ``FakeKey`` attributes), so a moto upgrade is checked here.
+
+>>> backend = backend_of("123456789012", "aws")
+>>> record = describe(backend, "lookout-demo", live(backend, "lookout-demo", "in/a.csv"))  # doctest: +SKIP
+>>> record.etag, record.metadata["content-type"]                                          # doctest: +SKIP
+('"0cc175b9c0f1b6a831c399e269772661"', 'text/csv')
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Optional
+
+#: moto's default account, the one every request with unknown credentials acts as.
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_PARTITION = "aws"
+DEFAULT_REGION = "us-east-1"
+#: FakeKey attributes kept besides metadata and tags (None values are not kept).
+_ATTRS = ("storage_class", "encryption", "kms_key_id", "website_redirect_location", "checksum_algorithm", "checksum_value")
+
+
+@dataclass
+class BucketRecord:
+    """A bucket as kept on disk."""
+
+    name: str
+    account: str = DEFAULT_ACCOUNT
+    partition: str = DEFAULT_PARTITION
+    region: str = DEFAULT_REGION
+    created: Optional[str] = None  # ISO 8601, as moto's creation_date
+
+
+@dataclass
+class ObjectRecord:
+    """An object's state without its body: what a restart must give back exactly."""
+
+    bucket: str
+    key: str
+    size: int
+    etag: str  # quoted, as S3 answers it
+    last_modified: str  # ISO 8601 of moto's datetime (naive UTC stays naive)
+    metadata: dict = field(default_factory=dict)  # Content-Type, x-amz-meta-*, ...
+    tags: dict = field(default_factory=dict)
+    attrs: dict = field(default_factory=dict)
+
+
+def backend_of(account: str = DEFAULT_ACCOUNT, partition: str = DEFAULT_PARTITION):
+    """moto's S3 backend of one account and partition (created on first use)."""
+    from moto.s3.models import s3_backends
+
+    return s3_backends[account][partition]
+
+
+def bucket_snapshot(backend, name: str) -> Optional[BucketRecord]:
+    """The bucket ``name`` of ``backend`` as a record, or None when it does not exist there."""
+    bucket = backend.buckets.get(name)
+    if bucket is None:
+        return None
+    created = getattr(bucket, "creation_date", None)
+    return BucketRecord(name, backend.account_id, backend.partition, bucket.region_name, created.isoformat() if created else None)
+
+
+def live(backend, bucket_name: str, key_name: str):
+    """The FakeKey moto serves for a key now, or None (no such key or bucket, or a delete marker)."""
+    from moto.s3.models import FakeKey
+
+    bucket = backend.buckets.get(bucket_name)
+    key = bucket.keys.get(key_name) if bucket is not None else None
+    return key if isinstance(key, FakeKey) and not key.disposed else None
+
+
+def body(key) -> bytes:
+    """The bytes of a FakeKey (ValueError when a later write has replaced and disposed of it meanwhile)."""
+    return key.value
+
+
+def describe(backend, bucket_name: str, key) -> ObjectRecord:
+    """A FakeKey's state without its body."""
+    attrs = {a: getattr(key, a, None) for a in _ATTRS}
+    return ObjectRecord(
+        bucket=bucket_name,
+        key=key.name,
+        size=key.size,
+        etag=key.etag,
+        last_modified=key.last_modified.isoformat(),
+        metadata=dict(key.metadata),
+        tags=backend.tagger.get_tag_dict_for_resource(key.arn),
+        attrs={a: v for a, v in attrs.items() if v is not None},
+    )
+
+
+def current(backend, bucket_name: str, key_name: str):
+    """The object moto serves for a key now (its identity tells whether a later request replaced it)."""
+    bucket = backend.buckets.get(bucket_name)
+    return bucket.keys.get(key_name) if bucket is not None else None
+
+
+def restore_bucket(record: BucketRecord):
+    """Make sure the bucket of ``record`` exists in its backend (kept as it is when it does); returns it."""
+    backend = backend_of(record.account, record.partition)
+    bucket = backend.buckets.get(record.name)
+    if bucket is None:
+        from moto.s3.models import s3_backends
+
+        owner = s3_backends.bucket_accounts.get(record.name)
+        if owner is not None:  # held by another account of this process: leave it to that account
+            return backend_of(owner[1], owner[0]).buckets.get(record.name)
+        bucket = backend.create_bucket(record.name, record.region)
+        if record.created:
+            bucket.creation_date = datetime.datetime.fromisoformat(record.created)
+    return bucket
+
+
+def restore(backend, record: ObjectRecord, body: bytes) -> None:
+    """Put one saved object back into ``backend``, with its ETag, LastModified, metadata and tags."""
+    attrs = record.attrs
+    key = backend.put_object(
+        record.bucket,
+        record.key,
+        body,
+        storage=attrs.get("storage_class"),
+        etag=record.etag.strip('"'),
+        encryption=attrs.get("encryption"),
+        kms_key_id=attrs.get("kms_key_id"),
+        checksum_value=attrs.get("checksum_value"),
+        disable_notification=True,
+    )
+    key.set_metadata(dict(record.metadata))
+    key.last_modified = datetime.datetime.fromisoformat(record.last_modified)
+    key.website_redirect_location = attrs.get("website_redirect_location")
+    key.checksum_algorithm = attrs.get("checksum_algorithm")
+    if record.tags:
+        backend.tagger.tag_resource(key.arn, backend.tagger.convert_dict_to_tags_input(record.tags))
+
+
+def remove(backend, bucket_name: str, key_name: str) -> None:
+    """Remove a key from ``backend`` (nothing happens when it is not there)."""
+    bucket = backend.buckets.get(bucket_name)
+    if bucket is not None and key_name in bucket.keys:
+        bucket.keys.pop(key_name)
+
+
+def remove_bucket(backend, name: str) -> None:
+    """Remove an empty bucket from ``backend`` (a bucket that holds keys is kept)."""
+    bucket = backend.buckets.get(name)
+    if bucket is not None and not bucket.keys:
+        backend.delete_bucket(name)
