@@ -17,7 +17,8 @@ rows (so ``anomaly_score >= 0.5`` exactly when anomalous). Diagnostics are each 
 relation evidence goes away when that sensor alone is corrected (a reconstruction-based contribution), plus its
 own movement evidence, normalised to sum to 1.
 
-Non-finite inputs (NaN, +-inf) are missing values: a missing value gives no evidence about its sensor, and
+Non-finite inputs (NaN, +-inf) are missing values: a missing value stands as what the other sensors predict for
+it (their own missing values standing as their last known values), gives no evidence about its own sensor, and
 averages use the rows that are there (judged against a scale widened for the fewer rows). Rows flagged ``off``
 are never anomalous (score 0, even diagnostics) and give no evidence to their neighbours.
 
@@ -64,13 +65,12 @@ class Scores(NamedTuple):
 
 # -- small numeric helpers ---------------------------------------------------------------------------------------
 def _trailing_mean(a: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of the finite values among the last ``w`` rows of each column, and how many there were."""
+    """Mean of the finite values among the last ``w`` rows of each column, and how many there were (each row's
+    sum is taken over its own window, so a row's value does not depend on rows before its window)."""
     ok = np.isfinite(a)
-    vals = np.where(ok, a, 0.0)
-    csum = np.cumsum(np.vstack([np.zeros((1, a.shape[1])), vals]), axis=0)
-    ccnt = np.cumsum(np.vstack([np.zeros((1, a.shape[1])), ok]), axis=0)
-    lo = np.maximum(np.arange(1, len(a) + 1) - w, 0)
-    total, count = csum[1:] - csum[lo], ccnt[1:] - ccnt[lo]
+    pad = np.zeros((w - 1, a.shape[1]))
+    total = np.lib.stride_tricks.sliding_window_view(np.vstack([pad, np.where(ok, a, 0.0)]), w, axis=0).sum(axis=-1)
+    count = np.lib.stride_tricks.sliding_window_view(np.vstack([pad, ok]), w, axis=0).sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan), count
 
@@ -218,6 +218,9 @@ class Detector:
     def _evidence(self, z: np.ndarray, active: np.ndarray) -> dict:
         """Trailing residual means (and their counts), pace and roughness per row; inactive rows give nothing."""
         zf = _filled(z)
+        gaps = ~np.isfinite(z)
+        if gaps.any():  # a missing value stands as what the others predict for it
+            zf = np.where(gaps, _design(zf) @ self.relation.T, zf)
         resid = z - _design(zf) @ self.relation.T  # a missing value (NaN in z) leaves its own residual NaN
         resid[~active] = np.nan
         mean, count = _trailing_mean(resid, self.window)
