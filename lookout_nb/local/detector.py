@@ -10,17 +10,18 @@ and scores rows with two kinds of evidence, both learned from the training rows 
 - **movement**: each sensor's roughness (mean absolute step over the last :data:`WINDOW` rows, on a log scale)
   is predicted from the others' roughness; moving much less than the others say (a frozen sensor) counts.
 
-The row's anomaly ``D`` is the sum of the squared standardised evidence. The threshold is the
-:data:`THRESHOLD_QUANTILE` of ``D`` over the training rows; a row is anomalous when ``D`` has stayed at or above
-it for :data:`PERSISTENCE` rows, and ``anomaly_score = m / (m + threshold)`` with ``m`` the smallest ``D`` of those
+The row's anomaly ``D`` is the sum of the squared standardised evidence. The threshold is
+:data:`THRESHOLD_MARGIN` times the :data:`THRESHOLD_QUANTILE` of ``D`` over the training rows; a row is anomalous
+when ``D`` has stayed at or above it for :data:`PERSISTENCE` rows, and ``anomaly_score = m / (m + threshold)`` with ``m`` the smallest ``D`` of those
 rows (so ``anomaly_score >= 0.5`` exactly when anomalous). Diagnostics are each sensor's share: how much of the
 relation evidence goes away when that sensor alone is corrected (a reconstruction-based contribution), plus its
 own movement evidence, normalised to sum to 1.
 
 Non-finite inputs (NaN, +-inf) are missing values: a missing value stands as what the other sensors predict for
 it (their own missing values standing as their last known values), gives no evidence about its own sensor, and
-averages use the rows that are there (judged against a scale widened for the fewer rows). Rows flagged ``off``
-are never anomalous (score 0, even diagnostics) and give no evidence to their neighbours.
+averages use the rows that are there (judged against a scale widened for the fewer rows). Rows flagged ``off``,
+and the :data:`WINDOW` rows after each (the machine settling after a start), are never anomalous (score 0, even
+diagnostics), are not learned from and give no evidence to their neighbours.
 
 >>> det = Detector.fit(train_values, names)                             # doctest: +SKIP
 >>> scores = det.scores(window_values, history=previous_rows)          # doctest: +SKIP
@@ -41,8 +42,9 @@ from . import inference
 WINDOW = 10
 #: Rows in a row that must reach the threshold before a row is anomalous.
 PERSISTENCE = 3
-#: The training quantile of the anomaly that becomes the threshold.
-THRESHOLD_QUANTILE = 0.9999
+#: The threshold is THRESHOLD_MARGIN times this quantile of the anomaly over the training rows (a margin, because
+#: rows a model learned from fit it better than new rows do).
+THRESHOLD_QUANTILE, THRESHOLD_MARGIN = 0.9999, 1.5
 #: The tail quantile of the training residuals that standardises them (read as this many standard deviations).
 TAIL_QUANTILE, TAIL_Z = 0.999, 3.2905
 #: Upper quantiles of the training pace (how fast the sensors change) that separate the pace bins.
@@ -106,6 +108,14 @@ def _filled(z: np.ndarray) -> np.ndarray:
     return out
 
 
+def _resting(off: Optional[np.ndarray], n: int) -> np.ndarray:
+    """Rows that are off or within :data:`WINDOW` rows after an off row (the machine settling after a start)."""
+    if off is None:
+        return np.zeros(n, bool)
+    off = np.asarray(off, bool)
+    return off | (_trailing(off.astype(float), WINDOW + 1, "max") > 0)
+
+
 def _design(z: np.ndarray) -> np.ndarray:
     """``[1, z, z^2]``: the features every relation is a linear function of (own sensor's weights are zero)."""
     return np.hstack([np.ones((len(z), 1)), z, z * z])
@@ -133,7 +143,7 @@ class Detector:
     @property
     def lookback(self) -> int:
         """Rows before a window that make its first rows score exactly as in one long run."""
-        return self.window + self.persistence
+        return 2 * self.window + self.persistence
 
     # -- fitting ---------------------------------------------------------------------------------------------------
     @classmethod
@@ -147,8 +157,8 @@ class Detector:
         sensors = list(sensors)
         n, p = values.shape
         learn = np.ones(n, bool) if use is None else np.asarray(use, bool).copy()
-        if off is not None:
-            learn &= ~np.asarray(off, bool)
+        off = _resting(off, n)
+        learn &= ~off
         x = np.where(np.isfinite(values), values, np.nan)
         mean, std = np.zeros(p), np.ones(p)
         for j, name in enumerate(sensors):
@@ -168,8 +178,7 @@ class Detector:
             relation[j, cols] = _ridge(gram, cross[:, j], cols, m)
         det = cls(sensors, mean, std, relation, np.zeros(0), np.ones((1, p)), np.ones(p),
                   np.zeros((p, 1 + p)), np.zeros((1, p)), np.ones((1, p)), 1.0)
-        active = ~(off if off is not None else np.zeros(n, bool))
-        ev = det._evidence(z, active)
+        ev = det._evidence(z, ~off)
         edges = np.nanquantile(ev["pace"][learn], PACE_BINS) if np.isfinite(ev["pace"][learn]).any() else np.zeros(0)
         det.pace_edges = np.unique(edges)
         bins = det._bins(ev["pace"])
@@ -211,7 +220,7 @@ class Detector:
         # Threshold: a high quantile of the training anomaly.
         d = det._anomaly(ev, bins, logr)[0][learn]
         d = d[np.isfinite(d)]
-        det.threshold = float(max(np.quantile(d, THRESHOLD_QUANTILE), 1e-9)) if len(d) else 1.0
+        det.threshold = float(THRESHOLD_MARGIN * max(np.quantile(d, THRESHOLD_QUANTILE), 1e-9)) if len(d) else 1.0
         return det
 
     # -- scoring ---------------------------------------------------------------------------------------------------
@@ -270,6 +279,7 @@ class Detector:
             history = np.asarray(history, dtype=float)
             h_off = np.zeros(len(history), bool) if history_off is None else np.asarray(history_off, bool)
             values, off = np.vstack([history, values]), np.concatenate([h_off, off])
+        off = _resting(off, len(values))
         with np.errstate(invalid="ignore", over="ignore"):
             z = np.clip((np.where(np.isfinite(values), values, np.nan) - self.mean) / self.std, -CLIP, CLIP)
         ev = self._evidence(z, ~off)
