@@ -66,13 +66,18 @@ class Scores(NamedTuple):
 
 
 # -- small numeric helpers ---------------------------------------------------------------------------------------
+def _shifted_sum(a: np.ndarray, w: int) -> np.ndarray:
+    """Sum of the last ``w`` rows (fewer at the start), added oldest first: a row's sum depends only on its window."""
+    total = np.zeros_like(a)
+    for k in range(w - 1, -1, -1):
+        total[k:] += a[: len(a) - k] if k else a
+    return total
+
+
 def _trailing_mean(a: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of the finite values among the last ``w`` rows of each column, and how many there were (each row's
-    sum is taken over its own window, so a row's value does not depend on rows before its window)."""
+    """Mean of the finite values among the last ``w`` rows of each column, and how many there were."""
     ok = np.isfinite(a)
-    pad = np.zeros((w - 1, a.shape[1]))
-    total = np.lib.stride_tricks.sliding_window_view(np.vstack([pad, np.where(ok, a, 0.0)]), w, axis=0).sum(axis=-1)
-    count = np.lib.stride_tricks.sliding_window_view(np.vstack([pad, ok]), w, axis=0).sum(axis=-1)
+    total, count = _shifted_sum(np.where(ok, a, 0.0), w), _shifted_sum(ok.astype(float), w)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan), count
 
@@ -80,10 +85,21 @@ def _trailing_mean(a: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
 def _trailing(a: np.ndarray, w: int, how: str) -> np.ndarray:
     """Max or min of the last ``w`` values of a 1-d array (NaN skipped; NaN when all are missing)."""
     fill = -np.inf if how == "max" else np.inf
-    padded = np.concatenate([np.full(w - 1, fill), np.where(np.isnan(a), fill, a)])
-    view = np.lib.stride_tricks.sliding_window_view(padded, w)
-    out = view.max(axis=1) if how == "max" else view.min(axis=1)
+    pick = np.maximum if how == "max" else np.minimum
+    a = np.where(np.isnan(a), fill, a)
+    out = a.copy()
+    for k in range(1, min(w, len(a))):
+        out[k:] = pick(out[k:], a[: len(a) - k])
     return np.where(out == fill, np.nan, out)
+
+
+def _column_quantile(block: np.ndarray, q: float) -> np.ndarray:
+    """The ``q`` quantile of each column's finite values (NaN for a column without any)."""
+    out = np.full(block.shape[1], np.nan)
+    seen = np.isfinite(block).any(axis=0) if len(block) else np.zeros(block.shape[1], bool)
+    if seen.any():
+        out[seen] = np.nanquantile(block[:, seen], q, axis=0)
+    return out
 
 
 def _ridge(gram: np.ndarray, cross: np.ndarray, cols: list, n: int) -> np.ndarray:
@@ -95,6 +111,8 @@ def _ridge(gram: np.ndarray, cross: np.ndarray, cols: list, n: int) -> np.ndarra
 
 def _filled(z: np.ndarray) -> np.ndarray:
     """Missing values replaced by the sensor's previous value, else its next, else 0 (its training mean)."""
+    if np.isfinite(z).all():
+        return z
     out = z.copy()
     for j in range(z.shape[1]):
         col = out[:, j]
@@ -185,16 +203,14 @@ class Detector:
         nb = len(det.pace_edges) + 1
         # Residual scale per pace bin, never smaller than a calmer bin's.
         scale = np.zeros((nb, p))
+        learned_bins = np.where(learn, bins, -1)
         for b in range(nb):
-            sel = learn & (bins == b)
-            res = np.abs(ev["resid"][sel])
-            tail = [np.nanquantile(res[:, j], TAIL_QUANTILE) if np.isfinite(res[:, j]).any() else np.nan
-                    for j in range(p)]
-            scale[b] = np.fmax(np.array(tail, float) / TAIL_Z, scale[b - 1] if b else MIN_STD)
+            tail = _column_quantile(np.abs(ev["resid"][learned_bins == b]), TAIL_QUANTILE)
+            scale[b] = np.fmax(tail / TAIL_Z, scale[b - 1] if b else MIN_STD)
         det.relation_scale = np.where(np.isfinite(scale), scale, MIN_STD)
         # Movement: log-roughness of each sensor from the others'.
         rough = ev["rough"]
-        eps = np.array([0.1 * np.nanmedian(r[r > 0]) if (r[learn] > 0).any() else MIN_STD for r in rough.T])
+        eps = 0.1 * _column_quantile(np.where(rough[learn] > 0, rough[learn], np.nan), 0.5)
         det.rough_eps = np.where(np.isfinite(eps) & (eps > 0), eps, MIN_STD)
         logr = np.log(rough + det.rough_eps)
         coef = np.zeros((p, 1 + p))
@@ -209,13 +225,11 @@ class Detector:
         mis = det._rough_residual(logr)
         med, low = np.zeros((nb, p)), np.ones((nb, p))
         for b in range(nb):
-            sel = learn & (bins == b)
-            for j in range(p):
-                r = mis[sel, j]
-                r = r[np.isfinite(r)]
-                if len(r):
-                    med[b, j] = np.median(r)
-                    low[b, j] = max((med[b, j] - np.quantile(r, 1 - TAIL_QUANTILE)) / TAIL_Z, 1e-3)
+            block = mis[learned_bins == b]
+            seen = np.isfinite(block).any(axis=0)
+            med[b] = np.where(seen, _column_quantile(block, 0.5), 0.0)
+            spread = (med[b] - _column_quantile(block, 1 - TAIL_QUANTILE)) / TAIL_Z
+            low[b] = np.where(seen, np.fmax(spread, 1e-3), 1.0)
         det.rough_median, det.rough_scale = med, low
         # Threshold: a high quantile of the training anomaly.
         d = det._anomaly(ev, bins, logr)[0][learn]
@@ -262,8 +276,8 @@ class Detector:
         inv = 1.0 / (self.relation_scale[bins])
         lin, quad = self.relation[:, 1 : 1 + p], self.relation[:, 1 + p :]
         jac = np.eye(p)[None] - (lin[None] + 2.0 * quad[None] * z[:, None, :])  # d resid_k / d z_j
-        num = np.einsum("nk,nk,nkj->nj", e, inv, jac) ** 2
-        den = np.einsum("nk,nkj->nj", inv * inv, jac * jac)
+        num = np.matmul((e * inv)[:, None, :], jac)[:, 0, :] ** 2
+        den = np.matmul((inv * inv)[:, None, :], jac * jac)[:, 0, :]
         contrib = num / np.maximum(den, 1e-300) + g * g
         total = contrib.sum(axis=1, keepdims=True)
         return np.where(total > 0, contrib / np.where(total > 0, total, 1.0), 1.0 / p)
@@ -289,10 +303,10 @@ class Detector:
         d = np.where(off, np.nan, d)
         held = _trailing(d, self.persistence, "min")
         held = np.where(np.isfinite(held) & ~off, held, 0.0)
-        score = held / (held + self.threshold)
-        shares = self._shares(ev["z"], e, g, bins)
-        shares[off] = 1.0 / len(self.sensors)
-        return Scores(score[-n:], (score >= 0.5)[-n:], shares[-n:])
+        score = held[-n:] / (held[-n:] + self.threshold) if n else np.zeros(0)
+        shares = self._shares(ev["z"][-n:], e[-n:], g[-n:], bins[-n:]) if n else np.zeros((0, len(self.sensors)))
+        shares[off[-n:] if n else []] = 1.0 / len(self.sensors)
+        return Scores(score, score >= 0.5, shares)
 
     # -- JSON ------------------------------------------------------------------------------------------------------
     _ARRAYS = ("mean", "std", "relation", "pace_edges", "relation_scale", "rough_eps", "rough_coef",

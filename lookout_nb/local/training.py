@@ -26,6 +26,7 @@ is a predicted range overlapping no label, its duration ``end - start``.
 
 from __future__ import annotations
 
+import functools
 import json
 import operator
 import re
@@ -84,7 +85,10 @@ class OffCondition:
 
     def mask(self, frame: pd.DataFrame) -> np.ndarray:
         """True where the condition holds (a missing value is not off)."""
-        values = frame[self.sensor].to_numpy(dtype=float)
+        return self.holds(frame[self.sensor].to_numpy(dtype=float))
+
+    def holds(self, values: np.ndarray) -> np.ndarray:
+        """True where the condition holds for the sensor's ``values`` (a missing value is not off)."""
         with np.errstate(invalid="ignore"):
             return _OPS[self.op](values, self.value) & np.isfinite(values)
 
@@ -149,17 +153,21 @@ def parse_labels(labels) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     return out
 
 
+@functools.lru_cache(maxsize=32)
+def _step(rate: str) -> pd.Timedelta:
+    return parse_duration(rate)
+
+
 def to_grid(frame: pd.DataFrame, rate) -> pd.DataFrame:
     """Rows on the sampling grid: the mean per interval, labelled by the interval's end (rows already on the
     grid, one per interval, are kept as they are)."""
-    step = parse_duration(rate) if isinstance(rate, str) else pd.Timedelta(rate)
-    index = pd.DatetimeIndex(frame.index)
+    step = _step(rate) if isinstance(rate, str) else pd.Timedelta(rate)
+    index = frame.index if isinstance(frame.index, pd.DatetimeIndex) else pd.DatetimeIndex(frame.index)
     index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
-    frame = frame.set_axis(index)
-    grid = index.ceil(step)
-    if not (grid.equals(index) and index.is_unique):
-        frame = frame.groupby(grid).mean()
-    return frame.sort_index() if not frame.index.is_monotonic_increasing else frame
+    ns = index.as_unit("ns").asi8
+    if len(ns) and (ns % step.value == 0).all() and (np.diff(ns) > 0).all():  # one row per interval, in order
+        return frame if frame.index.equals(index) and frame.index.tz is not None else frame.set_axis(index)
+    return frame.set_axis(index).groupby(index.ceil(step)).mean().sort_index()
 
 
 def combine(frames, schema, rate) -> pd.DataFrame:
@@ -304,21 +312,37 @@ def train(frames, schema, sampling_rate: str, training_window, evaluation_window
 
 
 # -- scoring and evaluation ------------------------------------------------------------------------------------
-def _scores(model: TrainedModel, frame: pd.DataFrame, history: Optional[pd.DataFrame]):
-    missing = [s for s in model.sensors if s not in frame.columns]
-    if missing:
+def _rows(model: TrainedModel, frame: pd.DataFrame, condition) -> tuple[pd.DatetimeIndex, np.ndarray, Optional[np.ndarray]]:
+    """The times on the sampling grid, the values in the model's sensor order, and the off rows."""
+    position = {c: i for i, c in enumerate(frame.columns)}
+    columns = [position.get(s, -1) for s in model.sensors]
+    if min(columns, default=0) < 0:
+        missing = [s for s, c in zip(model.sensors, columns) if c < 0]
         raise ValueError(f"the rows to score have no column {', '.join(missing)}; the model's sensors are "
                          f"{', '.join(model.sensors)}")
-    condition = parse_off_condition(model.off_condition, model.sensors) if model.off_condition else None
-    frame = to_grid(frame[model.sensors], model.sampling_rate)
-    off = condition.mask(frame) if condition else None
+    if columns != list(range(len(frame.columns))):
+        frame = frame.iloc[:, columns]
+    frame = to_grid(frame, model.sampling_rate)
+    values = frame.to_numpy(dtype=float)
+    off = condition.holds(values[:, model.sensors.index(condition.sensor)]) if condition else None
+    return frame.index, values, off
+
+
+@functools.lru_cache(maxsize=64)
+def _condition(text: str, sensors: tuple) -> OffCondition:
+    return parse_off_condition(text, sensors)
+
+
+def _scores(model: TrainedModel, frame: pd.DataFrame, history: Optional[pd.DataFrame]):
+    condition = _condition(model.off_condition, tuple(model.sensors)) if model.off_condition else None
+    times, values, off = _rows(model, frame, condition)
     h_values = h_off = None
     if history is not None and len(history):
-        history = to_grid(history[model.sensors], model.sampling_rate)
-        history = history[history.index < frame.index[0]] if len(frame) else history
-        h_values = history.to_numpy(dtype=float)
-        h_off = condition.mask(history) if condition else None
-    return frame, model.detector.scores(frame.to_numpy(dtype=float), off=off, history=h_values, history_off=h_off)
+        h_times, h_values, h_off = _rows(model, history, condition)
+        if len(times):
+            keep = h_times < times[0]
+            h_values, h_off = h_values[keep], (h_off[keep] if h_off is not None else None)
+    return times, model.detector.scores(values, off=off, history=h_values, history_off=h_off)
 
 
 def score(model: TrainedModel, frame: pd.DataFrame, history: Optional[pd.DataFrame] = None) -> list[dict]:
@@ -327,8 +351,8 @@ def score(model: TrainedModel, frame: pd.DataFrame, history: Optional[pd.DataFra
     that the first rows score exactly as they did in the evaluation. Non-finite inputs are missing values (see
     :mod:`.detector`); every number in the records is finite.
     """
-    frame, scores = _scores(model, frame, history)
-    stamps = frame.index.tz_convert("UTC").tz_localize(None).strftime(_STAMP)
+    times, scores = _scores(model, frame, history)
+    stamps = times.tz_localize(None).strftime(_STAMP)
     names = model.sensors
     records = []
     for stamp, value, flag, shares in zip(stamps, scores.score.tolist(), scores.anomalous.tolist(),
@@ -350,9 +374,9 @@ def evaluate(model: TrainedModel, grid: pd.DataFrame, labels) -> dict:
     window = grid[inside]
     lookback = getattr(model.detector, "lookback", 0)
     before = grid[grid.index < start].iloc[-lookback:] if lookback else None
-    window, scores = _scores(model, window, before)
+    times, scores = _scores(model, window, before)
     gap = getattr(model.detector, "window", 1)
-    predicted = events(window.index, scores.anomalous, scores.shares, max_gap=gap)
+    predicted = events(times, scores.anomalous, scores.shares, max_gap=gap)
     labelled = [(max(a, start), min(b, end)) for a, b in labels if a < end and b >= start]
     overlaps = lambda ev, lb: ev["start"] <= lb[1] and ev["end"] >= lb[0]  # noqa: E731
     warning, identified = 0.0, 0
