@@ -76,7 +76,8 @@ def main() -> None:
               f"z-score {result['zscore'][0]}/5 found, {result['zscore'][1]} false")
     n = len(args.seeds)
     for method, (found, false) in totals.items():
-        print(f"   {method:9s}: {found / n:.1f} of 5 found, {false / n:.1f} false ranges per 14 days (mean of {n} seeds)")
+        print(f"   {method:9s}: {found / n:.1f} of 5 found, {false / n:.1f} false ranges per 14 days "
+              f"(mean of {n} seeds)")
 
     print("2. Training speed: 60 days x 8 sensors at PT1M")
     start = synth.DEFAULT_START

@@ -12,8 +12,8 @@ and scores rows with two kinds of evidence, both learned from the training rows 
 
 The row's anomaly ``D`` is the sum of the squared standardised evidence. The threshold is
 :data:`THRESHOLD_MARGIN` times the :data:`THRESHOLD_QUANTILE` of ``D`` over the training rows; a row is anomalous
-when ``D`` has stayed at or above it for :data:`PERSISTENCE` rows, and ``anomaly_score = m / (m + threshold)`` with ``m`` the smallest ``D`` of those
-rows (so ``anomaly_score >= 0.5`` exactly when anomalous). Diagnostics are each sensor's share: how much of the
+when ``D`` has stayed at or above it for :data:`PERSISTENCE` rows, and ``anomaly_score = m / (m + threshold)``
+with ``m`` the smallest ``D`` of those rows (so ``anomaly_score >= 0.5`` exactly when anomalous). Diagnostics are each sensor's share: how much of the
 relation evidence goes away when that sensor alone is corrected (a reconstruction-based contribution), plus its
 own movement evidence, normalised to sum to 1.
 
@@ -93,13 +93,17 @@ def _trailing(a: np.ndarray, w: int, how: str) -> np.ndarray:
     return np.where(out == fill, np.nan, out)
 
 
-def _column_quantile(block: np.ndarray, q: float) -> np.ndarray:
-    """The ``q`` quantile of each column's finite values (NaN for a column without any)."""
-    out = np.full(block.shape[1], np.nan)
-    seen = np.isfinite(block).any(axis=0) if len(block) else np.zeros(block.shape[1], bool)
-    if seen.any():
-        out[seen] = np.nanquantile(block[:, seen], q, axis=0)
-    return out
+def _column_quantile(block: np.ndarray, q):
+    """The ``q`` quantile(s) of each column's finite values (NaN for a column without any): shape ``(p,)`` for one
+    ``q``, ``(len(q), p)`` for several (one partition per column)."""
+    qs = np.atleast_1d(np.asarray(q, float))
+    out = np.full((len(qs), block.shape[1]), np.nan)
+    for j in range(block.shape[1]):
+        col = block[:, j]
+        col = col[np.isfinite(col)]
+        if len(col):
+            out[:, j] = np.quantile(col, qs)
+    return out if np.ndim(q) else out[0]
 
 
 def _ridge(gram: np.ndarray, cross: np.ndarray, cols: list, n: int) -> np.ndarray:
@@ -225,10 +229,10 @@ class Detector:
         mis = det._rough_residual(logr)
         med, low = np.zeros((nb, p)), np.ones((nb, p))
         for b in range(nb):
-            block = mis[learned_bins == b]
-            seen = np.isfinite(block).any(axis=0)
-            med[b] = np.where(seen, _column_quantile(block, 0.5), 0.0)
-            spread = (med[b] - _column_quantile(block, 1 - TAIL_QUANTILE)) / TAIL_Z
+            mid, tail = _column_quantile(mis[learned_bins == b], [0.5, 1 - TAIL_QUANTILE])
+            seen = np.isfinite(mid)
+            med[b] = np.where(seen, mid, 0.0)
+            spread = (med[b] - tail) / TAIL_Z
             low[b] = np.where(seen, np.fmax(spread, 1e-3), 1.0)
         det.rough_median, det.rough_scale = med, low
         # Threshold: a high quantile of the training anomaly.
@@ -246,9 +250,10 @@ class Detector:
             zf = np.where(gaps, _design(zf) @ self.relation.T, zf)
         resid = z - _design(zf) @ self.relation.T  # a missing value (NaN in z) leaves its own residual NaN
         resid[~active] = np.nan
-        mean, count = _trailing_mean(resid, self.window)
         steps = np.abs(np.diff(np.where(active[:, None], z, np.nan), axis=0, prepend=np.nan))
-        rough, _ = _trailing_mean(steps, self.window)
+        p = z.shape[1]
+        both, counts = _trailing_mean(np.hstack([resid, steps]), self.window)  # one pass for both
+        mean, count, rough = both[:, :p], counts[:, :p], both[:, p:]
         sq = steps * steps
         seen = np.isfinite(sq).sum(axis=1)
         pace_row = np.where(seen > 0, np.sqrt(np.nansum(sq, axis=1) / np.maximum(seen, 1)), np.nan)
@@ -383,7 +388,8 @@ def events(times, anomalous: np.ndarray, shares: np.ndarray, max_gap: int = WIND
     its anomalous rows (summing to 1).
 
     >>> t = pd.date_range("2026-01-01", periods=6, freq="min", tz="UTC")
-    >>> [(e["start"].minute, e["end"].minute) for e in events(t, np.array([0, 1, 1, 0, 0, 0], bool), np.ones((6, 1)), 1)]
+    >>> found = events(t, np.array([0, 1, 1, 0, 0, 0], bool), np.ones((6, 1)), max_gap=1)
+    >>> [(e["start"].minute, e["end"].minute) for e in found]
     [(1, 2)]
     """
     rows = np.flatnonzero(np.asarray(anomalous, bool))

@@ -46,7 +46,7 @@ FAULT_KINDS = {
     "flow_loss": ("hx-pump\\Flow", "Flow falls by 12% for the same speed and valve"),
     "current_rise": ("motor\\Current", "Current rises by 10% for the same load"),
     "frozen": ("hx-pump\\Pressure", "the sensor keeps its value while the others move"),
-    "drift": ("hx-pump\\Vibration", "Vibration creeps up for the same speed, by a quarter of its running range at the end"),
+    "drift": ("hx-pump\\Vibration", "Vibration creeps up for the same speed, by a quarter of its range at the end"),
     "lag": ("motor\\Power", "the sensor reports what it measured 45 minutes earlier"),
 }
 DEFAULT_START = pd.Timestamp("2026-01-01T00:00:00Z")
@@ -189,6 +189,11 @@ def _measured(rng, true: dict) -> dict:
     return out
 
 
+def _duration(value) -> pd.Timedelta:
+    """An ISO 8601 duration (``PT1M``) or anything :class:`pandas.Timedelta` reads (``"6h"``)."""
+    return parse_duration(value) if isinstance(value, str) and value.startswith("P") else pd.Timedelta(value)
+
+
 def _fault_specs(faults, start: pd.Timestamp) -> list[Label]:
     labels = []
     for i, spec in enumerate(faults):
@@ -202,7 +207,7 @@ def _fault_specs(faults, start: pd.Timestamp) -> list[Label]:
         sensor = spec[3] if len(spec) == 4 and spec[3] else FAULT_KINDS[kind][0]
         begin = pd.Timestamp(begin)
         begin = begin.tz_localize("UTC") if begin.tzinfo is None else begin.tz_convert("UTC")
-        length = parse_duration(duration) if isinstance(duration, str) and duration.startswith("P") else pd.Timedelta(duration)
+        length = _duration(duration)
         if length <= pd.Timedelta(0):
             raise ValueError(f"faults[{i}]: the duration must be positive, got {duration!r}")
         labels.append(Label(begin, begin + length, kind, sensor))
@@ -261,7 +266,7 @@ def generate(days: float = 7, *, start=DEFAULT_START, rate="PT1M", seed: int = 0
     >>> generate(days=1, rate="PT5M", seed=3).frames["hx-pump"].index[:2].tolist()
     [Timestamp('2026-01-01 00:00:00+0000', tz='UTC'), Timestamp('2026-01-01 00:05:00+0000', tz='UTC')]
     """
-    step = parse_duration(rate) if isinstance(rate, str) and rate.startswith("P") else pd.Timedelta(rate)
+    step = _duration(rate)
     if step <= pd.Timedelta(0):
         raise ValueError(f"rate must be a positive duration such as 'PT1M', got {rate!r}")
     start = pd.Timestamp(start)

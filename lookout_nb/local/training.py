@@ -158,15 +158,20 @@ def _step(rate: str) -> pd.Timedelta:
     return parse_duration(rate)
 
 
+_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
 def to_grid(frame: pd.DataFrame, rate) -> pd.DataFrame:
     """Rows on the sampling grid: the mean per interval, labelled by the interval's end (rows already on the
-    grid, one per interval, are kept as they are)."""
+    grid, one per interval, in order, are kept as they are)."""
     step = _step(rate) if isinstance(rate, str) else pd.Timedelta(rate)
     index = frame.index if isinstance(frame.index, pd.DatetimeIndex) else pd.DatetimeIndex(frame.index)
-    index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
-    ns = index.as_unit("ns").asi8
-    if len(ns) and (ns % step.value == 0).all() and (np.diff(ns) > 0).all():  # one row per interval, in order
-        return frame if frame.index.equals(index) and frame.index.tz is not None else frame.set_axis(index)
+    if index.tz is None or str(index.tz) != "UTC":
+        index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
+    ticks = index.asi8  # in the index's unit
+    per = step.value // _NS.get(index.unit, 1)
+    if len(ticks) and per and (ticks % per == 0).all() and (np.diff(ticks) > 0).all():
+        return frame if index is frame.index else frame.set_axis(index)
     return frame.set_axis(index).groupby(index.ceil(step)).mean().sort_index()
 
 
@@ -305,14 +310,14 @@ def train(frames, schema, sampling_rate: str, training_window, evaluation_window
     except ValueError as exc:
         raise TrainingFailed(f"{str(exc)[0].upper()}{str(exc)[1:]} in the training window {_iso(train_start)} to "
                              f"{_iso(train_end)}: leave it out of the model's schema") from None
-    model = TrainedModel(detector, sensors, sampling_rate, condition.text if condition else None,
+    model = TrainedModel(detector, sensors, sampling_rate, off_condition.strip() if condition else None,
                          (train_start, train_end), (eval_start, eval_end), (grid.index[0], grid.index[-1]), {})
     model.metrics = evaluate(model, grid, labels)
     return model
 
 
 # -- scoring and evaluation ------------------------------------------------------------------------------------
-def _rows(model: TrainedModel, frame: pd.DataFrame, condition) -> tuple[pd.DatetimeIndex, np.ndarray, Optional[np.ndarray]]:
+def _rows(model: TrainedModel, frame: pd.DataFrame, condition):
     """The times on the sampling grid, the values in the model's sensor order, and the off rows."""
     position = {c: i for i, c in enumerate(frame.columns)}
     columns = [position.get(s, -1) for s in model.sensors]
@@ -340,7 +345,7 @@ def _scores(model: TrainedModel, frame: pd.DataFrame, history: Optional[pd.DataF
     if history is not None and len(history):
         h_times, h_values, h_off = _rows(model, history, condition)
         if len(times):
-            keep = h_times < times[0]
+            keep = h_times.asi8 < times[:1].as_unit(h_times.unit).asi8[0]
             h_values, h_off = h_values[keep], (h_off[keep] if h_off is not None else None)
     return times, model.detector.scores(values, off=off, history=h_values, history_off=h_off)
 

@@ -147,8 +147,8 @@ def test_off_conditions_are_read_and_bad_ones_named():
 
 
 @pytest.mark.parametrize("changes, reason", [
-    ({"training_window": (START + 3 * DAY, START + 2 * DAY)}, r"The training window ends \(2026-01-03T00:00:00.000000\) "
-                                                              r"before it starts"),
+    ({"training_window": (START + 3 * DAY, START + 2 * DAY)},
+     r"The training window ends \(2026-01-03T00:00:00.000000\) before it starts"),
     ({"evaluation_window": (START + 7 * DAY, START + 7 * DAY)}, "The evaluation window ends"),
     ({"labels": [(START + 3 * DAY, START + 2 * DAY)]}, r"Label 1 ends .* before it starts .*: swap its start and end"),
     ({"training_window": (START - 9 * DAY, START - 8 * DAY)}, r"The training window 2025-12-23T00:00:00.000000 to "
