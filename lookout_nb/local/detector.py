@@ -13,9 +13,9 @@ and scores rows with two kinds of evidence, both learned from the training rows 
 The row's anomaly ``D`` is the sum of the squared standardised evidence. The threshold is
 :data:`THRESHOLD_MARGIN` times the :data:`THRESHOLD_QUANTILE` of ``D`` over the training rows; a row is anomalous
 when ``D`` has stayed at or above it for :data:`PERSISTENCE` rows, and ``anomaly_score = m / (m + threshold)``
-with ``m`` the smallest ``D`` of those rows (so ``anomaly_score >= 0.5`` exactly when anomalous). Diagnostics are each sensor's share: how much of the
-relation evidence goes away when that sensor alone is corrected (a reconstruction-based contribution), plus its
-own movement evidence, normalised to sum to 1.
+with ``m`` the smallest ``D`` of those rows (so ``anomaly_score >= 0.5`` exactly when anomalous). Diagnostics
+are each sensor's share: how much of the relation evidence goes away when that sensor alone is corrected (a
+reconstruction-based contribution), plus its own movement evidence, normalised to sum to 1.
 
 Non-finite inputs (NaN, +-inf) are missing values: a missing value stands as what the other sensors predict for
 it (their own missing values standing as their last known values), gives no evidence about its own sensor, and
@@ -69,7 +69,7 @@ class Scores(NamedTuple):
 def _shifted_sum(a: np.ndarray, w: int) -> np.ndarray:
     """Sum of the last ``w`` rows (fewer at the start), added oldest first: a row's sum depends only on its window."""
     total = np.zeros_like(a)
-    for k in range(w - 1, -1, -1):
+    for k in range(min(w, len(a)) - 1, -1, -1):
         total[k:] += a[: len(a) - k] if k else a
     return total
 
@@ -130,12 +130,12 @@ def _filled(z: np.ndarray) -> np.ndarray:
     return out
 
 
-def _resting(off: Optional[np.ndarray], n: int) -> np.ndarray:
-    """Rows that are off or within :data:`WINDOW` rows after an off row (the machine settling after a start)."""
+def _resting(off: Optional[np.ndarray], n: int, w: int = WINDOW) -> np.ndarray:
+    """Rows that are off or within ``w`` rows after an off row (the machine settling after a start)."""
     if off is None:
         return np.zeros(n, bool)
     off = np.asarray(off, bool)
-    return off | (_trailing(off.astype(float), WINDOW + 1, "max") > 0)
+    return off | (_trailing(off.astype(float), w + 1, "max") > 0)
 
 
 def _design(z: np.ndarray) -> np.ndarray:
@@ -293,12 +293,14 @@ class Detector:
         (pass :attr:`lookback` rows for the first rows to score as they would inside a longer run)."""
         values = np.asarray(values, dtype=float)
         n = len(values)
+        if not n:
+            return Scores(np.zeros(0), np.zeros(0, bool), np.zeros((0, len(self.sensors))))
         off = np.zeros(n, bool) if off is None else np.asarray(off, bool)
         if history is not None and len(history):
             history = np.asarray(history, dtype=float)
             h_off = np.zeros(len(history), bool) if history_off is None else np.asarray(history_off, bool)
             values, off = np.vstack([history, values]), np.concatenate([h_off, off])
-        off = _resting(off, len(values))
+        off = _resting(off, len(values), self.window)
         with np.errstate(invalid="ignore", over="ignore"):
             z = np.clip((np.where(np.isfinite(values), values, np.nan) - self.mean) / self.std, -CLIP, CLIP)
         ev = self._evidence(z, ~off)
@@ -308,9 +310,9 @@ class Detector:
         d = np.where(off, np.nan, d)
         held = _trailing(d, self.persistence, "min")
         held = np.where(np.isfinite(held) & ~off, held, 0.0)
-        score = held[-n:] / (held[-n:] + self.threshold) if n else np.zeros(0)
-        shares = self._shares(ev["z"][-n:], e[-n:], g[-n:], bins[-n:]) if n else np.zeros((0, len(self.sensors)))
-        shares[off[-n:] if n else []] = 1.0 / len(self.sensors)
+        score = held[-n:] / (held[-n:] + self.threshold)
+        shares = self._shares(ev["z"][-n:], e[-n:], g[-n:], bins[-n:])
+        shares[off[-n:]] = 1.0 / len(self.sensors)
         return Scores(score, score >= 0.5, shares)
 
     # -- JSON ------------------------------------------------------------------------------------------------------

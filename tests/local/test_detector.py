@@ -133,6 +133,14 @@ def test_a_window_scored_with_its_history_matches_the_long_run(split, fitted):
         assert np.array_equal(part.shares, whole.shares[start : start + 5])
 
 
+def test_a_short_window_without_history_scores_every_row(split, fitted):
+    _, _, evaluation, _ = split
+    for rows in (1, 3, 5):
+        scores = fitted.scores(evaluation[100 : 100 + rows])
+        assert len(scores.score) == rows and np.allclose(scores.shares.sum(axis=1), 1.0)
+        assert not scores.anomalous.any()
+
+
 def test_missing_and_infinite_values_give_finite_scores_and_no_false_freeze(split, fitted):
     _, _, evaluation, _ = split
     rows = evaluation[:600].copy()
