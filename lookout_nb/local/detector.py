@@ -77,7 +77,8 @@ def _shifted_sum(a: np.ndarray, w: int) -> np.ndarray:
 def _trailing_mean(a: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean of the finite values among the last ``w`` rows of each column, and how many there were."""
     ok = np.isfinite(a)
-    total, count = _shifted_sum(np.where(ok, a, 0.0), w), _shifted_sum(ok.astype(float), w)
+    both = _shifted_sum(np.hstack([np.where(ok, a, 0.0), ok]), w)  # sums and counts in one pass
+    total, count = both[:, : a.shape[1]], both[:, a.shape[1] :]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan), count
 
@@ -85,11 +86,10 @@ def _trailing_mean(a: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
 def _trailing(a: np.ndarray, w: int, how: str) -> np.ndarray:
     """Max or min of the last ``w`` values of a 1-d array (NaN skipped; NaN when all are missing)."""
     fill = -np.inf if how == "max" else np.inf
-    pick = np.maximum if how == "max" else np.minimum
-    a = np.where(np.isnan(a), fill, a)
-    out = a.copy()
-    for k in range(1, min(w, len(a))):
-        out[k:] = pick(out[k:], a[: len(a) - k])
+    padded = np.concatenate([np.full(w - 1, fill), np.where(np.isnan(a), fill, a)])
+    step = padded.strides[0]
+    view = np.lib.stride_tricks.as_strided(padded, (len(a), w), (step, step), writeable=False)
+    out = view.max(axis=1) if how == "max" else view.min(axis=1)
     return np.where(out == fill, np.nan, out)
 
 

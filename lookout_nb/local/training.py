@@ -344,8 +344,8 @@ def _scores(model: TrainedModel, frame: pd.DataFrame, history: Optional[pd.DataF
     h_values = h_off = None
     if history is not None and len(history):
         h_times, h_values, h_off = _rows(model, history, condition)
-        if len(times):
-            keep = h_times.asi8 < times[:1].as_unit(h_times.unit).asi8[0]
+        if len(times) and len(h_times) and not h_times[-1] < times[0]:  # drop history rows the window holds
+            keep = h_times < times[0]
             h_values, h_off = h_values[keep], (h_off[keep] if h_off is not None else None)
     return times, model.detector.scores(values, off=off, history=h_values, history_off=h_off)
 
