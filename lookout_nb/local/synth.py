@@ -157,11 +157,11 @@ def _ambient(rng, times: pd.DatetimeIndex, step_min: float) -> np.ndarray:
 
 
 # -- sensors -------------------------------------------------------------------------------------------------------
-def _physics(speed_frac, valve, ambient, step_min, current_gain=None, flow_gain=None):
+def _physics(speed_frac, valve, ambient, step_min, current_gain=None):
     """The true value of every sensor from the hidden state (no measurement noise)."""
     u = np.clip(speed_frac, 0.0, None)
     running = np.clip(u / 0.2, 0.0, 1.0)
-    flow = 420.0 * u * (0.45 + 0.55 * valve) * (1.0 if flow_gain is None else flow_gain)
+    flow = 420.0 * u * (0.45 + 0.55 * valve)
     pressure = 0.4 + 7.5 * u**2 * (1.15 - 0.45 * valve)
     power = flow * pressure / 36.0 / 0.74 + 4.0 * running
     current = np.sqrt((38.0 * running) ** 2 + (1.68 * power) ** 2)
@@ -194,7 +194,7 @@ def _duration(value) -> pd.Timedelta:
     return parse_duration(value) if isinstance(value, str) and value.startswith("P") else pd.Timedelta(value)
 
 
-def _fault_specs(faults, start: pd.Timestamp) -> list[Label]:
+def _fault_specs(faults) -> list[Label]:
     labels = []
     for i, spec in enumerate(faults):
         if isinstance(spec, Label):
@@ -214,13 +214,13 @@ def _fault_specs(faults, start: pd.Timestamp) -> list[Label]:
     return labels
 
 
-def _inject(rng, times, measured, hidden, labels, step_min):
+def _inject(times, measured, hidden, labels, step_min):
     """Apply the faults to the measured values, clipped to each sensor's normal running range."""
     running = hidden["speed"] > 0.2
     ranges = {c: {s: (v[running].min(), v[running].max()) if running.any() else (v.min(), v.max())
                   for s, v in sensors.items()} for c, sensors in measured.items()}
     for label in labels:
-        component, sensor = label.sensor.split("\\", 1)
+        component, _, sensor = label.sensor.partition("\\")
         if component not in measured or sensor not in measured[component]:
             raise ValueError(f"fault {label.kind}: no sensor {label.sensor!r}; choose one of "
                              + ", ".join(f"{c}\\{s}" for c, ss in measured.items() for s in ss))
@@ -282,9 +282,9 @@ def generate(days: float = 7, *, start=DEFAULT_START, rate="PT1M", seed: int = 0
     ambient = _ambient(rng, times, step_min)
     true = _physics(speed, valve, ambient, step_min)
     measured = _measured(rng, true)
-    labels = _fault_specs(faults, start)
+    labels = _fault_specs(faults)
     hidden = {"speed": speed, "valve": valve, "ambient": ambient, "true": true}
-    _inject(rng, times, measured, hidden, labels, step_min)
+    _inject(times, measured, hidden, labels, step_min)
     frames = {
         c: pd.DataFrame({s: np.round(v, _DECIMALS) for s, v in sensors.items()}, index=times)
         for c, sensors in measured.items()
