@@ -79,8 +79,7 @@ def _trailing_mean(a: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
     ok = np.isfinite(a)
     both = _shifted_sum(np.hstack([np.where(ok, a, 0.0), ok]), w)  # sums and counts in one pass
     total, count = both[:, : a.shape[1]], both[:, a.shape[1] :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan), count
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan), count
 
 
 def _trailing(a: np.ndarray, w: int, how: str) -> np.ndarray:
@@ -247,8 +246,8 @@ class Detector:
         zf = _filled(z)
         gaps = ~np.isfinite(z)
         if gaps.any():  # a missing value stands as what the others predict for it
-            zf = np.where(gaps, _design(zf) @ self.relation.T, zf)
-        resid = z - _design(zf) @ self.relation.T  # a missing value (NaN in z) leaves its own residual NaN
+            zf = np.where(gaps, self._predict(zf), zf)
+        resid = z - self._predict(zf)  # a missing value (NaN in z) leaves its own residual NaN
         resid[~active] = np.nan
         steps = np.abs(np.diff(np.where(active[:, None], z, np.nan), axis=0, prepend=np.nan))
         p = z.shape[1]
@@ -259,20 +258,25 @@ class Detector:
         pace_row = np.where(seen > 0, np.sqrt(np.nansum(sq, axis=1) / np.maximum(seen, 1)), np.nan)
         return {"z": zf, "resid": mean, "count": count, "rough": rough, "pace": _trailing(pace_row, self.window, "max")}
 
+    def _predict(self, z: np.ndarray) -> np.ndarray:
+        """Each sensor as its relation predicts it from the others (the same sums as ``_design(z) @ relation.T``)."""
+        p = len(self.sensors)
+        return self.relation[:, 0] + z @ self.relation[:, 1 : 1 + p].T + (z * z) @ self.relation[:, 1 + p :].T
+
     def _bins(self, pace: np.ndarray) -> np.ndarray:
         """Pace bin per row; rows of unknown pace go to the busiest bin (the widest scales)."""
         return np.searchsorted(self.pace_edges, np.where(np.isfinite(pace), pace, np.inf), side="right")
 
     def _rough_residual(self, logr: np.ndarray) -> np.ndarray:
-        feats = np.hstack([np.ones((len(logr), 1)), np.nan_to_num(logr)])
-        return logr - feats @ self.rough_coef.T
+        known = np.where(np.isfinite(logr), logr, 0.0)
+        return logr - (known @ self.rough_coef[:, 1:].T + self.rough_coef[:, 0])
 
     def _anomaly(self, ev: dict, bins: np.ndarray, logr: np.ndarray):
         """``D`` per row and the two kinds of standardised evidence (rows x sensors)."""
         widen = np.sqrt(self.window / np.maximum(ev["count"], 1))  # fewer rows averaged: a wider scale
         e = ev["resid"] / (self.relation_scale[bins] * widen)
         g = np.minimum(0.0, (self._rough_residual(logr) - self.rough_median[bins]) / self.rough_scale[bins])
-        e, g = np.nan_to_num(e), np.nan_to_num(g)
+        e, g = np.where(e == e, e, 0.0), np.where(g == g, g, 0.0)  # no evidence where NaN
         return (e * e).sum(axis=1) + (g * g).sum(axis=1), e, g
 
     def _shares(self, z: np.ndarray, e: np.ndarray, g: np.ndarray, bins: np.ndarray) -> np.ndarray:
