@@ -46,9 +46,9 @@ def banner(endpoint) -> str:
             f"or POST {{\"advance\": \"PT10M\"}} to {endpoint.url}/_lookout-nb/clock"
         )
     if endpoint.demo:
-        from .demo import DEMO_BUCKET, DEMO_INPUT_PREFIX, DEMO_MODEL
+        from .demo import describe
 
-        lines.append(f"# demo model {DEMO_MODEL}, input files in s3://{DEMO_BUCKET}/{DEMO_INPUT_PREFIX}")
+        lines.append(f"# demo {describe()}")
     lines.append("# press Ctrl-C to stop")
     return "\n".join(lines)
 
