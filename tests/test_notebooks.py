@@ -14,8 +14,15 @@ marked ``# NBVAL_CHECK_OUTPUT``; a drawing cell must not hide behind ``# NBVAL_I
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -89,9 +96,6 @@ def picture_problems(path: Path, index: int, cell) -> list[str]:
     return problems
 
 
-_EXECUTED: dict = {}
-
-
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
     """``executed(path)``: the notebook run once in a fresh ipykernel, as JupyterLab would run it (cached).
@@ -101,8 +105,10 @@ def executed(tmp_path_factory):
     """
     from nbclient import NotebookClient
 
+    done: dict = {}
+
     def run(path: Path):
-        if path not in _EXECUTED:
+        if path not in done:
             nb = nbformat.read(path, as_version=4)
             with pytest.MonkeyPatch.context() as env:
                 env.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
@@ -110,8 +116,8 @@ def executed(tmp_path_factory):
                     env.delenv(name, raising=False)
                 folder = tmp_path_factory.mktemp(path.stem)
                 NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
-            _EXECUTED[path] = nb
-        return _EXECUTED[path]
+            done[path] = nb
+        return done[path]
 
     return run
 
@@ -144,3 +150,43 @@ def test_the_notebooks_with_pictures_still_draw():
     """02 draws plan versus actual and the results, 03 the timing picture (the README's table says so)."""
     drawing = {p.name: sum(tagged(c) for _, c in code_cells(p)) for p in NOTEBOOKS}
     assert drawing["02_programmatic.ipynb"] >= 2 and drawing["03_timing_explained.ipynb"] >= 1, drawing
+
+
+def test_voila_shows_the_pictures(tmp_path):
+    """Voila runs 03 (no endpoint needed) in its own kernel and its page carries the picture as a PNG."""
+    if importlib.util.find_spec("voila") is None:
+        if os.environ.get("CI"):
+            pytest.fail("voila is missing (pip install voila); CI is set, so this test must run", pytrace=False)
+        pytest.skip("needs voila (pip install voila)")
+    path = ROOT / "notebooks" / "03_timing_explained.ipynb"
+    shutil.copy(path, tmp_path / path.name)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    env.pop("MPLBACKEND", None)
+    log = tmp_path / "voila.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+                                 str(tmp_path)], env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(base + "/voila/tree", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"voila did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.3)
+        with urllib.request.urlopen(f"{base}/voila/render/{path.name}", timeout=300) as r:
+            page = r.read().decode()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    drawing = sum(tagged(c) for _, c in code_cells(path))
+    assert page.count("iVBORw0KGgo") >= drawing >= 1, "Voila's page has no PNG picture for the cells that draw"
