@@ -32,7 +32,9 @@ class build_py_with_notebooks(build_py):
             self.copy_file(str(notebook), str(Path(self.build_lib, TARGET, notebook.name)))
 
     def get_outputs(self, include_bytecode=1):
-        shipped = [] if self.editable_mode else [str(Path(self.build_lib, TARGET, n.name)) for n in SOURCE.glob("*.ipynb")]
+        if self.editable_mode:
+            return super().get_outputs(include_bytecode)
+        shipped = [str(Path(self.build_lib, TARGET, n.name)) for n in sorted(SOURCE.glob("*.ipynb"))]
         return super().get_outputs(include_bytecode) + shipped
 
 

@@ -105,4 +105,6 @@ def _read_record(folder: Path) -> dict:
         record = json.loads((folder / RECORD).read_text())
     except (OSError, ValueError):
         return {}
-    return {k: v for k, v in record.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(record, dict) else {}
+    if not isinstance(record, dict):
+        return {}
+    return {name: digest for name, digest in record.items() if isinstance(digest, str)}

@@ -935,14 +935,13 @@ def _shifted_by_offset(pv: InputPreview, row, window: str) -> Finding:
     names_utc, when = _names_read_as_utc(pv, row)
     if names_utc:
         return Finding("names-look-utc", "error", f"{key!r}: {seen}, and its name's time "
-                       f"({row.time_local:%Y-%m-%d %H:%M}) is near {when} only when read as UTC: the file names carry UTC, "
-                       f"not local time. Set InputTimeZoneOffset to +00:00 (or name the files in local time, "
-                       f"UTC{configured}); the rows (UTC) are right", (key,))
+                       f"({row.time_local:%Y-%m-%d %H:%M}) is near {when} only when read as UTC: the file names "
+                       "carry UTC, not local time. Set InputTimeZoneOffset to +00:00 (or name the files in local "
+                       f"time, UTC{configured}); the rows (UTC) are right", (key,))
     if names_utc is False:
-        return Finding("rows-look-local", "error", f"{key!r}: {seen}, and its name is near {when} when read as local "
-                       "time: "
-                       "the rows carry local time, but rows must be UTC (only file names use local time). Write "
-                       "row timestamps in UTC", (key,))
+        return Finding("rows-look-local", "error", f"{key!r}: {seen}, and its name is near {when} when read as "
+                       "local time: the rows carry local time, but rows must be UTC (only file names use local "
+                       "time). Write row timestamps in UTC", (key,))
     return Finding("rows-look-local", "error", f"{key!r}: {seen}: rows must be UTC and file names local time "
                    f"(UTC{configured}). If the rows carry local time, write them in UTC; if the file names carry "
                    "UTC, set InputTimeZoneOffset to +00:00", (key,))

@@ -202,11 +202,11 @@ def test_demo_serves_jupyterlab_on_copies_of_the_notebooks_and_stops_on_ctrl_c(t
     finally:
         kill_group(proc)
     assert sorted(p.name for p in (user / "lookout-nb-notebooks").glob("*.ipynb")) == NOTEBOOKS
-    assert sorted(p.name for p in user.iterdir()) == ["lookout-nb-notebooks"]  # nothing else written in the user's folder
+    assert sorted(p.name for p in user.iterdir()) == ["lookout-nb-notebooks"]  # nothing else written there
 
 
 def _can_build_wheels() -> bool:
-    """pip builds this project's wheel offline with the installed setuptools (bdist_wheel: setuptools>=70.1 or wheel)."""
+    """pip can build this project's wheel offline: bdist_wheel from setuptools>=70.1 or the wheel package."""
     from importlib.metadata import version
 
     major, minor = (int(x) for x in version("setuptools").split(".")[:2])

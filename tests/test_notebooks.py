@@ -39,6 +39,7 @@ DRAWING = re.compile(r"\b(?:%s)\s*\(|\bplt\.\w+\s*\(|\bax\w*\.(?:plot|bar|scatte
                      % "|".join(PLOTTERS))
 #: Ways a notebook can force a backend, which keeps pictures out of JupyterLab, Notebook 7 and Voila.
 FORCED_BACKEND = re.compile(r"matplotlib\.use\s*\(|^\s*%matplotlib\b|MPLBACKEND|\bplt\.switch_backend\s*\(", re.M)
+ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_LOOKOUTEQUIPMENT")
 #: The text a matplotlib object shows when there is no picture of it, or beside one.
 STAND_IN = re.compile(r"^(?:<Figure size \d+x\d+|<Axes[: ]|ResultAxes\(|\[?<matplotlib\.)")
 
@@ -112,10 +113,10 @@ def executed(tmp_path_factory):
             nb = nbformat.read(path, as_version=4)
             with pytest.MonkeyPatch.context() as env:
                 env.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-                for name in ("MPLBACKEND", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_LOOKOUTEQUIPMENT"):
+                for name in ("MPLBACKEND", *ENDPOINT_VARIABLES):
                     env.delenv(name, raising=False)
-                folder = tmp_path_factory.mktemp(path.stem)
-                NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+                folder = str(tmp_path_factory.mktemp(path.stem))
+                NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": folder}}).execute()
             done[path] = nb
         return done[path]
 
@@ -167,8 +168,9 @@ def test_voila_shows_the_pictures(tmp_path):
     env.pop("MPLBACKEND", None)
     log = tmp_path / "voila.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-                                 str(tmp_path)], env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
+                                 "--Voila.ip=127.0.0.1", str(tmp_path)],
+                                env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120

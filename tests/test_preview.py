@@ -449,14 +449,15 @@ def test_names_in_utc_ask_for_offset_zero_first_not_for_other_rows(s3, bucket):
     utc = Naming("yyyyMMddHHmmss", "_", "+00:00")
     for slot in SLOTS:
         for comp in COMPONENTS:
-            put(s3, bucket, utc.key(comp, slot, PREFIX), csv_text(slot), last_modified=slot + F + pd.Timedelta(minutes=1))
+            uploaded = slot + F + pd.Timedelta(minutes=1)
+            put(s3, bucket, utc.key(comp, slot, PREFIX), csv_text(slot), last_modified=uploaded)
     for pv in (preview(request(bucket), s3, now=SLOTS[-1] + 2 * F), preview(request(bucket), s3)):  # now / upload
         found = pv.find("names-look-utc")
         assert {f.keys for f in found} == {(utc.key(c, SLOTS[-1], PREFIX),) for c in COMPONENTS}, pv.findings
         assert "rows-look-local" not in pv.codes
         for f in found:
-            assert f.level == "error" and first_fix(f.message).startswith("Set InputTimeZoneOffset to +00:00"), f.message
-            assert "the rows (UTC) are right" in f.message
+            assert f.level == "error" and "the rows (UTC) are right" in f.message
+            assert first_fix(f.message).startswith("Set InputTimeZoneOffset to +00:00"), f.message
 
 
 def test_rows_in_local_time_ask_for_utc_rows_only(s3, bucket):
@@ -470,7 +471,8 @@ def test_rows_and_names_one_offset_apart_offer_both_fixes_when_the_time_says_not
     # Uploaded a day later than either reading of its name: nothing tells which side is wrong.
     upload_healthy(s3, bucket)
     key = NAMING.key("pump", SLOTS[-1], PREFIX)
-    put(s3, bucket, key, csv_text(SLOTS[-1] + pd.Timedelta(hours=5, minutes=30)), last_modified=SLOTS[-1] + pd.Timedelta(days=1))
+    rows = csv_text(SLOTS[-1] + pd.Timedelta(hours=5, minutes=30))
+    put(s3, bucket, key, rows, last_modified=SLOTS[-1] + pd.Timedelta(days=1))
     f = only(preview(request(bucket), s3), "rows-look-local")
     assert "If the rows carry local time, write them in UTC; if the file names carry UTC, set InputTimeZoneOffset " \
            "to +00:00" in f.message

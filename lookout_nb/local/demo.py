@@ -55,7 +55,6 @@ DAILY_ANOMALIES = ((dt.time(10, 30), dt.time(10, 45)), (dt.time(15, 10), dt.time
 DEFAULT_HISTORY = pd.Timedelta(hours=2)
 
 
-
 def describe() -> str:
     """The demo model, bucket and prefixes in one line, for the banners of ``lookout-nb demo`` and ``serve --demo``.
 
