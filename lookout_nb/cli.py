@@ -1,7 +1,9 @@
 """The ``lookout-nb`` command.
 
 - ``lookout-nb demo``: the embedded endpoint with the demo machine on a sped-up clock, and JupyterLab on the
-  wizard notebook, its kernels pointed at the endpoint. Ctrl-C stops everything.
+  wizard notebook, its kernels pointed at the endpoint. The notebooks are copies in a folder you own
+  (``./lookout-nb-notebooks`` unless ``--notebooks DIR``), never overwritten once you edit them. Ctrl-C stops
+  everything.
 - ``lookout-nb serve``: the embedded endpoint alone (see ``lookout-nb serve --help``).
 - ``lookout-nb check REQUEST.json``: every problem of a saved request, exit status 1 when there is one.
 """
@@ -19,9 +21,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from .errors import LookoutNbError
 from .local.cli import add_serve_parser
-
-WIZARD_NOTEBOOK = "01_wizard.ipynb"
+from .notebook_copies import DEFAULT_FOLDER, WIZARD_NOTEBOOK, copy_notebooks
 
 
 def main(argv=None) -> int:
@@ -34,7 +36,9 @@ def main(argv=None) -> int:
     demo.add_argument("--endpoint-port", type=int, default=0, help="the endpoint's port (default: a free one)")
     demo.add_argument("--speed", type=float, default=60.0, help="clock speed over real time (default 60: an hour a minute)")
     demo.add_argument("--no-browser", action="store_true", help="print the URL without opening a browser")
-    demo.add_argument("--notebooks", type=Path, default=None, help="folder of notebooks to serve (default: the project's)")
+    demo.add_argument("--notebooks", type=Path, default=DEFAULT_FOLDER, metavar="DIR",
+                      help=f"copy the notebooks into DIR and serve them from there (default: ./{DEFAULT_FOLDER}); "
+                      "copies you edited are kept, never overwritten")
     demo.set_defaults(func=run_demo)
 
     check = commands.add_parser("check", help="list every problem of a request saved as JSON")
@@ -97,22 +101,17 @@ def run_check(args) -> int:
     return 1 if problems else 0
 
 
-def find_notebooks(explicit: Path | None = None) -> Path:
-    """The notebooks folder: ``explicit``, else the project's ``notebooks/`` next to the package."""
-    folder = explicit or Path(__file__).resolve().parent.parent / "notebooks"
-    if not (folder / WIZARD_NOTEBOOK).is_file():
-        raise SystemExit(
-            f"lookout-nb demo: no {WIZARD_NOTEBOOK} in {folder}; run it from a clone of the project "
-            "(pip install -e '.[demo]') or pass --notebooks FOLDER"
-        )
-    return folder
-
-
 def run_demo(args) -> int:
     """Start the endpoint and JupyterLab; block until Ctrl-C (or JupyterLab exits), then stop both."""
     from .local import start
+    from .local.demo import describe
 
-    folder = find_notebooks(args.notebooks)
+    try:
+        copies = copy_notebooks(args.notebooks)
+    except LookoutNbError as err:
+        print(f"lookout-nb demo: {err}", file=sys.stderr)
+        return 2
+    folder = copies.folder
     endpoint = start(port=args.endpoint_port, clock="real", speed=args.speed, demo=True)
     token = secrets.token_hex(16)
     port = args.port or _free_port()
@@ -129,7 +128,9 @@ def run_demo(args) -> int:
         lab = subprocess.Popen(command, env=env, cwd=folder)
         url = f"http://127.0.0.1:{port}/lab/tree/{WIZARD_NOTEBOOK}?token={token}"
         if _wait_for(f"http://127.0.0.1:{port}/api/status?token={token}", lab):
-            print(f"\nEmbedded endpoint: {endpoint.url} (clock x{args.speed:g}, demo model and input files)")
+            print(f"\nEmbedded endpoint: {endpoint.url} (clock x{args.speed:g})")
+            print(f"Demo data:         {describe()}")
+            print(f"Notebooks:         {folder} ({copies.summary()}; copies you edit are never overwritten)")
             print(f"JupyterLab:        {url}\nPress Ctrl-C to stop both.\n", flush=True)
         lab.wait()
     except KeyboardInterrupt:

@@ -67,6 +67,7 @@ CODES = {
     "timestamp-unparseable": "row timestamps that cannot be read",
     "rows-outside-window": "rows outside the time window of the file's slot",
     "rows-look-local": "row timestamps are shifted by the time zone offset: rows must be UTC",
+    "names-look-utc": "file names carry UTC where InputTimeZoneOffset says local time: the rows fit the UTC reading",
     "offset-detected": "no offset was configured; the rows show the file names' local offset",
     "sample-failed": "a sample file could not be read",
     "csv-malformed": "a file is not well-formed CSV (ragged rows, unclosed quotes): the parser's reason is quoted",
@@ -791,7 +792,7 @@ def _typed(raw: pd.DataFrame, times: pd.Series) -> pd.DataFrame:
 
 
 def _window_findings(pv: InputPreview, row, times: pd.Series) -> list[Finding]:
-    """rows-look-local, rows-outside-window or offset-detected, for the window of the slot in the file's name."""
+    """rows-look-local, names-look-utc, rows-outside-window or offset-detected, for the window of the file's slot."""
     if pv.frequency is None or pv.naming is None or not row.matches or times.notna().sum() == 0:
         return []
     freq, key, valid = pv.frequency, row.key, times.dropna()
@@ -800,7 +801,7 @@ def _window_findings(pv: InputPreview, row, times: pd.Series) -> list[Finding]:
     if inside.mean() < 0.5:
         implied = _implied_offset(valid, row.time_local, freq)
         if implied is not None and pv.naming.offset != implied:
-            return [_offset_finding(pv, key, start, implied)]
+            return [_offset_finding(pv, row, start, implied)]
     if inside.all():
         return []
     never = ~_inside(valid, start - freq, start + 2 * freq)
@@ -827,15 +828,13 @@ def _implied_offset(valid: pd.Series, name_local: pd.Timestamp, freq: pd.Timedel
     return offset if _inside(valid, local - offset, local - offset + freq).mean() >= 0.5 else None
 
 
-def _offset_finding(pv: InputPreview, key: str, start: pd.Timestamp, implied: pd.Timedelta) -> Finding:
+def _offset_finding(pv: InputPreview, row, start: pd.Timestamp, implied: pd.Timedelta) -> Finding:
     """The rows sit where another InputTimeZoneOffset would put the window: say which reading fixes it."""
+    key = row.key
     configured = pv.naming.timezone_offset
     window = _window_text(start, pv.frequency)
     if implied == pd.Timedelta(0):
-        return Finding("rows-look-local", "error", f"{key!r}: the rows are {_hours(pv.naming.offset)} away from "
-                       f"the file's window {window}, exactly the InputTimeZoneOffset {configured}: rows must be UTC "
-                       "(only file names use local time). Write row timestamps in UTC (or, if the file names are "
-                       "UTC, set InputTimeZoneOffset to +00:00)", (key,))
+        return _shifted_by_offset(pv, row, window)
     text = format_offset(implied)
     if not pv.offset_configured:
         return Finding("offset-detected", "info", f"{key!r}: the rows (UTC) sit {_hours(implied)} before the time "
@@ -844,6 +843,44 @@ def _offset_finding(pv: InputPreview, key: str, start: pd.Timestamp, implied: pd
     return Finding("rows-outside-window", "error", f"{key!r}: no sampled row lies in the file's window {window} "
                    f"(its run FAILS), but they would under InputTimeZoneOffset {text!r}: if the file names carry "
                    f"local time UTC{text}, set InputTimeZoneOffset={text!r}; otherwise fix the rows", (key,))
+
+
+def _shifted_by_offset(pv: InputPreview, row, window: str) -> Finding:
+    """Rows at the name's own clock time, InputTimeZoneOffset apart from its window: rows local, or names UTC?
+
+    Both mistakes look the same inside one file; when the file came (``now``, else its LastModified) tells them
+    apart, so the first fix offered is the one for the mistake made, and both are offered when it cannot tell.
+    """
+    key, configured, shift = row.key, pv.naming.timezone_offset, _hours(pv.naming.offset)
+    seen = f"the rows are {shift} away from the file's window {window}, exactly the InputTimeZoneOffset {configured}"
+    names_utc, when = _names_read_as_utc(pv, row)
+    if names_utc:
+        return Finding("names-look-utc", "error", f"{key!r}: {seen}, and its name's time "
+                       f"({row.time_local:%Y-%m-%d %H:%M}) is near {when} only when read as UTC: the file names "
+                       "carry UTC, not local time. Set InputTimeZoneOffset to +00:00 (or name the files in local "
+                       f"time, UTC{configured}); the rows (UTC) are right", (key,))
+    if names_utc is False:
+        return Finding("rows-look-local", "error", f"{key!r}: {seen}, and its name is near {when} when read as "
+                       "local time: the rows carry local time, but rows must be UTC (only file names use local "
+                       "time). Write row timestamps in UTC", (key,))
+    return Finding("rows-look-local", "error", f"{key!r}: {seen}: rows must be UTC and file names local time "
+                   f"(UTC{configured}). If the rows carry local time, write them in UTC; if the file names carry "
+                   "UTC, set InputTimeZoneOffset to +00:00", (key,))
+
+
+def _names_read_as_utc(pv: InputPreview, row) -> tuple[bool | None, str]:
+    """Whether a name reads as UTC (True) or as local time (False) by when its file came; None when unclear.
+
+    The time the file came is ``now`` (files are written around their slot), else its LastModified; the reading
+    of the name within half the offset of it wins. Also returns how that time is called in a message.
+    """
+    when, name = (pv.now, "now") if pv.now is not None else (getattr(row, "last_modified", None), "its upload")
+    if when is None or pd.isna(when):
+        return None, ""
+    near = abs(pv.naming.offset) / 2
+    as_local, as_utc = abs(when - row.time_utc), abs(when - row.time_local.tz_localize("UTC"))
+    verdict = True if as_utc < near <= as_local else False if as_local < near <= as_utc else None
+    return verdict, f"{name} ({when:%Y-%m-%d %H:%M} UTC)"
 
 
 def _inside(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:

@@ -1,18 +1,32 @@
 """The lookout-nb command: check a saved request, and the demo a new user starts first."""
 
+import hashlib
+import importlib.util
 import json
 import os
+import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+import zipfile
+from pathlib import Path
 
 import pytest
 
 from lookout_nb import SchedulerRequest
 from lookout_nb.cli import main
+from lookout_nb.errors import LookoutNbError
+from lookout_nb.notebook_copies import RECORD, copy_notebooks, shipped_notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+DEMO_DATA = ("model pump-demo; input files in s3://lookout-demo/inference/input/, "
+             "results in s3://lookout-demo/inference/output/")
 
 
 def test_check_lists_every_problem_and_fails(tmp_path, capsys):
@@ -77,38 +91,216 @@ def test_check_of_deeply_nested_json_says_so_without_a_traceback(tmp_path, capsy
     assert "nested too deeply" in capsys.readouterr().err
 
 
-def test_demo_serves_jupyterlab_on_the_wizard_and_stops_on_ctrl_c(tmp_path):
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
-    env.pop("AWS_ENDPOINT_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "lookout_nb.cli", "demo", "--no-browser", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+# -- the notebooks the demo serves: copies in a folder the user owns ---------------------------------------------
+def test_a_clone_ships_its_notebooks_folder():
+    assert shipped_notebooks() == ROOT / "notebooks"
+
+
+def test_notebooks_are_copied_once_and_an_edited_copy_is_kept(tmp_path):
+    folder = tmp_path / "work"
+    first = copy_notebooks(folder)
+    assert first.copied == NOTEBOOKS and not first.kept
+    assert all((folder / n).read_bytes() == (ROOT / "notebooks" / n).read_bytes() for n in NOTEBOOKS)
+    wizard = folder / "01_wizard.ipynb"
+    wizard.write_text(wizard.read_text().replace("scheduler wizard", "scheduler wizard, my notes"))
+    again = copy_notebooks(folder)
+    assert again.copied == [] and again.kept == ["01_wizard.ipynb"] and len(again.unchanged) == len(NOTEBOOKS) - 1
+    assert "my notes" in wizard.read_text()
+    assert "kept your edited 01_wizard.ipynb (delete it to get the shipped version)" in again.summary()
+
+
+def test_an_unedited_copy_follows_a_newer_shipped_notebook_and_an_edited_one_does_not(tmp_path):
+    shipped, folder = tmp_path / "shipped", tmp_path / "work"
+    shipped.mkdir()
+    (shipped / "a.ipynb").write_text("version 1")
+    (shipped / "b.ipynb").write_text("version 1")
+    copy_notebooks(folder, source=shipped)
+    (folder / "b.ipynb").write_text("my edit")
+    (shipped / "a.ipynb").write_text("version 2")
+    (shipped / "b.ipynb").write_text("version 2")
+    report = copy_notebooks(folder, source=shipped)
+    assert report.copied == ["a.ipynb"] and report.kept == ["b.ipynb"]
+    assert (folder / "a.ipynb").read_text() == "version 2" and (folder / "b.ipynb").read_text() == "my edit"
+    (folder / RECORD).write_text("{broken")  # without the record, every differing copy counts as edited
+    (shipped / "a.ipynb").write_text("version 3")
+    assert copy_notebooks(folder, source=shipped).kept == ["a.ipynb", "b.ipynb"]
+
+
+def test_demo_refuses_a_notebooks_folder_it_cannot_write_and_says_which(tmp_path, capsys):
+    taken = tmp_path / "a-file"
+    taken.write_text("not a folder")
+    with pytest.raises(LookoutNbError, match="--notebooks DIR"):
+        copy_notebooks(taken)
+    assert main(["demo", "--notebooks", str(taken), "--no-browser"]) == 2
+    assert f"cannot copy the notebooks into {taken}" in capsys.readouterr().err
+
+
+def test_serve_demo_banner_names_the_demo_bucket_and_prefixes(endpoint):
+    from lookout_nb.local.cli import banner
+
+    assert f"# demo {DEMO_DATA}" in banner(endpoint).splitlines()
+
+
+# -- lookout-nb demo, for real: JupyterLab on the copies, stopped by Ctrl-C ----------------------------------------
+def demo_env(tmp_path, **extra) -> dict:
+    """The environment of a user's shell: no endpoint variables, Jupyter's own folders under ``tmp_path``."""
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
+           **extra}
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_LOOKOUTEQUIPMENT", "MPLBACKEND"):
+        env.pop(name, None)
+    return env
+
+
+def start_demo(command, cwd, env, timeout=180):
+    """Start ``lookout-nb demo`` in ``cwd``; returns the process and its banner up to the JupyterLab line."""
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            start_new_session=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout] + [lines.put(None)], daemon=True).start()
+    text, deadline = "", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        text += line
+        if line.startswith("JupyterLab:"):
+            break
+    return proc, text
+
+
+def serving(text: str):
+    """(JupyterLab base URL, token, endpoint URL) read from the demo's banner."""
+    lab = re.search(r"JupyterLab:\s+(http://127\.0\.0\.1:\d+)/lab/tree/01_wizard\.ipynb\?token=(\w+)", text)
+    endpoint = re.search(r"Embedded endpoint: (http://127\.0\.0\.1:\d+)", text)
+    assert lab and endpoint, text
+    return lab.group(1), lab.group(2), endpoint.group(1)
+
+
+def assert_serves_the_copied_wizard(base, token, folder: Path):
+    with urllib.request.urlopen(f"{base}/api/contents?token={token}", timeout=30) as r:
+        listed = {item["name"] for item in json.load(r)["content"]}
+    assert set(NOTEBOOKS) <= listed, listed
+    with urllib.request.urlopen(f"{base}/api/contents/01_wizard.ipynb?token={token}", timeout=30) as r:
+        served = json.load(r)
+    assert served["type"] == "notebook" and served["content"]["cells"][0]["source"].startswith("# 01")
+    assert (folder / "01_wizard.ipynb").read_bytes() == (ROOT / "notebooks" / "01_wizard.ipynb").read_bytes()
+    with urllib.request.urlopen(f"{base}/lab/tree/01_wizard.ipynb?token={token}", timeout=30) as r:
+        assert r.status == 200 and b"<title>JupyterLab" in r.read()
+
+
+def stop_demo(proc, base, token):
+    """Ctrl-C: the demo exits 0 and JupyterLab stops answering."""
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 0
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5)
+
+
+def kill_group(proc):
+    """After a failed test: the demo and the JupyterLab it started (its own session, so its own group)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+def test_demo_serves_jupyterlab_on_copies_of_the_notebooks_and_stops_on_ctrl_c(tmp_path):
+    user = tmp_path / "user"
+    user.mkdir()
+    env = demo_env(tmp_path, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    proc, text = start_demo([sys.executable, "-m", "lookout_nb.cli", "demo", "--no-browser", "--port", "0"], user, env)
     try:
-        lines, deadline = [], time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.startswith("JupyterLab:"):
-                break
-        text = "".join(lines)
-        lab = re.search(r"JupyterLab:\s+(http://127\.0\.0\.1:\d+)/lab/tree/01_wizard\.ipynb\?token=(\w+)", text)
-        endpoint = re.search(r"Embedded endpoint: (http://127\.0\.0\.1:\d+)", text)
-        assert lab and endpoint, text
-        base, token = lab.groups()
-        with urllib.request.urlopen(f"{base}/api/contents/01_wizard.ipynb?token={token}", timeout=30) as r:
-            assert json.load(r)["name"] == "01_wizard.ipynb"
-        request = urllib.request.Request(endpoint.group(1) + "/", headers={
+        base, token, endpoint = serving(text)
+        assert f"Demo data:         {DEMO_DATA}" in text
+        assert f"Notebooks:         {user / 'lookout-nb-notebooks'} (copied 01_wizard.ipynb" in text
+        assert "copies you edit are never overwritten" in text
+        assert_serves_the_copied_wizard(base, token, user / "lookout-nb-notebooks")
+        request = urllib.request.Request(endpoint + "/", headers={
             "X-Amz-Target": "AWSLookoutEquipmentFrontendService.ListModels",
             "Content-Type": "application/x-amz-json-1.0",
             "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260105/us-east-1/lookoutequipment/aws4_request"},
             data=b"{}")
         with urllib.request.urlopen(request, timeout=30) as r:
             assert json.load(r)["ModelSummaries"][0]["ModelName"] == "pump-demo"
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) == 0
-        with pytest.raises(OSError):
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5)
+        stop_demo(proc, base, token)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        kill_group(proc)
+    assert sorted(p.name for p in (user / "lookout-nb-notebooks").glob("*.ipynb")) == NOTEBOOKS
+    assert sorted(p.name for p in user.iterdir()) == ["lookout-nb-notebooks"]  # nothing else written there
+
+
+def _can_build_wheels() -> bool:
+    """pip can build this project's wheel offline: bdist_wheel from setuptools>=70.1 or the wheel package."""
+    from importlib.metadata import version
+
+    major, minor = (int(x) for x in version("setuptools").split(".")[:2])
+    return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
+
+
+def _build_wheel(tmp_path) -> Path:
+    """The wheel of a copy of this checkout (build/ and *.egg-info stay out of the worktree)."""
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", "build", "dist", "*.egg-info", "__pycache__", ".venv*", "artifacts", "lookout-nb-notebooks", "tests"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+                    "--wheel-dir", str(tmp_path / "dist"), str(source)], check=True, capture_output=True, timeout=300)
+    (wheel,) = (tmp_path / "dist").glob("lookout_nb-*.whl")
+    return wheel
+
+
+def _venv_with(wheel: Path, tmp_path) -> Path:
+    """A fresh venv holding the wheel, that borrows the other packages (jupyterlab, ...) from this environment.
+
+    The venv gets no pip and no system site-packages: a ``.pth`` lists this environment's site-packages folders,
+    after the venv's own, so ``import lookout_nb`` finds the wheel and never an editable or PYTHONPATH copy.
+    """
+    import site
+    import sysconfig
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    purelib = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                                  check=True, capture_output=True, text=True).stdout.strip())
+    borrowed = [p for p in {*site.getsitepackages(), sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+                if Path(p).is_dir()]
+    (purelib / "_borrowed_site_packages.pth").write_text("\n".join(sorted(borrowed)) + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
+                    "--no-index", "--ignore-installed", str(wheel)], check=True, capture_output=True, timeout=300)
+    return venv
+
+
+def test_demo_runs_from_an_installed_wheel_in_an_empty_folder(tmp_path):
+    if not _can_build_wheels():
+        reason = "building the wheel offline needs setuptools>=70.1 or the wheel package (pip install wheel)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI is set, so this test must run", pytrace=False)
+        pytest.skip(reason)
+    wheel = _build_wheel(tmp_path)
+    with zipfile.ZipFile(wheel) as zipped:
+        names = set(zipped.namelist())
+    assert {f"lookout_nb/notebooks/{n}" for n in NOTEBOOKS} <= names, sorted(names)
+    assert not any(n.startswith("notebooks/") for n in names)  # no top-level 'notebooks' package in site-packages
+
+    venv = _venv_with(wheel, tmp_path)
+    env = demo_env(tmp_path)
+    env.pop("PYTHONPATH", None)
+    empty = tmp_path / "elsewhere"
+    empty.mkdir()
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import lookout_nb; print(lookout_nb.__file__)"],
+                           cwd=empty, env=env, check=True, capture_output=True, text=True).stdout.strip()
+    installed = Path(where).parent
+    assert installed.is_relative_to(venv), f"the venv imports {where}, not the wheel"
+    before = {n: hashlib.sha256((installed / "notebooks" / n).read_bytes()).hexdigest() for n in NOTEBOOKS}
+    proc, text = start_demo([str(venv / "bin" / "lookout-nb"), "demo", "--no-browser", "--port", "0"], empty, env)
+    try:
+        base, token, _ = serving(text)
+        assert f"Notebooks:         {empty / 'lookout-nb-notebooks'} (copied" in text
+        assert_serves_the_copied_wizard(base, token, empty / "lookout-nb-notebooks")
+        stop_demo(proc, base, token)
+    finally:
+        kill_group(proc)
+    after = {n: hashlib.sha256((installed / "notebooks" / n).read_bytes()).hexdigest() for n in NOTEBOOKS}
+    assert after == before  # the installed notebooks are never edited

@@ -474,6 +474,46 @@ def test_rows_look_local(s3, bucket):
     assert "rows must be UTC" in f.message and "+05:30" in f.message
 
 
+def first_fix(message: str) -> str:
+    """The first thing a finding's message tells you to do (the sentence after the diagnosis)."""
+    return message.split(". ", 1)[1]
+
+
+def test_names_in_utc_ask_for_offset_zero_first_not_for_other_rows(s3, bucket):
+    # Names carry UTC, rows are UTC, each file uploaded after its window, the scheduler says +05:30: the rows are
+    # right, the offset is not.
+    utc = Naming("yyyyMMddHHmmss", "_", "+00:00")
+    for slot in SLOTS:
+        for comp in COMPONENTS:
+            uploaded = slot + F + pd.Timedelta(minutes=1)
+            put(s3, bucket, utc.key(comp, slot, PREFIX), csv_text(slot), last_modified=uploaded)
+    for pv in (preview(request(bucket), s3, now=SLOTS[-1] + 2 * F), preview(request(bucket), s3)):  # now / upload
+        found = pv.find("names-look-utc")
+        assert {f.keys for f in found} == {(utc.key(c, SLOTS[-1], PREFIX),) for c in COMPONENTS}, pv.findings
+        assert "rows-look-local" not in pv.codes
+        for f in found:
+            assert f.level == "error" and "the rows (UTC) are right" in f.message
+            assert first_fix(f.message).startswith("Set InputTimeZoneOffset to +00:00"), f.message
+
+
+def test_rows_in_local_time_ask_for_utc_rows_only(s3, bucket):
+    key = newest_pump(s3, bucket, csv_text(SLOTS[-1] + pd.Timedelta(hours=5, minutes=30)))
+    f = only(preview(request(bucket), s3, now=SLOTS[-1] + 2 * F), "rows-look-local")
+    assert f.keys == (key,) and first_fix(f.message) == "Write row timestamps in UTC", f.message
+    assert "+00:00" not in f.message  # setting the offset to zero would break the names, which are right
+
+
+def test_rows_and_names_one_offset_apart_offer_both_fixes_when_the_time_says_nothing(s3, bucket):
+    # Uploaded a day later than either reading of its name: nothing tells which side is wrong.
+    upload_healthy(s3, bucket)
+    key = NAMING.key("pump", SLOTS[-1], PREFIX)
+    rows = csv_text(SLOTS[-1] + pd.Timedelta(hours=5, minutes=30))
+    put(s3, bucket, key, rows, last_modified=SLOTS[-1] + pd.Timedelta(days=1))
+    f = only(preview(request(bucket), s3), "rows-look-local")
+    assert "If the rows carry local time, write them in UTC; if the file names carry UTC, set InputTimeZoneOffset " \
+           "to +00:00" in f.message
+
+
 def test_rows_outside_window_fail_the_run(s3, bucket):
     key = newest_pump(s3, bucket, csv_text(SLOTS[-1] - pd.Timedelta(days=1)))
     f = only(preview(request(bucket), s3), "rows-outside-window")
@@ -645,8 +685,8 @@ def test_every_code_is_documented():
 #: What each mistake of ``lookout_nb.local.demo.write_input_files`` must be reported as (names at +05:30).
 DEMO_MISTAKES = {
     "wrong_delimiter": {"name-mismatch"},
-    "utc_names": {"rows-look-local"},  # names UTC, rows UTC: rows sit 5h30 from the slot the names claim
-    "local_time_rows": {"rows-look-local"},
+    "utc_names": {"names-look-utc"},  # names UTC, rows UTC: rows sit 5h30 from the slot the names claim
+    "local_time_rows": {"rows-look-local"},  # the same 5h30, but the names are right: the rows must move
     "missing_component": {"missing-component"},
     "missing_column": {"missing-columns"},
     "semicolon_csv": {"csv-delimiter"},

@@ -50,9 +50,9 @@ def banner(endpoint) -> str:
             f"or POST {{\"advance\": \"PT10M\"}} to {endpoint.url}/_lookout-nb/clock"
         )
     if endpoint.demo:
-        from .demo import DEMO_BUCKET, DEMO_INPUT_PREFIX, DEMO_MODEL
+        from .demo import describe
 
-        lines.append(f"# demo model {DEMO_MODEL}, input files in s3://{DEMO_BUCKET}/{DEMO_INPUT_PREFIX}")
+        lines.append(f"# demo {describe()}")
     for problem in getattr(endpoint, "problems", []):
         lines.append(f"# not restored from the state: {problem}")
     lines.append("# press Ctrl-C to stop")

@@ -56,6 +56,17 @@ DAILY_ANOMALIES = ((dt.time(10, 30), dt.time(10, 45)), (dt.time(15, 10), dt.time
 #: How much history :func:`seed` writes before the clock's current time.
 DEFAULT_HISTORY = pd.Timedelta(hours=2)
 
+
+def describe() -> str:
+    """The demo model, bucket and prefixes in one line, for the banners of ``lookout-nb demo`` and ``serve --demo``.
+
+    >>> describe()
+    'model pump-demo; input files in s3://lookout-demo/inference/input/, results in s3://lookout-demo/inference/output/'
+    """
+    return (f"model {DEMO_MODEL}; input files in s3://{DEMO_BUCKET}/{DEMO_INPUT_PREFIX}, "
+            f"results in s3://{DEMO_BUCKET}/{DEMO_OUTPUT_PREFIX}")
+
+
 #: The mistakes :func:`write_input_files` can make on request, and what each one does.
 MISTAKES = {
     "wrong_delimiter": "file names use another component/timestamp delimiter than the naming's",
