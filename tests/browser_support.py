@@ -15,6 +15,10 @@ import contextlib
 import importlib.util
 import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -64,3 +68,35 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def voila(folder: Path, env: dict, log: Path, timeout: float = 120, extra=()):
+    """Voila serving ``folder`` on a free port (its kernels get ``env``): yields the base URL; stopped on exit.
+
+    >>> with voila(tmp_path, env, tmp_path / "voila.log") as base:       # doctest: +SKIP
+    ...     urllib.request.urlopen(f"{base}/voila/render/03.ipynb")
+    """
+    port = free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
+                                 "--Voila.ip=127.0.0.1", *extra, str(folder)],
+                                env=env, cwd=str(folder), stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(base + "/voila/tree", timeout=2)  # noqa: S310 - local test server
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"voila did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

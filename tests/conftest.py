@@ -24,8 +24,8 @@ Example::
         endpoint.clock.advance(pd.Timedelta(minutes=5))
         assert lookout.list_inference_executions(InferenceSchedulerName="t")["InferenceExecutionSummaries"]
 
-S3 objects live in one process-wide moto backend: never call ``/moto-api/reset`` from a test (it empties every
-endpoint's buckets); use ``unique_bucket`` instead.
+S3 objects live in one process-wide moto backend: never call ``/moto-api/reset`` from a test (it is off unless an
+endpoint is started with ``admin=True``, and it empties every endpoint's buckets); use ``unique_bucket`` instead.
 """
 
 from __future__ import annotations

@@ -18,10 +18,6 @@ import importlib.util
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -29,6 +25,7 @@ import nbformat
 import pytest
 
 import lookout_nb.plot
+from browser_support import voila
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -161,34 +158,10 @@ def test_voila_shows_the_pictures(tmp_path):
         pytest.skip("needs voila (pip install voila)")
     path = ROOT / "notebooks" / "03_timing_explained.ipynb"
     shutil.copy(path, tmp_path / path.name)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
     env.pop("MPLBACKEND", None)
-    log = tmp_path / "voila.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
-                                 "--Voila.ip=127.0.0.1", str(tmp_path)],
-                                env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(base + "/voila/tree", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"voila did not start:\n{log.read_text()[-3000:]}")
-                time.sleep(0.3)
+    with voila(tmp_path, env, tmp_path / "voila.log") as base:
         with urllib.request.urlopen(f"{base}/voila/render/{path.name}", timeout=300) as r:
             page = r.read().decode()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     drawing = sum(tagged(c) for _, c in code_cells(path))
     assert page.count("iVBORw0KGgo") >= drawing >= 1, "Voila's page has no PNG picture for the cells that draw"

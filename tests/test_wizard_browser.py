@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import lookout_nb as lnb
-from browser_support import chromium, free_port, require
+from browser_support import chromium, require, voila
 
 pytestmark = pytest.mark.browser
 
@@ -47,34 +43,11 @@ def browser_endpoint():
 @pytest.fixture(scope="module")
 def voila_url(browser_endpoint, tmp_path_factory):
     """Voila serving the e2e notebook, its kernels pointed at ``browser_endpoint`` through the environment."""
-    port = free_port()
     env = {**os.environ, **browser_endpoint.env(), "PYTHONPATH": str(ROOT)}
     env.pop("AWS_PROFILE", None)
     log = tmp_path_factory.mktemp("voila") / "voila.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-             "--VoilaConfiguration.show_tracebacks=True", str(NOTEBOOK_DIR)],
-            env=env, stdout=out, stderr=subprocess.STDOUT, cwd=str(NOTEBOOK_DIR),
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/voila/tree", timeout=2)  # noqa: S310 - local test server
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"voila did not start:\n{log.read_text()[-3000:]}")
-                time.sleep(0.2)
+    with voila(NOTEBOOK_DIR, env, log, timeout=60, extra=["--VoilaConfiguration.show_tracebacks=True"]) as base:
         yield f"{base}/voila/render/wizard_e2e.ipynb"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

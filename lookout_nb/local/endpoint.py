@@ -65,7 +65,8 @@ def _config():
 class Endpoint:
     """A running embedded endpoint: ``.url``, ``.clock``, ``.backend``, ``.lookout()``, ``.s3()``, ``.stop()``."""
 
-    def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None):
+    def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None,
+                 admin=False):
         self.owner: Optional[Owner] = None
         self.store: Optional[Store] = None
         self.objects: Optional[ObjectStore] = None
@@ -83,7 +84,7 @@ class Endpoint:
             self._feed = demo if feed is None else feed
             self._secret = secrets.token_hex(16)  # lets the demo feeder stamp its files with their slot's end
             dispatcher = Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock, status=self.status),
-                                    clock=self.clock, secret=self._secret, objects=self.objects)
+                                    clock=self.clock, secret=self._secret, objects=self.objects, admin=admin)
             self.gate = Gate(dispatcher)
             self.server = Server(self.gate, host, port, clock=self.clock)
         except BaseException:
@@ -260,6 +261,7 @@ def start(
     state_dir=None,
     speed: Optional[float] = None,
     feed: Optional[bool] = None,
+    admin: bool = False,
 ) -> Endpoint:
     """Start an embedded endpoint and return its handle (also a context manager that stops it).
 
@@ -267,10 +269,12 @@ def start(
     (``speed`` times real time, from now) or a speed factor such as ``60.0``. ``demo``: seed the demo model and
     input files; ``feed`` (default: ``demo``): keep writing demo input files as the clock advances.
     ``state_dir``: keep models, schedulers, executions, the clock and S3 objects across restarts (see
-    :mod:`lookout_nb.local.store`); one endpoint per directory.
+    :mod:`lookout_nb.local.store`); one endpoint per directory. ``admin``: serve moto's admin routes
+    (``/moto-api/``, which can read or empty every bucket), for tests only; off by default (403).
 
     >>> ep = start(port=0, clock="manual", demo=True)   # doctest: +SKIP
     >>> ep.clock.advance(pd.Timedelta(minutes=10))      # doctest: +SKIP
     >>> ep.stop()                                       # doctest: +SKIP
     """
-    return Endpoint(host=host, port=port, clock=clock, demo=demo, state_dir=state_dir, speed=speed, feed=feed).start()
+    return Endpoint(host=host, port=port, clock=clock, demo=demo, state_dir=state_dir, speed=speed, feed=feed,
+                    admin=admin).start()

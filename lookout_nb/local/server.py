@@ -38,7 +38,8 @@ def moto_apps():
 
 class Dispatcher:
     """WSGI: the Lookout API by X-Amz-Target, ``/_lookout-nb/`` to the clock control (:mod:`.control`),
-    ``/moto-api/`` to moto's dispatcher, everything else to S3.
+    ``/moto-api/`` to moto's dispatcher (only with ``admin=True``: it can dump or reset every bucket; otherwise
+    403), everything else to S3.
 
     S3 goes straight to moto's S3 application: moto's own host-based dispatch costs about a millisecond a
     request, which the runner would pay several times per run. ``objects`` (an open-able
@@ -46,8 +47,10 @@ class Dispatcher:
     its response is sent.
     """
 
-    def __init__(self, lookout_app, s3_app=None, moto_api_app=None, control_app=None, clock=None, secret="", objects=None):
+    def __init__(self, lookout_app, s3_app=None, moto_api_app=None, control_app=None, clock=None, secret="", objects=None,
+                 admin: bool = False):
         self.lookout_app = lookout_app
+        self.admin = admin
         self.control_app = control_app
         self.clock = clock
         #: What the endpoint's own stamped writes carry (:data:`.s3clock.STAMP_HEADER`); empty: none honoured.
@@ -65,7 +68,7 @@ class Dispatcher:
         elif self.control_app is not None and path.startswith("/_lookout-nb/"):
             app = self.control_app
         elif path.startswith("/moto-api"):
-            app = self.moto_api_app
+            app = self.moto_api_app if self.admin else _admin_off
         else:
             return self._s3(environ, start_response)
         return app(environ, start_response)
@@ -78,6 +81,14 @@ class Dispatcher:
         stamp = s3clock.requested_stamp(header, self.secret, now) if self.secret else now
         with s3clock.stamping(stamp):
             return list(self.s3_app(environ, start_response))  # the whole response is made inside the block
+
+
+def _admin_off(environ, start_response):
+    """moto's admin routes (``/moto-api/``: dump, reset) are off unless the endpoint was started with admin=True."""
+    body = (b'{"message": "moto\'s admin routes (/moto-api/) are off on this endpoint: they can read or empty every '
+            b'bucket. Tests that need them start the endpoint with start(admin=True)."}')
+    start_response("403 Forbidden", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+import subprocess
+
 import pytest
 
 from lookout_nb.local import demo
@@ -68,3 +70,17 @@ def machine(endpoint, lookout, unique_bucket):
     baseline = {f"{c}\\{s}": {"mean": 50.0, "std": 5.0} for c, names in Machine.components.items() for s in names}
     endpoint.backend.put_model(Model(Machine.model, Machine.components, sampling_rate="PT1M", baseline=baseline))
     return Machine()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 2 MB tmpfs (needs root and mount; skipped elsewhere), unmounted after the test."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

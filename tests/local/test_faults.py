@@ -182,20 +182,6 @@ def test_a_sped_up_clock_resumes_from_its_saved_time(tmp_path):
         assert ep.clock.now() >= reached
 
 
-@pytest.fixture
-def tiny_disk(tmp_path):
-    """A 2 MB tmpfs (needs root and mount; skipped elsewhere), unmounted after the test."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True)
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
 def test_a_really_full_disk_refuses_the_change_and_keeps_every_acknowledged_one(tiny_disk):
     state_dir = tiny_disk / "state"
     acknowledged = []

@@ -196,3 +196,21 @@ def test_a_forged_next_token_is_refused(lookout, create, forged):
     token = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
     with pytest.raises(lookout.exceptions.ValidationException, match="NextToken"):
         lookout.list_inference_schedulers(MaxResults=2, NextToken=token)
+
+
+def test_motos_admin_routes_are_off_unless_asked_for(endpoint, s3, unique_bucket):
+    import urllib.error
+    import urllib.request
+
+    from lookout_nb.local import start
+
+    s3.put_object(Bucket=unique_bucket, Key="keep.csv", Body=b"x")
+    for method, path in (("GET", "/moto-api/data.json"), ("POST", "/moto-api/reset")):
+        request = urllib.request.Request(endpoint.url + path, method=method, data=b"" if method == "POST" else None)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 403 and b"start(admin=True)" in refused.value.read()
+    assert s3.get_object(Bucket=unique_bucket, Key="keep.csv")["Body"].read() == b"x"  # nothing was reset
+    with start(port=0, clock="manual", demo=False, admin=True) as admin:
+        with urllib.request.urlopen(admin.url + "/moto-api/data.json", timeout=30) as answer:
+            assert answer.status == 200
