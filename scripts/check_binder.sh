@@ -11,7 +11,7 @@ export PATH="$venv/bin:$PATH" VIRTUAL_ENV="$venv"
 python -m pip install -q --disable-pip-version-check -r binder/requirements.txt
 bash binder/postBuild
 # The test runner is not part of the image; it only drives the notebooks.
-python -m pip install -q --disable-pip-version-check pytest nbval
+python -m pip install -q --disable-pip-version-check pytest pytest-timeout nbval
 echo "== running the notebooks in it, behind binder/start"
 LOOKOUT_NB_PORT="$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')" \
     binder/start python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env -o addopts="" notebooks
