@@ -11,9 +11,10 @@ The rules (the service documents few of them; these are the readings the project
   :data:`MAX_HEADER_BYTES`.
 - The first column is the timestamp, whatever its name, read as UTC (ISO 8601 such as
   ``2022-03-30T11:01:00.000000``, or any other form pandas reads); a value that cannot be read is an error.
-- Sensor values are numbers with ``.`` as decimal point. An empty cell is a missing value. Non-finite values
-  (``inf``, ``-inf``, ``nan``) are missing values too, reported as a warning, so results are always strict JSON.
-  Anything else (``abc``) is an error, and so is a sensor column without a single value.
+- Sensor values are numbers with ``.`` as decimal point. An empty cell, or pandas' usual missing markers
+  (``nan``, ``NA``, ``null``...), is a missing value. Infinite values (``inf``, ``-inf``) are missing values
+  too, reported as a warning, so results are always strict JSON. Anything else (``abc``) is an error, and so is
+  a sensor column without a single value.
 - With the schema's sensors given, each must be a column (else an error); other columns are ignored (a warning).
 
 >>> f = read_input(b"Timestamp, Flow ,Speed\\n2026-01-05T09:01:00,1.5,inf\\n", "in/pump_20260105090000.csv",
@@ -139,11 +140,11 @@ def _add(out: InputFile, code: str, message: str, level: str = "error") -> None:
 
 
 def _parse(text: str, sep: str, sensors) -> tuple[pd.DataFrame, bool]:
-    """The cells as text (names stripped); a header-less file gets the schema's names (or col0, col1...)."""
+    """The cells as pandas' C parser reads them (names stripped); a header-less file gets the schema's names (or
+    col0, col1...)."""
     first = text.split("\n", 1)[0].split(sep)[0].strip().strip('"')
-    headerless = bool(first) and pd.notna(pd.to_datetime(first, errors="coerce", format="mixed"))
-    table = pd.read_csv(io.StringIO(text), sep=sep, header=None if headerless else 0, dtype=str,
-                        keep_default_na=False, skipinitialspace=True)
+    headerless = any(c.isdigit() for c in first) and pd.notna(pd.to_datetime(first, errors="coerce", format="mixed"))
+    table = pd.read_csv(io.StringIO(text), sep=sep, header=None if headerless else 0, skipinitialspace=True)
     if headerless:
         names = ["Timestamp", *sensors] if sensors and len(sensors) + 1 == table.shape[1] else None
         table.columns = names or [f"col{i}" for i in range(table.shape[1])]
@@ -169,7 +170,12 @@ def _check_columns(out: InputFile, raw: pd.DataFrame, sensors) -> None:
 
 def _times(out: InputFile, raw: pd.DataFrame) -> pd.Series:
     """The first column as UTC times; an error names the values that cannot be read."""
-    text = raw.iloc[:, 0].str.strip()
+    column = raw.iloc[:, 0]
+    times = (pd.to_datetime(column, errors="coerce", utc=True, format="ISO8601")
+             if pd.api.types.is_string_dtype(column) else None)
+    if times is not None and not times.isna().any():
+        return times  # the usual case: every stamp is ISO 8601
+    text = _text(column)
     times = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
     if times.isna().any():
         times = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
@@ -182,26 +188,50 @@ def _times(out: InputFile, raw: pd.DataFrame) -> pd.Series:
     return times
 
 
+def _text(column: pd.Series) -> pd.Series:
+    """A column's cells as stripped text (missing cells as ``""``)."""
+    return column.astype(object).where(column.notna(), "").astype(str).str.strip()
+
+
 def _values(out: InputFile, cells: pd.DataFrame) -> pd.DataFrame:
-    """Sensor cells as floats: empty and non-finite cells are missing; other text is an error naming the column."""
-    cells = cells.apply(lambda col: col.fillna("").astype(str).str.strip())
-    values = cells.apply(pd.to_numeric, errors="coerce").astype(float)
-    blank = cells.eq("").to_numpy(dtype=bool)
-    nan_text = cells.apply(lambda col: col.str.lower().isin(("nan", "+nan", "-nan"))).to_numpy(dtype=bool)
-    wrong = pd.DataFrame(~blank & values.isna().to_numpy() & ~nan_text, columns=cells.columns, index=cells.index)
-    if wrong.to_numpy().any():
-        shown = [f"{name} (e.g. {cells.loc[wrong[name], name].iloc[0]!r})" for name in cells.columns[wrong.any()]]
+    """Sensor cells as floats: missing and infinite cells are missing; other text is an error naming the column.
+
+    Columns the C parser read as numbers need no further look (the usual case); only a column holding text is
+    read cell by cell.
+    """
+    if all(dtype.kind in "iufb" for dtype in cells.dtypes):  # the usual case: the C parser read numbers only
+        return _finite(out, cells.astype(float), {})
+    values = pd.DataFrame(index=cells.index)
+    wrong = {}
+    for name in cells.columns:
+        column = cells[name]
+        if column.dtype.kind in "iufb":
+            values[name] = column.astype(float)
+            continue
+        text = _text(column)
+        numbers = pd.to_numeric(text, errors="coerce")
+        bad = text[(text != "") & numbers.isna()]
+        if len(bad):
+            wrong[name] = bad.iloc[0]
+        values[name] = numbers.astype(float)
+    return _finite(out, values, wrong)
+
+
+def _finite(out: InputFile, values: pd.DataFrame, wrong: dict) -> pd.DataFrame:
+    """Report the text cells (``wrong``), the columns without values and the infinite values (made missing)."""
+    if wrong:
+        shown = [f"{name} (e.g. {value!r})" for name, value in wrong.items()]
         _add(out, "not-numeric", f"File {out.key}: sensor columns hold values that are not numbers: "
              f"{', '.join(shown[:3])}{' and more' if len(shown) > 3 else ''}; write numbers with '.' as decimal "
              "point (leave a cell empty when there is no value)")
-    empty = [name for name in cells.columns if len(values) and values[name].isna().all() and not wrong[name].any()]
+    empty = [name for name in values.columns if len(values) and values[name].isna().all() and name not in wrong]
     if empty:
         _add(out, "no-values", f"File {out.key} has no value for {', '.join(empty[:3])} in any of its {len(values)} "
              "rows: every sensor of the schema needs numbers in each window; write its values")
-    infinite = np.isinf(values.to_numpy()) | nan_text
+    infinite = np.isinf(values.to_numpy())
     if infinite.any():
-        names = [cells.columns[i] for i in np.flatnonzero(infinite.any(axis=0))]
-        _add(out, "non-finite", f"File {out.key}: {int(infinite.sum())} values of {', '.join(names[:3])} are not "
-             "finite (inf, -inf or nan): they are read as missing values; write an empty cell instead", "warning")
+        names = [values.columns[i] for i in np.flatnonzero(infinite.any(axis=0))]
+        _add(out, "non-finite", f"File {out.key}: {int(infinite.sum())} values of {', '.join(names[:3])} are "
+             "infinite (inf or -inf): they are read as missing values; write an empty cell instead", "warning")
         values = values.mask(infinite)
     return values
