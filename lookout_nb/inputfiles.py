@@ -125,7 +125,8 @@ def read_input(body: bytes, key: str, sensors: Sequence[str] | None = None, size
              f"least one sensor column separated by commas (header: {header})")
     _check_columns(out, raw, sensors)
     out.times = _times(out, raw)
-    values = _values(out, raw.iloc[:, 1:])
+    judged = [c for c in raw.columns[1:] if c in sensors] if sensors else list(raw.columns[1:])  # others: ignored
+    values = _values(out, raw[judged])
     out.table = values.set_axis(pd.DatetimeIndex(out.times), axis=0)
     return out
 
@@ -144,7 +145,8 @@ def _parse(text: str, sep: str, sensors) -> tuple[pd.DataFrame, bool]:
     col0, col1...)."""
     first = text.split("\n", 1)[0].split(sep)[0].strip().strip('"')
     headerless = any(c.isdigit() for c in first) and pd.notna(pd.to_datetime(first, errors="coerce", format="mixed"))
-    table = pd.read_csv(io.StringIO(text), sep=sep, header=None if headerless else 0, skipinitialspace=True)
+    table = pd.read_csv(io.StringIO(text), sep=sep, header=None if headerless else 0, skipinitialspace=True,
+                        index_col=False)  # a trailing comma must not turn the first column into the index
     if headerless:
         names = ["Timestamp", *sensors] if sensors and len(sensors) + 1 == table.shape[1] else None
         table.columns = names or [f"col{i}" for i in range(table.shape[1])]
@@ -181,9 +183,9 @@ def _times(out: InputFile, raw: pd.DataFrame) -> pd.Series:
         times = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
     bad = text[(text != "") & times.isna()]
     if len(bad) or (text == "").any():
-        first = bad.index[0] if len(bad) else text.index[text == ""][0]
+        first = int(np.flatnonzero(times.isna().to_numpy())[0])  # by position: the data row's number
         _add(out, "timestamp-unparseable", f"File {out.key}: {int(times.isna().sum())} of {len(text)} row "
-             f"timestamps cannot be read (e.g. {text[first]!r} on data row {first + 1}); write them as ISO 8601 "
+             f"timestamps cannot be read (e.g. {text.iloc[first]!r} on data row {first + 1}); write them as ISO 8601 "
              "UTC, for example '2022-03-30T11:01:00.000000'")
     return times
 

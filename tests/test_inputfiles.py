@@ -82,3 +82,12 @@ def test_names_and_rows_are_named_in_every_message():
     read = read_input(b"Timestamp;Flow\n2026-01-05T09:01:00;1\n", "in/p.csv", sensors=["Flow"])
     assert [(p.code, p.level) for p in read.problems] == [("csv-delimiter", "error")]
     assert read.problems[0].message.startswith("File in/p.csv separates its columns with ';'")
+
+
+def test_a_trailing_comma_and_columns_outside_the_schema_do_not_fail_the_file():
+    body = (b"Timestamp,Flow,Status,Spare\n2026-01-05T09:01:00,1.5,ok,,\n2026-01-05T09:02:00,2.5,ok,,\n")
+    read = read_input(body, "in/p.csv", sensors=["Flow"])
+    assert [(p.code, p.level) for p in read.problems] == [("extra-columns", "warning")]
+    assert read.table["Flow"].tolist() == [1.5, 2.5]
+    bad = read_input(b"Timestamp,Flow\nsoon,1,\n2026-01-05T09:02:00,2,\n", "in/p.csv", sensors=["Flow"])
+    assert "(e.g. 'soon' on data row 1)" in bad.errors[0].message

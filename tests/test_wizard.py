@@ -140,11 +140,13 @@ def test_a_taken_scheduler_name_is_warned_about(endpoint, lookout, s3):
 def test_zone_helper_fills_the_offset_and_reports_unknown_zones(wizard):
     wizard.input_step.zone.value = "Asia/Kolkata"
     wizard.input_step.fill_offset.click()
+    wizard.wait()
     assert wizard.request.timezone_offset == "+05:30"
     assert "+05:30" in wizard.input_step.zone_note.value
 
     wizard.input_step.zone.value = "Mars/Olympus_Mons"
     wizard.input_step.fill_offset.click()  # must not raise
+    wizard.wait()
     assert wizard.errors.messages and "Filling the offset failed" in wizard.errors.messages[0]
     assert wizard.request.timezone_offset == "+05:30"
 
@@ -152,6 +154,7 @@ def test_zone_helper_fills_the_offset_and_reports_unknown_zones(wizard):
 def test_zone_helper_warns_inline_when_the_zone_changes_its_offset_within_a_year(wizard):
     wizard.input_step.zone.value = "Europe/Paris"  # the endpoint's clock is in January: +01:00, +02:00 in summer
     wizard.input_step.fill_offset.click()
+    wizard.wait()
     assert wizard.request.timezone_offset == "+01:00"
     note = wizard.input_step.zone_note.value
     assert "Europe/Paris is +01:00 now" in note and "+02:00" in note and "daylight saving" in note
@@ -159,6 +162,7 @@ def test_zone_helper_warns_inline_when_the_zone_changes_its_offset_within_a_year
 
     wizard.input_step.zone.value = "Asia/Kolkata"
     wizard.input_step.fill_offset.click()
+    wizard.wait()
     assert "daylight saving" not in wizard.input_step.zone_note.value
 
 
@@ -730,11 +734,13 @@ def test_the_daylight_saving_note_goes_when_the_zone_is_cleared_or_changed(wizar
     step = wizard.input_step
     step.zone.value = "Europe/Paris"
     step.fill_offset.click()
+    wizard.wait()
     assert "daylight saving" in step.zone_note.value
     step.zone.value = ""
     assert step.zone_note.value == ""
     step.zone.value = "Europe/Paris"
     step.fill_offset.click()
+    wizard.wait()
     step.offset.value = "+05:30"  # an offset typed by hand: the note about Paris's offset no longer applies
     assert step.zone_note.value == ""
 

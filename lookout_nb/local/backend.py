@@ -343,7 +343,8 @@ class Backend:
         change.entry("scheduler", region, {}, name)  # absent in memory: its row is deleted
         if uid:
             change.drop_executions(region, uid)
-        del self.broken[region, name]
+        change.commit()
+        del self.broken[region, name]  # only once its rows are gone from the store
         return {}
 
     # -- executions and events ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ records back as they were.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -114,6 +115,9 @@ class Store:
         puts = [(k, r, n, json.dumps(encode(doc))) for (k, r, n), doc in docs.items() if doc is not None]
         deletes = [key for key, doc in docs.items() if doc is None]
         with self._lock:
+            if self._db is None:  # a request still in flight while the endpoint stops
+                raise StoreError(f"could not save the state in {self.path}: the endpoint is stopping; the change "
+                                 "was not made")
             mark = clock if clock is not None and (self.clock_mark is None or clock > self.clock_mark) else None
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -129,7 +133,8 @@ class Store:
                         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('clock', ?)", (mark.isoformat(),))
                     self._db.execute("COMMIT")
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    if self._db.in_transaction:  # SQLite may have rolled back already (disk full, I/O error)
+                        self._db.execute("ROLLBACK")
                     raise
             except (sqlite3.Error, OSError) as err:
                 raise StoreError(f"could not save the state in {self.path}: {err}; the change was not made") from None
@@ -145,7 +150,9 @@ class Store:
         return self._db.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None and self.clock_mark is None
 
     def close(self) -> None:
-        db = getattr(self, "_db", None)
-        if db is not None:
-            db.close()
-            self._db = None
+        lock = getattr(self, "_lock", None)
+        with lock if lock is not None else contextlib.nullcontext():  # not while a commit is being written
+            db = getattr(self, "_db", None)
+            if db is not None:
+                db.close()
+                self._db = None

@@ -113,6 +113,7 @@ class Backend:
             client = self.client
         except Exception:  # noqa: BLE001 - e.g. no region: servicetime makes the same attempt and notes why
             client = None
+        self.time_notes.clear()  # the notes say why this reading is the wall clock, not why an earlier one was
         return servicetime.now(client, self.session, notes=self.time_notes)
 
     # -- models ----------------------------------------------------------------------------------------------

@@ -176,10 +176,11 @@ class Monitor:
             while True:
                 snap = self._read(name)
                 with self._refresh_lock:
-                    if not self._again:
+                    latest = self.name or name  # a refresh asked for meanwhile may be for another scheduler
+                    if not self._again and latest == name:
                         self._reading = False
                         return snap
-                    self._again = False
+                    self._again, name = False, latest
         except BaseException:
             with self._refresh_lock:
                 self._reading = False
@@ -201,7 +202,7 @@ class Monitor:
         done = runs[runs["status"] == "SUCCESS"] if len(runs) else runs
         if not len(done):
             return pd.DataFrame(), None
-        keys = tuple(done["scheduled_start"].astype(str))
+        keys = (name, *done["scheduled_start"].astype(str))
         if self._drawn_results is not None and self._drawn_results[0] == keys:
             return self._drawn_results[1:]
         res = self.backend.results(name)

@@ -121,8 +121,8 @@ class Wizard(widgets.VBox):
             field.observe(lambda _change, name=name: self._changed(name))
         self.model_step.field.observe(lambda change: self._model_chosen(change["new"]))
         self.model_step.reload.on_click(lambda _: self.load_models())
-        self.input_step.fill_offset.on_click(lambda _: self.tasks.guard("Filling the offset", self.input_step.fill_from_zone,
-                                                                          at=self.backend.now()))
+        self.input_step.fill_offset.on_click(lambda _: self.tasks.run(  # the service's time is a call: not here
+            "Filling the offset", lambda: self.input_step.fill_from_zone(at=self.backend.now())))
         self.input_step.preview_button.on_click(lambda _: self.preview())
         # After the step copies the detected naming into the fields, check the input again with them.
         self.input_step.use_detected.on_click(lambda _: self.preview())
