@@ -901,3 +901,32 @@ def test_review_says_when_it_plans_on_the_computers_clock(monkeypatch):
         assert "lnb-warning" in shown and "s clock now:" in shown and "no client could be made" in shown
     finally:
         w.close()
+
+
+def test_a_monitor_switched_to_another_scheduler_mid_refresh_shows_the_new_one(endpoint, lookout, wizard, monkeypatch):
+    for name in ("slow-a", "fast-b"):
+        lookout.create_inference_scheduler(**demo.scheduler_kwargs(name), ClientToken=name)
+    describe, started = wizard.backend.describe, threading.Event()
+
+    def slow_for_a(name):
+        if name == "slow-a":
+            started.set()
+            threading.Event().wait(0.5)  # still reading A when the user picks B
+        return describe(name)
+
+    monkeypatch.setattr(wizard.backend, "describe", slow_for_a)
+    monitor = wizard.monitor
+    monitor.attach("slow-a", live=False)
+    assert started.wait(10)
+    monitor.attach("fast-b", live=False)
+    wizard.wait()
+    assert monitor.name == "fast-b" and monitor.snapshot.info.name == "fast-b"
+    assert "fast-b" in monitor.header.value
+
+
+def test_the_clock_note_is_of_the_latest_reading_only(endpoint, lookout):
+    from lookout_nb.wizard.backend import Backend
+
+    backend = Backend(client=lookout)
+    backend.time_notes.append("an earlier reading failed")
+    assert backend.now() == endpoint.clock.now() and backend.time_notes == []
