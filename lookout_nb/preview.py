@@ -831,7 +831,6 @@ def _implied_offset(valid: pd.Series, name_local: pd.Timestamp, freq: pd.Timedel
 def _offset_finding(pv: InputPreview, row, start: pd.Timestamp, implied: pd.Timedelta) -> Finding:
     """The rows sit where another InputTimeZoneOffset would put the window: say which reading fixes it."""
     key = row.key
-    configured = pv.naming.timezone_offset
     window = _window_text(start, pv.frequency)
     if implied == pd.Timedelta(0):
         return _shifted_by_offset(pv, row, window)

@@ -65,6 +65,14 @@ def fill_valid(w: Wizard, name: str = "wiz-5min") -> None:
     w.access_step.role.value = demo.DEMO_ROLE_ARN
 
 
+def submit_valid(w: Wizard):
+    """Fill every field, press Submit and wait: the Monitor of the new scheduler."""
+    fill_valid(w)
+    w.submit_step.button.click()
+    w.wait()
+    return w.monitor
+
+
 def count_creates(client) -> list:
     calls = []
     client.meta.events.register("before-call.lookoutequipment.CreateInferenceScheduler",
@@ -283,9 +291,7 @@ def test_submit_is_disabled_while_invalid_and_a_double_click_submits_once(endpoi
 
 
 def test_monitor_shows_running_executions_and_pictures_after_the_clock_moves(endpoint, wizard):
-    fill_valid(wizard)
-    wizard.submit_step.button.click()
-    wizard.wait()
+    submit_valid(wizard)
     endpoint.clock.advance(pd.Timedelta(minutes=16))
     wizard.monitor.refresh_button.click()
     wizard.wait()
@@ -300,10 +306,7 @@ def test_monitor_shows_running_executions_and_pictures_after_the_clock_moves(end
 
 
 def test_stop_start_and_delete_from_the_monitor(endpoint, wizard, lookout):
-    fill_valid(wizard)
-    wizard.submit_step.button.click()
-    wizard.wait()
-    monitor = wizard.monitor
+    monitor = submit_valid(wizard)
     assert monitor.delete_button.disabled  # only a stopped scheduler can be deleted
     monitor.stop_button.click()
     wizard.wait()
@@ -335,10 +338,7 @@ def test_stop_start_and_delete_from_the_monitor(endpoint, wizard, lookout):
 
 
 def test_auto_refresh_runs_in_the_background_until_unticked(endpoint, wizard):
-    fill_valid(wizard)
-    wizard.submit_step.button.click()
-    wizard.wait()
-    monitor = wizard.monitor
+    monitor = submit_valid(wizard)
     first = monitor.snapshot
     monitor.interval.value = 1
     assert monitor.interval_chosen  # the user's period stays
@@ -584,10 +584,7 @@ def caption_times(monitor) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
 
 
 def test_after_submit_the_monitor_refreshes_by_itself_and_now_moves(endpoint, wizard):
-    fill_valid(wizard)
-    wizard.submit_step.button.click()
-    wizard.wait()
-    monitor = wizard.monitor
+    monitor = submit_valid(wizard)
     progress = wizard.status.html.value
     assert monitor.auto.value and monitor.auto_refreshing  # on without a click
     assert "lnb-auto-refresh" in monitor.auto._dom_classes
@@ -607,9 +604,7 @@ def test_after_submit_the_monitor_refreshes_by_itself_and_now_moves(endpoint, wi
 
 
 def test_the_executions_table_has_one_body_row_per_execution(endpoint, wizard):
-    fill_valid(wizard)
-    wizard.submit_step.button.click()
-    wizard.wait()
+    submit_valid(wizard)
     endpoint.clock.advance(pd.Timedelta(minutes=21))
     wizard.monitor.refresh()
     wizard.wait()
@@ -672,10 +667,7 @@ def test_auto_refresh_stops_when_the_monitor_or_the_wizard_is_closed(new_wizard,
 
 
 def test_deleting_the_scheduler_stops_auto_refresh(endpoint, wizard):
-    fill_valid(wizard)
-    wizard.submit_step.button.click()
-    wizard.wait()
-    monitor = wizard.monitor
+    monitor = submit_valid(wizard)
     thread = monitor._auto_thread
     monitor.stop_button.click()
     wizard.wait()

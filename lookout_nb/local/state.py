@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -72,14 +71,6 @@ def prepare(state_dir) -> Path:
         why = err.strerror or str(err)
         raise StateError(f"cannot use {path} as the state directory: {why}; choose a directory you can write") from err
     return path
-
-
-def _write_json(path: Path, data) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh)
-    os.replace(tmp, path)
 
 
 def read_v1(state_dir):
