@@ -9,12 +9,15 @@ The rules (the service documents few of them; these are the readings the project
 - UTF-8 (a byte-order mark is allowed); columns separated by commas; the first line is the header, its names
   matched after stripping surrounding spaces (`` Flow `` is ``Flow``); the header must fit in
   :data:`MAX_HEADER_BYTES`.
-- The first column is the timestamp, whatever its name, read as UTC (ISO 8601 such as
-  ``2022-03-30T11:01:00.000000``, or any other form pandas reads); a value that cannot be read is an error.
+- The first column is the timestamp, whatever its name, read as UTC: ISO 8601 (``2022-03-30T11:01:00.000000``,
+  ``2022-03-30 11:01:00``, with or without fractional seconds or a UTC offset), ``2022/03/30 11:01:00``, epoch
+  seconds (``1648638060``, a whole column of numbers between 1e8 and 1e11) or epoch milliseconds (1e11..1e14),
+  or any other form pandas reads; a value that cannot be read is an error.
 - Sensor values are numbers with ``.`` as decimal point. An empty cell, or pandas' usual missing markers
   (``nan``, ``NA``, ``null``...), is a missing value. Infinite values (``inf``, ``-inf``) are missing values
   too, reported as a warning, so results are always strict JSON. Anything else (``abc``) is an error, and so is
   a sensor column without a single value.
+- A row with more (non-empty) fields than the header is malformed: an error naming its line.
 - With the schema's sensors given, each must be a column (else an error); other columns are ignored (a warning).
 
 >>> f = read_input(b"Timestamp, Flow ,Speed\\n2026-01-05T09:01:00,1.5,inf\\n", "in/pump_20260105090000.csv",
@@ -28,6 +31,7 @@ The rules (the service documents few of them; these are the readings the project
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -145,14 +149,27 @@ def _parse(text: str, sep: str, sensors) -> tuple[pd.DataFrame, bool]:
     col0, col1...)."""
     first = text.split("\n", 1)[0].split(sep)[0].strip().strip('"')
     headerless = any(c.isdigit() for c in first) and pd.notna(pd.to_datetime(first, errors="coerce", format="mixed"))
-    table = pd.read_csv(io.StringIO(text), sep=sep, header=None if headerless else 0, skipinitialspace=True,
-                        index_col=False)  # a trailing comma must not turn the first column into the index
+    with warnings.catch_warnings(record=True) as caught:  # pandas warns, then drops the fields of a long row
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        table = pd.read_csv(io.StringIO(text), sep=sep, header=None if headerless else 0, skipinitialspace=True,
+                            index_col=False)  # a trailing comma must not turn the first column into the index
+    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        _check_long_rows(text, sep, table.shape[1], headerless)
     if headerless:
         names = ["Timestamp", *sensors] if sensors and len(sensors) + 1 == table.shape[1] else None
         table.columns = names or [f"col{i}" for i in range(table.shape[1])]
     else:
         table.columns = [str(c).strip() for c in table.columns]
     return table, headerless
+
+
+def _check_long_rows(text: str, sep: str, width: int, headerless: bool) -> None:
+    """ParserError naming the first line with more non-empty fields than the header (a trailing comma is fine)."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        fields = line.split(sep)
+        if len(fields) > width and any(f.strip() for f in fields[width:]):
+            where = "the first row" if headerless else "the header"
+            raise pd.errors.ParserError(f"line {number} has {len(fields)} fields, {where} {width}")
 
 
 def _check_columns(out: InputFile, raw: pd.DataFrame, sensors) -> None:
@@ -173,6 +190,9 @@ def _check_columns(out: InputFile, raw: pd.DataFrame, sensors) -> None:
 def _times(out: InputFile, raw: pd.DataFrame) -> pd.Series:
     """The first column as UTC times; an error names the values that cannot be read."""
     column = raw.iloc[:, 0]
+    epoch = _epoch(column)
+    if epoch is not None:
+        return epoch
     times = (pd.to_datetime(column, errors="coerce", utc=True, format="ISO8601")
              if pd.api.types.is_string_dtype(column) else None)
     if times is not None and not times.isna().any():
@@ -188,6 +208,17 @@ def _times(out: InputFile, raw: pd.DataFrame) -> pd.Series:
              f"timestamps cannot be read (e.g. {text.iloc[first]!r} on data row {first + 1}); write them as ISO 8601 "
              "UTC, for example '2022-03-30T11:01:00.000000'")
     return times
+
+
+def _epoch(column: pd.Series) -> pd.Series | None:
+    """A column of numbers as epoch seconds (1e8..1e11) or milliseconds (1e11..1e14), else None."""
+    if column.dtype.kind not in "iuf" or not len(column) or column.isna().any():
+        return None
+    numbers = column.astype(float)
+    for unit, low, high in (("s", 1e8, 1e11), ("ms", 1e11, 1e14)):
+        if numbers.between(low, high, inclusive="left").all():
+            return pd.Series(pd.to_datetime(numbers, unit=unit, utc=True), index=column.index)
+    return None
 
 
 def _text(column: pd.Series) -> pd.Series:
