@@ -56,7 +56,7 @@ def decode(body: bytes) -> tuple[ModelSchema, dict]:
                 index = pd.DatetimeIndex(pd.to_datetime(z[f"t{i}"], unit="ns", utc=True), name="Timestamp")
                 frames[c] = pd.DataFrame(z[f"v{i}"], index=index, columns=sensors)
         return ModelSchema.parse(meta["schema"]), frames
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - numpy and zipfile raise many kinds for a broken file
         raise ValueError(f"it is not a data file of this endpoint ({type(err).__name__}: {str(err)[:200]})") from None
 
 

@@ -12,7 +12,6 @@ Like :mod:`.records`, they hold state only and render themselves as the API's re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import pandas as pd
 
@@ -49,17 +48,17 @@ class Dataset:
     region: str
     name: str
     created_at: pd.Timestamp
-    updated_at: Optional[pd.Timestamp] = None
-    schema: Optional[str] = None
+    updated_at: pd.Timestamp | None = None
+    schema: str | None = None
     has_data: bool = False
-    data_file: Optional[str] = None
-    ingestion: Optional[dict] = None  # IngestionInputConfiguration of the last job started
-    quality: Optional[dict] = None  # of the data held (the last SUCCESS job)
-    files: Optional[dict] = None
-    data_start: Optional[pd.Timestamp] = None
-    data_end: Optional[pd.Timestamp] = None
-    role_arn: Optional[str] = None
-    kms_key_id: Optional[str] = None
+    data_file: str | None = None
+    ingestion: dict | None = None  # IngestionInputConfiguration of the last job started
+    quality: dict | None = None  # of the data held (the last SUCCESS job)
+    files: dict | None = None
+    data_start: pd.Timestamp | None = None
+    data_end: pd.Timestamp | None = None
+    role_arn: str | None = None
+    kms_key_id: str | None = None
     client_token: str = ""
     tags: list = field(default_factory=list)
 
@@ -98,13 +97,13 @@ class IngestionJob:
     created_at: pd.Timestamp
     client_token: str = ""
     status: str = "IN_PROGRESS"
-    failed_reason: Optional[str] = None
-    status_detail: Optional[str] = None
-    quality: Optional[dict] = None
-    files: Optional[dict] = None
-    size: Optional[int] = None
-    data_start: Optional[pd.Timestamp] = None
-    data_end: Optional[pd.Timestamp] = None
+    failed_reason: str | None = None
+    status_detail: str | None = None
+    quality: dict | None = None
+    files: dict | None = None
+    size: int | None = None
+    data_start: pd.Timestamp | None = None
+    data_end: pd.Timestamp | None = None
 
     def describe(self) -> dict:
         """DescribeDataIngestionJob's response members."""
@@ -159,9 +158,9 @@ class Label:
     end: pd.Timestamp
     rating: str
     created_at: pd.Timestamp
-    fault_code: Optional[str] = None
-    notes: Optional[str] = None
-    equipment: Optional[str] = None
+    fault_code: str | None = None
+    notes: str | None = None
+    equipment: str | None = None
     client_token: str = ""
 
     def describe(self, group_arn: str) -> dict:
@@ -186,8 +185,8 @@ def _is(*types):
 
 
 _str, _dict, _list, _int = _is(str), _is(dict), _is(list), _is(int)
-_STATUS = lambda v: v in ("IN_PROGRESS", "SUCCESS", "FAILED")  # noqa: E731
-_RATING = lambda v: v in ("ANOMALY", "NO_ANOMALY", "NEUTRAL")  # noqa: E731
+_STATUS = lambda v: v in ("IN_PROGRESS", "SUCCESS", "FAILED")
+_RATING = lambda v: v in ("ANOMALY", "NO_ANOMALY", "NEUTRAL")
 
 #: What every saved field must be; :mod:`.restore` builds the records with these checks.
 CHECKS = {

@@ -13,8 +13,8 @@ from . import datafiles
 from .change import Change
 from .datarecords import CHECKS, KINDS, Dataset, IngestionJob, Label, LabelGroup
 from .datasets import INTERRUPTED
-from .restore import CHECKS as RESTORE_CHECKS
 from .restore import _KIND, build
+from .restore import CHECKS as RESTORE_CHECKS
 
 RESTORE_CHECKS.update(CHECKS)
 _KIND.update(KINDS)
@@ -22,7 +22,7 @@ _WHAT = {Dataset: "dataset", IngestionJob: "data ingestion job", LabelGroup: "la
 
 
 def _key(record) -> str:
-    if isinstance(record, Dataset) or isinstance(record, LabelGroup):
+    if isinstance(record, (Dataset, LabelGroup)):
         return record.name
     if isinstance(record, IngestionJob):
         return record.job_id

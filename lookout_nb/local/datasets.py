@@ -33,14 +33,16 @@ import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
-
-import pandas as pd
 
 from ..schema import ModelSchema, SchemaError
 from . import datafiles, ingest
 from .datarecords import DEFAULT_ROLE, Dataset, IngestionJob
-from .exceptions import ConflictException, InternalServerException, ResourceNotFoundException, ValidationException
+from .exceptions import (
+    ConflictException,
+    InternalServerException,
+    ResourceNotFoundException,
+    ValidationException,
+)
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "The endpoint stopped while this ingestion was in progress; start the ingestion again"
@@ -109,11 +111,11 @@ class DatasetsMixin:
             raise ResourceNotFoundException(f"Dataset {name} does not exist")
         return found
 
-    def _running_job(self, region: str, name: str) -> Optional[IngestionJob]:
+    def _running_job(self, region: str, name: str) -> IngestionJob | None:
         return next((j for j in self._jobs_of(region).values() if j.dataset_name == name and j.status == "IN_PROGRESS"),
                     None)
 
-    def _data_folder(self) -> Optional[Path]:
+    def _data_folder(self) -> Path | None:
         return self.store.path.parent / datafiles.FOLDER if self.store is not None else None
 
     # -- datasets ----------------------------------------------------------------------------------------------
@@ -202,8 +204,8 @@ class DatasetsMixin:
         """Make ``data`` the dataset's data (creating the dataset if it is absent), durably."""
         self._store_data(region, dataset_name, data)
 
-    def _store_data(self, region: str, name: str, data: IngestedData, job_id: Optional[str] = None,
-                    result: Optional[ingest.Ingested] = None) -> None:
+    def _store_data(self, region: str, name: str, data: IngestedData, job_id: str | None = None,
+                    result: ingest.Ingested | None = None) -> None:
         """Write the data file, then commit the dataset (and the job's SUCCESS) naming it; the file it replaces
         is removed after the commit, the new one when the commit fails."""
         folder, file = self._data_folder(), None
@@ -284,7 +286,7 @@ class DatasetsMixin:
             log.exception("lookout_nb.local: ingestion job %s failed", job_id)
             self._fail_job(region, job_id, f"Internal error of the embedded endpoint: {type(err).__name__}: {err}")
 
-    def _fail_job(self, region: str, job_id: str, reason: str, files: Optional[dict] = None) -> None:
+    def _fail_job(self, region: str, job_id: str, reason: str, files: dict | None = None) -> None:
         try:
             with self.lock, self._change() as change:
                 jobs = self._jobs_of(region)

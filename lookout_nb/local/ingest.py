@@ -27,9 +27,9 @@ the preview and of scheduled runs, so the timestamp forms and CSV rules are the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 import numpy as np
 import pandas as pd
@@ -51,7 +51,7 @@ ALLOWED = ("{prefix}/{component_name}/*, {prefix}/{component_name}_*, {prefix}/{
 class IngestFailed(Exception):
     """The job FAILS with this message (its FailedReason); ``files`` is the IngestedFilesSummary so far."""
 
-    def __init__(self, message: str, files: Optional[dict] = None):
+    def __init__(self, message: str, files: dict | None = None):
         super().__init__(message)
         self.files = files
 
@@ -67,7 +67,7 @@ class Ingested:
     size: int
     start: pd.Timestamp
     end: pd.Timestamp
-    detail: Optional[str] = None
+    detail: str | None = None
 
 
 class S3Reader:
@@ -82,7 +82,7 @@ class S3Reader:
         try:
             for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
                 out += [(o["Key"], o["Size"]) for o in page.get("Contents", [])]
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - any S3 client's error: the job FAILS naming the place
             code = getattr(err, "response", {}).get("Error", {}).get("Code", type(err).__name__)
             raise IngestFailed(f"Cannot list s3://{bucket}/{prefix} ({code}): check the Bucket and Prefix of "
                                "IngestionInputConfiguration.S3InputConfiguration") from None
@@ -106,7 +106,7 @@ class FolderReader:
         return (self.root / key).read_bytes()
 
 
-def delimiter_of(key_pattern: Optional[str]) -> str:
+def delimiter_of(key_pattern: str | None) -> str:
     """The character after ``{component_name}`` in a KeyPattern; ValueError listing the allowed ones.
 
     >>> delimiter_of("{prefix}/{component_name}_*"), delimiter_of(None)
@@ -119,13 +119,13 @@ def delimiter_of(key_pattern: Optional[str]) -> str:
     return m.group(1)
 
 
-def base_of(prefix: Optional[str]) -> str:
+def base_of(prefix: str | None) -> str:
     """The key text before the component name: ``"in"`` and ``"in/"`` give ``"in/"``, none gives ``""``."""
     p = (prefix or "").rstrip("/")
     return p + "/" if p else ""
 
 
-def assign(keys, base: str, delimiter: str, components: Optional[tuple]) -> dict[str, list]:
+def assign(keys, base: str, delimiter: str, components: tuple | None) -> dict[str, list]:
     """``{component: [(key, size)]}`` of the keys under ``base`` (see the module docstring).
 
     >>> assign([("in/pump_2_a.csv", 1), ("in/pump_b.csv", 1), ("in/fan_c.csv", 1)], "in/", "_", ("pump", "pump_2"))
@@ -152,7 +152,7 @@ def assign(keys, base: str, delimiter: str, components: Optional[tuple]) -> dict
 class _Component:
     """What the files of one component gave."""
 
-    sensors: Optional[tuple] = None
+    sensors: tuple | None = None
     values: list = field(default_factory=list)
     invalid: list = field(default_factory=list)
     unsupported: int = 0
@@ -170,7 +170,7 @@ def _is_text(body: bytes) -> bool:
     return True
 
 
-def _read_file(state: _Component, component: str, key: str, body: bytes) -> Optional[str]:
+def _read_file(state: _Component, component: str, key: str, body: bytes) -> str | None:
     """Add one file to ``state``; returns why it is discarded (None: ingested). IngestFailed on a schema mismatch."""
     if not key.lower().endswith(".csv"):
         return f"{key}: not a .csv file"
@@ -231,7 +231,7 @@ def _count(quality: dict, frame: pd.DataFrame, invalid: np.ndarray) -> None:
             insufficient["SensorsWithShortDateRange"]["AffectedSensorCount"] += 1
 
 
-def ingest(reader, bucket: str, prefix: Optional[str], key_pattern: Optional[str], schema: Optional[ModelSchema],
+def ingest(reader, bucket: str, prefix: str | None, key_pattern: str | None, schema: ModelSchema | None,
            stopping: Callable[[], bool] = lambda: False) -> Ingested:
     """Read a dataset's files (see the module docstring); IngestFailed with the job's FailedReason."""
     delimiter = delimiter_of(key_pattern)
@@ -240,7 +240,7 @@ def ingest(reader, bucket: str, prefix: Optional[str], key_pattern: Optional[str
     groups = assign(reader.keys(bucket, base), base, delimiter, schema.names if schema else None)
     total = sum(len(v) for v in groups.values())
     discarded: list[tuple[str, str]] = []
-    files = lambda: {"TotalNumberOfFiles": total, "IngestedNumberOfFiles": total - len(discarded),  # noqa: E731
+    files = lambda: {"TotalNumberOfFiles": total, "IngestedNumberOfFiles": total - len(discarded),
                      "DiscardedFiles": [{"Bucket": bucket, "Key": k} for k, _ in discarded]}
     if not groups:
         raise IngestFailed(f"No file under {where} matches KeyPattern {key_pattern or DEFAULT_KEY_PATTERN}: put each "

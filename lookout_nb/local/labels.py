@@ -22,7 +22,11 @@ import pandas as pd
 
 from ..errors import LookoutNbError
 from .datarecords import Label, LabelGroup
-from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
+from .exceptions import (
+    ConflictException,
+    ResourceNotFoundException,
+    ValidationException,
+)
 
 
 class LabelFileError(LookoutNbError, ValueError):

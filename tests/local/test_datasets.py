@@ -7,8 +7,8 @@ import sqlite3
 
 import pandas as pd
 import pytest
+from datakit import create_dataset, frame, ingest, upload
 
-from datakit import create_dataset, frame, ingest, schema_json, upload
 from lookout_nb.local import start
 from lookout_nb.local.datasets import IngestedData
 from lookout_nb.local.exceptions import ResourceNotFoundException, ValidationException
@@ -155,3 +155,31 @@ def test_a_missing_data_file_is_named_at_restart_and_by_reading_the_data(tmp_pat
         assert any("dataset lost" in p and "is missing" in p for p in ep.problems)
         with pytest.raises(Exception, match="Dataset lost: its data file .* cannot be read"):
             ep.backend.dataset_data("us-east-1", "lost")
+
+
+def test_a_job_cut_by_a_stop_or_a_crash_is_failed_and_the_data_before_it_kept(tmp_path):
+    import test_ingest
+
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        lookout, s3 = ep.lookout(), ep.s3()
+        s3.create_bucket(Bucket="cut-data")
+        upload(s3, "cut-data", {"pump": frame("2026-01-01", 3, {"Flow": [1.0, 2, 3]})})
+        create_dataset(lookout, "cut", {"pump": ["Flow"]})
+        ingest(lookout, "cut", "cut-data")
+        held = ep.backend.data_reader = test_ingest._HeldReader(ep.backend.data_reader)
+        job = lookout.start_data_ingestion_job(
+            DatasetName="cut", RoleArn="arn:aws:iam::123456789012:role/x", ClientToken="cut-2",
+            IngestionInputConfiguration={"S3InputConfiguration": {"Bucket": "cut-data", "Prefix": "train/"}})
+        ep.backend._jobs_stopping.set()  # what stop() does first
+        held.release.set()
+        stopped = test_ingest.datakit.wait_job(lookout, job["JobId"])
+        assert stopped["Status"] == "FAILED" and "The endpoint stopped" in stopped["FailedReason"]
+    with sqlite3.connect(tmp_path / "state.db") as db:  # as if the process died while the job ran
+        doc = json.loads(db.execute("SELECT doc FROM records WHERE kind='ingestion' AND name=?", (job["JobId"],)).fetchone()[0])
+        doc["status"], doc["failed_reason"] = "IN_PROGRESS", None
+        db.execute("UPDATE records SET doc=? WHERE kind='ingestion' AND name=?", (json.dumps(doc), job["JobId"]))
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        restored = ep.lookout().describe_data_ingestion_job(JobId=job["JobId"])
+        assert restored["Status"] == "FAILED" and "stopped while this ingestion was in progress" in restored["FailedReason"]
+        assert ep.lookout().describe_dataset(DatasetName="cut")["Status"] == "ACTIVE"
+        assert ep.backend.dataset_data("us-east-1", "cut").frames["pump"]["Flow"].tolist() == [1.0, 2.0, 3.0]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 
+import datakit
 import numpy as np
 import pandas as pd
 import pytest
-
-import datakit
 from datakit import create_dataset, csv_of, frame, ingest, upload
+
 from lookout_nb.local import synth
 
 

@@ -57,7 +57,7 @@ def test_labels_describe_list_filters_and_delete(lookout):
     c = _label(lookout, start=T + pd.Timedelta(days=2), end=T + pd.Timedelta("49h"), rating="NO_ANOMALY")
     d = lookout.describe_label(LabelGroupName="faults", LabelId=a)
     assert (d["StartTime"], d["Notes"], d["FaultCode"], d["Rating"]) == (T, "noisy", "bearing", "ANOMALY")
-    ids = lambda **f: [lb["LabelId"] for lb in lookout.list_labels(LabelGroupName="faults", **f)["LabelSummaries"]]  # noqa: E731
+    ids = lambda **f: [lb["LabelId"] for lb in lookout.list_labels(LabelGroupName="faults", **f)["LabelSummaries"]]
     assert ids() == [a, b, c]
     assert ids(IntervalStartTime=T + pd.Timedelta("2h"), IntervalEndTime=T + pd.Timedelta("30h")) == [b]
     assert ids(FaultCode="bearing") == [a] and ids(Equipment="pump-2") == [b]
