@@ -5,7 +5,8 @@ that ends the job; the file it replaces is removed only after that commit, so a 
 in between) never loses what was ingested before.
 
 Layout of a file: ``meta`` (JSON text: the schema and each component's sensors), ``t<i>`` (int64 nanoseconds
-since the epoch, UTC) and ``v<i>`` (float64 rows x sensors) of the ``i``-th component. Compressed with zlib.
+since the epoch, UTC) and ``v<i>`` (float64 rows x sensors) of the ``i``-th component; zlib level 1 (about half
+the size of the raw arrays, five times faster to write than ``np.savez_compressed``'s default level).
 
 >>> name = file_name("us-east-1", "pump", "0f3c")
 >>> name.endswith("-0f3c.npz")
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -39,10 +41,13 @@ def encode(schema: ModelSchema, frames: dict) -> bytes:
     meta = {"schema": schema.to_json(), "components": names, "sensors": [list(frames[c].columns) for c in names]}
     arrays = {"meta": np.array(json.dumps(meta))}
     for i, c in enumerate(names):
-        arrays[f"t{i}"] = frames[c].index.asi8
+        arrays[f"t{i}"] = pd.DatetimeIndex(frames[c].index).as_unit("ns").asi8
         arrays[f"v{i}"] = frames[c].to_numpy(dtype="float64")
     out = io.BytesIO()
-    np.savez_compressed(out, **arrays)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:  # np.load reads it as an .npz
+        for name, array in arrays.items():
+            with z.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
     return out.getvalue()
 
 

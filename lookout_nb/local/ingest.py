@@ -153,6 +153,7 @@ class _Component:
     """What the files of one component gave."""
 
     sensors: tuple | None = None
+    index: list = field(default_factory=list)  # int64 nanoseconds of each file's rows
     values: list = field(default_factory=list)
     invalid: list = field(default_factory=list)
     unsupported: int = 0
@@ -186,13 +187,19 @@ def _read_file(state: _Component, component: str, key: str, body: bytes) -> str 
                            "schema (CreateDataset DatasetSchema), then start the ingestion again")
     if state.sensors is None:
         state.sensors = tuple(f.table.columns)
-    table = f.table[list(state.sensors)]
-    raw = f.raw[list(state.sensors)]
-    invalid = raw.notna().to_numpy() & table.isna().to_numpy()  # text or infinite cells
-    known = table.index.notna()
-    state.unsupported += int((~known).sum())
-    state.values.append(table[known])
-    state.invalid.append(invalid[known])
+    values = f.table.to_numpy(dtype="float64")[:, f.table.columns.get_indexer(state.sensors)]
+    raw = f.raw.iloc[:, f.raw.columns.get_indexer(state.sensors)]
+    if all(dtype.kind in "iuf" for dtype in raw.dtypes):  # numbers only: the invalid cells are the infinite ones
+        invalid = np.isinf(raw.to_numpy(dtype="float64"))
+    else:  # text or infinite cells (read as missing)
+        invalid = raw.notna().to_numpy() & np.isnan(values)
+    known = f.table.index.notna()
+    if not known.all():
+        state.unsupported += int(len(known) - known.sum())
+        values, invalid = values[known], invalid[known]
+    state.index.append(f.table.index.as_unit("ns").asi8[known])
+    state.values.append(values)
+    state.invalid.append(invalid)
     state.size += len(body)
     state.ingested += 1
     return None
@@ -200,18 +207,17 @@ def _read_file(state: _Component, component: str, key: str, body: bytes) -> str 
 
 def _frame(state: _Component) -> tuple[pd.DataFrame, np.ndarray, int]:
     """The component's rows sorted by time, first row of each timestamp kept; its invalid mask; duplicates."""
-    values = pd.concat(state.values) if len(state.values) > 1 else state.values[0]
-    invalid = np.concatenate(state.invalid) if len(state.invalid) > 1 else state.invalid[0]
-    if not values.index.is_monotonic_increasing:
-        order = np.argsort(values.index.asi8, kind="stable")
-        values, invalid = values.iloc[order], invalid[order]
-    repeated = values.index.duplicated(keep="first")
-    if repeated.any():
-        values, invalid = values[~repeated], invalid[~repeated]
-    values = values.astype("float64")
-    values.index = pd.DatetimeIndex(values.index, name="Timestamp").tz_convert("UTC")
-    values.columns = [str(c) for c in values.columns]
-    return values, invalid, int(repeated.sum())
+    stamps = np.concatenate(state.index)
+    values, invalid = np.concatenate(state.values), np.concatenate(state.invalid)
+    repeated = 0
+    if len(stamps) > 1 and not (np.diff(stamps) > 0).all():
+        order = np.argsort(stamps, kind="stable")
+        stamps, values, invalid = stamps[order], values[order], invalid[order]
+        first = np.concatenate([[True], stamps[1:] != stamps[:-1]])
+        stamps, values, invalid = stamps[first], values[first], invalid[first]
+        repeated = int(len(first) - first.sum())
+    index = pd.DatetimeIndex(pd.to_datetime(stamps, unit="ns", utc=True), name="Timestamp")
+    return pd.DataFrame(values, index=index, columns=[str(c) for c in state.sensors]), invalid, repeated
 
 
 def _count(quality: dict, frame: pd.DataFrame, invalid: np.ndarray) -> None:
