@@ -8,7 +8,8 @@ components, written as one CSV per component per ``--file-days`` (1: 120 files o
 - baseline: ``pd.read_csv`` of every file (no timestamp parsing, the cheapest read pandas offers);
 - ``ingest`` from the folder (:func:`lookout_nb.local.ingest.ingest` with a :class:`~.ingest.FolderReader`):
   every file through :func:`lookout_nb.inputfiles.read_input` (timestamps parsed, values checked), frames
-  assembled, duplicates and quality counted: what the ``models`` benchmark calls as :func:`ingest_folder`;
+  assembled, duplicates and quality counted (:func:`lookout_nb.local.ingest.ingest_folder`, which the
+  training benchmark can call too);
 - ``+ save``: the same plus encoding the durable ``.npz`` blob a job writes before it reports SUCCESS;
 - ``job over HTTP``: CreateDataset + StartDataIngestionJob on an embedded endpoint (files uploaded to its S3
   first, not timed), polled until SUCCESS: S3 reads through boto3 as the job does them.
@@ -33,18 +34,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from timer import best  # noqa: E402
 
 from lookout_nb.local import datafiles, synth  # noqa: E402
-from lookout_nb.local.ingest import FolderReader, ingest  # noqa: E402
+from lookout_nb.local.ingest import ingest_folder  # noqa: E402
 from lookout_nb.schema import ModelSchema  # noqa: E402
-
-
-def ingest_folder(folder, schema=None, key_pattern=None):
-    """Ingest a local folder of CSVs laid out as on S3 (``<component>/<name>.csv`` by default) exactly as an
-    ingestion job reads them; returns :class:`lookout_nb.local.ingest.Ingested` (``.frames``, ``.quality``...).
-
-    >>> result = ingest_folder("/tmp/pump-csvs", {"hx-pump": ["Speed", "Flow"]})   # doctest: +SKIP
-    """
-    schema = ModelSchema.parse(schema) if schema is not None else None
-    return ingest(FolderReader(folder), "", "", key_pattern, schema)
 
 
 def write_files(folder: Path, machine, file_days: int) -> list[Path]:

@@ -278,3 +278,15 @@ def ingest(reader, bucket: str, prefix: str | None, key_pattern: str | None, sch
     detail = "; ".join(why for _, why in discarded)[:4000] or None
     return Ingested(found, frames, quality, files(), size, min(f.index[0] for f in frames.values()),
                     max(f.index[-1] for f in frames.values()), detail)
+
+
+def ingest_folder(folder, schema=None, key_pattern: str | None = None) -> Ingested:
+    """Ingest a local folder of CSVs laid out as on S3 (``<component>/<name>.csv`` by default) exactly as an
+    ingestion job reads them (benchmarks and tests; no endpoint needed). ``schema`` is anything
+    :meth:`ModelSchema.parse` reads (``{component: [sensors]}``), or None to take it from the files.
+
+    >>> result = ingest_folder("/tmp/pump-csvs", {"hx-pump": ["Speed", "Flow"]})   # doctest: +SKIP
+    >>> result.frames["hx-pump"].shape, result.quality["DuplicateTimestamps"]     # doctest: +SKIP
+    ((86400, 2), {'TotalNumberOfDuplicateTimestamps': 0})
+    """
+    return ingest(FolderReader(folder), "", "", key_pattern, ModelSchema.parse(schema) if schema is not None else None)
