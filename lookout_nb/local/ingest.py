@@ -255,9 +255,10 @@ def ingest(reader, bucket: str, prefix: str | None, key_pattern: str | None, sch
     for component, keys in groups.items():
         state = _Component(sensors=schema.sensors[component] if schema else None)
         for key, _ in keys:
-            if stopping():
+            body = None if stopping() else reader.body(bucket, key)
+            if stopping():  # checked again after a read, which may be slow
                 raise IngestFailed("The endpoint stopped while this ingestion was in progress; start it again", files())
-            why = _read_file(state, component, key, reader.body(bucket, key))
+            why = _read_file(state, component, key, body)
             if why:
                 discarded.append((key, why))
         if not state.ingested:
