@@ -218,3 +218,20 @@ def test_while_a_job_runs_the_dataset_is_in_progress_and_another_job_or_a_delete
         held.release.set()
     assert datakit.wait_job(lookout, job["JobId"])["Status"] == "SUCCESS"
     assert lookout.describe_dataset(DatasetName="busy")["Status"] == "ACTIVE"
+
+
+def test_ingest_folder_reads_a_folder_as_a_job_reads_s3_and_infers_components_by_key_pattern(tmp_path):
+    from lookout_nb.local.ingest import ingest_folder
+
+    machine = synth.generate(days=2, seed=2, faults=[("frozen", "2026-01-01T12:00Z", "2h")])
+    machine.write_csv(tmp_path)  # <component>/<component>.csv and labels.csv at the top (not a component's)
+    result = ingest_folder(tmp_path)
+    assert result.schema.sensors == {c: tuple(f.columns) for c, f in machine.frames.items()}
+    assert result.files["TotalNumberOfFiles"] == 2
+    np.testing.assert_allclose(result.frames["motor"].to_numpy(), machine.frames["motor"].to_numpy())
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "fan_2026.csv").write_bytes(csv_of(frame("2026-01-01", 2, {"Speed": [1.0, 2.0]})))
+    (flat / "fan-pump_2026.csv").write_bytes(csv_of(frame("2026-01-01", 2, {"Flow": [3.0, 4.0]})))
+    found = ingest_folder(flat, key_pattern="{prefix}/{component_name}_*")
+    assert found.schema.sensors == {"fan": ("Speed",), "fan-pump": ("Flow",)}  # the name up to the first "_"
