@@ -15,6 +15,7 @@ A FAILED job changes nothing of the data already there. The data is saved under 
 The seams other parts code against: :meth:`DatasetsMixin.dataset_data`, :meth:`DatasetsMixin.put_dataset_data`
 and :meth:`DatasetsMixin.dataset_in_use` (models using a dataset; DeleteDataset refuses while there are any).
 
+>>> import pandas as pd
 >>> from lookout_nb.local.backend import Backend
 >>> from lookout_nb.local.clock import ManualClock
 >>> b = Backend(ManualClock())
