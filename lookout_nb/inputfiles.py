@@ -9,12 +9,15 @@ The rules (the service documents few of them; these are the readings the project
 - UTF-8 (a byte-order mark is allowed); columns separated by commas; the first line is the header, its names
   matched after stripping surrounding spaces (`` Flow `` is ``Flow``); the header must fit in
   :data:`MAX_HEADER_BYTES`.
-- The first column is the timestamp, whatever its name, read as UTC (ISO 8601 such as
-  ``2022-03-30T11:01:00.000000``, or any other form pandas reads); a value that cannot be read is an error.
+- The first column is the timestamp, whatever its name, read as UTC: ISO 8601 (``2022-03-30T11:01:00.000000``,
+  ``2022-03-30 11:01:00``, with or without fractional seconds or a UTC offset), ``2022/03/30 11:01:00``, epoch
+  seconds (``1648638060``, a whole column of numbers between 1e8 and 1e11) or epoch milliseconds (1e11..1e14),
+  or any other form pandas reads; a value that cannot be read is an error.
 - Sensor values are numbers with ``.`` as decimal point. An empty cell, or pandas' usual missing markers
   (``nan``, ``NA``, ``null``...), is a missing value. Infinite values (``inf``, ``-inf``) are missing values
   too, reported as a warning, so results are always strict JSON. Anything else (``abc``) is an error, and so is
   a sensor column without a single value.
+- A row with more (non-empty) fields than the header is malformed: an error naming its line.
 - With the schema's sensors given, each must be a column (else an error); other columns are ignored (a warning).
 
 >>> f = read_input(b"Timestamp, Flow ,Speed\\n2026-01-05T09:01:00,1.5,inf\\n", "in/pump_20260105090000.csv",
@@ -28,6 +31,8 @@ The rules (the service documents few of them; these are the readings the project
 from __future__ import annotations
 
 import io
+import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -98,7 +103,7 @@ def read_input(body: bytes, key: str, sensors: Sequence[str] | None = None, size
     if (first_line < 0 and len(body) >= MAX_HEADER_BYTES) or first_line >= MAX_HEADER_BYTES:
         return _fail(out, "line-too-long", f"File {key} has a first line longer than {MAX_HEADER_BYTES:,} bytes, "
                      "so it has no CSV header: write one line per row, the header first")
-    lines = [line for line in complete_lines(body, size).splitlines() if line.strip()]
+    lines = _lines(complete_lines(body, size))
     if len(lines) <= 1 and len(body) >= size:
         return _fail(out, "empty-file", f"File {key} holds no rows{' (only a header)' if lines else ''}: upload the "
                      "header and the rows")
@@ -109,7 +114,7 @@ def read_input(body: bytes, key: str, sensors: Sequence[str] | None = None, size
         _add(out, "csv-delimiter", f"File {key} separates its columns with {sep!r}: Lookout for Equipment reads "
              "columns separated by commas; write it with ',' (and '.' as decimal point)")
     try:
-        raw, headerless = _parse("\n".join(lines), sep, sensors)
+        raw, headerless = _parse(lines.text, sep, sensors)
     except pd.errors.ParserError as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         return _fail(out, "csv-malformed", f"File {key} is not well-formed CSV ({reason}; lines counted without "
@@ -125,9 +130,36 @@ def read_input(body: bytes, key: str, sensors: Sequence[str] | None = None, size
              f"least one sensor column separated by commas (header: {header})")
     _check_columns(out, raw, sensors)
     out.times = _times(out, raw)
-    judged = [c for c in raw.columns[1:] if c in sensors] if sensors else list(raw.columns[1:])  # others: ignored
-    values = _values(out, raw[judged])
+    judged = [i for i, c in enumerate(raw.columns) if i and (not sensors or c in sensors)]  # others: ignored
+    values = _values(out, raw.iloc[:, 1:] if len(judged) == raw.shape[1] - 1 else raw.iloc[:, judged])
     out.table = values.set_axis(pd.DatetimeIndex(out.times), axis=0)
+    return out
+
+
+class _Lines(list):
+    """The non-blank lines of a text, and ``text``: them joined by newlines."""
+
+    text = ""
+
+
+#: Text in a line that may make it blank or break it otherwise than at "\n" (found: the careful path).
+_UNUSUAL = ("\n\n", "\n ", "\n\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
+
+
+def _lines(text: str) -> _Lines:
+    r"""The non-blank lines of ``text`` (``str.splitlines`` breaks, whitespace-only lines dropped); a plain ASCII
+    text with ``\n`` breaks and no blank line is kept as it is (the usual case, without a copy per line).
+
+    >>> _lines("a,b\n\n1,2\n").text
+    'a,b\n1,2'
+    """
+    plain = text[:-1] if text.endswith("\n") else text
+    if plain and text.isascii() and not plain.startswith(("\n", " ", "\t")) and not any(u in plain for u in _UNUSUAL):
+        out = _Lines(plain.split("\n"))
+        out.text = plain
+        return out
+    out = _Lines(line for line in text.splitlines() if line.strip())
+    out.text = "\n".join(out)
     return out
 
 
@@ -145,14 +177,27 @@ def _parse(text: str, sep: str, sensors) -> tuple[pd.DataFrame, bool]:
     col0, col1...)."""
     first = text.split("\n", 1)[0].split(sep)[0].strip().strip('"')
     headerless = any(c.isdigit() for c in first) and pd.notna(pd.to_datetime(first, errors="coerce", format="mixed"))
-    table = pd.read_csv(io.StringIO(text), sep=sep, header=None if headerless else 0, skipinitialspace=True,
-                        index_col=False)  # a trailing comma must not turn the first column into the index
+    with warnings.catch_warnings(record=True) as caught:  # pandas warns, then drops the fields of a long row
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        table = pd.read_csv(io.StringIO(text), sep=sep, header=None if headerless else 0, skipinitialspace=True,
+                            index_col=False)  # a trailing comma must not turn the first column into the index
+    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        _check_long_rows(text, sep, table.shape[1], headerless)
     if headerless:
         names = ["Timestamp", *sensors] if sensors and len(sensors) + 1 == table.shape[1] else None
         table.columns = names or [f"col{i}" for i in range(table.shape[1])]
     else:
         table.columns = [str(c).strip() for c in table.columns]
     return table, headerless
+
+
+def _check_long_rows(text: str, sep: str, width: int, headerless: bool) -> None:
+    """ParserError naming the first line with more non-empty fields than the header (a trailing comma is fine)."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        fields = line.split(sep)
+        if len(fields) > width and any(f.strip() for f in fields[width:]):
+            where = "the first row" if headerless else "the header"
+            raise pd.errors.ParserError(f"line {number} has {len(fields)} fields, {where} {width}")
 
 
 def _check_columns(out: InputFile, raw: pd.DataFrame, sensors) -> None:
@@ -173,8 +218,15 @@ def _check_columns(out: InputFile, raw: pd.DataFrame, sensors) -> None:
 def _times(out: InputFile, raw: pd.DataFrame) -> pd.Series:
     """The first column as UTC times; an error names the values that cannot be read."""
     column = raw.iloc[:, 0]
-    times = (pd.to_datetime(column, errors="coerce", utc=True, format="ISO8601")
-             if pd.api.types.is_string_dtype(column) else None)
+    epoch = _epoch(column)
+    if epoch is not None:
+        return epoch
+    if not pd.api.types.is_string_dtype(column):
+        times = None
+    elif len(column) and _PLAIN_ISO.match(str(column.iloc[0])) and _PLAIN_ISO.match(str(column.iloc[-1])):
+        times = _numpy_times(column)  # plain ISO stamps without offset: numpy's C parser, 4x faster
+    else:
+        times = pd.to_datetime(column, errors="coerce", utc=True, format="ISO8601")
     if times is not None and not times.isna().any():
         return times  # the usual case: every stamp is ISO 8601
     text = _text(column)
@@ -188,6 +240,32 @@ def _times(out: InputFile, raw: pd.DataFrame) -> pd.Series:
              f"timestamps cannot be read (e.g. {text.iloc[first]!r} on data row {first + 1}); write them as ISO 8601 "
              "UTC, for example '2022-03-30T11:01:00.000000'")
     return times
+
+
+_PLAIN_ISO = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?$")
+
+
+def _numpy_times(column: pd.Series) -> pd.Series | None:
+    """Plain ISO 8601 stamps as UTC by numpy's parser; None when one of them is not one (the general path reads
+    them and names the bad ones)."""
+    try:
+        stamps = column.to_numpy().astype("datetime64[ns]")
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if np.isnat(stamps).any():
+        return None
+    return pd.Series(pd.DatetimeIndex(stamps).tz_localize("UTC"), index=column.index)
+
+
+def _epoch(column: pd.Series) -> pd.Series | None:
+    """A column of numbers as epoch seconds (1e8..1e11) or milliseconds (1e11..1e14), else None."""
+    if column.dtype.kind not in "iuf" or not len(column) or column.isna().any():
+        return None
+    numbers = column.astype(float)
+    for unit, low, high in (("s", 1e8, 1e11), ("ms", 1e11, 1e14)):
+        if numbers.between(low, high, inclusive="left").all():
+            return pd.Series(pd.to_datetime(numbers, unit=unit, utc=True), index=column.index)
+    return None
 
 
 def _text(column: pd.Series) -> pd.Series:
@@ -226,11 +304,13 @@ def _finite(out: InputFile, values: pd.DataFrame, wrong: dict) -> pd.DataFrame:
         _add(out, "not-numeric", f"File {out.key}: sensor columns hold values that are not numbers: "
              f"{', '.join(shown[:3])}{' and more' if len(shown) > 3 else ''}; write numbers with '.' as decimal "
              "point (leave a cell empty when there is no value)")
-    empty = [name for name in values.columns if len(values) and values[name].isna().all() and name not in wrong]
+    numbers = values.to_numpy(dtype=float)
+    no_value = np.isnan(numbers).all(axis=0) if len(values) else np.zeros(values.shape[1], dtype=bool)
+    empty = [name for name, none in zip(values.columns, no_value) if none and name not in wrong]
     if empty:
         _add(out, "no-values", f"File {out.key} has no value for {', '.join(empty[:3])} in any of its {len(values)} "
              "rows: every sensor of the schema needs numbers in each window; write its values")
-    infinite = np.isinf(values.to_numpy())
+    infinite = np.isinf(numbers)
     if infinite.any():
         names = [values.columns[i] for i in np.flatnonzero(infinite.any(axis=0))]
         _add(out, "non-finite", f"File {out.key}: {int(infinite.sum())} values of {', '.join(names[:3])} are "

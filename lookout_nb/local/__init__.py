@@ -56,6 +56,8 @@ Behaviour choices (where AWS documents nothing, this is the reading the endpoint
   endpoint per directory (:mod:`.owner`); a restart resumes the clock at its saved service time when that is
   later. A hand-edited record breaks one scheduler, not the state (:mod:`.restore`). S3 objects are written
   through to disk before each response (:mod:`lookout_nb.local.objects`).
+- **Datasets, ingestion, labels.** See :mod:`.datasets` (a SUCCESS ingestion replaces a dataset's data; a
+  FAILED one keeps it), :mod:`.ingest` (KeyPatterns, discarded files, quality counts) and :mod:`.labels`.
 - **Catch-up.** One move of the clock (a jump, or a restart after downtime) makes at most
   ``backend.CATCH_UP`` = 288 runs per scheduler, the latest ones; earlier due runs are skipped, logged and
   counted in ``skipped_runs`` of ``GET /_lookout-nb/clock``. Clock times stay within 1970-2262 (a 400 otherwise).

@@ -29,6 +29,8 @@ import pandas as pd
 from ..naming import Naming
 from ..request import SchedulerRequest, parse_duration
 from .change import Change
+from .datasets import DatasetsMixin
+from .labels import LabelsMixin
 from .exceptions import ConflictException, InternalServerException, ResourceNotFoundException, ValidationException
 from .records import Execution, Model, Scheduler
 
@@ -103,8 +105,9 @@ class Run:
         return self.boundary - self.frequency, self.boundary
 
 
-class Backend:
-    """State and operations of the embedded Lookout for Equipment service."""
+class Backend(DatasetsMixin, LabelsMixin):
+    """State and operations of the embedded Lookout for Equipment service (datasets and ingestion jobs in
+    :mod:`.datasets`, label groups and labels in :mod:`.labels`)."""
 
     def __init__(self, clock):
         self.clock = clock
@@ -119,6 +122,8 @@ class Backend:
         self.broken: dict[tuple[str, str], str] = {}  # (region, name) -> why the saved scheduler was not restored
         self.broken_uids: dict[tuple[str, str], str] = {}  # (region, name) -> its uid, when it could be read
         self.skipped_runs = 0  # due runs skipped by the catch-up limit (CATCH_UP)
+        self._init_datasets()
+        self._init_labels()
 
     @contextmanager
     def _change(self):

@@ -74,10 +74,11 @@ class Change:
         self._drop.append((region, uid))
 
     def entry(self, kind: str, region: str, table: dict, name: str) -> None:
-        """Touch ``table[name]`` holding a model, a model's tag list or a client token's scheduler uid."""
+        """Touch ``table[name]`` holding a record (a model, a dataset, a label...: a dataclass), a model's tag
+        list or a client token's scheduler uid."""
         key = (kind, region, name)
         self._keep(key, table, name)
-        encode = document if kind == "model" else (lambda v: v)
+        encode = lambda v: document(v) if dataclasses.is_dataclass(v) else v  # noqa: E731
         self._write[key] = lambda: encode(table[name]) if name in table else None
 
     def commit(self, clock=None) -> None:

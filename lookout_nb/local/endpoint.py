@@ -28,6 +28,7 @@ from .store import Store
 from .control import ClockApp
 from .objects import ObjectStore
 from .responses import LookoutApp
+from .ingest import S3Reader
 from .runner import Outcome, Runner
 from .s3clock import StampedWrites
 from .server import Dispatcher, Server
@@ -109,6 +110,7 @@ class Endpoint:
         try:
             s3 = self.s3()
             self.runner = Runner(s3)
+            self.backend.data_reader = S3Reader(s3)  # ingestion jobs read the endpoint's own S3 like the runner
             if self.state_dir is not None:
                 self.objects.open().load()  # only now that this process owns state_dir
                 self.problems = restore.load(self.backend, self.store)
@@ -138,6 +140,7 @@ class Endpoint:
         finally:  # also for an endpoint never started: the constructor bound the port
             self.gate.open()  # requests held during a failed start get their (failing) answers
             self._pool.shutdown(wait=True)
+            self.backend.stop_jobs()
             if self.runner is not None:
                 self.runner.close()
             self.server.stop()

@@ -47,6 +47,22 @@ OPERATIONS = {
     "ListTagsForResource": "list_tags",
     "TagResource": "tag_resource",
     "UntagResource": "untag_resource",
+    "CreateDataset": "create_dataset",
+    "DescribeDataset": "describe_dataset",
+    "ListDatasets": "list_datasets",
+    "DeleteDataset": "delete_dataset",
+    "StartDataIngestionJob": "start_ingestion",
+    "DescribeDataIngestionJob": "describe_ingestion",
+    "ListDataIngestionJobs": "list_ingestions",
+    "CreateLabelGroup": "create_label_group",
+    "DescribeLabelGroup": "describe_label_group",
+    "ListLabelGroups": "list_label_groups",
+    "UpdateLabelGroup": "update_label_group",
+    "DeleteLabelGroup": "delete_label_group",
+    "CreateLabel": "create_label",
+    "DescribeLabel": "describe_label",
+    "ListLabels": "list_labels",
+    "DeleteLabel": "delete_label",
 }
 
 

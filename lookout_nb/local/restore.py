@@ -185,6 +185,9 @@ def load(backend, store: Store) -> list[str]:
                         change.execution(region, s.uid, seq, ex)
                         ex.status, ex.failed_reason = "FAILED", INTERRUPTED
         change.commit()
+        from . import datarestore  # it registers its records' checks here
+
+        problems += datarestore.load(backend, store)
         backend.store = store
     for line in problems:
         log.warning("lookout_nb.local: not restored from %s: %s", store.path, line)

@@ -124,9 +124,9 @@ def test_unknown_model_and_scheduler_are_resource_not_found(lookout):
 
 def test_unsupported_operation_is_an_error_not_a_crash(lookout):
     with pytest.raises(botocore.exceptions.ClientError) as err:
-        lookout.list_datasets()
+        lookout.list_retraining_schedulers()
     assert err.value.response["Error"]["Code"] == "UnknownOperationException"
-    assert "ListDatasets" in err.value.response["Error"]["Message"]
+    assert "ListRetrainingSchedulers" in err.value.response["Error"]["Message"]
 
 
 def test_describe_model_has_a_real_format_schema(lookout):
