@@ -108,16 +108,12 @@ def run_demo(args) -> int:
     from .local.demo import describe
 
     try:
+        credentials = credentials_option(args)  # before anything is copied or started
         copies = copy_notebooks(args.notebooks)
     except LookoutNbError as err:
         print(f"lookout-nb demo: {err}", file=sys.stderr)
         return 2
     folder = copies.folder
-    try:
-        credentials = credentials_option(args)
-    except LookoutNbError as err:
-        print(f"lookout-nb demo: {err}", file=sys.stderr)
-        return 2
     endpoint = start(port=args.endpoint_port, clock="real", speed=args.speed, demo=True, credentials=credentials)
     token = secrets.token_hex(16)
     port = args.port or _free_port()
