@@ -18,10 +18,10 @@ import io
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from timer import best
 
 from lookout_nb.local import start
 from lookout_nb.local.auth import Verifier
-from timer import best
 
 BODY = b"x" * (1 << 20)
 CALLS = {"GET of a 10-byte object": 200, "PUT of a 1 MiB object": 30, "Lookout ListModels": 200}
@@ -59,7 +59,8 @@ def main() -> None:
             times = {"plain": [], "guarded": []}
             for _ in range(5):  # alternate: the same load on both
                 for label, fns in (("plain", plain), ("guarded", guarded)):
-                    seconds, _ = best(lambda: [fns[name]() for _ in range(n)], 1)
+                    call = fns[name]
+                    seconds, _ = best(lambda call=call, n=n: [call() for _ in range(n)], 1)
                     times[label].append(seconds / n * 1000)
             p, g = min(times["plain"]), min(times["guarded"])
             print(f"{name:24s} {p:6.2f} ms without verification, {g:6.2f} ms with: {g / p:.2f}x")

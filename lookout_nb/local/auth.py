@@ -35,7 +35,6 @@ import secrets
 import uuid
 from calendar import timegm
 from dataclasses import dataclass
-from typing import Optional
 from urllib.parse import quote, unquote
 from xml.sax.saxutils import escape
 
@@ -83,7 +82,7 @@ def parse_credentials(text: str, source: str = "--credentials") -> tuple[str, st
     return key, secret
 
 
-def credentials_of(value, source: str = "credentials") -> Optional[tuple[str, str]]:
+def credentials_of(value, source: str = "credentials") -> tuple[str, str] | None:
     """``start(credentials=...)``: None (no verification), ``(key, secret)`` or ``"KEY:SECRET"``."""
     if value is None:
         return None
@@ -144,7 +143,7 @@ class _Signed:
     headers: list
     signature: str
     amz_date: str
-    expires: Optional[int] = None
+    expires: int | None = None
 
 
 class Verifier:
@@ -155,7 +154,7 @@ class Verifier:
         self._credentials = Credentials(access_key, secret_key)
         self.wall, self.skew = wall, skew
 
-    def refusal(self, environ, s3: bool) -> Optional[Refusal]:
+    def refusal(self, environ, s3: bool) -> Refusal | None:
         """None when the request carries a valid signature of this key; else the :class:`Refusal`.
 
         May replace ``environ["wsgi.input"]`` with the body it read (to hash it)."""
@@ -185,7 +184,7 @@ class Verifier:
                            "provided. Check your key and signing method.")
         return None
 
-    def _dated(self, signed: _Signed) -> Optional[Refusal]:
+    def _dated(self, signed: _Signed) -> Refusal | None:
         d = signed.amz_date
         if not _AMZ_DATE.match(d):
             return Refusal("malformed", f"X-Amz-Date {d[:40]!r} is not an ISO 8601 basic time such as 20260105T090000Z.")
@@ -276,7 +275,7 @@ def _enc(text: str) -> str:
     return quote(text, safe="-_.~")
 
 
-def _header(environ, name: str) -> Optional[str]:
+def _header(environ, name: str) -> str | None:
     key = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}.get(name)
     return environ.get(key or "HTTP_" + name.upper().replace("-", "_"))
 

@@ -85,8 +85,8 @@ def banner(endpoint) -> str:
     """What ``serve`` prints: the URL and the environment variables to export."""
     server = endpoint.server
     reach = "this machine only" if is_loopback(server.host) else "other machines use this machine's address"
-    lines = [f"Lookout for Equipment + S3 endpoint: {endpoint.url}  (listening on {server.bound}: {reach}; "
-             f"clock: {endpoint.clock!r})"]
+    first = f"Lookout for Equipment + S3 endpoint: {endpoint.url}  (listening on {server.bound}: {reach}; "
+    lines = [first + f"clock: {endpoint.clock!r})"]
     if getattr(endpoint, "credentials", None):
         lines.append("# every request must be SigV4-signed with the --credentials key and secret (the secret is "
                      "not printed)")
