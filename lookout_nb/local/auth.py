@@ -310,7 +310,7 @@ def refuse(refusal: Refusal, protocol: str, environ, start_response):
         if environ.get("REQUEST_METHOD") == "HEAD":
             body = b""
     else:
-        status, content_type = json_status, "application/x-amz-json-1.1"
+        status, content_type = json_status, "application/x-amz-json-1.0"  # as the Lookout API answers
         body = json.dumps({"__type": json_code, "message": refusal.message}).encode()
     reason = {400: "Bad Request", 403: "Forbidden"}[status]
     start_response(f"{status} {reason}", [("Content-Type", content_type), ("Content-Length", str(len(body))),

@@ -199,3 +199,12 @@ def test_unusable_credentials_are_refused_before_anything_starts(bad):
 def test_without_credentials_any_signature_is_accepted(endpoint):
     assert code_of(lambda: client(endpoint, "s3", "anyone", "anything").head_bucket(Bucket="absent-bucket"))[1] == 404
     assert client(endpoint, "lookoutequipment", "anyone", "anything").list_models()["ModelSummaries"]
+
+
+def test_a_sigv2_signature_is_refused_naming_sigv4(guarded):
+    s3 = client(guarded, "s3", signature_version="s3")
+    with pytest.raises(ClientError) as caught:
+        s3.list_buckets()
+    error = caught.value.response["Error"]
+    assert (error["Code"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]) == ("AuthorizationHeaderMalformed", 400)
+    assert "AWS4-HMAC-SHA256" in error["Message"]
