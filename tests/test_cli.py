@@ -185,6 +185,25 @@ def test_demo_refuses_unusable_credentials_before_copying_anything(tmp_path, cap
     assert not (tmp_path / "nb").exists()
 
 
+def test_serve_on_an_address_this_machine_does_not_have_says_so_in_one_line(capsys):
+    assert main(["serve", "--host", "192.0.2.7", "--insecure", "--port", "0", "--clock", "manual"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("lookout-nb serve: warning: --insecure")
+    assert len(err) == 2 and err[1].startswith("lookout-nb serve: cannot listen on 192.0.2.7:0")
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--clock", "manual"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"lookout-nb serve: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
 def test_serve_insecure_on_every_interface_warns_and_the_banner_shows_the_bound_address():
     proc, lines = serve_process("--host", "0.0.0.0", "--insecure")
     port = re.search(r"http://127\.0\.0\.1:(\d+)", lines[0]).group(1)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import email.utils
 import secrets
+import socket
 import threading
 
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -125,11 +126,31 @@ class _QuietHandler(WSGIRequestHandler):
         return super().date_time_string(timestamp)
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``; OSError (address in use, not this machine's) if it cannot be."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug's own servers
+        sock.bind((host, port))
+        sock.listen(128)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 class Server:
     """A threaded werkzeug server for a WSGI app on a background thread."""
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, clock=None):
-        self._server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+        listening = _listen(host, port)  # an OSError here, not werkzeug's print and sys.exit(1)
+        try:
+            self._server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler,
+                                       fd=listening.fileno())
+        finally:
+            listening.close()  # werkzeug serves a duplicate of it
+        self._server.server_name, self._server.server_port = self._server.server_address[:2]  # as bind() sets
         self._server.daemon_threads = True
         self._server.lookout_clock = clock  # the handler stamps responses with its time
         self._server.lookout_instance = secrets.token_hex(8)

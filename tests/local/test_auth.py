@@ -208,3 +208,11 @@ def test_a_sigv2_signature_is_refused_naming_sigv4(guarded):
     error = caught.value.response["Error"]
     assert (error["Code"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]) == ("AuthorizationHeaderMalformed", 400)
     assert "AWS4-HMAC-SHA256" in error["Message"]
+
+
+def test_with_credentials_even_the_admin_routes_need_a_signature():
+    with start(port=0, clock="manual", demo=False, admin=True, credentials=(KEY, SECRET)) as ep:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(ep.url + "/moto-api/data.json")
+        assert refused.value.code == 403
+        assert json.loads(refused.value.read())["__type"] == "MissingAuthenticationTokenException"
