@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from .errors import LookoutNbError
-from .local.cli import add_serve_parser
+from .local.cli import add_credentials_argument, add_serve_parser, credentials_option
 from .notebook_copies import DEFAULT_FOLDER, WIZARD_NOTEBOOK, copy_notebooks
 
 
@@ -39,6 +39,7 @@ def main(argv=None) -> int:
     demo.add_argument("--notebooks", type=Path, default=DEFAULT_FOLDER, metavar="DIR",
                       help=f"copy the notebooks into DIR and serve them from there (default: ./{DEFAULT_FOLDER}); "
                       "copies you edited are kept, never overwritten")
+    add_credentials_argument(demo)
     demo.set_defaults(func=run_demo)
 
     check = commands.add_parser("check", help="list every problem of a request saved as JSON")
@@ -107,15 +108,16 @@ def run_demo(args) -> int:
     from .local.demo import describe
 
     try:
+        credentials = credentials_option(args)  # before anything is copied or started
         copies = copy_notebooks(args.notebooks)
     except LookoutNbError as err:
         print(f"lookout-nb demo: {err}", file=sys.stderr)
         return 2
     folder = copies.folder
-    endpoint = start(port=args.endpoint_port, clock="real", speed=args.speed, demo=True)
+    endpoint = start(port=args.endpoint_port, clock="real", speed=args.speed, demo=True, credentials=credentials)
     token = secrets.token_hex(16)
     port = args.port or _free_port()
-    env = {**os.environ, **endpoint.env()}
+    env = {**os.environ, **endpoint.env()}  # the kernels sign with the endpoint's credentials, if it has some
     command = [
         sys.executable, "-m", "jupyterlab", f"--port={port}", "--ServerApp.ip=127.0.0.1",
         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
@@ -128,7 +130,8 @@ def run_demo(args) -> int:
         lab = subprocess.Popen(command, env=env, cwd=folder)
         url = f"http://127.0.0.1:{port}/lab/tree/{WIZARD_NOTEBOOK}?token={token}"
         if _wait_for(f"http://127.0.0.1:{port}/api/status?token={token}", lab):
-            print(f"\nEmbedded endpoint: {endpoint.url} (clock x{args.speed:g})")
+            guarded = ", SigV4 signatures required" if credentials else ""
+            print(f"\nEmbedded endpoint: {endpoint.url} (clock x{args.speed:g}{guarded})")
             print(f"Demo data:         {describe()}")
             print(f"Notebooks:         {folder} ({copies.summary()}; copies you edit are never overwritten)")
             print(f"JupyterLab:        {url}\nPress Ctrl-C to stop both.\n", flush=True)

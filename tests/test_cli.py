@@ -141,6 +141,110 @@ def test_serve_demo_banner_names_the_demo_bucket_and_prefixes(endpoint):
     assert f"# demo {DEMO_DATA}" in banner(endpoint).splitlines()
 
 
+# -- lookout-nb serve: credentials, hosts other machines reach, the banner's bound address ---------------------------
+def serve_process(*options, env=None):
+    """``lookout-nb serve --port 0 --clock manual OPTIONS`` in a subprocess; returns it and its banner lines."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LOOKOUT_NB_"))},
+           "PYTHONPATH": str(ROOT), **(env or {})}
+    proc = subprocess.Popen([sys.executable, "-m", "lookout_nb.cli", "serve", "--port", "0", "--clock", "manual",
+                             *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    lines = []
+    while not lines or not lines[-1].startswith("# press Ctrl-C"):
+        line = proc.stdout.readline()
+        if not line:
+            proc.kill()
+            pytest.fail(f"serve exited: {proc.stderr.read()}")
+        lines.append(line.rstrip("\n"))
+    return proc, lines
+
+
+def stop(proc) -> str:
+    proc.terminate()
+    assert proc.wait(timeout=30) == 0
+    return proc.stderr.read()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.7", ""])
+def test_serve_on_a_host_other_machines_reach_needs_credentials_and_says_so_in_one_line(host, capsys, monkeypatch):
+    monkeypatch.delenv("LOOKOUT_NB_CREDENTIALS", raising=False)
+    assert main(["serve", "--host", host, "--port", "0", "--clock", "manual"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--credentials" in err and "--insecure" in err and "other machines" in err
+
+
+def test_serve_refuses_unusable_credentials_in_one_line(capsys, monkeypatch):
+    monkeypatch.setenv("LOOKOUT_NB_CREDENTIALS", "no-colon-here")
+    assert main(["serve", "--port", "0", "--clock", "manual"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "LOOKOUT_NB_CREDENTIALS must be ACCESS_KEY:SECRET_KEY" in err
+
+
+def test_demo_refuses_unusable_credentials_before_copying_anything(tmp_path, capsys):
+    assert main(["demo", "--credentials", "key-without-secret", "--notebooks", str(tmp_path / "nb")]) == 2
+    assert "--credentials must be ACCESS_KEY:SECRET_KEY" in capsys.readouterr().err
+    assert not (tmp_path / "nb").exists()
+
+
+def test_serve_on_an_address_this_machine_does_not_have_says_so_in_one_line(capsys):
+    assert main(["serve", "--host", "192.0.2.7", "--insecure", "--port", "0", "--clock", "manual"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("lookout-nb serve: warning: --insecure")
+    assert len(err) == 2 and err[1].startswith("lookout-nb serve: cannot listen on 192.0.2.7:0")
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--clock", "manual"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"lookout-nb serve: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+def test_serve_insecure_on_every_interface_warns_and_the_banner_shows_the_bound_address():
+    proc, lines = serve_process("--host", "0.0.0.0", "--insecure")
+    port = re.search(r"http://127\.0\.0\.1:(\d+)", lines[0]).group(1)
+    assert f"listening on 0.0.0.0:{port}" in lines[0]
+    import boto3
+
+    exports = dict(line[len("export "):].split("=", 1) for line in lines if line.startswith("export "))
+    client = boto3.client("s3", endpoint_url=exports["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                          aws_access_key_id="anyone", aws_secret_access_key="anything")
+    assert "Buckets" in client.list_buckets()
+    err = stop(proc)
+    assert "warning: --insecure" in err and "0.0.0.0" in err
+
+
+def test_serve_takes_credentials_from_the_environment_and_verifies_them():
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    from lookout_nb.local import RemoteClock
+
+    proc, lines = serve_process("--host", "0.0.0.0", "--demo", env={"LOOKOUT_NB_CREDENTIALS": "plant1:cli-secret"})
+    try:
+        assert "cli-secret" not in "\n".join(lines)  # the banner never prints the secret
+        exports = dict(line[len("export "):].split("=", 1) for line in lines if line.startswith("export "))
+        assert exports["AWS_ACCESS_KEY_ID"] == "plant1" and "AWS_SECRET_ACCESS_KEY" not in exports
+
+        def lookout(secret):
+            return boto3.client("lookoutequipment", endpoint_url=exports["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                                aws_access_key_id="plant1", aws_secret_access_key=secret,
+                                config=Config(retries={"max_attempts": 1}))
+
+        assert [m["ModelName"] for m in lookout("cli-secret").list_models()["ModelSummaries"]] == ["pump-demo"]
+        with pytest.raises(ClientError, match="InvalidSignatureException"):
+            lookout("guess").list_models()
+        clock = RemoteClock(exports["AWS_ENDPOINT_URL"], credentials=("plant1", "cli-secret"))
+        assert clock.advance("PT5M") == clock.now()
+    finally:
+        stop(proc)
+
+
 # -- lookout-nb demo, for real: JupyterLab on the copies, stopped by Ctrl-C ----------------------------------------
 def demo_env(tmp_path, **extra) -> dict:
     """The environment of a user's shell: no endpoint variables, Jupyter's own folders under ``tmp_path``."""

@@ -38,15 +38,19 @@ def test_s3_last_modified_is_service_time(endpoint, s3, unique_bucket):
 
 
 def test_only_the_endpoint_itself_may_stamp_an_object_with_a_past_time(endpoint, s3, unique_bucket):
+    from lookout_nb.local.auth import OWN_HEADER
     from lookout_nb.local.s3clock import STAMP_HEADER
 
     endpoint.clock.advance(pd.Timedelta(minutes=30))
-    forge = lambda request, **kw: request.headers.__setitem__(STAMP_HEADER, "guess 2026-01-05T09:00:00+00:00")
-    s3.meta.events.register("before-sign.s3.PutObject", forge)
-    try:
-        s3.put_object(Bucket=unique_bucket, Key="forged.csv", Body=b"")
-    finally:
-        s3.meta.events.unregister("before-sign.s3.PutObject", forge)
+    other = boto3.client("s3", endpoint_url=endpoint.url, region_name="us-east-1", aws_access_key_id="x",
+                         aws_secret_access_key="x")  # another process's client: not one of the endpoint's own
+
+    def forge(request, **kw):
+        request.headers[STAMP_HEADER] = "2026-01-05T09:00:00+00:00"
+        request.headers[OWN_HEADER] = "guess"
+
+    other.meta.events.register("before-sign.s3.PutObject", forge)
+    other.put_object(Bucket=unique_bucket, Key="forged.csv", Body=b"")
     assert pd.Timestamp(s3.head_object(Bucket=unique_bucket, Key="forged.csv")["LastModified"]) == endpoint.clock.now()
 
 

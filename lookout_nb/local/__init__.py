@@ -65,6 +65,11 @@ Behaviour choices (where AWS documents nothing, this is the reading the endpoint
   new endpoint with ``demo=True`` and no ``state_dir`` resets the demo bucket to exactly the demo history before
   its clock (two hours of 5-minute files; the feeder adds each next file once its slot has ended), so tests see
   the same bucket whatever ran before. Other buckets are left alone.
+- **Credentials.** ``start(credentials=(key, secret))`` (``lookout-nb serve --credentials KEY:SECRET`` or
+  ``LOOKOUT_NB_CREDENTIALS``): every request must carry a SigV4 signature of that key (:mod:`.auth`), dated within
+  15 minutes of the machine's wall clock (not the service clock); refusals are 403 in each protocol's own form.
+  Without credentials any signature (or none) is accepted, so ``serve`` binds a non-loopback host only with
+  credentials or ``--insecure``.
 - **Failures the service does not document.** A file without one of the schema's sensor columns, a file that is
   not comma-separated CSV, unreadable timestamps, or an output bucket that cannot be written FAIL the run with a
   FailedReason naming the file, column or bucket.

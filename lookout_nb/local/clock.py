@@ -38,6 +38,12 @@ MANUAL_START = pd.Timestamp("2026-01-05T09:00:00Z")
 EARLIEST, LATEST = pd.Timestamp("1970-01-01T00:00:00Z"), pd.Timestamp("2262-01-01T00:00:00Z")
 
 
+def wall_seconds() -> float:
+    """The machine's wall clock in epoch seconds: what SigV4 signatures are dated by (:mod:`.auth` checks their
+    skew against it, never against a service clock that may be manual or sped up)."""
+    return time.time()
+
+
 def in_range(when: pd.Timestamp, name: str, value) -> pd.Timestamp:
     """``when`` if it lies within [EARLIEST, LATEST]; ValueError naming ``name`` and ``value`` otherwise."""
     if not EARLIEST <= when <= LATEST:

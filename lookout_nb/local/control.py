@@ -5,7 +5,8 @@
 seconds) or ``{"set": "2026-01-05T12:00:00Z"}`` moves a manual clock and answers once the due runs have finished
 (at most ``CATCH_UP`` runs per scheduler per move; the answer's ``skipped_runs`` counts the runs skipped so far).
 A time outside the clock's range, a body that is not a JSON object, or JSON nested too deeply is a 400.
-:class:`RemoteClock` wraps both.
+:class:`RemoteClock` wraps both, signing its requests (SigV4) with the credentials it is given or boto3's usual
+ones (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, a profile), which an endpoint with ``--credentials`` requires.
 
 >>> clock = RemoteClock("http://127.0.0.1:4566")   # doctest: +SKIP
 >>> clock.advance("PT10M")                          # doctest: +SKIP
@@ -24,7 +25,7 @@ import pandas as pd
 from werkzeug.wrappers import Request, Response
 
 from .. import servicetime
-from ..errors import LookoutNbError, ServiceUnavailable
+from ..errors import AccessDenied, LookoutNbError, ServiceUnavailable
 from ..naming import to_utc
 from ..request import parse_duration
 from .clock import to_delta
@@ -89,19 +90,47 @@ class ClockApp:
 
 
 class RemoteClock:
-    """The clock of an endpoint served by another process: ``now()``, ``advance(delta)``, ``set(when)``."""
+    """The clock of an endpoint served by another process: ``now()``, ``advance(delta)``, ``set(when)``.
 
-    def __init__(self, url: str):
+    ``credentials``: ``(access_key, secret_key)`` to sign with; default: boto3's usual credentials, if any
+    (unsigned without). ``region``: of the signature's scope (default ``AWS_DEFAULT_REGION`` or us-east-1)."""
+
+    def __init__(self, url: str, credentials=None, region: str | None = None):
         self.url = url.rstrip("/") + PATH
+        self._credentials, self._region = credentials, region
+        self._session = None  # botocore's, made at the first call: it finds boto3's usual credentials
+
+    def _signed(self, data: bytes | None) -> dict:
+        """The request's headers, with a SigV4 signature when there are credentials."""
+        import botocore.session
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        headers = {"Content-Type": "application/json"}
+        session = self._session = self._session or botocore.session.get_session()
+        credentials = Credentials(*self._credentials) if self._credentials else session.get_credentials()
+        if credentials is None:
+            return headers
+        region = self._region or session.get_config_variable("region") or "us-east-1"
+        request = AWSRequest(method="GET" if data is None else "POST", url=self.url, data=data or b"", headers=headers)
+        SigV4Auth(credentials, "lookoutequipment", region).add_auth(request)
+        return dict(request.headers.items())
 
     def _call(self, order=None) -> pd.Timestamp:
         data = None if order is None else json.dumps(order, default=str).encode()
-        request = urllib.request.Request(self.url, data=data, headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(self.url, data=data, headers=self._signed(data))
         try:
             with urllib.request.urlopen(request) as response:
                 return pd.Timestamp(json.loads(response.read())["now"])
         except urllib.error.HTTPError as err:
-            raise ValueError(json.loads(err.read() or b"{}").get("message", str(err))) from None
+            answer = _json_or_empty(err.read())
+            if err.code == 403:
+                raise AccessDenied(f"the endpoint at {self.url} refused the clock call: {answer.get('message', err)} "
+                                   "(pass RemoteClock(url, credentials=(key, secret)) or set AWS_ACCESS_KEY_ID and "
+                                   "AWS_SECRET_ACCESS_KEY to the endpoint's --credentials)",
+                                   code=answer.get("__type", "AccessDenied")) from None
+            raise ValueError(answer.get("message", str(err))) from None
         except OSError as err:  # URLError (connection refused, unknown host), timeouts, resets
             reason = getattr(err, "reason", err)
             raise ServiceUnavailable(
@@ -110,7 +139,7 @@ class RemoteClock:
             ) from None
 
     def now(self) -> pd.Timestamp:
-        """The endpoint's time; the wall clock (with one ServiceTimeWarning) when the endpoint does not answer."""
+        """The endpoint's time (AccessDenied when it refuses the credentials); the wall clock (with one ServiceTimeWarning) when the endpoint does not answer."""
         try:
             return self._call()
         except ServiceUnavailable as err:
@@ -125,3 +154,11 @@ class RemoteClock:
     def set(self, when) -> pd.Timestamp:
         """Move the clock forward to ``when``; returns once the due runs have finished."""
         return self._call({"set": to_utc(when, "when").isoformat()})
+
+
+def _json_or_empty(data: bytes) -> dict:
+    try:
+        answer = json.loads(data or b"{}")
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
@@ -20,6 +19,7 @@ import pandas as pd
 
 from . import demo as demo_module
 from . import restore, state
+from .auth import OwnClients, Verifier, credentials_of
 from .backend import Backend
 from .clock import ManualClock, RealClock, make_clock
 from .owner import Owner
@@ -35,7 +35,7 @@ from .server import Dispatcher, Server
 
 log = logging.getLogger(__name__)
 
-#: The credentials and region the endpoint's own clients use (any credentials work).
+#: The credentials and region the endpoint's own clients use when it has none of its own (then any work).
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 REGION = "us-east-1"
 
@@ -51,11 +51,12 @@ def _session():
     return boto3.session.Session(**CREDENTIALS, region_name=REGION)
 
 
-def _config():
+def _config(service: str = ""):
     from botocore.config import Config
 
     return Config(
         s3={"addressing_style": "path"},
+        **({"signature_version": "s3v4"} if service == "s3" else {}),  # SigV4 presigned URLs too
         retries={"max_attempts": 2, "mode": "standard"},
         # no CRC32 of every body on a loopback connection (checksums still go with requests that require them)
         request_checksum_calculation="when_required",
@@ -67,7 +68,8 @@ class Endpoint:
     """A running embedded endpoint: ``.url``, ``.clock``, ``.backend``, ``.lookout()``, ``.s3()``, ``.stop()``."""
 
     def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None,
-                 admin=False):
+                 admin=False, credentials=None):
+        credentials = credentials_of(credentials)  # a bad value fails before anything is bound
         self.owner: Optional[Owner] = None
         self.store: Optional[Store] = None
         self.objects: Optional[ObjectStore] = None
@@ -83,10 +85,14 @@ class Endpoint:
             self.state_dir = state_dir
             self.demo = demo
             self._feed = demo if feed is None else feed
-            self._secret = secrets.token_hex(16)  # lets the demo feeder stamp its files with their slot's end
+            #: What every request must be signed with (``(key, secret)``), or None: no verification.
+            self.credentials = credentials
+            self._own = OwnClients()  # the own clients pass the start-up gate and may stamp demo files in the past
+            verifier = Verifier(*credentials) if credentials else None
             dispatcher = Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock, status=self.status),
-                                    clock=self.clock, secret=self._secret, objects=self.objects, admin=admin)
-            self.gate = Gate(dispatcher)
+                                    clock=self.clock, own=self._own, objects=self.objects, admin=admin,
+                                    verifier=verifier)
+            self.gate = Gate(dispatcher, self._own)
             self.server = Server(self.gate, host, port, clock=self.clock)
         except BaseException:
             self._close_state()
@@ -115,7 +121,7 @@ class Endpoint:
                 self.objects.open().load()  # only now that this process owns state_dir
                 self.problems = restore.load(self.backend, self.store)
             if self.demo:
-                feeder = demo_module.seed(self, fresh=self.state_dir is None, writes=StampedWrites(s3, self._secret))
+                feeder = demo_module.seed(self, fresh=self.state_dir is None, writes=StampedWrites(s3))
                 self.feeder = feeder if self._feed else None
             self.clock.attach(self)
             self.moved(self.clock.now())
@@ -205,14 +211,27 @@ class Endpoint:
             return Outcome("FAILED", failed_reason=f"Internal error of the embedded endpoint: {type(err).__name__}: {err}")
 
     # -- clients -----------------------------------------------------------------------------------------------
+    def _client_credentials(self) -> dict:
+        if self.credentials is None:
+            return dict(CREDENTIALS)
+        return {"aws_access_key_id": self.credentials[0], "aws_secret_access_key": self.credentials[1]}
+
     def env(self) -> dict:
-        """Environment variables that point boto3 (or the AWS CLI) at this endpoint."""
+        """Environment variables that point boto3 (or the AWS CLI, or :class:`.RemoteClock`) at this endpoint,
+        with its credentials when it has some."""
+        credentials = self._client_credentials()
         return {
             "AWS_ENDPOINT_URL": self.url,
-            "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+            "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"],
             "AWS_DEFAULT_REGION": REGION,
         }
+
+    def remote_clock(self):
+        """This endpoint's clock over HTTP, signed with its credentials (what another process would use)."""
+        from .control import RemoteClock
+
+        return RemoteClock(self.url, credentials=self.credentials)
 
     def client(self, service: str, region: str = REGION):
         """A boto3 client of ``service`` pointed at this endpoint (cached; boto3 clients are thread-safe)."""
@@ -220,9 +239,9 @@ class Endpoint:
         with _CLIENT_LOCK:
             if key not in self._clients:
                 self._clients[key] = _session().client(
-                    service, region_name=region, endpoint_url=self.url, config=_config(), **CREDENTIALS
+                    service, region_name=region, endpoint_url=self.url, config=_config(service), **self._client_credentials()
                 )
-                self.gate.admit(self._clients[key])
+                self._own.mark(self._clients[key])
             return self._clients[key]
 
     def lookout(self, region: str = REGION):
@@ -265,6 +284,7 @@ def start(
     speed: Optional[float] = None,
     feed: Optional[bool] = None,
     admin: bool = False,
+    credentials=None,
 ) -> Endpoint:
     """Start an embedded endpoint and return its handle (also a context manager that stops it).
 
@@ -274,10 +294,13 @@ def start(
     ``state_dir``: keep models, schedulers, executions, the clock and S3 objects across restarts (see
     :mod:`lookout_nb.local.store`); one endpoint per directory. ``admin``: serve moto's admin routes
     (``/moto-api/``, which can read or empty every bucket), for tests only; off by default (403).
+    ``credentials``: ``(access_key, secret_key)`` or ``"KEY:SECRET"``: every request (S3, the Lookout API, the clock
+    control) must then carry a valid SigV4 signature of that key (:mod:`lookout_nb.local.auth`); the endpoint's
+    own clients (``client()``, ``env()``) use it. None (default): any credentials are accepted.
 
     >>> ep = start(port=0, clock="manual", demo=True)   # doctest: +SKIP
     >>> ep.clock.advance(pd.Timedelta(minutes=10))      # doctest: +SKIP
     >>> ep.stop()                                       # doctest: +SKIP
     """
     return Endpoint(host=host, port=port, clock=clock, demo=demo, state_dir=state_dir, speed=speed, feed=feed,
-                    admin=admin).start()
+                    admin=admin, credentials=credentials).start()

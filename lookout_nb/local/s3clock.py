@@ -7,8 +7,8 @@ clock outside a request, so moto used anywhere else in the process is unchanged.
 GetObject then carry the same clock as the scheduler, and lateness is judged on one clock.
 
 The endpoint's own demo feeder writes each input file *as of* its slot's end (the demo machine uploads on
-time): its requests carry :data:`STAMP_HEADER` with the endpoint's secret and that time, which is honoured
-only with the secret and only for a time not after the clock's now.
+time): its requests carry :data:`STAMP_HEADER` with that time, which is honoured only on requests of the
+endpoint's own clients (:class:`.auth.OwnClients`) and only for a time not after the clock's now.
 
 >>> install()
 >>> with stamping(pd.Timestamp("2026-01-05T09:00Z")):
@@ -24,7 +24,7 @@ from datetime import datetime
 
 import pandas as pd
 
-#: Header of the endpoint's own writes that are stamped with a past service time: ``<secret> <ISO time>``.
+#: Header of the endpoint's own writes that are stamped with a past service time: ``<ISO time>``.
 STAMP_HEADER = "X-Lookout-Nb-Stamp"
 
 _local = threading.local()
@@ -68,20 +68,19 @@ def stamping(when: pd.Timestamp):
 class StampedWrites:
     """Lets one thread's S3 writes through ``client`` ask to be stamped with a past service time.
 
-    >>> writes = StampedWrites(s3, secret)                                   # doctest: +SKIP
+    >>> writes = StampedWrites(s3)                                           # doctest: +SKIP
     >>> with writes.as_of(pd.Timestamp("2026-01-05T09:05Z")):               # doctest: +SKIP
     ...     s3.put_object(Bucket="b", Key="k", Body=b"")   # LastModified 09:05 on the endpoint
     """
 
-    def __init__(self, client, secret: str):
-        self.secret = secret
+    def __init__(self, client):
         self._local = threading.local()
         client.meta.events.register("before-sign.s3", self._add_header)
 
     def _add_header(self, request, **kwargs) -> None:
         when = getattr(self._local, "when", None)
         if when is not None:
-            request.headers[STAMP_HEADER] = f"{self.secret} {when.isoformat()}"
+            request.headers[STAMP_HEADER] = when.isoformat()
 
     @contextmanager
     def as_of(self, when: pd.Timestamp):
@@ -94,21 +93,19 @@ class StampedWrites:
             self._local.when = previous
 
 
-def requested_stamp(header: str | None, secret: str, now: pd.Timestamp) -> pd.Timestamp:
-    """The time a request asks to be stamped with: ``now``, or the :data:`STAMP_HEADER` time when the header
-    carries ``secret`` and a time not after ``now``.
+def requested_stamp(header: str | None, now: pd.Timestamp) -> pd.Timestamp:
+    """The time an own client's request asks to be stamped with: the :data:`STAMP_HEADER` time when it is one
+    not after ``now``, else ``now`` (the caller checks the request is the endpoint's own).
 
     >>> now = pd.Timestamp("2026-01-05T09:10Z")
-    >>> requested_stamp("s3cret 2026-01-05T09:05:00+00:00", "s3cret", now)
+    >>> requested_stamp("2026-01-05T09:05:00+00:00", now)
     Timestamp('2026-01-05 09:05:00+0000', tz='UTC')
-    >>> requested_stamp("forged 2026-01-05T09:05:00+00:00", "s3cret", now) == now
+    >>> requested_stamp("2026-01-05T09:15:00+00:00", now) == now
     True
     """
     if not header:
         return now
-    given, _, when = header.partition(" ")
-    if given != secret:
-        return now
+    when = header.strip()
     try:
         at = pd.Timestamp(when)
     except (TypeError, ValueError):

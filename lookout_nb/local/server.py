@@ -3,7 +3,8 @@
 Requests carrying ``X-Amz-Target: AWSLookoutEquipmentFrontendService.*`` go to :class:`.responses.LookoutApp`,
 ``/_lookout-nb/clock`` to the clock control (:mod:`.control`), ``/moto-api/...`` to moto's own dispatcher, and
 everything else to moto's S3 application (so no bucket can be called ``_lookout-nb``; S3 names cannot anyway), wrapped
-by :class:`.writethrough.DurableS3` so that with a state directory every acknowledged S3 change is on disk. The server
+by :class:`.writethrough.DurableS3` so that with a state directory every acknowledged S3 change is on disk. With a
+:class:`.auth.Verifier`, every request (all four routes) must carry a valid SigV4 signature first. The server
 is werkzeug's threaded WSGI server on a background thread; ``port=0`` picks a free port.
 
 Given the endpoint's clock, every response (S3 and Lookout alike) carries the service time: the standard HTTP
@@ -19,12 +20,14 @@ from __future__ import annotations
 
 import email.utils
 import secrets
+import socket
 import threading
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ..servicetime import INSTANCE_HEADER, PRECISE_HEADER
 from . import s3clock
+from .auth import OwnClients, refuse
 from .responses import is_lookout_request
 from .writethrough import DurableS3
 
@@ -44,17 +47,19 @@ class Dispatcher:
     S3 goes straight to moto's S3 application: moto's own host-based dispatch costs about a millisecond a
     request, which the runner would pay several times per run. ``objects`` (an open-able
     :class:`.objects.ObjectStore`, or None to keep objects in memory only) receives every S3 change before
-    its response is sent.
+    its response is sent. ``verifier`` (a :class:`.auth.Verifier`, or None: any request is served) checks every
+    request's signature before it is routed; ``own`` (:class:`.auth.OwnClients`) tells the endpoint's own requests,
+    whose :data:`.s3clock.STAMP_HEADER` is honoured.
     """
 
-    def __init__(self, lookout_app, s3_app=None, moto_api_app=None, control_app=None, clock=None, secret="", objects=None,
-                 admin: bool = False):
+    def __init__(self, lookout_app, s3_app=None, moto_api_app=None, control_app=None, clock=None, own=None, objects=None,
+                 admin: bool = False, verifier=None):
         self.lookout_app = lookout_app
         self.admin = admin
         self.control_app = control_app
         self.clock = clock
-        #: What the endpoint's own stamped writes carry (:data:`.s3clock.STAMP_HEADER`); empty: none honoured.
-        self.secret = secret
+        self.own = own or OwnClients()
+        self.verifier = verifier
         if clock is not None:
             s3clock.install()
         default_s3, default_api = moto_apps() if s3_app is None or moto_api_app is None else (None, None)
@@ -70,15 +75,20 @@ class Dispatcher:
         elif path.startswith("/moto-api"):
             app = self.moto_api_app if self.admin else _admin_off
         else:
-            return self._s3(environ, start_response)
-        return app(environ, start_response)
+            app = None
+        if self.verifier is not None:
+            s3 = app is None
+            refusal = self.verifier.refusal(environ, s3=s3)
+            if refusal is not None:
+                return refuse(refusal, "s3" if s3 else "json", environ, start_response)
+        return self._s3(environ, start_response) if app is None else app(environ, start_response)
 
     def _s3(self, environ, start_response):
         if self.clock is None:
             return self.s3_app(environ, start_response)
         now = self.clock.now()
         header = environ.get("HTTP_" + s3clock.STAMP_HEADER.upper().replace("-", "_"))
-        stamp = s3clock.requested_stamp(header, self.secret, now) if self.secret else now
+        stamp = s3clock.requested_stamp(header, now) if header and self.own.is_own(environ) else now
         with s3clock.stamping(stamp):
             return list(self.s3_app(environ, start_response))  # the whole response is made inside the block
 
@@ -116,11 +126,31 @@ class _QuietHandler(WSGIRequestHandler):
         return super().date_time_string(timestamp)
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``; OSError (address in use, not this machine's) if it cannot be."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug's own servers
+        sock.bind((host, port))
+        sock.listen(128)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 class Server:
     """A threaded werkzeug server for a WSGI app on a background thread."""
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, clock=None):
-        self._server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+        listening = _listen(host, port)  # an OSError here, not werkzeug's print and sys.exit(1)
+        try:
+            self._server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler,
+                                       fd=listening.fileno())
+        finally:
+            listening.close()  # werkzeug serves a duplicate of it
+        self._server.server_name, self._server.server_port = self._server.server_address[:2]  # as bind() sets
         self._server.daemon_threads = True
         self._server.lookout_clock = clock  # the handler stamps responses with its time
         self._server.lookout_instance = secrets.token_hex(8)
@@ -132,8 +162,15 @@ class Server:
         return self._server.server_port
 
     @property
+    def bound(self) -> str:
+        """The address the socket is bound to, as ``host:port`` (``0.0.0.0:4566`` for every interface)."""
+        host, port = self._server.socket.getsockname()[:2]
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    @property
     def url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        """Where clients on this machine reach it (loopback when bound to every interface)."""
+        host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
 
