@@ -78,7 +78,7 @@ def s3_finding(exc: BaseException, bucket: str, prefix: str) -> Finding:
     if error.code == "NoSuchBucket" or error.status == 404:
         return Finding("bucket-not-found", "error", f"bucket {bucket!r} does not exist: check "
                        "DataInputConfiguration.S3InputConfiguration.Bucket (and, when AWS_ENDPOINT_URL or "
-                       "AWS_ENDPOINT_URL_S3 is set, that the bucket is in that endpoint's S3)")
+                       "AWS_ENDPOINT_URL_S3 is set, that the bucket is in the S3 it names)")
     if error.code in DENIED or error.status == 403:
         return Finding("access-denied", "error", f"access to {s3_uri(bucket, prefix)} was denied "
                        f"({error.code or error.status}): grant s3:ListBucket on the bucket and s3:GetObject on the "
