@@ -3,7 +3,7 @@
 An input file's key is the prefix as written (it ends with ``/`` or is empty), then the component, the delimiter,
 the timestamp and ``.csv``; the parts are joined as they are, never with an added ``/``.
 
->>> input_file_key("in/", "pump", "_", "20220330110000")
+>>> join_input_key("in/", "pump", "_", "20220330110000")
 'in/pump_20220330110000.csv'
 >>> s3_uri("lookout-demo", "inference/input/")
 's3://lookout-demo/inference/input/'
@@ -13,15 +13,15 @@ the timestamp and ``.csv``; the parts are joined as they are, never with an adde
 
 from __future__ import annotations
 
-__all__ = ["input_file_key", "s3_uri", "split_s3_uri"]
+__all__ = ["join_input_key", "s3_uri", "split_s3_uri"]
 
 
-def input_file_key(prefix, component, delimiter, stamp):
+def join_input_key(prefix, component, delimiter, stamp):
     """``prefix + component + delimiter + stamp + ".csv"``; ``component`` or ``stamp`` may be many (a pandas
     Series or a numpy array of strings), and the keys come back the same way.
 
     >>> import numpy as np
-    >>> input_file_key("", "motor", "-", np.array(["20220330110000", "20220330110500"], dtype=object)).tolist()
+    >>> join_input_key("", "motor", "-", np.array(["20220330110000", "20220330110500"], dtype=object)).tolist()
     ['motor-20220330110000.csv', 'motor-20220330110500.csv']
     """
     return prefix + component + delimiter + stamp + ".csv"
