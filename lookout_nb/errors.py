@@ -3,6 +3,7 @@
 Every error the toolkit raises on purpose derives from :class:`LookoutNbError`, so a notebook can catch them all
 with one ``except``. A :class:`Problem` names one field of a request by its API path
 (``DataInputConfiguration.S3InputConfiguration.Prefix``, ``Tags[3].Key``) and says what is allowed.
+:func:`read_error` is the one reader of what a botocore error says (code, message, HTTP status).
 
 >>> err = RequestInvalid([Problem("ModelName", "is required")])
 >>> str(err)
