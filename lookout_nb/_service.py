@@ -23,6 +23,7 @@ from .errors import (
     ServiceError,
     ServiceUnavailable,
     Throttled,
+    read_error,
 )
 from .naming import to_utc
 
@@ -78,10 +79,8 @@ def call(client, operation: str, **params) -> dict:
 
 def service_error(exc, operation: str) -> Exception:
     """The toolkit's exception for a botocore ``ClientError`` (the service's message kept verbatim)."""
-    err = exc.response.get("Error", {})
-    code = err.get("Code", "")
-    message = err.get("Message") or str(exc)
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
+    parts = read_error(exc)
+    code, message, status = parts.code, parts.message, parts.status or 400
     if code == "ValidationException":
         return RequestInvalid([Problem(_named_field(message), f"the service refused it: {message}")])
     cls = error_class(code, status)

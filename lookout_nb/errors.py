@@ -3,6 +3,7 @@
 Every error the toolkit raises on purpose derives from :class:`LookoutNbError`, so a notebook can catch them all
 with one ``except``. A :class:`Problem` names one field of a request by its API path
 (``DataInputConfiguration.S3InputConfiguration.Prefix``, ``Tags[3].Key``) and says what is allowed.
+:func:`read_error` is the one reader of what a botocore error says (code, message, HTTP status).
 
 >>> err = RequestInvalid([Problem("ModelName", "is required")])
 >>> str(err)
@@ -11,6 +12,7 @@ with one ``except``. A :class:`Problem` names one field of a request by its API 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -82,6 +84,40 @@ class Throttled(ServiceError):
 
 class ServiceUnavailable(ServiceError):
     """The service had an internal error or could not be reached."""
+
+
+@dataclass(frozen=True)
+class ErrorParts:
+    """What an AWS error says: the service's ``code``, its ``message`` and the HTTP ``status``.
+
+    ``answered`` is False for an error raised before any response came (no credentials, no connection): ``code``
+    is then the exception's class name and ``status`` 0.
+    """
+
+    code: str
+    message: str
+    status: int = 0
+    answered: bool = False
+
+
+def read_error(exc: BaseException) -> ErrorParts:
+    """The code, message and HTTP status of a botocore error (any exception with a ``response`` mapping, as
+    botocore's ``ClientError`` has); for any other exception, its class name and text.
+
+    >>> class ClientError(Exception):
+    ...     response = {"Error": {"Code": "NoSuchBucket", "Message": "The specified bucket does not exist"},
+    ...                 "ResponseMetadata": {"HTTPStatusCode": 404}}
+    >>> read_error(ClientError("An error occurred (NoSuchBucket)"))
+    ErrorParts(code='NoSuchBucket', message='The specified bucket does not exist', status=404, answered=True)
+    >>> read_error(TimeoutError("read timed out"))
+    ErrorParts(code='TimeoutError', message='read timed out', status=0, answered=False)
+    """
+    response = getattr(exc, "response", None)
+    if not isinstance(response, Mapping):
+        return ErrorParts(type(exc).__name__, str(exc))
+    error = response.get("Error") or {}
+    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0
+    return ErrorParts(error.get("Code") or "", error.get("Message") or str(exc), int(status), answered=True)
 
 
 class WaitTimeout(LookoutNbError, TimeoutError):

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InvalidArgument, NamingError
+from .s3keys import join_input_key
 
 #: The three file-name timestamp formats of the API, with their strftime form and the regex of their text.
 #: EPOCH is integer seconds (never strftime's platform-dependent ``%s``).
@@ -134,7 +135,7 @@ class Naming:
 
     def key(self, component: str, window_start_utc, prefix: str = "") -> str:
         """The S3 key of ``component``'s file for the slot starting at ``window_start_utc``."""
-        return f"{prefix}{component}{self.delimiter}{self.stamp(window_start_utc)}.csv"
+        return join_input_key(prefix, component, self.delimiter, self.stamp(window_start_utc))
 
     def parse(self, key: str) -> tuple[str, pd.Timestamp]:
         """``(component, UTC time)`` of a key; raises :class:`NamingError` saying what was expected."""
@@ -281,7 +282,7 @@ def expected_keys(naming: Naming, components, window_starts, prefix: str = "") -
         {"component": np.repeat(comps, len(starts)), "window_start": np.tile(starts, len(comps))}
     )
     stamps = np.tile(naming.stamps(starts).to_numpy(dtype=object), len(comps))
-    grid["key"] = prefix + grid["component"] + naming.delimiter + stamps + ".csv"
+    grid["key"] = join_input_key(prefix, grid["component"], naming.delimiter, stamps)
     return grid
 
 

@@ -29,6 +29,7 @@ from ._aws import lookout_client, s3_client
 from ._service import call, pages, utc, wire_time
 from .errors import AccessDenied, Problem, RequestInvalid, SchedulerConflict, WaitTimeout
 from .request import FIELDS, SchedulerRequest
+from .s3keys import s3_uri
 
 __all__ = [
     "Difference",
@@ -517,7 +518,7 @@ def results(name: str, start=None, end=None, s3=None, client=None, session=None,
     locations = list(zip(runs.result_bucket, runs.result_key))
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(locations) or 1))) as pool:
         texts = list(pool.map(lambda loc: _read_text(s3, *loc), locations))
-    sources = [f"s3://{b}/{k}" for b, k in locations]
+    sources = [s3_uri(b, k) for b, k in locations]
     return _tables.results_frame(zip(runs.scheduled_start, texts), sources)
 
 

@@ -232,6 +232,21 @@ def test_bucket_not_found(s3):
     assert "Bucket" in pv.findings[0].message
 
 
+def test_a_failed_listing_still_lists_the_most_severe_first(s3):
+    pv = preview(request("no-such-bucket-" + uuid.uuid4().hex[:8], model_name="nope"), s3,
+                 client=lookout_stub(error="ResourceNotFoundException"))
+    assert [f.code for f in pv.findings] == ["bucket-not-found", "model-not-found"]
+    assert "endpoint" not in pv.findings[0].message.replace("AWS_ENDPOINT_URL", "")  # AWS users have no endpoint
+
+
+def test_files_modified_after_now_are_clock_skew_and_not_late(s3, bucket):
+    upload_healthy(s3, bucket)  # each a minute after its window: the newest at 12:01
+    pv = preview(request(bucket), s3, now=SLOTS[5])
+    f = only(pv, "clock-skew")
+    assert f.level == "info" and "was `now` given earlier than the uploads?" in f.message
+    assert "simulated" not in f.message and "late-files" not in pv.codes
+
+
 def test_access_denied(server, s3, bucket):
     iam = _client("iam", server)
     user = f"reader-{uuid.uuid4().hex[:8]}"
