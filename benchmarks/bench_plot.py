@@ -22,7 +22,8 @@ import pandas as pd  # noqa: E402
 
 from lookout_nb import SchedulerRequest  # noqa: E402
 from lookout_nb.plot import plot_schedule  # noqa: E402
-from lookout_nb.timing import expected_files, match_files, plan_schedule  # noqa: E402
+from lookout_nb.filematch import match_files  # noqa: E402
+from lookout_nb.timing import expected_files, plan_schedule  # noqa: E402
 from timer import best
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import servicetime
 from .naming import format_offset, to_utc
-from .timing import _ns
+from ._nanos import to_ns as _ns
 
 #: Colours of execution statuses (InferenceExecutionStatus); any other status is grey.
 STATUS_COLORS = {"SUCCESS": "#2ca02c", "FAILED": "#d62728", "IN_PROGRESS": "#1f77b4"}
@@ -129,7 +129,7 @@ def plot_schedule(plan, executions=None, files=None, ax=None, now=None, dense=No
     """A timeline of a plan: data windows, delay up to each wake-up, file arrivals and executions by status.
 
     ``executions``: a DataFrame with ``scheduled_start, data_start, data_end, status`` (boto3 names accepted).
-    ``files``: a :class:`~lookout_nb.timing.FileMatch` (ticks at each file's LastModified, late files orange,
+    ``files``: a :class:`~lookout_nb.filematch.FileMatch` (ticks at each file's LastModified, late files orange,
     runs missing a component marked red at their wake-up) or its ``files`` table. ``now``: a time for the "now"
     line (default the time of the service ``client`` talks to, :func:`lookout_nb.servicetime.now`, drawn when
     inside the picture; ``False`` for none). Above

@@ -29,11 +29,12 @@ import pandas as pd
 
 from . import _aws, servicemodel, servicetime
 from .errors import LookoutNbError, NamingError, Problem, RequestInvalid, ResourceNotFound
+from .filematch import FileMatch, match_files
 from .inputfiles import read_input
 from .naming import Naming, NamingCandidate, detect_naming, format_offset, to_utc
 from .request import SchedulerRequest, parse_duration
 from .schema import ModelSchema, SchemaError
-from .timing import FILE_COLUMN, FileMatch, match_files, plan_schedule
+from .timing import FILE_COLUMN, plan_schedule
 
 __all__ = ["Finding", "InputPreview", "preview_input", "LEVELS", "CODES"]
 

@@ -17,7 +17,8 @@ import pytest  # noqa: E402
 
 from lookout_nb import SchedulerRequest  # noqa: E402
 from lookout_nb.plot import STATUS_COLORS, plot_results, plot_schedule  # noqa: E402
-from lookout_nb.timing import expected_files, match_files, plan_schedule  # noqa: E402
+from lookout_nb.filematch import match_files  # noqa: E402
+from lookout_nb.timing import expected_files, plan_schedule  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

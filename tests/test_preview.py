@@ -378,7 +378,8 @@ def test_gap_after_the_newest_file_when_now_is_given(s3, bucket):
 
 
 def test_ten_minute_files_under_a_five_minute_request_agree_with_match_files(s3, bucket):
-    from lookout_nb.timing import match_files, plan_schedule
+    from lookout_nb.filematch import match_files
+    from lookout_nb.timing import plan_schedule
 
     ten = pd.Timedelta(minutes=10)
     for slot in [T0 + i * ten for i in range(6)]:  # one file per 10 minutes, rows (s, s + 10 min]
