@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import servicemodel
+from ._palette import level_colour
 from .errors import NamingError, Problem, RequestInvalid
 from .naming import Naming, parse_offset
 
@@ -297,7 +298,7 @@ class SchedulerRequest:
             value = getattr(self, name)
             shown = "<i>derived</i> " + self.stable_token() if name == "client_token" and value is None else repr(value)
             issue = "<br>".join(html.escape(m) for m in by_field.get(name, []))
-            style = ' style="color:#b00020"' if issue else ""
+            style = f' style="color:{level_colour("error")}"' if issue else ""
             rows.append(
                 f"<tr><td><code>{'.'.join(path)}</code></td><td>{html.escape(shown) if value is not None else shown}</td>"
                 f"<td{style}>{issue or '&#10003;'}</td></tr>"

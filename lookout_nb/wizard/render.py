@@ -17,6 +17,8 @@ import io
 
 import pandas as pd
 
+from .._palette import level_colour
+
 #: Size of every picture in the wizard, inches.
 FIGSIZE = (9, 3.2)
 
@@ -103,10 +105,9 @@ def download_link(text: str, filename: str, mime: str = "text/plain") -> str:
 
 def notice(text: str, level: str = "info") -> str:
     """A one-line coloured note: ``level`` is info, ok, warning or error."""
-    colours = {"info": "#0b5394", "ok": "#1b5e20", "warning": "#8a5300", "error": "#b00020"}
     marks = {"info": "&#8505;", "ok": "&#10003;", "warning": "&#9888;", "error": "&#10007;"}
     return (
-        f'<div class="lnb-{level}" style="color:{colours.get(level, "#333")}">'
+        f'<div class="lnb-{level}" style="color:{level_colour(level)}">'
         f"{marks.get(level, '')} {html.escape(text)}</div>"
     )
 

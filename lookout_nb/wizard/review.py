@@ -19,6 +19,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
+from .._palette import level_colour
 from .fields import STYLE, button_layout
 from .render import code_html, download_link, notice, table_html
 
@@ -101,7 +102,7 @@ class ReviewStep:
         if problems:
             items = "".join(f"<li><code>{html.escape(p.field)}</code>: {html.escape(p.message)}</li>" for p in problems)
             self.summary.value = (
-                f'<div class="lnb-error" style="color:#b00020">&#10007; {len(problems)} problem(s) to fix before '
+                f'<div class="lnb-error" style="color:{level_colour("error")}">&#10007; {len(problems)} problem(s) to fix before '
                 f"submitting:<ul>{items}</ul></div>"
             )
         else:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 import ipywidgets as widgets
 
+from .._palette import level_colour
 from .fields import INVALID_CLASS, LABEL_WIDTH, button_layout
 
 _INDEX = re.compile(r"^Tags\[(\d+)\]")
@@ -128,11 +129,11 @@ class TagsEditor:
                 general.append(problem.message)
         for i, row in enumerate(self.rows):
             msgs = per_row.get(i, [])
-            row.problem.value = "".join(f'<div style="color:#b00020;font-size:90%">&#9888; {html.escape(m)}</div>'
+            row.problem.value = "".join(f'<div style="color:{level_colour("error")};font-size:90%">&#9888; {html.escape(m)}</div>'
                                         for m in msgs)
             for w in (row.key, row.value):
                 (w.add_class if msgs else w.remove_class)(INVALID_CLASS)
-        self.problem.value = "".join(f'<div style="color:#b00020;font-size:90%">&#9888; {html.escape(m)}</div>'
+        self.problem.value = "".join(f'<div style="color:{level_colour("error")};font-size:90%">&#9888; {html.escape(m)}</div>'
                                      for m in general)
 
     def _new_row(self, key: str, value: str) -> _Row:
