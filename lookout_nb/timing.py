@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import warnings
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -26,8 +27,15 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from . import servicetime
 from ._nanos import NAT, SECOND, naive_index, td_ns, to_ns, utc_index
-from .errors import InvalidArgument, LookoutNbWarning, NamingError, Problem, RequestInvalid
+from .errors import (
+    InvalidArgument,
+    LookoutNbWarning,
+    NamingError,
+    Problem,
+    RequestInvalid,
+)
 from .naming import Naming, format_offset, to_utc
 from .request import SchedulerRequest
 from .schema import ModelSchema, SchemaError
@@ -242,9 +250,7 @@ def next_runs(request, now=None, n: int = 5, running: bool = False, components=N
 
 def _service_now(client=None) -> pd.Timestamp:
     """The service's time, for a "now" the caller left out (the only I/O of this module, made on demand)."""
-    from .servicetime import now
-
-    return now(client)
+    return servicetime.now(client)
 
 
 class Window(NamedTuple):
@@ -329,8 +335,6 @@ def expected_files(plan: pd.DataFrame) -> pd.DataFrame:
 
 
 def _zoneinfo(zone):
-    import zoneinfo
-
     if isinstance(zone, _dt.tzinfo):
         return zone
     try:
