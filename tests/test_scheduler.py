@@ -35,23 +35,21 @@ def req() -> SchedulerRequest:
 
 
 @pytest.fixture
-def clock_wait(endpoint, monkeypatch):
-    """Waiting moves the endpoint's manual clock (and a fake monotonic time) instead of sleeping."""
+def clock_wait(endpoint):
+    """A WaitClock whose sleep moves the endpoint's manual clock (and a fake monotonic time) instead of sleeping."""
     fake = {"now": 0.0}
 
     def sleep(seconds):
         fake["now"] += seconds
         endpoint.clock.advance(pd.Timedelta(seconds=seconds))
 
-    monkeypatch.setattr(sch, "_sleep", sleep)
-    monkeypatch.setattr(sch, "_monotonic", lambda: fake["now"])
-    return fake
+    return sch.WaitClock(monotonic=lambda: fake["now"], sleep=sleep)
 
 
 @pytest.fixture
 def running(lookout, req, clock_wait):
     """A submitted demo scheduler, RUNNING at 09:00 on the manual clock."""
-    return sch.submit(req, client=lookout)
+    return sch.submit(req, client=lookout, clock=clock_wait)
 
 
 @pytest.fixture
@@ -151,11 +149,11 @@ def test_listings_follow_next_token_across_pages(offline_client):
 
 # -- submit ------------------------------------------------------------------------------------------------------------
 def test_submit_waits_until_running_and_reports_the_scheduler(lookout, req, clock_wait):
-    result = sch.submit(req, client=lookout)
+    result = sch.submit(req, client=lookout, clock=clock_wait)
     assert (result.name, result.status, result.model_quality) == (NAME, "RUNNING", "QUALITY_THRESHOLD_MET")
     assert result.arn.startswith("arn:aws:lookoutequipment:") and NAME in result.arn
     assert NAME in result._repr_html_() and "RUNNING" in result._repr_html_()
-    assert clock_wait["now"] > 0  # it really waited through PENDING
+    assert clock_wait.monotonic() > 0  # it really waited through PENDING
 
 
 def test_submit_without_wait_returns_pending(lookout, req):
@@ -163,8 +161,8 @@ def test_submit_without_wait_returns_pending(lookout, req):
 
 
 def test_double_submit_creates_one_scheduler(lookout, req, clock_wait):
-    first = sch.submit(req, client=lookout)
-    again = sch.submit(SchedulerRequest.from_boto3(demo.scheduler_kwargs(NAME)), client=lookout)
+    first = sch.submit(req, client=lookout, clock=clock_wait)
+    again = sch.submit(SchedulerRequest.from_boto3(demo.scheduler_kwargs(NAME)), client=lookout, clock=clock_wait)
     assert again.arn == first.arn
     assert sch.list_schedulers(client=lookout).name.tolist() == [NAME]
 
@@ -187,7 +185,7 @@ def test_submit_retried_after_dropped_connection_creates_exactly_one_scheduler(e
         raise ConnectionClosedError(endpoint_url=request.url)  # ...and the connection drops before the reply
 
     client.meta.events.register("before-send.lookoutequipment.CreateInferenceScheduler", drop_first_response)
-    result = sch.submit(req, client=client)
+    result = sch.submit(req, client=client, clock=clock_wait)
     assert delivered == [200] and len(tokens) == 2 and tokens[0] == tokens[1]
     schedulers = sch.list_schedulers(client=client)
     assert schedulers.name.tolist() == [NAME]
@@ -219,13 +217,13 @@ def test_unknown_model_is_resource_not_found_with_the_service_message(lookout, r
 
 
 # -- wait, describe, lifecycle -----------------------------------------------------------------------------------------
-def test_wait_for_status_times_out_with_the_last_status(lookout, req, monkeypatch):
+def test_wait_for_status_times_out_with_the_last_status(lookout, req):
     sch.submit(req, client=lookout, wait=False)
     fake = {"now": 0.0}
-    monkeypatch.setattr(sch, "_sleep", lambda s: fake.__setitem__("now", fake["now"] + s))  # the endpoint clock stays
-    monkeypatch.setattr(sch, "_monotonic", lambda: fake["now"])
-    with pytest.raises(WaitTimeout, match="still PENDING after 30 s") as caught:
-        sch.wait_for_status(NAME, "RUNNING", timeout=30, poll=10, client=lookout)
+    clock = sch.WaitClock(monotonic=lambda: fake["now"],
+                          sleep=lambda s: fake.__setitem__("now", fake["now"] + s))  # the endpoint clock stays
+    with pytest.raises(WaitTimeout, match="still PENDING after 30 s.*endpoint.clock.advance") as caught:
+        sch.wait_for_status(NAME, "RUNNING", timeout=30, poll=10, client=lookout, clock=clock)
     assert caught.value.last_status == "PENDING"
 
 
@@ -247,10 +245,10 @@ def test_describe_unknown_scheduler_is_resource_not_found(lookout):
         sch.describe("nope", client=lookout)
 
 
-def test_stop_then_start(lookout, running):
+def test_stop_then_start(lookout, running, clock_wait):
     assert sch.stop(NAME, wait=False, client=lookout).status == "STOPPING"
-    assert sch.wait_for_status(NAME, "STOPPED", client=lookout).status == "STOPPED"
-    assert sch.start(NAME, client=lookout).status == "RUNNING"
+    assert sch.wait_for_status(NAME, "STOPPED", client=lookout, clock=clock_wait).status == "STOPPED"
+    assert sch.start(NAME, client=lookout, clock=clock_wait).status == "RUNNING"
 
 
 def test_start_a_running_scheduler_is_a_conflict(lookout, running):
@@ -287,18 +285,19 @@ def test_delete_running_scheduler_says_to_stop_first(lookout, running):
     assert sch.describe(NAME, client=lookout).status == "RUNNING"
 
 
-def test_delete_with_stop_first_removes_it(lookout, running):
-    sch.delete(NAME, stop_first=True, client=lookout)
+def test_delete_with_stop_first_removes_it(lookout, running, clock_wait):
+    sch.delete(NAME, stop_first=True, client=lookout, clock=clock_wait)
     with pytest.raises(ResourceNotFound):
         sch.describe(NAME, client=lookout)
     assert sch.list_schedulers(client=lookout).empty
 
 
 def test_request_from_scheduler_clones_with_tags_and_a_fresh_token(lookout, req, clock_wait):
-    sch.submit(req.replace(tags={"team": "reliability"}), client=lookout)
+    sch.submit(req.replace(tags={"team": "reliability"}), client=lookout, clock=clock_wait)
     clone = sch.request_from_scheduler(NAME, client=lookout)
     assert clone.client_token is None and clone.tags == [{"Key": "team", "Value": "reliability"}]
-    copy = sch.submit(clone.replace(scheduler_name="pump-10min", upload_frequency="PT10M"), client=lookout)
+    clone = clone.replace(scheduler_name="pump-10min", upload_frequency="PT10M")
+    copy = sch.submit(clone, client=lookout, clock=clock_wait)
     assert copy.status == "RUNNING"
     table = sch.list_schedulers(client=lookout)
     assert table.name.tolist() == ["pump-10min", NAME]
@@ -309,9 +308,9 @@ def test_request_from_scheduler_clones_with_tags_and_a_fresh_token(lookout, req,
 def test_list_schedulers_filters_and_has_typed_columns(lookout, req, clock_wait):
     empty = sch.list_schedulers(client=lookout)
     assert empty.empty and str(empty.delay_offset_minutes.dtype) == "Int64"
-    sch.submit(req, client=lookout)
-    sch.submit(req.replace(scheduler_name="fan-10min", upload_frequency="PT10M"), client=lookout)
-    sch.stop("fan-10min", client=lookout)
+    sch.submit(req, client=lookout, clock=clock_wait)
+    sch.submit(req.replace(scheduler_name="fan-10min", upload_frequency="PT10M"), client=lookout, clock=clock_wait)
+    sch.stop("fan-10min", client=lookout, clock=clock_wait)
     assert sch.list_schedulers(name_prefix="pump", client=lookout).name.tolist() == [NAME]
     assert sch.list_schedulers(status="STOPPED", client=lookout).name.tolist() == ["fan-10min"]
     assert sch.list_schedulers(model_name=demo.DEMO_MODEL, client=lookout).name.tolist() == ["fan-10min", NAME]
@@ -347,7 +346,7 @@ def test_executions_filter_by_window_and_status(endpoint, lookout, running):
 
 
 def test_failed_runs_show_the_reason_and_no_result(endpoint, lookout, req, clock_wait):
-    sch.submit(req.replace(input_prefix="nothing-here/"), client=lookout)
+    sch.submit(req.replace(input_prefix="nothing-here/"), client=lookout, clock=clock_wait)
     endpoint.clock.advance(pd.Timedelta(minutes=10))
     table = sch.executions(NAME, client=lookout)
     assert (table.status == "FAILED").all() and len(table) == 2
@@ -424,7 +423,7 @@ def test_defaults_follow_aws_endpoint_url(endpoint, monkeypatch, req, clock_wait
 
     for key, value in endpoint.env().items():
         monkeypatch.setenv(key, value)
-    sch.submit(req)
+    sch.submit(req, clock=clock_wait)
     assert sch.list_schedulers().name.tolist() == [NAME]
     assert sch.describe(NAME, session=boto3.session.Session()).status == "RUNNING"
     endpoint.clock.advance(pd.Timedelta(minutes=5))
