@@ -199,9 +199,3 @@ def test_plot_results_without_score_or_diagnostics():
 def test_plot_results_of_a_long_series_stays_bounded():
     axes = plot_results(results_frame(n=100_000, sensors=4))
     assert len(by_gid(axes.score, "score").get_xdata()) <= 1200
-
-
-def test_importing_the_package_does_not_load_matplotlib():
-    code = "import sys, lookout_nb, lookout_nb.timing; lookout_nb.plan_schedule; print('matplotlib' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"

@@ -468,23 +468,6 @@ def test_update_refused_by_the_service_for_a_running_scheduler_says_to_stop(offl
             sch.update(NAME, client=offline_client, upload_frequency="PT10M")
 
 
-@pytest.mark.parametrize("module", ["lookout_nb.scheduler", "lookout_nb._service", "lookout_nb._tables"])
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
-
-
-def test_importing_the_module_loads_no_aws_library():
-    import subprocess
-    import sys
-
-    code = "import sys, lookout_nb.scheduler; print([m for m in ('boto3', 'botocore') if m in sys.modules])"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
-
-
 def test_list_models_and_describe_model(lookout):
     from lookout_nb.schema import ModelSchema
 

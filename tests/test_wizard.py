@@ -538,16 +538,6 @@ def test_every_step_is_reachable_and_labelled(wizard):
     assert all(i.description for i in inputs)
 
 
-@pytest.mark.parametrize("module", ["fields", "tasks", "render", "backend", "model", "schedule", "inputs", "output",
-                                    "tags", "access", "review", "submit", "monitor", "state", "pace"])
-def test_docstring_examples_run_as_written(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(f"lookout_nb.wizard.{module}"), optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
-
-
 def test_a_chosen_frequency_finer_than_the_model_is_kept_and_reported(endpoint, lookout, s3):
     """Nothing the user chose is changed behind their back: a model trained at PT10M flags PT5M, it keeps it."""
     from lookout_nb.wizard.schedule import ScheduleStep
