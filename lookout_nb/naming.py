@@ -3,7 +3,7 @@
 A scheduler finds its input by file *name*: the component of the model's schema, the configured delimiter and a
 timestamp in the configured format, written in local time (UTC + ``InputTimeZoneOffset``). The rows inside the
 files are UTC. EPOCH names are seconds since 1970-01-01 UTC, which carry no zone, so the offset does not apply to
-them (the reference marks this unverified; it is the reading this project takes everywhere).
+them (the service's documentation does not say; it is the reading this project takes everywhere).
 
 >>> n = Naming("yyyyMMddHHmmss", "_", "+05:30")
 >>> n.key("centrifugal-pump", "2022-03-30 11:00")

@@ -1,4 +1,4 @@
-"""Schedule timing: the reference's table and examples, window edges, time zones, DST, matching files to runs."""
+"""Schedule timing: the user guide's table and examples, window edges, time zones and DST."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def hm(series):
     return series.dt.strftime("%H:%M").tolist()
 
 
-# -- the user guide's table (reference §2.1) and the API example ------------------------------------------------
+# -- the user guide's table (scheduling inference) and the API example ---------------------------------------------
 
 TABLE = [  # interval, inferences per hour, first after 09:00 without offset, with a 5-minute offset
     ("PT5M", 12, "09:05", "09:10"),
@@ -71,7 +71,7 @@ def test_api_example_0908_every_ten_minutes_delay_five_wakes_at_0915():
 
 
 def test_sample_notebook_execution_and_failure_message():
-    """§2.2: PT5M, +05:30: ScheduledStart 11:05, window (11:00, 11:05], names searched 16:25 ~ 16:40 local."""
+    """The user guide's sample: PT5M, +05:30: ScheduledStart 11:05, window (11:00, 11:05], names searched 16:25 ~ 16:40 local."""
     r = req("PT5M", timezone_offset="+05:30", input_prefix="input/")
     plan = plan_schedule(r, start="2022-03-30 11:01", periods=1, components=["centrifugal-pump"])
     row = plan.iloc[0]
