@@ -20,8 +20,6 @@ from lookout_nb.timing import plan_schedule
 from timer import best
 
 
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--keys", type=int, default=1_000_000)

@@ -167,7 +167,8 @@ class FileMatch:
         parts = [f"<div><b>FileMatch</b>: {html.escape(self.summary())}"]
         for title, frame in (("Missing", self.missing), ("Late", self.late), ("Unread", self.unread)):
             if len(frame):
-                parts.append(f"<details><summary>{title} ({len(frame):,})</summary>{frame.head(20).to_html()}</details>")
+                summary = f"<summary>{title} ({len(frame):,})</summary>"
+                parts.append(f"<details>{summary}{frame.head(20).to_html()}</details>")
         return "".join(parts) + "</div>"
 
 

@@ -255,7 +255,8 @@ def detect_naming(keys, components=None) -> list[NamingCandidate]:
         if not valid.any():
             continue
         # Each distinct head once, with how many valid keys have it: listings repeat them.
-        counts = pd.Series(np.bincount(split.head_codes[valid], minlength=len(split.heads)), index=split.heads.to_numpy())
+        counts = pd.Series(np.bincount(split.head_codes[valid], minlength=len(split.heads)),
+                           index=split.heads.to_numpy())
         counts = counts[counts > 0]
         head = counts.index.to_series(index=range(len(counts)))
         last = head.str[-1:]
@@ -267,7 +268,8 @@ def detect_naming(keys, components=None) -> list[NamingCandidate]:
             keep &= component.isin(wanted)
         table = pd.DataFrame({"delim": delim, "component": component, "n": counts.to_numpy()})[keep]
         for d, group in table.groupby("delim"):
-            found.append(NamingCandidate(fmt, d, int(group["n"].sum()) / len(keys), tuple(sorted(group["component"].unique()))))
+            components = tuple(sorted(group["component"].unique()))
+            found.append(NamingCandidate(fmt, d, int(group["n"].sum()) / len(keys), components))
     # Best first: most keys, then a visible delimiter, then fewer components (names read more plausibly).
     found.sort(key=lambda c: (-c.share, c.delimiter == "", len(c.components)))
     return found

@@ -55,8 +55,8 @@ __all__ = [
     "start",
     "stop",
     "submit",
-    "update",
     "updatable",
+    "update",
     "wait_for_status",
 ]
 
@@ -159,13 +159,15 @@ class SchedulerInfo:
             "Updated": self.updated_at,
             "ARN": self.arn,
         }
-        rows.update({".".join(path): getattr(self.request, name) for name, path in FIELDS.items() if name not in _NOT_COMPARED})
+        rows.update({".".join(path): getattr(self.request, name)
+                     for name, path in FIELDS.items() if name not in _NOT_COMPARED})
         return _html_table(f"Inference scheduler {self.name}", rows)
 
 
 def _html_table(title: str, rows: Mapping, note: str = "") -> str:
     body = "".join(
-        f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape('' if v is None else str(v))}</td></tr>"
+        f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+        f"<td>{html.escape('' if v is None else str(v))}</td></tr>"
         for k, v in rows.items()
     )
     foot = f"<p><i>{html.escape(note)}</i></p>" if note else ""
@@ -432,7 +434,8 @@ def update(name: str, client=None, session=None, **changes) -> SchedulerInfo:
         call(client, "update_inference_scheduler", InferenceSchedulerName=name, **params)
     except SchedulerConflict as exc:
         raise SchedulerConflict(
-            f"{exc} -- the service may refuse to update a running scheduler: stop({name!r}), update, then start({name!r})",
+            f"{exc} -- the service may refuse to update a running scheduler: stop({name!r}), update, "
+            f"then start({name!r})",
             operation=exc.operation,
         ) from exc
     return describe(name, client=client)

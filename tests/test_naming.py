@@ -134,7 +134,8 @@ def test_detected_candidate_becomes_a_naming():
 
 
 components = st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,20}", fullmatch=True)
-times = st.datetimes(min_value=pd.Timestamp("2001-09-10").to_pydatetime(), max_value=pd.Timestamp("2200-01-01").to_pydatetime())
+times = st.datetimes(min_value=pd.Timestamp("2001-09-10").to_pydatetime(),
+                     max_value=pd.Timestamp("2200-01-01").to_pydatetime())
 offsets = st.sampled_from(["+00:00", "+05:30", "-08:00", "+14:00", "-12:00", "+09:45"])
 
 

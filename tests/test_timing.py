@@ -71,7 +71,8 @@ def test_api_example_0908_every_ten_minutes_delay_five_wakes_at_0915():
 
 
 def test_sample_notebook_execution_and_failure_message():
-    """The user guide's sample: PT5M, +05:30: ScheduledStart 11:05, window (11:00, 11:05], names searched 16:25 ~ 16:40 local."""
+    """The user guide's sample: PT5M, +05:30: ScheduledStart 11:05, window (11:00, 11:05], names searched
+    16:25 ~ 16:40 local."""
     r = req("PT5M", timezone_offset="+05:30", input_prefix="input/")
     plan = plan_schedule(r, start="2022-03-30 11:01", periods=1, components=["centrifugal-pump"])
     row = plan.iloc[0]

@@ -57,7 +57,7 @@ class ModelInfo:
     arn: str | None = None
 
     @classmethod
-    def from_describe(cls, response: dict) -> "ModelInfo":
+    def from_describe(cls, response: dict) -> ModelInfo:
         try:
             components = {name: list(sensors) for name, sensors in ModelSchema.parse(response).sensors.items()}
         except SchemaError:

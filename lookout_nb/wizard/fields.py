@@ -13,16 +13,16 @@ True
 
 from __future__ import annotations
 
-import html
 from contextlib import contextmanager
 
 import ipywidgets as widgets
 from traitlets import TraitError
 
-from .._palette import MUTED, level_colour
+from .._palette import MUTED
 from ..errors import Problem
 from ..request import FIELDS
 from ..request import field_for_path as request_field_for_path
+from .render import problem_lines
 
 #: Width of every field's label, so the inputs line up.
 LABEL_WIDTH = "190px"
@@ -157,9 +157,7 @@ class Field:
         """
         self.messages = list(messages)
         if self.messages:
-            self.problem.value = "".join(
-                f'<div style="color:{level_colour("error")};font-size:90%">&#9888; {html.escape(m)}</div>' for m in self.messages
-            )
+            self.problem.value = problem_lines(self.messages)
             self.widget.add_class(INVALID_CLASS)
         else:
             self.problem.value = ""

@@ -167,7 +167,8 @@ class InputStep:
                                   "fields are valid.</span>")
             return
         self.example.value = (
-            f'<span style="color:{MUTED};font-size:90%">Example: the file of <code>{html.escape(self.component)}</code> '
+            f'<span style="color:{MUTED};font-size:90%">Example: the file of '
+            f"<code>{html.escape(self.component)}</code> "
             f"for the data from {EXAMPLE_TIME:%Y-%m-%d %H:%M} UTC is named <code>{html.escape(key)}</code></span>"
         )
 

@@ -73,7 +73,8 @@ class Monitor:
         self.header.add_class("lnb-monitor-header")
         self.status = widgets.HTML()
         self.status.add_class("lnb-monitor-status")
-        self.refresh_button = widgets.Button(description="Refresh", tooltip="Read the status, executions and results again",
+        self.refresh_button = widgets.Button(description="Refresh",
+                                             tooltip="Read the status, executions and results again",
                                              icon="refresh", disabled=True, layout=button_layout())
         self.auto = widgets.Checkbox(description="Auto-refresh", value=False, indent=False, disabled=True,
                                      layout=button_layout())
@@ -139,7 +140,8 @@ class Monitor:
 
     # -- attaching and refreshing ----------------------------------------------------------------------------
     def attach(self, name: str, live: bool = True):
-        """Monitor the scheduler ``name``, read it now and (``live``) tick Auto-refresh; returns the refresh's future."""
+        """Monitor the scheduler ``name``, read it now and (``live``) tick Auto-refresh; returns the refresh's
+        future."""
         self.name = name
         self._confirm_delete = False
         self._drawn_plan = self._drawn_results = None

@@ -103,6 +103,16 @@ def download_link(text: str, filename: str, mime: str = "text/plain") -> str:
     )
 
 
+def problem_lines(messages) -> str:
+    """A field's problems, one line each under it: small, in the error colour, with a warning sign.
+
+    >>> problem_lines(["is required"])
+    '<div style="color:#b00020;font-size:90%">&#9888; is required</div>'
+    """
+    colour = level_colour("error")
+    return "".join(f'<div style="color:{colour};font-size:90%">&#9888; {html.escape(m)}</div>' for m in messages)
+
+
 def notice(text: str, level: str = "info") -> str:
     """A one-line coloured note: ``level`` is info, ok, warning or error."""
     marks = {"info": "&#8505;", "ok": "&#10003;", "warning": "&#9888;", "error": "&#10007;"}

@@ -2,8 +2,8 @@
 
 A button callback that blocked on boto3 would freeze the notebook (the kernel could not even process the next
 click), so every service call of the wizard goes through :class:`Tasks`: it runs the call in a worker thread, shows
-a spinner and "<what>…" while it runs, and puts any exception into an :class:`ErrorArea` instead of a traceback. Widgets are
-updated from the worker by setting traits, which ipykernel sends safely from any thread.
+a spinner and "<what>…" while it runs, and puts any exception into an :class:`ErrorArea` instead of a traceback.
+Widgets are updated from the worker by setting traits, which ipykernel sends safely from any thread.
 
 Tests (and scripts) wait for everything started so far with :meth:`Tasks.wait`.
 

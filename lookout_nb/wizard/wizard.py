@@ -396,7 +396,7 @@ class Wizard(widgets.VBox):
         self.go(self.steps.index(self.monitor))
         return result
 
-    def wait(self, timeout: float | None = 60) -> "Wizard":
+    def wait(self, timeout: float | None = 60) -> Wizard:
         """Block until every operation started so far (and those they started) has finished; returns self."""
         self.tasks.wait(timeout)
         return self
@@ -409,7 +409,7 @@ class Wizard(widgets.VBox):
         return dump_state(self.request, ui)
 
     @classmethod
-    def from_json(cls, text: str, client=None, s3=None, session=None, **kwargs) -> "Wizard":
+    def from_json(cls, text: str, client=None, s3=None, session=None, **kwargs) -> Wizard:
         """A wizard filled from :meth:`to_json`'s text (or a bare request JSON)."""
         request, ui = load_state(text)
         wizard = cls(client=client, s3=s3, session=session, request=request, **kwargs)
@@ -425,7 +425,7 @@ class Wizard(widgets.VBox):
         self.go(ui.get("step", 0))
 
     @classmethod
-    def from_scheduler(cls, name: str, client=None, s3=None, session=None, **kwargs) -> "Wizard":
+    def from_scheduler(cls, name: str, client=None, s3=None, session=None, **kwargs) -> Wizard:
         """A wizard filled from the existing scheduler ``name`` and monitoring it (reads it synchronously)."""
         services = Services(client, s3, session)
         request = services.request_from_scheduler(name)
