@@ -11,25 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lookout_nb import SchedulerRequest
 from lookout_nb.filematch import REASONS, match_files
 from lookout_nb.naming import Naming
 from lookout_nb.timing import TimingError, expected_files, plan_schedule
-
-UTC = "UTC"
-
-
-def T(text):
-    return pd.Timestamp(text, tz=UTC)
-
-
-def req(freq="PT5M", delay=None, **kw):
-    return SchedulerRequest(upload_frequency=freq, delay_offset_minutes=delay, **kw)
-
-
-def hm(series):
-    return series.dt.strftime("%H:%M").tolist()
-
+from timing_support import UTC, T, hm, req
 
 # -- matching files to runs ---------------------------------------------------------------------------------------
 

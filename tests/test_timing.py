@@ -23,21 +23,7 @@ from lookout_nb.timing import (
     window_for,
     windows_for,
 )
-
-UTC = "UTC"
-
-
-def T(text):
-    return pd.Timestamp(text, tz=UTC)
-
-
-def req(freq="PT5M", delay=None, **kw):
-    return SchedulerRequest(upload_frequency=freq, delay_offset_minutes=delay, **kw)
-
-
-def hm(series):
-    return series.dt.strftime("%H:%M").tolist()
-
+from timing_support import UTC, T, hm, req
 
 # -- the user guide's table (scheduling inference) and the API example ---------------------------------------------
 

@@ -74,6 +74,15 @@ def submit_valid(w: Wizard):
     return w.monitor
 
 
+def press_and_settle(w: Wizard, button, endpoint) -> None:
+    """Click a monitor button (Stop, Start), let the service settle (one second on its clock) and read it again."""
+    button.click()
+    w.wait()
+    endpoint.clock.advance(pd.Timedelta(seconds=1))
+    w.monitor.refresh()
+    w.wait()
+
+
 def count_creates(client) -> list:
     calls = []
     client.meta.events.register("before-call.lookoutequipment.CreateInferenceScheduler",
@@ -316,18 +325,10 @@ def test_stop_start_and_delete_from_the_monitor(endpoint, wizard, lookout):
     wizard.wait()
     assert "STOPPED" in monitor.status.value and not monitor.start_button.disabled
 
-    monitor.start_button.click()
-    wizard.wait()
-    endpoint.clock.advance(pd.Timedelta(seconds=1))
-    monitor.refresh()
-    wizard.wait()
+    press_and_settle(wizard, monitor.start_button, endpoint)
     assert "RUNNING" in monitor.status.value
 
-    monitor.stop_button.click()
-    wizard.wait()
-    endpoint.clock.advance(pd.Timedelta(seconds=1))
-    monitor.refresh()
-    wizard.wait()
+    press_and_settle(wizard, monitor.stop_button, endpoint)
     monitor.delete_button.click()
     assert monitor.delete_button.description == "Confirm delete"
     assert len(lnb.list_schedulers(client=lookout)) == 1  # nothing deleted on the first click
@@ -660,11 +661,7 @@ def test_auto_refresh_stops_when_the_monitor_or_the_wizard_is_closed(new_wizard,
 def test_deleting_the_scheduler_stops_auto_refresh(endpoint, wizard):
     monitor = submit_valid(wizard)
     thread = monitor.auto_thread
-    monitor.stop_button.click()
-    wizard.wait()
-    endpoint.clock.advance(pd.Timedelta(seconds=1))
-    monitor.refresh()
-    wizard.wait()
+    press_and_settle(wizard, monitor.stop_button, endpoint)
     monitor.delete_button.click()
     monitor.delete_button.click()
     wizard.wait()
