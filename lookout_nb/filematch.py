@@ -197,10 +197,11 @@ def match_files(plan: pd.DataFrame, keys, request=None, components=None) -> File
     runs = _Runs.of(plan, offset)
     key_list, last_mod = _listing(keys)
     parsed = _parse(naming, key_list, prefix)
+    named_inside = parsed.matches & (parsed.place == "ok")
     if comps is None:
-        comps = sorted(set(parsed.components[parsed.matches & (parsed.place == "ok")].tolist()))
+        comps = sorted(set(parsed.components[named_inside].tolist()))
     comp_index = _component_index(parsed.components, comps)
-    usable = parsed.matches & (parsed.place == "ok") & (comp_index >= 0)
+    usable = named_inside & (comp_index >= 0)
     readers, pair_run, pair_file = _searchers(runs, parsed.times, usable)
     pair_late = last_mod[pair_file] > runs.wake[pair_run]  # NaT is the int64 minimum: never late
     own, late_own = _own_runs(runs, parsed.times, usable, last_mod)
