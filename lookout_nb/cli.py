@@ -6,6 +6,15 @@
   everything.
 - ``lookout-nb serve``: the embedded endpoint alone (see ``lookout-nb serve --help``).
 - ``lookout-nb check REQUEST.json``: every problem of a saved request, exit status 1 when there is one.
+
+>>> import json, pathlib, tempfile
+>>> saved = pathlib.Path(tempfile.mkdtemp()) / "request.json"
+>>> _ = saved.write_text(json.dumps({"DataUploadFrequency": "PT2M"}))
+>>> main(["check", str(saved)])  # doctest: +ELLIPSIS
+/.../request.json: ModelName: is required
+...
+/.../request.json: DataUploadFrequency: must be one of PT5M, PT10M, PT15M, PT30M, PT1H (got 'PT2M')
+1
 """
 
 from __future__ import annotations
