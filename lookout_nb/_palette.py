@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "ALERT",
+    "CODE_BACKGROUND",
     "DELAY_COLOR",
     "FILE_COLOR",
     "LATE_COLOR",
@@ -18,7 +19,9 @@ __all__ = [
     "MUTED",
     "OTHER_COLOR",
     "REST_COLOR",
+    "RULE",
     "SCORE_COLOR",
+    "SPINNER_RING",
     "STATUS_COLORS",
     "TEXT",
     "WAKE_COLOR",
@@ -35,6 +38,8 @@ TEXT = "#333"
 MUTED = "#666"
 #: An alert box (an error the user should read before going on).
 ALERT = {"border": LEVELS["error"], "background": "#fdecea", "text": "#5f2120"}
+#: Lines between table rows, the background of code, the resting ring of the spinner.
+RULE, CODE_BACKGROUND, SPINNER_RING = "#ddd", "#f6f8fa", "#9ab"
 
 
 def level_colour(level: str) -> str:

@@ -17,7 +17,7 @@ import io
 
 import pandas as pd
 
-from .._palette import level_colour
+from .._palette import CODE_BACKGROUND, RULE, level_colour
 
 #: Size of every picture in the wizard, inches.
 FIGSIZE = (9, 3.2)
@@ -56,7 +56,7 @@ def drawn(draw, figsize=FIGSIZE) -> tuple[bytes, object]:
 #: cut in two lines is hard to read); a wide table scrolls sideways in its container instead.
 TABLE_STYLE = (
     "<style>.lnb-table{border-collapse:collapse;font-size:90%}.lnb-table td,.lnb-table th{padding:2px 8px;"
-    "border-bottom:1px solid #ddd;text-align:left;white-space:nowrap;vertical-align:top}</style>"
+    f"border-bottom:1px solid {RULE};text-align:left;white-space:nowrap;vertical-align:top}}</style>"
 )
 
 
@@ -87,7 +87,7 @@ def table_html(frame: pd.DataFrame, max_rows: int = 20, empty: str = "Nothing ye
 def code_html(code: str, language: str = "") -> str:
     """A block of code people can select and copy."""
     return (
-        f'<pre class="lnb-code lnb-code-{html.escape(language)}" style="background:#f6f8fa;padding:8px;'
+        f'<pre class="lnb-code lnb-code-{html.escape(language)}" style="background:{CODE_BACKGROUND};padding:8px;'
         "border-radius:4px;max-height:320px;overflow:auto;user-select:text;white-space:pre;"
         'font-family:monospace;line-height:1.35;font-size:12px">'
         f"{html.escape(code)}</pre>"

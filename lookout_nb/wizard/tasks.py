@@ -22,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import ipywidgets as widgets
 
-from .._palette import ALERT, LEVELS
+from .._palette import ALERT, LEVELS, SPINNER_RING
 from ..errors import LookoutNbError, RequestInvalid, SchedulerConflict
 from .fields import button_layout
 
@@ -104,7 +104,7 @@ class ErrorArea:
 _SPINNER = (
     "<style>@keyframes lnb-spin{to{transform:rotate(360deg)}}</style>"
     '<span class="lnb-spinner" style="display:inline-block;width:10px;height:10px;margin-right:6px;'
-    f'border:2px solid #9ab;border-top-color:{LEVELS["info"]};border-radius:50%;'
+    f'border:2px solid {SPINNER_RING};border-top-color:{LEVELS["info"]};border-radius:50%;'
     'animation:lnb-spin .8s linear infinite">'
     "</span>"
 )
