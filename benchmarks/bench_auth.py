@@ -18,10 +18,10 @@ import io
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from timer import best
 
 from lookout_nb.local import start
 from lookout_nb.local.auth import Verifier
+from timer import best
 
 BODY = b"x" * (1 << 20)
 CALLS = {"GET of a 10-byte object": 200, "PUT of a 1 MiB object": 30, "Lookout ListModels": 200}

@@ -60,7 +60,8 @@ def bench_detect(n: int = 1_000_000):
     rng = np.random.default_rng(0)
     starts = pd.Timestamp("2025-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 365 * 288, n) * 5, unit="min")
     comps = np.array(["centrifugal-pump", "motor", "gearbox", "bearing"])[rng.integers(0, 4, n)]
-    keys = ("inference/input/" + pd.Series(comps) + "_" + Naming().stamps(starts).to_series(index=range(n)) + ".csv").tolist()
+    stamps = Naming().stamps(starts).to_series(index=range(n))
+    keys = ("inference/input/" + pd.Series(comps) + "_" + stamps + ".csv").tolist()
     stamps = [k[-18:-4] for k in keys]
 
     t = time.perf_counter()

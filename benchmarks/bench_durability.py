@@ -23,7 +23,7 @@ from lookout_nb.local import demo, start
 from timer import best
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "local"))
-import crashkit  # noqa: E402
+import crashkit
 
 CALLS = 100
 
@@ -36,18 +36,22 @@ def per_call(fn) -> float:
 
 def write_costs() -> dict:
     figures = {}
-    for label, state, sync in (("memory", False, None), ("state.db FULL", True, "FULL"), ("state.db NORMAL", True, "NORMAL")):
-        with tempfile.TemporaryDirectory() as d, start(port=0, clock="manual", demo=True, state_dir=d if state else None) as ep:
+    setups = (("memory", False, None), ("state.db FULL", True, "FULL"), ("state.db NORMAL", True, "NORMAL"))
+    for label, state, sync in setups:
+        with tempfile.TemporaryDirectory() as d, \
+                start(port=0, clock="manual", demo=True, state_dir=d if state else None) as ep:
             if sync:
                 ep.store._db.execute(f"PRAGMA synchronous={sync}")
             lookout, s3 = ep.lookout(), ep.s3()
             lookout.create_inference_scheduler(**demo.scheduler_kwargs("bench"), ClientToken="bench")
             figures[label] = per_call(
-                lambda i: lookout.update_inference_scheduler(InferenceSchedulerName="bench", DataDelayOffsetInMinutes=i % 10)
+                lambda i: lookout.update_inference_scheduler(InferenceSchedulerName="bench",
+                                                             DataDelayOffsetInMinutes=i % 10)
             )
             if label == "memory":
                 s3.put_object(Bucket=demo.DEMO_BUCKET, Key="bench/small", Body=b"x" * 100)
-                figures["bare S3 GET"] = per_call(lambda i: s3.get_object(Bucket=demo.DEMO_BUCKET, Key="bench/small")["Body"].read())
+                figures["bare S3 GET"] = per_call(
+                    lambda i: s3.get_object(Bucket=demo.DEMO_BUCKET, Key="bench/small")["Body"].read())
     return figures
 
 
@@ -64,7 +68,8 @@ def main() -> None:
     base = costs["bare S3 GET"]
     print(f"{'call':<40} {'ms/call':>8} {'x bare GET':>10}")
     for label, ms in costs.items():
-        print(f"{('UpdateInferenceScheduler, ' + label) if label != 'bare S3 GET' else label:<40} {ms:>8.2f} {ms / base:>10.2f}")
+        name = ("UpdateInferenceScheduler, " + label) if label != "bare S3 GET" else label
+        print(f"{name:<40} {ms:>8.2f} {ms / base:>10.2f}")
     print(f"transaction cost per write call (FULL - memory): {costs['state.db FULL'] - costs['memory']:.2f} ms")
     print(f"clock jump of 365 days, one PT5M scheduler: answered in {jump_seconds():.1f} s")
     with tempfile.TemporaryDirectory() as d:

@@ -48,7 +48,8 @@ def main() -> None:
         t0 = ep.clock.now()
         s3, lookout = ep.s3(), ep.lookout()
         written = time.perf_counter()
-        keys = demo.write_input_files(s3, demo.DEMO_BUCKET, demo.DEMO_INPUT_PREFIX, demo.DEMO_COMPONENTS, t0 - FREQ, t0 + DAY + FREQ)
+        keys = demo.write_input_files(s3, demo.DEMO_BUCKET, demo.DEMO_INPUT_PREFIX, demo.DEMO_COMPONENTS,
+                                      t0 - FREQ, t0 + DAY + FREQ)
         written = time.perf_counter() - written
 
         baseline, baseline_cpu = bare_s3_day(s3, t0)
@@ -72,9 +73,11 @@ def main() -> None:
         print(f"input files written: {len(keys)} in {written:.2f} s (setup, not timed)")
         print(f"baseline, bare S3 requests of the day ({288 * (2 * n + 1)} requests): {baseline:.2f} s "
               f"(CPU of this process, client and server: {baseline_cpu:.2f} s)")
-        print(f"endpoint, one simulated day of PT5M x {n} components: {len(runs)} runs ({ok} SUCCESS) in {elapsed:.2f} s "
+        print(f"endpoint, one simulated day of PT5M x {n} components: {len(runs)} runs ({ok} SUCCESS) "
+              f"in {elapsed:.2f} s "
               f"(CPU: {cpu:.2f} s)")
-        print(f"runs per second: {len(runs) / elapsed:.1f}   goal: day in <= 10 s ({'met' if elapsed <= 10 else 'NOT met'})")
+        verdict = "met" if elapsed <= 10 else "NOT met"
+        print(f"runs per second: {len(runs) / elapsed:.1f}   goal: day in <= 10 s ({verdict})")
         print(f"ratio endpoint / bare S3 baseline: {elapsed / baseline:.2f}x wall, {cpu / baseline_cpu:.2f}x CPU")
 
 

@@ -31,11 +31,10 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from timer import best  # noqa: E402
-
-from lookout_nb.local import datafiles, synth  # noqa: E402
-from lookout_nb.local.ingest import ingest_folder  # noqa: E402
-from lookout_nb.schema import ModelSchema  # noqa: E402
+from lookout_nb.local import datafiles, synth
+from lookout_nb.local.ingest import ingest_folder
+from lookout_nb.schema import ModelSchema
+from timer import best
 
 
 def write_files(folder: Path, machine, file_days: int) -> list[Path]:
@@ -87,7 +86,8 @@ def main() -> None:
         paths = write_files(folder, machine, args.file_days)
         size = sum(p.stat().st_size for p in paths)
         rows = sum(len(f) for f in machine.frames.values())
-        print(f"{args.days} days x 8 sensors at 1-minute rows: {len(paths)} files, {rows:,} rows, {size / 2**20:.1f} MiB")
+        print(f"{args.days} days x 8 sensors at 1-minute rows: {len(paths)} files, {rows:,} rows, "
+              f"{size / 2**20:.1f} MiB")
         base, _ = best(lambda: [pd.read_csv(p) for p in paths], args.repeat)
         own, result = best(lambda: ingest_folder(folder, machine.schema), args.repeat)
         assert all(len(result.frames[c]) == len(f) for c, f in machine.frames.items())

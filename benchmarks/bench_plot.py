@@ -16,14 +16,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from lookout_nb import SchedulerRequest  # noqa: E402
-from lookout_nb.plot import plot_schedule  # noqa: E402
-from lookout_nb.timing import expected_files, match_files, plan_schedule  # noqa: E402
-from timer import best
+from lookout_nb import SchedulerRequest
+from lookout_nb.filematch import match_files
+from lookout_nb.plot import plot_schedule
+from lookout_nb.timing import expected_files, plan_schedule
 
 
 def best(fn, repeat):

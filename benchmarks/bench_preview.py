@@ -14,8 +14,8 @@ What is measured, on moto's S3 server over HTTP on 127.0.0.1 (one process, one b
   the ranged GETs, wall time.
 
 Each timing is the median of ``--repeat`` runs, after one untimed listing (moto computes each object's ETag
-from its bytes on the first listing, which would otherwise land on whichever measurement runs first). Goals: preview wall time <= 1.5x the bare listing; at most
-``sample_bytes`` read per sampled file.
+from its bytes on the first listing, which would otherwise land on whichever measurement runs first). Goals:
+preview wall time <= 1.5x the bare listing; at most ``sample_bytes`` read per sampled file.
 
 Run: ``python benchmarks/bench_preview.py`` (about 1-2 minutes; ``--keys 1000`` for a quick look).
 """
@@ -31,12 +31,12 @@ import time
 
 os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(64 * 1024))  # spill objects to disk, not RAM
 
-import boto3  # noqa: E402
-import pandas as pd  # noqa: E402
-from botocore.config import Config  # noqa: E402
+import boto3
+import pandas as pd
+from botocore.config import Config
 
-from lookout_nb import SchedulerRequest  # noqa: E402
-from lookout_nb.preview import preview_input  # noqa: E402
+from lookout_nb import SchedulerRequest
+from lookout_nb.preview import preview_input
 
 BUCKET = "bench-preview"
 PREFIX = "input/"

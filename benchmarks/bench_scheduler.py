@@ -25,8 +25,6 @@ from lookout_nb import _tables, scheduler
 from timer import best
 
 
-
-
 def synthetic(runs: int, rows: int, sensors: int) -> list[tuple[pd.Timestamp, str]]:
     rng = np.random.default_rng(0)
     names = [f"pump\\Sensor{i}" for i in range(sensors)]

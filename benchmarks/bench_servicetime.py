@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import statistics
 
-from timer import best
-
 from lookout_nb import servicetime
 from lookout_nb.local import start
+from timer import best
 
 CALLS = 200
 

@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 
 from lookout_nb import SchedulerRequest
-from lookout_nb.timing import match_files, plan_schedule
+from lookout_nb.filematch import match_files
+from lookout_nb.timing import plan_schedule
 from timer import best
-
-
 
 
 def main(argv=None):

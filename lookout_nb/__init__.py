@@ -36,7 +36,7 @@ __version__ = "0.1.0"
 #: Public names served lazily, by the module that defines them.
 _LAZY = {
     "plan_schedule": "timing",
-    "match_files": "timing",
+    "match_files": "filematch",
     "next_runs": "timing",
     "offset_for_zone": "timing",
     "service_now": "servicetime",

@@ -3,6 +3,14 @@
 Endpoints follow boto3's own convention (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_S3``,
 ``AWS_ENDPOINT_URL_LOOKOUTEQUIPMENT``), so the embedded endpoint needs no project-specific switch. Clients made
 here use botocore's ``standard`` retry mode.
+
+>>> import boto3
+>>> session = boto3.session.Session(region_name="eu-west-1")
+>>> client = lookout_client(session=session)
+>>> client.meta.service_model.service_name, s3_client(session=session).meta.config.s3["addressing_style"]
+('lookoutequipment', 'path')
+>>> lookout_client(client) is client    # a client given is used as it is
+True
 """
 
 from __future__ import annotations

@@ -74,7 +74,8 @@ def call(client, operation: str, **params) -> dict:
     except ClientError as exc:
         raise service_error(exc, api_name) from exc
     except (ConnectionError, HTTPClientError) as exc:
-        raise ServiceUnavailable(f"{api_name}: the endpoint could not be reached: {exc}", code="", operation=api_name) from exc
+        raise ServiceUnavailable(f"{api_name}: the endpoint could not be reached: {exc}", code="",
+                                 operation=api_name) from exc
 
 
 def service_error(exc, operation: str) -> Exception:

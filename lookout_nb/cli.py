@@ -6,6 +6,15 @@
   everything.
 - ``lookout-nb serve``: the embedded endpoint alone (see ``lookout-nb serve --help``).
 - ``lookout-nb check REQUEST.json``: every problem of a saved request, exit status 1 when there is one.
+
+>>> import json, pathlib, tempfile
+>>> saved = pathlib.Path(tempfile.mkdtemp()) / "request.json"
+>>> _ = saved.write_text(json.dumps({"DataUploadFrequency": "PT2M"}))
+>>> main(["check", str(saved)])  # doctest: +ELLIPSIS
+/.../request.json: ModelName: is required
+...
+/.../request.json: DataUploadFrequency: must be one of PT5M, PT10M, PT15M, PT30M, PT1H (got 'PT2M')
+1
 """
 
 from __future__ import annotations
@@ -34,7 +43,8 @@ def main(argv=None) -> int:
     demo = commands.add_parser("demo", help="endpoint, demo data and JupyterLab on the wizard notebook")
     demo.add_argument("--port", type=int, default=8888, help="JupyterLab's port (default 8888; 0 picks a free one)")
     demo.add_argument("--endpoint-port", type=int, default=0, help="the endpoint's port (default: a free one)")
-    demo.add_argument("--speed", type=float, default=60.0, help="clock speed over real time (default 60: an hour a minute)")
+    demo.add_argument("--speed", type=float, default=60.0,
+                      help="clock speed over real time (default 60: an hour a minute)")
     demo.add_argument("--no-browser", action="store_true", help="print the URL without opening a browser")
     demo.add_argument("--notebooks", type=Path, default=DEFAULT_FOLDER, metavar="DIR",
                       help=f"copy the notebooks into DIR and serve them from there (default: ./{DEFAULT_FOLDER}); "
@@ -92,7 +102,8 @@ def run_check(args) -> int:
         print(f"lookout-nb check: cannot read {args.request}: {why}", file=sys.stderr)
         return 2
     except RecursionError:
-        print(f"lookout-nb check: cannot read {args.request}: its JSON is nested too deeply to be a request", file=sys.stderr)
+        print(f"lookout-nb check: cannot read {args.request}: its JSON is nested too deeply to be a request",
+              file=sys.stderr)
         return 2
     problems = request.problems(target_sampling_rate=args.sampling_rate)
     for p in problems:

@@ -3,7 +3,7 @@
 A scheduler finds its input by file *name*: the component of the model's schema, the configured delimiter and a
 timestamp in the configured format, written in local time (UTC + ``InputTimeZoneOffset``). The rows inside the
 files are UTC. EPOCH names are seconds since 1970-01-01 UTC, which carry no zone, so the offset does not apply to
-them (the reference marks this unverified; it is the reading this project takes everywhere).
+them (the service's documentation does not say; it is the reading this project takes everywhere).
 
 >>> n = Naming("yyyyMMddHHmmss", "_", "+05:30")
 >>> n.key("centrifugal-pump", "2022-03-30 11:00")
@@ -256,7 +256,8 @@ def detect_naming(keys, components=None) -> list[NamingCandidate]:
         if not valid.any():
             continue
         # Each distinct head once, with how many valid keys have it: listings repeat them.
-        counts = pd.Series(np.bincount(split.head_codes[valid], minlength=len(split.heads)), index=split.heads.to_numpy())
+        counts = pd.Series(np.bincount(split.head_codes[valid], minlength=len(split.heads)),
+                           index=split.heads.to_numpy())
         counts = counts[counts > 0]
         head = counts.index.to_series(index=range(len(counts)))
         last = head.str[-1:]
@@ -268,7 +269,8 @@ def detect_naming(keys, components=None) -> list[NamingCandidate]:
             keep &= component.isin(wanted)
         table = pd.DataFrame({"delim": delim, "component": component, "n": counts.to_numpy()})[keep]
         for d, group in table.groupby("delim"):
-            found.append(NamingCandidate(fmt, d, int(group["n"].sum()) / len(keys), tuple(sorted(group["component"].unique()))))
+            components = tuple(sorted(group["component"].unique()))
+            found.append(NamingCandidate(fmt, d, int(group["n"].sum()) / len(keys), components))
     # Best first: most keys, then a visible delimiter, then fewer components (names read more plausibly).
     found.sort(key=lambda c: (-c.share, c.delimiter == "", len(c.components)))
     return found

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import servicemodel
+from ._palette import level_colour
 from .errors import NamingError, Problem, RequestInvalid
 from .naming import Naming, parse_offset
 
@@ -100,7 +101,7 @@ class SchedulerRequest:
 
     # -- conversions -------------------------------------------------------------------------------------------
     @classmethod
-    def from_boto3(cls, kwargs: Mapping) -> "SchedulerRequest":
+    def from_boto3(cls, kwargs: Mapping) -> SchedulerRequest:
         """A request from create_inference_scheduler kwargs, however incomplete or wrong (never raises for values).
 
         Members no field can hold (unknown names, a string where a mapping belongs) are reported by ``problems()``.
@@ -158,7 +159,7 @@ class SchedulerRequest:
         return json.dumps(self.to_boto3(token=False), indent=indent, default=str)
 
     @classmethod
-    def from_json(cls, text: str) -> "SchedulerRequest":
+    def from_json(cls, text: str) -> SchedulerRequest:
         """The inverse of :meth:`to_json`; raises ValueError with the position when the JSON is malformed."""
         data = json.loads(text)
         if not isinstance(data, Mapping):
@@ -167,7 +168,8 @@ class SchedulerRequest:
 
     def to_python(self) -> str:
         """The exact boto3 call as Python code, ready to paste into a script."""
-        lines = ["import boto3", "", 'client = boto3.client("lookoutequipment")', "response = client.create_inference_scheduler("]
+        lines = ["import boto3", "", 'client = boto3.client("lookoutequipment")',
+                 "response = client.create_inference_scheduler("]
         for key, value in self.to_boto3().items():
             text = pprint.pformat(value, indent=1, width=100, sort_dicts=False).replace("\n", "\n    ")
             lines.append(f"    {key}={text},")
@@ -196,7 +198,7 @@ class SchedulerRequest:
             "Resources": {logical_id: {"Type": "AWS::LookoutEquipment::InferenceScheduler", "Properties": props}},
         }
 
-    def replace(self, **changes) -> "SchedulerRequest":
+    def replace(self, **changes) -> SchedulerRequest:
         """A copy with some fields changed: ``req.replace(upload_frequency="PT10M")``."""
         return dataclasses.replace(self, **changes)
 
@@ -236,7 +238,7 @@ class SchedulerRequest:
         found += [p for p in self._cross_field_problems(members, target_sampling_rate) if p.field not in flagged]
         return found
 
-    def validate(self, target_sampling_rate: str | None = None) -> "SchedulerRequest":
+    def validate(self, target_sampling_rate: str | None = None) -> SchedulerRequest:
         """Raise :class:`RequestInvalid` listing every problem; return the request itself when valid."""
         found = self.problems(target_sampling_rate)
         if found:
@@ -256,10 +258,12 @@ class SchedulerRequest:
             except NamingError:
                 yield Problem(
                     ".".join(FIELDS["timezone_offset"]),
-                    f"{self.timezone_offset!r} is not a real UTC offset: use +HH:MM or -HH:MM between -12:00 and +14:00",
+                    f"{self.timezone_offset!r} is not a real UTC offset: "
+                    "use +HH:MM or -HH:MM between -12:00 and +14:00",
                 )
         s3_input = members.get("DataInputConfiguration", {})
-        if isinstance(s3_input, dict) and "DataInputConfiguration" in members and "S3InputConfiguration" not in s3_input:
+        given = "DataInputConfiguration" in members
+        if isinstance(s3_input, dict) and given and "S3InputConfiguration" not in s3_input:
             # The API model leaves it optional, but a scheduler cannot run without input (CloudFormation requires it).
             yield Problem(
                 ".".join(FIELDS["input_bucket"]), "is required: name the S3 bucket that holds the input files"
@@ -297,9 +301,10 @@ class SchedulerRequest:
             value = getattr(self, name)
             shown = "<i>derived</i> " + self.stable_token() if name == "client_token" and value is None else repr(value)
             issue = "<br>".join(html.escape(m) for m in by_field.get(name, []))
-            style = ' style="color:#b00020"' if issue else ""
+            style = f' style="color:{level_colour("error")}"' if issue else ""
             rows.append(
-                f"<tr><td><code>{'.'.join(path)}</code></td><td>{html.escape(shown) if value is not None else shown}</td>"
+                f"<tr><td><code>{'.'.join(path)}</code></td>"
+                f"<td>{html.escape(shown) if value is not None else shown}</td>"
                 f"<td{style}>{issue or '&#10003;'}</td></tr>"
             )
         verdict = "valid" if not problems else f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"

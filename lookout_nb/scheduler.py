@@ -18,16 +18,23 @@ from __future__ import annotations
 import functools
 import html
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import _tables, servicemodel
+from . import _tables, servicemodel, servicetime
 from ._aws import lookout_client, s3_client
 from ._service import call, pages, utc, wire_time
-from .errors import AccessDenied, Problem, RequestInvalid, SchedulerConflict, WaitTimeout
+from .errors import (
+    AccessDenied,
+    Problem,
+    RequestInvalid,
+    ResourceNotFound,
+    SchedulerConflict,
+    WaitTimeout,
+)
 from .request import FIELDS, SchedulerRequest
 from .s3keys import s3_uri
 
@@ -35,20 +42,22 @@ __all__ = [
     "Difference",
     "SchedulerInfo",
     "SubmitResult",
-    "UPDATABLE",
-    "differences",
+    "WaitClock",
     "delete",
     "describe",
+    "describe_model",
+    "differences",
     "events",
     "executions",
+    "list_models",
     "list_schedulers",
     "request_from_scheduler",
     "results",
     "start",
     "stop",
     "submit",
-    "update",
     "updatable",
+    "update",
     "wait_for_status",
 ]
 
@@ -66,13 +75,6 @@ def updatable() -> tuple[str, ...]:
     return tuple(name for name, path in FIELDS.items() if path[0] in members and name != "scheduler_name")
 
 
-def __getattr__(name: str):
-    # UPDATABLE is computed on first use, so importing this module does not load botocore's service model.
-    if name == "UPDATABLE":
-        return updatable()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 #: Values the service assumes when a member is left out: unset and default are not a difference.
 _DEFAULTS = {
     "delay_offset_minutes": 0,
@@ -85,9 +87,23 @@ _DEFAULTS = {
 #: Fields that cannot tell two schedulers apart (the name is the same by definition; the token is not returned).
 _NOT_COMPARED = ("scheduler_name", "client_token")
 
-# Time functions, replaceable in tests (e.g. by a manual clock); never used for assertions.
-_sleep = time.sleep
-_monotonic = time.monotonic
+
+@dataclass(frozen=True)
+class WaitClock:
+    """How the waiting functions tell time and pause: ``monotonic()`` in seconds and ``sleep(seconds)``.
+
+    The default is this process's (:func:`time.monotonic`, :func:`time.sleep`). On a manual clock (the embedded
+    endpoint's in tests and notebooks) pass one whose ``sleep`` moves that clock instead of waiting.
+
+    >>> slept = []
+    >>> fake = WaitClock(monotonic=lambda: sum(slept), sleep=slept.append)
+    >>> fake.sleep(5); fake.monotonic()
+    5
+    """
+
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], object] = time.sleep
+
 
 
 # -- result objects ----------------------------------------------------------------------------------------------
@@ -144,13 +160,15 @@ class SchedulerInfo:
             "Updated": self.updated_at,
             "ARN": self.arn,
         }
-        rows.update({".".join(path): getattr(self.request, name) for name, path in FIELDS.items() if name not in _NOT_COMPARED})
+        rows.update({".".join(path): getattr(self.request, name)
+                     for name, path in FIELDS.items() if name not in _NOT_COMPARED})
         return _html_table(f"Inference scheduler {self.name}", rows)
 
 
 def _html_table(title: str, rows: Mapping, note: str = "") -> str:
     body = "".join(
-        f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape('' if v is None else str(v))}</td></tr>"
+        f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+        f"<td>{html.escape('' if v is None else str(v))}</td></tr>"
         for k, v in rows.items()
     )
     foot = f"<p><i>{html.escape(note)}</i></p>" if note else ""
@@ -166,12 +184,14 @@ def submit(
     timeout: float = 300,
     poll: float = 5,
     target_sampling_rate: str | None = None,
+    clock: WaitClock | None = None,
 ) -> SubmitResult:
     """Create the scheduler of ``request`` once; the same request again returns the same scheduler.
 
     The request is validated first (:class:`RequestInvalid`, no call made). Its stable client token makes a
     repeated or retried submit idempotent. A different request under an existing name raises
-    :class:`SchedulerConflict` listing the differing fields. With ``wait`` it returns once the scheduler is RUNNING.
+    :class:`SchedulerConflict` listing the differing fields. With ``wait`` it returns once the scheduler is RUNNING
+    (polling every ``poll`` seconds of ``clock``, a :class:`WaitClock`).
 
     Example
     -------
@@ -193,7 +213,7 @@ def submit(
         request=request,
     )
     if wait and result.status == "PENDING":
-        info = wait_for_status(result.name, "RUNNING", timeout=timeout, poll=poll, client=client)
+        info = wait_for_status(result.name, "RUNNING", timeout=timeout, poll=poll, client=client, clock=clock)
         result = SubmitResult(result.name, result.arn, info.status, result.model_quality, request)
     return result
 
@@ -231,8 +251,6 @@ def _tag_map(tags) -> dict:
 
 def _explained_conflict(request: SchedulerRequest, client, exc: SchedulerConflict) -> SchedulerConflict:
     """A conflict that says how the existing scheduler differs from the request (read from Describe)."""
-    from .errors import ResourceNotFound
-
     name = request.scheduler_name
     try:
         existing = request_from_scheduler(name, client=client)
@@ -313,8 +331,11 @@ def request_from_scheduler(name: str, client=None, session=None) -> SchedulerReq
     return describe(name, client=client, session=session).request
 
 
-def wait_for_status(name: str, status, timeout: float = 300, poll: float = 5, client=None, session=None) -> SchedulerInfo:
+def wait_for_status(name: str, status, timeout: float = 300, poll: float = 5, client=None, session=None,
+                    clock: WaitClock | None = None) -> SchedulerInfo:
     """Poll Describe until the scheduler's status is ``status`` (or one of several); raise WaitTimeout otherwise.
+
+    ``timeout`` and ``poll`` are seconds of ``clock`` (a :class:`WaitClock`; this process's by default).
 
     Example
     -------
@@ -326,24 +347,34 @@ def wait_for_status(name: str, status, timeout: float = 300, poll: float = 5, cl
     if unknown:
         raise ValueError(f"unknown status {', '.join(unknown)}; a scheduler is one of {', '.join(statuses)}")
     client = lookout_client(client, session)
-    deadline = _monotonic() + timeout
+    clock = clock or WaitClock()
+    deadline = clock.monotonic() + timeout
     while True:
         raw = call(client, "describe_inference_scheduler", InferenceSchedulerName=name)
         if raw["Status"] in wanted:
             return _info(raw, _tags(client, raw["InferenceSchedulerArn"]))
-        remaining = deadline - _monotonic()
+        remaining = deadline - clock.monotonic()
         if remaining <= 0:
             raise WaitTimeout(
                 f"inference scheduler {name!r} is still {raw['Status']} after {timeout:g} s "
-                f"(waiting for {' or '.join(wanted)}); on the embedded endpoint's manual clock a status changes only "
-                "when the clock moves: advance it (endpoint.clock.advance) or call with wait=False",
+                f"(waiting for {' or '.join(wanted)}){_manual_clock_hint(raw)}",
                 last_status=raw["Status"],
             )
-        _sleep(min(poll, remaining))
+        clock.sleep(min(poll, remaining))
+
+
+def _manual_clock_hint(raw: Mapping) -> str:
+    """Advice for the embedded endpoint (it stamps its answers with its clock), where a manual clock may stand."""
+    headers = (raw.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+    if servicetime.PRECISE_HEADER not in {k.lower() for k in headers}:
+        return ""
+    return ("; on the embedded endpoint's manual clock a status changes only when the clock moves: advance it "
+            "(endpoint.clock.advance) or call with wait=False")
 
 
 # -- lifecycle -------------------------------------------------------------------------------------------------------
-def start(name: str, wait: bool = True, timeout: float = 300, poll: float = 5, client=None, session=None) -> SchedulerInfo:
+def start(name: str, wait: bool = True, timeout: float = 300, poll: float = 5, client=None, session=None,
+          clock: WaitClock | None = None) -> SchedulerInfo:
     """Start a STOPPED scheduler (billing resumes); with ``wait``, return once it is RUNNING.
 
     Example
@@ -353,10 +384,11 @@ def start(name: str, wait: bool = True, timeout: float = 300, poll: float = 5, c
     """
     client = lookout_client(client, session)
     call(client, "start_inference_scheduler", InferenceSchedulerName=name)
-    return _settled(name, "RUNNING", wait, timeout, poll, client)
+    return _settled(name, "RUNNING", wait, timeout, poll, client, clock)
 
 
-def stop(name: str, wait: bool = True, timeout: float = 300, poll: float = 5, client=None, session=None) -> SchedulerInfo:
+def stop(name: str, wait: bool = True, timeout: float = 300, poll: float = 5, client=None, session=None,
+         clock: WaitClock | None = None) -> SchedulerInfo:
     """Stop a PENDING or RUNNING scheduler; with ``wait``, return once it is STOPPED.
 
     Example
@@ -366,12 +398,12 @@ def stop(name: str, wait: bool = True, timeout: float = 300, poll: float = 5, cl
     """
     client = lookout_client(client, session)
     call(client, "stop_inference_scheduler", InferenceSchedulerName=name)
-    return _settled(name, "STOPPED", wait, timeout, poll, client)
+    return _settled(name, "STOPPED", wait, timeout, poll, client, clock)
 
 
-def _settled(name, status, wait, timeout, poll, client) -> SchedulerInfo:
+def _settled(name, status, wait, timeout, poll, client, clock) -> SchedulerInfo:
     if wait:
-        return wait_for_status(name, status, timeout=timeout, poll=poll, client=client)
+        return wait_for_status(name, status, timeout=timeout, poll=poll, client=client, clock=clock)
     return describe(name, client=client)
 
 
@@ -403,7 +435,8 @@ def update(name: str, client=None, session=None, **changes) -> SchedulerInfo:
         call(client, "update_inference_scheduler", InferenceSchedulerName=name, **params)
     except SchedulerConflict as exc:
         raise SchedulerConflict(
-            f"{exc} -- the service may refuse to update a running scheduler: stop({name!r}), update, then start({name!r})",
+            f"{exc} -- the service may refuse to update a running scheduler: stop({name!r}), update, "
+            f"then start({name!r})",
             operation=exc.operation,
         ) from exc
     return describe(name, client=client)
@@ -416,7 +449,8 @@ def _not_updatable(field_name: str, name: str) -> str:
     )
 
 
-def delete(name: str, stop_first: bool = False, timeout: float = 300, poll: float = 5, client=None, session=None) -> None:
+def delete(name: str, stop_first: bool = False, timeout: float = 300, poll: float = 5, client=None, session=None,
+           clock: WaitClock | None = None) -> None:
     """Delete a STOPPED scheduler (its results stay in S3); with ``stop_first``, stop it and wait first.
 
     A running scheduler raises :class:`SchedulerConflict` unless ``stop_first`` is given.
@@ -431,7 +465,7 @@ def delete(name: str, stop_first: bool = False, timeout: float = 300, poll: floa
         if status in ("PENDING", "RUNNING"):
             call(client, "stop_inference_scheduler", InferenceSchedulerName=name)
         if status != "STOPPED":
-            wait_for_status(name, "STOPPED", timeout=timeout, poll=poll, client=client)
+            wait_for_status(name, "STOPPED", timeout=timeout, poll=poll, client=client, clock=clock)
     try:
         call(client, "delete_inference_scheduler", InferenceSchedulerName=name)
     except SchedulerConflict as exc:

@@ -44,7 +44,7 @@ class ModelSchema:
         return {name: cols[1:] for name, cols in self.columns.items()}
 
     @classmethod
-    def parse(cls, source) -> "ModelSchema":
+    def parse(cls, source) -> ModelSchema:
         """A schema from what users and services hold.
 
         ``source`` is a DescribeModel response, its ``Schema`` JSON text (or that text decoded), a mapping
@@ -70,7 +70,8 @@ class ModelSchema:
         if isinstance(source, (list, tuple)) or hasattr(source, "tolist"):  # names in a list, Index or array
             names = source.tolist() if hasattr(source, "tolist") else list(source)
             return cls(_checked({name: (TIMESTAMP_COLUMN,) for name in names}, listed=names))
-        raise SchemaError(f"expected a model schema {_EXAMPLE} or a list of component names, not {type(source).__name__}")
+        raise SchemaError(
+            f"expected a model schema {_EXAMPLE} or a list of component names, not {type(source).__name__}")
 
     def to_json(self) -> str:
         """The ``Schema`` JSON text of DescribeModel: a DATETIME timestamp column and DOUBLE sensors."""

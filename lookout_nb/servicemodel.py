@@ -57,7 +57,8 @@ _HINTS = {
     "TagValue": "use letters, digits, spaces and _ + - = . : / @",
     "IdempotenceToken": "use 1 to 256 ASCII characters",
     "NextToken": "pass the NextToken of the previous page (up to 8192 ASCII characters)",
-    "KmsKeyArn": "use a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "KmsKeyArn": "use a KMS key ARN such as "
+                 "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     "DatasetArn": _L4E_ARN.format(kind="dataset"),
     "InferenceSchedulerArn": _L4E_ARN.format(kind="inference-scheduler"),
     "LabelGroupArn": _L4E_ARN.format(kind="label-group"),
@@ -104,7 +105,7 @@ def shape(name):
     return service_model().shape_for(name)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def enum(name: str) -> tuple[str, ...]:
     """The allowed values of an enum shape.
 
@@ -114,7 +115,7 @@ def enum(name: str) -> tuple[str, ...]:
     return tuple(shape(name).enum)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compile_pattern(pattern: str) -> re.Pattern:
     """Compile a model pattern for full-string matching, translating Java-only classes."""
     for java, py in _JAVA_CLASSES.items():

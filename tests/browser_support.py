@@ -87,7 +87,7 @@ def voila(folder: Path, env: dict, log: Path, timeout: float = 120, extra=()):
         deadline = time.monotonic() + timeout
         while True:
             try:
-                urllib.request.urlopen(base + "/voila/tree", timeout=2)  # noqa: S310 - local test server
+                urllib.request.urlopen(base + "/voila/tree", timeout=2)
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:

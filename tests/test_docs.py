@@ -1,26 +1,28 @@
-"""The examples in the core modules' docstrings run as written."""
+"""The docs follow the code: pytest itself runs every docstring example of the package, and the README's Design
+section names every module of ``lookout_nb/``."""
 
-import doctest
-import importlib
+import re
+from pathlib import Path
 
-import pytest
-
-CORE = ["lookout_nb", "lookout_nb.errors", "lookout_nb.servicemodel", "lookout_nb.naming", "lookout_nb.request",
-        "lookout_nb.schema"]
+ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("name", CORE)
-def test_docstring_examples(name):
-    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0
-    assert result.failed == 0
+def test_plain_pytest_collects_the_docstring_examples_of_every_module(pytestconfig):
+    assert "lookout_nb" in pytestconfig.getini("testpaths")
+    assert pytestconfig.getoption("doctestmodules")
+    assert "ELLIPSIS" in pytestconfig.getini("doctest_optionflags")
 
 
-def test_import_loads_no_widgets_plotting_or_aws_client():
-    import subprocess
-    import sys
+def design_layers() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    design = readme.split("## Design", 1)[1]
+    return re.search(r"```\n(.*?)```", design, re.S).group(1)
 
-    code = ("import sys, lookout_nb; heavy = [m for m in ('matplotlib', 'ipywidgets', 'boto3', 'botocore') "
-            "if m in sys.modules]; print(heavy)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+
+def test_the_readme_design_names_every_module():
+    listed = {line.split()[0] for line in design_layers().splitlines() if line[:1].strip()}  # not continuations
+    package = ROOT / "lookout_nb"
+    modules = {p.name for p in package.glob("*.py") if p.name != "__init__.py"}
+    modules |= {p.name + "/" for p in package.iterdir() if (p / "__init__.py").exists()}
+    assert sorted(modules - listed) == [], "add these to the README's Design layer list"
+    assert sorted(listed - modules) == [], "the README's Design lists modules that do not exist"

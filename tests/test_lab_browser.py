@@ -64,7 +64,7 @@ class Demo:
         self.process: subprocess.Popen | None = None
         self.lab_url = self.endpoint_url = ""
 
-    def start(self) -> "Demo":
+    def start(self) -> Demo:
         work, home, config, runtime = (self.base / d for d in ("work", "home", "config", "runtime"))
         for folder in (work, home, config, runtime):
             folder.mkdir(parents=True)
@@ -102,7 +102,7 @@ class Demo:
 
     def service_now(self) -> pd.Timestamp:
         """The endpoint's clock, read from the endpoint itself."""
-        with urllib.request.urlopen(self.endpoint_url + "/_lookout-nb/clock", timeout=10) as answer:  # noqa: S310
+        with urllib.request.urlopen(self.endpoint_url + "/_lookout-nb/clock", timeout=10) as answer:
             return pd.Timestamp(json.load(answer)["now"]).tz_convert("UTC")
 
     def log_tail(self, chars: int = 3000) -> str:

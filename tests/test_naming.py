@@ -1,4 +1,4 @@
-"""The input-file naming convention, from the reference's worked examples (§2.2-2.3) both ways."""
+"""The input-file naming convention, from the user guide's worked examples (input file names) both ways."""
 
 import pandas as pd
 import pytest
@@ -10,7 +10,7 @@ from lookout_nb.naming import Naming, expected_keys, format_offset, parse_offset
 
 START = pd.Timestamp("2022-03-30 11:00", tz="UTC")
 
-# The reference's table: a window starting 2022-03-30T11:00:00Z, component centrifugal-pump.
+# The user guide's table: a window starting 2022-03-30T11:00:00Z, component centrifugal-pump.
 EXAMPLES = [
     ("_", "yyyyMMddHHmmss", "+00:00", "centrifugal-pump_20220330110000.csv"),
     ("_", "yyyyMMddHHmmss", "+05:30", "centrifugal-pump_20220330163000.csv"),
@@ -134,7 +134,8 @@ def test_detected_candidate_becomes_a_naming():
 
 
 components = st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,20}", fullmatch=True)
-times = st.datetimes(min_value=pd.Timestamp("2001-09-10").to_pydatetime(), max_value=pd.Timestamp("2200-01-01").to_pydatetime())
+times = st.datetimes(min_value=pd.Timestamp("2001-09-10").to_pydatetime(),
+                     max_value=pd.Timestamp("2200-01-01").to_pydatetime())
 offsets = st.sampled_from(["+00:00", "+05:30", "-08:00", "+14:00", "-12:00", "+09:45"])
 
 

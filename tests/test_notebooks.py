@@ -32,8 +32,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 DRAWS = "draws"
 #: Calls that draw: the public plot functions of lookout_nb.plot, pyplot, and an Axes' own plot methods.
 PLOTTERS = sorted(name for name in dir(lookout_nb.plot) if name.startswith("plot_"))
-DRAWING = re.compile(r"\b(?:%s)\s*\(|\bplt\.\w+\s*\(|\bax\w*\.(?:plot|bar|scatter|hist|imshow)\s*\("
-                     % "|".join(PLOTTERS))
+DRAWING = re.compile(r"\b(?:" + "|".join(PLOTTERS) + r")\s*\("
+                     r"|\bplt\.\w+\s*\(|\bax\w*\.(?:plot|bar|scatter|hist|imshow)\s*\(")
 #: Ways a notebook can force a backend, which keeps pictures out of JupyterLab, Notebook 7 and Voila.
 FORCED_BACKEND = re.compile(r"matplotlib\.use\s*\(|^\s*%matplotlib\b|MPLBACKEND|\bplt\.switch_backend\s*\(", re.M)
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_LOOKOUTEQUIPMENT")
@@ -113,7 +113,8 @@ def executed(tmp_path_factory):
                 for name in ("MPLBACKEND", *ENDPOINT_VARIABLES):
                     env.delenv(name, raising=False)
                 folder = str(tmp_path_factory.mktemp(path.stem))
-                NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": folder}}).execute()
+                NotebookClient(nb, timeout=300, kernel_name="python3",
+                               resources={"metadata": {"path": folder}}).execute()
             done[path] = nb
         return done[path]
 
@@ -160,8 +161,8 @@ def test_voila_shows_the_pictures(tmp_path):
     shutil.copy(path, tmp_path / path.name)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
     env.pop("MPLBACKEND", None)
-    with voila(tmp_path, env, tmp_path / "voila.log") as base:
-        with urllib.request.urlopen(f"{base}/voila/render/{path.name}", timeout=300) as r:
+    with voila(tmp_path, env, tmp_path / "voila.log") as base, \
+            urllib.request.urlopen(f"{base}/voila/render/{path.name}", timeout=300) as r:
             page = r.read().decode()
     drawing = sum(tagged(c) for _, c in code_cells(path))
     assert page.count("iVBORw0KGgo") >= drawing >= 1, "Voila's page has no PNG picture for the cells that draw"

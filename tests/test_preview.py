@@ -20,8 +20,9 @@ from botocore.config import Config
 from botocore.stub import Stubber
 
 from lookout_nb import SchedulerRequest
-from lookout_nb.naming import Naming
+from lookout_nb._palette import LEVELS as LEVELS_COLOUR
 from lookout_nb.inputfiles import complete_lines
+from lookout_nb.naming import Naming
 from lookout_nb.preview import CODES, Finding, InputPreview, preview_input
 
 T0 = pd.Timestamp("2022-03-30 11:00", tz="UTC")
@@ -393,7 +394,8 @@ def test_gap_after_the_newest_file_when_now_is_given(s3, bucket):
 
 
 def test_ten_minute_files_under_a_five_minute_request_agree_with_match_files(s3, bucket):
-    from lookout_nb.timing import match_files, plan_schedule
+    from lookout_nb.filematch import match_files
+    from lookout_nb.timing import plan_schedule
 
     ten = pd.Timedelta(minutes=10)
     for slot in [T0 + i * ten for i in range(6)]:  # one file per 10 minutes, rows (s, s + 10 min]
@@ -680,8 +682,8 @@ def test_html_shows_findings_by_level_and_samples(s3, bucket):
     put(s3, bucket, PREFIX + "notes.txt", "x")
     pv = preview(request(bucket), s3)
     page = pv._repr_html_()
-    assert "rows-look-local" in page and "#b00020" in page  # errors in red
-    assert "name-mismatch" in page and "#b26a00" in page  # warnings in amber
+    assert "rows-look-local" in page and LEVELS_COLOUR["error"] in page  # errors in red
+    assert "name-mismatch" in page and LEVELS_COLOUR["warning"] in page  # warnings in amber
     assert "will fail" in page and "sample of <code>pump</code>" in page and "<table" in page
     assert list(pv.by_level()) == ["error", "warning", "info"]
     assert [f.level for f in pv.findings] == sorted((f.level for f in pv.findings), key=["error", "warning", "info"].index)

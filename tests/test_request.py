@@ -122,8 +122,8 @@ def test_all_problems_come_at_once():
 def test_an_input_location_is_required_although_the_model_leaves_it_optional():
     found = fields_of(SchedulerRequest(**{**VALID, "input_bucket": None, "input_prefix": None}).problems())
     assert "S3 bucket that holds the input files" in found["DataInputConfiguration.S3InputConfiguration.Bucket"]
-    found = fields_of(SchedulerRequest.from_boto3({**SchedulerRequest(**VALID).to_boto3(),
-                                                   "DataInputConfiguration": {"InputTimeZoneOffset": "+00:00"}}).problems())
+    kwargs = {**SchedulerRequest(**VALID).to_boto3(), "DataInputConfiguration": {"InputTimeZoneOffset": "+00:00"}}
+    found = fields_of(SchedulerRequest.from_boto3(kwargs).problems())
     assert "DataInputConfiguration.S3InputConfiguration.Bucket" in found
 
 
@@ -137,7 +137,8 @@ def test_frequency_finer_than_the_models_sampling_rate():
 
 def test_field_problems_filters_one_field():
     req = SchedulerRequest(**{**VALID, "input_prefix": "x", "tags": {"aws:a": "b"}})
-    assert [p.field for p in req.field_problems("input_prefix")] == ["DataInputConfiguration.S3InputConfiguration.Prefix"]
+    prefix = "DataInputConfiguration.S3InputConfiguration.Prefix"
+    assert [p.field for p in req.field_problems("input_prefix")] == [prefix]
     assert [p.field for p in req.field_problems("tags")] == ["Tags[0].Key"]
     assert req.field_problems("model_name") == []
 

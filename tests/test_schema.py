@@ -10,8 +10,10 @@ from lookout_nb.schema import ModelSchema, SchemaError
 
 SCHEMA = {"Components": [
     {"ComponentName": "centrifugal-pump", "Columns": [{"Name": "Timestamp", "Type": "DATETIME"},
-                                                      {"Name": "Flow", "Type": "DOUBLE"}, {"Name": "Vibration", "Type": "DOUBLE"}]},
-    {"ComponentName": "motor", "Columns": [{"Name": "Time", "Type": "DATETIME"}, {"Name": "Current", "Type": "DOUBLE"}]},
+                                                      {"Name": "Flow", "Type": "DOUBLE"},
+                                                      {"Name": "Vibration", "Type": "DOUBLE"}]},
+    {"ComponentName": "motor", "Columns": [{"Name": "Time", "Type": "DATETIME"},
+                                           {"Name": "Current", "Type": "DOUBLE"}]},
 ]}
 
 

@@ -49,8 +49,9 @@ def test_paths_name_nested_members_and_list_items():
 
 
 def test_other_operations_are_checked_too():
-    assert check_input("ListInferenceExecutions", {"InferenceSchedulerName": "s", "MaxResults": 501})[0].field == "MaxResults"
-    assert check_input("ListInferenceExecutions", {"InferenceSchedulerName": "s", "Status": "DONE"})[0].field == "Status"
+    listing = {"InferenceSchedulerName": "s"}
+    assert check_input("ListInferenceExecutions", {**listing, "MaxResults": 501})[0].field == "MaxResults"
+    assert check_input("ListInferenceExecutions", {**listing, "Status": "DONE"})[0].field == "Status"
 
 
 def _bounds(name):

@@ -140,15 +140,15 @@ def test_no_module_reads_the_wall_clock_but_the_clocks_themselves():
     assert readers == []
 
 
-def test_without_a_region_the_wizard_backend_notes_why_it_uses_the_wall_clock(monkeypatch):
-    from lookout_nb.wizard.backend import Backend
+def test_without_a_region_the_wizard_services_note_why_they_use_the_wall_clock(monkeypatch):
+    from lookout_nb.wizard.backend import Services
 
     for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    backend = Backend()
+    services = Services()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a note, not a warning
-        at = backend.now()
+        at = services.now()
     assert abs(at - pd.Timestamp.now(tz="UTC")) < pd.Timedelta(minutes=1)
-    assert backend.time_notes and "no client could be made" in backend.time_notes[0]
+    assert services.time_notes and "no client could be made" in services.time_notes[0]

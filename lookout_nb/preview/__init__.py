@@ -11,10 +11,11 @@ mistake as a :class:`Finding` with a stable ``code``, a ``level`` and a message 
 >>> pv.keys.columns.tolist()                                                       # doctest: +SKIP
 ['key', 'size', 'last_modified', 'component', 'time_local', 'time_utc', 'matches']
 
-The rules follow the reference (§2.2-2.4): the run for the slot starting ``s`` covers rows in ``(s, s + F]`` (UTC),
-wakes at ``s + F + DataDelayOffsetInMinutes``, and searches file names (local time) from ``s - F`` to ``s + 2F``;
-every component of the schema needs a file there, on time, else the run fails; rows are UTC whatever the file
-names' offset. The slot checks are ``lookout_nb.timing.plan_schedule`` and ``match_files`` on the listing.
+The rules are the service's (README, "Behaviour choices of the embedded endpoint"): the run for the slot starting
+``s`` covers rows in ``(s, s + F]`` (UTC), wakes at ``s + F + DataDelayOffsetInMinutes``, and searches file names
+(local time) from ``s - F`` to ``s + 2F``; every component of the schema needs a file there, on time, else the run
+fails; rows are UTC whatever the file names' offset. The slot checks are ``lookout_nb.timing.plan_schedule`` and
+``lookout_nb.filematch.match_files`` on the listing.
 
 One job per private module, each check a function from what it judges to a list of findings:
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
+from .._palette import level_colour
 from ..s3keys import s3_uri
 from ._text import pattern, quote
 
 if TYPE_CHECKING:
     from ._result import InputPreview
-
-COLOURS = {"error": "#b00020", "warning": "#b26a00", "info": "#1f5fa8"}
-
 
 def render_html(pv: InputPreview) -> str:
     """Summary, detected naming, findings by level in colour, and the head of each sample."""
@@ -27,7 +25,7 @@ def render_html(pv: InputPreview) -> str:
     parts = [(f"<div><b>Input preview</b> <code>{esc(s3_uri(pv.bucket, pv.prefix))}</code>: "
               f"{len(pv.keys):,} keys{' (listing stopped early)' if pv.listing_truncated else ''}, {matched:,} "
               f"follow the naming; ListObjectsV2 calls: {pv.list_calls}, bytes sampled: {pv.bytes_read:,}. "
-              f"<b style='color:{COLOURS['error'] if pv.errors else '#2e7d32'}'>"
+              f"<b style='color:{level_colour('error' if pv.errors else 'ok')}'>"
               f"{'will fail' if pv.errors else 'no errors found'}</b></div>")]
     if pv.naming is not None:
         parts.append(f"<div>Naming: <code>{esc(pattern(pv.naming.timestamp_format, pv.naming.delimiter))}</code>, "
@@ -39,7 +37,7 @@ def render_html(pv: InputPreview) -> str:
     for level, items in pv.by_level().items():
         if items:
             rows = "".join(f"<li><code>{esc(f.code)}</code>: {esc(f.message)}</li>" for f in items)
-            parts.append(f"<div style='color:{COLOURS[level]}'><b>{level} ({len(items)})</b><ul>{rows}</ul></div>")
+            parts.append(f"<div style='color:{level_colour(level)}'><b>{level} ({len(items)})</b><ul>{rows}</ul></div>")
     for component, table in pv.samples.items():
         parts.append(f"<details><summary>sample of <code>{esc(str(component))}</code> "
                      f"(<code>{esc(pv.sampled_keys.get(component, ''))}</code>, {len(table)} rows)</summary>"

@@ -1,9 +1,10 @@
 """The recent slots: which runs would read which files, and the checks on them: ``gap``, ``missing-component``,
 ``late-files``, ``clock-skew``, ``frequency-too-fine``.
 
-The runs are :func:`lookout_nb.timing.plan_schedule`'s, matched against the listing by ``match_files``
-(reference §2.2-2.4): the run for the slot starting ``s`` wakes at ``s + F + DataDelayOffsetInMinutes`` and
-searches file names (local time) from ``s - F`` to ``s + 2F``; every component needs a file there, on time.
+The runs are :func:`lookout_nb.timing.plan_schedule`'s, matched against the listing by
+:func:`lookout_nb.filematch.match_files` (the service's rules, README "Behaviour choices"): the run for the slot
+starting ``s`` wakes at ``s + F + DataDelayOffsetInMinutes`` and searches file names (local time) from ``s - F``
+to ``s + 2F``; every component needs a file there, on time.
 
 >>> times = pd.date_range("2026-01-05 09:00", periods=3, freq="5min", tz="UTC")
 >>> infer_frequency(pd.DataFrame({"matches": [True, True, True], "time_utc": times}))
@@ -18,9 +19,10 @@ import pandas as pd
 
 from .. import servicemodel
 from ..errors import LookoutNbError
+from ..filematch import FileMatch, match_files
 from ..naming import Naming
 from ..request import SchedulerRequest, parse_duration
-from ..timing import FILE_COLUMN, FileMatch, match_files, plan_schedule  # the package's one import from timing
+from ..timing import FILE_COLUMN, plan_schedule
 from ._findings import Finding
 from ._text import minutes, quote, slot_texts
 

@@ -4,8 +4,8 @@ The wizard holds no AWS logic. It turns widget values into a :class:`~lookout_nb
 calls the toolkit's own functions (``scheduler``, ``preview``, ``timing``) with the clients it was given, so the
 same wizard runs against AWS or the embedded endpoint.
 
->>> backend = Backend()          # clients are made on first use, from boto3's defaults
->>> backend.now() is not None
+>>> services = Services()        # clients are made on first use, from boto3's defaults
+>>> services.now() is not None
 True
 """
 
@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .. import _aws, servicetime
+from .. import _aws, scheduler, servicetime
 from ..naming import to_utc
+from ..preview import preview_input
 from ..schema import ModelSchema, SchemaError
 
 
@@ -56,7 +57,7 @@ class ModelInfo:
     arn: str | None = None
 
     @classmethod
-    def from_describe(cls, response: dict) -> "ModelInfo":
+    def from_describe(cls, response: dict) -> ModelInfo:
         try:
             components = {name: list(sensors) for name, sensors in ModelSchema.parse(response).sensors.items()}
         except SchemaError:
@@ -73,8 +74,9 @@ class ModelInfo:
         )
 
 
-class Backend:
-    """Clients (made lazily) and the toolkit calls the wizard composes.
+class Services:
+    """Clients (made lazily) and the toolkit calls the wizard composes (not the endpoint's
+    :class:`lookout_nb.local.backend.Backend`: this one only calls the toolkit's functions).
 
     ``now`` is a callable returning the current UTC time, or a fixed time; the default is the time of the
     service the client talks to (:func:`lookout_nb.servicetime.now`: the embedded endpoint's clock, or the real
@@ -119,8 +121,6 @@ class Backend:
     # -- models ----------------------------------------------------------------------------------------------
     def models(self) -> list[ModelSummary]:
         """Every model of the account, trained or not (ListModels, all pages)."""
-        from .. import scheduler
-
         table = scheduler.list_models(client=self.client)
         return [
             ModelSummary(row.name, row.status or "", _text(row.quality), _text(row.dataset))
@@ -129,15 +129,11 @@ class Backend:
 
     def model(self, name: str) -> ModelInfo:
         """Schema, sampling rate and quality of one model (DescribeModel)."""
-        from .. import scheduler
-
         return ModelInfo.from_describe(scheduler.describe_model(name, client=self.client))
 
     # -- schedulers ------------------------------------------------------------------------------------------
     def scheduler_names(self) -> set[str]:
         """Names of the schedulers that exist now."""
-        from .. import scheduler
-
         return set(scheduler.list_schedulers(client=self.client)["name"])
 
     def submit(self, request, target_sampling_rate=None):
@@ -145,52 +141,34 @@ class Backend:
 
         The wizard does not wait for RUNNING: its monitor shows the status and refreshes by itself.
         """
-        from .. import scheduler
-
         return scheduler.submit(request, client=self.client, wait=False, target_sampling_rate=target_sampling_rate)
 
     def describe(self, name: str):
-        from .. import scheduler
-
         return scheduler.describe(name, client=self.client)
 
     def start(self, name: str):
-        from .. import scheduler
-
         return scheduler.start(name, wait=False, client=self.client)
 
     def stop(self, name: str):
-        from .. import scheduler
-
         return scheduler.stop(name, wait=False, client=self.client)
 
     def delete(self, name: str):
         """Delete a STOPPED scheduler (the monitor offers Delete only then)."""
-        from .. import scheduler
-
         return scheduler.delete(name, client=self.client)
 
     def executions(self, name: str) -> pd.DataFrame:
-        from .. import scheduler
-
         return scheduler.executions(name, client=self.client)
 
     def results(self, name: str) -> pd.DataFrame:
-        from .. import scheduler
-
         return scheduler.results(name, client=self.client, s3=self.s3)
 
     def request_from_scheduler(self, name: str):
-        from .. import scheduler
-
         return scheduler.request_from_scheduler(name, client=self.client)
 
     # -- input -----------------------------------------------------------------------------------------------
     def preview(self, request, components=None, target_sampling_rate=None):
         """What the input location holds (keys, detected naming, samples, findings)."""
-        from .. import preview
-
-        return preview.preview_input(
+        return preview_input(
             request, s3=self.s3, client=self.client, components=components, now=self.now(),
             target_sampling_rate=target_sampling_rate, progress=False,
         )

@@ -13,15 +13,16 @@ True
 
 from __future__ import annotations
 
-import html
 from contextlib import contextmanager
 
 import ipywidgets as widgets
 from traitlets import TraitError
 
+from .._palette import MUTED
 from ..errors import Problem
 from ..request import FIELDS
 from ..request import field_for_path as request_field_for_path
+from .render import problem_lines
 
 #: Width of every field's label, so the inputs line up.
 LABEL_WIDTH = "190px"
@@ -56,7 +57,7 @@ class Field:
         self.problem = widgets.HTML(layout=widgets.Layout(margin=f"0 0 4px {LABEL_WIDTH}"))
         self.problem.add_class("lnb-problem")
         self.hint = widgets.HTML(
-            f'<span style="color:#666;font-size:90%">{hint}</span>' if hint else "",
+            f'<span style="color:{MUTED};font-size:90%">{hint}</span>' if hint else "",
             layout=widgets.Layout(margin=f"0 0 0 {LABEL_WIDTH}"),
         )
         self.messages: list[str] = []
@@ -156,9 +157,7 @@ class Field:
         """
         self.messages = list(messages)
         if self.messages:
-            self.problem.value = "".join(
-                f'<div style="color:#b00020;font-size:90%">&#9888; {html.escape(m)}</div>' for m in self.messages
-            )
+            self.problem.value = problem_lines(self.messages)
             self.widget.add_class(INVALID_CLASS)
         else:
             self.problem.value = ""

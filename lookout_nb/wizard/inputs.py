@@ -25,10 +25,12 @@ import ipywidgets as widgets
 import pandas as pd
 
 from .. import servicetime
+from .._palette import MUTED, level_colour
 from ..errors import LookoutNbError, LookoutNbWarning
 from ..naming import TIMESTAMP_FORMATS, Naming, to_utc
 from ..preview import LEVELS
 from ..request import SchedulerRequest
+from ..timing import check_zone, offset_for_zone
 from .fields import LABEL_WIDTH, STYLE, button_layout, choice_field, text_field
 from .render import notice, table_html
 
@@ -37,7 +39,6 @@ DELIMITERS = [("_ (underscore)", "_"), ("- (hyphen)", "-"), ("space", " "), ("no
 EXAMPLE_TIME = pd.Timestamp("2026-01-05 09:00", tz="UTC")
 #: The component of the example file name until the model's components are known.
 EXAMPLE_COMPONENT = "pump"
-_LEVEL_COLOURS = {"error": "#b00020", "warning": "#8a5300", "info": "#0b5394"}
 
 
 class InputStep:
@@ -126,8 +127,6 @@ class InputStep:
         The offset is the zone's at ``at`` (default: now); when the zone uses another offset within the next
         year (daylight saving), the note under the helper says when, since the scheduler's offset is fixed.
         """
-        from ..timing import check_zone, offset_for_zone
-
         zone = self.zone.value.strip()
         if not zone:
             raise ValueError("type a time zone name first, for example Europe/Paris")
@@ -164,11 +163,12 @@ class InputStep:
             prefix = self.prefix.value if isinstance(self.prefix.value, str) else ""
             key = naming.key(self.component, EXAMPLE_TIME, prefix=prefix)
         except (LookoutNbError, TypeError, ValueError):
-            self.example.value = '<span style="color:#666;font-size:90%">No example name until the naming fields ' \
-                                 "are valid.</span>"
+            self.example.value = (f'<span style="color:{MUTED};font-size:90%">No example name until the naming '
+                                  "fields are valid.</span>")
             return
         self.example.value = (
-            f'<span style="color:#666;font-size:90%">Example: the file of <code>{html.escape(self.component)}</code> '
+            f'<span style="color:{MUTED};font-size:90%">Example: the file of '
+            f"<code>{html.escape(self.component)}</code> "
             f"for the data from {EXAMPLE_TIME:%Y-%m-%d %H:%M} UTC is named <code>{html.escape(key)}</code></span>"
         )
 
@@ -263,7 +263,7 @@ def _findings_html(findings) -> str:
     order = {lvl: i for i, lvl in enumerate(LEVELS)}
     for level in sorted({f.level for f in findings}, key=lambda lvl: order.get(lvl, 9)):
         items = [f for f in findings if f.level == level]
-        colour = _LEVEL_COLOURS.get(level, "#333")
+        colour = level_colour(level)
         lis = "".join(
             f"<li><code>{html.escape(f.code)}</code> {html.escape(f.message)}"
             + (f" <i>({len(f.keys)} key(s))</i>" if getattr(f, "keys", None) else "")

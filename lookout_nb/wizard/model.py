@@ -16,6 +16,7 @@ import html
 import ipywidgets as widgets
 import pandas as pd
 
+from .._palette import level_colour
 from .backend import ModelInfo, ModelSummary
 from .fields import LAYOUT, STYLE, Field, button_layout
 from .render import notice, table_html
@@ -112,5 +113,5 @@ class ModelStep:
 
 
 def _status(status: str) -> str:
-    colour = {"SUCCESS": "#1b5e20", "FAILED": "#b00020"}.get(status, "#8a5300")
+    colour = level_colour({"SUCCESS": "ok", "FAILED": "error"}.get(status, "warning"))
     return f'<span style="color:{colour}">{html.escape(status)}</span>'

@@ -6,11 +6,11 @@ the plan from ``timing.plan_schedule``, ``plot.plot_results``) off the kernel's 
 
 The monitor is live: attaching a scheduler ticks Auto-refresh, which repeats that from a background thread every
 few seconds (a period suited to how fast the service's clock moves, see :mod:`.pace`) until it is unticked, the
-scheduler is deleted, or the monitor or the wizard is closed. "Now" is the service's time (``backend.now()``); the
+scheduler is deleted, or the monitor or the wizard is closed. "Now" is the service's time (``services.now()``); the
 plan-versus-actual picture spans from the scheduler's first planned run to a little after now, and its caption
 (``lnb-plan-caption``) says the axis and the now line it drew.
 
->>> monitor = Monitor(backend=None, tasks=None)
+>>> monitor = Monitor(services=None, tasks=None)
 >>> monitor.refresh_button.disabled        # nothing to monitor yet
 True
 """
@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import pandas as pd
 
+from .. import plot, timing
+from .._palette import MUTED
 from .fields import STYLE, button_layout
 from .pace import MAX_PERIOD, MIN_PERIOD, Pace
 from .render import axis_caption, drawn, notice, picture, table_html
@@ -61,8 +63,8 @@ class Monitor:
 
     title = "8 Monitor"
 
-    def __init__(self, backend, tasks, on_deleted=None):
-        self.backend = backend
+    def __init__(self, services, tasks, on_deleted=None):
+        self.services = services
         self.tasks = tasks
         self.on_deleted = on_deleted
         self.name: str | None = None
@@ -71,7 +73,8 @@ class Monitor:
         self.header.add_class("lnb-monitor-header")
         self.status = widgets.HTML()
         self.status.add_class("lnb-monitor-status")
-        self.refresh_button = widgets.Button(description="Refresh", tooltip="Read the status, executions and results again",
+        self.refresh_button = widgets.Button(description="Refresh",
+                                             tooltip="Read the status, executions and results again",
                                              icon="refresh", disabled=True, layout=button_layout())
         self.auto = widgets.Checkbox(description="Auto-refresh", value=False, indent=False, disabled=True,
                                      layout=button_layout())
@@ -137,7 +140,8 @@ class Monitor:
 
     # -- attaching and refreshing ----------------------------------------------------------------------------
     def attach(self, name: str, live: bool = True):
-        """Monitor the scheduler ``name``, read it now and (``live``) tick Auto-refresh; returns the refresh's future."""
+        """Monitor the scheduler ``name``, read it now and (``live``) tick Auto-refresh; returns the refresh's
+        future."""
         self.name = name
         self._confirm_delete = False
         self._drawn_plan = self._drawn_results = None
@@ -187,9 +191,9 @@ class Monitor:
             raise
 
     def _read(self, name: str) -> Snapshot:
-        info = self.backend.describe(name)
-        runs = self.backend.executions(name)
-        now = self.backend.now()
+        info = self.services.describe(name)
+        runs = self.services.executions(name)
+        now = self.services.now()
         self.pace.add(now)
         notes = []
         res, results_png = self._results(name, runs, notes)
@@ -205,15 +209,13 @@ class Monitor:
         keys = (name, *done["scheduled_start"].astype(str))
         if self._drawn_results is not None and self._drawn_results[0] == keys:
             return self._drawn_results[1:]
-        res = self.backend.results(name)
+        res = self.services.results(name)
         png = _or_note(lambda: self._results_png(res), "The results picture", notes)
         self._drawn_results = (keys, res, png)
         return res, png
 
     def _plan_png(self, info, runs: pd.DataFrame, now: pd.Timestamp) -> tuple[bytes, str] | None:
         """The plan from the first planned run to a little after ``now``, with the executions and the now line."""
-        from .. import plot, timing
-
         request = info.request
         freq = request.frequency
         if freq is None:
@@ -235,8 +237,6 @@ class Monitor:
     def _results_png(res: pd.DataFrame) -> bytes | None:
         if res is None or not len(res):
             return None
-        from .. import plot
-
         return picture(lambda ax: plot.plot_results(res, ax=ax), figsize=RESULTS_FIGSIZE)
 
     def _show(self, snap: Snapshot) -> None:
@@ -266,7 +266,7 @@ class Monitor:
                                                  "boundary plus the delay.")
         self.picture_notes.value = "".join(notice(n, "warning") for n in snap.notes)
         _set_picture(self.plan_picture, snap.plan_png)
-        self.plan_caption.value = (f'<div style="color:#555;font-size:90%">{html.escape(snap.caption)}</div>'
+        self.plan_caption.value = (f'<div style="color:{MUTED};font-size:90%">{html.escape(snap.caption)}</div>'
                                    if snap.plan_png and snap.caption else "")
         if not self.interval_chosen:
             self._set_interval(self.pace.period(info.request.frequency))
@@ -284,14 +284,14 @@ class Monitor:
         if self.name is None:
             return None
         self.stop_button.disabled = True
-        return self.tasks.run(f"Stopping {self.name}", self.backend.stop, self.name, on_done=lambda _: self.refresh())
+        return self.tasks.run(f"Stopping {self.name}", self.services.stop, self.name, on_done=lambda _: self.refresh())
 
     def start(self):
         """Start the stopped scheduler (in a worker), then refresh: PENDING, then RUNNING."""
         if self.name is None:
             return None
         self.start_button.disabled = True
-        return self.tasks.run(f"Starting {self.name}", self.backend.start, self.name, on_done=lambda _: self.refresh())
+        return self.tasks.run(f"Starting {self.name}", self.services.start, self.name, on_done=lambda _: self.refresh())
 
     def delete(self):
         """First click asks for confirmation; the second deletes the (stopped) scheduler."""
@@ -308,7 +308,7 @@ class Monitor:
         self.delete_button.description = "Delete scheduler"
         self.delete_button.button_style = ""
         self.delete_button.disabled = True
-        return self.tasks.run(f"Deleting {name}", self.backend.delete, name, on_done=lambda _: self._deleted(name))
+        return self.tasks.run(f"Deleting {name}", self.services.delete, name, on_done=lambda _: self._deleted(name))
 
     def _deleted(self, name: str) -> None:
         self.auto.value = False
@@ -340,6 +340,11 @@ class Monitor:
     def auto_refreshing(self) -> bool:
         """True while the auto-refresh thread runs."""
         return self._auto_thread is not None and self._auto_thread.is_alive()
+
+    @property
+    def auto_thread(self) -> threading.Thread | None:
+        """The auto-refresh thread (None while auto-refresh is off), e.g. to ``join`` it after closing."""
+        return self._auto_thread
 
     def _auto_loop(self, stop: threading.Event) -> None:
         while not stop.wait(max(MIN_PERIOD, int(self.interval.value or MAX_PERIOD))):

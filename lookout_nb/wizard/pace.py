@@ -72,7 +72,8 @@ class Pace:
     def period(self, frequency: pd.Timedelta | None) -> int:
         """Real seconds between refreshes for a scheduler of upload ``frequency``, from 1 to 30.
 
-        >>> pace = Pace(); pace.add(pd.Timestamp("2026-01-05 09:00Z"), 0); pace.add(pd.Timestamp("2026-01-05 09:00:02Z"), 2)
+        >>> pace = Pace()
+        >>> pace.add(pd.Timestamp("2026-01-05 09:00Z"), 0); pace.add(pd.Timestamp("2026-01-05 09:00:02Z"), 2)
         >>> pace.period(pd.Timedelta("5min"))   # real time: 60 s, clamped to 30
         30
         """

@@ -17,6 +17,8 @@ import io
 
 import pandas as pd
 
+from .._palette import CODE_BACKGROUND, RULE, level_colour
+
 #: Size of every picture in the wizard, inches.
 FIGSIZE = (9, 3.2)
 
@@ -54,7 +56,7 @@ def drawn(draw, figsize=FIGSIZE) -> tuple[bytes, object]:
 #: cut in two lines is hard to read); a wide table scrolls sideways in its container instead.
 TABLE_STYLE = (
     "<style>.lnb-table{border-collapse:collapse;font-size:90%}.lnb-table td,.lnb-table th{padding:2px 8px;"
-    "border-bottom:1px solid #ddd;text-align:left;white-space:nowrap;vertical-align:top}</style>"
+    f"border-bottom:1px solid {RULE};text-align:left;white-space:nowrap;vertical-align:top}}</style>"
 )
 
 
@@ -85,7 +87,7 @@ def table_html(frame: pd.DataFrame, max_rows: int = 20, empty: str = "Nothing ye
 def code_html(code: str, language: str = "") -> str:
     """A block of code people can select and copy."""
     return (
-        f'<pre class="lnb-code lnb-code-{html.escape(language)}" style="background:#f6f8fa;padding:8px;'
+        f'<pre class="lnb-code lnb-code-{html.escape(language)}" style="background:{CODE_BACKGROUND};padding:8px;'
         "border-radius:4px;max-height:320px;overflow:auto;user-select:text;white-space:pre;"
         'font-family:monospace;line-height:1.35;font-size:12px">'
         f"{html.escape(code)}</pre>"
@@ -101,12 +103,21 @@ def download_link(text: str, filename: str, mime: str = "text/plain") -> str:
     )
 
 
+def problem_lines(messages) -> str:
+    """A field's problems, one line each under it: small, in the error colour, with a warning sign.
+
+    >>> problem_lines(["is required"])
+    '<div style="color:#b00020;font-size:90%">&#9888; is required</div>'
+    """
+    colour = level_colour("error")
+    return "".join(f'<div style="color:{colour};font-size:90%">&#9888; {html.escape(m)}</div>' for m in messages)
+
+
 def notice(text: str, level: str = "info") -> str:
     """A one-line coloured note: ``level`` is info, ok, warning or error."""
-    colours = {"info": "#0b5394", "ok": "#1b5e20", "warning": "#8a5300", "error": "#b00020"}
     marks = {"info": "&#8505;", "ok": "&#10003;", "warning": "&#9888;", "error": "&#10007;"}
     return (
-        f'<div class="lnb-{level}" style="color:{colours.get(level, "#333")}">'
+        f'<div class="lnb-{level}" style="color:{level_colour(level)}">'
         f"{marks.get(level, '')} {html.escape(text)}</div>"
     )
 

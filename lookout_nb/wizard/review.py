@@ -19,6 +19,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
+from .._palette import level_colour
 from .fields import STYLE, button_layout
 from .render import code_html, download_link, notice, table_html
 
@@ -101,8 +102,8 @@ class ReviewStep:
         if problems:
             items = "".join(f"<li><code>{html.escape(p.field)}</code>: {html.escape(p.message)}</li>" for p in problems)
             self.summary.value = (
-                f'<div class="lnb-error" style="color:#b00020">&#10007; {len(problems)} problem(s) to fix before '
-                f"submitting:<ul>{items}</ul></div>"
+                f'<div class="lnb-error" style="color:{level_colour("error")}">&#10007; {len(problems)} problem(s) '
+                f"to fix before submitting:<ul>{items}</ul></div>"
             )
         else:
             self.summary.value = notice("The request is valid: ready to submit.", "ok")
@@ -122,9 +123,12 @@ class ReviewStep:
 
         >>> import pandas as pd
         >>> step = ReviewStep()
-        >>> step.show_timing(None, None, "DataUploadFrequency: must be one of PT5M, ...", pd.Timestamp("2026-01-05 09:00Z"))
-        >>> "No plan yet: DataUploadFrequency" in step.next_runs.value, "2026-01-05 09:00:00 UTC" in step.service_now.value
-        (True, True)
+        >>> now = pd.Timestamp("2026-01-05 09:00Z")
+        >>> step.show_timing(None, None, "DataUploadFrequency: must be one of PT5M, ...", now)
+        >>> "No plan yet: DataUploadFrequency" in step.next_runs.value
+        True
+        >>> "2026-01-05 09:00:00 UTC" in step.service_now.value
+        True
         """
         if now is None:
             self.service_now.value = ""

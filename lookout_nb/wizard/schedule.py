@@ -18,6 +18,7 @@ import html
 import ipywidgets as widgets
 
 from .. import servicemodel
+from .._palette import level_colour
 from ..request import parse_duration
 from .fields import choice_field, int_field, text_field
 from .render import notice
@@ -134,9 +135,10 @@ class ScheduleStep:
         name = self.name.widget.value
         if name and name in self.existing:
             self.exists.value = (
-                f'<div class="lnb-warning" style="color:#8a5300">&#9888; A scheduler named <b>{html.escape(name)}</b> '
-                "exists already. Submitting the very same request again returns it; a different request is refused "
-                f"(ConflictException). To manage it, use <code>Wizard.from_scheduler({name!r})</code>.</div>"
+                f'<div class="lnb-warning" style="color:{level_colour("warning")}">&#9888; A scheduler named '
+                f"<b>{html.escape(name)}</b> exists already. Submitting the very same request again returns it; a "
+                f"different request is refused (ConflictException). To manage it, use "
+                f"<code>Wizard.from_scheduler({name!r})</code>.</div>"
             )
         else:
             self.exists.value = ""

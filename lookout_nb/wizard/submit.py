@@ -15,6 +15,7 @@ import html
 
 import ipywidgets as widgets
 
+from .._palette import level_colour
 from .fields import button_layout
 from .render import notice
 
@@ -64,7 +65,7 @@ class SubmitStep:
             items = "".join(f"<li>{html.escape(p)}</li>" for p in self._problems[:12])
             more = f"<li>&hellip; and {len(self._problems) - 12} more</li>" if len(self._problems) > 12 else ""
             self.why.value = (
-                f'<div style="color:#b00020">Submit is disabled: {len(self._problems)} problem(s) '
+                f'<div style="color:{level_colour("error")}">Submit is disabled: {len(self._problems)} problem(s) '
                 f"(each shown beside its field):<ul>{items}{more}</ul></div>"
             )
         else:

@@ -13,13 +13,13 @@ under row ``i``.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping
 
 import ipywidgets as widgets
 
 from .fields import INVALID_CLASS, LABEL_WIDTH, button_layout
+from .render import problem_lines
 
 _INDEX = re.compile(r"^Tags\[(\d+)\]")
 _NOTHING = object()
@@ -128,12 +128,10 @@ class TagsEditor:
                 general.append(problem.message)
         for i, row in enumerate(self.rows):
             msgs = per_row.get(i, [])
-            row.problem.value = "".join(f'<div style="color:#b00020;font-size:90%">&#9888; {html.escape(m)}</div>'
-                                        for m in msgs)
+            row.problem.value = problem_lines(msgs)
             for w in (row.key, row.value):
                 (w.add_class if msgs else w.remove_class)(INVALID_CLASS)
-        self.problem.value = "".join(f'<div style="color:#b00020;font-size:90%">&#9888; {html.escape(m)}</div>'
-                                     for m in general)
+        self.problem.value = problem_lines(general)
 
     def _new_row(self, key: str, value: str) -> _Row:
         row = _Row(key, value)

@@ -2,8 +2,8 @@
 
 A button callback that blocked on boto3 would freeze the notebook (the kernel could not even process the next
 click), so every service call of the wizard goes through :class:`Tasks`: it runs the call in a worker thread, shows
-a spinner and "<what>…" while it runs, and puts any exception into an :class:`ErrorArea` instead of a traceback. Widgets are
-updated from the worker by setting traits, which ipykernel sends safely from any thread.
+a spinner and "<what>…" while it runs, and puts any exception into an :class:`ErrorArea` instead of a traceback.
+Widgets are updated from the worker by setting traits, which ipykernel sends safely from any thread.
 
 Tests (and scripts) wait for everything started so far with :meth:`Tasks.wait`.
 
@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import ipywidgets as widgets
 
+from .._palette import ALERT, LEVELS, SPINNER_RING
 from ..errors import LookoutNbError, RequestInvalid, SchedulerConflict
 from .fields import button_layout
 
@@ -92,7 +93,8 @@ class ErrorArea:
             for m in self.messages
         )
         self.html.value = (
-            '<div role="alert" style="border:1px solid #b00020;background:#fdecea;color:#5f2120;'
+            f'<div role="alert" style="border:1px solid {ALERT["border"]};background:{ALERT["background"]};'
+            f'color:{ALERT["text"]};'
             f'padding:6px 10px;border-radius:4px">{items}</div>'
         )
         self.dismiss.layout.display = ""
@@ -102,7 +104,8 @@ class ErrorArea:
 _SPINNER = (
     "<style>@keyframes lnb-spin{to{transform:rotate(360deg)}}</style>"
     '<span class="lnb-spinner" style="display:inline-block;width:10px;height:10px;margin-right:6px;'
-    'border:2px solid #9ab;border-top-color:#0b5394;border-radius:50%;animation:lnb-spin .8s linear infinite">'
+    f'border:2px solid {SPINNER_RING};border-top-color:{LEVELS["info"]};border-radius:50%;'
+    'animation:lnb-spin .8s linear infinite">'
     "</span>"
 )
 

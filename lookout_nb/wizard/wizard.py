@@ -19,10 +19,11 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
+from .. import plot, timing
 from ..errors import LookoutNbError, Problem
 from ..request import FIELDS, SchedulerRequest
 from .access import AccessStep
-from .backend import Backend
+from .backend import Services
 from .fields import button_layout, problems_by_field
 from .inputs import InputStep
 from .model import ModelStep
@@ -60,7 +61,7 @@ class Wizard(widgets.VBox):
 
     def __init__(self, client=None, s3=None, session=None, request: SchedulerRequest | None = None, *, now=None,
                  load: bool = True):
-        self.backend = Backend(client, s3, session, now)
+        self.services = Services(client, s3, session, now)
         self.status = Status()
         self.errors = ErrorArea()
         self.tasks = Tasks(self.status, self.errors)
@@ -71,7 +72,7 @@ class Wizard(widgets.VBox):
         self.access_step = AccessStep()
         self.review_step = ReviewStep()
         self.submit_step = SubmitStep()
-        self.monitor = Monitor(self.backend, self.tasks, on_deleted=lambda _: self.load_scheduler_names())
+        self.monitor = Monitor(self.services, self.tasks, on_deleted=lambda _: self.load_scheduler_names())
         self.steps = [self.model_step, self.schedule_step, self.input_step, self.output_step, self.access_step,
                       self.review_step, self.submit_step, self.monitor]
         self.fields = {f.name: f for step in self.steps for f in getattr(step, "fields", [])}
@@ -122,7 +123,7 @@ class Wizard(widgets.VBox):
         self.model_step.field.observe(lambda change: self._model_chosen(change["new"]))
         self.model_step.reload.on_click(lambda _: self.load_models())
         self.input_step.fill_offset.on_click(lambda _: self.tasks.run(  # the service's time is a call: not here
-            "Filling the offset", lambda: self.input_step.fill_from_zone(at=self.backend.now())))
+            "Filling the offset", lambda: self.input_step.fill_from_zone(at=self.services.now())))
         self.input_step.preview_button.on_click(lambda _: self.preview())
         # After the step copies the detected naming into the fields, check the input again with them.
         self.input_step.use_detected.on_click(lambda _: self.preview())
@@ -264,7 +265,7 @@ class Wizard(widgets.VBox):
     # -- models and names ------------------------------------------------------------------------------------
     def load_models(self):
         """List the models (in a worker) and offer the trained ones."""
-        return self._filled_by(self.tasks.run("Loading models", self.backend.models, on_done=self._models_loaded))
+        return self._filled_by(self.tasks.run("Loading models", self.services.models, on_done=self._models_loaded))
 
     def _models_loaded(self, models) -> None:
         self.model_step.set_models(models)
@@ -281,7 +282,7 @@ class Wizard(widgets.VBox):
             return
         if not any(m.name == name and m.trained for m in self.model_step.models):
             return
-        self._filled_by(self.tasks.run(f"Reading model {name}", self.backend.model, name, on_done=self._model_read))
+        self._filled_by(self.tasks.run(f"Reading model {name}", self.services.model, name, on_done=self._model_read))
 
     def _model_read(self, info) -> None:
         if info.name != self.fields["model_name"].value:
@@ -293,7 +294,7 @@ class Wizard(widgets.VBox):
 
     def load_scheduler_names(self):
         """Read the existing schedulers' names (in a worker), to warn about a name taken."""
-        return self.tasks.run("Listing schedulers", self.backend.scheduler_names,
+        return self.tasks.run("Listing schedulers", self.services.scheduler_names,
                               on_done=self.schedule_step.set_existing, quiet=True)
 
     # -- input preview ---------------------------------------------------------------------------------------
@@ -313,7 +314,7 @@ class Wizard(widgets.VBox):
 
         def run():
             try:
-                return self.backend.preview(request, components=components,
+                return self.services.preview(request, components=components,
                                             target_sampling_rate=self.target_sampling_rate)
             finally:
                 self.input_step.preview_button.disabled = False
@@ -334,10 +335,8 @@ class Wizard(widgets.VBox):
     REVIEW_COLUMNS = ("wake_time", "data_start", "data_end", "file_time_local")
 
     def _plan_review(self, request, components):
-        from .. import timing
-
-        now = self.backend.now()
-        note = "; ".join(self.backend.time_notes) or None
+        now = self.services.now()
+        note = "; ".join(self.services.time_notes) or None
         try:
             runs = timing.next_runs(request, now=now, n=REVIEW_RUNS, components=components)
         except LookoutNbError as exc:
@@ -345,8 +344,6 @@ class Wizard(widgets.VBox):
         shown = runs[[c for c in self.REVIEW_COLUMNS if c in runs.columns]
                      + [c for c in runs.columns if c.startswith("file:")]]
         try:
-            from .. import plot
-
             png = picture(lambda ax: plot.plot_schedule(runs, ax=ax, now=now))
         except Exception as exc:  # noqa: BLE001 - the table still shows; say why the picture does not
             self.errors.show("Drawing the next runs", exc)
@@ -386,7 +383,7 @@ class Wizard(widgets.VBox):
 
     def _submit(self, request):
         try:
-            result = self.backend.submit(request, target_sampling_rate=self.target_sampling_rate)
+            result = self.services.submit(request, target_sampling_rate=self.target_sampling_rate)
         except BaseException:
             self.submit_step.outcome.value = notice("The service refused the request: see the error above.", "error")
             raise
@@ -399,7 +396,7 @@ class Wizard(widgets.VBox):
         self.go(self.steps.index(self.monitor))
         return result
 
-    def wait(self, timeout: float | None = 60) -> "Wizard":
+    def wait(self, timeout: float | None = 60) -> Wizard:
         """Block until every operation started so far (and those they started) has finished; returns self."""
         self.tasks.wait(timeout)
         return self
@@ -412,7 +409,7 @@ class Wizard(widgets.VBox):
         return dump_state(self.request, ui)
 
     @classmethod
-    def from_json(cls, text: str, client=None, s3=None, session=None, **kwargs) -> "Wizard":
+    def from_json(cls, text: str, client=None, s3=None, session=None, **kwargs) -> Wizard:
         """A wizard filled from :meth:`to_json`'s text (or a bare request JSON)."""
         request, ui = load_state(text)
         wizard = cls(client=client, s3=s3, session=session, request=request, **kwargs)
@@ -428,11 +425,11 @@ class Wizard(widgets.VBox):
         self.go(ui.get("step", 0))
 
     @classmethod
-    def from_scheduler(cls, name: str, client=None, s3=None, session=None, **kwargs) -> "Wizard":
+    def from_scheduler(cls, name: str, client=None, s3=None, session=None, **kwargs) -> Wizard:
         """A wizard filled from the existing scheduler ``name`` and monitoring it (reads it synchronously)."""
-        backend = Backend(client, s3, session)
-        request = backend.request_from_scheduler(name)
-        wizard = cls(client=backend.client, s3=s3, session=session, request=request, **kwargs)
+        services = Services(client, s3, session)
+        request = services.request_from_scheduler(name)
+        wizard = cls(client=services.client, s3=s3, session=session, request=request, **kwargs)
         wizard.monitor.attach(name)
         wizard.go(wizard.steps.index(wizard.monitor))
         return wizard
