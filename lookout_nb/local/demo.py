@@ -20,24 +20,23 @@ same range always gives the same bytes. The pump misbehaves every day from 10:30
 from __future__ import annotations
 
 import contextlib
-import copy
 import datetime as dt
 import functools
 import threading
 import time
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 from .. import servicetime
 from ..naming import Naming, expected_keys, to_utc
-from ..schema import ModelSchema
 from ..request import parse_duration
+from ..schema import ModelSchema
 from .clock import MANUAL_START
 from .records import ACCOUNT, Model
-from .training import min_training_rows
 from .s3util import ensure_bucket, list_keys
+from .training import min_training_rows
 
 DEMO_MODEL = "pump-demo"
 DEMO_BUCKET = "lookout-demo"
@@ -326,7 +325,7 @@ class Feeder:
             return keys
 
 
-def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False, writes=None) -> Optional[Feeder]:
+def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False, writes=None) -> Feeder | None:
     """Put the demo model into an endpoint and write ``history`` of input files before its current time.
 
     ``target`` is an :class:`~lookout_nb.local.Endpoint` (model, bucket, files, and a :class:`Feeder` returned
