@@ -395,8 +395,8 @@ def train_demo(endpoint, timeout: float = 120.0) -> Model:
     kept = backend.models.get(DEMO_MODEL)
     if kept is not None and kept.status == "SUCCESS":
         return kept
-    if kept is not None and kept.status != "IN_PROGRESS":
-        lookout.delete_model(ModelName=DEMO_MODEL)
+    if (kept is not None and kept.status != "IN_PROGRESS") or DEMO_MODEL in backend.broken_models:
+        lookout.delete_model(ModelName=DEMO_MODEL)  # FAILED, or saved by an earlier release: train it again
     if DEMO_DATASET not in backend.datasets.get("us-east-1", {}):
         schema = ModelSchema.parse(DEMO_COMPONENTS).to_json()
         lookout.create_dataset(DatasetName=DEMO_DATASET, DatasetSchema={"InlineDataSchema": schema},
