@@ -1,16 +1,18 @@
 """The demo machine: a trained model of a synthetic pump, its input files, and a feeder that keeps them coming.
 
 - :data:`DEMO_MODEL` (``pump-demo``) has two components, ``centrifugal-pump`` and ``motor``, three sensors each,
-  TargetSamplingRate PT1M, and a baseline learned from seven days of generated training data.
+  TargetSamplingRate PT1M, trained on :data:`DEMO_TRAINING_SPAN` of generated data by :func:`train_demo`.
 - :func:`write_input_files` writes correctly named input files for any time range into any bucket (one file per
   component per slot, rows in UTC inside ``(slot start, slot end]``), or with deliberate mistakes on request.
-- :func:`seed` puts the model into an endpoint, creates :data:`DEMO_BUCKET`, and writes a few hours of history
+- :func:`seed` creates :data:`DEMO_BUCKET`, trains the model in an endpoint, and writes a few hours of history
   under :data:`DEMO_INPUT_PREFIX`; :class:`Feeder` then writes each new 5-minute file as the clock passes its
   end, so a scheduler created with :func:`scheduler_kwargs` always finds data.
 
 Sensor values are a deterministic function of the timestamp (daily and shorter cycles plus hashed noise), so the
 same range always gives the same bytes. The pump misbehaves every day from 10:30 to 10:45 and from 15:10 to
-15:20 UTC (:data:`DAILY_ANOMALIES`), which the baseline flags as anomalies.
+15:20 UTC (:data:`DAILY_ANOMALIES`). The demo model (:func:`train_demo`) is trained at start through the API on
+four days of such data with those episodes labelled, and flags them (from their third minute until its 10-minute
+average has passed).
 
 >>> kwargs = scheduler_kwargs("demo-5min")
 >>> kwargs["DataInputConfiguration"]["S3InputConfiguration"]
