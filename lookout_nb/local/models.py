@@ -168,7 +168,7 @@ class ModelsMixin:
             status="IN_PROGRESS", training_start=windows[0], training_end=windows[1], evaluation_start=windows[2],
             evaluation_end=windows[3], labels_config=labels, off_condition=params.get("OffCondition"),
             kms_key_id=params.get("ServerSideKmsKeyId"), client_token=token, fingerprint=fingerprint,
-            started_at=now)
+            started_at=now, diagnostics_config=params.get("ModelDiagnosticsOutputConfiguration"))
 
     def describe_model(self, region: str, params: dict) -> dict:
         return self.model(params["ModelName"]).describe(region)

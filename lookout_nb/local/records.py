@@ -30,6 +30,17 @@ def arn(region: str, kind: str, *parts: str) -> str:
     return f"arn:aws:lookoutequipment:{region}:{ACCOUNT}:{kind}/{'/'.join(parts)}"
 
 
+def kms_arn(region: str, key: str | None) -> str | None:
+    """The KMS key ARN of a ServerSideKmsKeyId given as an id, an alias or an ARN (None stays None).
+
+    >>> kms_arn("eu-west-1", "alias/lookout")
+    'arn:aws:kms:eu-west-1:123456789012:alias/lookout'
+    """
+    if not key or key.startswith("arn:"):
+        return key
+    return f"arn:aws:kms:{region}:{ACCOUNT}:{key if key.startswith('alias/') else 'key/' + key}"
+
+
 def stable_id(*parts: str) -> str:
     """A short id that is the same for the same parts (ARN suffixes that survive restarts)."""
     return hashlib.sha1("/".join(parts).encode()).hexdigest()[:32]
@@ -66,6 +77,7 @@ class Model:
     started_at: pd.Timestamp | None = None
     ended_at: pd.Timestamp | None = None
     trained: dict | None = None
+    diagnostics_config: dict | None = None  # ModelDiagnosticsOutputConfiguration, echoed (no diagnostics are written)
 
     def __post_init__(self):
         self.dataset_name = self.dataset_name or f"{self.name}-dataset"
@@ -127,7 +139,8 @@ class Model:
             "TrainingExecutionEndTime": self.ended_at, "FailedReason": self.failed_reason,
             "ModelMetrics": json.dumps(self.metrics) if done and self.metrics is not None else None,
             "LastUpdatedTime": self.ended_at or self.created_at, "CreatedAt": self.created_at,
-            "ServerSideKmsKeyId": self.kms_key_id, "OffCondition": self.off_condition,
+            "ServerSideKmsKeyId": kms_arn(region, self.kms_key_id), "OffCondition": self.off_condition,
+            "ModelDiagnosticsOutputConfiguration": self.diagnostics_config,
         }
         if done:
             out.update(ActiveModelVersion=1, ActiveModelVersionArn=self.version_arn(region),
@@ -237,11 +250,7 @@ class Scheduler:
         return None
 
     def kms_key_arn(self) -> str | None:
-        key = self.kms_key_id
-        if not key or key.startswith("arn:"):
-            return key
-        kind = "alias" if key.startswith("alias/") else "key"
-        return f"arn:aws:kms:{self.region}:{ACCOUNT}:{key if kind == 'alias' else 'key/' + key}"
+        return kms_arn(self.region, self.kms_key_id)
 
     def describe(self, status: str, model_arn: str) -> dict:
         """DescribeInferenceScheduler's response members."""

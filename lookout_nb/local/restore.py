@@ -93,7 +93,7 @@ CHECKS = {
                 training_start=_opt(_ts), training_end=_opt(_ts), evaluation_start=_opt(_ts),
                 evaluation_end=_opt(_ts), labels_config=_opt(_dict), off_condition=_opt(_str), kms_key_id=_opt(_str),
                 client_token=_str, fingerprint=_str, failed_reason=_opt(_str), started_at=_opt(_ts),
-                ended_at=_opt(_ts), trained=_opt(_trained)),
+                ended_at=_opt(_ts), trained=_opt(_trained), diagnostics_config=_opt(_dict)),
     Scheduler: dict(region=_str, name=_str, uid=lambda v: _str(v) and v.isalnum(), model_name=_str, frequency=_duration,
                     delay_minutes=lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 60,
                     input_config=_dict, output_config=_dict, role_arn=_str, kms_key_id=_opt(_str), client_token=_str,

@@ -113,9 +113,14 @@ def test_sdk_flow_trains_on_ingested_csvs_with_labels_and_finds_the_fault(endpoi
 
 def test_windows_and_sampling_rate_left_out_take_the_documented_defaults(endpoint, lookout, s3, unique_bucket, machine):
     _dataset(lookout, s3, unique_bucket, machine)
-    lookout.create_model(ModelName="defaults", DatasetName="pump-data", ClientToken="d")
+    diagnostics = {"S3OutputConfiguration": {"Bucket": unique_bucket, "Prefix": "diag/"}}
+    lookout.create_model(ModelName="defaults", DatasetName="pump-data", ClientToken="d",
+                         ServerSideKmsKeyId="alias/lookout", ModelDiagnosticsOutputConfiguration=diagnostics)
     d = wait_model(lookout, "defaults")
     assert d["Status"] == "SUCCESS", d.get("FailedReason")
+    assert d["ServerSideKmsKeyId"] == "arn:aws:kms:us-east-1:123456789012:alias/lookout"
+    assert d["ModelDiagnosticsOutputConfiguration"] == diagnostics
+    assert d["ModelQuality"] == "CANNOT_DETERMINE_QUALITY"  # no labels to judge it by
     assert d["DataPreProcessingConfiguration"] == {"TargetSamplingRate": "PT1M"}  # the rows' spacing
     first, last = machine.wide().index[[0, -1]]
     assert pd.Timestamp(d["TrainingDataStartTime"]) == first
