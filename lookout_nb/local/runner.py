@@ -82,6 +82,7 @@ class Runner:
         self.s3 = s3
         self._cache: OrderedDict = OrderedDict()
         self._parsed: dict = {}
+        self._listed: dict = {}  # (bucket, key) -> ETag as last listed (None: absent then), see slot_files
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lookout-nb-read") if workers > 1 else None
 
@@ -190,9 +191,17 @@ class Runner:
                 raise RunFailed(f"Could not list input files in s3://{bucket}/{prefix}: {_reason(err)}") from None
             contents = page.get("Contents", [])
             listed.update((obj["Key"], obj.get("ETag", "")) for obj in contents if obj["Key"] <= last)
+            self._remember(bucket, listed)
             token = page.get("NextContinuationToken")
             if not page.get("IsTruncated") or not token or (contents and contents[-1]["Key"] >= last):
                 return listed
+
+    def _remember(self, bucket: str, listed: dict) -> None:
+        """Keep the ETags of listed keys for :meth:`slot_files` (at most 100,000; then it starts afresh)."""
+        with self._lock:
+            if len(self._listed) > 100_000:
+                self._listed.clear()
+            self._listed.update(((bucket, k), etag) for k, etag in listed.items())
 
     def parse_keys(self, naming, keys) -> dict:
         """``{key: (component, UTC time)}`` for the keys that follow ``naming`` (parsed once, then remembered)."""
@@ -236,7 +245,7 @@ class Runner:
     def read_history(self, run: Run) -> Optional[pd.DataFrame]:
         """The rows before the window that its first rows are scored with (``lookback`` rows of the model's
         detector, as in its evaluation): read from the input files of the slots before the window, like the window
-        itself. Missing or unreadable files give fewer rows (never a failure)."""
+        itself (the files named for those slots). Missing or unreadable files give fewer rows (never a failure)."""
         lookback = getattr(_trained(run).detector, "lookback", 0)
         if not lookback:
             return None
@@ -249,15 +258,13 @@ class Runner:
         expected = expected_keys(naming, run.model.components, slots, prefix)
         frames = []
         for component, sensors in run.model.components.items():
-            keys = expected[expected["component"] == component]["key"]
+            keys = list(expected[expected["component"] == component]["key"])
             try:
-                listing = self.list_range(bucket, prefix, naming, component, keys.iloc[0], keys.iloc[-1])
-                parsed = self.parse_keys(naming, list(listing))
-                tables = [self.read_file(bucket, key, etag, tuple(sensors)) for key, etag in listing.items()
-                          if parsed.get(key) and parsed[key][0] == component]
+                tables = [self.read_file(bucket, key, etag, tuple(sensors))
+                          for key, etag in self.slot_files(bucket, prefix, naming, component, keys)]
             except RunFailed:
                 tables = []
-            rows = [t.loc[(t.index > start - span) & (t.index <= start), sensors] for t in tables]
+            rows = [_between(t, start - span, start, sensors) for t in tables if _overlaps(t, start - span, start)]
             rows = [r for r in rows if len(r)]
             if rows:
                 rows = pd.concat(rows) if len(rows) > 1 else rows[0]
@@ -266,6 +273,17 @@ class Runner:
         if not frames:
             return None
         return self.resample(pd.concat(frames, axis=1) if len(frames) > 1 else frames[0], run)
+
+    def slot_files(self, bucket, prefix, naming, component, keys: list) -> list[tuple[str, str]]:
+        """``[(key, ETag)]`` of the ``keys`` (one component's, in order) that exist, as last listed: a key this
+        runner listed before (for an earlier window or history) is not listed again; the others are, in one range."""
+        unknown = [k for k in keys if (bucket, k) not in self._listed]
+        if unknown:
+            listing = self.list_range(bucket, prefix, naming, component, unknown[0], unknown[-1])
+            with self._lock:
+                self._listed.update(((bucket, k), listing.get(k)) for k in keys if unknown[0] <= k <= unknown[-1])
+        with self._lock:
+            return [(k, self._listed[bucket, k]) for k in keys if self._listed.get((bucket, k))]
 
     # -- writing -----------------------------------------------------------------------------------------------
     def write_results(self, run: Run, records: list[dict]) -> dict:
@@ -302,6 +320,16 @@ def _trained(run: Run):
         raise RunFailed(f"Model {run.model.name if run.model else ''} has no trained detector (status "
                         f"{run.model.status if run.model else 'deleted'}); train it with CreateModel")
     return trained
+
+
+def _between(table: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp, sensors) -> pd.DataFrame:
+    """The ``sensors`` columns of ``table``'s rows in (lo, hi] (a slice when its index is sorted)."""
+    index = table.index
+    if index.is_monotonic_increasing:
+        part = table.iloc[index.searchsorted(lo, "right") : index.searchsorted(hi, "right")]
+    else:
+        part = table[(index > lo) & (index <= hi)]
+    return part if list(part.columns) == list(sensors) else part[list(sensors)]
 
 
 def _overlaps(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> bool:
