@@ -34,8 +34,8 @@ Behaviour choices (where AWS documents nothing, this is the reading the endpoint
   interval's end), gaps filled from neighbouring rows, and scored by the model's trained detector with
   :func:`lookout_nb.local.training.score`, the code its evaluation ran (:mod:`.detector`), so results.jsonl agrees
   with ModelMetrics. The detector's lookback rows before the window (23 rows: ``2 * 10 + 3``) come from the input
-  files of the earlier slots (listed and read like the window's, cached); missing ones give fewer rows, never a
-  failure. An episode is flagged from its third row (3 rows held) until its 10-row average has passed.
+  files named for the earlier slots, as the runner last listed them (a slot never listed is listed once; parsed
+  files are cached by ETag); missing ones give fewer rows, never a failure. An episode is flagged from its third row (3 rows held) until its 10-row average has passed.
   diagnostics are present on every line, also when prediction is 0.
 - **Results.** ``<output prefix><wake time as YYYY-MM-DDTHH:MM:SSZ>/results.jsonl``, one JSON object per row,
   newline-terminated; CustomerResultObject appears on SUCCESS only.
