@@ -79,6 +79,11 @@ def _shifted_sum(a: np.ndarray, w: int) -> np.ndarray:
 def _trailing_mean(a: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean of the finite values among the last ``w`` rows of each column, and how many there were."""
     ok = np.isfinite(a)
+    if ok[1:].all():  # missing values in the first row at most (steps): counts from the row numbers, same sums
+        rows = np.arange(len(a))
+        count = np.minimum(rows + 1, w)[:, None] - (~ok[0])[None, :] * (rows < w)[:, None]
+        total = _shifted_sum(np.where(ok, a, 0.0) if not ok[0].all() else a, w)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan), count.astype(float)
     both = _shifted_sum(np.hstack([np.where(ok, a, 0.0), ok]), w)  # sums and counts in one pass
     total, count = both[:, : a.shape[1]], both[:, a.shape[1] :]
     return np.where(count > 0, total / np.maximum(count, 1), np.nan), count
@@ -253,7 +258,9 @@ class Detector:
             zf = np.where(gaps, self._predict(zf), zf)
         resid = z - self._predict(zf)  # a missing value (NaN in z) leaves its own residual NaN
         resid[~active] = np.nan
-        steps = np.abs(np.diff(np.where(active[:, None], z, np.nan), axis=0, prepend=np.nan))
+        moving = z if active.all() else np.where(active[:, None], z, np.nan)
+        steps = np.empty_like(moving)
+        steps[0], steps[1:] = np.nan, np.abs(moving[1:] - moving[:-1])
         p = z.shape[1]
         both, counts = _trailing_mean(np.hstack([resid, steps]), self.window)  # one pass for both
         mean, count, rough = both[:, :p], counts[:, :p], both[:, p:]
@@ -315,7 +322,8 @@ class Detector:
             values, off = np.vstack([history, values]), np.concatenate([h_off, off])
         off = _resting(off, len(values), self.window)
         with np.errstate(invalid="ignore", over="ignore"):
-            z = np.clip((np.where(np.isfinite(values), values, np.nan) - self.mean) / self.std, -CLIP, CLIP)
+            finite = values if np.isfinite(values).all() else np.where(np.isfinite(values), values, np.nan)
+            z = np.clip((finite - self.mean) / self.std, -CLIP, CLIP)
         ev = self._evidence(z, ~off)
         bins = self._bins(ev["pace"])
         logr = np.log(ev["rough"] + self.rough_eps)
