@@ -30,13 +30,12 @@ diagnostics), are not learned from and give no evidence to their neighbours.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple, Optional
 
 import numpy as np
 import pandas as pd
-
-from . import inference
 
 #: Rows averaged for the relation and movement evidence.
 WINDOW = 10
@@ -53,7 +52,10 @@ PACE_BINS = (0.5, 0.9, 0.98, 0.995)
 RIDGE = 1e-3
 #: Standardised values are clipped to +-CLIP so that any finite input gives finite scores.
 CLIP = 1e3
-MIN_STD = inference.MIN_STD
+#: Standard deviations below this are treated as this (a constant sensor must not divide by zero).
+MIN_STD = 1e-6
+#: The root-mean-square z-score at which :class:`ZScoreBaseline` calls a row anomalous.
+ZSCORE_THRESHOLD = 3.0
 FORMAT = "lookout-nb-detector/1"
 
 
@@ -77,6 +79,11 @@ def _shifted_sum(a: np.ndarray, w: int) -> np.ndarray:
 def _trailing_mean(a: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean of the finite values among the last ``w`` rows of each column, and how many there were."""
     ok = np.isfinite(a)
+    if ok[1:].all():  # missing values in the first row at most (steps): counts from the row numbers, same sums
+        rows = np.arange(len(a))
+        count = np.minimum(rows + 1, w)[:, None] - (~ok[0])[None, :] * (rows < w)[:, None]
+        total = _shifted_sum(np.where(ok, a, 0.0) if not ok[0].all() else a, w)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan), count.astype(float)
     both = _shifted_sum(np.hstack([np.where(ok, a, 0.0), ok]), w)  # sums and counts in one pass
     total, count = both[:, : a.shape[1]], both[:, a.shape[1] :]
     return np.where(count > 0, total / np.maximum(count, 1), np.nan), count
@@ -134,6 +141,8 @@ def _resting(off: Optional[np.ndarray], n: int, w: int = WINDOW) -> np.ndarray:
     if off is None:
         return np.zeros(n, bool)
     off = np.asarray(off, bool)
+    if not off.any():
+        return off
     return off | (_trailing(off.astype(float), w + 1, "max") > 0)
 
 
@@ -199,7 +208,7 @@ class Detector:
             relation[j, cols] = _ridge(gram, cross[:, j], cols, m)
         det = cls(sensors, mean, std, relation, np.zeros(0), np.ones((1, p)), np.ones(p),
                   np.zeros((p, 1 + p)), np.zeros((1, p)), np.ones((1, p)), 1.0)
-        ev = det._evidence(z, ~off)
+        ev = det._evidence(z, ~off if use is None else learn)  # rows left out (labels) tell their neighbours nothing
         edges = np.nanquantile(ev["pace"][learn], PACE_BINS) if np.isfinite(ev["pace"][learn]).any() else np.zeros(0)
         det.pace_edges = np.unique(edges)
         bins = det._bins(ev["pace"])
@@ -249,7 +258,9 @@ class Detector:
             zf = np.where(gaps, self._predict(zf), zf)
         resid = z - self._predict(zf)  # a missing value (NaN in z) leaves its own residual NaN
         resid[~active] = np.nan
-        steps = np.abs(np.diff(np.where(active[:, None], z, np.nan), axis=0, prepend=np.nan))
+        moving = z if active.all() else np.where(active[:, None], z, np.nan)
+        steps = np.empty_like(moving)
+        steps[0], steps[1:] = np.nan, np.abs(moving[1:] - moving[:-1])
         p = z.shape[1]
         both, counts = _trailing_mean(np.hstack([resid, steps]), self.window)  # one pass for both
         mean, count, rough = both[:, :p], counts[:, :p], both[:, p:]
@@ -279,12 +290,17 @@ class Detector:
         e, g = np.where(e == e, e, 0.0), np.where(g == g, g, 0.0)  # no evidence where NaN
         return (e * e).sum(axis=1) + (g * g).sum(axis=1), e, g
 
+    @functools.cached_property
+    def _fixed_jacobian(self) -> np.ndarray:
+        """The part of d resid_k / d z_j that does not depend on the row: ``I - linear coefficients``."""
+        p = len(self.sensors)
+        return np.eye(p) - self.relation[:, 1 : 1 + p]
+
     def _shares(self, z: np.ndarray, e: np.ndarray, g: np.ndarray, bins: np.ndarray) -> np.ndarray:
         """Each sensor's share: relation evidence removed by correcting it alone, plus its movement evidence."""
         p = len(self.sensors)
         inv = 1.0 / (self.relation_scale[bins])
-        lin, quad = self.relation[:, 1 : 1 + p], self.relation[:, 1 + p :]
-        jac = np.eye(p)[None] - (lin[None] + 2.0 * quad[None] * z[:, None, :])  # d resid_k / d z_j
+        jac = self._fixed_jacobian[None] - 2.0 * self.relation[None, :, 1 + p :] * z[:, None, :]  # d resid_k / d z_j
         num = np.matmul((e * inv)[:, None, :], jac)[:, 0, :] ** 2
         den = np.matmul((inv * inv)[:, None, :], jac * jac)[:, 0, :]
         contrib = num / np.maximum(den, 1e-300) + g * g
@@ -306,7 +322,8 @@ class Detector:
             values, off = np.vstack([history, values]), np.concatenate([h_off, off])
         off = _resting(off, len(values), self.window)
         with np.errstate(invalid="ignore", over="ignore"):
-            z = np.clip((np.where(np.isfinite(values), values, np.nan) - self.mean) / self.std, -CLIP, CLIP)
+            finite = values if np.isfinite(values).all() else np.where(np.isfinite(values), values, np.nan)
+            z = np.clip((finite - self.mean) / self.std, -CLIP, CLIP)
         ev = self._evidence(z, ~off)
         bins = self._bins(ev["pace"])
         logr = np.log(ev["rough"] + self.rough_eps)
@@ -345,7 +362,11 @@ class Detector:
 
 
 class ZScoreBaseline:
-    """The endpoint's per-sensor z-score scoring (:mod:`.inference`), behind the same interface as :class:`Detector`.
+    """Per-sensor z-scores against the training mean and standard deviation (what the endpoint scored with before
+    the relations detector), behind the same interface as :class:`Detector`, for comparison.
+
+    A row's ``anomaly_score = d / (d + ZSCORE_THRESHOLD**2)`` with ``d`` its mean squared z-score (0.5 when the
+    root-mean-square z-score is 3); diagnostics are each sensor's share of the squared deviation.
 
     >>> base = ZScoreBaseline.fit(np.array([[9.0], [10.0], [11.0]]), ["pump\\\\Flow"])
     >>> base.scores(np.array([[10.0], [30.0]])).anomalous.tolist()
@@ -371,16 +392,21 @@ class ZScoreBaseline:
         learn = np.ones(len(values), bool) if use is None else np.asarray(use, bool).copy()
         if off is not None:
             learn &= ~np.asarray(off, bool)
-        frame = pd.DataFrame(values[learn], columns=list(sensors))
-        return cls(inference.fit_baseline(frame), sensors)
+        rows = values[learn]
+        baseline = {name: {"mean": float(np.nanmean(rows[:, j])), "std": float(max(np.nanstd(rows[:, j]), MIN_STD))}
+                    for j, name in enumerate(sensors)}
+        return cls(baseline, sensors)
 
     def scores(self, values, off=None, history=None, history_off=None) -> Scores:
         values = np.asarray(values, dtype=float)
-        index = pd.date_range("2000-01-01", periods=len(values), freq="min", tz="UTC")
-        records = inference.score(pd.DataFrame(values, columns=self.sensors, index=index), self.baseline)
-        score = np.array([r["anomaly_score"] for r in records], float)
-        shares = np.array([[d["value"] for d in r["diagnostics"]] for r in records], float).reshape(len(values), -1)
-        anomalous = np.array([r["prediction"] == 1 for r in records], bool)
+        mean = np.array([self.baseline[n]["mean"] for n in self.sensors])
+        std = np.array([self.baseline[n]["std"] for n in self.sensors])
+        z2 = np.nan_to_num((values - mean) / std, posinf=CLIP, neginf=-CLIP) ** 2
+        d = z2.mean(axis=1) if self.sensors else np.zeros(len(values))
+        score = d / (d + ZSCORE_THRESHOLD**2)
+        total = z2.sum(axis=1, keepdims=True)
+        shares = np.where(total > 0, z2 / np.where(total > 0, total, 1.0), 1.0 / max(len(self.sensors), 1))
+        anomalous = score >= 0.5
         if off is not None:
             off = np.asarray(off, bool)
             score, anomalous = np.where(off, 0.0, score), anomalous & ~off

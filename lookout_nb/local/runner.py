@@ -13,7 +13,8 @@ For the run of boundary ``b`` with upload frequency ``F`` (window ``(b - F, b]``
    the run with its message); a sensor without any value in the window FAILS the run naming it;
    rows are read as UTC; only rows inside the window count (rows repeating a timestamp are averaged); they are resampled to the model's
    TargetSamplingRate (mean per interval, each timestamp labelled by the end of its interval) and scored
-   against the model's baseline (:mod:`.inference`);
+   by the model's trained detector with :func:`lookout_nb.local.training.score`, the code its evaluation used,
+   the rows of the lookback before the window read from the earlier slots' files (:meth:`Runner.read_history`);
 4. the results go to ``<output prefix><ScheduledStartTime as YYYY-MM-DDTHH:MM:SSZ>/results.jsonl``.
 
 Parsed input files are cached by (bucket, key, ETag), so a file read by consecutive runs is fetched once and a
@@ -40,7 +41,7 @@ from ..errors import NamingError
 from ..inputfiles import read_input
 from ..naming import expected_keys
 from ..request import parse_duration
-from . import inference
+from . import training
 from .backend import Run, naming_of
 
 #: How many parsed input files the runner keeps.
@@ -81,6 +82,7 @@ class Runner:
         self.s3 = s3
         self._cache: OrderedDict = OrderedDict()
         self._parsed: dict = {}
+        self._listed: dict = {}  # (bucket, key) -> ETag as last listed (None: absent then), see slot_files
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lookout-nb-read") if workers > 1 else None
 
@@ -99,7 +101,7 @@ class Runner:
         """Run one inference: read the window, score it, write results.jsonl; never raises for data problems."""
         try:
             frame = self.read_window(run)
-            records = inference.score(frame, run.model.baseline)
+            records = training.score(_trained(run), frame, history=self.read_history(run))
             result = self.write_results(run, records)
         except RunFailed as failure:
             return Outcome("FAILED", failed_reason=str(failure)[:5000])
@@ -189,9 +191,17 @@ class Runner:
                 raise RunFailed(f"Could not list input files in s3://{bucket}/{prefix}: {_reason(err)}") from None
             contents = page.get("Contents", [])
             listed.update((obj["Key"], obj.get("ETag", "")) for obj in contents if obj["Key"] <= last)
+            self._remember(bucket, listed)
             token = page.get("NextContinuationToken")
             if not page.get("IsTruncated") or not token or (contents and contents[-1]["Key"] >= last):
                 return listed
+
+    def _remember(self, bucket: str, listed: dict) -> None:
+        """Keep the ETags of listed keys for :meth:`slot_files` (at most 100,000; then it starts afresh)."""
+        with self._lock:
+            if len(self._listed) > 100_000:
+                self._listed.clear()
+            self._listed.update(((bucket, k), etag) for k, etag in listed.items())
 
     def parse_keys(self, naming, keys) -> dict:
         """``{key: (component, UTC time)}`` for the keys that follow ``naming`` (parsed once, then remembered)."""
@@ -232,6 +242,49 @@ class Runner:
         frame = frame.sort_index()
         return frame.ffill().bfill() if frame.isna().to_numpy().any() else frame
 
+    def read_history(self, run: Run) -> Optional[pd.DataFrame]:
+        """The rows before the window that its first rows are scored with (``lookback`` rows of the model's
+        detector, as in its evaluation): read from the input files of the slots before the window, like the window
+        itself (the files named for those slots). Missing or unreadable files give fewer rows (never a failure)."""
+        lookback = getattr(_trained(run).detector, "lookback", 0)
+        if not lookback:
+            return None
+        start = run.window[0]
+        span = lookback * parse_duration(run.model.sampling_rate)
+        naming = naming_of(run.input_config)
+        s3_input = run.input_config.get("S3InputConfiguration") or {}
+        bucket, prefix = s3_input.get("Bucket"), s3_input.get("Prefix") or ""
+        slots = pd.date_range((start - span).floor(run.frequency) - run.frequency, start, freq=run.frequency)
+        expected = expected_keys(naming, run.model.components, slots, prefix)
+        frames = []
+        for component, sensors in run.model.components.items():
+            keys = list(expected[expected["component"] == component]["key"])
+            try:
+                tables = [self.read_file(bucket, key, etag, tuple(sensors))
+                          for key, etag in self.slot_files(bucket, prefix, naming, component, keys)]
+            except RunFailed:
+                tables = []
+            rows = [_between(t, start - span, start, sensors) for t in tables if _overlaps(t, start - span, start)]
+            rows = [r for r in rows if len(r)]
+            if rows:
+                rows = pd.concat(rows) if len(rows) > 1 else rows[0]
+                rows = rows.groupby(level=0).mean() if not rows.index.is_unique else rows
+                frames.append(rows.set_axis([f"{component}\\{s}" for s in sensors], axis=1))
+        if not frames:
+            return None
+        return self.resample(pd.concat(frames, axis=1) if len(frames) > 1 else frames[0], run)
+
+    def slot_files(self, bucket, prefix, naming, component, keys: list) -> list[tuple[str, str]]:
+        """``[(key, ETag)]`` of the ``keys`` (one component's, in order) that exist, as last listed: a key this
+        runner listed before (for an earlier window or history) is not listed again; the others are, in one range."""
+        unknown = [k for k in keys if (bucket, k) not in self._listed]
+        if unknown:
+            listing = self.list_range(bucket, prefix, naming, component, unknown[0], unknown[-1])
+            with self._lock:
+                self._listed.update(((bucket, k), listing.get(k)) for k in keys if unknown[0] <= k <= unknown[-1])
+        with self._lock:
+            return [(k, self._listed[bucket, k]) for k in keys if self._listed.get((bucket, k))]
+
     # -- writing -----------------------------------------------------------------------------------------------
     def write_results(self, run: Run, records: list[dict]) -> dict:
         """Write results.jsonl under the output prefix; returns the CustomerResultObject."""
@@ -258,6 +311,25 @@ class Runner:
             self._cache[key] = value
             while len(self._cache) > CACHE_FILES:
                 self._cache.popitem(last=False)
+
+
+def _trained(run: Run):
+    """The trained model a run scores with; RunFailed naming the model when it has none."""
+    trained = run.model.trained_model if run.model is not None else None
+    if trained is None:
+        raise RunFailed(f"Model {run.model.name if run.model else ''} has no trained detector (status "
+                        f"{run.model.status if run.model else 'deleted'}); train it with CreateModel")
+    return trained
+
+
+def _between(table: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp, sensors) -> pd.DataFrame:
+    """The ``sensors`` columns of ``table``'s rows in (lo, hi] (a slice when its index is sorted)."""
+    index = table.index
+    if index.is_monotonic_increasing:
+        part = table.iloc[index.searchsorted(lo, "right") : index.searchsorted(hi, "right")]
+    else:
+        part = table[(index > lo) & (index <= hi)]
+    return part if list(part.columns) == list(sensors) else part[list(sensors)]
 
 
 def _overlaps(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> bool:
