@@ -146,8 +146,9 @@ class IngestionResult:
 def quality_table(summary: dict) -> pd.DataFrame:
     """A DataQualitySummary as one row per check: ``check, affected_sensors, count, meaning``.
 
-    >>> quality_table({"DuplicateTimestamps": {"TotalNumberOfDuplicateTimestamps": 3}}).iloc[3].tolist()
-    ['DuplicateTimestamps', <NA>, 3, 'repeated timestamps: the first row of each was kept']
+    >>> table = quality_table({"DuplicateTimestamps": {"TotalNumberOfDuplicateTimestamps": 3}})
+    >>> table.loc[table["count"] > 0, ["check", "count"]].to_dict("records")
+    [{'check': 'DuplicateTimestamps', 'count': 3}]
     """
     rows = []
     for path, sensors_key, count_key, meaning in _QUALITY:

@@ -107,6 +107,36 @@ def test_choosing_the_model_shows_its_schema_and_limits_the_frequencies(endpoint
     assert w.request.upload_frequency == "PT10M"  # PT5M is finer than the model: moved to the finest allowed
 
 
+def test_the_model_step_shows_each_models_dataset_rate_training_window_and_evaluation_events(endpoint, lookout, s3):
+    metrics = {"labeled_ranges": [{"start": "2025-12-24T06:00:00", "end": "2025-12-24T14:00:00"}],
+               "labeled_event_metrics": {"num_labeled": 1, "num_identified": 1, "total_warning_time_in_seconds": 60.0},
+               "predicted_ranges": [{"start": s, "end": e, "diagnostics": []} for s, e in
+                                    [("2025-12-24T11:00:00", "2025-12-24T15:00:00"),
+                                     ("2025-12-28T10:00:00", "2025-12-28T12:00:00")]]}
+    endpoint.backend.put_model(Model(
+        name="pump-trained", components={"hx-pump": ["Flow", "Speed"]}, sampling_rate="PT15M",
+        dataset_name="pump-data", training_start=pd.Timestamp("2025-11-20", tz="UTC"),
+        training_end=pd.Timestamp("2025-12-20", tz="UTC"), evaluation_end=pd.Timestamp("2026-01-05", tz="UTC"),
+        metrics=metrics))
+    w = Wizard(client=lookout, s3=s3).wait()
+    listing = w.model_step.listing.value
+    row = re.search(r"<tr>(?:(?!</tr>).)*pump-trained(?:(?!</tr>).)*</tr>", listing, re.S).group(0)
+    cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+    assert cells[2:6] == ["pump-data", "PT15M", "2025-11-20 to 2025-12-20", "2"]
+    demo_row = re.search(r"<tr>(?:(?!</tr>).)*pump-demo(?:(?!</tr>).)*</tr>", listing, re.S).group(0)
+    assert "PT1M" in demo_row and "pump-demo-dataset" in demo_row
+
+    w.model_step.field.value = "pump-trained"
+    w.wait()
+    details = w.model_step.details.value
+    assert "trained on 2025-11-20 to 2025-12-20 UTC" in details
+    assert "evaluated on 2025-12-20 to 2026-01-05 UTC: 2 events found (they cover 1 of 1 labelled range(s))" in details
+    assert "dataset pump-data" in details and "<code>PT15M</code>" in details
+    # The Schedule step offers only upload frequencies no finer than the model's sampling rate.
+    assert [v for _, v in w.schedule_step.frequency.widget.options] == ["PT15M", "PT30M", "PT1H"]
+    assert w.request.upload_frequency == "PT15M"
+
+
 # -- step 2: schedule and inline problems ----------------------------------------------------------------------------
 def test_each_field_shows_the_cores_problem_as_you_type(wizard):
     name = wizard.schedule_step.name
