@@ -31,6 +31,7 @@ from ..request import SchedulerRequest, parse_duration
 from .change import Change
 from .datasets import DatasetsMixin
 from .labels import LabelsMixin
+from .models import ModelsMixin
 from .exceptions import ConflictException, InternalServerException, ResourceNotFoundException, ValidationException
 from .records import Execution, Model, Scheduler
 
@@ -105,17 +106,15 @@ class Run:
         return self.boundary - self.frequency, self.boundary
 
 
-class Backend(DatasetsMixin, LabelsMixin):
+class Backend(DatasetsMixin, LabelsMixin, ModelsMixin):
     """State and operations of the embedded Lookout for Equipment service (datasets and ingestion jobs in
-    :mod:`.datasets`, label groups and labels in :mod:`.labels`)."""
+    :mod:`.datasets`, label groups and labels in :mod:`.labels`, models and their training in :mod:`.models`)."""
 
     def __init__(self, clock):
         self.clock = clock
         self.lock = threading.RLock()
-        self.models: dict[str, Model] = {}
         self.schedulers: dict[str, dict[str, Scheduler]] = {}  # region -> name -> scheduler
         self.tokens: dict[str, dict[str, str]] = {}  # region -> client token -> scheduler uid
-        self.model_tags: dict[str, list] = {}  # model name -> tags
         #: The durable store (:class:`~lookout_nb.local.store.Store`) every change is committed to before the
         #: call returns; None keeps the state in memory only.
         self.store = None
@@ -124,6 +123,7 @@ class Backend(DatasetsMixin, LabelsMixin):
         self.skipped_runs = 0  # due runs skipped by the catch-up limit (CATCH_UP)
         self._init_datasets()
         self._init_labels()
+        self._init_models()
 
     @contextmanager
     def _change(self):
@@ -136,37 +136,6 @@ class Backend(DatasetsMixin, LabelsMixin):
             change.rollback()
             raise
         change.commit(clock=self.clock.now())
-
-    # -- models ------------------------------------------------------------------------------------------------
-    def put_model(self, model: Model) -> Model:
-        """Add or replace a trained model (the endpoint has no training API; the demo seeder uses this)."""
-        with self.lock, self._change() as change:
-            change.entry("model", "", self.models, model.name)
-            self.models[model.name] = model
-            return model
-
-    def model(self, name: str) -> Model:
-        with self.lock:
-            found = self.models.get(name)
-        if found is None:
-            raise ResourceNotFoundException(f"Model {name} does not exist")
-        return found
-
-    def describe_model(self, region: str, params: dict) -> dict:
-        return self.model(params["ModelName"]).describe(region)
-
-    def list_models(self, region: str, params: dict) -> dict:
-        with self.lock:
-            models = sorted(self.models.values(), key=lambda m: m.name)
-        begins, dataset, status = (params.get(k) for k in ("ModelNameBeginsWith", "DatasetNameBeginsWith", "Status"))
-        items = [
-            m.summary(region)
-            for m in models
-            if (not begins or m.name.startswith(begins))
-            and (not dataset or m.dataset_name.startswith(dataset))
-            and (not status or m.status == status)
-        ]
-        return page(items, params, "ModelSummaries")
 
     # -- schedulers --------------------------------------------------------------------------------------------
     def _schedulers(self, region: str) -> dict[str, Scheduler]:
@@ -201,6 +170,9 @@ class Backend(DatasetsMixin, LabelsMixin):
         fingerprint = json.dumps({k: v for k, v in params.items() if k != "ClientToken"}, sort_keys=True, default=str)
         with self.lock, self._change() as change:
             model = self.model(params["ModelName"])
+            if model.status != "SUCCESS":
+                raise ValidationException(f"Model {model.name} is {model.status}; only a model whose training "
+                                          "succeeded (SUCCESS) can run inference")
             self._check_request(params, model)
             now = self.clock.now()
             known = self.tokens.setdefault(region, {}).get(token)
@@ -253,7 +225,7 @@ class Backend(DatasetsMixin, LabelsMixin):
             "InferenceSchedulerArn": s.arn,
             "InferenceSchedulerName": s.name,
             "Status": self._status(s),
-            "ModelQuality": "QUALITY_THRESHOLD_MET",
+            "ModelQuality": self.models[s.model_name].quality if s.model_name in self.models else "CANNOT_DETERMINE_QUALITY",
         }
 
     def describe_scheduler(self, region: str, params: dict) -> dict:

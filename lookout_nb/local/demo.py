@@ -24,6 +24,7 @@ import copy
 import datetime as dt
 import functools
 import threading
+import time
 from typing import Iterable, Optional
 
 import numpy as np
@@ -33,9 +34,9 @@ from .. import servicetime
 from ..naming import Naming, expected_keys, to_utc
 from ..schema import ModelSchema
 from ..request import parse_duration
-from . import inference
 from .clock import MANUAL_START
 from .records import ACCOUNT, Model
+from .training import min_training_rows
 from .s3util import ensure_bucket, list_keys
 
 DEMO_MODEL = "pump-demo"
@@ -55,6 +56,14 @@ DEMO_NAMING = Naming("yyyyMMddHHmmss", "_", "+00:00")
 DAILY_ANOMALIES = ((dt.time(10, 30), dt.time(10, 45)), (dt.time(15, 10), dt.time(15, 20)))
 #: How much history :func:`seed` writes before the clock's current time.
 DEFAULT_HISTORY = pd.Timedelta(hours=2)
+#: The demo model's training data (every day with its anomalies, labelled), one CSV per component under
+#: :data:`DEMO_TRAINING_PREFIX`; the last day is the evaluation window.
+DEMO_TRAINING_SPAN = (pd.Timestamp("2026-01-01T00:00Z"), pd.Timestamp("2026-01-05T00:00Z"))
+DEMO_TRAINING_PREFIX = "training/"
+DEMO_LABELS_PREFIX = "labels/"
+DEMO_DATASET = "demo-pump-dataset"
+#: Days of generated data a model of :func:`add_trained_model` trains on (at least).
+GENERATED_DAYS = pd.Timedelta(days=7)
 
 
 def describe() -> str:
@@ -87,44 +96,42 @@ _PROFILE = {
 }
 
 
-def demo_model(training_days: int = 7, end=MANUAL_START - pd.Timedelta(days=1)) -> Model:
-    """The trained demo model, its baseline fitted on ``training_days`` of generated normal data before ``end``."""
-    return make_model(DEMO_MODEL, DEMO_COMPONENTS, DEMO_SAMPLING_RATE, training_days=training_days, end=end)
+def generated_frames(components, times, anomalies=()) -> dict:
+    """``{component: frame}`` of generated values at UTC ``times`` (index named ``Timestamp``, as ingested data)."""
+    frames = {c: sensor_frame(c, list(s), times, anomalies=anomalies) for c, s in components_of(components).items()}
+    for frame in frames.values():
+        frame.index.name = "Timestamp"
+    return frames
 
 
-def make_model(name: str, components, sampling_rate: str = DEMO_SAMPLING_RATE, *, training_days: int = 7,
-               end=MANUAL_START - pd.Timedelta(days=1)) -> Model:
-    """A trained model of any machine: ``components`` is ``{component: [sensors]}`` (or a Schema, see
-    :func:`components_of`); the baseline is fitted on generated normal data, so :func:`write_input_files` data
-    scores as normal outside its anomalies.
+def add_trained_model(endpoint, name: str, components, sampling_rate: str = DEMO_SAMPLING_RATE,
+                      region: str = "us-east-1") -> Model:
+    """Train model ``name`` of any machine on generated normal data, through the endpoint's own training path:
+    dataset ``<name>-dataset`` gets :data:`GENERATED_DAYS` (more for coarse rates) of :func:`sensor_frame` values
+    at ``sampling_rate`` ending on the manual clock's first day, then CreateModel trains on it (a model of that
+    name is replaced). :func:`write_input_files` data then scores as normal outside its anomalies.
 
-    >>> make_model("fan-model", {"fan": ["Speed", "Temp"]}, "PT5M").sensors
+    >>> add_trained_model(endpoint, "fan-model", {"fan": ["Speed", "Temp"]}, "PT5M").sensors  # doctest: +SKIP
     ['fan\\\\Speed', 'fan\\\\Temp']
     """
+    from .datasets import IngestedData
+
     components = components_of(components)
-    end = pd.Timestamp(end)
-    frozen = tuple((c, tuple(s)) for c, s in components.items())
-    return Model(
-        name=name,
-        components={c: list(s) for c, s in components.items()},
-        sampling_rate=sampling_rate,
-        baseline=copy.deepcopy(_baseline(frozen, training_days, end)),
-        role_arn=DEMO_ROLE_ARN,
-        created_at=end,
-        training_start=end - pd.Timedelta(days=training_days),
-        training_end=end - pd.Timedelta(days=1),
-        evaluation_end=end,
-    )
-
-
-@functools.lru_cache(maxsize=16)
-def _baseline(components: tuple, training_days: int, end: pd.Timestamp) -> dict:
-    """The baseline of generated normal data of ``components`` (computed once per process and machine)."""
-    times = pd.date_range(end - pd.Timedelta(days=training_days), end, freq="1min", inclusive="right")
-    training = pd.concat(
-        [sensor_frame(c, list(s), times, anomalies=()).add_prefix(f"{c}\\") for c, s in components], axis=1
-    )
-    return inference.fit_baseline(training)
+    step = parse_duration(sampling_rate)
+    rows = max(int(GENERATED_DAYS / step), 2 * min_training_rows(sum(len(s) for s in components.values())))
+    end = MANUAL_START.floor("D")
+    frames = generated_frames(components, pd.date_range(end - rows * step, end, freq=step, inclusive="left"))
+    backend, dataset = endpoint.backend, f"{name}-dataset"
+    if name in backend.models:
+        backend.delete_model(region, {"ModelName": name})
+    backend.put_dataset_data(region, dataset, IngestedData(ModelSchema.parse(components), frames))
+    backend.create_model(region, {"ModelName": name, "DatasetName": dataset, "ClientToken": f"generated-{name}",
+                                  "RoleArn": DEMO_ROLE_ARN,
+                                  "DataPreProcessingConfiguration": {"TargetSamplingRate": sampling_rate}})
+    model = backend.wait_model(name)
+    if model.status != "SUCCESS":
+        raise RuntimeError(f"model {name} could not be trained on generated data: {model.failed_reason}")
+    return model
 
 
 def scheduler_kwargs(name: str = "pump-demo-scheduler", frequency: str = DEMO_FREQUENCY, delay: int = 0, **changes):
@@ -332,7 +339,6 @@ def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False, writes=
     endpoint = target if hasattr(target, "backend") else None
     s3 = endpoint.s3() if endpoint is not None else target
     if endpoint is not None:
-        endpoint.backend.put_model(demo_model())
         now = endpoint.clock.now()
     now = to_utc(now if now is not None else servicetime.now(s3), "now")  # a remote endpoint: its own clock
     freq = parse_duration(DEMO_FREQUENCY)
@@ -341,6 +347,7 @@ def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False, writes=
     existing = list_keys(s3, DEMO_BUCKET, "" if fresh else DEMO_INPUT_PREFIX)
     wanted = pd.date_range(end - pd.Timedelta(history), end, freq=freq, inclusive="left")
     history_keys = set(expected_keys(DEMO_NAMING, DEMO_COMPONENTS, wanted, DEMO_INPUT_PREFIX)["key"])
+    history_keys |= set(training_files())
     if fresh:  # keep the history files (same bytes every time), remove everything else
         extra = sorted(existing - history_keys)
         for i in range(0, len(extra), 1000):
@@ -354,4 +361,74 @@ def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False, writes=
     for slot in missing:
         with writes.as_of(slot + freq) if writes is not None else contextlib.nullcontext():
             write_input_files(s3, DEMO_BUCKET, DEMO_INPUT_PREFIX, DEMO_COMPONENTS, slot, slot + freq, create_bucket=False)
+    for key, body in training_files().items():
+        if key not in existing:
+            s3.put_object(Bucket=DEMO_BUCKET, Key=key, Body=body)
+    if endpoint is not None:
+        train_demo(endpoint)
     return Feeder(s3, end, writes=writes)
+
+
+@functools.lru_cache(maxsize=1)
+def training_files() -> dict[str, bytes]:
+    """The demo's training CSVs (``training/<component>/<component>.csv``, :data:`DEMO_TRAINING_SPAN` every
+    minute, anomalies included) and its label file (``labels/labels.csv``: every daily anomaly, ``start,end``)."""
+    start, end = DEMO_TRAINING_SPAN
+    times = pd.date_range(start, end, freq=DEMO_SAMPLING_RATE.replace("PT", "").replace("M", "min"), inclusive="right")
+    files = {f"{DEMO_TRAINING_PREFIX}{c}/{c}.csv": to_csv(frame, times)
+             for c, frame in generated_frames(DEMO_COMPONENTS, times, DAILY_ANOMALIES).items()}
+    days = pd.date_range(start.floor("D"), end, freq="D", inclusive="left")
+    rows = [f"{(d + _since_midnight(a)).strftime('%Y-%m-%dT%H:%M:%S.%f')},{(d + _since_midnight(b)).strftime('%Y-%m-%dT%H:%M:%S.%f')}"
+            for d in days for a, b in DAILY_ANOMALIES]
+    files[f"{DEMO_LABELS_PREFIX}labels.csv"] = ("\n".join(rows) + "\n").encode()
+    return files
+
+
+def _since_midnight(t: dt.time) -> pd.Timedelta:
+    return pd.Timedelta(hours=t.hour, minutes=t.minute)
+
+
+def train_demo(endpoint, timeout: float = 120.0) -> Model:
+    """Train :data:`DEMO_MODEL` through the endpoint's API as a user would: dataset :data:`DEMO_DATASET`, an
+    ingestion of the training CSVs, CreateModel with the label file and the last day as evaluation window. A
+    model already trained (a restart with a state_dir) is kept; RuntimeError naming the step that failed."""
+    backend, lookout = endpoint.backend, endpoint.lookout()
+    kept = backend.models.get(DEMO_MODEL)
+    if kept is not None and kept.status == "SUCCESS":
+        return kept
+    if kept is not None and kept.status != "IN_PROGRESS":
+        lookout.delete_model(ModelName=DEMO_MODEL)
+    if DEMO_DATASET not in backend.datasets.get("us-east-1", {}):
+        schema = ModelSchema.parse(DEMO_COMPONENTS).to_json()
+        lookout.create_dataset(DatasetName=DEMO_DATASET, DatasetSchema={"InlineDataSchema": schema},
+                               ClientToken=DEMO_DATASET)
+    if lookout.describe_dataset(DatasetName=DEMO_DATASET)["Status"] != "ACTIVE":
+        job = lookout.start_data_ingestion_job(
+            DatasetName=DEMO_DATASET, RoleArn=DEMO_ROLE_ARN, ClientToken=f"{DEMO_DATASET}-training",
+            IngestionInputConfiguration={"S3InputConfiguration": {"Bucket": DEMO_BUCKET, "Prefix": DEMO_TRAINING_PREFIX}})
+        described = _wait(lambda: lookout.describe_data_ingestion_job(JobId=job["JobId"]), timeout)
+        if described["Status"] != "SUCCESS":
+            raise RuntimeError(f"the demo's training data could not be ingested: {described.get('FailedReason')}")
+    if DEMO_MODEL not in backend.models:
+        evaluation = DEMO_TRAINING_SPAN[1] - pd.Timedelta(days=1)
+        lookout.create_model(
+            ModelName=DEMO_MODEL, DatasetName=DEMO_DATASET, ClientToken=DEMO_MODEL, RoleArn=DEMO_ROLE_ARN,
+            DataPreProcessingConfiguration={"TargetSamplingRate": DEMO_SAMPLING_RATE},
+            LabelsInputConfiguration={"S3InputConfiguration": {"Bucket": DEMO_BUCKET, "Prefix": DEMO_LABELS_PREFIX}},
+            TrainingDataStartTime=DEMO_TRAINING_SPAN[0].to_pydatetime(), TrainingDataEndTime=evaluation.to_pydatetime(),
+            EvaluationDataStartTime=evaluation.to_pydatetime(),
+            EvaluationDataEndTime=(DEMO_TRAINING_SPAN[1] + pd.Timedelta(minutes=1)).to_pydatetime())
+    model = backend.wait_model(DEMO_MODEL, timeout)
+    if model.status != "SUCCESS":
+        raise RuntimeError(f"the demo model could not be trained: {model.failed_reason}")
+    return model
+
+
+def _wait(describe, timeout: float) -> dict:
+    """Poll ``describe()`` while its Status is IN_PROGRESS (at most ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        described = describe()
+        if described["Status"] != "IN_PROGRESS" or time.monotonic() > deadline:
+            return described
+        time.sleep(0.01)

@@ -36,8 +36,6 @@ from typing import NamedTuple, Optional
 import numpy as np
 import pandas as pd
 
-from . import inference
-
 #: Rows averaged for the relation and movement evidence.
 WINDOW = 10
 #: Rows in a row that must reach the threshold before a row is anomalous.
@@ -53,7 +51,10 @@ PACE_BINS = (0.5, 0.9, 0.98, 0.995)
 RIDGE = 1e-3
 #: Standardised values are clipped to +-CLIP so that any finite input gives finite scores.
 CLIP = 1e3
-MIN_STD = inference.MIN_STD
+#: Standard deviations below this are treated as this (a constant sensor must not divide by zero).
+MIN_STD = 1e-6
+#: The root-mean-square z-score at which :class:`ZScoreBaseline` calls a row anomalous.
+ZSCORE_THRESHOLD = 3.0
 FORMAT = "lookout-nb-detector/1"
 
 
@@ -178,6 +179,8 @@ class Detector:
         sensors = list(sensors)
         n, p = values.shape
         learn = np.ones(n, bool) if use is None else np.asarray(use, bool).copy()
+        if use is not None:  # the rows just after a left-out one (a label's end) still average its evidence
+            learn &= ~_resting(~learn, n)
         off = _resting(off, n)
         learn &= ~off
         x = np.where(np.isfinite(values), values, np.nan)
@@ -345,7 +348,11 @@ class Detector:
 
 
 class ZScoreBaseline:
-    """The endpoint's per-sensor z-score scoring (:mod:`.inference`), behind the same interface as :class:`Detector`.
+    """Per-sensor z-scores against the training mean and standard deviation (what the endpoint scored with before
+    the relations detector), behind the same interface as :class:`Detector`, for comparison.
+
+    A row's ``anomaly_score = d / (d + ZSCORE_THRESHOLD**2)`` with ``d`` its mean squared z-score (0.5 when the
+    root-mean-square z-score is 3); diagnostics are each sensor's share of the squared deviation.
 
     >>> base = ZScoreBaseline.fit(np.array([[9.0], [10.0], [11.0]]), ["pump\\\\Flow"])
     >>> base.scores(np.array([[10.0], [30.0]])).anomalous.tolist()
@@ -371,16 +378,21 @@ class ZScoreBaseline:
         learn = np.ones(len(values), bool) if use is None else np.asarray(use, bool).copy()
         if off is not None:
             learn &= ~np.asarray(off, bool)
-        frame = pd.DataFrame(values[learn], columns=list(sensors))
-        return cls(inference.fit_baseline(frame), sensors)
+        rows = values[learn]
+        baseline = {name: {"mean": float(np.nanmean(rows[:, j])), "std": float(max(np.nanstd(rows[:, j]), MIN_STD))}
+                    for j, name in enumerate(sensors)}
+        return cls(baseline, sensors)
 
     def scores(self, values, off=None, history=None, history_off=None) -> Scores:
         values = np.asarray(values, dtype=float)
-        index = pd.date_range("2000-01-01", periods=len(values), freq="min", tz="UTC")
-        records = inference.score(pd.DataFrame(values, columns=self.sensors, index=index), self.baseline)
-        score = np.array([r["anomaly_score"] for r in records], float)
-        shares = np.array([[d["value"] for d in r["diagnostics"]] for r in records], float).reshape(len(values), -1)
-        anomalous = np.array([r["prediction"] == 1 for r in records], bool)
+        mean = np.array([self.baseline[n]["mean"] for n in self.sensors])
+        std = np.array([self.baseline[n]["std"] for n in self.sensors])
+        z2 = np.nan_to_num((values - mean) / std, posinf=CLIP, neginf=-CLIP) ** 2
+        d = z2.mean(axis=1) if self.sensors else np.zeros(len(values))
+        score = d / (d + ZSCORE_THRESHOLD**2)
+        total = z2.sum(axis=1, keepdims=True)
+        shares = np.where(total > 0, z2 / np.where(total > 0, total, 1.0), 1.0 / max(len(self.sensors), 1))
+        anomalous = score >= 0.5
         if off is not None:
             off = np.asarray(off, bool)
             score, anomalous = np.where(off, 0.0, score), anomalous & ~off

@@ -253,9 +253,9 @@ class Endpoint:
         return self.client("s3", region)
 
     def add_model(self, name: str, components, sampling_rate: str = "PT1M"):
-        """Add a trained model (status SUCCESS) of any machine, e.g. ``ep.add_model("fan", {"fan": ["Speed"]},
-        "PT15M")``; its baseline is learned from generated data (see :func:`lookout_nb.local.demo.make_model`)."""
-        return self.backend.put_model(demo_module.make_model(name, components, sampling_rate))
+        """Train a model (status SUCCESS) of any machine on generated data through the endpoint's CreateModel path,
+        e.g. ``ep.add_model("fan", {"fan": ["Speed"]}, "PT15M")`` (see :func:`lookout_nb.local.demo.add_trained_model`)."""
+        return demo_module.add_trained_model(self, name, components, sampling_rate)
 
     def advance(self, delta) -> pd.Timestamp:
         """Shortcut for ``endpoint.clock.advance(delta)`` (manual clock only)."""

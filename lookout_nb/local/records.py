@@ -5,6 +5,8 @@ Each record renders itself as the API's response members (timestamps stay :class
 protocol layer turns them into epoch seconds).
 
 >>> m = Model("pump", {"pump": ["Flow", "Pressure"]}, sampling_rate="PT1M")
+>>> m.describe("us-east-1")["Status"], m.trained_model is None
+('SUCCESS', True)
 >>> json.loads(m.schema_json())["Components"][0]["Columns"][1]
 {'Name': 'Flow', 'Type': 'DOUBLE'}
 """
@@ -36,26 +38,63 @@ def stable_id(*parts: str) -> str:
 
 @dataclass
 class Model:
-    """A trained model: its components and sensors, sampling rate, and the baseline inference scores against.
+    """A model: what CreateModel asked for, its training status, and (once SUCCESS) the trained detector.
 
-    ``baseline`` maps ``"component\\sensor"`` to ``{"mean": m, "std": s}``.
+    ``components`` is the schema it trains on (``{component: [sensors]}``); ``trained`` the
+    :meth:`~lookout_nb.local.training.TrainedModel.to_dict` of a SUCCESS training (scheduled runs score with it,
+    :attr:`trained_model`). The four window times are those training used (defaults filled in, see
+    :mod:`.models`); ``region`` is the region of its dataset.
     """
 
     name: str
     components: dict[str, list[str]]
     sampling_rate: str = "PT1M"
-    baseline: dict[str, dict] = field(default_factory=dict)
     dataset_name: str = ""
+    region: str = "us-east-1"
     role_arn: str = f"arn:aws:iam::{ACCOUNT}:role/LookoutEquipmentDemo"
     created_at: pd.Timestamp = _EPOCH
-    training_start: pd.Timestamp = _EPOCH - pd.Timedelta(days=180)
-    training_end: pd.Timestamp = _EPOCH - pd.Timedelta(days=30)
-    evaluation_end: pd.Timestamp = _EPOCH
     status: str = "SUCCESS"
-    metrics: dict = field(default_factory=dict)
+    training_start: Optional[pd.Timestamp] = None
+    training_end: Optional[pd.Timestamp] = None
+    evaluation_start: Optional[pd.Timestamp] = None
+    evaluation_end: Optional[pd.Timestamp] = None
+    labels_config: Optional[dict] = None
+    off_condition: Optional[str] = None
+    kms_key_id: Optional[str] = None
+    client_token: str = ""
+    fingerprint: str = ""
+    failed_reason: Optional[str] = None
+    started_at: Optional[pd.Timestamp] = None
+    ended_at: Optional[pd.Timestamp] = None
+    trained: Optional[dict] = None
 
     def __post_init__(self):
         self.dataset_name = self.dataset_name or f"{self.name}-dataset"
+
+    @property
+    def trained_model(self):
+        """The :class:`~lookout_nb.local.training.TrainedModel` to score with (None before a SUCCESS training)."""
+        if self.trained is None:
+            return None
+        cached = self.__dict__.get("_trained_model")
+        if cached is None or cached[0] is not self.trained:
+            from .training import TrainedModel
+
+            cached = self.__dict__["_trained_model"] = (self.trained, TrainedModel.from_dict(self.trained))
+        return cached[1]
+
+    @property
+    def metrics(self) -> Optional[dict]:
+        return self.trained.get("metrics") if self.trained else None
+
+    @property
+    def quality(self) -> str:
+        """ModelQuality: every evaluation label found -> QUALITY_THRESHOLD_MET, some missed -> POOR_QUALITY_DETECTED,
+        no label in the evaluation window -> CANNOT_DETERMINE_QUALITY."""
+        labelled = (self.metrics or {}).get("labeled_event_metrics") or {}
+        if not labelled.get("num_labeled"):
+            return "CANNOT_DETERMINE_QUALITY"
+        return "QUALITY_THRESHOLD_MET" if labelled["num_identified"] == labelled["num_labeled"] else "POOR_QUALITY_DETECTED"
 
     @property
     def sensors(self) -> list[str]:
@@ -76,45 +115,33 @@ class Model:
         return f"{arn(region, 'model', self.name, stable_id('model', self.name))}/model-version/1"
 
     def describe(self, region: str) -> dict:
-        """DescribeModel's response members."""
-        trained = self.created_at + pd.Timedelta(hours=1)
-        return {
-            "ModelName": self.name,
-            "ModelArn": self.arn(region),
-            "DatasetName": self.dataset_name,
-            "DatasetArn": self.dataset_arn(region),
-            "Schema": self.schema_json(),
-            "TrainingDataStartTime": self.training_start,
-            "TrainingDataEndTime": self.training_end,
-            "EvaluationDataStartTime": self.training_end,
-            "EvaluationDataEndTime": self.evaluation_end,
-            "RoleArn": self.role_arn,
-            "DataPreProcessingConfiguration": {"TargetSamplingRate": self.sampling_rate},
-            "Status": self.status,
-            "TrainingExecutionStartTime": self.created_at,
-            "TrainingExecutionEndTime": trained,
-            "ModelMetrics": json.dumps(self.metrics or {"predicted_ranges": [], "labeled_ranges": []}),
-            "LastUpdatedTime": trained,
-            "CreatedAt": self.created_at,
-            "ActiveModelVersion": 1,
-            "ActiveModelVersionArn": self.version_arn(region),
-            "ModelVersionActivatedAt": trained,
-            "ModelQuality": "QUALITY_THRESHOLD_MET",
+        """DescribeModel's response members (None members are left out on the wire)."""
+        done = self.status == "SUCCESS"
+        out = {
+            "ModelName": self.name, "ModelArn": self.arn(region), "DatasetName": self.dataset_name,
+            "DatasetArn": self.dataset_arn(region), "Schema": self.schema_json(),
+            "LabelsInputConfiguration": self.labels_config,
+            "TrainingDataStartTime": self.training_start, "TrainingDataEndTime": self.training_end,
+            "EvaluationDataStartTime": self.evaluation_start, "EvaluationDataEndTime": self.evaluation_end,
+            "RoleArn": self.role_arn, "DataPreProcessingConfiguration": {"TargetSamplingRate": self.sampling_rate},
+            "Status": self.status, "TrainingExecutionStartTime": self.started_at,
+            "TrainingExecutionEndTime": self.ended_at, "FailedReason": self.failed_reason,
+            "ModelMetrics": json.dumps(self.metrics) if done and self.metrics is not None else None,
+            "LastUpdatedTime": self.ended_at or self.created_at, "CreatedAt": self.created_at,
+            "ServerSideKmsKeyId": self.kms_key_id, "OffCondition": self.off_condition,
         }
+        if done:
+            out.update(ActiveModelVersion=1, ActiveModelVersionArn=self.version_arn(region),
+                       ModelVersionActivatedAt=self.ended_at or self.created_at, ModelQuality=self.quality)
+        return out
 
     def summary(self, region: str) -> dict:
         """ListModels' summary members."""
-        return {
-            "ModelName": self.name,
-            "ModelArn": self.arn(region),
-            "DatasetName": self.dataset_name,
-            "DatasetArn": self.dataset_arn(region),
-            "Status": self.status,
-            "CreatedAt": self.created_at,
-            "ActiveModelVersion": 1,
-            "ActiveModelVersionArn": self.version_arn(region),
-            "ModelQuality": "QUALITY_THRESHOLD_MET",
-        }
+        out = {"ModelName": self.name, "ModelArn": self.arn(region), "DatasetName": self.dataset_name,
+               "DatasetArn": self.dataset_arn(region), "Status": self.status, "CreatedAt": self.created_at}
+        if self.status == "SUCCESS":
+            out.update(ActiveModelVersion=1, ActiveModelVersionArn=self.version_arn(region), ModelQuality=self.quality)
+        return out
 
 
 @dataclass

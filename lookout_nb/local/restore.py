@@ -28,6 +28,8 @@ from .store import Store, execution_name
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "The endpoint stopped while this run was in progress"
+TRAINING_INTERRUPTED = ("The endpoint stopped while this model was training; delete it (DeleteModel) and create it "
+                        "again (CreateModel)")
 
 
 def _ts(v) -> bool:
@@ -69,9 +71,15 @@ def _components(v) -> bool:
     )
 
 
-def _baseline(v) -> bool:
-    number = lambda x: isinstance(x, (int, float)) and not isinstance(x, bool) and x == x and abs(x) != float("inf")
-    return isinstance(v, dict) and all(isinstance(d, dict) and set(d) >= {"mean", "std"} and number(d["mean"]) and number(d["std"]) for d in v.values())
+def _trained(v) -> bool:
+    """A TrainedModel's saved dict that reads back (the detector's arrays of the right shapes)."""
+    from .training import TrainedModel
+
+    try:
+        TrainedModel.from_dict(v)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return False
+    return True
 
 
 def _anomalies(v) -> bool:
@@ -80,9 +88,12 @@ def _anomalies(v) -> bool:
 
 #: What every saved field must be (the dataclass fields of each record).
 CHECKS = {
-    Model: dict(name=_str, components=_components, sampling_rate=_duration, baseline=_baseline, dataset_name=_str,
-                role_arn=_str, created_at=_ts, training_start=_ts, training_end=_ts, evaluation_end=_ts, status=_str,
-                metrics=_dict),
+    Model: dict(name=_str, components=_components, sampling_rate=_duration, dataset_name=_str, region=_str,
+                role_arn=_str, created_at=_ts, status=_one_of("IN_PROGRESS", "SUCCESS", "FAILED"),
+                training_start=_opt(_ts), training_end=_opt(_ts), evaluation_start=_opt(_ts),
+                evaluation_end=_opt(_ts), labels_config=_opt(_dict), off_condition=_opt(_str), kms_key_id=_opt(_str),
+                client_token=_str, fingerprint=_str, failed_reason=_opt(_str), started_at=_opt(_ts),
+                ended_at=_opt(_ts), trained=_opt(_trained)),
     Scheduler: dict(region=_str, name=_str, uid=lambda v: _str(v) and v.isalnum(), model_name=_str, frequency=_duration,
                     delay_minutes=lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 60,
                     input_config=_dict, output_config=_dict, role_arn=_str, kms_key_id=_opt(_str), client_token=_str,
@@ -155,7 +166,8 @@ def load(backend, store: Store) -> list[str]:
             try:
                 backend.models[name] = build(Model, doc)
             except ValueError as err:
-                problems.append(f"model {name}: {err}")
+                backend.broken_models[name] = str(err)
+                problems.append(f"model {name}: {err}; it is left out (DeleteModel removes it)")
         for _, name, doc in store.rows("tags"):
             if _tags(doc):
                 backend.model_tags[name] = doc
@@ -184,6 +196,10 @@ def load(backend, store: Store) -> list[str]:
                     if ex.status == "IN_PROGRESS":
                         change.execution(region, s.uid, seq, ex)
                         ex.status, ex.failed_reason = "FAILED", INTERRUPTED
+        for name, model in backend.models.items():
+            if model.status == "IN_PROGRESS":  # its training thread ended with the process
+                change.entry("model", "", backend.models, name)
+                model.status, model.failed_reason = "FAILED", TRAINING_INTERRUPTED
         change.commit()
         from . import datarestore  # it registers its records' checks here
 

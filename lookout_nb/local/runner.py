@@ -13,7 +13,8 @@ For the run of boundary ``b`` with upload frequency ``F`` (window ``(b - F, b]``
    the run with its message); a sensor without any value in the window FAILS the run naming it;
    rows are read as UTC; only rows inside the window count (rows repeating a timestamp are averaged); they are resampled to the model's
    TargetSamplingRate (mean per interval, each timestamp labelled by the end of its interval) and scored
-   against the model's baseline (:mod:`.inference`);
+   by the model's trained detector with :func:`lookout_nb.local.training.score`, the code its evaluation used,
+   the rows of the lookback before the window read from the earlier slots' files (:meth:`Runner.read_history`);
 4. the results go to ``<output prefix><ScheduledStartTime as YYYY-MM-DDTHH:MM:SSZ>/results.jsonl``.
 
 Parsed input files are cached by (bucket, key, ETag), so a file read by consecutive runs is fetched once and a
@@ -40,7 +41,7 @@ from ..errors import NamingError
 from ..inputfiles import read_input
 from ..naming import expected_keys
 from ..request import parse_duration
-from . import inference
+from . import training
 from .backend import Run, naming_of
 
 #: How many parsed input files the runner keeps.
@@ -99,7 +100,7 @@ class Runner:
         """Run one inference: read the window, score it, write results.jsonl; never raises for data problems."""
         try:
             frame = self.read_window(run)
-            records = inference.score(frame, run.model.baseline)
+            records = training.score(_trained(run), frame, history=self.read_history(run))
             result = self.write_results(run, records)
         except RunFailed as failure:
             return Outcome("FAILED", failed_reason=str(failure)[:5000])
@@ -232,6 +233,40 @@ class Runner:
         frame = frame.sort_index()
         return frame.ffill().bfill() if frame.isna().to_numpy().any() else frame
 
+    def read_history(self, run: Run) -> Optional[pd.DataFrame]:
+        """The rows before the window that its first rows are scored with (``lookback`` rows of the model's
+        detector, as in its evaluation): read from the input files of the slots before the window, like the window
+        itself. Missing or unreadable files give fewer rows (never a failure)."""
+        lookback = getattr(_trained(run).detector, "lookback", 0)
+        if not lookback:
+            return None
+        start = run.window[0]
+        span = lookback * parse_duration(run.model.sampling_rate)
+        naming = naming_of(run.input_config)
+        s3_input = run.input_config.get("S3InputConfiguration") or {}
+        bucket, prefix = s3_input.get("Bucket"), s3_input.get("Prefix") or ""
+        slots = pd.date_range((start - span).floor(run.frequency) - run.frequency, start, freq=run.frequency)
+        expected = expected_keys(naming, run.model.components, slots, prefix)
+        frames = []
+        for component, sensors in run.model.components.items():
+            keys = expected[expected["component"] == component]["key"]
+            try:
+                listing = self.list_range(bucket, prefix, naming, component, keys.iloc[0], keys.iloc[-1])
+                parsed = self.parse_keys(naming, list(listing))
+                tables = [self.read_file(bucket, key, etag, tuple(sensors)) for key, etag in listing.items()
+                          if parsed.get(key) and parsed[key][0] == component]
+            except RunFailed:
+                tables = []
+            rows = [t.loc[(t.index > start - span) & (t.index <= start), sensors] for t in tables]
+            rows = [r for r in rows if len(r)]
+            if rows:
+                rows = pd.concat(rows) if len(rows) > 1 else rows[0]
+                rows = rows.groupby(level=0).mean() if not rows.index.is_unique else rows
+                frames.append(rows.set_axis([f"{component}\\{s}" for s in sensors], axis=1))
+        if not frames:
+            return None
+        return self.resample(pd.concat(frames, axis=1) if len(frames) > 1 else frames[0], run)
+
     # -- writing -----------------------------------------------------------------------------------------------
     def write_results(self, run: Run, records: list[dict]) -> dict:
         """Write results.jsonl under the output prefix; returns the CustomerResultObject."""
@@ -258,6 +293,15 @@ class Runner:
             self._cache[key] = value
             while len(self._cache) > CACHE_FILES:
                 self._cache.popitem(last=False)
+
+
+def _trained(run: Run):
+    """The trained model a run scores with; RunFailed naming the model when it has none."""
+    trained = run.model.trained_model if run.model is not None else None
+    if trained is None:
+        raise RunFailed(f"Model {run.model.name if run.model else ''} has no trained detector (status "
+                        f"{run.model.status if run.model else 'deleted'}); train it with CreateModel")
+    return trained
 
 
 def _overlaps(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> bool:

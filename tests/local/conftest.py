@@ -47,8 +47,6 @@ def executions(lookout):
 @pytest.fixture
 def machine(endpoint, lookout, unique_bucket):
     """A small two-component machine reading from its own bucket: ``machine.schedule(name, **changes)``."""
-    from lookout_nb.local.records import Model
-
     class Machine:
         model = "tiny-machine"
         components = {"press": ["P1", "P2"], "fan": ["Speed"]}
@@ -67,8 +65,7 @@ def machine(endpoint, lookout, unique_bucket):
             lookout.create_inference_scheduler(**kwargs, ClientToken=name)
             return name
 
-    baseline = {f"{c}\\{s}": {"mean": 50.0, "std": 5.0} for c, names in Machine.components.items() for s in names}
-    endpoint.backend.put_model(Model(Machine.model, Machine.components, sampling_rate="PT1M", baseline=baseline))
+    endpoint.add_model(Machine.model, Machine.components, "PT1M")
     return Machine()
 
 

@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 
 from lookout_nb.local import demo
-from lookout_nb.local.inference import fit_baseline, score
+import json
+
+from lookout_nb.local import training
 from lookout_nb.naming import Naming
 
 
@@ -61,24 +63,37 @@ def test_seed_is_safe_to_call_again(endpoint, s3):
     assert endpoint.lookout().describe_model(ModelName=demo.DEMO_MODEL)["Status"] == "SUCCESS"
 
 
-def test_the_baseline_is_learned_from_normal_data_and_flags_the_pump_episodes():
-    model = demo.demo_model()
-    times = pd.date_range("2026-01-05T10:00Z", "2026-01-05T11:00Z", freq="1min", inclusive="right")
+def test_the_demo_model_is_trained_through_the_api_on_its_training_files(lookout, s3):
+    d = lookout.describe_model(ModelName=demo.DEMO_MODEL)
+    assert (d["Status"], d["DatasetName"], d["ModelQuality"]) == ("SUCCESS", demo.DEMO_DATASET, "QUALITY_THRESHOLD_MET")
+    assert d["LabelsInputConfiguration"]["S3InputConfiguration"]["Prefix"] == demo.DEMO_LABELS_PREFIX
+    assert lookout.describe_dataset(DatasetName=demo.DEMO_DATASET)["Status"] == "ACTIVE"
+    [job] = lookout.list_data_ingestion_jobs(DatasetName=demo.DEMO_DATASET)["DataIngestionJobSummaries"]
+    assert job["Status"] == "SUCCESS"
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=demo.DEMO_BUCKET, Prefix=demo.DEMO_TRAINING_PREFIX)["Contents"]}
+    assert keys == {f"training/{c}/{c}.csv" for c in demo.DEMO_COMPONENTS}
+    metrics = json.loads(d["ModelMetrics"])
+    assert [r["start"][11:16] for r in metrics["labeled_ranges"]] == ["10:30", "15:10"]  # the evaluation day's episodes
+    assert metrics["labeled_event_metrics"]["num_identified"] == 2
+    assert metrics["unknown_event_metrics"]["num_identified"] == 0
+    for r in metrics["predicted_ranges"]:
+        top = max(r["diagnostics"], key=lambda x: x["value"])
+        assert top["name"].startswith("centrifugal-pump\\")
+        assert sum(x["value"] for x in r["diagnostics"]) == pytest.approx(1, abs=1e-3)
+
+
+def test_the_trained_demo_model_flags_the_pump_episodes_of_the_input_files(endpoint):
+    model = endpoint.backend.model(demo.DEMO_MODEL).trained_model
+    times = pd.date_range("2026-01-05T09:00Z", "2026-01-05T16:00Z", freq="1min", inclusive="right")
     frame = pd.concat([demo.sensor_frame(c, s, times).add_prefix(f"{c}\\") for c, s in demo.DEMO_COMPONENTS.items()], axis=1)
-    flags = pd.Series([r["prediction"] for r in score(frame, model.baseline)], index=times)
-    assert flags[flags == 1].index.min() == pd.Timestamp("2026-01-05T10:31Z")
-    assert flags[flags == 1].index.max() == pd.Timestamp("2026-01-05T10:45Z")
-    assert flags.sum() == 15
-
-
-def test_scores_split_evenly_on_the_baseline_and_grow_with_the_deviation():
-    base = fit_baseline(pd.DataFrame({"a\\x": [0.0, 2.0], "a\\y": [0.0, 2.0]}))
-    t = pd.to_datetime(["2026-01-05T09:01Z", "2026-01-05T09:02Z", "2026-01-05T09:03Z"])
-    rows = score(pd.DataFrame({"a\\x": [1.0, 3.0, 9.0], "a\\y": [1.0, 1.0, 1.0]}, index=t), base)
-    assert [d["value"] for d in rows[0]["diagnostics"]] == [0.5, 0.5]
-    assert rows[0]["anomaly_score"] < rows[1]["anomaly_score"] < rows[2]["anomaly_score"]
-    assert rows[2]["diagnostics"][0] == {"name": "a\\x", "value": 1.0}
-    assert (rows[1]["prediction"], rows[2]["prediction"]) == (0, 1)
+    rows = training.score(model, frame.iloc[60:], history=frame.iloc[:60])
+    flags = pd.Series([r["prediction"] for r in rows], index=times[60:])
+    anomalous = flags[flags == 1].index
+    # each episode is found within its first three minutes and ends within the detector's 10-row window after it
+    assert anomalous[(anomalous.hour == 10)].min() == pd.Timestamp("2026-01-05T10:33Z")
+    assert anomalous[(anomalous.hour == 10)].max() <= pd.Timestamp("2026-01-05T10:55Z")
+    assert anomalous[(anomalous.hour == 15)].min() <= pd.Timestamp("2026-01-05T15:13Z")
+    assert set(anomalous.hour) == {10, 15}
 
 
 def test_any_machine_can_be_added_and_scores_its_generated_data_as_normal(endpoint, lookout, s3, unique_bucket):

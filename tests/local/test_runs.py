@@ -190,12 +190,14 @@ def test_runner_lists_only_the_key_range_it_needs(endpoint, s3, machine, executi
     endpoint.clock.set("2026-01-05T09:05Z")
     assert executions(name)[0]["Status"] == "SUCCESS"
     runs = [p for p in listed if p["Bucket"] == machine.bucket]
+    # the window's range (one slot around it), and the detector's 23 rows of history before it (from 08:30)
     assert {(p["Prefix"], p["StartAfter"]) for p in runs} == {
-        ("in/press_", "in/press_20260105085500"),
-        ("in/fan_", "in/fan_20260105085500"),
+        ("in/press_", "in/press_20260105085500"), ("in/fan_", "in/fan_20260105085500"),
+        ("in/press_", "in/press_20260105083000"), ("in/fan_", "in/fan_20260105083000"),
     }
     mine = [k for k in read if k.startswith("in/")]
-    assert mine and all("20260105085500" <= k.split("_")[1][:14] <= "20260105091000" for k in mine)
+    assert mine and all("20260105083000" <= k.split("_")[1][:14] <= "20260105091000" for k in mine)
+    assert len(mine) == len(set(mine))  # a file read for the window is not read again for the history
 
 
 # -- failures the generator's mistakes cause -------------------------------------------------------------------
@@ -260,7 +262,7 @@ def test_anomalies_are_detected_and_reported(endpoint, lookout, s3, create, exec
     d = lookout.describe_inference_scheduler(InferenceSchedulerName=name)
     assert d["LatestInferenceResult"] == "ANOMALOUS"
     lines = results(s3, executions(name)[-1])
-    assert [line["prediction"] for line in lines] == [1, 1, 1, 1, 1]
+    assert [line["prediction"] for line in lines] == [0, 0, 1, 1, 1]  # held for 3 rows (10:31-10:33) first
     top = max(lines[0]["diagnostics"], key=lambda x: x["value"])
     assert top["name"].startswith("centrifugal-pump\\")
     summary = lookout.list_inference_schedulers(InferenceSchedulerNameBeginsWith=name)["InferenceSchedulerSummaries"][0]
@@ -275,8 +277,9 @@ def test_events_aggregate_consecutive_anomalous_rows(endpoint, lookout, create):
     )["InferenceEventSummaries"]
     assert len(events) == 1
     [event] = events
-    assert (ts(event["EventStartTime"]), ts(event["EventEndTime"])) == (ts("2026-01-05T10:31Z"), ts("2026-01-05T10:45Z"))
-    assert event["EventDurationInSeconds"] == 14 * 60
+    # from the third row of the episode (10:31-10:45) until its 10-row window has passed
+    assert (ts(event["EventStartTime"]), ts(event["EventEndTime"])) == (ts("2026-01-05T10:33Z"), ts("2026-01-05T10:54Z"))
+    assert event["EventDurationInSeconds"] == 21 * 60
     diagnostics = json.loads(event["Diagnostics"])
     assert sum(d["value"] for d in diagnostics) == pytest.approx(1, abs=1e-3)
     assert max(diagnostics, key=lambda d: d["value"])["name"].startswith("centrifugal-pump\\")
