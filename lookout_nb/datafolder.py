@@ -35,8 +35,8 @@ from .inputfiles import read_input
 from .schema import ModelSchema
 
 #: read_input problems that make the ingestion discard a file (or, for missing columns, FAIL): errors here.
-ERRORS = {"line-too-long", "empty-file", "csv-malformed", "csv-delimiter", "no-header", "too-few-columns",
-          "missing-columns", "timestamp-unparseable"}
+UNREADABLE = {"line-too-long", "empty-file", "csv-malformed", "csv-delimiter", "no-header", "too-few-columns"}
+ERRORS = UNREADABLE | {"missing-columns", "timestamp-unparseable"}
 _FIX_TIMES = ("; or pass check=False to upload it anyway: the ingestion then drops those rows and counts them in "
               "DataQualitySummary.UnsupportedTimestamps")
 
@@ -155,9 +155,9 @@ def _check_file(report: FolderReport, root: Path, component: str, path: Path, se
         level = "error" if p.code in ERRORS else "warning"
         fix = _FIX_TIMES if p.code == "timestamp-unparseable" else ""
         if p.code == "missing-columns":
-            fix = f" (the ingestion would FAIL): add the column{'s' if ',' in p.message else ''} or fix the schema"
+            fix = " (the ingestion would FAIL): add what is missing to the file, or fix the schema"
         add(level, p.message + fix)
-    if f.table is not None and not any(p.code in ERRORS for p in f.problems):
+    if f.table is not None and not any(p.code in UNREADABLE for p in f.problems):
         report.rows[component] = report.rows.get(component, 0) + len(f.table)
         if sensors is None:
             sensors = list(f.table.columns)

@@ -247,14 +247,15 @@ def _dataset(name: str, client) -> dict:
     return raw
 
 
-def train(name: str, dataset, *, training, evaluation, role_arn: str, labels=None, label_group: str | None = None,
+def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, labels=None, label_group: str | None = None,
           sampling_rate: str | None = None, off_condition: str | None = None, schema=None, tags=None,
           wait: bool = True, timeout: float = 1800, poll: float = 2.0, progress: bool = True, client=None,
           session=None) -> ModelInfo:
     """Train model ``name`` on ``dataset`` (a name or a :class:`~lookout_nb.datasets.DatasetInfo`); with ``wait``,
     wait for the end of training (``timeout`` seconds, progress bar) and return it.
 
-    ``training`` and ``evaluation`` are ``(start, end)`` windows (naive times are UTC). ``labels`` are fault
+    ``training`` and ``evaluation`` are ``(start, end)`` windows (naive times are UTC; left out, the service
+    chooses: on the embedded endpoint the first 80% of the data trains and the rest evaluates). ``labels`` are fault
     ranges left out of what the model learns as normal and scored in its evaluation: ``s3://bucket/prefix/`` of
     label CSVs, or a local label CSV, a folder of them, ``(start, end)`` pairs or a DataFrame, which are checked
     and put in a label group ``<name>-labels``; ``label_group`` names an existing group. ``schema`` picks a subset
@@ -270,7 +271,8 @@ def train(name: str, dataset, *, training, evaluation, role_arn: str, labels=Non
     client = lookout_client(client, session)
     dataset_name = getattr(dataset, "name", dataset)
     raw_dataset = _dataset(dataset_name, client)
-    windows = {"training": _window(training, "training"), "evaluation": _window(evaluation, "evaluation")}
+    windows = {key: _window(value, key) for key, value in (("training", training), ("evaluation", evaluation))
+               if value is not None}
     for key, window in windows.items():
         _check_window(window, key, raw_dataset)
     model_schema = _schema(schema, raw_dataset)
@@ -281,11 +283,10 @@ def train(name: str, dataset, *, training, evaluation, role_arn: str, labels=Non
     if off_condition:
         _check_condition(off_condition, model_schema)
     params = {"ModelName": name, "DatasetName": dataset_name, "RoleArn": role_arn,
-              "DatasetSchema": {"InlineDataSchema": model_schema.to_json()},
-              "TrainingDataStartTime": wire_time(windows["training"][0]),
-              "TrainingDataEndTime": wire_time(windows["training"][1]),
-              "EvaluationDataStartTime": wire_time(windows["evaluation"][0]),
-              "EvaluationDataEndTime": wire_time(windows["evaluation"][1])}
+              "DatasetSchema": {"InlineDataSchema": model_schema.to_json()}}
+    for key, member in (("training", "Training"), ("evaluation", "Evaluation")):
+        if key in windows:
+            params[f"{member}DataStartTime"], params[f"{member}DataEndTime"] = map(wire_time, windows[key])
     labels_config = _labels_config(name, labels, label_group, client)
     if labels_config:
         params["LabelsInputConfiguration"] = labels_config
