@@ -81,7 +81,7 @@ class DatasetInfo:
     data_start: pd.Timestamp | None = None
     data_end: pd.Timestamp | None = None
     created_at: pd.Timestamp | None = None
-    raw: dict = field(default_factory=dict, repr=False)
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_describe(cls, raw: dict, source: str | None = None) -> "DatasetInfo":

@@ -115,8 +115,8 @@ def evaluation_table(model, top: int = 3, client=None, session=None) -> pd.DataF
                      "overlaps": ", ".join(f"labelled {i}" for i in over) or None, "lead_time": pd.NaT,
                      "top_sensors": _top(pr[2], top)})
     frame = pd.DataFrame(rows, columns=COLUMNS)
-    frame["start"] = pd.to_datetime(frame["start"], utc=True)
-    frame["end"] = pd.to_datetime(frame["end"], utc=True)
+    frame["start"] = pd.to_datetime(frame["start"], utc=True).astype("datetime64[ns, UTC]")
+    frame["end"] = pd.to_datetime(frame["end"], utc=True).astype("datetime64[ns, UTC]")
     frame["duration"] = frame["end"] - frame["start"]
     frame["lead_time"] = pd.Series([pd.Timedelta(v) if pd.notna(v) else pd.NaT for v in frame["lead_time"]],
                                    index=frame.index, dtype="timedelta64[ns]")

@@ -58,7 +58,7 @@ class ModelInfo:
     schema: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict, repr=False)
     arn: str | None = None
-    raw: dict = field(default_factory=dict, repr=False)
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_describe(cls, raw: dict) -> "ModelInfo":
@@ -78,7 +78,8 @@ class ModelInfo:
                    (utc(raw.get("TrainingDataStartTime")), utc(raw.get("TrainingDataEndTime"))),
                    (utc(raw.get("EvaluationDataStartTime")), utc(raw.get("EvaluationDataEndTime"))),
                    raw.get("OffCondition"), where, raw.get("FailedReason"), raw.get("ModelQuality"), schema,
-                   metrics if isinstance(metrics, dict) else {}, raw.get("ModelArn"), raw)
+                   metrics if isinstance(metrics, dict) else {}, raw.get("ModelArn"),
+                   {k: v for k, v in raw.items() if k != "ResponseMetadata"})
 
     @property
     def events(self) -> int | None:
