@@ -106,7 +106,7 @@ class Run:
         return self.boundary - self.frequency, self.boundary
 
 
-class Backend(DatasetsMixin, LabelsMixin, ModelsMixin):
+class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
     """State and operations of the embedded Lookout for Equipment service (datasets and ingestion jobs in
     :mod:`.datasets`, label groups and labels in :mod:`.labels`, models and their training in :mod:`.models`)."""
 

@@ -179,8 +179,6 @@ class Detector:
         sensors = list(sensors)
         n, p = values.shape
         learn = np.ones(n, bool) if use is None else np.asarray(use, bool).copy()
-        if use is not None:  # the rows just after a left-out one (a label's end) still average its evidence
-            learn &= ~_resting(~learn, n)
         off = _resting(off, n)
         learn &= ~off
         x = np.where(np.isfinite(values), values, np.nan)
@@ -202,7 +200,7 @@ class Detector:
             relation[j, cols] = _ridge(gram, cross[:, j], cols, m)
         det = cls(sensors, mean, std, relation, np.zeros(0), np.ones((1, p)), np.ones(p),
                   np.zeros((p, 1 + p)), np.zeros((1, p)), np.ones((1, p)), 1.0)
-        ev = det._evidence(z, ~off)
+        ev = det._evidence(z, ~off if use is None else learn)  # rows left out (labels) tell their neighbours nothing
         edges = np.nanquantile(ev["pace"][learn], PACE_BINS) if np.isfinite(ev["pace"][learn]).any() else np.zeros(0)
         det.pace_edges = np.unique(edges)
         bins = det._bins(ev["pace"])

@@ -7,6 +7,7 @@ import sqlite3
 
 import pandas as pd
 import pytest
+from lookout_nb.local import demo
 from datakit import create_dataset, frame, ingest, upload
 
 from lookout_nb.local import start
@@ -65,7 +66,7 @@ def test_list_filters_by_name_and_pages(lookout):
         token = page.get("NextToken")
         if not token:
             break
-    assert names == ["fan-1", "pump-1", "pump-2", "pump-3"]
+    assert names == sorted(["fan-1", "pump-1", "pump-2", "pump-3", demo.DEMO_DATASET])  # the demo model's too
 
 
 def test_delete_refuses_while_models_use_it_and_removes_it_and_its_jobs(endpoint, lookout, s3, unique_bucket, monkeypatch):

@@ -10,7 +10,6 @@ import pytest
 
 from lookout_nb.local import synth
 from lookout_nb.local.detector import Detector, ZScoreBaseline, events
-from lookout_nb.local.inference import fit_baseline, score as zscore
 
 START = synth.DEFAULT_START
 EVAL = START + pd.Timedelta(days=4)
@@ -99,14 +98,12 @@ def test_normal_running_raises_no_event(split, fitted):
     assert np.allclose(scores.shares.sum(axis=1), 1.0)
 
 
-def test_the_zscore_baseline_scores_exactly_as_the_endpoint_does(split):
-    wide, train, evaluation, times = split
-    base = ZScoreBaseline.fit(train, list(wide.columns))
-    frame = pd.DataFrame(evaluation[:50], columns=wide.columns, index=times[:50])
-    records = zscore(frame, fit_baseline(pd.DataFrame(train, columns=wide.columns)))
-    ours = base.scores(evaluation[:50])
-    assert ours.score.tolist() == [r["anomaly_score"] for r in records]
-    assert ours.anomalous.tolist() == [bool(r["prediction"]) for r in records]
+def test_the_zscore_baseline_splits_evenly_on_its_mean_and_grows_with_the_deviation():
+    base = ZScoreBaseline.fit(np.array([[0.0, 0.0], [2.0, 2.0]]), ["a\\x", "a\\y"])
+    scores = base.scores(np.array([[1.0, 1.0], [3.0, 1.0], [9.0, 1.0]]))
+    assert scores.shares[0].tolist() == [0.5, 0.5] and scores.shares[2].tolist() == [1.0, 0.0]
+    assert scores.score[0] < scores.score[1] < scores.score[2]
+    assert scores.anomalous.tolist() == [False, False, True]
 
 
 def test_fitting_twice_gives_the_same_detector_and_scores(split, fitted):
