@@ -116,15 +116,15 @@ def test_the_model_step_shows_each_models_dataset_rate_training_window_and_evalu
     endpoint.backend.put_model(Model(
         name="pump-trained", components={"hx-pump": ["Flow", "Speed"]}, sampling_rate="PT15M",
         dataset_name="pump-data", training_start=pd.Timestamp("2025-11-20", tz="UTC"),
-        training_end=pd.Timestamp("2025-12-20", tz="UTC"), evaluation_end=pd.Timestamp("2026-01-05", tz="UTC"),
-        metrics=metrics))
+        training_end=pd.Timestamp("2025-12-20", tz="UTC"), evaluation_start=pd.Timestamp("2025-12-20", tz="UTC"),
+        evaluation_end=pd.Timestamp("2026-01-05", tz="UTC"), trained={"metrics": metrics}))  # described, not scored
     w = Wizard(client=lookout, s3=s3).wait()
     listing = w.model_step.listing.value
     row = re.search(r"<tr>(?:(?!</tr>).)*pump-trained(?:(?!</tr>).)*</tr>", listing, re.S).group(0)
     cells = re.findall(r"<td>(.*?)</td>", row, re.S)
     assert cells[2:6] == ["pump-data", "PT15M", "2025-11-20 to 2025-12-20", "2"]
     demo_row = re.search(r"<tr>(?:(?!</tr>).)*pump-demo(?:(?!</tr>).)*</tr>", listing, re.S).group(0)
-    assert "PT1M" in demo_row and "pump-demo-dataset" in demo_row
+    assert "PT1M" in demo_row and demo.DEMO_MODEL in demo_row
 
     w.model_step.field.value = "pump-trained"
     w.wait()
