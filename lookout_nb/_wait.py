@@ -30,12 +30,12 @@ def wait_while(describe: Callable[[], dict], status: str, *, what: str, timeout:
 
     start = _monotonic()
     deadline = start + timeout
-    with tqdm(desc=f"waiting for {what}", unit="s", total=None, disable=not progress, delay=0.5, leave=False,
-              bar_format="{desc}: {postfix} {elapsed}") as bar:
+    with tqdm(desc=f"waiting for {what}", total=None, disable=not progress, delay=0.5, leave=False,
+              bar_format="{desc} ({elapsed})") as bar:
         while True:
             raw = describe()
             current = raw.get("Status")
-            bar.set_postfix_str(str(current), refresh=False)
+            bar.set_description_str(f"waiting for {what}: {current}", refresh=False)
             bar.update(0)
             if current != status:
                 return raw

@@ -186,7 +186,8 @@ def _pick_sensor(sensor, columns, predicted) -> str:
     raise InvalidArgument(f"sensor: {sensor!r} is not a column of the data; choose one of {', '.join(columns)}")
 
 
-def plot_evaluation(model, data, sensor: str | None = None, ax=None, margin="1D", client=None, session=None):
+def plot_evaluation(model, data, sensor: str | None = None, ax=None, margin="1D", window=None, client=None,
+                    session=None):
     """Draw ``sensor`` of ``data`` over the model's evaluation window, labelled ranges shaded, predicted ranges
     as a band along the bottom; returns the matplotlib Axes.
 
@@ -194,7 +195,8 @@ def plot_evaluation(model, data, sensor: str | None = None, ax=None, margin="1D"
     the sensor data (see :func:`_wide`: a frame of ``component\\sensor`` columns, ``{component: frame}`` or the
     folder of CSVs); ``sensor`` is ``component\\sensor`` (or a sensor name found in one component only),
     by default the sensor with the largest share of the predicted anomalies. ``margin`` of data before the window
-    is shown too, so the picture starts in normal operation.
+    is shown too, so the picture starts in normal operation; ``window=(start, end)`` shows that span instead (to
+    look closely at one range).
 
     Example
     -------
@@ -212,6 +214,11 @@ def plot_evaluation(model, data, sensor: str | None = None, ax=None, margin="1D"
     end = utc(raw.get("EvaluationDataEndTime")) or max([r[1] for r in labelled + predicted], default=None)
     start = (start or frame.index[0]) - pd.Timedelta(margin)
     end = end or frame.index[-1]
+    if window is not None:
+        try:
+            start, end = (utc(t) for t in window)
+        except (TypeError, ValueError) as exc:
+            raise InvalidArgument(f"window: expected (start, end) times, got {window!r}") from exc
     series = frame[chosen][(frame.index >= start) & (frame.index <= end)]
     if series.dropna().empty:
         raise InvalidArgument(f"data: {chosen} has no value between {start} and {end} (the evaluation window); give "
