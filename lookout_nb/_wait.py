@@ -24,7 +24,8 @@ def wait_while(describe: Callable[[], dict], status: str, *, what: str, timeout:
                progress: bool = True, hint: str = "") -> dict:
     """Call ``describe()`` until its ``Status`` is no longer ``status``; return that last response.
 
-    Raises :class:`WaitTimeout` naming ``what`` after ``timeout`` seconds (``hint`` is added to the message).
+    The first polls come quickly (0.25 s, doubling) so that a short job costs a short wait; then every ``poll``
+    seconds. Raises :class:`WaitTimeout` naming ``what`` after ``timeout`` seconds (``hint`` ends the message).
     """
     from tqdm.auto import tqdm
 
@@ -32,6 +33,7 @@ def wait_while(describe: Callable[[], dict], status: str, *, what: str, timeout:
     deadline = start + timeout
     with tqdm(desc=f"waiting for {what}", total=None, disable=not progress, delay=0.5, leave=False,
               bar_format="{desc} ({elapsed})") as bar:
+        interval = min(poll, 0.25)
         while True:
             raw = describe()
             current = raw.get("Status")
@@ -43,4 +45,5 @@ def wait_while(describe: Callable[[], dict], status: str, *, what: str, timeout:
             if remaining <= 0:
                 raise WaitTimeout(f"{what} is still {current} after {timeout:g} s; wait longer (timeout=...) or "
                                   f"call again with wait=False and look later{hint}", last_status=current)
-            _sleep(max(0.0, min(poll, remaining)))
+            _sleep(max(0.0, min(interval, remaining)))
+            interval = min(poll, interval * 2)

@@ -265,7 +265,7 @@ def delete_dataset(name: str, client=None, session=None) -> None:
 
 # -- ingest ---------------------------------------------------------------------------------------------------------
 def ingest(dataset, source: str | None = None, *, role_arn: str, key_pattern: str | None = None, wait: bool = True,
-           timeout: float = 600, poll: float = 1.0, progress: bool = True, client=None,
+           timeout: float = 1800, poll: float = 10.0, progress: bool = True, client=None,
            session=None) -> IngestionResult:
     """Start a data ingestion job of ``dataset`` (a name or a :class:`DatasetInfo`) reading ``source``
     (``s3://bucket/prefix/``, default: where :func:`create_dataset` uploaded the files); with ``wait``, wait

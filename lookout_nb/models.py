@@ -250,7 +250,7 @@ def _dataset(name: str, client) -> dict:
 
 def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, labels=None, label_group: str | None = None,
           sampling_rate: str | None = None, off_condition: str | None = None, schema=None, tags=None,
-          wait: bool = True, timeout: float = 1800, poll: float = 2.0, progress: bool = True, client=None,
+          wait: bool = True, timeout: float = 7200, poll: float = 30.0, progress: bool = True, client=None,
           session=None) -> ModelInfo:
     """Train model ``name`` on ``dataset`` (a name or a :class:`~lookout_nb.datasets.DatasetInfo`); with ``wait``,
     wait for the end of training (``timeout`` seconds, progress bar) and return it.
