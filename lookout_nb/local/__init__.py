@@ -31,8 +31,12 @@ Behaviour choices (where AWS documents nothing, this is the reading the endpoint
   (b - F, b] are scored. The first column is the timestamp whatever its name; the schema's sensor columns must
   all be present (a missing one FAILS the run naming the file and the column); other columns are ignored.
 - **Scoring.** Rows are resampled to the model's TargetSamplingRate (mean per interval, labelled by the
-  interval's end), gaps filled from neighbouring rows, and scored by z-scores against the model's baseline (see
-  :mod:`lookout_nb.local.inference`). diagnostics are present on every line, also when prediction is 0.
+  interval's end), gaps filled from neighbouring rows, and scored by the model's trained detector with
+  :func:`lookout_nb.local.training.score`, the code its evaluation ran (:mod:`.detector`), so results.jsonl agrees
+  with ModelMetrics. The detector's lookback rows before the window (23 rows: ``2 * 10 + 3``) come from the input
+  files of the earlier slots (listed and read like the window's, cached); missing ones give fewer rows, never a
+  failure. An episode is flagged from its third row (3 rows held) until its 10-row average has passed.
+  diagnostics are present on every line, also when prediction is 0.
 - **Results.** ``<output prefix><wake time as YYYY-MM-DDTHH:MM:SSZ>/results.jsonl``, one JSON object per row,
   newline-terminated; CustomerResultObject appears on SUCCESS only.
 - **Lists.** ListInferenceSchedulers and ListModels are sorted by name; ListInferenceExecutions newest first;
@@ -58,13 +62,30 @@ Behaviour choices (where AWS documents nothing, this is the reading the endpoint
   through to disk before each response (:mod:`lookout_nb.local.objects`).
 - **Datasets, ingestion, labels.** See :mod:`.datasets` (a SUCCESS ingestion replaces a dataset's data; a
   FAILED one keeps it), :mod:`.ingest` (KeyPatterns, discarded files, quality counts) and :mod:`.labels`.
+- **Models** (:mod:`.models`). CreateModel answers IN_PROGRESS and trains in a background thread
+  (:func:`lookout_nb.local.training.train`: resampling, labels and OffCondition left out, training window learned,
+  evaluation window scored into ModelMetrics); SUCCESS or FAILED with a FailedReason naming the window, sensor,
+  label file or condition. Windows left out: training from the data's first row, evaluation to its last, split
+  80/20 on the sampling grid (a given end of one window starts the other); TargetSamplingRate left out: the finest
+  supported rate no finer than the rows' median spacing; DatasetSchema a subset of the dataset's sensors (left
+  out: all). A dataset with no data, an unknown dataset or label group, or a schema that is not the service's JSON
+  answer at once (ValidationException / ResourceNotFoundException). DeleteModel refuses while the model trains; a
+  model that schedulers use may be deleted (as the service documents) and their runs then FAIL. A scheduler needs
+  a SUCCESS model (ValidationException otherwise). ModelQuality: QUALITY_THRESHOLD_MET when every evaluation label
+  is found, POOR_QUALITY_DETECTED when one is missed, CANNOT_DETERMINE_QUALITY without labels. Trained models
+  persist in ``state.db``; one IN_PROGRESS when the endpoint stopped or was killed is FAILED at the next start.
+  ``Endpoint.add_model(name, components, rate)`` trains a model on generated data through the same path.
 - **Catch-up.** One move of the clock (a jump, or a restart after downtime) makes at most
   ``backend.CATCH_UP`` = 288 runs per scheduler, the latest ones; earlier due runs are skipped, logged and
   counted in ``skipped_runs`` of ``GET /_lookout-nb/clock``. Clock times stay within 1970-2262 (a 400 otherwise).
 - **S3 and the demo.** S3 is moto's server, whose objects are shared by every endpoint of one Python process. A
   new endpoint with ``demo=True`` and no ``state_dir`` resets the demo bucket to exactly the demo history before
-  its clock (two hours of 5-minute files; the feeder adds each next file once its slot has ended), so tests see
-  the same bucket whatever ran before. Other buckets are left alone.
+  its clock (two hours of 5-minute files; the feeder adds each next file once its slot has ended) and the demo's
+  training and label files, so tests see the same bucket whatever ran before. Other buckets are left alone. The
+  demo model ``pump-demo`` is trained at start, before the endpoint answers other clients, through the API: four
+  days of training CSVs under ``s3://lookout-demo/training/``, dataset ``demo-pump-dataset``, an ingestion job,
+  the daily episodes in ``labels/labels.csv``, CreateModel (the last day evaluates); a restart with a state_dir
+  keeps the trained model.
 - **Credentials.** ``start(credentials=(key, secret))`` (``lookout-nb serve --credentials KEY:SECRET`` or
   ``LOOKOUT_NB_CREDENTIALS``): every request must carry a SigV4 signature of that key (:mod:`.auth`), dated within
   15 minutes of the machine's wall clock (not the service clock); refusals are 403 in each protocol's own form.

@@ -1,16 +1,18 @@
 """The demo machine: a trained model of a synthetic pump, its input files, and a feeder that keeps them coming.
 
 - :data:`DEMO_MODEL` (``pump-demo``) has two components, ``centrifugal-pump`` and ``motor``, three sensors each,
-  TargetSamplingRate PT1M, and a baseline learned from seven days of generated training data.
+  TargetSamplingRate PT1M, trained on :data:`DEMO_TRAINING_SPAN` of generated data by :func:`train_demo`.
 - :func:`write_input_files` writes correctly named input files for any time range into any bucket (one file per
   component per slot, rows in UTC inside ``(slot start, slot end]``), or with deliberate mistakes on request.
-- :func:`seed` puts the model into an endpoint, creates :data:`DEMO_BUCKET`, and writes a few hours of history
+- :func:`seed` creates :data:`DEMO_BUCKET`, trains the model in an endpoint, and writes a few hours of history
   under :data:`DEMO_INPUT_PREFIX`; :class:`Feeder` then writes each new 5-minute file as the clock passes its
   end, so a scheduler created with :func:`scheduler_kwargs` always finds data.
 
 Sensor values are a deterministic function of the timestamp (daily and shorter cycles plus hashed noise), so the
 same range always gives the same bytes. The pump misbehaves every day from 10:30 to 10:45 and from 15:10 to
-15:20 UTC (:data:`DAILY_ANOMALIES`), which the baseline flags as anomalies.
+15:20 UTC (:data:`DAILY_ANOMALIES`). The demo model (:func:`train_demo`) is trained at start through the API on
+four days of such data with those episodes labelled, and flags them (from their third minute until its 10-minute
+average has passed).
 
 >>> kwargs = scheduler_kwargs("demo-5min")
 >>> kwargs["DataInputConfiguration"]["S3InputConfiguration"]
@@ -20,24 +22,23 @@ same range always gives the same bytes. The pump misbehaves every day from 10:30
 from __future__ import annotations
 
 import contextlib
-import copy
 import datetime as dt
 import functools
 import threading
 import time
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 from .. import servicetime
 from ..naming import Naming, expected_keys, to_utc
-from ..schema import ModelSchema
 from ..request import parse_duration
+from ..schema import ModelSchema
 from .clock import MANUAL_START
 from .records import ACCOUNT, Model
-from .training import min_training_rows
 from .s3util import ensure_bucket, list_keys
+from .training import min_training_rows
 
 DEMO_MODEL = "pump-demo"
 DEMO_BUCKET = "lookout-demo"
@@ -326,7 +327,7 @@ class Feeder:
             return keys
 
 
-def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False, writes=None) -> Optional[Feeder]:
+def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False, writes=None) -> Feeder | None:
     """Put the demo model into an endpoint and write ``history`` of input files before its current time.
 
     ``target`` is an :class:`~lookout_nb.local.Endpoint` (model, bucket, files, and a :class:`Feeder` returned
@@ -396,8 +397,8 @@ def train_demo(endpoint, timeout: float = 120.0) -> Model:
     kept = backend.models.get(DEMO_MODEL)
     if kept is not None and kept.status == "SUCCESS":
         return kept
-    if kept is not None and kept.status != "IN_PROGRESS":
-        lookout.delete_model(ModelName=DEMO_MODEL)
+    if (kept is not None and kept.status != "IN_PROGRESS") or DEMO_MODEL in backend.broken_models:
+        lookout.delete_model(ModelName=DEMO_MODEL)  # FAILED, or saved by an earlier release: train it again
     if DEMO_DATASET not in backend.datasets.get("us-east-1", {}):
         schema = ModelSchema.parse(DEMO_COMPONENTS).to_json()
         lookout.create_dataset(DatasetName=DEMO_DATASET, DatasetSchema={"InlineDataSchema": schema},

@@ -39,7 +39,6 @@ import json
 import logging
 import threading
 
-import numpy as np
 import pandas as pd
 
 from ..request import parse_duration
@@ -68,8 +67,8 @@ def default_rate(frames: dict) -> str:
     >>> default_rate({"pump": pd.DataFrame({"Flow": [1.0, 2, 3, 4]}, index=t)})
     'PT5M'
     """
-    gaps = [np.median(np.diff(f.index.asi8)) for f in frames.values() if len(f) > 1]
-    spacing = pd.Timedelta(int(min(gaps)), unit="ns") if gaps else pd.Timedelta(minutes=1)
+    gaps = [pd.Timedelta(f.index.to_series().diff().median()) for f in frames.values() if len(f) > 1]
+    spacing = min(gaps) if gaps else pd.Timedelta(minutes=1)
     return next((r for r in SAMPLING_RATES if parse_duration(r) >= spacing), SAMPLING_RATES[-1])
 
 
@@ -79,7 +78,7 @@ def resolve_windows(params: dict, first: pd.Timestamp, last: pd.Timestamp, rate:
 
     >>> w = resolve_windows({}, pd.Timestamp("2026-01-01", tz="UTC"), pd.Timestamp("2026-01-10T23:59", tz="UTC"), "PT1M")
     >>> [t.strftime("%m-%d %H:%M") for t in w]
-    ['01-01 00:00', '01-09 00:00', '01-09 00:00', '01-11 00:01']
+    ['01-01 00:00', '01-09 00:00', '01-09 00:00', '01-11 00:00']
     """
     step = parse_duration(rate)
     start = params.get("TrainingDataStartTime") or first

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Optional
 
 import pandas as pd
 
@@ -54,19 +53,19 @@ class Model:
     role_arn: str = f"arn:aws:iam::{ACCOUNT}:role/LookoutEquipmentDemo"
     created_at: pd.Timestamp = _EPOCH
     status: str = "SUCCESS"
-    training_start: Optional[pd.Timestamp] = None
-    training_end: Optional[pd.Timestamp] = None
-    evaluation_start: Optional[pd.Timestamp] = None
-    evaluation_end: Optional[pd.Timestamp] = None
-    labels_config: Optional[dict] = None
-    off_condition: Optional[str] = None
-    kms_key_id: Optional[str] = None
+    training_start: pd.Timestamp | None = None
+    training_end: pd.Timestamp | None = None
+    evaluation_start: pd.Timestamp | None = None
+    evaluation_end: pd.Timestamp | None = None
+    labels_config: dict | None = None
+    off_condition: str | None = None
+    kms_key_id: str | None = None
     client_token: str = ""
     fingerprint: str = ""
-    failed_reason: Optional[str] = None
-    started_at: Optional[pd.Timestamp] = None
-    ended_at: Optional[pd.Timestamp] = None
-    trained: Optional[dict] = None
+    failed_reason: str | None = None
+    started_at: pd.Timestamp | None = None
+    ended_at: pd.Timestamp | None = None
+    trained: dict | None = None
 
     def __post_init__(self):
         self.dataset_name = self.dataset_name or f"{self.name}-dataset"
@@ -84,7 +83,7 @@ class Model:
         return cached[1]
 
     @property
-    def metrics(self) -> Optional[dict]:
+    def metrics(self) -> dict | None:
         return self.trained.get("metrics") if self.trained else None
 
     @property
@@ -157,11 +156,11 @@ class Execution:
     input_config: dict
     output_config: dict
     status: str = "IN_PROGRESS"
-    failed_reason: Optional[str] = None
-    result_object: Optional[dict] = None
+    failed_reason: str | None = None
+    result_object: dict | None = None
     anomalies: list = field(default_factory=list)
 
-    def summary(self, scheduler: "Scheduler", model_arn: str) -> dict:
+    def summary(self, scheduler: Scheduler, model_arn: str) -> dict:
         """ListInferenceExecutions' summary members."""
         out = {
             "ModelName": scheduler.model_name,
@@ -203,14 +202,14 @@ class Scheduler:
     input_config: dict
     output_config: dict
     role_arn: str
-    kms_key_id: Optional[str]
+    kms_key_id: str | None
     client_token: str
     fingerprint: str
     created_at: pd.Timestamp
     updated_at: pd.Timestamp
     state: str = "PENDING"
     changed_at: pd.Timestamp = None
-    next_boundary: Optional[pd.Timestamp] = None
+    next_boundary: pd.Timestamp | None = None
     tags: list = field(default_factory=list)
     executions: list = field(default_factory=list)
 
@@ -230,14 +229,14 @@ class Scheduler:
         """Whether boundaries still lead to runs (created or started, not stopped)."""
         return self.state in ("PENDING", "RUNNING")
 
-    def latest_result(self) -> Optional[str]:
+    def latest_result(self) -> str | None:
         """ANOMALOUS / NORMAL from the latest successful execution (None before any)."""
         for ex in reversed(self.executions):
             if ex.status == "SUCCESS":
                 return "ANOMALOUS" if ex.anomalies else "NORMAL"
         return None
 
-    def kms_key_arn(self) -> Optional[str]:
+    def kms_key_arn(self) -> str | None:
         key = self.kms_key_id
         if not key or key.startswith("arn:"):
             return key

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pandas as pd
 import pytest
 
-from lookout_nb.local import demo
-import json
-
-from lookout_nb.local import training
+from lookout_nb.local import demo, training
 from lookout_nb.naming import Naming
 
 

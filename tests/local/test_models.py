@@ -8,8 +8,8 @@ import time
 
 import pandas as pd
 import pytest
-
 from datakit import ROLE, create_dataset, csv_of, ingest, upload
+
 from lookout_nb.local import start, synth, training
 from lookout_nb.local.records import Model
 from lookout_nb.local.restore import TRAINING_INTERRUPTED
@@ -37,10 +37,10 @@ def _dataset(lookout, s3, bucket, machine, name="pump-data"):
 
 
 def _create(lookout, name, dataset="pump-data", token=None, **changes):
-    kwargs = dict(ModelName=name, DatasetName=dataset, ClientToken=token or name, RoleArn=ROLE,
-                  TrainingDataStartTime=TRAIN[0].to_pydatetime(), TrainingDataEndTime=TRAIN[1].to_pydatetime(),
-                  EvaluationDataStartTime=EVAL[0].to_pydatetime(), EvaluationDataEndTime=EVAL[1].to_pydatetime(),
-                  DataPreProcessingConfiguration={"TargetSamplingRate": "PT1M"}, OffCondition=synth.OFF_CONDITION)
+    kwargs = {"ModelName": name, "DatasetName": dataset, "ClientToken": token or name, "RoleArn": ROLE,
+              "TrainingDataStartTime": TRAIN[0].to_pydatetime(), "TrainingDataEndTime": TRAIN[1].to_pydatetime(),
+              "EvaluationDataStartTime": EVAL[0].to_pydatetime(), "EvaluationDataEndTime": EVAL[1].to_pydatetime(),
+              "DataPreProcessingConfiguration": {"TargetSamplingRate": "PT1M"}, "OffCondition": synth.OFF_CONDITION}
     kwargs.update(changes)
     return lookout.create_model(**{k: v for k, v in kwargs.items() if v is not None})
 
@@ -128,16 +128,16 @@ def test_windows_and_sampling_rate_left_out_take_the_documented_defaults(endpoin
 def test_training_failures_are_failed_statuses_naming_the_cause(endpoint, lookout, s3, unique_bucket, machine):
     _dataset(lookout, s3, unique_bucket, machine)
     cases = {
-        "outside": (dict(TrainingDataStartTime=pd.Timestamp("2025-01-01", tz="UTC").to_pydatetime(),
-                         TrainingDataEndTime=pd.Timestamp("2025-02-01", tz="UTC").to_pydatetime()),
+        "outside": ({"TrainingDataStartTime": pd.Timestamp("2025-01-01", tz="UTC").to_pydatetime(),
+                     "TrainingDataEndTime": pd.Timestamp("2025-02-01", tz="UTC").to_pydatetime()},
                     "The training window 2025-01-01T00:00:00.000000 to 2025-02-01T00:00:00.000000 holds no data"),
-        "little": (dict(TrainingDataEndTime=(START + pd.Timedelta(hours=3)).to_pydatetime(),
-                        EvaluationDataStartTime=(START + pd.Timedelta(hours=3)).to_pydatetime()),
+        "little": ({"TrainingDataEndTime": (START + pd.Timedelta(hours=3)).to_pydatetime(),
+                    "EvaluationDataStartTime": (START + pd.Timedelta(hours=3)).to_pydatetime()},
                    "Too little data to train"),
-        "subset": (dict(DatasetSchema={"InlineDataSchema": ModelSchema.parse({"hx-pump": ["Speed", "Nope"]})
-                                       .to_json()}, OffCondition=None),
+        "subset": ({"DatasetSchema": {"InlineDataSchema": ModelSchema.parse({"hx-pump": ["Speed", "Nope"]}).to_json()},
+                    "OffCondition": None},
                    "DatasetSchema names sensor hx-pump\\Nope, which dataset pump-data does not have"),
-        "offcond": (dict(OffCondition="hx-pump\\Sped < 100"), "names 'hx-pump\\\\Sped', which is not a sensor"),
+        "offcond": ({"OffCondition": "hx-pump\\Sped < 100"}, "names 'hx-pump\\\\Sped', which is not a sensor"),
     }
     for name, (changes, _) in cases.items():
         assert _create(lookout, name, **changes)["Status"] == "IN_PROGRESS"
