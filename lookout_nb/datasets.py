@@ -242,7 +242,8 @@ def list_datasets(name_prefix: str | None = None, client=None, session=None) -> 
     >>> list_datasets()["name"].tolist()                                            # doctest: +SKIP
     ['pump-data']
     """
-    items = pages(lookout_client(client, session), "list_datasets", "DatasetSummaries", DatasetNameBeginsWith=name_prefix)
+    items = pages(lookout_client(client, session), "list_datasets", "DatasetSummaries",
+                  DatasetNameBeginsWith=name_prefix)
     rows = [{"name": i.get("DatasetName"), "status": i.get("Status"), "created_at": i.get("CreatedAt"),
              "arn": i.get("DatasetArn")} for i in items]
     return _tables.typed_frame(rows, DATASET_COLUMNS)
@@ -260,7 +261,8 @@ def delete_dataset(name: str, client=None, session=None) -> None:
         call(lookout_client(client, session), "delete_dataset", DatasetName=name)
     except SchedulerConflict as exc:
         raise ResourceConflict(f"dataset {name!r} cannot be deleted now: {exc}; delete the models trained on it "
-                               "first (delete_model), or wait for its ingestion to end", operation="DeleteDataset") from exc
+                               "first (delete_model), or wait for its ingestion to end",
+                               operation="DeleteDataset") from exc
 
 
 # -- ingest ---------------------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ nobody labelled, or a false alarm.
 ...                                                  {"name": "pump\\\\Speed", "value": 0.3}]}]}
 >>> table = evaluation_table(metrics)
 >>> table[["kind", "found", "lead_time", "top_sensors"]].values.tolist()   # doctest: +NORMALIZE_WHITESPACE
-[['labelled', True, Timedelta('0 days 03:00:00'), <NA>], ['predicted', True, NaT, 'pump\\\\Flow 70%, pump\\\\Speed 30%']]
+[['labelled', True, Timedelta('0 days 03:00:00'), <NA>],
+ ['predicted', True, NaT, 'pump\\\\Flow 70%, pump\\\\Speed 30%']]
 """
 
 from __future__ import annotations

@@ -99,17 +99,6 @@ def read_labels(labels) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     return sorted(out)
 
 
-def labels_csv(labels) -> bytes:
-    """The label file text of ``labels`` (anything :func:`read_labels` reads): ``start,end`` rows, no header.
-
-    >>> labels_csv([("2026-01-24T06:00", "2026-01-24T14:00")])
-    b'2026-01-24T06:00:00.000000,2026-01-24T14:00:00.000000\\n'
-    """
-    stamp = "%Y-%m-%dT%H:%M:%S.%f"
-    return "".join(f"{a.tz_localize(None).strftime(stamp)},{b.tz_localize(None).strftime(stamp)}\n"
-                   for a, b in read_labels(labels)).encode()
-
-
 def create_label_group(name: str, labels=(), fault_codes=None, fault_code: str | None = None, client=None,
                        session=None) -> str:
     """Create label group ``name`` holding ``labels`` (anything :func:`read_labels` reads) rated ANOMALY; returns

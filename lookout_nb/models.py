@@ -248,8 +248,9 @@ def _dataset(name: str, client) -> dict:
     return raw
 
 
-def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, labels=None, label_group: str | None = None,
-          sampling_rate: str | None = None, off_condition: str | None = None, schema=None, tags=None,
+def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, labels=None,
+          label_group: str | None = None, sampling_rate: str | None = None, off_condition: str | None = None,
+          schema=None, tags=None,
           wait: bool = True, timeout: float = 7200, poll: float = 30.0, progress: bool = True, client=None,
           session=None) -> ModelInfo:
     """Train model ``name`` on ``dataset`` (a name or a :class:`~lookout_nb.datasets.DatasetInfo`); with ``wait``,
@@ -314,7 +315,8 @@ def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, 
 
 
 def delete_model(name: str, client=None, session=None) -> None:
-    """Delete a model; refused (:class:`~lookout_nb.errors.ResourceConflict`) while schedulers use it.
+    """Delete a model (its dataset can be deleted then); refused (:class:`~lookout_nb.errors.ResourceConflict`)
+    while it trains. Schedulers on it FAIL their later runs, so stop and delete them first.
 
     Example
     -------
@@ -323,5 +325,4 @@ def delete_model(name: str, client=None, session=None) -> None:
     try:
         call(lookout_client(client, session), "delete_model", ModelName=name)
     except SchedulerConflict as exc:
-        raise ResourceConflict(f"model {name!r} cannot be deleted now: {exc}; stop and delete its inference "
-                               "schedulers first (delete(name, stop_first=True))", operation="DeleteModel") from exc
+        raise ResourceConflict(f"model {name!r} cannot be deleted now: {exc}", operation="DeleteModel") from exc

@@ -31,7 +31,8 @@ def machine():
 def described(machine):
     """A DescribeModel response as the endpoint gives it for this training (only the members read here)."""
     model = training.train(machine.frames, machine.schema, "PT5M", ("2026-01-01", "2026-01-21"), EVALUATION,
-                           labels=[(lb.start, lb.end) for lb in machine.labels[:1]], off_condition=machine.off_condition)
+                           labels=[(lb.start, lb.end) for lb in machine.labels[:1]],
+                           off_condition=machine.off_condition)
     return {"ModelName": "pump-model", "Status": "SUCCESS", "ModelMetrics": model.model_metrics,
             "EvaluationDataStartTime": EVALUATION[0], "EvaluationDataEndTime": EVALUATION[1]}
 
