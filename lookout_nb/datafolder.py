@@ -182,6 +182,18 @@ def base_prefix(prefix: str | None) -> str:
     return p + "/" if p else ""
 
 
+def check_bucket(s3, bucket: str) -> None:
+    """:class:`InvalidArgument` naming ``bucket`` when it does not exist or cannot be reached."""
+    from ._service import call
+    from .errors import ServiceError
+
+    try:
+        call(s3, "head_bucket", Bucket=bucket)
+    except ServiceError as exc:
+        raise InvalidArgument(f"bucket: s3://{bucket} cannot be used ({exc}): create the bucket first "
+                              "(s3.create_bucket) or give one you can write to") from exc
+
+
 def upload_folder(folder, bucket: str, prefix: str, s3, report: FolderReport | None = None,
                   progress: bool = True) -> list[str]:
     """Upload the data files of ``folder`` to ``s3://bucket/<prefix>/<component>/<path>``; returns the keys.
@@ -192,15 +204,10 @@ def upload_folder(folder, bucket: str, prefix: str, s3, report: FolderReport | N
     from tqdm.auto import tqdm
 
     from ._service import call
-    from .errors import ResourceNotFound, ServiceError
 
     root = Path(folder).expanduser()
     report = report or check_folder(root)
-    try:
-        call(s3, "head_bucket", Bucket=bucket)
-    except (ResourceNotFound, ServiceError) as exc:
-        raise InvalidArgument(f"bucket: s3://{bucket} cannot be used ({exc}): create the bucket first "
-                              "(s3.create_bucket) or give one you can write to") from exc
+    check_bucket(s3, bucket)
     base = base_prefix(prefix)
     pairs = [(root / rel, base + rel) for paths in report.files.values() for rel in paths]
     total = sum(path.stat().st_size for path, _ in pairs)

@@ -30,7 +30,7 @@ from . import _tables
 from ._aws import lookout_client, s3_client
 from ._service import call, pages, utc
 from ._wait import wait_while
-from .datafolder import base_prefix, check_folder, upload_folder
+from .datafolder import base_prefix, check_bucket, check_folder, upload_folder
 from .errors import InvalidArgument, JobFailed, ResourceConflict, SchedulerConflict
 from .schema import ModelSchema
 
@@ -174,7 +174,7 @@ def _html_table(title: str, rows: dict) -> str:
 def create_dataset(name: str, source=None, *, schema=None, bucket: str | None = None, prefix: str | None = None,
                    check: bool = True, tags=None, progress: bool = True, client=None, s3=None,
                    session=None) -> DatasetInfo:
-    """Create dataset ``name`` from ``source``: a local folder (uploaded first) or ``s3://bucket/prefix``.
+    """Create dataset ``name`` from ``source``: a local folder (checked, then uploaded) or ``s3://bucket/prefix``.
 
     A local folder is laid out as :mod:`lookout_nb.datafolder` says (one sub-folder per component). With
     ``check`` its files are read first and every one an ingestion would discard or fail on is named in a
@@ -189,7 +189,7 @@ def create_dataset(name: str, source=None, *, schema=None, bucket: str | None = 
     's3://lookout-data/pump-data/'
     """
     client = lookout_client(client, session)
-    location = None
+    location = report = None
     if isinstance(source, str) and source.startswith("s3://"):
         location = source if source.endswith("/") or not s3_location(source)[1] else source + "/"
     elif source is not None:
@@ -199,10 +199,17 @@ def create_dataset(name: str, source=None, *, schema=None, bucket: str | None = 
         if not bucket:
             raise InvalidArgument("bucket: a local folder is uploaded to S3 before the ingestion reads it; give "
                                   "bucket='...' (and prefix=..., default '<dataset name>/')")
-        key_base = base_prefix(prefix if prefix is not None else name)
-        upload_folder(source, bucket, key_base, s3_client(s3, session), report, progress=progress)
-        location = f"s3://{bucket}/{key_base}"
+        s3 = s3_client(s3, session)
+        check_bucket(s3, bucket)
+        location = f"s3://{bucket}/{base_prefix(prefix if prefix is not None else name)}"
         schema = schema if schema is not None else report.schema
+    _create(name, schema, tags, client)
+    if report is not None:  # after the dataset is created: a name taken with another schema uploads nothing
+        upload_folder(source, bucket, s3_location(location)[1], s3, report, progress=progress)
+    return describe_dataset(name, client=client, source=location)
+
+
+def _create(name: str, schema, tags, client) -> None:
     params = {"DatasetName": name}
     if schema is not None:
         params["DatasetSchema"] = {"InlineDataSchema": ModelSchema.parse(schema).to_json()}
@@ -215,7 +222,6 @@ def create_dataset(name: str, source=None, *, schema=None, bucket: str | None = 
         raise ResourceConflict(f"dataset {name!r} already exists with another schema: choose another name, or "
                                f"delete it first (delete_dataset({name!r})). The service said: {exc}",
                                operation="CreateDataset") from exc
-    return describe_dataset(name, client=client, source=location)
 
 
 def _token(params: dict) -> str:

@@ -220,7 +220,7 @@ def _check_condition(text: str, schema: ModelSchema) -> None:
 
 
 def _labels_config(name: str, labels, label_group, client) -> dict | None:
-    from .labels import create_label_group
+    from .labels import create_label_group, read_labels
 
     if label_group and labels is not None:
         raise InvalidArgument("labels: give labels or label_group, not both")
@@ -233,7 +233,11 @@ def _labels_config(name: str, labels, label_group, client) -> dict | None:
 
         bucket, prefix = s3_location(labels)
         return {"S3InputConfiguration": {"Bucket": bucket, "Prefix": prefix}}
-    return {"LabelGroupName": create_label_group(f"{name}-labels", labels, client=client)}
+    pairs = read_labels(labels)
+    digest = hashlib.sha256(repr([(a.isoformat(), b.isoformat()) for a, b in pairs]).encode()).hexdigest()[:8]
+    # Named by its content: other labels make another group (and so another request for the same model name,
+    # which the service refuses as a conflict rather than returning the model trained on the old labels).
+    return {"LabelGroupName": create_label_group(f"{name}-labels-{digest}", pairs, client=client)}
 
 
 def _dataset(name: str, client) -> dict:
@@ -260,8 +264,9 @@ def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, 
     chooses: on the embedded endpoint the first 80% of the data trains and the rest evaluates). ``labels`` are fault
     ranges left out of what the model learns as normal and scored in its evaluation: ``s3://bucket/prefix/`` of
     label CSVs, or a local label CSV, a folder of them, ``(start, end)`` pairs or a DataFrame, which are checked
-    and put in a label group ``<name>-labels``; ``label_group`` names an existing group. ``schema`` picks a subset
-    of the dataset's sensors (``{component: [sensors]}``). Training the same model again returns it; a FAILED
+    and put in a label group ``<name>-labels-<digest of the labels>``; ``label_group`` names an existing group.
+    ``schema`` picks a subset of the dataset's sensors (``{component: [sensors]}``). Training the same model again
+    returns it (other settings under the same name are a :class:`~lookout_nb.errors.ResourceConflict`); a FAILED
     training raises :class:`~lookout_nb.errors.JobFailed` with the service's reason.
 
     Example

@@ -173,6 +173,14 @@ def test_a_wait_that_does_not_end_names_the_job_and_the_way_out(monkeypatch):
     assert str(caught.value).startswith("ingestion job j1 of dataset d is still IN_PROGRESS after 30 s")
 
 
+def test_a_name_taken_with_another_schema_is_a_conflict_and_uploads_nothing(folder, lookout, s3, unique_bucket):
+    lnb.create_dataset("taken", schema={"pump": ["Flow"]}, client=lookout)
+    with pytest.raises(lnb.ResourceConflict, match=r"dataset 'taken' already exists with another schema: choose "
+                                                   r"another name, or delete it first \(delete_dataset\('taken'\)\)"):
+        lnb.create_dataset("taken", folder, bucket=unique_bucket, client=lookout, s3=s3, progress=False)
+    assert keys(s3, unique_bucket) == []
+
+
 def test_times_in_tables_are_utc(folder, lookout, s3, unique_bucket):
     lnb.create_dataset("utc", folder, bucket=unique_bucket, client=lookout, s3=s3, progress=False)
     table = lnb.list_datasets(name_prefix="utc", client=lookout)

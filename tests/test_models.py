@@ -43,8 +43,8 @@ def test_a_model_trained_on_the_folder_finds_its_labelled_fault_and_runs_a_sched
     model = train(lookout, labels=tmp_path / "csvs" / "labels.csv")
     assert (model.status, model.dataset, model.sampling_rate) == ("SUCCESS", "pump-data", "PT5M")
     assert model.training == tuple(pd.Timestamp(t, tz="UTC") for t in TRAINING)
-    assert model.off_condition == synth.OFF_CONDITION and model.labels == "pump-model-labels"
-    assert lnb.list_labels("pump-model-labels", client=lookout)[["start", "end"]].values.tolist() == [
+    assert model.off_condition == synth.OFF_CONDITION and model.labels.startswith("pump-model-labels-")
+    assert lnb.list_labels(model.labels, client=lookout)[["start", "end"]].values.tolist() == [
         [lb.start, lb.end] for lb in machine.labels]
     assert model.found == (2, 2) and model.events >= 2
     table = lnb.evaluation_table(model)
@@ -55,6 +55,8 @@ def test_a_model_trained_on_the_folder_finds_its_labelled_fault_and_runs_a_sched
     assert listed["training_start"] == pd.Timestamp(TRAINING[0], tz="UTC")
     assert lnb.model_info("pump-model", client=lookout) == model
     assert train(lookout, labels=tmp_path / "csvs" / "labels.csv").arn == model.arn  # the same training: one model
+    with pytest.raises(lnb.ResourceConflict, match="model 'pump-model' exists already with another configuration"):
+        train(lookout, labels=machine.labels[:1])  # other labels: another model, so another name
 
     # A scheduler on the model scores files named as it expects.
     naming = lnb.Naming("yyyyMMddHHmmss", "_", "+00:00")
