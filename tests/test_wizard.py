@@ -137,6 +137,28 @@ def test_the_model_step_shows_each_models_dataset_rate_training_window_and_evalu
     assert w.request.upload_frequency == "PT15M"
 
 
+def test_a_model_trained_from_csvs_shows_its_real_evaluation_in_the_model_step(endpoint, lookout, s3, unique_bucket,
+                                                                                tmp_path):
+    from lookout_nb.local import synth
+
+    machine = synth.generate(days=12, start="2025-12-24", rate="PT5M", seed=2,
+                             faults=[("current_rise", "2026-01-03T09:00Z", "8h")])
+    machine.write_csv(tmp_path / "csvs")
+    ds = lnb.create_dataset("wiz-data", tmp_path / "csvs", bucket=unique_bucket, client=lookout, s3=s3,
+                            progress=False)
+    lnb.ingest(ds, role_arn=demo.DEMO_ROLE_ARN, client=lookout, poll=0.1, progress=False)
+    model = lnb.train("wiz-model", ds, training=("2025-12-24", "2026-01-02"), evaluation=("2026-01-02", "2026-01-05"),
+                      sampling_rate="PT10M", labels=machine.labels, role_arn=demo.DEMO_ROLE_ARN, client=lookout,
+                      poll=0.1, progress=False)
+    w = Wizard(client=lookout, s3=s3).wait()
+    w.model_step.field.value = "wiz-model"
+    w.wait()
+    details = w.model_step.details.value
+    assert f"evaluated on 2026-01-02 to 2026-01-05 UTC: {model.events} event" in details
+    assert "(they cover 1 of 1 labelled range(s))" in details and "dataset wiz-data" in details
+    assert [v for _, v in w.schedule_step.frequency.widget.options] == ["PT10M", "PT15M", "PT30M", "PT1H"]
+
+
 # -- step 2: schedule and inline problems ----------------------------------------------------------------------------
 def test_each_field_shows_the_cores_problem_as_you_type(wizard):
     name = wizard.schedule_step.name
