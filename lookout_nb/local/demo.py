@@ -362,8 +362,10 @@ def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False, writes=
     for slot in missing:
         with writes.as_of(slot + freq) if writes is not None else contextlib.nullcontext():
             write_input_files(s3, DEMO_BUCKET, DEMO_INPUT_PREFIX, DEMO_COMPONENTS, slot, slot + freq, create_bucket=False)
+    present = existing if fresh else list_keys(s3, DEMO_BUCKET, DEMO_TRAINING_PREFIX) | list_keys(s3, DEMO_BUCKET,
+                                                                                                   DEMO_LABELS_PREFIX)
     for key, body in training_files().items():
-        if key not in existing:
+        if key not in present:
             s3.put_object(Bucket=DEMO_BUCKET, Key=key, Body=body)
     if endpoint is not None:
         train_demo(endpoint)

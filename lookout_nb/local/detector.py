@@ -30,6 +30,7 @@ diagnostics), are not learned from and give no evidence to their neighbours.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple, Optional
 
@@ -135,6 +136,8 @@ def _resting(off: Optional[np.ndarray], n: int, w: int = WINDOW) -> np.ndarray:
     if off is None:
         return np.zeros(n, bool)
     off = np.asarray(off, bool)
+    if not off.any():
+        return off
     return off | (_trailing(off.astype(float), w + 1, "max") > 0)
 
 
@@ -280,12 +283,17 @@ class Detector:
         e, g = np.where(e == e, e, 0.0), np.where(g == g, g, 0.0)  # no evidence where NaN
         return (e * e).sum(axis=1) + (g * g).sum(axis=1), e, g
 
+    @functools.cached_property
+    def _fixed_jacobian(self) -> np.ndarray:
+        """The part of d resid_k / d z_j that does not depend on the row: ``I - linear coefficients``."""
+        p = len(self.sensors)
+        return np.eye(p) - self.relation[:, 1 : 1 + p]
+
     def _shares(self, z: np.ndarray, e: np.ndarray, g: np.ndarray, bins: np.ndarray) -> np.ndarray:
         """Each sensor's share: relation evidence removed by correcting it alone, plus its movement evidence."""
         p = len(self.sensors)
         inv = 1.0 / (self.relation_scale[bins])
-        lin, quad = self.relation[:, 1 : 1 + p], self.relation[:, 1 + p :]
-        jac = np.eye(p)[None] - (lin[None] + 2.0 * quad[None] * z[:, None, :])  # d resid_k / d z_j
+        jac = self._fixed_jacobian[None] - 2.0 * self.relation[None, :, 1 + p :] * z[:, None, :]  # d resid_k / d z_j
         num = np.matmul((e * inv)[:, None, :], jac)[:, 0, :] ** 2
         den = np.matmul((inv * inv)[:, None, :], jac * jac)[:, 0, :]
         contrib = num / np.maximum(den, 1e-300) + g * g
