@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-from timer import best
-
 from lookout_nb.local import start
+from timer import best
 
 
 def once(**kwargs) -> None:

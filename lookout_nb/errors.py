@@ -62,12 +62,20 @@ class ServiceError(LookoutNbError):
         super().__init__(message)
 
 
-class SchedulerConflict(ServiceError):
+class ResourceConflict(ServiceError):
+    """The service refused a change that conflicts with a resource's state (a dataset a model uses, a job that
+    runs, a name taken); the message names the resource and says what to do first."""
+
+    def __init__(self, message: str, **kw):
+        super().__init__(message, code=kw.pop("code", "ConflictException"), **kw)
+
+
+class SchedulerConflict(ResourceConflict):
     """A scheduler of that name exists with a different configuration; ``.differences`` lists the fields."""
 
     def __init__(self, message: str, differences=(), **kw):
         self.differences = list(differences)
-        super().__init__(message, code=kw.pop("code", "ConflictException"), **kw)
+        super().__init__(message, **kw)
 
 
 class ResourceNotFound(ServiceError):
@@ -118,6 +126,27 @@ def read_error(exc: BaseException) -> ErrorParts:
     error = response.get("Error") or {}
     status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0
     return ErrorParts(error.get("Code") or "", error.get("Message") or str(exc), int(status), answered=True)
+
+
+class DataFilesInvalid(LookoutNbError, ValueError):
+    """Files that an ingestion would discard or fail on, found before anything was sent; ``.problems`` lists
+    every one (each names its file, and its column or row when it has one)."""
+
+    def __init__(self, problems, where: str = "the data files"):
+        self.problems = list(problems)
+        n = len(self.problems)
+        shown = "\n".join(f"- {p}" for p in self.problems[:20])
+        more = f"\n- ... and {n - 20} more" if n > 20 else ""
+        super().__init__(f"{where}: {n} problem{'s' if n != 1 else ''}, nothing was uploaded:\n{shown}{more}")
+
+
+class JobFailed(LookoutNbError):
+    """An ingestion job or a training ended FAILED; the message is the service's FailedReason and ``.result``
+    what the service said about the job (an :class:`~lookout_nb.datasets.IngestionResult` or model info)."""
+
+    def __init__(self, message: str, result=None):
+        self.result = result
+        super().__init__(message)
 
 
 class WaitTimeout(LookoutNbError, TimeoutError):

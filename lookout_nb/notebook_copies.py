@@ -8,7 +8,8 @@ ships a newer notebook, and an edited one is kept.
 
 >>> report = copy_notebooks("lookout-nb-notebooks")           # doctest: +SKIP
 >>> report.copied, report.kept                                  # doctest: +SKIP
-(['01_wizard.ipynb', '02_programmatic.ipynb', '03_timing_explained.ipynb', '04_troubleshooting.ipynb'], [])
+(['01_wizard.ipynb', '02_programmatic.ipynb', '03_timing_explained.ipynb', '04_troubleshooting.ipynb', \
+'05_your_own_data.ipynb'], [])
 """
 
 from __future__ import annotations

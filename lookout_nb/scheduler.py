@@ -35,6 +35,7 @@ from .errors import (
     SchedulerConflict,
     WaitTimeout,
 )
+from .models import describe_model, list_models
 from .request import FIELDS, SchedulerRequest
 from .s3keys import s3_uri
 
@@ -476,31 +477,6 @@ def delete(name: str, stop_first: bool = False, timeout: float = 300, poll: floa
 
 
 # -- tables ----------------------------------------------------------------------------------------------------------
-def list_models(status: str | None = None, client=None, session=None) -> pd.DataFrame:
-    """Every model of the account (all pages), one row each: ``name, status, quality, dataset, created_at, arn``.
-
-    Only models with status ``SUCCESS`` can run inference.
-
-    Example
-    -------
-    >>> list_models(status="SUCCESS")["name"].tolist()                 # doctest: +SKIP
-    ['pump-demo']
-    """
-    client = lookout_client(client, session)
-    return _tables.models_frame(pages(client, "list_models", "ModelSummaries", Status=status))
-
-
-def describe_model(name: str, client=None, session=None) -> dict:
-    """DescribeModel's response; read its ``Schema`` with :meth:`lookout_nb.schema.ModelSchema.parse`.
-
-    Example
-    -------
-    >>> ModelSchema.parse(describe_model("pump-demo")).names            # doctest: +SKIP
-    ('centrifugal-pump', 'motor')
-    """
-    return call(lookout_client(client, session), "describe_model", ModelName=name)
-
-
 def list_schedulers(name_prefix: str | None = None, model_name: str | None = None, status: str | None = None,
                     client=None, session=None) -> pd.DataFrame:
     """Every scheduler (all pages), one row each: ``name, model_name, status, upload_frequency,

@@ -117,6 +117,58 @@ def test_choosing_the_model_shows_its_schema_and_limits_the_frequencies(endpoint
     assert w.request.upload_frequency == "PT10M"  # PT5M is finer than the model: moved to the finest allowed
 
 
+def test_the_model_step_shows_each_models_dataset_rate_training_window_and_evaluation_events(endpoint, lookout, s3):
+    metrics = {"labeled_ranges": [{"start": "2025-12-24T06:00:00", "end": "2025-12-24T14:00:00"}],
+               "labeled_event_metrics": {"num_labeled": 1, "num_identified": 1, "total_warning_time_in_seconds": 60.0},
+               "predicted_ranges": [{"start": s, "end": e, "diagnostics": []} for s, e in
+                                    [("2025-12-24T11:00:00", "2025-12-24T15:00:00"),
+                                     ("2025-12-28T10:00:00", "2025-12-28T12:00:00")]]}
+    endpoint.backend.put_model(Model(
+        name="pump-trained", components={"hx-pump": ["Flow", "Speed"]}, sampling_rate="PT15M",
+        dataset_name="pump-data", training_start=pd.Timestamp("2025-11-20", tz="UTC"),
+        training_end=pd.Timestamp("2025-12-20", tz="UTC"), evaluation_start=pd.Timestamp("2025-12-20", tz="UTC"),
+        evaluation_end=pd.Timestamp("2026-01-05", tz="UTC"), trained={"metrics": metrics}))  # described, not scored
+    w = Wizard(client=lookout, s3=s3).wait()
+    listing = w.model_step.listing.value
+    row = re.search(r"<tr>(?:(?!</tr>).)*pump-trained(?:(?!</tr>).)*</tr>", listing, re.S).group(0)
+    cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+    assert cells[2:6] == ["pump-data", "PT15M", "2025-11-20 to 2025-12-20", "2"]
+    demo_row = re.search(r"<tr>(?:(?!</tr>).)*pump-demo(?:(?!</tr>).)*</tr>", listing, re.S).group(0)
+    assert "PT1M" in demo_row and demo.DEMO_MODEL in demo_row
+
+    w.model_step.field.value = "pump-trained"
+    w.wait()
+    details = w.model_step.details.value
+    assert "trained on 2025-11-20 to 2025-12-20 UTC" in details
+    assert "evaluated on 2025-12-20 to 2026-01-05 UTC: 2 events found (they cover 1 of 1 labelled range(s))" in details
+    assert "dataset pump-data" in details and "<code>PT15M</code>" in details
+    # The Schedule step offers only upload frequencies no finer than the model's sampling rate.
+    assert [v for _, v in w.schedule_step.frequency.widget.options] == ["PT15M", "PT30M", "PT1H"]
+    assert w.request.upload_frequency == "PT15M"
+
+
+def test_a_model_trained_from_csvs_shows_its_real_evaluation_in_the_model_step(endpoint, lookout, s3, unique_bucket,
+                                                                                tmp_path):
+    from lookout_nb.local import synth
+
+    machine = synth.generate(days=12, start="2025-12-24", rate="PT5M", seed=2,
+                             faults=[("current_rise", "2026-01-03T09:00Z", "8h")])
+    machine.write_csv(tmp_path / "csvs")
+    ds = lnb.create_dataset("wiz-data", tmp_path / "csvs", bucket=unique_bucket, client=lookout, s3=s3,
+                            progress=False)
+    lnb.ingest(ds, role_arn=demo.DEMO_ROLE_ARN, client=lookout, poll=0.1, progress=False)
+    model = lnb.train("wiz-model", ds, training=("2025-12-24", "2026-01-02"), evaluation=("2026-01-02", "2026-01-05"),
+                      sampling_rate="PT10M", labels=machine.labels, role_arn=demo.DEMO_ROLE_ARN, client=lookout,
+                      poll=0.1, progress=False)
+    w = Wizard(client=lookout, s3=s3).wait()
+    w.model_step.field.value = "wiz-model"
+    w.wait()
+    details = w.model_step.details.value
+    assert f"evaluated on 2026-01-02 to 2026-01-05 UTC: {model.events} event" in details
+    assert "(they cover 1 of 1 labelled range(s))" in details and "dataset wiz-data" in details
+    assert [v for _, v in w.schedule_step.frequency.widget.options] == ["PT10M", "PT15M", "PT30M", "PT1H"]
+
+
 # -- step 2: schedule and inline problems ----------------------------------------------------------------------------
 def test_each_field_shows_the_cores_problem_as_you_type(wizard):
     name = wizard.schedule_step.name

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .. import _aws, scheduler, servicetime
+from .. import _aws, models, scheduler, servicetime
+from ..models import ModelInfo as Described
 from ..naming import to_utc
 from ..preview import preview_input
 from ..schema import ModelSchema, SchemaError
@@ -23,12 +24,17 @@ from ..schema import ModelSchema, SchemaError
 
 @dataclass(frozen=True)
 class ModelSummary:
-    """One line of ListModels: name, training status and quality."""
+    """One model of the account: name, training status and quality, and (when it was described) its dataset,
+    sampling rate, training window and the number of events its evaluation found."""
 
     name: str
     status: str
     quality: str | None = None
     dataset: str | None = None
+    sampling_rate: str | None = None
+    training_start: pd.Timestamp | None = None
+    training_end: pd.Timestamp | None = None
+    events: int | None = None
 
     @property
     def trained(self) -> bool:
@@ -38,13 +44,14 @@ class ModelSummary:
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What the wizard needs of DescribeModel: schema, sampling rate, quality.
+    """What the wizard needs of DescribeModel: schema, sampling rate, quality, dataset, windows, evaluation.
 
     >>> info = ModelInfo.from_describe({"ModelName": "m", "Status": "SUCCESS",
     ...     "Schema": '{"Components": [{"ComponentName": "pump", "Columns": [{"Name": "Timestamp"}, {"Name": "s1"}]}]}',
-    ...     "DataPreProcessingConfiguration": {"TargetSamplingRate": "PT5M"}})
-    >>> info.components, info.sampling_rate
-    ({'pump': ['s1']}, 'PT5M')
+    ...     "DataPreProcessingConfiguration": {"TargetSamplingRate": "PT5M"},
+    ...     "ModelMetrics": '{"predicted_ranges": [{"start": "2026-01-02T00:00:00", "end": "2026-01-02T01:00:00"}]}'})
+    >>> info.components, info.sampling_rate, info.events
+    ({'pump': ['s1']}, 'PT5M', 1)
     """
 
     name: str
@@ -55,6 +62,12 @@ class ModelInfo:
     role_arn: str | None = None
     dataset: str | None = None
     arn: str | None = None
+    training: tuple = (None, None)
+    evaluation: tuple = (None, None)
+    events: int | None = None
+    found: tuple | None = None
+    off_condition: str | None = None
+    labels: str | None = None
 
     @classmethod
     def from_describe(cls, response: dict) -> ModelInfo:
@@ -62,15 +75,22 @@ class ModelInfo:
             components = {name: list(sensors) for name, sensors in ModelSchema.parse(response).sensors.items()}
         except SchemaError:
             components = {}
+        described = Described.from_describe(response)
         return cls(
             name=response.get("ModelName"),
             status=response.get("Status", ""),
             components=components,
-            sampling_rate=(response.get("DataPreProcessingConfiguration") or {}).get("TargetSamplingRate"),
+            sampling_rate=described.sampling_rate,
             quality=response.get("ModelQuality"),
             role_arn=response.get("RoleArn"),
             dataset=response.get("DatasetName"),
             arn=response.get("ModelArn"),
+            training=described.training,
+            evaluation=described.evaluation,
+            events=described.events,
+            found=described.found,
+            off_condition=described.off_condition,
+            labels=described.labels,
         )
 
 
@@ -120,16 +140,17 @@ class Services:
 
     # -- models ----------------------------------------------------------------------------------------------
     def models(self) -> list[ModelSummary]:
-        """Every model of the account, trained or not (ListModels, all pages)."""
-        table = scheduler.list_models(client=self.client)
+        """Every model of the account, trained or not, each described (ListModels, then DescribeModel each)."""
+        table = models.list_models(details=True, client=self.client)
         return [
-            ModelSummary(row.name, row.status or "", _text(row.quality), _text(row.dataset))
+            ModelSummary(row.name, row.status or "", _text(row.quality), _text(row.dataset), _text(row.sampling_rate),
+                         _time(row.training_start), _time(row.training_end), _int(row.events))
             for row in table.itertuples(index=False)
         ]
 
     def model(self, name: str) -> ModelInfo:
-        """Schema, sampling rate and quality of one model (DescribeModel)."""
-        return ModelInfo.from_describe(scheduler.describe_model(name, client=self.client))
+        """Schema, sampling rate, quality, windows and evaluation of one model (DescribeModel)."""
+        return ModelInfo.from_describe(models.describe_model(name, client=self.client))
 
     # -- schedulers ------------------------------------------------------------------------------------------
     def scheduler_names(self) -> set[str]:
@@ -177,3 +198,11 @@ class Services:
 def _text(value) -> str | None:
     """A nullable text cell as str or None (pandas gives <NA> for a missing one)."""
     return None if pd.isna(value) else str(value)
+
+
+def _time(value) -> pd.Timestamp | None:
+    return None if pd.isna(value) else pd.Timestamp(value)
+
+
+def _int(value) -> int | None:
+    return None if pd.isna(value) else int(value)

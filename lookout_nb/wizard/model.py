@@ -1,7 +1,8 @@
-"""Step 1, Model: pick a trained model; see its components, sensors, sampling rate and quality.
+"""Step 1, Model: pick a trained model; see its dataset, sampling rate, training window, evaluation and sensors.
 
 Only models whose training succeeded are offered in the dropdown; the table above it lists every model with its
-status, so a model still training is visible but cannot be picked.
+status, dataset, sampling rate, training window and the number of events its evaluation found, so a model still
+training is visible but cannot be picked.
 
 >>> step = ModelStep()
 >>> step.set_models([ModelSummary("pump", "SUCCESS"), ModelSummary("fan", "IN_PROGRESS")])
@@ -71,6 +72,10 @@ class ModelStep:
             {
                 "Model": [html.escape(m.name) for m in self.models],
                 "Status": [_status(m.status) for m in self.models],
+                "Dataset": [html.escape(m.dataset or "") for m in self.models],
+                "Sampling rate": [html.escape(m.sampling_rate or "") for m in self.models],
+                "Training window": [_window(m.training_start, m.training_end) for m in self.models],
+                "Evaluation events": ["" if m.events is None else str(m.events) for m in self.models],
                 "Quality": [html.escape(m.quality or "") for m in self.models],
                 "Inference": ["can run inference" if m.trained else "not trained: cannot run inference"
                               for m in self.models],
@@ -107,9 +112,36 @@ class ModelStep:
             f"<div><b>{html.escape(info.name)}</b>: status {_status(info.status)}, "
             f"quality {html.escape(info.quality or 'unknown')}, sampling rate "
             f"<code>{html.escape(info.sampling_rate or 'unknown')}</code>, dataset {html.escape(info.dataset or '')}"
+            f"{_evaluation(info)}"
             f"<div>{len(info.components)} component(s); the scheduler needs one input file per component and "
             f"slot:</div><ul>{comps}</ul></div>"
         )
+
+
+def _window(start, end) -> str:
+    """A training or evaluation window as ``2025-11-20 to 2025-12-20`` (days; minutes when not midnight)."""
+    if start is None or end is None:
+        return ""
+    stamp = lambda t: t.strftime("%Y-%m-%d" if t == t.normalize() else "%Y-%m-%d %H:%M")  # noqa: E731
+    return html.escape(f"{stamp(start)} to {stamp(end)}")
+
+
+def _evaluation(info: ModelInfo) -> str:
+    """The model's windows and what its evaluation found, as lines of HTML (nothing when unknown)."""
+    lines = []
+    if info.training[0] is not None:
+        lines.append(f"trained on {_window(*info.training)} UTC")
+    if info.evaluation[0] is not None:
+        found = info.events
+        what = "" if found is None else f": {found} event{'s' if found != 1 else ''} found"
+        if info.found:
+            what += f" (they cover {info.found[0]} of {info.found[1]} labelled range(s))"
+        lines.append(f"evaluated on {_window(*info.evaluation)} UTC{what}")
+    if info.labels:
+        lines.append(f"labels from {html.escape(info.labels)}")
+    if info.off_condition:
+        lines.append(f"off when <code>{html.escape(info.off_condition)}</code>")
+    return "".join(f"<div class='lnb-model-evaluation'>{line}</div>" for line in lines)
 
 
 def _status(status: str) -> str:
