@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import functools
 import html
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -27,6 +26,7 @@ import pandas as pd
 from . import _tables, servicemodel, servicetime
 from ._aws import lookout_client, s3_client
 from ._service import call, pages, utc, wire_time
+from ._wait import WaitClock
 from .errors import (
     AccessDenied,
     Problem,
@@ -87,24 +87,6 @@ _DEFAULTS = {
 }
 #: Fields that cannot tell two schedulers apart (the name is the same by definition; the token is not returned).
 _NOT_COMPARED = ("scheduler_name", "client_token")
-
-
-@dataclass(frozen=True)
-class WaitClock:
-    """How the waiting functions tell time and pause: ``monotonic()`` in seconds and ``sleep(seconds)``.
-
-    The default is this process's (:func:`time.monotonic`, :func:`time.sleep`). On a manual clock (the embedded
-    endpoint's in tests and notebooks) pass one whose ``sleep`` moves that clock instead of waiting.
-
-    >>> slept = []
-    >>> fake = WaitClock(monotonic=lambda: sum(slept), sleep=slept.append)
-    >>> fake.sleep(5); fake.monotonic()
-    5
-    """
-
-    monotonic: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], object] = time.sleep
-
 
 
 # -- result objects ----------------------------------------------------------------------------------------------

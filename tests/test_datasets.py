@@ -162,13 +162,12 @@ def test_layout_and_place_mistakes_say_what_to_do(tmp_path, folder, lookout, s3)
         lnb.ingest("nope", "s3://bucket/p/", role_arn=ROLE, client=lookout)
 
 
-def test_a_wait_that_does_not_end_names_the_job_and_the_way_out(monkeypatch):
-    clock = iter(range(0, 100, 10))
-    monkeypatch.setattr(_wait, "_monotonic", lambda: next(clock))
-    monkeypatch.setattr(_wait, "_sleep", lambda s: None)
+def test_a_wait_that_does_not_end_names_the_job_and_the_way_out():
+    ticks = iter(range(0, 100, 10))
+    clock = _wait.WaitClock(monotonic=lambda: next(ticks), sleep=lambda s: None)
     with pytest.raises(lnb.WaitTimeout) as caught:
         _wait.wait_while(lambda: {"Status": "IN_PROGRESS"}, "IN_PROGRESS", what="ingestion job j1 of dataset d",
-                         timeout=30, poll=5, progress=False)
+                         timeout=30, poll=5, progress=False, clock=clock)
     assert caught.value.last_status == "IN_PROGRESS"
     assert str(caught.value).startswith("ingestion job j1 of dataset d is still IN_PROGRESS after 30 s")
 
