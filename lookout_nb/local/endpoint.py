@@ -29,6 +29,7 @@ from .control import ClockApp
 from .objects import ObjectStore
 from .responses import LookoutApp
 from .ingest import S3Reader
+from .inprocess import InProcessS3
 from .runner import Outcome, Runner
 from .s3clock import StampedWrites
 from .server import Dispatcher, Server
@@ -115,7 +116,7 @@ class Endpoint:
         self._running = True
         try:
             s3 = self.s3()
-            self.runner = Runner(s3)
+            self.runner = Runner(InProcessS3(self.clock, self.objects))  # no HTTP: moto's backend, written through
             self.backend.data_reader = S3Reader(s3)  # ingestion jobs read the endpoint's own S3 like the runner
             if self.state_dir is not None:
                 self.objects.open().load()  # only now that this process owns state_dir
