@@ -89,6 +89,7 @@ class Runner:
         self._windows = Kept(CACHE_WINDOWS)  # resampled windows by their files' keys and ETags
         self._slots = Kept(CACHE_WINDOWS)  # the key names of a window's slots
         self._namings = Kept(CACHE_WINDOWS)
+        self._scores = Kept(CACHE_WINDOWS)  # results of a kept window by model
         self._parsed: dict = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lookout-nb-read") if workers > 1 else None
@@ -108,14 +109,29 @@ class Runner:
         """Run one inference: read the window, score it, write results.jsonl; never raises for data problems."""
         try:
             frame = self.read_window(run)
-            records = inference.score(frame, run.model.baseline)
-            result = self.write_results(run, records)
+            body, anomalies = self.scored(frame, run)
+            result = self.write_results(run, body)
         except RunFailed as failure:
             return Outcome("FAILED", failed_reason=str(failure)[:5000])
-        anomalies = [
-            [r["timestamp"] + "Z", {d["name"]: d["value"] for d in r["diagnostics"]}] for r in records if r["prediction"]
-        ]
-        return Outcome("SUCCESS", result_object=result, anomalies=anomalies)
+        return Outcome("SUCCESS", result_object=result, anomalies=list(anomalies))
+
+    def score(self, frame: pd.DataFrame, run: Run) -> list[dict]:
+        """What scores a run: one results.jsonl record per row of the window ``frame`` (its own copy)."""
+        return inference.score(frame, run.model.baseline)
+
+    def scored(self, frame: pd.DataFrame, run: Run) -> tuple[bytes, list]:
+        """``(results.jsonl bytes, anomalous rows)`` of a window frame from :meth:`read_window`: scored once per
+        kept frame and model (the runs of many schedulers of one model share both)."""
+        key = (id(frame), run.model.name)
+        kept = self._scores.get(key)
+        if kept is None or kept[0] is not frame or kept[1] is not run.model:
+            records = self.score(frame.copy(), run)
+            body = "".join(json.dumps(r, allow_nan=False) + "\n" for r in records).encode()  # strict JSON
+            anomalies = [
+                [r["timestamp"] + "Z", {d["name"]: d["value"] for d in r["diagnostics"]}] for r in records if r["prediction"]
+            ]
+            kept = self._scores.put(key, (frame, run.model, body, anomalies))
+        return kept[2], kept[3]
 
     # -- reading -----------------------------------------------------------------------------------------------
     def read_window(self, run: Run) -> pd.DataFrame:
@@ -154,7 +170,7 @@ class Runner:
         frame = self._windows.get(key)
         if frame is None:  # a failure is not kept: it may be a file that could not be read this time
             frame = self._windows.put(key, self.combine(bucket, files, run))
-        return frame.copy()  # the kept frame stays as it was, whatever the scoring does with this one
+        return frame  # kept and shared: not to be changed (the scoring gets a copy)
 
     def naming(self, input_config: dict):
         """The Naming of a DataInputConfiguration (kept per distinct naming members); FAILS the run when invalid."""
@@ -282,12 +298,11 @@ class Runner:
         return frame.ffill().bfill() if frame.isna().to_numpy().any() else frame
 
     # -- writing -----------------------------------------------------------------------------------------------
-    def write_results(self, run: Run, records: list[dict]) -> dict:
+    def write_results(self, run: Run, body: bytes) -> dict:
         """Write results.jsonl under the output prefix; returns the CustomerResultObject."""
         out = run.output_config.get("S3OutputConfiguration") or {}
         bucket = out.get("Bucket")
         key = f"{out.get('Prefix') or ''}{zulu(run.wake)}/results.jsonl"
-        body = "".join(json.dumps(r, allow_nan=False) + "\n" for r in records).encode()  # strict JSON
         try:
             self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/jsonlines")
         except Exception as err:
