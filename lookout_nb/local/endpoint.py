@@ -115,15 +115,16 @@ class Endpoint:
         self.server.start()
         self._running = True
         try:
-            s3 = self.s3()
-            self.runner = Runner(InProcessS3(self.clock, self.objects))  # no HTTP: moto's backend, written through
+            s3, inprocess = self.s3(), InProcessS3(self.clock, self.objects)
+            self.runner = Runner(inprocess)  # no HTTP: moto's backend, written through
             self.backend.data_reader = S3Reader(s3)  # ingestion jobs read the endpoint's own S3 like the runner
             if self.state_dir is not None:
                 self.objects.open().load()  # only now that this process owns state_dir
                 self.problems = restore.load(self.backend, self.store)
             if self.demo:
                 feeder = demo_module.seed(self, fresh=self.state_dir is None, writes=StampedWrites(s3))
-                self.feeder = feeder if self._feed else None
+                # the files of each new slot are written in-process too, stamped with the slot's end
+                self.feeder = demo_module.Feeder(inprocess, feeder.written_until, writes=inprocess) if self._feed else None
             self.clock.attach(self)
             self.moved(self.clock.now())
             self.clock.start()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import io
+import threading
 
 from botocore.exceptions import ClientError
 
@@ -61,6 +62,22 @@ class InProcessS3:
         self.clock = clock
         self.objects = objects
         self.account = account
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def as_of(self, when):
+        """Writes made in this block, in this thread, are stamped ``when`` (not after the clock's now), as the demo
+        feeder's files are (see :class:`.s3clock.StampedWrites`, the same over HTTP)."""
+        previous = getattr(self._local, "when", None)
+        self._local.when = when
+        try:
+            yield
+        finally:
+            self._local.when = previous
+
+    def _stamp(self):
+        now, when = self.clock.now(), getattr(self._local, "when", None)
+        return now if when is None else min(when, now)
 
     def _backend(self):
         return motos3.backend_of(self.account)
@@ -92,6 +109,6 @@ class InProcessS3:
 
     def put_object(self, Bucket: str, Key: str, Body: bytes, ContentType: str | None = None) -> dict:
         """Write an object on the service clock, durably (with a state directory) before returning its ``ETag``."""
-        with _as_client_errors("PutObject"), s3clock.stamping(self.clock.now()), durable(self.objects):
+        with _as_client_errors("PutObject"), s3clock.stamping(self._stamp()), durable(self.objects):
             key = motos3.put_as_http(self._backend(), Bucket, Key, bytes(Body), ContentType)
         return {"ETag": key.etag}
