@@ -20,14 +20,13 @@ Run: ``python benchmarks/bench_soak.py`` (``--hours 2`` for a one-minute check)
 from __future__ import annotations
 
 import argparse
-import threading
 import time
 from collections import Counter
 
 import numpy as np
 import pandas as pd
-
 from bench_throughput import create_schedulers
+
 from lookout_nb.local import demo, start
 from lookout_nb.local.backend import first_boundary_after
 
@@ -91,15 +90,18 @@ def verify(ep, names, created: dict, end: pd.Timestamp) -> dict:
         executed += sum(ends.values())
         duplicates += sum(n - 1 for n in ends.values() if n > 1)
         missing += len(want - set(ends))
-    return dict(expected=expected, executed=executed, duplicates=duplicates, missing=missing, statuses=dict(statuses))
+    return {"expected": expected, "executed": executed, "duplicates": duplicates, "missing": missing,
+            "statuses": dict(statuses)}
 
 
 def soak(hours: float, speed: float, schedulers: int) -> None:
     with start(port=0, clock=speed, demo=True) as ep:
         lookout = ep.lookout()
         names = create_schedulers(lookout, schedulers)
-        created = {n: pd.Timestamp(lookout.describe_inference_scheduler(InferenceSchedulerName=n)["CreatedAt"]).tz_convert("UTC")
-                   for n in names}
+        created = {}
+        for name in names:
+            described = lookout.describe_inference_scheduler(InferenceSchedulerName=name)
+            created[name] = pd.Timestamp(described["CreatedAt"]).tz_convert("UTC")
         recorder = Recorder(ep)
         memory = {"start": rss_mib()}
         backlog: list[int] = []
@@ -116,11 +118,9 @@ def soak(hours: float, speed: float, schedulers: int) -> None:
         ep.fire(end)
         memory["end"] = rss_mib()
         result = verify(ep, names, created, end.floor(FREQ))
-        stored = sum(
-            o["Size"]
-            for page in ep.s3().get_paginator("list_objects_v2").paginate(Bucket=demo.DEMO_BUCKET, Prefix=demo.DEMO_OUTPUT_PREFIX)
-            for o in page.get("Contents", [])
-        )
+        listing = ep.s3().get_paginator("list_objects_v2")
+        pages = listing.paginate(Bucket=demo.DEMO_BUCKET, Prefix=demo.DEMO_OUTPUT_PREFIX)
+        stored = sum(o["Size"] for page in pages for o in page.get("Contents", []))
     lags = np.array(recorder.lags)
     print(f"soak: {schedulers} PT5M schedulers, {speed:g}x, {(end - t0) / pd.Timedelta(hours=1):.2f} service hours "
           f"in {time.monotonic() - started:.0f} s real")
@@ -129,7 +129,8 @@ def soak(hours: float, speed: float, schedulers: int) -> None:
     print(f"  lag after wake-up (service s): p50 {np.percentile(lags, 50):.1f}, p99 {np.percentile(lags, 99):.1f}, "
           f"max {lags.max():.1f} (one period: 300 s; a real second is {speed:g} service s)")
     print(f"  backlog sampled each real second: max {max(backlog)} due runs waiting, mean {np.mean(backlog):.1f}")
-    print(f"  RSS MiB: start {memory['start']:.0f}, middle {memory.get('middle', float('nan')):.0f}, end {memory['end']:.0f}; "
+    middle = memory.get("middle", float("nan"))
+    print(f"  RSS MiB: start {memory['start']:.0f}, middle {middle:.0f}, end {memory['end']:.0f}; "
           f"results objects held in moto's memory: {stored / 2**20:.0f} MiB")
 
 

@@ -44,7 +44,8 @@ def create_schedulers(lookout, n: int) -> list[str]:
     for i in range(n):
         name = f"bench-{i:03d}"
         output = {"S3OutputConfiguration": {"Bucket": demo.DEMO_BUCKET, "Prefix": f"{demo.DEMO_OUTPUT_PREFIX}{name}/"}}
-        lookout.create_inference_scheduler(**demo.scheduler_kwargs(name, DataOutputConfiguration=output), ClientToken=name)
+        kwargs = demo.scheduler_kwargs(name, DataOutputConfiguration=output)
+        lookout.create_inference_scheduler(**kwargs, ClientToken=name)
         names.append(name)
     return names
 
@@ -80,9 +81,11 @@ def measure(state_dir, schedulers: int, hours: float) -> None:
     runs = sum(counts.values())
     gets = (before + after) / 2
     print(f"{'state_dir' if state_dir else 'in memory'}: {schedulers} PT5M schedulers, {hours:g} service hour(s)")
-    print(f"  runs: {runs} ({counts}) in {elapsed:.2f} s (CPU of the process: {cpu:.2f} s): {runs / elapsed:.1f} runs/s")
+    print(f"  runs: {runs} ({counts}) in {elapsed:.2f} s (CPU of the process: {cpu:.2f} s): "
+          f"{runs / elapsed:.1f} runs/s")
     print(f"  bare GETs: {before:.0f}/s before, {after:.0f}/s after: {gets:.0f}/s")
-    print(f"  ratio runs/s / GETs/s: {runs / elapsed / gets:.2f}   goal >= 1 ({'met' if runs / elapsed >= gets else 'NOT met'})")
+    met = "met" if runs / elapsed >= gets else "NOT met"
+    print(f"  ratio runs/s / GETs/s: {runs / elapsed / gets:.2f}   goal >= 1 ({met})")
 
 
 def main() -> None:

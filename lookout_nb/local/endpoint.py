@@ -124,7 +124,9 @@ class Endpoint:
             if self.demo:
                 feeder = demo_module.seed(self, fresh=self.state_dir is None, writes=StampedWrites(s3))
                 # the files of each new slot are written in-process too, stamped with the slot's end
-                self.feeder = demo_module.Feeder(inprocess, feeder.written_until, writes=inprocess) if self._feed else None
+                self.feeder = None
+                if self._feed:
+                    self.feeder = demo_module.Feeder(inprocess, feeder.written_until, writes=inprocess)
             self.clock.attach(self)
             self.moved(self.clock.now())
             self.clock.start()

@@ -90,7 +90,8 @@ class InProcessS3:
         after = max(StartAfter or "", ContinuationToken or "")
         keys = motos3.names_after(bucket, Prefix or "", after, MaxKeys + 1) if MaxKeys > 0 else []
         contents = [
-            {"Key": k.name, "ETag": k.etag, "Size": k.size, "LastModified": _utc(k.last_modified)} for k in keys[:MaxKeys]
+            {"Key": k.name, "ETag": k.etag, "Size": k.size, "LastModified": _utc(k.last_modified)}
+            for k in keys[:MaxKeys]
         ]
         page = {"Name": Bucket, "Prefix": Prefix, "MaxKeys": MaxKeys, "KeyCount": len(contents), "Contents": contents,
                 "IsTruncated": len(keys) > MaxKeys}
@@ -103,7 +104,8 @@ class InProcessS3:
         with _as_client_errors("GetObject"):
             key = self._backend().get_object(Bucket, Key)
         if key is None:
-            raise ClientError({"Error": {"Code": "NoSuchKey", "Message": "The specified key does not exist."}}, "GetObject")
+            error = {"Code": "NoSuchKey", "Message": "The specified key does not exist."}
+            raise ClientError({"Error": error}, "GetObject")
         return {"Body": io.BytesIO(key.value), "ETag": key.etag, "ContentLength": key.size,
                 "ContentType": key.metadata.get("content-type"), "LastModified": _utc(key.last_modified)}
 

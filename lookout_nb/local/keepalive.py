@@ -36,7 +36,7 @@ _NO_BODY = {204, 304}
 class _Response:
     """Writes one response: headers at the first write, then the body, framed by its length or chunked."""
 
-    def __init__(self, handler: "KeepAliveHandler", head: bool):
+    def __init__(self, handler: KeepAliveHandler, head: bool):
         self.handler, self.head = handler, head
         self.status = self.headers = None
         self.sent = False
@@ -126,10 +126,12 @@ class KeepAliveHandler(WSGIRequestHandler):
             if not response.sent:
                 response = _Response(self, environ["REQUEST_METHOD"] == "HEAD")
                 self._run(InternalServerError(), environ, response)
-            logging.getLogger(__name__).exception("Error on request %s %s", environ["REQUEST_METHOD"], environ["PATH_INFO"])
+            logging.getLogger(__name__).exception(
+                "Error on request %s %s", environ["REQUEST_METHOD"], environ["PATH_INFO"]
+            )
         self._drain(body)
 
-    def log_error(self, format, *args) -> None:  # noqa: A002 (http.server's name)
+    def log_error(self, format, *args) -> None:
         if not format.startswith("Request timed out"):  # an idle keep-alive connection ending is no error
             super().log_error(format, *args)
 

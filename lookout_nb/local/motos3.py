@@ -171,7 +171,8 @@ def put_as_http(backend, bucket_name: str, key_name: str, value: bytes, content_
     lock_mode = lock_until = None
     if bucket.object_lock_enabled and bucket.has_default_lock:
         lock_until, lock_mode = bucket.default_retention(), bucket.default_lock_mode
-    key = backend.put_object(bucket_name, key_name, value, storage="STANDARD", lock_mode=lock_mode, lock_until=lock_until)
+    key = backend.put_object(bucket_name, key_name, value, storage="STANDARD", lock_mode=lock_mode,
+                             lock_until=lock_until)
     key.set_metadata(metadata_from_headers({"Content-Type": content_type} if content_type else {}))
     key.set_acl(bucket.acl)
     key.website_redirect_location = None

@@ -128,7 +128,9 @@ class Runner:
             records = self.score(frame.copy(), run)
             body = "".join(json.dumps(r, allow_nan=False) + "\n" for r in records).encode()  # strict JSON
             anomalies = [
-                [r["timestamp"] + "Z", {d["name"]: d["value"] for d in r["diagnostics"]}] for r in records if r["prediction"]
+                [r["timestamp"] + "Z", {d["name"]: d["value"] for d in r["diagnostics"]}]
+                for r in records
+                if r["prediction"]
             ]
             kept = self._scores.put(key, (frame, run.model, body, anomalies))
         return kept[2], kept[3]
@@ -146,11 +148,11 @@ class Runner:
         bucket, prefix = s3_input.get("Bucket"), s3_input.get("Prefix") or ""
         start, end = run.window
         components = run.model.components
-        known, bounds = self.slots(naming, components, prefix, start - run.frequency, end + run.frequency, run.frequency)
+        lo, hi = start - run.frequency, end + run.frequency
+        known, bounds = self.slots(naming, components, prefix, lo, hi, run.frequency)
         listings = self._map(lambda c: self.list_range(bucket, prefix, naming, c, *bounds[c]), components)
         parsed = dict(known)
         parsed.update(self.parse_keys(naming, [k for listing in listings for k in listing if k not in known]))
-        lo, hi = start - run.frequency, end + run.frequency
         files = {}
         for component, listing in zip(components, listings):
             files[component] = tuple(
@@ -200,7 +202,8 @@ class Runner:
         if found is None:
             slots = expected_keys(naming, components, pd.date_range(lo, hi, freq=frequency), prefix)
             known = {k: (c, t) for k, c, t in zip(slots["key"], slots["component"], slots["window_start"])}
-            bounds = {c: (group["key"].iloc[0], group["key"].iloc[-1]) for c, group in slots.groupby("component", sort=False)}
+            groups = slots.groupby("component", sort=False)
+            bounds = {c: (group["key"].iloc[0], group["key"].iloc[-1]) for c, group in groups}
             found = self._slots.put(key, (known, bounds))
         return found
 
