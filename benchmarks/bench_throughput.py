@@ -8,7 +8,9 @@ Figures printed:
 - runs per second of ``clock.advance(1 hour)`` (the call returns once every run is recorded);
 - the baseline, measured in the same process around it: bare boto3 ``GetObject`` calls per second of a small
   object through the same endpoint (the mean of a round before and a round after the hour);
-- the ratio runs/s / GETs/s. Goal: >= 1 (a scheduled run costs no more than one bare GET).
+- the ratio runs/s / GETs/s. Goal: >= 1 (a scheduled run costs no more than one bare GET);
+- what HTTP keep-alive gives: the same GETs from a client that asks the server to close each connection (as every
+  connection was closed before keep-alive), in the same run.
 
 ``--state-dir`` runs the endpoint with a state directory (SQLite state, S3 written through to disk), as
 ``lookout-nb serve --state-dir`` does; ``--schedulers N`` and ``--hours H`` change the load.
@@ -36,6 +38,18 @@ def gets_per_second(s3, n: int = GETS) -> float:
     for _ in range(n):
         s3.get_object(Bucket=demo.DEMO_BUCKET, Key="bench/small")["Body"].read()
     return n / (time.perf_counter() - started)
+
+
+def closing_client(ep):
+    """An S3 client of ``ep`` whose requests carry ``Connection: close`` (a new connection for each request)."""
+    from lookout_nb.local.endpoint import _config, _session
+
+    client = _session().client("s3", endpoint_url=ep.url, config=_config("s3"), **ep._client_credentials())
+    def close(request, **kwargs):
+        request.headers["Connection"] = "close"
+
+    client.meta.events.register("before-send.s3", close)
+    return client
 
 
 def create_schedulers(lookout, n: int) -> list[str]:
@@ -77,6 +91,7 @@ def measure(state_dir, schedulers: int, hours: float) -> None:
         ep.clock.advance(pd.Timedelta(hours=hours))
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         after = gets_per_second(s3)
+        closing = gets_per_second(closing_client(ep))
         counts = count_runs(lookout, names)
     runs = sum(counts.values())
     gets = (before + after) / 2
@@ -86,6 +101,8 @@ def measure(state_dir, schedulers: int, hours: float) -> None:
     print(f"  bare GETs: {before:.0f}/s before, {after:.0f}/s after: {gets:.0f}/s")
     met = "met" if runs / elapsed >= gets else "NOT met"
     print(f"  ratio runs/s / GETs/s: {runs / elapsed / gets:.2f}   goal >= 1 ({met})")
+    print(f"  keep-alive: {after:.0f} GETs/s on kept connections, {closing:.0f}/s with a connection each "
+          f"({after / closing:.2f}x)")
 
 
 def main() -> None:

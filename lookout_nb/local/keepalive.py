@@ -121,6 +121,9 @@ class KeepAliveHandler(WSGIRequestHandler):
         response = _Response(self, environ["REQUEST_METHOD"] == "HEAD")
         try:
             self._run(self.server.app, environ, response)
+        except (ConnectionError, TimeoutError):  # the client went away mid-answer
+            self.close_connection = True
+            return
         except Exception:
             self.close_connection = True
             if not response.sent:
