@@ -21,7 +21,8 @@ For the run of boundary ``b`` with upload frequency ``F`` (window ``(b - F, b]``
 
 Parsed input files are cached by (bucket, key, ETag), so a file read by consecutive runs is fetched once and a
 file that changes is read again; the resampled window too, by its files' keys and ETags, so the runs of many
-schedulers reading the same files for the same window list them each but parse and resample them once.
+schedulers reading the same files for the same window list them each but parse and resample them once, and
+score them once per model (:meth:`Runner.score` is the one place that scores).
 
 >>> runner = Runner(s3)                      # doctest: +SKIP
 >>> outcome = runner.execute(run)            # doctest: +SKIP
