@@ -28,8 +28,9 @@ from werkzeug.wsgi import LimitedStream
 
 #: An idle keep-alive connection is closed after this many seconds without a request.
 IDLE_SECONDS = 60
-#: At most this many bytes of a body the application did not read are drained to keep the connection.
-DRAIN_LIMIT = 1 << 20
+#: At most this many bytes of a body the application did not read are drained to keep the connection (a client
+#: still sending a refused upload then reads the answer, not a reset connection, as werkzeug's own drain allows).
+DRAIN_LIMIT = 64 << 20
 _NO_BODY = {204, 304}
 
 
