@@ -13,6 +13,7 @@ guards all state; the runner's S3 I/O happens outside it (:meth:`Backend.claim_d
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -50,9 +51,20 @@ def first_boundary_after(t: pd.Timestamp, frequency: pd.Timedelta) -> pd.Timesta
     >>> first_boundary_after(pd.Timestamp("2026-01-05T09:02Z"), pd.Timedelta("10min"))
     Timestamp('2026-01-05 09:10:00+0000', tz='UTC')
     """
-    hour = t.floor("h")
-    steps = (t - hour) // frequency + 1
-    return hour + steps * frequency
+    ns, step = t.value, frequency.value  # integer nanoseconds: the clock's catch-up calls this for every run
+    hour = ns - ns % 3_600_000_000_000
+    return pd.Timestamp(hour + ((ns - hour) // step + 1) * step, tz=t.tz)
+
+
+@functools.lru_cache(maxsize=256)
+def _duration(text: str) -> pd.Timedelta:
+    """``parse_duration``, kept: the clock's loop asks it for every due run."""
+    return parse_duration(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _minutes(n: int) -> pd.Timedelta:
+    return pd.Timedelta(minutes=n)
 
 
 _TOKEN_KEY = secrets.token_bytes(16)  # NextTokens are signed with a key of this process
@@ -395,7 +407,7 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
     def next_due(self, until: pd.Timestamp) -> Optional[pd.Timestamp]:
         """The earliest wake-up time <= ``until`` of any running scheduler, or None."""
         with self.lock:
-            wakes = [s.next_boundary + pd.Timedelta(minutes=s.delay_minutes) for _, s in self._running()]
+            wakes = [s.next_boundary + _minutes(s.delay_minutes) for _, s in self._running()]
         due = min(wakes, default=None)
         return due if due is not None and due <= until else None
 
@@ -408,7 +420,7 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
         skipped, limit = 0, CATCH_UP if limit is None else limit
         with self.lock, self._change() as change:
             for region, s in self._running():
-                delay, freq = pd.Timedelta(minutes=s.delay_minutes), parse_duration(s.frequency)
+                delay, freq = _minutes(s.delay_minutes), _duration(s.frequency)
                 if s.next_boundary + delay > until:
                     continue
                 due = (until - delay - s.next_boundary) // freq + 1
@@ -436,13 +448,13 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
                     self._status(s)
                     touched = False
                     while s.runs and s.next_boundary is not None:
-                        delay = pd.Timedelta(minutes=s.delay_minutes)
+                        delay = _minutes(s.delay_minutes)
                         if s.next_boundary + delay > now:
                             break
                         if not touched:
                             change.scheduler(region, schedulers, s.name)
                             touched = True
-                        freq = parse_duration(s.frequency)
+                        freq = _duration(s.frequency)
                         b = s.next_boundary
                         ex = Execution(b + delay, b - freq, b, dict(s.input_config), dict(s.output_config))
                         s.executions.append(ex)

@@ -2,8 +2,11 @@
 
 moto keeps the S3 protocol; lookout_nb keeps the objects on disk (:mod:`.objects`). To do that it reads an
 object's state after a request (:func:`live`, :func:`describe`, :func:`body`) and puts saved objects back at start (:func:`restore`),
-directly in ``moto.s3.models.s3_backends[account][partition]`` (no HTTP, so a restart is fast). Only this
-module knows moto's internals (``FakeBucket.keys``, ``FakeKey`` attributes), so a moto upgrade is checked here.
+directly in ``moto.s3.models.s3_backends[account][partition]`` (no HTTP, so a restart is fast). The endpoint's
+runner reads and writes objects in-process too (:mod:`.inprocess`): :func:`names_after` lists a key range from a
+sorted index of each bucket's names (moto's own listing walks every key of the bucket), :func:`put_as_http` writes
+an object as moto's PutObject handler does. Only this module knows moto's internals (``FakeBucket.keys``,
+``FakeKey`` attributes), so a moto upgrade is checked here.
 
 >>> backend = backend_of("123456789012", "aws")
 >>> record = describe(backend, "lookout-demo", live(backend, "lookout-demo", "in/a.csv"))  # doctest: +SKIP
@@ -13,7 +16,10 @@ module knows moto's internals (``FakeBucket.keys``, ``FakeKey`` attributes), so 
 
 from __future__ import annotations
 
+import bisect
 import datetime
+import functools
+import threading
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -54,7 +60,9 @@ def backend_of(account: str = DEFAULT_ACCOUNT, partition: str = DEFAULT_PARTITIO
     """moto's S3 backend of one account and partition (created on first use)."""
     from moto.s3.models import s3_backends
 
-    return s3_backends[account][partition]
+    accounts = dict.get(s3_backends, account)  # the plain lookups first: moto's own take a lock and ~50 us
+    backend = dict.get(accounts, partition) if accounts is not None else None
+    return backend if backend is not None else s3_backends[account][partition]
 
 
 def bucket_snapshot(backend, name: str) -> Optional[BucketRecord]:
@@ -151,3 +159,87 @@ def remove_bucket(backend, name: str) -> None:
     bucket = backend.buckets.get(name)
     if bucket is not None and not bucket.keys:
         backend.delete_bucket(name)
+
+
+def put_as_http(backend, bucket_name: str, key_name: str, value: bytes, content_type: Optional[str] = None):
+    """Write an object as moto's handler of a plain ``PutObject`` (no ACL, tagging or lock headers) does: storage
+    class STANDARD, the bucket's default lock and ACL, ``Content-Type`` as metadata, an empty tag set. Returns the
+    FakeKey (its ``etag`` is what the HTTP response would carry)."""
+    from moto.s3.utils import metadata_from_headers
+
+    bucket = backend.get_bucket(bucket_name)
+    lock_mode = lock_until = None
+    if bucket.object_lock_enabled and bucket.has_default_lock:
+        lock_until, lock_mode = bucket.default_retention(), bucket.default_lock_mode
+    key = backend.put_object(bucket_name, key_name, value, storage="STANDARD", lock_mode=lock_mode,
+                             lock_until=lock_until)
+    key.set_metadata(metadata_from_headers({"Content-Type": content_type} if content_type else {}))
+    key.set_acl(bucket.acl)
+    key.website_redirect_location = None
+    backend.put_object_tagging(key, {})
+    return key
+
+
+# -- a sorted index of each bucket's key names -------------------------------------------------------------------
+_INDEX = "_lookout_nb_sorted_names"
+_index_lock = threading.Lock()
+
+
+def _index_change(store, name: str, present: bool) -> None:
+    """Keep the sorted names of ``store`` (if it has been built) in step with one added or removed name."""
+    names = store.__dict__.get(_INDEX)
+    if names is None:
+        return
+    with _index_lock:
+        i = bisect.bisect_left(names, name)
+        found = i < len(names) and names[i] == name
+        if present and not found:
+            names.insert(i, name)
+        elif not present and found:
+            del names[i]
+
+
+@functools.lru_cache(maxsize=1)
+def install_index() -> None:
+    """Hook the three ways moto changes a bucket's names (``setlist``, item assignment, ``pop`` of its key store)
+    so that an index, once built, follows them (once per process)."""
+    from moto.s3.utils import _VersionedKeyStore as Store
+
+    setlist, setitem, pop = Store.setlist, Store.__setitem__, Store.pop
+
+    def hooked_setlist(self, key, list_):
+        setlist(self, key, list_)
+        _index_change(self, key, True)
+
+    def hooked_setitem(self, key, value):
+        setitem(self, key, value)
+        _index_change(self, key, True)
+
+    def hooked_pop(self, key):
+        try:
+            return pop(self, key)
+        finally:
+            _index_change(self, key, dict.__contains__(self, key))
+
+    Store.setlist, Store.__setitem__, Store.pop = hooked_setlist, hooked_setitem, hooked_pop
+
+
+def names_after(bucket, prefix: str, after: str, limit: int) -> list:
+    """Up to ``limit`` live FakeKeys of ``bucket`` whose names start with ``prefix`` and sort after ``after``, in
+    name order (what ListObjectsV2 with Prefix and StartAfter lists), found by bisection in a sorted index."""
+    from moto.s3.models import FakeKey
+
+    install_index()
+    store, found = bucket.keys, []
+    with _index_lock:
+        names = store.__dict__.get(_INDEX)
+        if names is None:
+            names = store.__dict__[_INDEX] = sorted(dict.keys(store))
+        i = bisect.bisect_right(names, after) if after >= prefix else bisect.bisect_left(names, prefix)
+        while i < len(names) and len(found) < limit and names[i].startswith(prefix):
+            versions = dict.get(store, names[i])
+            key = versions[-1] if versions else None
+            if isinstance(key, FakeKey) and not key.disposed:
+                found.append(key)
+            i += 1
+    return found

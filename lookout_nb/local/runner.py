@@ -1,5 +1,8 @@
 """The runner: executes one scheduled inference run through the S3 API, like the service does.
 
+It takes any S3 client (AWS, MinIO, the endpoint over HTTP); the endpoint gives it
+:class:`.inprocess.InProcessS3`, the same calls answered from moto's backend without HTTP.
+
 For the run of boundary ``b`` with upload frequency ``F`` (window ``(b - F, b]`` UTC):
 
 1. for every component of the model's schema, list the keys named from one slot before the window start to
@@ -18,7 +21,9 @@ For the run of boundary ``b`` with upload frequency ``F`` (window ``(b - F, b]``
 4. the results go to ``<output prefix><ScheduledStartTime as YYYY-MM-DDTHH:MM:SSZ>/results.jsonl``.
 
 Parsed input files are cached by (bucket, key, ETag), so a file read by consecutive runs is fetched once and a
-file that changes is read again.
+file that changes is read again; the resampled window too, by its files' keys and ETags, so the runs of many
+schedulers reading the same files for the same window list them each but parse and resample them once, and
+score them once per model (:meth:`Runner.score` is the one place that scores).
 
 >>> runner = Runner(s3)                      # doctest: +SKIP
 >>> outcome = runner.execute(run)            # doctest: +SKIP
@@ -46,6 +51,8 @@ from .backend import Run, naming_of
 
 #: How many parsed input files the runner keeps.
 CACHE_FILES = 2048
+#: How many resampled windows (and slot plans, and namings) the runner keeps.
+CACHE_WINDOWS = 256
 #: Keys in the first listing page of a range: a window's range (three slots and one) holds four files per
 #: component when the files follow the slots, and every listed key costs time on both sides of the wire (moto
 #: serialises about a key per millisecond). Ranges holding more files continue with pages of LIST_PAGE_MORE.
@@ -80,7 +87,11 @@ class Runner:
         (network latency), not against the endpoint's own in-process S3, where every request competes for the GIL.
         """
         self.s3 = s3
-        self._cache: OrderedDict = OrderedDict()
+        self._files = Kept(CACHE_FILES)  # parsed input files by (bucket, key, ETag, sensors)
+        self._windows = Kept(CACHE_WINDOWS)  # resampled windows by their files' keys and ETags
+        self._slots = Kept(CACHE_WINDOWS)  # the key names of a window's slots
+        self._namings = Kept(CACHE_WINDOWS)
+        self._scores = Kept(CACHE_WINDOWS)  # results of a kept window by model
         self._parsed: dict = {}
         self._listed: dict = {}  # (bucket, key) -> ETag as last listed (None: absent then), see slot_files
         self._lock = threading.Lock()
@@ -101,43 +112,58 @@ class Runner:
         """Run one inference: read the window, score it, write results.jsonl; never raises for data problems."""
         try:
             frame = self.read_window(run)
-            records = training.score(_trained(run), frame, history=self.read_history(run))
-            result = self.write_results(run, records)
+            body, anomalies = self.scored(frame, run)
+            result = self.write_results(run, body)
         except RunFailed as failure:
             return Outcome("FAILED", failed_reason=str(failure)[:5000])
-        anomalies = [
-            [r["timestamp"] + "Z", {d["name"]: d["value"] for d in r["diagnostics"]}] for r in records if r["prediction"]
-        ]
-        return Outcome("SUCCESS", result_object=result, anomalies=anomalies)
+        return Outcome("SUCCESS", result_object=result, anomalies=list(anomalies))
+
+    def score(self, frame: pd.DataFrame, run: Run) -> list[dict]:
+        """What scores a run: one results.jsonl record per row of the window ``frame`` (its own copy), by the
+        model's trained detector with the rows before the window as its history (the evaluation's scoring)."""
+        return training.score(_trained(run), frame, history=self.read_history(run))
+
+    def scored(self, frame: pd.DataFrame, run: Run) -> tuple[bytes, list]:
+        """``(results.jsonl bytes, anomalous rows)`` of a window frame from :meth:`read_window`: scored once per
+        kept frame and model (the runs of many schedulers of one model share both)."""
+        key = (id(frame), run.model.name)
+        kept = self._scores.get(key)
+        if kept is None or kept[0] is not frame or kept[1] is not run.model:
+            records = self.score(frame.copy(), run)
+            body = "".join(json.dumps(r, allow_nan=False) + "\n" for r in records).encode()  # strict JSON
+            anomalies = [
+                [r["timestamp"] + "Z", {d["name"]: d["value"] for d in r["diagnostics"]}]
+                for r in records
+                if r["prediction"]
+            ]
+            kept = self._scores.put(key, (frame, run.model, body, anomalies))
+        return kept[2], kept[3]
 
     # -- reading -----------------------------------------------------------------------------------------------
     def read_window(self, run: Run) -> pd.DataFrame:
-        """The rows of every component inside the window, resampled and side by side (``component\\sensor``)."""
+        """The rows of every component inside the window, resampled and side by side (``component\\sensor``).
+
+        The runs of many schedulers read the same files for the same window: the frame is kept by the files'
+        keys and ETags (listed by every run), so only the first such run parses and resamples them."""
         if run.model is None:
             raise RunFailed("The model of this inference scheduler no longer exists")
-        try:
-            naming = naming_of(run.input_config)
-        except NamingError as err:
-            raise RunFailed(f"Invalid DataInputConfiguration: {err}") from None
+        naming = self.naming(run.input_config)
         s3_input = run.input_config.get("S3InputConfiguration") or {}
         bucket, prefix = s3_input.get("Bucket"), s3_input.get("Prefix") or ""
         start, end = run.window
-        lo, hi = start - run.frequency, end + run.frequency
         components = run.model.components
-        # The names the slots of the range would have: bounds of each listing, and keys known without parsing.
-        slots = expected_keys(naming, components, pd.date_range(lo, hi, freq=run.frequency), prefix)
-        known = {k: (c, t) for k, c, t in zip(slots["key"], slots["component"], slots["window_start"])}
-        bounds = {c: (group["key"].iloc[0], group["key"].iloc[-1]) for c, group in slots.groupby("component", sort=False)}
+        lo, hi = start - run.frequency, end + run.frequency
+        known, bounds = self.slots(naming, components, prefix, lo, hi, run.frequency)
         listings = self._map(lambda c: self.list_range(bucket, prefix, naming, c, *bounds[c]), components)
         parsed = dict(known)
         parsed.update(self.parse_keys(naming, [k for listing in listings for k in listing if k not in known]))
         files = {}
         for component, listing in zip(components, listings):
-            files[component] = [
+            files[component] = tuple(
                 (key, etag)
                 for key, etag in listing.items()
                 if parsed.get(key) and parsed[key][0] == component and lo <= parsed[key][1] <= hi
-            ]
+            )
             if not files[component]:
                 first, last = (key[: -len(".csv")] for key in bounds[component])
                 raise RunFailed(
@@ -145,6 +171,50 @@ class Runner:
                     f"({zulu(start)}, {zulu(end)}]. Please ensure data is present for all sensors of the machine "
                     f"under prefix '{first}' ~ '{last}'"
                 )
+        key = (bucket, tuple((c, tuple(s)) for c, s in components.items()), start, end, run.model.sampling_rate,
+               tuple(files.items()))
+        frame = self._windows.get(key)
+        if frame is None:  # a failure is not kept: it may be a file that could not be read this time
+            frame = self._windows.put(key, self.combine(bucket, files, run))
+        return frame  # kept and shared: not to be changed (the scoring gets a copy)
+
+    def naming(self, input_config: dict):
+        """The Naming of a DataInputConfiguration (kept per distinct naming members); FAILS the run when invalid."""
+        names = input_config.get("InferenceInputNameConfiguration") or {}
+        try:
+            key = (input_config.get("InputTimeZoneOffset"), tuple(sorted(names.items())))
+            hash(key)
+        except (AttributeError, TypeError):  # members of unexpected types: not kept
+            key = None
+        naming = self._namings.get(key) if key is not None else None
+        if naming is None:
+            try:
+                naming = naming_of(input_config)
+            except NamingError as err:
+                naming = RunFailed(f"Invalid DataInputConfiguration: {err}")
+            if key is not None:
+                self._namings.put(key, naming)
+        if isinstance(naming, RunFailed):
+            raise RunFailed(str(naming))
+        return naming
+
+    def slots(self, naming, components, prefix, lo, hi, frequency) -> tuple[dict, dict]:
+        """The names the slots from ``lo`` to ``hi`` would have: ``({key: (component, slot start)}, {component:
+        (first key, last key)})``, the keys known without parsing and the bounds of each listing (kept)."""
+        key = (naming, tuple(components), prefix, lo, hi, frequency)
+        found = self._slots.get(key)
+        if found is None:
+            slots = expected_keys(naming, components, pd.date_range(lo, hi, freq=frequency), prefix)
+            known = {k: (c, t) for k, c, t in zip(slots["key"], slots["component"], slots["window_start"])}
+            groups = slots.groupby("component", sort=False)
+            bounds = {c: (group["key"].iloc[0], group["key"].iloc[-1]) for c, group in groups}
+            found = self._slots.put(key, (known, bounds))
+        return found
+
+    def combine(self, bucket: str, files: dict, run: Run) -> pd.DataFrame:
+        """Read ``files`` (``{component: ((key, ETag), ...)}``) and give the window's rows, resampled."""
+        start, end = run.window
+        components = run.model.components
         wanted = [(item, tuple(components[c])) for c, items in files.items() for item in items]
         tables = dict(zip(wanted, self._map(lambda w: self.read_file(bucket, *w[0], w[1]), wanted)))
         frames = []
@@ -220,7 +290,7 @@ class Runner:
     def read_file(self, bucket: str, key: str, etag: str, sensors: tuple) -> pd.DataFrame:
         """One input file's sensor values indexed by UTC time, read by :func:`lookout_nb.inputfiles.read_input`
         (the preview's reader); its first error FAILS the run. Cached by bucket, key, ETag and sensors."""
-        cached = self._cache_get((bucket, key, etag, sensors))
+        cached = self._files.get((bucket, key, etag, sensors))
         if cached is None:
             try:
                 body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
@@ -230,7 +300,7 @@ class Runner:
             if read.errors:
                 raise RunFailed(read.errors[0].message)
             cached = read.table
-            self._cache_put((bucket, key, etag, sensors), cached)
+            self._files.put((bucket, key, etag, sensors), cached)
         return cached
 
     def resample(self, frame: pd.DataFrame, run: Run) -> pd.DataFrame:
@@ -286,31 +356,46 @@ class Runner:
             return [(k, self._listed[bucket, k]) for k in keys if self._listed.get((bucket, k))]
 
     # -- writing -----------------------------------------------------------------------------------------------
-    def write_results(self, run: Run, records: list[dict]) -> dict:
+    def write_results(self, run: Run, body: bytes) -> dict:
         """Write results.jsonl under the output prefix; returns the CustomerResultObject."""
         out = run.output_config.get("S3OutputConfiguration") or {}
         bucket = out.get("Bucket")
         key = f"{out.get('Prefix') or ''}{zulu(run.wake)}/results.jsonl"
-        body = "".join(json.dumps(r, allow_nan=False) + "\n" for r in records).encode()  # strict JSON
         try:
             self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/jsonlines")
         except Exception as err:
             raise RunFailed(f"Could not write the results to s3://{bucket}/{key}: {_reason(err)}") from None
         return {"Bucket": bucket, "Key": key}
 
-    # -- cache -------------------------------------------------------------------------------------------------
-    def _cache_get(self, key):
+class Kept:
+    """A small thread-safe LRU: ``get(key)`` (None when absent), ``put(key, value)`` returns the value.
+
+    >>> kept = Kept(1)
+    >>> kept.put("a", 1)
+    1
+    >>> _ = kept.put("b", 2)
+    >>> kept.get("a"), kept.get("b")
+    (None, 2)
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
         with self._lock:
-            value = self._cache.get(key)
+            value = self._items.get(key)
             if value is not None:
-                self._cache.move_to_end(key)
+                self._items.move_to_end(key)
             return value
 
-    def _cache_put(self, key, value):
+    def put(self, key, value):
         with self._lock:
-            self._cache[key] = value
-            while len(self._cache) > CACHE_FILES:
-                self._cache.popitem(last=False)
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
 
 
 def _trained(run: Run):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 
@@ -28,6 +28,7 @@ import pandas as pd
 STAMP_HEADER = "X-Lookout-Nb-Stamp"
 
 _local = threading.local()
+_EPOCH = datetime(1970, 1, 1)
 _installed = False
 _install_lock = threading.Lock()
 
@@ -58,7 +59,7 @@ def install() -> None:
 def stamping(when: pd.Timestamp):
     """Within this block (this thread), S3 writes are stamped ``when`` (tz-aware UTC)."""
     previous = getattr(_local, "stamp", None)
-    _local.stamp = when.tz_convert("UTC").tz_localize(None).floor("us").to_pydatetime()
+    _local.stamp = _EPOCH + timedelta(microseconds=when.value // 1000)  # naive UTC, floored to the microsecond
     try:
         yield
     finally:

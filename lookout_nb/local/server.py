@@ -5,7 +5,8 @@ Requests carrying ``X-Amz-Target: AWSLookoutEquipmentFrontendService.*`` go to :
 everything else to moto's S3 application (so no bucket can be called ``_lookout-nb``; S3 names cannot anyway), wrapped
 by :class:`.writethrough.DurableS3` so that with a state directory every acknowledged S3 change is on disk. With a
 :class:`.auth.Verifier`, every request (all four routes) must carry a valid SigV4 signature first. The server
-is werkzeug's threaded WSGI server on a background thread; ``port=0`` picks a free port.
+is werkzeug's threaded WSGI server on a background thread, with HTTP/1.1 keep-alive (:mod:`.keepalive`);
+``port=0`` picks a free port.
 
 Given the endpoint's clock, every response (S3 and Lookout alike) carries the service time: the standard HTTP
 ``Date`` header shows the clock's time instead of the wall clock, ``X-Lookout-Nb-Now`` the same time to the
@@ -23,11 +24,12 @@ import secrets
 import socket
 import threading
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import make_server
 
 from ..servicetime import INSTANCE_HEADER, PRECISE_HEADER
 from . import s3clock
 from .auth import OwnClients, refuse
+from .keepalive import KeepAliveHandler, close_idle
 from .responses import is_lookout_request
 from .writethrough import DurableS3
 
@@ -101,10 +103,9 @@ def _admin_off(environ, start_response):
     return [body]
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr, and the service clock's time in every response's headers. (werkzeug closes
-    every connection after its response: it drains the socket after each request, so keep-alive cannot be
-    switched on without replacing its request loop.)"""
+class _QuietHandler(KeepAliveHandler):
+    """No access log on stderr, the service clock's time in every response's headers, and HTTP/1.1 keep-alive
+    (:mod:`.keepalive`: a client's connection serves request after request)."""
 
     _service_now = None
 
@@ -184,4 +185,5 @@ class Server:
             self._server.shutdown()
             self._thread.join(timeout=10)
             self._thread = None
+        close_idle(self._server)  # kept-alive connections end too: a client reconnects to whatever serves next
         self._server.server_close()

@@ -179,13 +179,14 @@ def test_every_timestamp_format_and_delimiter(endpoint, s3, machine, executions,
     assert run["Status"] == "SUCCESS", run.get("FailedReason")
 
 
-def test_runner_lists_only_the_key_range_it_needs(endpoint, s3, machine, executions):
+def test_runner_lists_only_the_key_range_it_needs(endpoint, s3, machine, executions, monkeypatch):
     demo.write_input_files(s3, machine.bucket, "in/", machine.components, T0 - pd.Timedelta(hours=2),
                            T0 + pd.Timedelta(hours=1), create_bucket=False)
     listed, read = [], []
-    runner_s3 = endpoint.runner.s3
-    runner_s3.meta.events.register("provide-client-params.s3.ListObjectsV2", lambda params, **kw: listed.append(dict(params)))
-    runner_s3.meta.events.register("provide-client-params.s3.GetObject", lambda params, **kw: read.append(params["Key"]))
+    runner_s3 = endpoint.runner.s3  # the endpoint's S3 in-process: the calls a boto3 client would make
+    list_objects_v2, get_object = runner_s3.list_objects_v2, runner_s3.get_object
+    monkeypatch.setattr(runner_s3, "list_objects_v2", lambda **params: listed.append(params) or list_objects_v2(**params))
+    monkeypatch.setattr(runner_s3, "get_object", lambda **params: read.append(params["Key"]) or get_object(**params))
     name = machine.schedule("ranged")
     endpoint.clock.set("2026-01-05T09:05Z")
     assert executions(name)[0]["Status"] == "SUCCESS"
