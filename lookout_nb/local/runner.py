@@ -342,7 +342,9 @@ class Runner:
                 frames.append(rows.set_axis([f"{component}\\{s}" for s in sensors], axis=1))
         if not frames:
             return None
-        return self.resample(pd.concat(frames, axis=1) if len(frames) > 1 else frames[0], run)
+        rows = pd.concat(frames, axis=1) if len(frames) > 1 else frames[0]
+        # a component without history rows (its files missing) has missing values there, not missing columns
+        return self.resample(rows.reindex(columns=run.model.sensors), run)
 
     def slot_files(self, bucket, prefix, naming, component, keys: list) -> list[tuple[str, str]]:
         """``[(key, ETag)]`` of the ``keys`` (one component's, in order) that exist, as last listed: a key this
