@@ -77,7 +77,8 @@ def csv_text(start, columns=("Sensor0", "Sensor1"), rows=5, sep=",", header=True
     lines = [sep.join(("Timestamp", *columns))] if header else []
     for i in range(1, rows + 1):
         t = pd.Timestamp(start) + i * pd.Timedelta(step)
-        lines.append(sep.join((t.strftime("%Y-%m-%dT%H:%M:%S.%f"), *(f"{i + j / 10:.2f}" for j in range(len(columns))))))
+        values = (f"{i + j / 10:.2f}" for j in range(len(columns)))
+        lines.append(sep.join((t.strftime("%Y-%m-%dT%H:%M:%S.%f"), *values)))
     return "\n".join(lines) + "\n"
 
 
@@ -193,7 +194,7 @@ def test_detection_uses_schema_components_to_settle_the_delimiter(s3, bucket):
 def test_request_without_bucket_is_refused_naming_the_field(s3):
     from lookout_nb import RequestInvalid
 
-    with pytest.raises(RequestInvalid, match="S3InputConfiguration.Bucket"):
+    with pytest.raises(RequestInvalid, match=r"S3InputConfiguration.Bucket"):
         preview(request(None), s3)
 
 
@@ -686,7 +687,8 @@ def test_html_shows_findings_by_level_and_samples(s3, bucket):
     assert "name-mismatch" in page and LEVELS_COLOUR["warning"] in page  # warnings in amber
     assert "will fail" in page and "sample of <code>pump</code>" in page and "<table" in page
     assert list(pv.by_level()) == ["error", "warning", "info"]
-    assert [f.level for f in pv.findings] == sorted((f.level for f in pv.findings), key=["error", "warning", "info"].index)
+    levels = ["error", "warning", "info"]
+    assert [f.level for f in pv.findings] == sorted((f.level for f in pv.findings), key=levels.index)
 
 
 def test_every_code_is_documented():

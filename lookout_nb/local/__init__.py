@@ -8,8 +8,9 @@
 ...     lookout.list_inference_executions(InferenceSchedulerName="pump-5min")["InferenceExecutionSummaries"]
 
 Another process drives a served manual clock with ``RemoteClock(url).advance("PT10M")`` (HTTP, see
-:mod:`lookout_nb.local.control`). Any boto3 client works too: ``boto3.client("lookoutequipment", endpoint_url=ep.url)``, or set the variables of
-``ep.env()`` (``AWS_ENDPOINT_URL`` and dummy credentials) and use boto3's defaults unchanged.
+:mod:`lookout_nb.local.control`). Any boto3 client works too:
+``boto3.client("lookoutequipment", endpoint_url=ep.url)``, or set the variables of ``ep.env()``
+(``AWS_ENDPOINT_URL`` and dummy credentials) and use boto3's defaults unchanged.
 
 Behaviour choices (where AWS documents nothing, this is the reading the endpoint takes):
 
@@ -19,24 +20,25 @@ Behaviour choices (where AWS documents nothing, this is the reading the endpoint
   DataEndTime = b.
 - **First run.** A scheduler runs for boundaries strictly after the time it was created (or last started); a
   scheduler created at 09:02 with PT10M and a 5-minute offset first wakes at 09:15 for (09:00, 09:10].
-- **Statuses.** Create and Start give PENDING, which becomes RUNNING as soon as the clock moves (real clocks:
-  after ~2 s of real time); Stop gives STOPPING, then STOPPED the same way. Start needs STOPPED, Stop needs
-  PENDING or RUNNING, Delete needs STOPPED (else ConflictException). Update is allowed in any status; the new
-  settings apply from the next boundary after the update, except that a boundary already passed whose delayed
-  wake-up has not come yet still runs, with the new settings (a new frequency also sets its window's length). A stopped scheduler makes no run, not even for a
-  boundary whose wake-up falls after the stop.
+- **Statuses.** Create and Start give PENDING, which becomes RUNNING as soon as the clock moves (real clocks: after
+  ~2 s of real time); Stop gives STOPPING, then STOPPED the same way. Start needs STOPPED, Stop needs PENDING or
+  RUNNING, Delete needs STOPPED (else ConflictException). Update is allowed in any status; the new settings apply
+  from the next boundary after the update, except that a boundary already passed whose delayed wake-up has not come
+  yet still runs, with the new settings (a new frequency also sets its window's length). A stopped scheduler makes
+  no run, not even for a boundary whose wake-up falls after the stop.
 - **Input search.** For each component of the model's schema, files named from one slot before the window start
   to one slot after its end (both included, names in local time = UTC + InputTimeZoneOffset; EPOCH names carry
   no offset) are read; unset naming members take yyyyMMddHHmmss, ``_`` and +00:00. Rows are UTC; only rows in
   (b - F, b] are scored. The first column is the timestamp whatever its name; the schema's sensor columns must
   all be present (a missing one FAILS the run naming the file and the column); other columns are ignored.
-- **Scoring.** Rows are resampled to the model's TargetSamplingRate (mean per interval, labelled by the
-  interval's end), gaps filled from neighbouring rows, and scored by the model's trained detector with
+- **Scoring.** Rows are resampled to the model's TargetSamplingRate (mean per interval, labelled by the interval's
+  end), gaps filled from neighbouring rows, and scored by the model's trained detector with
   :func:`lookout_nb.local.training.score`, the code its evaluation ran (:mod:`.detector`), so results.jsonl agrees
   with ModelMetrics. The detector's lookback rows before the window (23 rows: ``2 * 10 + 3``) come from the input
   files named for the earlier slots, as the runner last listed them (a slot never listed is listed once; parsed
-  files are cached by ETag); missing ones give fewer rows, never a failure. An episode is flagged from its third row (3 rows held) until its 10-row average has passed.
-  diagnostics are present on every line, also when prediction is 0.
+  files are cached by ETag); missing ones give fewer rows, never a failure. An episode is flagged from its third row
+  (3 rows held) until its 10-row average has passed. Diagnostics are present on every line, also when prediction
+  is 0.
 - **Results.** ``<output prefix><wake time as YYYY-MM-DDTHH:MM:SSZ>/results.jsonl``, one JSON object per row,
   newline-terminated; CustomerResultObject appears on SUCCESS only.
 - **Lists.** ListInferenceSchedulers and ListModels are sorted by name; ListInferenceExecutions newest first;
@@ -103,4 +105,4 @@ from .clock import MANUAL_START, ManualClock, RealClock
 from .control import RemoteClock
 from .endpoint import Endpoint, start
 
-__all__ = ["Endpoint", "MANUAL_START", "ManualClock", "RealClock", "RemoteClock", "demo", "start"]
+__all__ = ["MANUAL_START", "Endpoint", "ManualClock", "RealClock", "RemoteClock", "demo", "start"]

@@ -74,11 +74,12 @@ def parse_credentials(text: str, source: str = "--credentials") -> tuple[str, st
     >>> parse_credentials("nocolon", "LOOKOUT_NB_CREDENTIALS")
     Traceback (most recent call last):
     ...
-    lookout_nb.errors.InvalidArgument: LOOKOUT_NB_CREDENTIALS must be ACCESS_KEY:SECRET_KEY (both non-empty, no spaces), e.g. plant1:5f2b...
+    lookout_nb.errors.InvalidArgument: LOOKOUT_NB_CREDENTIALS must be ACCESS_KEY:SECRET_KEY (both non-empty, ...
     """
     key, sep, secret = (text or "").partition(":")
     if not sep or not key or not secret or any(c.isspace() for c in text):
-        raise InvalidArgument(f"{source} must be ACCESS_KEY:SECRET_KEY (both non-empty, no spaces), e.g. plant1:5f2b...")
+        raise InvalidArgument(
+            f"{source} must be ACCESS_KEY:SECRET_KEY (both non-empty, no spaces), e.g. plant1:5f2b...")
     return key, secret
 
 
@@ -90,7 +91,8 @@ def credentials_of(value, source: str = "credentials") -> tuple[str, str] | None
         return parse_credentials(value, source)
     if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, str) for v in value):
         return parse_credentials(f"{value[0]}:{value[1]}", source)
-    raise InvalidArgument(f"{source} must be (access_key, secret_key) or 'ACCESS_KEY:SECRET_KEY', not {type(value).__name__}")
+    raise InvalidArgument(
+        f"{source} must be (access_key, secret_key) or 'ACCESS_KEY:SECRET_KEY', not {type(value).__name__}")
 
 
 @dataclass(frozen=True)
@@ -187,10 +189,12 @@ class Verifier:
     def _dated(self, signed: _Signed) -> Refusal | None:
         d = signed.amz_date
         if not _AMZ_DATE.match(d):
-            return Refusal("malformed", f"X-Amz-Date {d[:40]!r} is not an ISO 8601 basic time such as 20260105T090000Z.")
+            return Refusal("malformed",
+                           f"X-Amz-Date {d[:40]!r} is not an ISO 8601 basic time such as 20260105T090000Z.")
         at = timegm((int(d[0:4]), int(d[4:6]), int(d[6:8]), int(d[9:11]), int(d[11:13]), int(d[13:15]), 0, 0, 0))
         if signed.date != signed.amz_date[:8]:
-            return Refusal("malformed", f"The credential scope's date {signed.date} is not the date of X-Amz-Date {signed.amz_date}.")
+            return Refusal("malformed", f"The credential scope's date {signed.date} is not the date of "
+                                        f"X-Amz-Date {signed.amz_date}.")
         now = self.wall()
         if signed.expires is not None:
             if now > at + signed.expires:
@@ -199,7 +203,8 @@ class Verifier:
                 return Refusal("expired", "Request is not valid yet")
         elif abs(now - at) > self.skew:
             return Refusal("skewed", f"Signature expired or not yet valid: {signed.amz_date} is more than "
-                           f"{self.skew // 60} minutes from this endpoint's wall clock; check the client machine's clock.")
+                                     f"{self.skew // 60} minutes from this endpoint's wall clock; check the client "
+                                     "machine's clock.")
         return None
 
     def _signature(self, environ, signed: _Signed, pairs, body: bytes, s3: bool, presigned: bool) -> str:

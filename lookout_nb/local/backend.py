@@ -23,7 +23,6 @@ import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Optional
 
 import pandas as pd
 
@@ -31,9 +30,9 @@ from ..naming import Naming
 from ..request import SchedulerRequest, parse_duration
 from .change import Change
 from .datasets import DatasetsMixin
+from .exceptions import ConflictException, InternalServerException, ResourceNotFoundException, ValidationException
 from .labels import LabelsMixin
 from .models import ModelsMixin
-from .exceptions import ConflictException, InternalServerException, ResourceNotFoundException, ValidationException
 from .records import Execution, Model, Scheduler
 
 #: Page size of the List operations when MaxResults is not given.
@@ -84,15 +83,17 @@ def page(items: list, params: dict, key: str) -> dict:
         try:
             fields = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
             start = fields["offset"]
-            if not (isinstance(start, int) and 0 <= start and hmac.compare_digest(fields["sig"], _signature(key, start))):
+            if not (isinstance(start, int) and start >= 0
+                    and hmac.compare_digest(fields["sig"], _signature(key, start))):
                 raise ValueError("not signed")
-        except Exception:
+        except Exception:  # noqa: BLE001 - an untrusted token: whatever decoding it raises, it is not ours
             raise ValidationException(f"NextToken {token[:40]!r} is not a token this endpoint issued") from None
     chunk = items[start : start + size]
     out = {key: chunk}
     if start + size < len(items):
         offset = start + size
-        out["NextToken"] = base64.urlsafe_b64encode(json.dumps({"offset": offset, "sig": _signature(key, offset)}).encode()).decode()
+        fields = {"offset": offset, "sig": _signature(key, offset)}
+        out["NextToken"] = base64.urlsafe_b64encode(json.dumps(fields).encode()).decode()
     return out
 
 
@@ -194,7 +195,8 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
                     raise ConflictException(f"Inference scheduler {name} already exists")
                 if existing.fingerprint != fingerprint:
                     raise ConflictException(
-                        f"ClientToken {token!r} was already used for inference scheduler {name} with a different request"
+                        f"ClientToken {token!r} was already used for inference scheduler {name} with a different "
+                        "request"
                     )
                 return self._created(existing)  # an idempotent retry
             if (region, name) in self.broken:
@@ -204,7 +206,8 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
                 )
             other = next((s for s in self._schedulers(region).values() if s.uid == known), None)
             if other is not None:
-                raise ConflictException(f"ClientToken {token!r} was already used to create inference scheduler {other.name}")
+                raise ConflictException(
+                    f"ClientToken {token!r} was already used to create inference scheduler {other.name}")
             freq = parse_duration(params["DataUploadFrequency"])
             s = Scheduler(
                 region=region,
@@ -237,7 +240,8 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
             "InferenceSchedulerArn": s.arn,
             "InferenceSchedulerName": s.name,
             "Status": self._status(s),
-            "ModelQuality": self.models[s.model_name].quality if s.model_name in self.models else "CANNOT_DETERMINE_QUALITY",
+            "ModelQuality": (self.models[s.model_name].quality if s.model_name in self.models
+                             else "CANNOT_DETERMINE_QUALITY"),
         }
 
     def describe_scheduler(self, region: str, params: dict) -> dict:
@@ -368,7 +372,7 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
         return page(events, params, "InferenceEventSummaries")
 
     # -- tags --------------------------------------------------------------------------------------------------
-    def _tagged(self, region: str, resource_arn: str, change: Optional[Change] = None) -> list:
+    def _tagged(self, region: str, resource_arn: str, change: Change | None = None) -> list:
         """The tag list of a scheduler or model by ARN (touched in ``change`` when the caller changes it)."""
         for s in self._schedulers(region).values():
             if s.arn == resource_arn:
@@ -402,16 +406,17 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
     # -- the runner's side -------------------------------------------------------------------------------------
     def _running(self):
         """Every (region, scheduler) that still makes runs."""
-        return [(r, s) for r, table in self.schedulers.items() for s in table.values() if s.runs and s.next_boundary is not None]
+        return [(r, s) for r, table in self.schedulers.items() for s in table.values()
+                if s.runs and s.next_boundary is not None]
 
-    def next_due(self, until: pd.Timestamp) -> Optional[pd.Timestamp]:
+    def next_due(self, until: pd.Timestamp) -> pd.Timestamp | None:
         """The earliest wake-up time <= ``until`` of any running scheduler, or None."""
         with self.lock:
             wakes = [s.next_boundary + _minutes(s.delay_minutes) for _, s in self._running()]
         due = min(wakes, default=None)
         return due if due is not None and due <= until else None
 
-    def catch_up(self, until: pd.Timestamp, limit: Optional[int] = None) -> int:
+    def catch_up(self, until: pd.Timestamp, limit: int | None = None) -> int:
         """Before the clock moves to ``until``: skip the due boundaries of each scheduler beyond the latest
         ``limit`` (a jump of the clock or downtime), so one move makes at most ``limit`` runs per scheduler.
 
@@ -463,14 +468,16 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
                         s.next_boundary = first_boundary_after(b, freq)  # realigns after a frequency change
                         model = self.models.get(s.model_name)
                         runs.append(
-                            Run(s.name, model, b, b + delay, freq, s.input_config, s.output_config, ex, region, s.uid, seq)
+                            Run(s.name, model, b, b + delay, freq, s.input_config, s.output_config, ex, region, s.uid,
+                                seq)
                         )
         runs.sort(key=lambda r: (r.wake, r.scheduler_name))
         return runs
 
     def finish(self, run: Run, status: str, *, failed_reason=None, result_object=None, anomalies=()) -> None:
         """Record how a claimed run ended (committed to the store before this returns)."""
-        self.finish_all([(run, dict(status=status, failed_reason=failed_reason, result_object=result_object, anomalies=anomalies))])
+        ended = dict(status=status, failed_reason=failed_reason, result_object=result_object, anomalies=anomalies)
+        self.finish_all([(run, ended)])
 
     def finish_all(self, ended) -> None:
         """Record how several claimed runs ended, ``[(run, {"status": ..., "failed_reason": ..., ...})]``, in
@@ -499,7 +506,8 @@ def group_events(rows, rate: pd.Timedelta) -> list[dict]:
     of each sensor over its rows, as a JSON string like the service's.
 
     >>> t = pd.Timestamp("2026-01-05T09:01Z")
-    >>> [e["EventDurationInSeconds"] for e in group_events([(t, {"a\\\\x": 1.0}), (t + pd.Timedelta("1min"), {"a\\\\x": 1.0})], pd.Timedelta("1min"))]
+    >>> rows = [(t, {"a\\\\x": 1.0}), (t + pd.Timedelta("1min"), {"a\\\\x": 1.0})]
+    >>> [e["EventDurationInSeconds"] for e in group_events(rows, pd.Timedelta("1min"))]
     [60]
     """
     rows = sorted(rows, key=lambda r: r[0])

@@ -40,7 +40,8 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     )
     add_credentials_argument(p)
     p.add_argument("--insecure", action="store_true",
-                   help="allow a non-loopback --host without --credentials (anyone who reaches the port can do anything)")
+                   help="allow a non-loopback --host without --credentials (anyone who reaches the port can do "
+                        "anything)")
     p.set_defaults(func=serve)
     return p
 
@@ -151,7 +152,8 @@ def serve(args, stop_event: threading.Event | None = None) -> int:
     stop_event = stop_event or threading.Event()
     try:
         endpoint = start(
-            port=args.port, host=args.host, clock=args.clock, speed=args.speed, demo=args.demo, state_dir=args.state_dir,
+            port=args.port, host=args.host, clock=args.clock, speed=args.speed, demo=args.demo,
+            state_dir=args.state_dir,
             credentials=credentials,
         )
     except LookoutNbError as err:  # an unusable --state-dir or state file: one line, not a traceback

@@ -25,7 +25,7 @@ import logging
 import math
 import threading
 import time
-from typing import Optional, Protocol
+from typing import Protocol
 
 import pandas as pd
 
@@ -57,7 +57,7 @@ def in_range(when: pd.Timestamp, name: str, value) -> pd.Timestamp:
 class Driver(Protocol):
     """What a clock drives: the next due moment, and the work due at a moment."""
 
-    def next_due(self, until: pd.Timestamp) -> Optional[pd.Timestamp]:
+    def next_due(self, until: pd.Timestamp) -> pd.Timestamp | None:
         """The earliest moment <= ``until`` at which something is due, or None."""
 
     def fire(self, now: pd.Timestamp) -> None:
@@ -179,18 +179,19 @@ class RealClock:
         if not isinstance(speed, (int, float)) or not math.isfinite(speed) or speed <= 0:
             raise ValueError(f"speed must be a finite number above 0 (got {speed!r})")
         self.speed = float(speed)
-        self._origin = in_range(to_utc(start, "start"), "start", start) if start is not None else pd.Timestamp.now(tz="UTC")
+        self._origin = (in_range(to_utc(start, "start"), "start", start) if start is not None
+                        else pd.Timestamp.now(tz="UTC"))
         self._t0 = time.monotonic()
         self._poll = poll
         self._driver: Driver = _NoDriver()
         self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
+        self._thread: threading.Thread | None = None
         #: Status changes take about two real seconds, like the service's own short PENDING phase.
         self.settle = pd.Timedelta(seconds=2 * self.speed)
         #: The saved service time runs this far ahead (one real second), so a restart never resumes behind
         #: a time already reported.
         self.lease = pd.Timedelta(seconds=self.speed)
-        self._mark: Optional[pd.Timestamp] = None
+        self._mark: pd.Timestamp | None = None
 
     def attach(self, driver: Driver) -> None:
         self._driver = driver
@@ -238,7 +239,7 @@ class RealClock:
         return f"RealClock(speed={self.speed:g}, now={self.now().isoformat()})"
 
 
-def make_clock(clock="manual", speed: Optional[float] = None, start=None):
+def make_clock(clock="manual", speed: float | None = None, start=None):
     """A clock from the ``start()`` arguments: ``"manual"``, ``"real"``, or a speed factor (``60.0``)."""
     if isinstance(clock, (ManualClock, RealClock)):
         return clock

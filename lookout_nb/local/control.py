@@ -16,10 +16,9 @@ Timestamp('2026-01-05 09:10:00+0000', tz='UTC')
 from __future__ import annotations
 
 import json
+import logging
 import urllib.error
 import urllib.request
-
-import logging
 
 import pandas as pd
 from werkzeug.wrappers import Request, Response
@@ -41,7 +40,8 @@ def _delta(value) -> pd.Timedelta:
         if isinstance(value, str) and value.startswith("PT"):
             return parse_duration(value)
     except (OverflowError, ValueError) as err:
-        raise ValueError(f"advance={value!r} is not a duration the clock supports ({err}); send e.g. \"PT10M\"") from None
+        raise ValueError(
+            f"advance={value!r} is not a duration the clock supports ({err}); send e.g. \"PT10M\"") from None
     return to_delta(value, "advance")
 
 
@@ -50,7 +50,8 @@ def _order(data: bytes) -> dict:
     try:
         order = json.loads(data or b"{}")
     except RecursionError:
-        raise ValueError("the request body is JSON nested too deeply; send a flat object such as {\"advance\": \"PT10M\"}") from None
+        raise ValueError(
+            "the request body is JSON nested too deeply; send a flat object such as {\"advance\": \"PT10M\"}") from None
     if not isinstance(order, dict):
         raise ValueError('the request body must be a JSON object such as {"advance": "PT10M"}')
     return order
@@ -139,7 +140,8 @@ class RemoteClock:
             ) from None
 
     def now(self) -> pd.Timestamp:
-        """The endpoint's time (AccessDenied when it refuses the credentials); the wall clock (with one ServiceTimeWarning) when the endpoint does not answer."""
+        """The endpoint's time (AccessDenied when it refuses the credentials); the wall clock (with one
+        ServiceTimeWarning) when the endpoint does not answer."""
         try:
             return self._call()
         except ServiceUnavailable as err:

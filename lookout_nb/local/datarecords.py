@@ -185,8 +185,15 @@ def _is(*types):
 
 
 _str, _dict, _list, _int = _is(str), _is(dict), _is(list), _is(int)
-_STATUS = lambda v: v in ("IN_PROGRESS", "SUCCESS", "FAILED")
-_RATING = lambda v: v in ("ANOMALY", "NO_ANOMALY", "NEUTRAL")
+
+
+def _STATUS(v):
+    return v in ("IN_PROGRESS", "SUCCESS", "FAILED")
+
+
+def _RATING(v):
+    return v in ("ANOMALY", "NO_ANOMALY", "NEUTRAL")
+
 
 #: What every saved field must be; :mod:`.restore` builds the records with these checks.
 CHECKS = {

@@ -13,11 +13,11 @@ from . import datafiles
 from .change import Change
 from .datarecords import CHECKS, KINDS, Dataset, IngestionJob, Label, LabelGroup
 from .datasets import INTERRUPTED
-from .restore import _KIND, build
 from .restore import CHECKS as RESTORE_CHECKS
+from .restore import KIND, build
 
 RESTORE_CHECKS.update(CHECKS)
-_KIND.update(KINDS)
+KIND.update(KINDS)
 _WHAT = {Dataset: "dataset", IngestionJob: "data ingestion job", LabelGroup: "label group", Label: "label"}
 
 
@@ -42,7 +42,8 @@ def load(backend, store) -> list[str]:
             try:
                 record = build(cls, doc)
                 if (record.region, _key(record)) != (region, name):
-                    raise ValueError(f"its region and name ({record.region!r}, {_key(record)!r}) are not those of its row")
+                    raise ValueError(
+                        f"its region and name ({record.region!r}, {_key(record)!r}) are not those of its row")
             except ValueError as err:
                 problems.append(f"{_WHAT[cls]} {name} ({region}): {err}")
                 continue

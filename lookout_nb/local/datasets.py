@@ -132,7 +132,8 @@ class DatasetsMixin:
                 return {"DatasetName": name, "DatasetArn": existing.arn, "Status": self._dataset_status(existing)}
             now = self.clock.now()
             d = Dataset(region, name, now, now, schema.to_json() if schema else None,
-                        kms_key_id=params.get("ServerSideKmsKeyId"), client_token=token, tags=list(params.get("Tags") or []))
+                        kms_key_id=params.get("ServerSideKmsKeyId"), client_token=token,
+                        tags=list(params.get("Tags") or []))
             change.entry("dataset", region, self._datasets(region), name)
             self._datasets(region)[name] = d
             return {"DatasetName": name, "DatasetArn": d.arn, "Status": "CREATED"}
@@ -189,11 +190,12 @@ class DatasetsMixin:
             if cached is not None:
                 return cached
             if not d.has_data:
-                raise ValidationException(f"Dataset {dataset_name} has no ingested data yet: start a data ingestion job "
-                                          "(StartDataIngestionJob) and wait for its SUCCESS")
+                raise ValidationException(f"Dataset {dataset_name} has no ingested data yet: start a data ingestion "
+                                          "job (StartDataIngestionJob) and wait for its SUCCESS")
             folder = self._data_folder()
             if folder is None or not d.data_file:
-                raise InternalServerException(f"Dataset {dataset_name}: its data is not kept by this endpoint; ingest it again")
+                raise InternalServerException(
+                    f"Dataset {dataset_name}: its data is not kept by this endpoint; ingest it again")
             try:
                 schema, frames = datafiles.read(folder, d.data_file)
             except ValueError as err:
@@ -315,5 +317,6 @@ class DatasetsMixin:
         name, status = params.get("DatasetName"), params.get("Status")
         with self.lock:
             jobs = sorted(self._jobs_of(region).values(), key=lambda j: (j.created_at, j.job_id), reverse=True)
-            items = [j.summary() for j in jobs if (not name or j.dataset_name == name) and (not status or j.status == status)]
+            items = [j.summary() for j in jobs
+                     if (not name or j.dataset_name == name) and (not status or j.status == status)]
         return _page(items, params, "DataIngestionJobSummaries")

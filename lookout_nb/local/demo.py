@@ -34,6 +34,7 @@ import pandas as pd
 from .. import servicetime
 from ..naming import Naming, expected_keys, to_utc
 from ..request import parse_duration
+from ..s3keys import s3_uri
 from ..schema import ModelSchema
 from .clock import MANUAL_START
 from .records import ACCOUNT, Model
@@ -73,8 +74,8 @@ def describe() -> str:
     >>> describe()
     'model pump-demo; input files in s3://lookout-demo/inference/input/, results in s3://lookout-demo/inference/output/'
     """
-    return (f"model {DEMO_MODEL}; input files in s3://{DEMO_BUCKET}/{DEMO_INPUT_PREFIX}, "
-            f"results in s3://{DEMO_BUCKET}/{DEMO_OUTPUT_PREFIX}")
+    return (f"model {DEMO_MODEL}; input files in {s3_uri(DEMO_BUCKET, DEMO_INPUT_PREFIX)}, "
+            f"results in {s3_uri(DEMO_BUCKET, DEMO_OUTPUT_PREFIX)}")
 
 
 #: The mistakes :func:`write_input_files` can make on request, and what each one does.
@@ -268,7 +269,8 @@ def write_input_files(
             frame = sensor_frame(component, sensors, times, anomalies=anomalies)
             shown = times + naming.offset if "local_time_rows" in mistakes else times
             key = name_naming.key(component, slot, prefix)
-            s3.put_object(Bucket=bucket, Key=key, Body=to_csv(frame, shown, ";" if "semicolon_csv" in mistakes else ","))
+            separator = ";" if "semicolon_csv" in mistakes else ","
+            s3.put_object(Bucket=bucket, Key=key, Body=to_csv(frame, shown, separator))
             keys.append(key)
     return keys
 
@@ -352,7 +354,8 @@ def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False, writes=
     if fresh:  # keep the history files (same bytes every time), remove everything else
         extra = sorted(existing - history_keys)
         for i in range(0, len(extra), 1000):
-            s3.delete_objects(Bucket=DEMO_BUCKET, Delete={"Objects": [{"Key": k} for k in extra[i : i + 1000]], "Quiet": True})
+            s3.delete_objects(Bucket=DEMO_BUCKET,
+                              Delete={"Objects": [{"Key": k} for k in extra[i : i + 1000]], "Quiet": True})
         existing &= history_keys
     missing = [
         slot
@@ -361,9 +364,10 @@ def seed(target, history=DEFAULT_HISTORY, now=None, fresh: bool = False, writes=
     ]
     for slot in missing:
         with writes.as_of(slot + freq) if writes is not None else contextlib.nullcontext():
-            write_input_files(s3, DEMO_BUCKET, DEMO_INPUT_PREFIX, DEMO_COMPONENTS, slot, slot + freq, create_bucket=False)
-    present = existing if fresh else list_keys(s3, DEMO_BUCKET, DEMO_TRAINING_PREFIX) | list_keys(s3, DEMO_BUCKET,
-                                                                                                   DEMO_LABELS_PREFIX)
+            write_input_files(s3, DEMO_BUCKET, DEMO_INPUT_PREFIX, DEMO_COMPONENTS, slot, slot + freq,
+                              create_bucket=False)
+    present = existing if fresh else (list_keys(s3, DEMO_BUCKET, DEMO_TRAINING_PREFIX)
+                                      | list_keys(s3, DEMO_BUCKET, DEMO_LABELS_PREFIX))
     for key, body in training_files().items():
         if key not in present:
             s3.put_object(Bucket=DEMO_BUCKET, Key=key, Body=body)
@@ -381,7 +385,8 @@ def training_files() -> dict[str, bytes]:
     files = {f"{DEMO_TRAINING_PREFIX}{c}/{c}.csv": to_csv(frame, times)
              for c, frame in generated_frames(DEMO_COMPONENTS, times, DAILY_ANOMALIES).items()}
     days = pd.date_range(start.floor("D"), end, freq="D", inclusive="left")
-    rows = [f"{(d + _since_midnight(a)).strftime('%Y-%m-%dT%H:%M:%S.%f')},{(d + _since_midnight(b)).strftime('%Y-%m-%dT%H:%M:%S.%f')}"
+    stamp = "%Y-%m-%dT%H:%M:%S.%f"
+    rows = [f"{(d + _since_midnight(a)).strftime(stamp)},{(d + _since_midnight(b)).strftime(stamp)}"
             for d in days for a, b in DAILY_ANOMALIES]
     files[f"{DEMO_LABELS_PREFIX}labels.csv"] = ("\n".join(rows) + "\n").encode()
     return files
@@ -408,7 +413,8 @@ def train_demo(endpoint, timeout: float = 120.0) -> Model:
     if lookout.describe_dataset(DatasetName=DEMO_DATASET)["Status"] != "ACTIVE":
         job = lookout.start_data_ingestion_job(
             DatasetName=DEMO_DATASET, RoleArn=DEMO_ROLE_ARN, ClientToken=f"{DEMO_DATASET}-training",
-            IngestionInputConfiguration={"S3InputConfiguration": {"Bucket": DEMO_BUCKET, "Prefix": DEMO_TRAINING_PREFIX}})
+            IngestionInputConfiguration={
+                "S3InputConfiguration": {"Bucket": DEMO_BUCKET, "Prefix": DEMO_TRAINING_PREFIX}})
         described = _wait(lambda: lookout.describe_data_ingestion_job(JobId=job["JobId"]), timeout)
         if described["Status"] != "SUCCESS":
             raise RuntimeError(f"the demo's training data could not be ingested: {described.get('FailedReason')}")

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -136,7 +136,7 @@ def _filled(z: np.ndarray) -> np.ndarray:
     return out
 
 
-def _resting(off: Optional[np.ndarray], n: int, w: int = WINDOW) -> np.ndarray:
+def _resting(off: np.ndarray | None, n: int, w: int = WINDOW) -> np.ndarray:
     """Rows that are off or within ``w`` rows after an off row (the machine settling after a start)."""
     if off is None:
         return np.zeros(n, bool)
@@ -177,7 +177,7 @@ class Detector:
 
     # -- fitting ---------------------------------------------------------------------------------------------------
     @classmethod
-    def fit(cls, values: np.ndarray, sensors, off: Optional[np.ndarray] = None, use: Optional[np.ndarray] = None):
+    def fit(cls, values: np.ndarray, sensors, off: np.ndarray | None = None, use: np.ndarray | None = None):
         """Learn from ``values`` (rows x sensors, in time order); ``use`` marks the rows that are normal and may be
         learned from (default all), ``off`` the rows where the machine is off (never learned from).
 
@@ -307,8 +307,8 @@ class Detector:
         total = contrib.sum(axis=1, keepdims=True)
         return np.where(total > 0, contrib / np.where(total > 0, total, 1.0), 1.0 / p)
 
-    def scores(self, values: np.ndarray, off: Optional[np.ndarray] = None, history: Optional[np.ndarray] = None,
-               history_off: Optional[np.ndarray] = None) -> Scores:
+    def scores(self, values: np.ndarray, off: np.ndarray | None = None, history: np.ndarray | None = None,
+               history_off: np.ndarray | None = None) -> Scores:
         """Score the rows of ``values`` (rows x sensors in :attr:`sensors` order); ``history`` rows precede them
         (pass :attr:`lookback` rows for the first rows to score as they would inside a longer run)."""
         values = np.asarray(values, dtype=float)
@@ -348,7 +348,7 @@ class Detector:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Detector":
+    def from_dict(cls, data: dict) -> Detector:
         if data.get("format") != FORMAT:
             raise ValueError(f"not a detector of format {FORMAT!r} (format: {data.get('format')!r})")
         arrays = {k: np.array(data[k], dtype=float) for k in cls._ARRAYS}
@@ -383,11 +383,11 @@ class ZScoreBaseline:
         return {"format": self.FORMAT, "sensors": self.sensors, "baseline": self.baseline}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ZScoreBaseline":
+    def from_dict(cls, data: dict) -> ZScoreBaseline:
         return cls(data["baseline"], data["sensors"])
 
     @classmethod
-    def fit(cls, values, sensors, off=None, use=None) -> "ZScoreBaseline":
+    def fit(cls, values, sensors, off=None, use=None) -> ZScoreBaseline:
         values = np.asarray(values, dtype=float)
         learn = np.ones(len(values), bool) if use is None else np.asarray(use, bool).copy()
         if off is not None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from typing import Optional
 
 import pandas as pd
 
@@ -21,17 +20,17 @@ from . import restore, state
 from .auth import OwnClients, Verifier, credentials_of
 from .backend import Backend
 from .clock import ManualClock, RealClock, make_clock
-from .owner import Owner
-from .ready import Gate
-from .store import Store
 from .control import ClockApp
-from .objects import ObjectStore
-from .responses import LookoutApp
 from .ingest import S3Reader
 from .inprocess import InProcessS3
+from .objects import ObjectStore
+from .owner import Owner
+from .ready import Gate
+from .responses import LookoutApp
 from .runner import Outcome, Runner
 from .s3clock import StampedWrites
 from .server import Dispatcher, Server
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +69,9 @@ class Endpoint:
     def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None,
                  admin=False, credentials=None):
         credentials = credentials_of(credentials)  # a bad value fails before anything is bound
-        self.owner: Optional[Owner] = None
-        self.store: Optional[Store] = None
-        self.objects: Optional[ObjectStore] = None
+        self.owner: Owner | None = None
+        self.store: Store | None = None
+        self.objects: ObjectStore | None = None
         try:
             if state_dir is not None:  # before binding anything: a bad or busy directory fails first, named
                 state_dir = state.prepare(state_dir)
@@ -100,15 +99,15 @@ class Endpoint:
         self.url = self.server.url
         if self.owner is not None:
             self.owner.announce(self.url)
-        self.runner: Optional[Runner] = None
-        self.feeder: Optional[demo_module.Feeder] = None
+        self.runner: Runner | None = None
+        self.feeder: demo_module.Feeder | None = None
         self._clients: dict = {}
         self._running = False
         self._stopping = threading.Event()  # set by stop(): runs not started yet end FAILED at once
         self.problems: list[str] = []  # records of the state_dir that could not be restored
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
-    def start(self) -> "Endpoint":
+    def start(self) -> Endpoint:
         """Serve, restore the state, seed the demo, and let the clock drive the runner."""
         self.server.start()
         self._running = True
@@ -165,7 +164,7 @@ class Endpoint:
         """What the clock control reports besides the time: runs skipped by the catch-up limit, broken records."""
         return {"skipped_runs": self.backend.skipped_runs, "not_restored": list(self.problems)}
 
-    def __enter__(self) -> "Endpoint":
+    def __enter__(self) -> Endpoint:
         """``with Endpoint(...) as ep:`` starts it (unless it runs already) and stops it at the end."""
         return self if self._running else self.start()
 
@@ -211,7 +210,8 @@ class Endpoint:
             return self.runner.execute(run)
         except Exception as err:
             log.exception("lookout_nb.local: the run of %s for %s failed", run.scheduler_name, run.boundary)
-            return Outcome("FAILED", failed_reason=f"Internal error of the embedded endpoint: {type(err).__name__}: {err}")
+            return Outcome("FAILED",
+                           failed_reason=f"Internal error of the embedded endpoint: {type(err).__name__}: {err}")
 
     # -- clients -----------------------------------------------------------------------------------------------
     def _client_credentials(self) -> dict:
@@ -242,7 +242,8 @@ class Endpoint:
         with _CLIENT_LOCK:
             if key not in self._clients:
                 self._clients[key] = _session().client(
-                    service, region_name=region, endpoint_url=self.url, config=_config(service), **self._client_credentials()
+                    service, region_name=region, endpoint_url=self.url, config=_config(service),
+                    **self._client_credentials(),
                 )
                 self._own.mark(self._clients[key])
             return self._clients[key]
@@ -257,7 +258,8 @@ class Endpoint:
 
     def add_model(self, name: str, components, sampling_rate: str = "PT1M"):
         """Train a model (status SUCCESS) of any machine on generated data through the endpoint's CreateModel path,
-        e.g. ``ep.add_model("fan", {"fan": ["Speed"]}, "PT15M")`` (see :func:`lookout_nb.local.demo.add_trained_model`)."""
+        e.g. ``ep.add_model("fan", {"fan": ["Speed"]}, "PT15M")`` (see
+        :func:`lookout_nb.local.demo.add_trained_model`)."""
         return demo_module.add_trained_model(self, name, components, sampling_rate)
 
     def advance(self, delta) -> pd.Timestamp:
@@ -268,7 +270,7 @@ class Endpoint:
         return f"<lookout_nb.local.Endpoint {self.url} clock={self.clock!r}>"
 
 
-def _resumed(clock, speed, store: Optional[Store]):
+def _resumed(clock, speed, store: Store | None):
     """The clock of ``start(clock=..., speed=...)``, starting at the service time saved in ``store`` when that is
     later than where it would start (a clock never goes back). A clock object passed in is used as it is."""
     made = make_clock(clock, speed=speed)
@@ -284,8 +286,8 @@ def start(
     clock="manual",
     demo: bool = True,
     state_dir=None,
-    speed: Optional[float] = None,
-    feed: Optional[bool] = None,
+    speed: float | None = None,
+    feed: bool | None = None,
     admin: bool = False,
     credentials=None,
 ) -> Endpoint:

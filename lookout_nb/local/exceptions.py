@@ -4,8 +4,9 @@ Each one carries the service's error code (the ``__type`` of the JSON body) and 
 ``client.exceptions.<Code>`` for it.
 
 >>> err = ConflictException("Inference scheduler pump-1 is RUNNING; stop it first")
->>> err.body()
-{'__type': 'ConflictException', 'message': 'Inference scheduler pump-1 is RUNNING; stop it first', 'Message': 'Inference scheduler pump-1 is RUNNING; stop it first'}
+>>> err.body()  # doctest: +NORMALIZE_WHITESPACE
+{'__type': 'ConflictException', 'message': 'Inference scheduler pump-1 is RUNNING; stop it first',
+ 'Message': 'Inference scheduler pump-1 is RUNNING; stop it first'}
 """
 
 from __future__ import annotations

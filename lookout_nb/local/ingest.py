@@ -34,7 +34,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import read_error
 from ..inputfiles import read_input
+from ..s3keys import s3_uri
 from ..schema import ModelSchema
 from .datarecords import empty_quality
 
@@ -83,8 +85,8 @@ class S3Reader:
             for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
                 out += [(o["Key"], o["Size"]) for o in page.get("Contents", [])]
         except Exception as err:  # noqa: BLE001 - any S3 client's error: the job FAILS naming the place
-            code = getattr(err, "response", {}).get("Error", {}).get("Code", type(err).__name__)
-            raise IngestFailed(f"Cannot list s3://{bucket}/{prefix} ({code}): check the Bucket and Prefix of "
+            code = read_error(err).code or type(err).__name__
+            raise IngestFailed(f"Cannot list {s3_uri(bucket, prefix)} ({code}): check the Bucket and Prefix of "
                                "IngestionInputConfiguration.S3InputConfiguration") from None
         return sorted(out)
 
@@ -242,12 +244,13 @@ def ingest(reader, bucket: str, prefix: str | None, key_pattern: str | None, sch
     """Read a dataset's files (see the module docstring); IngestFailed with the job's FailedReason."""
     delimiter = delimiter_of(key_pattern)
     base = base_of(prefix)
-    where = f"s3://{bucket}/{base}" if bucket else base or "the folder"
+    where = s3_uri(bucket, base) if bucket else base or "the folder"
     groups = assign(reader.keys(bucket, base), base, delimiter, schema.names if schema else None)
     total = sum(len(v) for v in groups.values())
     discarded: list[tuple[str, str]] = []
-    files = lambda: {"TotalNumberOfFiles": total, "IngestedNumberOfFiles": total - len(discarded),
-                     "DiscardedFiles": [{"Bucket": bucket, "Key": k} for k, _ in discarded]}
+    def files():
+        return {"TotalNumberOfFiles": total, "IngestedNumberOfFiles": total - len(discarded),
+                "DiscardedFiles": [{"Bucket": bucket, "Key": k} for k, _ in discarded]}
     if not groups:
         raise IngestFailed(f"No file under {where} matches KeyPattern {key_pattern or DEFAULT_KEY_PATTERN}: put each "
                            f"component's CSVs at {base}<component>{delimiter}<name>.csv", files())
@@ -263,9 +266,10 @@ def ingest(reader, bucket: str, prefix: str | None, key_pattern: str | None, sch
                 discarded.append((key, why))
         if not state.ingested:
             reasons = "; ".join(why for key, why in discarded if key in {k for k, _ in keys})
+            hint = f" (upload its CSVs as {base}{component}{delimiter}<name>.csv)"
             raise IngestFailed(f"Component {component}: no file could be ingested from {where} with KeyPattern "
                                f"{key_pattern or DEFAULT_KEY_PATTERN}"
-                               f"{': ' + reasons[:2000] if reasons else f' (upload its CSVs as {base}{component}{delimiter}<name>.csv)'}",
+                               f"{': ' + reasons[:2000] if reasons else hint}",
                                files())
         frame, invalid, duplicates = _frame(state)
         if frame.empty:

@@ -21,6 +21,7 @@ import uuid
 import pandas as pd
 
 from ..errors import LookoutNbError
+from ..s3keys import s3_uri
 from .datarecords import Label, LabelGroup
 from .exceptions import (
     ConflictException,
@@ -83,15 +84,16 @@ def read_s3_labels(s3_reader, bucket: str, prefix: str) -> list[tuple[pd.Timesta
     (or anything with ``keys(bucket, prefix)`` and ``body(bucket, key)``)."""
     keys = [k for k, _ in s3_reader.keys(bucket, prefix or "") if not k.endswith("/")]
     if not keys:
-        raise LabelFileError(f"No label file under s3://{bucket}/{prefix or ''}: upload CSVs of start,end rows there "
+        raise LabelFileError(f"No label file under {s3_uri(bucket, prefix)}: upload CSVs of start,end rows there "
                              "(LabelsInputConfiguration.S3InputConfiguration)")
     ranges = []
     for key in keys:
         try:
             text = s3_reader.body(bucket, key).decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise LabelFileError(f"Label file s3://{bucket}/{key} is not UTF-8 text; write it as CSV rows start,end") from None
-        ranges += parse_labels(text, f"Label file s3://{bucket}/{key}")
+            raise LabelFileError(
+                f"Label file {s3_uri(bucket, key)} is not UTF-8 text; write it as CSV rows start,end") from None
+        ranges += parse_labels(text, f"Label file {s3_uri(bucket, key)}")
     return sorted(ranges)
 
 
@@ -178,7 +180,8 @@ class LabelsMixin:
                 raise ValidationException(f"FaultCode {code!r} is not one of label group {name}'s FaultCodes "
                                           f"({', '.join(group.fault_codes)}); add it with UpdateLabelGroup first")
             labels = self._labels(region)
-            same = next((lb for lb in labels.values() if lb.group == name and lb.client_token == params["ClientToken"]), None)
+            same = next((lb for lb in labels.values()
+                         if lb.group == name and lb.client_token == params["ClientToken"]), None)
             if same is not None:
                 return {"LabelId": same.label_id}
             label = Label(region, name, uuid.uuid4().hex, start, end, params["Rating"], self.clock.now(), code,

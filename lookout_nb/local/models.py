@@ -76,7 +76,8 @@ def resolve_windows(params: dict, first: pd.Timestamp, last: pd.Timestamp, rate:
     """``(training start, training end, evaluation start, evaluation end)`` with the defaults of the module
     docstring filled in, for data from ``first`` to ``last``.
 
-    >>> w = resolve_windows({}, pd.Timestamp("2026-01-01", tz="UTC"), pd.Timestamp("2026-01-10T23:59", tz="UTC"), "PT1M")
+    >>> first, last = pd.Timestamp("2026-01-01", tz="UTC"), pd.Timestamp("2026-01-10T23:59", tz="UTC")
+    >>> w = resolve_windows({}, first, last, "PT1M")
     >>> [t.strftime("%m-%d %H:%M") for t in w]
     ['01-01 00:00', '01-09 00:00', '01-09 00:00', '01-11 00:00']
     """
@@ -110,7 +111,8 @@ class ModelsMixin:
             found = self.models.get(name)
             if found is None and name in self.broken_models:
                 raise InternalServerException(f"Model {name} could not be restored from the saved state: "
-                                              f"{self.broken_models[name]}. Delete it (DeleteModel) and create it again")
+                                              f"{self.broken_models[name]}. Delete it (DeleteModel) and create it "
+                                              "again")
         if found is None:
             raise ResourceNotFoundException(f"Model {name} does not exist")
         return found
@@ -156,7 +158,8 @@ class ModelsMixin:
         labels = params.get("LabelsInputConfiguration") or None
         if labels and labels.get("LabelGroupName"):
             self._group(region, labels["LabelGroupName"])  # ResourceNotFoundException naming it
-        rate = (params.get("DataPreProcessingConfiguration") or {}).get("TargetSamplingRate") or default_rate(data.frames)
+        preprocessing = params.get("DataPreProcessingConfiguration") or {}
+        rate = preprocessing.get("TargetSamplingRate") or default_rate(data.frames)
         frames = [f for f in data.frames.values() if len(f)]
         first = min(f.index[0] for f in frames) if frames else self.clock.now()
         last = max(f.index[-1] for f in frames) if frames else first
@@ -239,7 +242,8 @@ class ModelsMixin:
                                      f"does not have (its components: {', '.join(have)})")
             unknown = [s for s in sensors if s not in have[component]]
             if unknown:
-                raise TrainingFailed(f"DatasetSchema names sensor {', '.join(f'{component}{chr(92)}{s}' for s in unknown)}"
+                names = ", ".join(f"{component}{chr(92)}{s}" for s in unknown)
+                raise TrainingFailed(f"DatasetSchema names sensor {names}"
                                      f", which dataset {m.dataset_name} does not have (component {component} has "
                                      f"{', '.join(have[component])})")
         labels = self._model_labels(m)

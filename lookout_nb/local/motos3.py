@@ -1,11 +1,12 @@
 """Every read and write of moto's in-memory S3 backend that lookout_nb makes, in one place.
 
-moto keeps the S3 protocol; lookout_nb keeps the objects on disk (:mod:`.objects`). To do that it reads an
-object's state after a request (:func:`live`, :func:`describe`, :func:`body`) and puts saved objects back at start (:func:`restore`),
-directly in ``moto.s3.models.s3_backends[account][partition]`` (no HTTP, so a restart is fast). The endpoint's
-runner reads and writes objects in-process too (:mod:`.inprocess`): :func:`names_after` lists a key range from a
-sorted index of each bucket's names (moto's own listing walks every key of the bucket), :func:`put_as_http` writes
-an object as moto's PutObject handler does. Only this module knows moto's internals (``FakeBucket.keys``,
+moto keeps the S3 protocol; lookout_nb keeps the objects on disk (:mod:`.objects`). To do that it reads an object's
+state after a request (:func:`live`, :func:`describe`, :func:`body`) and puts saved objects back at start
+(:func:`restore`), directly in ``moto.s3.models.s3_backends[account][partition]`` (no HTTP, so a restart is fast).
+The endpoint's runner reads and writes objects in-process too (:mod:`.inprocess`): :func:`names_after` lists a key
+range from a sorted index of each bucket's names (moto's own listing walks every key of the bucket),
+:func:`put_as_http` writes an object as moto's PutObject handler does. Only this module knows moto's internals
+(``FakeBucket.keys``,
 ``FakeKey`` attributes), so a moto upgrade is checked here.
 
 >>> backend = backend_of("123456789012", "aws")
@@ -21,14 +22,14 @@ import datetime
 import functools
 import threading
 from dataclasses import dataclass, field
-from typing import Optional
 
 #: moto's default account, the one every request with unknown credentials acts as.
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_PARTITION = "aws"
 DEFAULT_REGION = "us-east-1"
 #: FakeKey attributes kept besides metadata and tags (None values are not kept).
-_ATTRS = ("storage_class", "encryption", "kms_key_id", "website_redirect_location", "checksum_algorithm", "checksum_value")
+_ATTRS = ("storage_class", "encryption", "kms_key_id", "website_redirect_location", "checksum_algorithm",
+          "checksum_value")
 
 
 @dataclass
@@ -39,7 +40,7 @@ class BucketRecord:
     account: str = DEFAULT_ACCOUNT
     partition: str = DEFAULT_PARTITION
     region: str = DEFAULT_REGION
-    created: Optional[str] = None  # ISO 8601, as moto's creation_date
+    created: str | None = None  # ISO 8601, as moto's creation_date
 
 
 @dataclass
@@ -65,13 +66,14 @@ def backend_of(account: str = DEFAULT_ACCOUNT, partition: str = DEFAULT_PARTITIO
     return backend if backend is not None else s3_backends[account][partition]
 
 
-def bucket_snapshot(backend, name: str) -> Optional[BucketRecord]:
+def bucket_snapshot(backend, name: str) -> BucketRecord | None:
     """The bucket ``name`` of ``backend`` as a record, or None when it does not exist there."""
     bucket = backend.buckets.get(name)
     if bucket is None:
         return None
     created = getattr(bucket, "creation_date", None)
-    return BucketRecord(name, backend.account_id, backend.partition, bucket.region_name, created.isoformat() if created else None)
+    return BucketRecord(name, backend.account_id, backend.partition, bucket.region_name,
+                        created.isoformat() if created else None)
 
 
 def live(backend, bucket_name: str, key_name: str):
@@ -161,7 +163,7 @@ def remove_bucket(backend, name: str) -> None:
         backend.delete_bucket(name)
 
 
-def put_as_http(backend, bucket_name: str, key_name: str, value: bytes, content_type: Optional[str] = None):
+def put_as_http(backend, bucket_name: str, key_name: str, value: bytes, content_type: str | None = None):
     """Write an object as moto's handler of a plain ``PutObject`` (no ACL, tagging or lock headers) does: storage
     class STANDARD, the bucket's default lock and ACL, ``Content-Type`` as metadata, an empty tag set. Returns the
     FakeKey (its ``etag`` is what the HTTP response would carry)."""

@@ -33,6 +33,7 @@ import urllib.parse
 from pathlib import Path
 
 from ..errors import LookoutNbError
+from ..s3keys import s3_uri
 from . import motos3
 from .bucketnames import bucket_name_problem
 from .motos3 import BucketRecord, ObjectRecord
@@ -110,7 +111,7 @@ class ObjectStore:
     def is_open(self) -> bool:
         return self._db is not None
 
-    def open(self) -> "ObjectStore":
+    def open(self) -> ObjectStore:
         """Open (or create) the index, check it, sweep leftovers of a crash, import the layout of earlier versions.
 
         Raises :class:`ObjectStoreError` naming the file when the index is not a readable index of this version.
@@ -118,7 +119,8 @@ class ObjectStore:
         try:
             self.blobs.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise ObjectStoreError(f"cannot create {self.blobs}: {err.strerror or err}; choose a state directory you can write") from err
+            raise ObjectStoreError(
+                f"cannot create {self.blobs}: {err.strerror or err}; choose a state directory you can write") from err
         try:
             db = sqlite3.connect(self.index_path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as err:
@@ -136,7 +138,8 @@ class ObjectStore:
             db.executescript(_SCHEMA)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             db.execute("SELECT name, account, partition, region, created FROM buckets LIMIT 1").fetchall()
-            db.execute("SELECT bucket, key, blob, size, etag, last_modified, metadata, tags, attrs FROM objects LIMIT 1").fetchall()
+            db.execute("SELECT bucket, key, blob, size, etag, last_modified, metadata, tags, attrs FROM objects "
+                       "LIMIT 1").fetchall()
         except (sqlite3.Error, ValueError) as err:
             db.close()
             raise self._unreadable(str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}") from err
@@ -218,15 +221,17 @@ class ObjectStore:
                     bucket = motos3.restore_bucket(record)
                     backends[record.name] = motos3.backend_of(bucket.account_id, bucket.partition)
                 except Exception as err:  # a hand-edited row: an account, partition or date moto cannot take
-                    raise self._unreadable(f"bucket {record.name!r} cannot be restored ({type(err).__name__}: {err})") from err
+                    raise self._unreadable(
+                        f"bucket {record.name!r} cannot be restored ({type(err).__name__}: {err})") from err
             for record, blob in objects:
                 if record.bucket not in backends:
-                    raise self._unreadable(f"s3://{record.bucket}/{record.key} is in no saved bucket")
+                    raise self._unreadable(f"{s3_uri(record.bucket, record.key)} is in no saved bucket")
                 body = self.body(blob)
                 try:
                     motos3.restore(backends[record.bucket], record, body)
                 except Exception as err:  # a hand-edited row moto cannot take (a date that is not one, bad tags)
-                    raise self._unreadable(f"s3://{record.bucket}/{record.key} cannot be restored ({type(err).__name__}: {err})") from err
+                    raise self._unreadable(f"{s3_uri(record.bucket, record.key)} cannot be restored "
+                                           f"({type(err).__name__}: {err})") from err
             return len(objects)
 
     # -- writing -----------------------------------------------------------------------------------------------
@@ -255,7 +260,8 @@ class ObjectStore:
                 raise PersistError("the object store is closed")
             dropped, db = set(), self._db
             try:
-                rows = [(b, k, *self._current_row(backend, b, k, ready.get((id(backend), b, k)), written)) for backend, b, k in keys]
+                rows = [(b, k, *self._current_row(backend, b, k, ready.get((id(backend), b, k)), written))
+                        for backend, b, k in keys]
                 bucket_rows = [(name, motos3.bucket_snapshot(backend, name)) for backend, name in buckets]
                 holders = {(id(backend), b): (backend, b) for backend, b, _ in keys}  # created before, elsewhere
                 holders = [motos3.bucket_snapshot(backend, b) for backend, b in holders.values()]
@@ -322,7 +328,7 @@ class ObjectStore:
                 if ready is None or ready[0] is not live:
                     continue
             return motos3.describe(backend, bucket, live), ready[1]
-        raise ValueError(f"s3://{bucket}/{key} kept changing while it was being saved")
+        raise ValueError(f"{s3_uri(bucket, key)} kept changing while it was being saved")
 
     def _forget(self, written: list) -> None:
         """Remove blobs this sync wrote that no row names (another sync may have committed one meanwhile)."""
@@ -369,7 +375,8 @@ class ObjectStore:
         rows, buckets = [], []
         for bucket, objects in manifest.items():
             if bucket_name_problem(bucket) and not _legacy_bucket_name(bucket):
-                log.warning("lookout_nb.local: %s: bucket %r is not an S3 bucket name; not imported", manifest_path, bucket)
+                log.warning("lookout_nb.local: %s: bucket %r is not an S3 bucket name; not imported",
+                            manifest_path, bucket)
                 continue
             buckets.append(BucketRecord(bucket))
             for key, etag in objects.items():
@@ -378,14 +385,16 @@ class ObjectStore:
                     body = path.read_bytes()
                     modified = datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.timezone.utc)
                 except OSError as err:
-                    log.warning("lookout_nb.local: %s cannot be read (%s); s3://%s/%s is not imported", path, err, bucket, key)
+                    log.warning("lookout_nb.local: %s cannot be read (%s); %s is not imported",
+                                path, err, s3_uri(bucket, key))
                     continue
                 blob = hashlib.sha256(body).hexdigest()
                 if not self._blob_path(blob).exists():
                     write_durably(self._blob_path(blob), body)
                 etag = etag if "-" in str(etag) else f'"{hashlib.md5(body).hexdigest()}"'
                 modified = modified.replace(tzinfo=None).isoformat()
-                rows.append((bucket, key, blob, len(body), etag, modified, '{"content-type": "binary/octet-stream"}', "{}", "{}"))
+                rows.append((bucket, key, blob, len(body), etag, modified, '{"content-type": "binary/octet-stream"}',
+                             "{}", "{}"))
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany(
@@ -396,7 +405,8 @@ class ObjectStore:
             self._db.execute("COMMIT")
         os.replace(manifest_path, manifest_path.with_name(_LEGACY_MANIFEST + ".imported"))
         _fsync_dir(self.state_dir)
-        log.info("lookout_nb.local: imported %d S3 objects from %s (the copies in %s are no longer used)", len(rows), manifest_path, root)
+        log.info("lookout_nb.local: imported %d S3 objects from %s (the copies in %s are no longer used)",
+                 len(rows), manifest_path, root)
 
 
 def _cause(err: Exception) -> str:
@@ -407,7 +417,8 @@ def _cause(err: Exception) -> str:
 
 def _legacy_bucket_name(name: str) -> bool:
     """Bucket names earlier versions may have saved (moto took uppercase and underscores): kept on import."""
-    return isinstance(name, str) and 1 <= len(name) <= 255 and name not in (".", "..") and "/" not in name and "\0" not in name
+    return (isinstance(name, str) and 1 <= len(name) <= 255 and name not in (".", "..")
+            and "/" not in name and "\0" not in name)
 
 
 def _legacy_manifest(path: Path) -> dict:

@@ -28,7 +28,8 @@ class Owner:
         try:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as err:
-            raise StateError(f"cannot lock the state directory {self.path.parent}: {err.strerror}; choose a directory you can write") from None
+            raise StateError(f"cannot lock the state directory {self.path.parent}: {err.strerror}; choose a directory "
+                             "you can write") from None
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -105,7 +105,9 @@ class Model:
         labelled = (self.metrics or {}).get("labeled_event_metrics") or {}
         if not labelled.get("num_labeled"):
             return "CANNOT_DETERMINE_QUALITY"
-        return "QUALITY_THRESHOLD_MET" if labelled["num_identified"] == labelled["num_labeled"] else "POOR_QUALITY_DETECTED"
+        if labelled["num_identified"] == labelled["num_labeled"]:
+            return "QUALITY_THRESHOLD_MET"
+        return "POOR_QUALITY_DETECTED"
 
     @property
     def sensors(self) -> list[str]:

@@ -23,8 +23,8 @@ from werkzeug.wrappers import Request, Response
 from .. import servicemodel
 from ..naming import to_utc
 from .backend import Backend, format_problems
-from .store import StoreError
 from .exceptions import InternalServerException, ServiceException, UnknownOperationException, ValidationException
+from .store import StoreError
 
 TARGET_PREFIX = "AWSLookoutEquipmentFrontendService."
 DEFAULT_REGION = "us-east-1"
@@ -139,7 +139,8 @@ class LookoutApp:
         operation = target[len(TARGET_PREFIX) :] if target.startswith(TARGET_PREFIX) else target
         method = OPERATIONS.get(operation)
         if method is None:
-            raise UnknownOperationException(f"Operation {operation or '(none)'} is not supported by the embedded endpoint")
+            raise UnknownOperationException(
+                f"Operation {operation or '(none)'} is not supported by the embedded endpoint")
         try:
             params = json.loads(data or b"{}")
             if not isinstance(params, dict):

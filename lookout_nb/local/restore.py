@@ -15,7 +15,7 @@ import dataclasses
 import logging
 import os
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -23,7 +23,7 @@ from ..request import SchedulerRequest, parse_duration
 from .change import Change
 from .clock import EARLIEST, LATEST
 from .records import Execution, Model, Scheduler
-from .state import RETIRED, StateError, _unreadable, decode, read_v1
+from .state import RETIRED, StateError, decode, read_v1, unreadable
 from .store import Store, execution_name
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def _tags(v) -> bool:
 def _duration(v) -> bool:
     try:
         return isinstance(v, str) and parse_duration(v) > pd.Timedelta(0)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a hand-edited field: whatever parsing it raises, it is not a duration
         return False
 
 
@@ -97,13 +97,14 @@ CHECKS = {
     Scheduler: dict(region=_str, name=_str, uid=lambda v: _str(v) and v.isalnum(), model_name=_str, frequency=_duration,
                     delay_minutes=lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 60,
                     input_config=_dict, output_config=_dict, role_arn=_str, kms_key_id=_opt(_str), client_token=_str,
-                    fingerprint=_str, created_at=_ts, updated_at=_ts, state=_one_of("PENDING", "RUNNING", "STOPPING", "STOPPED"),
-                    changed_at=_ts, next_boundary=_opt(_ts), tags=_tags),
+                    fingerprint=_str, created_at=_ts, updated_at=_ts,
+                    state=_one_of("PENDING", "RUNNING", "STOPPING", "STOPPED"), changed_at=_ts,
+                    next_boundary=_opt(_ts), tags=_tags),
     Execution: dict(scheduled_start=_ts, data_start=_ts, data_end=_ts, input_config=_dict, output_config=_dict,
                     status=_one_of("IN_PROGRESS", "SUCCESS", "FAILED"), failed_reason=_opt(_str),
                     result_object=_opt(_dict), anomalies=_anomalies),
 }
-_KIND = {Model: "model", Scheduler: "scheduler", Execution: "execution"}
+KIND = {Model: "model", Scheduler: "scheduler", Execution: "execution"}
 
 
 def build(cls, doc):
@@ -112,12 +113,13 @@ def build(cls, doc):
         raise ValueError(str(doc))
     if not isinstance(doc, dict):
         raise ValueError(f"it is a JSON {type(doc).__name__}, not an object")
-    doc = {k: v for k, v in doc.items() if k not in RETIRED.get(_KIND[cls], ())}
+    doc = {k: v for k, v in doc.items() if k not in RETIRED.get(KIND[cls], ())}
     checks = CHECKS[cls]
     unknown = sorted(set(doc) - set(checks))
     if unknown:
-        raise ValueError(f"field {unknown[0]!r} is not a field of a saved {_KIND[cls]}")
-    required = {f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+        raise ValueError(f"field {unknown[0]!r} is not a field of a saved {KIND[cls]}")
+    required = {f.name for f in dataclasses.fields(cls)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
     missing = sorted(required - set(doc))
     if missing:
         raise ValueError(f"field {missing[0]!r} is missing")
@@ -151,7 +153,8 @@ def _scheduler(region: str, name: str, doc, executions: dict, models: dict) -> S
         "DataDelayOffsetInMinutes": s.delay_minutes, "DataInputConfiguration": s.input_config,
         "DataOutputConfiguration": s.output_config, "RoleArn": s.role_arn, "ClientToken": s.client_token,
     }
-    problems = SchedulerRequest.from_boto3(request).problems(target_sampling_rate=model.sampling_rate if model else None)
+    rate = model.sampling_rate if model else None
+    problems = SchedulerRequest.from_boto3(request).problems(target_sampling_rate=rate)
     if problems:
         raise ValueError("; ".join(str(p) for p in problems))
     return s
@@ -224,7 +227,7 @@ def _v1_rows(data: dict, path) -> dict:
         for region, tokens in data.get("tokens", {}).items():
             docs.update({("token", region, token): uid for token, uid in tokens.items()})
     except (TypeError, KeyError, AttributeError) as err:
-        raise _unreadable(path, f"its structure is not that of a saved state ({type(err).__name__}: {err})") from None
+        raise unreadable(path, f"its structure is not that of a saved state ({type(err).__name__}: {err})") from None
     return docs
 
 
@@ -239,7 +242,7 @@ def migrate(store: Store, state_dir) -> bool:
         try:
             clock = pd.Timestamp(clock["$ts"]).tz_convert("UTC") if clock else None
         except (TypeError, ValueError, KeyError) as err:
-            raise _unreadable(path, f"its clock {clock!r} is not a time") from err
+            raise unreadable(path, f"its clock {clock!r} is not a time") from err
         store.commit(_v1_rows(data, path), clock=clock)
     os.replace(path, path.with_name(path.name + ".migrated"))
     log.info("lookout_nb.local: migrated %s into %s", path, store.path)

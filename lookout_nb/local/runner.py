@@ -13,11 +13,11 @@ For the run of boundary ``b`` with upload frequency ``F`` (window ``(b - F, b]``
    expected range of (<start>Z, <end>Z]. ...``); files but no row inside the window: FAILS (``Could not find
    data for sensor <component> within expected time range of ...``);
 3. each file is read by :func:`lookout_nb.inputfiles.read_input`, the preview's reader (its first error FAILS
-   the run with its message); a sensor without any value in the window FAILS the run naming it;
-   rows are read as UTC; only rows inside the window count (rows repeating a timestamp are averaged); they are resampled to the model's
-   TargetSamplingRate (mean per interval, each timestamp labelled by the end of its interval) and scored
-   by the model's trained detector with :func:`lookout_nb.local.training.score`, the code its evaluation used,
-   the rows of the lookback before the window read from the earlier slots' files (:meth:`Runner.read_history`);
+   the run with its message); a sensor without any value in the window FAILS the run naming it; rows are read as
+   UTC; only rows inside the window count (rows repeating a timestamp are averaged); they are resampled to the
+   model's TargetSamplingRate (mean per interval, each timestamp labelled by the end of its interval) and scored by
+   the model's trained detector with :func:`lookout_nb.local.training.score`, the code its evaluation used, the rows
+   of the lookback before the window read from the earlier slots' files (:meth:`Runner.read_history`);
 4. the results go to ``<output prefix><ScheduledStartTime as YYYY-MM-DDTHH:MM:SSZ>/results.jsonl``.
 
 Parsed input files are cached by (bucket, key, ETag), so a file read by consecutive runs is fetched once and a
@@ -38,14 +38,14 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Optional
 
 import pandas as pd
 
-from ..errors import NamingError
+from ..errors import NamingError, read_error
 from ..inputfiles import read_input
 from ..naming import expected_keys
 from ..request import parse_duration
+from ..s3keys import s3_uri
 from . import training
 from .backend import Run, naming_of
 
@@ -65,8 +65,8 @@ class Outcome:
     """How a run ended: what :meth:`lookout_nb.local.backend.Backend.finish` records."""
 
     status: str
-    failed_reason: Optional[str] = None
-    result_object: Optional[dict] = None
+    failed_reason: str | None = None
+    result_object: dict | None = None
     anomalies: list = field(default_factory=list)
 
 
@@ -95,7 +95,8 @@ class Runner:
         self._parsed: dict = {}
         self._listed: dict = {}  # (bucket, key) -> ETag as last listed (None: absent then), see slot_files
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lookout-nb-read") if workers > 1 else None
+        self._pool = (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lookout-nb-read") if workers > 1
+                      else None)
 
     def close(self) -> None:
         """Stop the reader threads."""
@@ -220,11 +221,13 @@ class Runner:
         frames = []
         for component, sensors in components.items():
             tables_of = [tables[(item, tuple(sensors))] for item in files[component]]
-            inside = [t.loc[(t.index > start) & (t.index <= end), sensors] for t in tables_of if _overlaps(t, start, end)]
+            inside = [t.loc[(t.index > start) & (t.index <= end), sensors]
+                      for t in tables_of if _overlaps(t, start, end)]
             inside = [t for t in inside if len(t)]
             if not inside:
                 stamps = [t.index for t in tables_of if len(t)]
-                seen = f"({zulu(min(i.min() for i in stamps))}, {zulu(max(i.max() for i in stamps))})" if stamps else "(no rows)"
+                seen = (f"({zulu(min(i.min() for i in stamps))}, {zulu(max(i.max() for i in stamps))})" if stamps
+                        else "(no rows)")
                 raise RunFailed(
                     f"Could not find data for sensor {component} within expected time range of "
                     f"({zulu(start)}, {zulu(end)}] while searching in the given data range of {seen}"
@@ -257,8 +260,8 @@ class Runner:
                     MaxKeys=LIST_PAGE_MORE if token else LIST_PAGE_FIRST,
                     **({"ContinuationToken": token} if token else {}),
                 )
-            except Exception as err:
-                raise RunFailed(f"Could not list input files in s3://{bucket}/{prefix}: {_reason(err)}") from None
+            except Exception as err:  # noqa: BLE001 - any S3 client's error: the run FAILS naming it
+                raise RunFailed(f"Could not list input files in {s3_uri(bucket, prefix)}: {_reason(err)}") from None
             contents = page.get("Contents", [])
             listed.update((obj["Key"], obj.get("ETag", "")) for obj in contents if obj["Key"] <= last)
             self._remember(bucket, listed)
@@ -294,8 +297,8 @@ class Runner:
         if cached is None:
             try:
                 body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-            except Exception as err:
-                raise RunFailed(f"Could not read s3://{bucket}/{key}: {_reason(err)}") from None
+            except Exception as err:  # noqa: BLE001 - any S3 client's error: the run FAILS naming it
+                raise RunFailed(f"Could not read {s3_uri(bucket, key)}: {_reason(err)}") from None
             read = read_input(body, key, sensors)
             if read.errors:
                 raise RunFailed(read.errors[0].message)
@@ -312,7 +315,7 @@ class Runner:
         frame = frame.sort_index()
         return frame.ffill().bfill() if frame.isna().to_numpy().any() else frame
 
-    def read_history(self, run: Run) -> Optional[pd.DataFrame]:
+    def read_history(self, run: Run) -> pd.DataFrame | None:
         """The rows before the window that its first rows are scored with (``lookback`` rows of the model's
         detector, as in its evaluation): read from the input files of the slots before the window, like the window
         itself (the files named for those slots). Missing or unreadable files give fewer rows (never a failure)."""
@@ -365,8 +368,8 @@ class Runner:
         key = f"{out.get('Prefix') or ''}{zulu(run.wake)}/results.jsonl"
         try:
             self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/jsonlines")
-        except Exception as err:
-            raise RunFailed(f"Could not write the results to s3://{bucket}/{key}: {_reason(err)}") from None
+        except Exception as err:  # noqa: BLE001 - any S3 client's error: the run FAILS naming it
+            raise RunFailed(f"Could not write the results to {s3_uri(bucket, key)}: {_reason(err)}") from None
         return {"Bucket": bucket, "Key": key}
 
 class Kept:
@@ -430,5 +433,5 @@ def _overlaps(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> bo
 
 
 def _reason(err: Exception) -> str:
-    code = getattr(err, "response", {}).get("Error", {}).get("Code") if hasattr(err, "response") else None
-    return code or f"{type(err).__name__}: {err}"
+    e = read_error(err)
+    return e.code if e.answered and e.code else f"{type(err).__name__}: {err}"

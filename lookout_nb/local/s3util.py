@@ -12,7 +12,7 @@ def ensure_bucket(s3, bucket: str) -> None:
     """Create ``bucket`` unless it exists (safe to call again, also from several threads)."""
     try:
         s3.head_bucket(Bucket=bucket)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any S3 client's error (absent, or not ours to see): try to create it
         try:
             s3.create_bucket(Bucket=bucket)
         except Exception as err:  # created meanwhile by another thread or test

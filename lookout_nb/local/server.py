@@ -54,8 +54,8 @@ class Dispatcher:
     whose :data:`.s3clock.STAMP_HEADER` is honoured.
     """
 
-    def __init__(self, lookout_app, s3_app=None, moto_api_app=None, control_app=None, clock=None, own=None, objects=None,
-                 admin: bool = False, verifier=None):
+    def __init__(self, lookout_app, s3_app=None, moto_api_app=None, control_app=None, clock=None, own=None,
+                 objects=None, admin: bool = False, verifier=None):
         self.lookout_app = lookout_app
         self.admin = admin
         self.control_app = control_app
@@ -175,8 +175,9 @@ class Server:
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
 
-    def start(self) -> "Server":
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="lookout-nb-endpoint", daemon=True)
+    def start(self) -> Server:
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="lookout-nb-endpoint",
+                                        daemon=True)
         self._thread.start()
         return self
 

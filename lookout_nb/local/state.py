@@ -26,7 +26,7 @@ class StateError(LookoutNbError):
     """The saved state cannot be read; the message names the file and says what to do."""
 
 
-def _unreadable(path: Path, why: str) -> StateError:
+def unreadable(path: Path, why: str) -> StateError:
     return StateError(
         f"cannot restore the endpoint state from {path}: {why}. Fix the file, or move it (or the whole state "
         f"directory) away to start with an empty state; it has not been changed"
@@ -82,8 +82,8 @@ def read_v1(state_dir):
     try:
         data = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise _unreadable(path, f"{type(err).__name__}: {str(err)[:200]}") from None
+        raise unreadable(path, f"{type(err).__name__}: {str(err)[:200]}") from None
     problem = _version_problem(data)
     if problem:
-        raise _unreadable(path, problem)
+        raise unreadable(path, problem)
     return path, data

@@ -19,7 +19,6 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Optional
 
 import pandas as pd
 
@@ -52,7 +51,7 @@ class Store:
     def __init__(self, state_dir):
         self.path = Path(state_dir) / FILE
         self._lock = threading.Lock()
-        self.clock_mark: Optional[pd.Timestamp] = None  # the service time last saved
+        self.clock_mark: pd.Timestamp | None = None  # the service time last saved
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -75,11 +74,11 @@ class Store:
                 f"state directory) away to start with an empty state; it has not been changed"
             ) from None
 
-    def _meta(self, key: str) -> Optional[str]:
+    def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
-    def _saved_clock(self) -> Optional[pd.Timestamp]:
+    def _saved_clock(self) -> pd.Timestamp | None:
         text = self._meta("clock")
         if text is None:
             return None
@@ -108,7 +107,7 @@ class Store:
                 out.append((region, name, ValueError(f"its JSON cannot be read: {str(err)[:200]}")))
         return out
 
-    def commit(self, docs: dict, drop_executions=(), clock: Optional[pd.Timestamp] = None) -> None:
+    def commit(self, docs: dict, drop_executions=(), clock: pd.Timestamp | None = None) -> None:
         """Write ``docs`` (``{(kind, region, name): JSON-ready document, or None to delete}``), delete the
         executions of the ``(region, uid)`` pairs in ``drop_executions``, and move the saved clock forward to
         ``clock``: all in one transaction. :class:`StoreError` naming the cause when it fails."""

@@ -28,8 +28,9 @@ values are clipped to the range the same sensor covers while running normally):
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -115,7 +116,7 @@ def _segments(rng, n: int, step_min: float, mean_min: float, lo_min: float, hi_m
     """Consecutive ``(first row, end row)`` pieces of random length covering ``n`` rows."""
     pieces, i = [], 0
     while i < n:
-        length = max(1, int(round(np.clip(rng.exponential(mean_min), lo_min, hi_min) / step_min)))
+        length = max(1, int(np.rint(np.clip(rng.exponential(mean_min), lo_min, hi_min) / step_min)))
         pieces.append((i, min(n, i + length)))
         i += length
     return pieces
@@ -247,7 +248,7 @@ def _inject(times, measured, hidden, labels, step_min):
         elif label.kind == "drift":
             faulty = values[i:j] + 0.25 * ramp * np.ptp(ranges[component][sensor])
         else:  # lag
-            shift = max(1, int(round(_LAG / pd.Timedelta(minutes=step_min))))
+            shift = max(1, round(_LAG / pd.Timedelta(minutes=step_min)))
             source = np.arange(i, j) - shift
             faulty = np.where(source >= 0, values[np.clip(source, 0, None)], values[i:j])
         lo, hi = ranges[component][sensor]

@@ -32,7 +32,6 @@ import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -212,10 +211,10 @@ def min_training_rows(sensors: int) -> int:
 class TrainedModel:
     """A trained detector with the settings that scoring needs and the evaluation's ``ModelMetrics``."""
 
-    detector: Union[Detector, ZScoreBaseline]
+    detector: Detector | ZScoreBaseline
     sensors: list
     sampling_rate: str
-    off_condition: Optional[str]
+    off_condition: str | None
     training_window: tuple
     evaluation_window: tuple
     data_window: tuple
@@ -237,10 +236,10 @@ class TrainedModel:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainedModel":
+    def from_dict(cls, data: dict) -> TrainedModel:
         if data.get("format") != FORMAT:
             raise ValueError(f"not a trained model of format {FORMAT!r} (format: {data.get('format')!r})")
-        kind = next((k for k, c in _DETECTORS.items() if c.FORMAT == data["detector"].get("format")), None)
+        kind = next((k for k, c in _DETECTORS.items() if data["detector"].get("format") == c.FORMAT), None)
         if kind is None:
             raise ValueError(f"unknown detector format {data['detector'].get('format')!r}")
         stamps = lambda pair: tuple(pd.Timestamp(t, tz="UTC") for t in pair)  # noqa: E731
@@ -274,7 +273,7 @@ def _check_window(grid: pd.DataFrame, start, end, name: str) -> pd.DataFrame:
 
 
 def train(frames, schema, sampling_rate: str, training_window, evaluation_window, labels=(),
-          off_condition: Optional[str] = None, method: str = "relations") -> TrainedModel:
+          off_condition: str | None = None, method: str = "relations") -> TrainedModel:
     """Train on ``training_window`` and evaluate on ``evaluation_window`` (see the module docstring).
 
     ``method="zscore"`` trains the endpoint's per-sensor z-score baseline through the same path, for comparison.
@@ -338,7 +337,7 @@ def _condition(text: str, sensors: tuple) -> OffCondition:
     return parse_off_condition(text, sensors)
 
 
-def _scores(model: TrainedModel, frame: pd.DataFrame, history: Optional[pd.DataFrame]):
+def _scores(model: TrainedModel, frame: pd.DataFrame, history: pd.DataFrame | None):
     condition = _condition(model.off_condition, tuple(model.sensors)) if model.off_condition else None
     times, values, off = _rows(model, frame, condition)
     h_values = h_off = None
@@ -350,7 +349,7 @@ def _scores(model: TrainedModel, frame: pd.DataFrame, history: Optional[pd.DataF
     return times, model.detector.scores(values, off=off, history=h_values, history_off=h_off)
 
 
-def score(model: TrainedModel, frame: pd.DataFrame, history: Optional[pd.DataFrame] = None) -> list[dict]:
+def score(model: TrainedModel, frame: pd.DataFrame, history: pd.DataFrame | None = None) -> list[dict]:
     """results.jsonl records of ``frame``'s rows (``component\\sensor`` columns, UTC index), put on the model's
     sampling grid first; ``history`` holds rows before them (the last ``model.detector.lookback`` are enough) so
     that the first rows score exactly as they did in the evaluation. Non-finite inputs are missing values (see

@@ -120,10 +120,14 @@ def _check_missing_bucket(method):
     return checked
 
 
+def _note_named_key(c, backend, a):
+    c.note_key(backend, a["bucket_name"], a["key_name"])
+
+
 #: backend method -> (the arguments it must take, what to note after it ran)
 _NOTES = {
-    "put_object": (("bucket_name", "key_name"), lambda c, backend, a: c.note_key(backend, a["bucket_name"], a["key_name"])),
-    "delete_object": (("bucket_name", "key_name"), lambda c, backend, a: c.note_key(backend, a["bucket_name"], a["key_name"])),
+    "put_object": (("bucket_name", "key_name"), _note_named_key),
+    "delete_object": (("bucket_name", "key_name"), _note_named_key),
     "put_object_tagging": (("key",), lambda c, backend, a: c.note_key(backend, a["key"].bucket_name, a["key"].name)),
     "create_bucket": (("bucket_name",), lambda c, backend, a: c.note_bucket(backend, a["bucket_name"])),
     "delete_bucket": (("bucket_name",), lambda c, backend, a: c.note_bucket(backend, a["bucket_name"])),
@@ -139,7 +143,8 @@ def install_hooks() -> None:
         method = getattr(S3Backend, name, None)
         missing = [a for a in arguments if method is None or a not in inspect.signature(method).parameters]
         if missing:
-            raise RuntimeError(f"moto's S3Backend.{name} no longer takes {', '.join(missing)}; lookout_nb.local.writethrough needs updating")
+            raise RuntimeError(f"moto's S3Backend.{name} no longer takes {', '.join(missing)}; "
+                               "lookout_nb.local.writethrough needs updating")
         if getattr(method, "__lookout_nb_hook__", False):
             continue
         if name == "create_bucket":

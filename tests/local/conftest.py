@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import itertools
-
 import subprocess
+from typing import ClassVar
 
 import pytest
 
@@ -49,7 +49,7 @@ def machine(endpoint, lookout, unique_bucket):
     """A small two-component machine reading from its own bucket: ``machine.schedule(name, **changes)``."""
     class Machine:
         model = "tiny-machine"
-        components = {"press": ["P1", "P2"], "fan": ["Speed"]}
+        components: ClassVar[dict[str, list[str]]] = {"press": ["P1", "P2"], "fan": ["Speed"]}
         bucket = unique_bucket
         prefix = "in/"
         out_prefix = "out/"
@@ -61,7 +61,8 @@ def machine(endpoint, lookout, unique_bucket):
                 "InputTimeZoneOffset": offset,
                 "InferenceInputNameConfiguration": {"TimestampFormat": fmt, "ComponentTimestampDelimiter": delimiter},
             }
-            kwargs["DataOutputConfiguration"] = {"S3OutputConfiguration": {"Bucket": self.bucket, "Prefix": self.out_prefix}}
+            kwargs["DataOutputConfiguration"] = {
+                "S3OutputConfiguration": {"Bucket": self.bucket, "Prefix": self.out_prefix}}
             lookout.create_inference_scheduler(**kwargs, ClientToken=name)
             return name
 

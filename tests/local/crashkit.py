@@ -30,7 +30,8 @@ def serve(state_dir, *args: str):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lookout_nb.local.cli", "serve", "--port", "0", "--demo", "--state-dir", str(state_dir), *args],
+        [sys.executable, "-m", "lookout_nb.local.cli", "serve", "--port", "0", "--demo", "--state-dir", str(state_dir),
+         *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     url = None
@@ -70,7 +71,7 @@ class Activity:
         while not stop.is_set():
             try:
                 self.step(i) if i < schedulers else self.poll()
-            except Exception as err:  # the kill lands mid-call: that call was not acknowledged
+            except Exception as err:  # noqa: BLE001 - the kill lands mid-call: that call was not acknowledged
                 self.errors.append(f"{type(err).__name__}: {err}")
                 return
             i += 1

@@ -43,8 +43,9 @@ def ingest(lookout, dataset: str, bucket: str, prefix: str = "train/", key_patte
            token: str | None = None) -> dict:
     """Start an ingestion job (the SDK sends only Bucket and Prefix) and wait for its end; its description."""
     config = {"Bucket": bucket, "Prefix": prefix, **({"KeyPattern": key_pattern} if key_pattern else {})}
-    job = lookout.start_data_ingestion_job(DatasetName=dataset, IngestionInputConfiguration={"S3InputConfiguration": config},
-                                           RoleArn=ROLE, ClientToken=token or f"{dataset}-{time.monotonic_ns()}")
+    job = lookout.start_data_ingestion_job(DatasetName=dataset,
+                                           IngestionInputConfiguration={"S3InputConfiguration": config}, RoleArn=ROLE,
+                                           ClientToken=token or f"{dataset}-{time.monotonic_ns()}")
     assert job["Status"] == "IN_PROGRESS"
     return wait_job(lookout, job["JobId"])
 

@@ -118,7 +118,8 @@ def test_a_wrong_secret_or_an_unknown_key_gets_403_from_both_services(guarded, k
     assert code_of(lambda: s3.put_object(Bucket=demo.DEMO_BUCKET, Key="x.csv", Body=b"x")) == (s3_code, 403)
     lookout = client(guarded, "lookoutequipment", key, secret)
     assert code_of(lambda: lookout.list_models()) == (lookout_code, 403)
-    assert code_of(lambda: lookout.delete_inference_scheduler(InferenceSchedulerName="guarded-create")) == (lookout_code, 403)
+    assert code_of(lambda: lookout.delete_inference_scheduler(InferenceSchedulerName="guarded-create")) == (
+        lookout_code, 403)
 
 
 def test_unsigned_requests_get_403_from_both_services_and_the_clock(guarded):
@@ -133,7 +134,8 @@ def test_unsigned_requests_get_403_from_both_services_and_the_clock(guarded):
 
 def test_a_wrong_secret_or_unknown_key_cannot_read_or_move_the_clock(guarded):
     before = guarded.clock.now()
-    for credentials, code in [((KEY, "wrong"), "InvalidSignatureException"), (("nobody", SECRET), "UnrecognizedClientException")]:
+    for credentials, code in [((KEY, "wrong"), "InvalidSignatureException"),
+                              (("nobody", SECRET), "UnrecognizedClientException")]:
         with pytest.raises(AccessDenied) as refused:
             RemoteClock(guarded.url, credentials=credentials).advance("PT5M")
         assert refused.value.code == code and "credentials" in str(refused.value)
@@ -206,7 +208,8 @@ def test_a_sigv2_signature_is_refused_naming_sigv4(guarded):
     with pytest.raises(ClientError) as caught:
         s3.list_buckets()
     error = caught.value.response["Error"]
-    assert (error["Code"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]) == ("AuthorizationHeaderMalformed", 400)
+    status = caught.value.response["ResponseMetadata"]["HTTPStatusCode"]
+    assert (error["Code"], status) == ("AuthorizationHeaderMalformed", 400)
     assert "AWS4-HMAC-SHA256" in error["Message"]
 
 

@@ -34,18 +34,21 @@ def test_advance_returns_after_every_due_run_finished(endpoint, lookout):
 
 
 def test_a_new_demo_endpoint_shows_input_up_to_its_clock(endpoint, s3):
-    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=demo.DEMO_BUCKET, Prefix=demo.DEMO_INPUT_PREFIX + "motor_")["Contents"]}
+    keys = {o["Key"] for o in
+            s3.list_objects_v2(Bucket=demo.DEMO_BUCKET, Prefix=demo.DEMO_INPUT_PREFIX + "motor_")["Contents"]}
     assert max(keys) == "inference/input/motor_20260105085500.csv"  # the slot (08:55, 09:00] has ended at 09:00
     assert len(keys) == 24  # two hours of history
     endpoint.clock.advance(pd.Timedelta(minutes=9))
-    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=demo.DEMO_BUCKET, Prefix=demo.DEMO_INPUT_PREFIX + "motor_")["Contents"]}
+    keys = {o["Key"] for o in
+            s3.list_objects_v2(Bucket=demo.DEMO_BUCKET, Prefix=demo.DEMO_INPUT_PREFIX + "motor_")["Contents"]}
     assert max(keys) == "inference/input/motor_20260105090000.csv"  # (09:05, 09:10] has not ended at 09:09
 
 
 def test_feeder_writes_each_file_once_its_slot_has_ended(s3, unique_bucket):
     feeder = demo.Feeder(s3, "2026-01-05T09:00Z", bucket=unique_bucket, prefix="feed/")
     assert feeder.fire(pd.Timestamp("2026-01-05T09:04:59Z")) == []
-    assert feeder.fire(pd.Timestamp("2026-01-05T09:05Z")) == ["feed/centrifugal-pump_20260105090000.csv", "feed/motor_20260105090000.csv"]
+    assert feeder.fire(pd.Timestamp("2026-01-05T09:05Z")) == ["feed/centrifugal-pump_20260105090000.csv",
+                                                               "feed/motor_20260105090000.csv"]
     assert feeder.fire(pd.Timestamp("2026-01-05T09:06Z")) == []
     assert len(feeder.fire(pd.Timestamp("2026-01-05T09:20Z"))) == 6
 
@@ -69,7 +72,8 @@ def test_sped_up_clock_runs_schedulers_on_its_own():
         deadline = time.monotonic() + 60  # a timeout for a slow machine, not a measurement
         runs = []
         while time.monotonic() < deadline and not runs:
-            runs = lookout.list_inference_executions(InferenceSchedulerName="fast", Status="SUCCESS")["InferenceExecutionSummaries"]
+            runs = lookout.list_inference_executions(InferenceSchedulerName="fast",
+                                                     Status="SUCCESS")["InferenceExecutionSummaries"]
             time.sleep(0.1)
         assert runs, "no successful run appeared"
         first = runs[-1]
@@ -112,7 +116,8 @@ def test_the_manual_clock_refuses_a_missing_time_naming_the_argument(move, argum
         clock.set(MANUAL_START - pd.Timedelta(minutes=1))
 
 
-@pytest.mark.parametrize("order", [{"advance": None}, {"advance": "NaT"}, {"set": None}, {"set": "NaT"}, {"set": "2026-01-05T08:00Z"}])
+@pytest.mark.parametrize("order", [{"advance": None}, {"advance": "NaT"}, {"set": None}, {"set": "NaT"},
+                                   {"set": "2026-01-05T08:00Z"}])
 def test_the_served_clock_answers_400_to_a_missing_time_and_keeps_working(endpoint, order):
     import json
     import urllib.error

@@ -45,7 +45,8 @@ def test_parallel_create_describe_list(endpoint, lookout):
     with ThreadPoolExecutor(THREADS) as pool:
         counts = list(pool.map(work, range(THREADS)))
     assert all(c >= j + 1 for seen in counts for j, c in enumerate(seen))  # each thread sees its own so far
-    names = [s["InferenceSchedulerName"] for s in lookout.list_inference_schedulers(MaxResults=500)["InferenceSchedulerSummaries"]]
+    listed = lookout.list_inference_schedulers(MaxResults=500)["InferenceSchedulerSummaries"]
+    names = [s["InferenceSchedulerName"] for s in listed]
     assert sorted(names) == sorted(f"par-{i}-{j}" for i in range(THREADS) for j in range(EACH))
 
 
@@ -55,7 +56,8 @@ def test_parallel_retries_of_one_token_create_one_scheduler(endpoint, lookout):
 
     def work(c):
         barrier.wait()
-        return c.create_inference_scheduler(**demo.scheduler_kwargs("once"), ClientToken="same")["InferenceSchedulerArn"]
+        created = c.create_inference_scheduler(**demo.scheduler_kwargs("once"), ClientToken="same")
+        return created["InferenceSchedulerArn"]
 
     with ThreadPoolExecutor(THREADS) as pool:
         arns = set(pool.map(work, clients))
@@ -71,7 +73,8 @@ def test_calls_during_runs_see_consistent_executions(endpoint, lookout):
     def poll():
         c = client(endpoint)
         while not stop.is_set():
-            runs = c.list_inference_executions(InferenceSchedulerName="busy", MaxResults=500)["InferenceExecutionSummaries"]
+            runs = c.list_inference_executions(InferenceSchedulerName="busy",
+                                               MaxResults=500)["InferenceExecutionSummaries"]
             starts = [r["ScheduledStartTime"] for r in runs]
             if len(set(starts)) != len(starts):
                 errors.append(starts)

@@ -7,10 +7,9 @@ import sqlite3
 
 import pandas as pd
 import pytest
-from lookout_nb.local import demo
 from datakit import create_dataset, frame, ingest, upload
 
-from lookout_nb.local import start
+from lookout_nb.local import demo, start
 from lookout_nb.local.datasets import IngestedData
 from lookout_nb.local.exceptions import ResourceNotFoundException, ValidationException
 from lookout_nb.schema import ModelSchema
@@ -45,8 +44,9 @@ def test_describe_returns_the_schema_text_and_unknown_names_are_named(lookout):
     with pytest.raises(lookout.exceptions.ResourceNotFoundException, match="Dataset nope does not exist"):
         lookout.describe_dataset(DatasetName="nope")
     with pytest.raises(lookout.exceptions.ResourceNotFoundException, match="Dataset nope does not exist"):
-        lookout.start_data_ingestion_job(DatasetName="nope", RoleArn="arn:aws:iam::123456789012:role/x", ClientToken="t",
-                                         IngestionInputConfiguration={"S3InputConfiguration": {"Bucket": "some-bucket"}})
+        lookout.start_data_ingestion_job(
+            DatasetName="nope", RoleArn="arn:aws:iam::123456789012:role/x", ClientToken="t",
+            IngestionInputConfiguration={"S3InputConfiguration": {"Bucket": "some-bucket"}})
     with pytest.raises(lookout.exceptions.ResourceNotFoundException, match="Data ingestion job 0123 does not exist"):
         lookout.describe_data_ingestion_job(JobId="0123")
 
@@ -69,12 +69,14 @@ def test_list_filters_by_name_and_pages(lookout):
     assert names == sorted(["fan-1", "pump-1", "pump-2", "pump-3", demo.DEMO_DATASET])  # the demo model's too
 
 
-def test_delete_refuses_while_models_use_it_and_removes_it_and_its_jobs(endpoint, lookout, s3, unique_bucket, monkeypatch):
+def test_delete_refuses_while_models_use_it_and_removes_it_and_its_jobs(endpoint, lookout, s3, unique_bucket,
+                                                                        monkeypatch):
     upload(s3, unique_bucket, {"pump": frame("2026-01-01", 3, {"Flow": [1.0, 2, 3]})})
     create_dataset(lookout, "used", {"pump": ["Flow"]})
     job = ingest(lookout, "used", unique_bucket)
     monkeypatch.setattr(endpoint.backend, "dataset_in_use", lambda region, name: ["m-1", "m-2"])
-    with pytest.raises(lookout.exceptions.ConflictException, match="Dataset used is used by models m-1, m-2; delete them"):
+    with pytest.raises(lookout.exceptions.ConflictException,
+                       match="Dataset used is used by models m-1, m-2; delete them"):
         lookout.delete_dataset(DatasetName="used")
     monkeypatch.setattr(endpoint.backend, "dataset_in_use", lambda region, name: [])
     lookout.delete_dataset(DatasetName="used")
@@ -94,7 +96,8 @@ def test_list_ingestion_jobs_filters_by_dataset_and_status(lookout, s3, unique_b
     failed = ingest(lookout, "j-2", unique_bucket)["JobId"]  # no motor files
     jobs = lookout.list_data_ingestion_jobs()["DataIngestionJobSummaries"]
     assert {j["JobId"] for j in jobs} >= {ok, failed}
-    assert [j["JobId"] for j in lookout.list_data_ingestion_jobs(DatasetName="j-1")["DataIngestionJobSummaries"]] == [ok]
+    of_j1 = lookout.list_data_ingestion_jobs(DatasetName="j-1")["DataIngestionJobSummaries"]
+    assert [j["JobId"] for j in of_j1] == [ok]
     failed_ones = lookout.list_data_ingestion_jobs(Status="FAILED")["DataIngestionJobSummaries"]
     assert [(j["JobId"], j["DatasetName"]) for j in failed_ones] == [(failed, "j-2")]
 
@@ -142,19 +145,21 @@ def test_a_broken_saved_dataset_is_named_and_the_others_restore(tmp_path):
         doc["has_data"] = "maybe"
         db.execute("UPDATE records SET doc=? WHERE kind='dataset' AND name='bad'", (json.dumps(doc),))
     with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
-        assert [p for p in ep.problems if "bad" in p] == ["dataset bad (us-east-1): field 'has_data' has an invalid value 'maybe'"]
+        assert [p for p in ep.problems if "bad" in p] == [
+            "dataset bad (us-east-1): field 'has_data' has an invalid value 'maybe'"]
         assert ep.lookout().describe_dataset(DatasetName="good")["Status"] == "CREATED"
 
 
 def test_a_missing_data_file_is_named_at_restart_and_by_reading_the_data(tmp_path):
     with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
-        data = IngestedData(ModelSchema.parse({"pump": ["Flow"]}), {"pump": frame("2026-01-01", 2, {"Flow": [1.0, 2.0]})})
+        data = IngestedData(ModelSchema.parse({"pump": ["Flow"]}),
+                            {"pump": frame("2026-01-01", 2, {"Flow": [1.0, 2.0]})})
         ep.backend.put_dataset_data("us-east-1", "lost", data)
     for path in (tmp_path / "datasets").iterdir():
         path.unlink()
     with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
         assert any("dataset lost" in p and "is missing" in p for p in ep.problems)
-        with pytest.raises(Exception, match="Dataset lost: its data file .* cannot be read"):
+        with pytest.raises(Exception, match=r"Dataset lost: its data file .* cannot be read"):
             ep.backend.dataset_data("us-east-1", "lost")
 
 
@@ -176,11 +181,13 @@ def test_a_job_cut_by_a_stop_or_a_crash_is_failed_and_the_data_before_it_kept(tm
         stopped = test_ingest.datakit.wait_job(lookout, job["JobId"])
         assert stopped["Status"] == "FAILED" and "The endpoint stopped" in stopped["FailedReason"]
     with sqlite3.connect(tmp_path / "state.db") as db:  # as if the process died while the job ran
-        doc = json.loads(db.execute("SELECT doc FROM records WHERE kind='ingestion' AND name=?", (job["JobId"],)).fetchone()[0])
+        row = db.execute("SELECT doc FROM records WHERE kind='ingestion' AND name=?", (job["JobId"],)).fetchone()
+        doc = json.loads(row[0])
         doc["status"], doc["failed_reason"] = "IN_PROGRESS", None
         db.execute("UPDATE records SET doc=? WHERE kind='ingestion' AND name=?", (json.dumps(doc), job["JobId"]))
     with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
         restored = ep.lookout().describe_data_ingestion_job(JobId=job["JobId"])
-        assert restored["Status"] == "FAILED" and "stopped while this ingestion was in progress" in restored["FailedReason"]
+        assert restored["Status"] == "FAILED"
+        assert "stopped while this ingestion was in progress" in restored["FailedReason"]
         assert ep.lookout().describe_dataset(DatasetName="cut")["Status"] == "ACTIVE"
         assert ep.backend.dataset_data("us-east-1", "cut").frames["pump"]["Flow"].tolist() == [1.0, 2.0, 3.0]

@@ -25,18 +25,24 @@ def test_generated_files_are_named_and_filled_as_the_service_expects(s3, unique_
 
 
 def test_generated_values_are_deterministic(s3, unique_bucket):
-    a = demo.write_input_files(s3, unique_bucket, "a/", None, "2026-01-05T09:00Z", "2026-01-05T09:05Z", create_bucket=False)
-    b = demo.write_input_files(s3, unique_bucket, "b/", None, "2026-01-05T09:00Z", "2026-01-05T09:05Z", create_bucket=False)
-    body = lambda k: s3.get_object(Bucket=unique_bucket, Key=k)["Body"].read()
+    span = ("2026-01-05T09:00Z", "2026-01-05T09:05Z")
+    a = demo.write_input_files(s3, unique_bucket, "a/", None, *span, create_bucket=False)
+    b = demo.write_input_files(s3, unique_bucket, "b/", None, *span, create_bucket=False)
+
+    def body(k):
+        return s3.get_object(Bucket=unique_bucket, Key=k)["Body"].read()
     assert [body(k) for k in a] == [body(k) for k in b]
 
 
 def test_each_mistake_changes_what_is_written(s3, unique_bucket):
     span = ("2026-01-05T09:00Z", "2026-01-05T09:05Z")
     naming = Naming("yyyyMMddHHmmss", "_", "+02:00")
-    write = lambda prefix, mistake: demo.write_input_files(
-        s3, unique_bucket, prefix, None, *span, naming=naming, mistakes={mistake} if mistake else (), create_bucket=False)
-    body = lambda key: s3.get_object(Bucket=unique_bucket, Key=key)["Body"].read().decode()
+    def write(prefix, mistake):
+        return demo.write_input_files(s3, unique_bucket, prefix, None, *span, naming=naming,
+                                      mistakes={mistake} if mistake else (), create_bucket=False)
+
+    def body(key):
+        return s3.get_object(Bucket=unique_bucket, Key=key)["Body"].read().decode()
     good = write("good/", None)
     assert good == ["good/centrifugal-pump_20260105110000.csv", "good/motor_20260105110000.csv"]
     assert write("d/", "wrong_delimiter") == ["d/centrifugal-pump-20260105110000.csv", "d/motor-20260105110000.csv"]
@@ -83,7 +89,8 @@ def test_the_demo_model_is_trained_through_the_api_on_its_training_files(lookout
 def test_the_trained_demo_model_flags_the_pump_episodes_of_the_input_files(endpoint):
     model = endpoint.backend.model(demo.DEMO_MODEL).trained_model
     times = pd.date_range("2026-01-05T09:00Z", "2026-01-05T16:00Z", freq="1min", inclusive="right")
-    frame = pd.concat([demo.sensor_frame(c, s, times).add_prefix(f"{c}\\") for c, s in demo.DEMO_COMPONENTS.items()], axis=1)
+    frame = pd.concat([demo.sensor_frame(c, s, times).add_prefix(f"{c}\\") for c, s in demo.DEMO_COMPONENTS.items()],
+                      axis=1)
     rows = training.score(model, frame.iloc[60:], history=frame.iloc[:60])
     flags = pd.Series([r["prediction"] for r in rows], index=times[60:])
     anomalous = flags[flags == 1].index
@@ -96,7 +103,8 @@ def test_the_trained_demo_model_flags_the_pump_episodes_of_the_input_files(endpo
 
 def test_any_machine_can_be_added_and_scores_its_generated_data_as_normal(endpoint, lookout, s3, unique_bucket):
     endpoint.add_model("fan-model", {"fan": ["Speed", "Temperature"], "belt": ["Tension"]}, "PT5M")
-    assert lookout.describe_model(ModelName="fan-model")["DataPreProcessingConfiguration"]["TargetSamplingRate"] == "PT5M"
+    described = lookout.describe_model(ModelName="fan-model")
+    assert described["DataPreProcessingConfiguration"]["TargetSamplingRate"] == "PT5M"
     demo.write_input_files(s3, unique_bucket, "fan/", lookout.describe_model(ModelName="fan-model"),
                            "2026-01-05T08:00Z", "2026-01-05T10:00Z", frequency="PT15M", sampling_rate="PT5M",
                            create_bucket=False)

@@ -64,7 +64,7 @@ def test_the_machine_stops_and_starts_with_speed_near_zero_when_off():
 
 
 def test_bad_faults_are_refused_with_the_choices():
-    with pytest.raises(ValueError, match="unknown fault kind 'melt'.*flow_loss"):
+    with pytest.raises(ValueError, match=r"unknown fault kind 'melt'.*flow_loss"):
         synth.generate(days=1, faults=[("melt", START, "1h")])
     with pytest.raises(ValueError, match="no sensor 'pump\\\\\\\\Nope'"):
         synth.generate(days=1, faults=[("frozen", START, "1h", "pump\\Nope")])
@@ -92,7 +92,7 @@ def test_diagnostics_point_at_the_broken_sensor(kind, machine, split, fitted):
 
 
 def test_normal_running_raises_no_event(split, fitted):
-    _, _, evaluation, times = split
+    _, _, evaluation, _ = split
     scores = fitted.scores(evaluation[: 7 * 60])  # the 7 hours before the first fault
     assert not scores.anomalous.any() and (scores.score < 0.5).all()
     assert np.allclose(scores.shares.sum(axis=1), 1.0)

@@ -11,10 +11,10 @@ import time
 import urllib.error
 import urllib.request
 
+import crashkit
 import pandas as pd
 import pytest
 
-import crashkit
 from lookout_nb.errors import LookoutNbError
 from lookout_nb.local import RemoteClock, demo, start
 from lookout_nb.local.cli import main
@@ -29,9 +29,9 @@ def test_kill_9_mid_activity_loses_nothing_acknowledged(tmp_path):
 
 
 def test_a_second_endpoint_on_one_state_dir_is_refused_naming_the_first(tmp_path):
-    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
-        with pytest.raises(LookoutNbError, match=rf"in use .*process {os.getpid()}, serving {ep.url}"):
-            start(port=0, clock="manual", demo=False, state_dir=tmp_path)
+    with (start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep,
+          pytest.raises(LookoutNbError, match=rf"in use .*process {os.getpid()}, serving {ep.url}")):
+        start(port=0, clock="manual", demo=False, state_dir=tmp_path)
     with start(port=0, clock="manual", demo=False, state_dir=tmp_path):  # free again once the first stopped
         pass
 
@@ -87,7 +87,8 @@ def test_a_full_disk_answers_500_naming_it_and_changes_nothing(tmp_path):
         assert [(r["ScheduledStartTime"].strftime("%H:%M"), r["Status"]) for r in runs] == [
             ("09:10", "SUCCESS"), ("09:05", "SUCCESS")]
     with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
-        names = [s["InferenceSchedulerName"] for s in ep.lookout().list_inference_schedulers()["InferenceSchedulerSummaries"]]
+        listed = ep.lookout().list_inference_schedulers()["InferenceSchedulerSummaries"]
+        names = [s["InferenceSchedulerName"] for s in listed]
         assert names == ["kept"]
     assert not list(tmp_path.rglob("*.tmp"))
 
@@ -95,12 +96,14 @@ def test_a_full_disk_answers_500_naming_it_and_changes_nothing(tmp_path):
 def _edit_scheduler(state_dir, name, **fields):
     db = sqlite3.connect(state_dir / "state.db")
     (doc,) = db.execute("SELECT doc FROM records WHERE kind = 'scheduler' AND name = ?", (name,)).fetchone()
-    db.execute("UPDATE records SET doc = ? WHERE kind = 'scheduler' AND name = ?", (json.dumps({**json.loads(doc), **fields}), name))
+    db.execute("UPDATE records SET doc = ? WHERE kind = 'scheduler' AND name = ?",
+               (json.dumps({**json.loads(doc), **fields}), name))
     db.commit()
     db.close()
 
 
-@pytest.mark.parametrize("field, value", [("frequency", "PTX"), ("next_boundary", {"$ts": "soon"}), ("delay_minutes", -3)])
+@pytest.mark.parametrize("field, value",
+                         [("frequency", "PTX"), ("next_boundary", {"$ts": "soon"}), ("delay_minutes", -3)])
 def test_a_hand_edited_value_breaks_one_scheduler_and_the_others_run(tmp_path, field, value):
     with start(port=0, clock="manual", demo=True, state_dir=tmp_path) as ep:
         for name in ("edited", "healthy"):
@@ -130,7 +133,8 @@ def test_an_unreadable_database_is_one_line_and_exit_2(tmp_path, capsys, damage)
 
 
 def _post(url, body: bytes):
-    request = urllib.request.Request(url + "/_lookout-nb/clock", data=body, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(url + "/_lookout-nb/clock", data=body,
+                                     headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             return response.status, json.loads(response.read())
@@ -156,7 +160,11 @@ def test_a_clock_jump_makes_at_most_the_catch_up_runs_and_answers(endpoint, crea
 
 @pytest.mark.parametrize(
     "body, named",
-    [(b'{"set": "9999-12-31T00:00:00Z"}', "9999-12-31"), (b'{"advance": 1e15}', "advance=1000000000000000.0"), (b"[" * 100000, "nested")],
+    [
+        (b'{"set": "9999-12-31T00:00:00Z"}', "9999-12-31"),
+        (b'{"advance": 1e15}', "advance=1000000000000000.0"),
+        (b"[" * 100000, "nested"),
+    ],
 )
 def test_clock_values_out_of_range_are_400_naming_them(endpoint, body, named):
     status, answer = _post(endpoint.url, body)

@@ -58,7 +58,8 @@ def test_each_key_pattern_picks_its_components_files_only(lookout, s3, unique_bu
 
 def test_a_key_pattern_the_service_does_not_read_is_refused_naming_the_field(lookout, unique_bucket):
     create_dataset(lookout, "kp-bad", {"pump": ["Flow"]})
-    with pytest.raises(lookout.exceptions.ValidationException, match=r"KeyPattern '\{prefix\}/\*'.*\{component_name\}_\*"):
+    with pytest.raises(lookout.exceptions.ValidationException,
+                       match=r"KeyPattern '\{prefix\}/\*'.*\{component_name\}_\*"):
         lookout.start_data_ingestion_job(
             DatasetName="kp-bad", RoleArn=datakit.ROLE, ClientToken="x",
             IngestionInputConfiguration={"S3InputConfiguration": {"Bucket": unique_bucket, "KeyPattern": "{prefix}/*"}})
@@ -125,7 +126,8 @@ def test_a_missing_bucket_fails_naming_it(lookout):
     assert job["Status"] == "FAILED" and "s3://no-such-bucket-here/train/" in job["FailedReason"]
 
 
-def test_unsupported_timestamps_are_dropped_and_counted_and_the_documented_forms_read(endpoint, lookout, s3, unique_bucket):
+def test_unsupported_timestamps_are_dropped_and_counted_and_the_documented_forms_read(endpoint, lookout, s3,
+                                                                                      unique_bucket):
     body = (b"Timestamp,Flow\n2026-01-01 00:00:00,1\nyesterday,2\n2026/01/01 00:02:00,3\n"
             b"2026-01-01T00:03:00.500000,4\n,5\n")
     s3.put_object(Bucket=unique_bucket, Key="train/pump/a.csv", Body=body)
@@ -140,8 +142,10 @@ def test_unsupported_timestamps_are_dropped_and_counted_and_the_documented_forms
 
 
 def test_duplicate_timestamps_across_files_are_counted_and_the_first_kept(endpoint, lookout, s3, unique_bucket):
-    s3.put_object(Bucket=unique_bucket, Key="train/pump/1.csv", Body=csv_of(frame("2026-01-01", 3, {"Flow": [1.0, 2, 3]})))
-    s3.put_object(Bucket=unique_bucket, Key="train/pump/2.csv", Body=csv_of(frame("2026-01-01T00:01", 3, {"Flow": [9.0, 9, 4]})))
+    s3.put_object(Bucket=unique_bucket, Key="train/pump/1.csv",
+                  Body=csv_of(frame("2026-01-01", 3, {"Flow": [1.0, 2, 3]})))
+    s3.put_object(Bucket=unique_bucket, Key="train/pump/2.csv",
+                  Body=csv_of(frame("2026-01-01T00:01", 3, {"Flow": [9.0, 9, 4]})))
     create_dataset(lookout, "dups", {"pump": ["Flow"]})
     job = ingest(lookout, "dups", unique_bucket)
     assert job["DataQualitySummary"]["DuplicateTimestamps"]["TotalNumberOfDuplicateTimestamps"] == 2
@@ -197,7 +201,8 @@ class _HeldReader:
         return self.inner.body(bucket, key)
 
 
-def test_while_a_job_runs_the_dataset_is_in_progress_and_another_job_or_a_delete_conflicts(endpoint, lookout, s3, unique_bucket):
+def test_while_a_job_runs_the_dataset_is_in_progress_and_another_job_or_a_delete_conflicts(endpoint, lookout, s3,
+                                                                                            unique_bucket):
     upload(s3, unique_bucket, {"pump": frame("2026-01-01", 3, {"Flow": [1.0, 2, 3]})})
     create_dataset(lookout, "busy", {"pump": ["Flow"]})
     held = endpoint.backend.data_reader = _HeldReader(endpoint.backend.data_reader)

@@ -11,9 +11,10 @@ from lookout_nb.local.ingest import S3Reader
 from lookout_nb.local.labels import LabelFileError, read_s3_labels
 
 T = pd.Timestamp("2026-01-01T00:00Z")
+AN_HOUR_LATER = T + pd.Timedelta("1h")
 
 
-def _label(lookout, group="faults", start=T, end=T + pd.Timedelta("1h"), rating="ANOMALY", token=None, **extra):
+def _label(lookout, group="faults", start=T, end=AN_HOUR_LATER, rating="ANOMALY", token=None, **extra):
     return lookout.create_label(LabelGroupName=group, StartTime=start, EndTime=end, Rating=rating,
                                 ClientToken=token or f"{group}-{start}-{rating}-{extra}", **extra)["LabelId"]
 
@@ -37,7 +38,8 @@ def test_label_groups_create_describe_list_update_delete(lookout):
 
 def test_a_label_must_end_after_it_starts(lookout):
     lookout.create_label_group(LabelGroupName="faults", ClientToken="g")
-    with pytest.raises(lookout.exceptions.ValidationException, match="EndTime 2026-01-01T00:00:00.*after StartTime 2026-01-01T01"):
+    with pytest.raises(lookout.exceptions.ValidationException,
+                       match=r"EndTime 2026-01-01T00:00:00.*after StartTime 2026-01-01T01"):
         _label(lookout, start=T + pd.Timedelta("1h"), end=T)
     with pytest.raises(lookout.exceptions.ResourceNotFoundException, match="Label group nope does not exist"):
         _label(lookout, group="nope")
@@ -45,7 +47,8 @@ def test_a_label_must_end_after_it_starts(lookout):
 
 def test_a_fault_code_must_be_one_of_the_groups(lookout):
     lookout.create_label_group(LabelGroupName="faults", FaultCodes=["bearing"], ClientToken="g")
-    with pytest.raises(lookout.exceptions.ValidationException, match="FaultCode 'seal' is not one of label group faults"):
+    with pytest.raises(lookout.exceptions.ValidationException,
+                       match="FaultCode 'seal' is not one of label group faults"):
         _label(lookout, FaultCode="seal")
     assert _label(lookout, FaultCode="bearing")
 
@@ -57,12 +60,14 @@ def test_labels_describe_list_filters_and_delete(lookout):
     c = _label(lookout, start=T + pd.Timedelta(days=2), end=T + pd.Timedelta("49h"), rating="NO_ANOMALY")
     d = lookout.describe_label(LabelGroupName="faults", LabelId=a)
     assert (d["StartTime"], d["Notes"], d["FaultCode"], d["Rating"]) == (T, "noisy", "bearing", "ANOMALY")
-    ids = lambda **f: [lb["LabelId"] for lb in lookout.list_labels(LabelGroupName="faults", **f)["LabelSummaries"]]
+    def ids(**f):
+        return [lb["LabelId"] for lb in lookout.list_labels(LabelGroupName="faults", **f)["LabelSummaries"]]
     assert ids() == [a, b, c]
     assert ids(IntervalStartTime=T + pd.Timedelta("2h"), IntervalEndTime=T + pd.Timedelta("30h")) == [b]
     assert ids(FaultCode="bearing") == [a] and ids(Equipment="pump-2") == [b]
     lookout.delete_label(LabelGroupName="faults", LabelId=a)
-    with pytest.raises(lookout.exceptions.ResourceNotFoundException, match=f"Label {a} does not exist in label group faults"):
+    with pytest.raises(lookout.exceptions.ResourceNotFoundException,
+                       match=f"Label {a} does not exist in label group faults"):
         lookout.describe_label(LabelGroupName="faults", LabelId=a)
     assert ids() == [b, c]
 
@@ -91,7 +96,8 @@ def test_label_files_from_s3_and_their_errors_name_the_file_and_row(s3, unique_b
         (pd.Timestamp("2019-08-08T00:00Z"), pd.Timestamp("2019-08-09T00:00Z"))]
     s3.put_object(Bucket=unique_bucket, Key="bad/b.csv", Body=b"2019-08-08T00:00:00,2019-08-09T00:00:00\n"
                                                            b"2019-08-10T00:00:00,2019-08-09T00:00:00\n")
-    with pytest.raises(LabelFileError, match=rf"s3://{unique_bucket}/bad/b.csv row 2: the end .* is not after the start"):
+    with pytest.raises(LabelFileError,
+                       match=rf"s3://{unique_bucket}/bad/b.csv row 2: the end .* is not after the start"):
         read_s3_labels(reader, unique_bucket, "bad/")
     s3.put_object(Bucket=unique_bucket, Key="hdr/c.csv", Body=b"start,end\n2019-08-08,2019-08-09\n")
     with pytest.raises(LabelFileError, match=r"hdr/c.csv row 1: the start 'start' is not a timestamp"):

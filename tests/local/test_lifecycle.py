@@ -110,7 +110,8 @@ def test_describe_echoes_the_configuration(lookout):
 def test_update_changes_the_configuration(endpoint, lookout, create):
     name = create()
     endpoint.clock.advance(pd.Timedelta(minutes=1))
-    lookout.update_inference_scheduler(InferenceSchedulerName=name, DataUploadFrequency="PT10M", DataDelayOffsetInMinutes=2)
+    lookout.update_inference_scheduler(InferenceSchedulerName=name, DataUploadFrequency="PT10M",
+                                       DataDelayOffsetInMinutes=2)
     d = lookout.describe_inference_scheduler(InferenceSchedulerName=name)
     assert (d["DataUploadFrequency"], d["DataDelayOffsetInMinutes"]) == ("PT10M", 2)
     assert d["UpdatedAt"] > d["CreatedAt"]
@@ -124,13 +125,17 @@ def test_list_filters(endpoint, lookout, create):
     create("beta-1")
     lookout.stop_inference_scheduler(InferenceSchedulerName="alpha-2")
     endpoint.clock.advance(pd.Timedelta(seconds=1))
-    names = lambda **kw: [s["InferenceSchedulerName"] for s in lookout.list_inference_schedulers(**kw)["InferenceSchedulerSummaries"]]
+    def names(**kw):
+        listed = lookout.list_inference_schedulers(**kw)["InferenceSchedulerSummaries"]
+        return [s["InferenceSchedulerName"] for s in listed]
+
     assert names() == ["alpha-1", "alpha-2", "beta-1"]
     assert names(InferenceSchedulerNameBeginsWith="alpha") == ["alpha-1", "alpha-2"]
     assert names(Status="STOPPED") == ["alpha-2"]
     assert names(Status="RUNNING", InferenceSchedulerNameBeginsWith="alpha") == ["alpha-1"]
     assert names(ModelName="other-model") == []
-    summary = lookout.list_inference_schedulers(InferenceSchedulerNameBeginsWith="beta")["InferenceSchedulerSummaries"][0]
+    betas = lookout.list_inference_schedulers(InferenceSchedulerNameBeginsWith="beta")["InferenceSchedulerSummaries"]
+    summary = betas[0]
     assert set(summary) >= {"ModelName", "ModelArn", "InferenceSchedulerArn", "Status", "DataUploadFrequency",
                             "DataDelayOffsetInMinutes"}
 

@@ -78,7 +78,8 @@ def _results(s3, execution) -> list[dict]:
 
 
 # -- the SDK's flow --------------------------------------------------------------------------------------------
-def test_sdk_flow_trains_on_ingested_csvs_with_labels_and_finds_the_fault(endpoint, lookout, s3, unique_bucket, machine):
+def test_sdk_flow_trains_on_ingested_csvs_with_labels_and_finds_the_fault(endpoint, lookout, s3, unique_bucket,
+                                                                          machine):
     _dataset(lookout, s3, unique_bucket, machine)
     lookout.create_label_group(LabelGroupName="pump-faults", ClientToken="g")
     for lb in machine.labels:
@@ -105,7 +106,8 @@ def test_sdk_flow_trains_on_ingested_csvs_with_labels_and_finds_the_fault(endpoi
     assert found and max(found[0]["diagnostics"], key=lambda x: x["value"])["name"] == label.sensor
     for r in metrics["predicted_ranges"]:
         assert sum(x["value"] for x in r["diagnostics"]) == pytest.approx(1, abs=1e-3)
-    assert lookout.list_tags_for_resource(ResourceArn=d["ModelArn"])["Tags"] == [{"Key": "team", "Value": "reliability"}]
+    tags = lookout.list_tags_for_resource(ResourceArn=d["ModelArn"])["Tags"]
+    assert tags == [{"Key": "team", "Value": "reliability"}]
     listed = lookout.list_models(DatasetNameBeginsWith="pump-d")["ModelSummaries"]
     assert [(m["ModelName"], m["Status"]) for m in listed] == [("pump-model", "SUCCESS")]
     assert lookout.list_models(Status="FAILED", ModelNameBeginsWith="pump-m")["ModelSummaries"] == []
@@ -156,8 +158,8 @@ def test_training_failures_are_failed_statuses_naming_the_cause(endpoint, lookou
         _scheduler(lookout, "on-failed", "outside", unique_bucket)
 
 
-def test_a_label_file_with_its_end_before_its_start_fails_the_model_naming_the_file(endpoint, lookout, s3, unique_bucket,
-                                                                                    machine):
+def test_a_label_file_with_its_end_before_its_start_fails_the_model_naming_the_file(
+        endpoint, lookout, s3, unique_bucket, machine):
     _dataset(lookout, s3, unique_bucket, machine)
     s3.put_object(Bucket=unique_bucket, Key="labels/l.csv", Body=b"2026-01-05T10:00:00,2026-01-05T08:00:00\n")
     _create(lookout, "bad-labels", LabelsInputConfiguration={"S3InputConfiguration": {"Bucket": unique_bucket,
@@ -175,7 +177,7 @@ def test_create_answers_at_once_for_what_it_can_check(endpoint, lookout, s3, uni
     _dataset(lookout, s3, unique_bucket, machine)
     with pytest.raises(lookout.exceptions.ResourceNotFoundException, match="Label group missing does not exist"):
         _create(lookout, "m", LabelsInputConfiguration={"LabelGroupName": "missing"})
-    with pytest.raises(lookout.exceptions.ValidationException, match="DatasetSchema.InlineDataSchema"):
+    with pytest.raises(lookout.exceptions.ValidationException, match=r"DatasetSchema.InlineDataSchema"):
         _create(lookout, "m", DatasetSchema={"InlineDataSchema": "{not json"})
 
 

@@ -39,7 +39,8 @@ def _forget(bucket: str) -> None:
     """Empty ``bucket`` in moto's memory behind the state's back (a memory-only endpoint of the same process)."""
     with start(port=0, clock="manual", demo=False) as ep:
         s3 = ep.s3()
-        keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket) for o in page.get("Contents", [])]
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
         for i in range(0, len(keys), 1000):
             s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[i : i + 1000]]})
         assert not s3.list_objects_v2(Bucket=bucket).get("Contents")
@@ -52,7 +53,8 @@ def _leftovers(state_dir: Path) -> list[str]:
         named = {blob for _, blob in store.object_records()}
     finally:
         store.close()
-    return sorted(p.name for p in (state_dir / "objects" / "blobs").glob("*/*") if p.name.endswith(".tmp") or p.name not in named)
+    return sorted(p.name for p in (state_dir / "objects" / "blobs").glob("*/*")
+                  if p.name.endswith(".tmp") or p.name not in named)
 
 
 # -- kill -9 of a serving process ----------------------------------------------------------------------------
@@ -63,14 +65,16 @@ class Served:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lookout_nb.cli", "serve", "--port", "0", "--state-dir", str(state_dir), "--demo", *extra],
+            [sys.executable, "-m", "lookout_nb.cli", "serve", "--port", "0", "--state-dir", str(state_dir), "--demo",
+             *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )
         first = self.proc.stdout.readline()
         assert first.startswith("Lookout for Equipment + S3 endpoint: "), first + self.proc.stderr.read()
         self.url = first.split(": ", 1)[1].split()[0]
         self.s3 = boto3.client(
-            "s3", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing",
+            "s3", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="testing",
+            aws_secret_access_key="testing",
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, max_pool_connections=16),
         )
 
@@ -98,7 +102,8 @@ def test_kill_9_right_after_a_burst_and_mid_write_loses_no_acknowledged_object(t
         s3.create_bucket(Bucket=bucket)
         # a burst of acknowledged uploads (8 at a time), some overwritten, some deleted, one batch delete
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda i: s3.put_object(Bucket=bucket, Key=f"burst/{i:04d}", Body=_body(i), ContentType="text/csv"), range(200)))
+            list(pool.map(lambda i: s3.put_object(Bucket=bucket, Key=f"burst/{i:04d}", Body=_body(i),
+                                                  ContentType="text/csv"), range(200)))
         for i in range(0, 20):
             s3.put_object(Bucket=bucket, Key=f"burst/{i:04d}", Body=_body(i + 1000), ContentType="text/csv")
         for i in range(20, 30):
@@ -119,7 +124,7 @@ def test_kill_9_right_after_a_burst_and_mid_write_loses_no_acknowledged_object(t
                 key, body = f"flight/{worker}/{n}", _body(worker * 100_000 + n)
                 try:
                     etag = s3.put_object(Bucket=bucket, Key=key, Body=body)["ETag"]
-                except Exception:
+                except Exception:  # noqa: BLE001 - the kill lands mid-upload: that one was not acknowledged
                     return
                 acknowledged[key] = (body, etag)
                 n += 1
@@ -240,7 +245,8 @@ def test_multipart_copy_and_bucket_deletes_are_durable(tmp_path):
         s3 = ep.s3()
         s3.create_bucket(Bucket=bucket)
         upload = s3.create_multipart_upload(Bucket=bucket, Key="big.bin")["UploadId"]
-        etags = [s3.upload_part(Bucket=bucket, Key="big.bin", UploadId=upload, PartNumber=n, Body=part + bytes([n]))["ETag"] for n in (1, 2)]
+        etags = [s3.upload_part(Bucket=bucket, Key="big.bin", UploadId=upload, PartNumber=n,
+                                Body=part + bytes([n]))["ETag"] for n in (1, 2)]
         done = s3.complete_multipart_upload(
             Bucket=bucket, Key="big.bin", UploadId=upload,
             MultipartUpload={"Parts": [{"ETag": e, "PartNumber": n} for n, e in zip((1, 2), etags)]},
@@ -417,7 +423,8 @@ def test_a_corrupt_index_makes_serve_exit_with_one_line(tmp_path):
     (tmp_path / "objects" / "index.sqlite").write_bytes(b"\x00garbage" * 512)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [sys.executable, "-m", "lookout_nb.cli", "serve", "--port", "0", "--clock", "manual", "--state-dir", str(tmp_path)],
+        [sys.executable, "-m", "lookout_nb.cli", "serve", "--port", "0", "--clock", "manual", "--state-dir",
+         str(tmp_path)],
         capture_output=True, text=True, env=env, timeout=120,
     )
     assert done.returncode != 0
@@ -475,7 +482,8 @@ def test_the_demo_runs_of_a_state_dir_keep_their_results(tmp_path):
     with start(port=0, clock="manual", demo=True, state_dir=tmp_path) as ep:
         ep.lookout().create_inference_scheduler(**demo.scheduler_kwargs("kept-results"), ClientToken="kept-results")
         ep.clock.advance(pd.Timedelta(minutes=10))
-        runs = ep.lookout().list_inference_executions(InferenceSchedulerName="kept-results")["InferenceExecutionSummaries"]
+        runs = ep.lookout().list_inference_executions(
+            InferenceSchedulerName="kept-results")["InferenceExecutionSummaries"]
     saved = {(r.bucket, r.key) for r, _ in ObjectStore(tmp_path).open().object_records()}
     assert [r["Status"] for r in runs] == ["SUCCESS", "SUCCESS"]
     assert all((r["CustomerResultObject"]["Bucket"], r["CustomerResultObject"]["Key"]) in saved for r in runs)

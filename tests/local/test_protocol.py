@@ -107,7 +107,7 @@ def test_validation_exception_names_every_bad_field(lookout):
 def test_frequency_finer_than_the_models_sampling_rate_is_refused(endpoint, lookout):
     endpoint.add_model("slow-model", {"pump": ["Flow"]}, sampling_rate="PT15M")
     kwargs = demo.scheduler_kwargs("too-fast", ModelName="slow-model", DataUploadFrequency="PT5M")
-    with pytest.raises(lookout.exceptions.ValidationException, match="DataUploadFrequency.*PT15M"):
+    with pytest.raises(lookout.exceptions.ValidationException, match=r"DataUploadFrequency.*PT15M"):
         lookout.create_inference_scheduler(**kwargs, ClientToken="f")
 
 
@@ -180,7 +180,8 @@ def test_a_timestamp_that_is_no_time_is_a_validation_error_naming_it(value):
 def test_a_scheduler_without_s3_input_is_refused_naming_the_bucket(lookout):
     kwargs = demo.scheduler_kwargs("no-input")
     del kwargs["DataInputConfiguration"]["S3InputConfiguration"]
-    with pytest.raises(lookout.exceptions.ValidationException, match=r"DataInputConfiguration\.S3InputConfiguration\.Bucket"):
+    with pytest.raises(lookout.exceptions.ValidationException,
+                       match=r"DataInputConfiguration\.S3InputConfiguration\.Bucket"):
         lookout.create_inference_scheduler(**kwargs, ClientToken="no-input")
 
 
@@ -192,7 +193,8 @@ def test_a_forged_next_token_is_refused(lookout, create, forged):
     for _ in range(3):
         create()
     page = lookout.list_inference_schedulers(MaxResults=2)
-    assert len(lookout.list_inference_schedulers(MaxResults=2, NextToken=page["NextToken"])["InferenceSchedulerSummaries"]) >= 1
+    following = lookout.list_inference_schedulers(MaxResults=2, NextToken=page["NextToken"])
+    assert len(following["InferenceSchedulerSummaries"]) >= 1
     token = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
     with pytest.raises(lookout.exceptions.ValidationException, match="NextToken"):
         lookout.list_inference_schedulers(MaxResults=2, NextToken=token)
@@ -211,6 +213,6 @@ def test_motos_admin_routes_are_off_unless_asked_for(endpoint, s3, unique_bucket
             urllib.request.urlopen(request, timeout=10)
         assert refused.value.code == 403 and b"start(admin=True)" in refused.value.read()
     assert s3.get_object(Bucket=unique_bucket, Key="keep.csv")["Body"].read() == b"x"  # nothing was reset
-    with start(port=0, clock="manual", demo=False, admin=True) as admin:  # moto's own dashboard answers then
-        with urllib.request.urlopen(admin.url + "/moto-api/", timeout=30) as answer:
-            assert answer.status == 200 and b"<html" in answer.read()
+    with (start(port=0, clock="manual", demo=False, admin=True) as admin,  # moto's own dashboard answers then
+          urllib.request.urlopen(admin.url + "/moto-api/", timeout=30) as answer):
+        assert answer.status == 200 and b"<html" in answer.read()

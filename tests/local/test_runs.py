@@ -25,7 +25,8 @@ def csv(rows, header=("Timestamp", "P1", "P2")) -> bytes:
 
 def results(s3, execution) -> list[dict]:
     obj = execution["CustomerResultObject"]
-    return [json.loads(line) for line in s3.get_object(Bucket=obj["Bucket"], Key=obj["Key"])["Body"].read().decode().splitlines()]
+    body = s3.get_object(Bucket=obj["Bucket"], Key=obj["Key"])["Body"].read().decode()
+    return [json.loads(line) for line in body.splitlines()]
 
 
 # -- the documentation's timing table --------------------------------------------------------------------------
@@ -74,7 +75,8 @@ def test_a_stopped_scheduler_does_not_run_and_restarts_after_its_start(endpoint,
     assert len(executions(name)) == 2  # 09:05 and 09:10
     lookout.start_inference_scheduler(InferenceSchedulerName=name)  # at 09:41
     endpoint.clock.set("2026-01-05T09:50Z")
-    assert [ts(r["ScheduledStartTime"]).strftime("%H:%M") for r in executions(name)] == ["09:05", "09:10", "09:45", "09:50"]
+    assert [ts(r["ScheduledStartTime"]).strftime("%H:%M") for r in executions(name)] == [
+        "09:05", "09:10", "09:45", "09:50"]
 
 
 # -- windows and rows ------------------------------------------------------------------------------------------
@@ -95,7 +97,8 @@ def test_rows_outside_the_window_fail_the_run_naming_the_window(endpoint, s3, ma
     naming = Naming()
     early = [(T0 - pd.Timedelta(minutes=20) + i * M, (50, 50)) for i in range(5)]  # 08:40 .. 08:44
     for component, header in (("press", ("Timestamp", "P1", "P2")), ("fan", ("Timestamp", "Speed"))):
-        s3.put_object(Bucket=machine.bucket, Key=naming.key(component, T0, "in/"), Body=csv([(t, v[:len(header) - 1]) for t, v in early], header))
+        s3.put_object(Bucket=machine.bucket, Key=naming.key(component, T0, "in/"),
+                      Body=csv([(t, v[:len(header) - 1]) for t, v in early], header))
     name = machine.schedule("outside")
     endpoint.clock.set("2026-01-05T09:05Z")
     [run] = executions(name)
@@ -134,7 +137,8 @@ def test_files_are_searched_one_slot_around_the_window(endpoint, s3, machine, ex
     # the rows of the window itself go into that file, whatever its name
     for component, sensors in machine.components.items():
         rows = [(T0 + i * M, (50,) * len(sensors)) for i in range(1, 6)]
-        s3.put_object(Bucket=machine.bucket, Key=Naming().key(component, slot, "in/"), Body=csv(rows, ("Timestamp", *sensors)))
+        s3.put_object(Bucket=machine.bucket, Key=Naming().key(component, slot, "in/"),
+                      Body=csv(rows, ("Timestamp", *sensors)))
     name = machine.schedule(f"search{slot_shift + 2}")
     endpoint.clock.set("2026-01-05T09:05Z")
     [run] = executions(name)
@@ -185,7 +189,8 @@ def test_runner_lists_only_the_key_range_it_needs(endpoint, s3, machine, executi
     listed, read = [], []
     runner_s3 = endpoint.runner.s3  # the endpoint's S3 in-process: the calls a boto3 client would make
     list_objects_v2, get_object = runner_s3.list_objects_v2, runner_s3.get_object
-    monkeypatch.setattr(runner_s3, "list_objects_v2", lambda **params: listed.append(params) or list_objects_v2(**params))
+    monkeypatch.setattr(runner_s3, "list_objects_v2",
+                        lambda **params: listed.append(params) or list_objects_v2(**params))
     monkeypatch.setattr(runner_s3, "get_object", lambda **params: read.append(params["Key"]) or get_object(**params))
     name = machine.schedule("ranged")
     endpoint.clock.set("2026-01-05T09:05Z")
@@ -205,7 +210,8 @@ def test_runner_lists_only_the_key_range_it_needs(endpoint, s3, machine, executi
 @pytest.mark.parametrize(
     "mistake, reason",
     [
-        ("missing_component", "Could not find data file for sensor fan within expected range of (2026-01-05T09:00:00Z, 2026-01-05T09:05:00Z]"),
+        ("missing_component", "Could not find data file for sensor fan within expected range of "
+                              "(2026-01-05T09:00:00Z, 2026-01-05T09:05:00Z]"),
         ("wrong_delimiter", "Could not find data file for sensor press within expected range"),
         ("missing_column", "lacks the column P2"),
         ("semicolon_csv", "separated by commas"),
@@ -224,11 +230,13 @@ def test_mistakes_fail_the_run_with_a_reason(endpoint, s3, machine, executions, 
 def test_rows_in_local_time_miss_the_window(endpoint, s3, machine, executions):
     naming = Naming("yyyyMMddHHmmss", "_", "+05:30")
     demo.write_input_files(s3, machine.bucket, "in/", machine.components, T0 - pd.Timedelta(minutes=5),
-                           T0 + pd.Timedelta(minutes=10), naming=naming, mistakes={"local_time_rows"}, create_bucket=False)
+                           T0 + pd.Timedelta(minutes=10), naming=naming, mistakes={"local_time_rows"},
+                           create_bucket=False)
     name = machine.schedule("local-rows", offset="+05:30")
     endpoint.clock.set("2026-01-05T09:05Z")
     [run] = executions(name)
-    assert run["FailedReason"].startswith("Could not find data for sensor press within expected time range of (2026-01-05T09:00:00Z")
+    assert run["FailedReason"].startswith(
+        "Could not find data for sensor press within expected time range of (2026-01-05T09:00:00Z")
 
 
 # -- results ---------------------------------------------------------------------------------------------------
@@ -236,7 +244,8 @@ def test_results_jsonl_lines_and_customer_result_object(endpoint, s3, create, ex
     name = create()
     endpoint.clock.set("2026-01-05T09:05Z")
     [run] = executions(name)
-    assert run["CustomerResultObject"] == {"Bucket": demo.DEMO_BUCKET, "Key": "inference/output/2026-01-05T09:05:00Z/results.jsonl"}
+    assert run["CustomerResultObject"] == {"Bucket": demo.DEMO_BUCKET,
+                                           "Key": "inference/output/2026-01-05T09:05:00Z/results.jsonl"}
     lines = results(s3, run)
     assert [line["timestamp"] for line in lines] == [f"2026-01-05T09:0{i}:00.000000" for i in range(1, 6)]
     sensors = {f"{c}\\{s}" for c, names in demo.DEMO_COMPONENTS.items() for s in names}
@@ -274,18 +283,21 @@ def test_events_aggregate_consecutive_anomalous_rows(endpoint, lookout, create):
     name = create()
     endpoint.clock.set("2026-01-05T11:00Z")
     events = lookout.list_inference_events(
-        InferenceSchedulerName=name, IntervalStartTime=T0.to_pydatetime(), IntervalEndTime=(T0 + pd.Timedelta(hours=3)).to_pydatetime()
+        InferenceSchedulerName=name, IntervalStartTime=T0.to_pydatetime(),
+        IntervalEndTime=(T0 + pd.Timedelta(hours=3)).to_pydatetime(),
     )["InferenceEventSummaries"]
     assert len(events) == 1
     [event] = events
     # from the third row of the episode (10:31-10:45) until its 10-row window has passed
-    assert (ts(event["EventStartTime"]), ts(event["EventEndTime"])) == (ts("2026-01-05T10:33Z"), ts("2026-01-05T10:54Z"))
+    assert (ts(event["EventStartTime"]), ts(event["EventEndTime"])) == (ts("2026-01-05T10:33Z"),
+                                                                        ts("2026-01-05T10:54Z"))
     assert event["EventDurationInSeconds"] == 21 * 60
     diagnostics = json.loads(event["Diagnostics"])
     assert sum(d["value"] for d in diagnostics) == pytest.approx(1, abs=1e-3)
     assert max(diagnostics, key=lambda d: d["value"])["name"].startswith("centrifugal-pump\\")
     outside = lookout.list_inference_events(
-        InferenceSchedulerName=name, IntervalStartTime=T0.to_pydatetime(), IntervalEndTime=(T0 + pd.Timedelta(hours=1)).to_pydatetime()
+        InferenceSchedulerName=name, IntervalStartTime=T0.to_pydatetime(),
+        IntervalEndTime=(T0 + pd.Timedelta(hours=1)).to_pydatetime(),
     )
     assert outside["InferenceEventSummaries"] == []
 
@@ -317,7 +329,8 @@ def test_an_update_applies_from_the_next_boundary(endpoint, lookout, create, exe
     endpoint.clock.set("2026-01-05T09:10Z")
     lookout.update_inference_scheduler(InferenceSchedulerName=name, DataUploadFrequency="PT10M")
     endpoint.clock.set("2026-01-05T09:30Z")
-    windows = [(ts(r["DataStartTime"]).strftime("%H:%M"), ts(r["DataEndTime"]).strftime("%H:%M")) for r in executions(name)]
+    windows = [(ts(r["DataStartTime"]).strftime("%H:%M"), ts(r["DataEndTime"]).strftime("%H:%M"))
+               for r in executions(name)]
     assert windows == [("09:00", "09:05"), ("09:05", "09:10"), ("09:10", "09:20"), ("09:20", "09:30")]
 
 
@@ -340,7 +353,8 @@ def test_a_pending_run_then_realigns_to_a_changed_frequency(endpoint, lookout, c
 
 
 def test_a_missing_output_bucket_fails_the_run_naming_it(endpoint, create, executions):
-    name = create(DataOutputConfiguration={"S3OutputConfiguration": {"Bucket": "no-such-output-bucket", "Prefix": "o/"}})
+    name = create(
+        DataOutputConfiguration={"S3OutputConfiguration": {"Bucket": "no-such-output-bucket", "Prefix": "o/"}})
     endpoint.clock.set("2026-01-05T09:05Z")
     [run] = executions(name)
     assert run["Status"] == "FAILED"
@@ -357,7 +371,8 @@ def test_a_runner_bug_fails_the_execution_instead_of_leaving_it_in_progress(endp
     name = create()
     endpoint.clock.set("2026-01-05T09:05Z")
     [run] = executions(name)
-    assert (run["Status"], run["FailedReason"]) == ("FAILED", "Internal error of the embedded endpoint: KeyError: 'surprise'")
+    assert (run["Status"], run["FailedReason"]) == (
+        "FAILED", "Internal error of the embedded endpoint: KeyError: 'surprise'")
 
 
 def test_a_parallel_runner_gives_the_same_results(endpoint, s3, create, executions, monkeypatch):

@@ -9,6 +9,7 @@ import sys
 
 import boto3
 import pandas as pd
+import pytest
 
 from lookout_nb.local.cli import add_serve_parser
 
@@ -16,8 +17,10 @@ from lookout_nb.local.cli import add_serve_parser
 def test_serve_parser_accepts_the_documented_options():
     parser = argparse.ArgumentParser()
     add_serve_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["serve", "--port", "0", "--clock", "real", "--speed", "60", "--demo", "--state-dir", "/tmp/x"])
-    assert (args.port, args.host, args.clock, args.speed, args.demo, args.state_dir) == (0, "127.0.0.1", "real", 60.0, True, "/tmp/x")
+    args = parser.parse_args(
+        ["serve", "--port", "0", "--clock", "real", "--speed", "60", "--demo", "--state-dir", "/tmp/x"])
+    assert (args.port, args.host, args.clock, args.speed, args.demo, args.state_dir) == (
+        0, "127.0.0.1", "real", 60.0, True, "/tmp/x")
 
 
 def test_serve_prints_url_and_exports_then_serves_until_terminated(tmp_path):
@@ -66,9 +69,6 @@ def test_serve_with_an_unreadable_state_file_says_so_in_one_line(tmp_path, capsy
     assert main(["serve", "--port", "0", "--clock", "manual", "--state-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(tmp_path / "state.json") in err
-
-
-import pytest
 
 
 @pytest.mark.parametrize("option", [["--speed", "-5"], ["--speed", "nan"], ["--speed", "inf"], ["--port", "99999"]])

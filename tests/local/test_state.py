@@ -70,7 +70,8 @@ def _v1_state(state_dir):
     with start(port=0, clock="manual", demo=True) as ep:
         ep.lookout().create_inference_scheduler(**demo.scheduler_kwargs("kept"), ClientToken="kept")
         ep.clock.advance(pd.Timedelta(minutes=5))
-        fields = lambda r: {f.name: getattr(r, f.name) for f in dataclasses.fields(r)}
+        def fields(r):
+            return {f.name: getattr(r, f.name) for f in dataclasses.fields(r)}
         b = ep.backend
         data = {
             "version": 1,
@@ -106,7 +107,7 @@ def test_a_state_json_with_a_bad_field_breaks_that_scheduler_only(tmp_path):
     path.write_text(json.dumps(data))
     with start(port=0, clock="manual", demo=True, state_dir=tmp_path) as ep:
         lookout = ep.lookout()
-        with pytest.raises(lookout.exceptions.InternalServerException, match="kept.*colour.*Delete"):
+        with pytest.raises(lookout.exceptions.InternalServerException, match=r"kept.*colour.*Delete"):
             lookout.describe_inference_scheduler(InferenceSchedulerName="kept")
         assert any("colour" in line for line in ep.status()["not_restored"])
         lookout.create_inference_scheduler(**demo.scheduler_kwargs("healthy"), ClientToken="healthy")
@@ -128,7 +129,8 @@ def test_an_unreadable_state_file_is_an_error_naming_it(tmp_path, text):
 
 def test_objects_whose_keys_are_also_folders_survive_a_restart(tmp_path):
     unique_bucket = f"folders-{uuid.uuid4().hex[:12]}"
-    keys = {"in/": b"", "in/a.csv": b"a", "a": b"file", "a/b": b"below", "sp ace/%41?.csv": b"odd", "l/" + "x" * 600: b"long"}
+    keys = {"in/": b"", "in/a.csv": b"a", "a": b"file", "a/b": b"below", "sp ace/%41?.csv": b"odd",
+            "l/" + "x" * 600: b"long"}
     with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
         s3 = ep.s3()
         s3.create_bucket(Bucket=unique_bucket + "-s")
@@ -157,7 +159,7 @@ def test_a_state_saved_with_retired_fields_still_loads(tmp_path):
 def test_a_run_cut_off_by_the_end_of_the_process_comes_back_failed_with_a_reason(tmp_path):
     with start(port=0, clock="manual", demo=True, state_dir=tmp_path) as ep:
         ep.lookout().create_inference_scheduler(**demo.scheduler_kwargs("cut"), ClientToken="cut")
-        [run] = ep.backend.claim_due(ep.clock.now() + pd.Timedelta(minutes=5))  # claimed, never finished
+        [_run] = ep.backend.claim_due(ep.clock.now() + pd.Timedelta(minutes=5))  # claimed, never finished
     with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
         [ex] = ep.lookout().list_inference_executions(InferenceSchedulerName="cut")["InferenceExecutionSummaries"]
         assert (ex["Status"], ex["FailedReason"]) == ("FAILED", "The endpoint stopped while this run was in progress")

@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from lookout_nb.local import synth
-from lookout_nb.local.training import (TrainedModel, TrainingFailed, parse_off_condition, score, to_grid,
-                                       train)
+from lookout_nb.local.training import TrainedModel, TrainingFailed, parse_off_condition, score, to_grid, train
 
 START = synth.DEFAULT_START
 DAY = pd.Timedelta(days=1)
