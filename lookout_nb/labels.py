@@ -28,7 +28,7 @@ from ._aws import lookout_client
 from ._service import call, pages, wire_time
 from .errors import InvalidArgument, ResourceConflict, SchedulerConflict
 
-__all__ = ["create_label_group", "delete_label_group", "list_labels", "read_labels"]
+__all__ = ["create_label_group", "delete_label_group", "list_labels", "parse_label_rows", "read_labels"]
 
 LABEL_COLUMNS = {"start": _tables.TIME, "end": _tables.TIME, "rating": _tables.TEXT, "fault_code": _tables.TEXT,
                  "label_id": _tables.TEXT}
@@ -40,7 +40,7 @@ def _time(value, where: str, what: str) -> pd.Timestamp:
     except (ValueError, TypeError):
         t = pd.NaT
     if t is pd.NaT:
-        raise InvalidArgument(f"{where}: the {what} {value!r} is not a time; write ISO 8601 times such as "
+        raise InvalidArgument(f"{where}: the {what} {value!r} is not a timestamp; write ISO 8601 times such as "
                               "2026-01-24T06:00:00")
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
@@ -52,20 +52,36 @@ def _pair(start, end, where: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start, end
 
 
+def parse_label_rows(text: str, where: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """The ``(start, end)`` ranges of a label CSV's text (no header; rows ``start,end[,fault code,...]``, blank
+    rows skipped), as the service reads label files; :class:`InvalidArgument` naming ``where`` and the row.
+
+    >>> parse_label_rows("2019-08-08T00:00:00,2019-08-09T00:00:00,fault-1\\n", "labels.csv")[0][1]
+    Timestamp('2019-08-09 00:00:00+0000', tz='UTC')
+    >>> parse_label_rows("2019-08-09,2019-08-08\\n", "labels.csv")
+    Traceback (most recent call last):
+    ...
+    lookout_nb.errors.InvalidArgument: labels.csv row 1: the end 2019-08-08 00:00:00+00:00 is not after the start \
+2019-08-09 00:00:00+00:00; swap them
+    """
+    out = []
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not any(cell.strip() for cell in row):
+            continue
+        here = f"{where} row {number}"
+        if len(row) < 2:
+            raise InvalidArgument(f"{here} has {len(row)} field; a label row is start,end[,fault code,...] with no "
+                                  "header line")
+        out.append(_pair(row[0], row[1], here))
+    return out
+
+
 def _file_labels(path: Path) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidArgument(f"label file {path} is not UTF-8 text; write it as CSV rows start,end") from None
-    out = []
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not any(cell.strip() for cell in row):
-            continue
-        where = f"label file {path} row {number}"
-        if len(row) < 2:
-            raise InvalidArgument(f"{where} has {len(row)} field; a label row is start,end[,fault code,...] with no "
-                                  "header line")
-        out.append(_pair(row[0], row[1], where))
+    out = parse_label_rows(text, f"label file {path}")
     if not out:
         raise InvalidArgument(f"label file {path} holds no label: write one start,end row per fault")
     return out

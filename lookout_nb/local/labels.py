@@ -14,13 +14,12 @@ an offset): :func:`read_s3_labels`.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 
 import pandas as pd
 
-from ..errors import LookoutNbError
+from ..errors import InvalidArgument, LookoutNbError
+from ..labels import parse_label_rows
 from ..s3keys import s3_uri
 from .datarecords import Label, LabelGroup
 from .exceptions import (
@@ -40,19 +39,9 @@ def _page(items, params, key):
     return page(items, params, key)
 
 
-def _time(text: str, where: str, what: str) -> pd.Timestamp:
-    try:
-        t = pd.Timestamp(text.strip())
-        if t is pd.NaT:
-            raise ValueError("empty")
-    except (ValueError, TypeError):
-        raise LabelFileError(f"{where}: the {what} {text.strip()!r} is not a timestamp; write ISO 8601 times such as "
-                             "2019-08-08T00:00:00.000000") from None
-    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-
-
 def parse_labels(text: str, where: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """The ranges of one label file's text (``where`` names it in errors).
+    """The ranges of one label file's text (``where`` names it in errors), read by the toolkit's
+    :func:`lookout_nb.labels.parse_label_rows`; its errors as :class:`LabelFileError`.
 
     >>> parse_labels("2019-08-08T00:00:00,2019-08-09T00:00:00,fault-1\\n", "labels.csv")[0][1]
     Timestamp('2019-08-09 00:00:00+0000', tz='UTC')
@@ -62,20 +51,10 @@ def parse_labels(text: str, where: str) -> list[tuple[pd.Timestamp, pd.Timestamp
     ...     print(str(err)[:40])
     labels.csv row 1: the end 2019-08-08 00:
     """
-    out = []
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not any(cell.strip() for cell in row):
-            continue
-        here = f"{where} row {number}"
-        if len(row) < 2:
-            raise LabelFileError(f"{here} has {len(row)} field; a label row is start,end[,fault code,...] with no "
-                                 "header line")
-        start, end = _time(row[0], here, "start"), _time(row[1], here, "end")
-        if end <= start:
-            raise LabelFileError(f"{here}: the end {end} is not after the start {start}; a label row is start,end "
-                                 "(swap them)")
-        out.append((start, end))
-    return out
+    try:
+        return parse_label_rows(text, where)
+    except InvalidArgument as err:
+        raise LabelFileError(str(err)) from None
 
 
 def read_s3_labels(s3_reader, bucket: str, prefix: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
