@@ -30,7 +30,7 @@ from . import _tables, servicemodel
 from ._aws import lookout_client
 from ._service import call, pages, utc, wire_time
 from ._wait import wait_while
-from .errors import InvalidArgument, JobFailed, ResourceConflict, ResourceNotFound, SchedulerConflict
+from .errors import InvalidArgument, JobFailed, ResourceConflict, ResourceNotFound, SchedulerConflict, ServiceError
 from .schema import ModelSchema
 
 __all__ = ["ModelInfo", "delete_model", "describe_model", "list_models", "model_info", "train"]
@@ -158,7 +158,7 @@ def list_models(status: str | None = None, details: bool = False, client=None, s
 def _info_or_none(name: str, client) -> ModelInfo | None:
     try:
         return model_info(name, client=client)
-    except ResourceNotFound:  # deleted between the listing and now
+    except ServiceError:  # deleted between the listing and now, or not ours to describe: its listed row stays
         return None
 
 

@@ -101,13 +101,19 @@ class InProcessS3:
 
     def get_object(self, Bucket: str, Key: str) -> dict:
         """The object's ``Body`` (a readable stream), ``ETag``, ``ContentLength``, ``ContentType``, ``LastModified``."""
-        with _as_client_errors("GetObject"):
-            key = self._backend().get_object(Bucket, Key)
-        if key is None:
-            error = {"Code": "NoSuchKey", "Message": "The specified key does not exist."}
-            raise ClientError({"Error": error}, "GetObject")
-        return {"Body": io.BytesIO(key.value), "ETag": key.etag, "ContentLength": key.size,
-                "ContentType": key.metadata.get("content-type"), "LastModified": _utc(key.last_modified)}
+        for _ in range(3):  # an object overwritten or deleted while it is read: read what replaced it
+            with _as_client_errors("GetObject"):
+                key = self._backend().get_object(Bucket, Key)
+            if key is None:
+                break
+            try:
+                body = key.value
+            except ValueError:  # moto disposed of this version (a concurrent PUT or DELETE of the key)
+                continue
+            return {"Body": io.BytesIO(body), "ETag": key.etag, "ContentLength": key.size,
+                    "ContentType": key.metadata.get("content-type"), "LastModified": _utc(key.last_modified)}
+        error = {"Code": "NoSuchKey", "Message": "The specified key does not exist."}
+        raise ClientError({"Error": error}, "GetObject")
 
     def put_object(self, Bucket: str, Key: str, Body: bytes, ContentType: str | None = None) -> dict:
         """Write an object on the service clock, durably (with a state directory) before returning its ``ETag``."""

@@ -22,7 +22,7 @@ import logging
 import socket
 import threading
 
-from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import ClientDisconnected, InternalServerError
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wsgi import LimitedStream
 
@@ -171,18 +171,23 @@ class KeepAliveHandler(WSGIRequestHandler):
                 if not chunk:
                     return
                 drained += len(chunk)
-        except (OSError, ValueError):
+        except (OSError, ValueError, ClientDisconnected):  # a client gone mid-upload: end the connection quietly
             pass
         self.close_connection = True
 
 
+_close_lock = threading.RLock()  # close_idle holds it while it reads _connections
+
+
 def _connections(server) -> set:
-    if not hasattr(server, "lookout_connections"):
-        server.lookout_connections = set()
-    return server.lookout_connections
-
-
-_close_lock = threading.Lock()
+    """The server's open connections (the set made once, under the lock, so no connection is left out of it)."""
+    connections = getattr(server, "lookout_connections", None)
+    if connections is None:
+        with _close_lock:
+            if not hasattr(server, "lookout_connections"):
+                server.lookout_connections = set()
+            connections = server.lookout_connections
+    return connections
 
 
 def close_idle(server) -> None:

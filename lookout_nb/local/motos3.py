@@ -188,11 +188,14 @@ _index_lock = threading.Lock()
 
 
 def _index_change(store, name: str, present: bool) -> None:
-    """Keep the sorted names of ``store`` (if it has been built) in step with one added or removed name."""
-    names = store.__dict__.get(_INDEX)
-    if names is None:
-        return
+    """Keep the sorted names of ``store`` (if it has been built) in step with one added or removed name.
+
+    The index is looked up under the lock: one being built (:func:`names_after`) while a name is added either
+    already holds the name or is found here once built."""
     with _index_lock:
+        names = store.__dict__.get(_INDEX)
+        if names is None:
+            return
         i = bisect.bisect_left(names, name)
         found = i < len(names) and names[i] == name
         if present and not found:

@@ -351,8 +351,10 @@ class Runner:
 
     def slot_files(self, bucket, prefix, naming, component, keys: list) -> list[tuple[str, str]]:
         """``[(key, ETag)]`` of the ``keys`` (one component's, in order) that exist, as last listed: a key this
-        runner listed before (for an earlier window or history) is not listed again; the others are, in one range."""
-        unknown = [k for k in keys if (bucket, k) not in self._listed]
+        runner listed before (for an earlier window or history) is not listed again; the others are, in one range
+        (also one found absent before: a late upload is seen)."""
+        with self._lock:
+            unknown = [k for k in keys if not self._listed.get((bucket, k))]
         if unknown:
             listing = self.list_range(bucket, prefix, naming, component, unknown[0], unknown[-1])
             with self._lock:
