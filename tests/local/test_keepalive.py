@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from urllib.parse import urlsplit
 
 from botocore.auth import S3SigV4Auth
@@ -93,3 +94,15 @@ def test_stopping_the_endpoint_ends_its_idle_kept_alive_connections():
         assert connection.sock.recv(1) == b""  # the server's end closed it
     except (TimeoutError, ConnectionResetError) as err:
         raise AssertionError(f"the kept-alive connection was not closed: {err!r}") from None
+
+
+def test_a_client_gone_mid_upload_leaves_no_traceback_and_the_endpoint_serving(capfd):
+    with start(port=0, clock="manual", demo=False, credentials=("plant1", "s3cret")) as ep:
+        host, port = urlsplit(ep.url).hostname, urlsplit(ep.url).port
+        with socket.create_connection((host, port), timeout=10) as sock:  # refused unread: the server drains it
+            sock.sendall(b"PUT /some-bucket/k HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n" + b"y" * 10)
+            sock.recv(65536)  # the 403 comes while the body is still owed; then the client goes away
+        connection = _connection(ep.url)
+        assert _ask(connection, "GET", "/some-bucket/k")[0] == 403  # still answering
+        connection.close()
+    assert "Traceback" not in capfd.readouterr().err
