@@ -18,6 +18,7 @@ from .errors import (
     AccessDenied,
     Problem,
     RequestInvalid,
+    ResourceConflict,
     ResourceNotFound,
     SchedulerConflict,
     ServiceError,
@@ -42,7 +43,7 @@ ERRORS: dict[str, type[ServiceError]] = {
     "InternalFailure": ServiceUnavailable,
     "ServiceUnavailable": ServiceUnavailable,
     "ServiceUnavailableException": ServiceUnavailable,
-    "ConflictException": SchedulerConflict,
+    "ConflictException": ResourceConflict,
     "NoSuchKey": ResourceNotFound,
     "NoSuchBucket": ResourceNotFound,
 }
@@ -79,12 +80,23 @@ def call(client, operation: str, **params) -> dict:
 
 
 def service_error(exc, operation: str) -> Exception:
-    """The toolkit's exception for a botocore ``ClientError`` (the service's message kept verbatim)."""
+    """The toolkit's exception for a botocore ``ClientError`` (the service's message kept verbatim); a conflict is
+    a :class:`SchedulerConflict` for an inference scheduler's operation, else a :class:`ResourceConflict`.
+
+    >>> class ClientError(Exception):
+    ...     response = {"Error": {"Code": "ConflictException", "Message": "Dataset d is used by model m"}}
+    >>> type(service_error(ClientError(), "DeleteDataset")).__name__
+    'ResourceConflict'
+    >>> type(service_error(ClientError(), "DeleteInferenceScheduler")).__name__
+    'SchedulerConflict'
+    """
     parts = read_error(exc)
     code, message, status = parts.code, parts.message, parts.status or 400
     if code == "ValidationException":
         return RequestInvalid([Problem(_named_field(message), f"the service refused it: {message}")])
     cls = error_class(code, status)
+    if cls is ResourceConflict and "InferenceScheduler" in operation:
+        cls = SchedulerConflict
     return cls(f"{operation}: {message} ({code or status})", code=code, operation=operation)
 
 

@@ -31,7 +31,7 @@ from ._aws import lookout_client, s3_client
 from ._service import call, pages, utc
 from ._wait import wait_while
 from .datafolder import base_prefix, check_bucket, check_folder, upload_folder
-from .errors import InvalidArgument, JobFailed, ResourceConflict, SchedulerConflict
+from .errors import InvalidArgument, JobFailed, ResourceConflict
 from .schema import ModelSchema
 
 __all__ = ["DatasetInfo", "IngestionResult", "create_dataset", "delete_dataset", "describe_dataset", "ingest",
@@ -218,7 +218,7 @@ def _create(name: str, schema, tags, client) -> None:
     params["ClientToken"] = _token(params)
     try:
         call(client, "create_dataset", **params)
-    except SchedulerConflict as exc:
+    except ResourceConflict as exc:
         raise ResourceConflict(f"dataset {name!r} already exists with another schema: choose another name, or "
                                f"delete it first (delete_dataset({name!r})). The service said: {exc}",
                                operation="CreateDataset") from exc
@@ -265,7 +265,7 @@ def delete_dataset(name: str, client=None, session=None) -> None:
     """
     try:
         call(lookout_client(client, session), "delete_dataset", DatasetName=name)
-    except SchedulerConflict as exc:
+    except ResourceConflict as exc:
         raise ResourceConflict(f"dataset {name!r} cannot be deleted now: {exc}; delete the models trained on it "
                                "first (delete_model), or wait for its ingestion to end",
                                operation="DeleteDataset") from exc
@@ -300,7 +300,7 @@ def ingest(dataset, source: str | None = None, *, role_arn: str, key_pattern: st
     try:
         started = call(client, "start_data_ingestion_job", DatasetName=name, RoleArn=role_arn,
                        IngestionInputConfiguration={"S3InputConfiguration": s3_config}, ClientToken=uuid.uuid4().hex)
-    except SchedulerConflict as exc:
+    except ResourceConflict as exc:
         raise ResourceConflict(f"dataset {name!r} is being ingested already: {exc}; wait for that job "
                                "(ingestion_jobs(dataset=...)) to end", operation="StartDataIngestionJob") from exc
     job_id = started["JobId"]

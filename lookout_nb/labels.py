@@ -26,7 +26,7 @@ import pandas as pd
 from . import _tables
 from ._aws import lookout_client
 from ._service import call, pages, wire_time
-from .errors import InvalidArgument, ResourceConflict, SchedulerConflict
+from .errors import InvalidArgument, ResourceConflict
 
 __all__ = ["create_label_group", "delete_label_group", "list_labels", "parse_label_rows", "read_labels"]
 
@@ -132,7 +132,7 @@ def create_label_group(name: str, labels=(), fault_codes=None, fault_code: str |
         params["FaultCodes"] = list(fault_codes)
     try:
         call(client, "create_label_group", **params)
-    except SchedulerConflict as exc:
+    except ResourceConflict as exc:
         raise ResourceConflict(f"label group {name!r} exists already (made by another call): choose another name or "
                                f"delete it first (delete_label_group({name!r})). The service said: {exc}",
                                operation="CreateLabelGroup") from exc

@@ -30,7 +30,7 @@ from . import _tables, servicemodel
 from ._aws import lookout_client
 from ._service import call, pages, utc, wire_time
 from ._wait import wait_while
-from .errors import InvalidArgument, JobFailed, ResourceConflict, ResourceNotFound, SchedulerConflict, ServiceError
+from .errors import InvalidArgument, JobFailed, ResourceConflict, ResourceNotFound, ServiceError
 from .schema import ModelSchema
 
 __all__ = ["ModelInfo", "delete_model", "describe_model", "list_models", "model_info", "train"]
@@ -306,7 +306,7 @@ def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, 
     params["ClientToken"] = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:64]
     try:
         call(client, "create_model", **params)
-    except SchedulerConflict as exc:
+    except ResourceConflict as exc:
         raise ResourceConflict(f"model {name!r} exists already with another configuration: choose another name, or "
                                f"delete it first (delete_model({name!r})). The service said: {exc}",
                                operation="CreateModel") from exc
@@ -329,5 +329,5 @@ def delete_model(name: str, client=None, session=None) -> None:
     """
     try:
         call(lookout_client(client, session), "delete_model", ModelName=name)
-    except SchedulerConflict as exc:
+    except ResourceConflict as exc:
         raise ResourceConflict(f"model {name!r} cannot be deleted now: {exc}", operation="DeleteModel") from exc
