@@ -13,5 +13,8 @@ bash binder/postBuild
 # The test runner is not part of the image; it only drives the notebooks.
 python -m pip install -q --disable-pip-version-check pytest pytest-timeout nbval
 echo "== running the notebooks in it, behind binder/start"
-LOOKOUT_NB_PORT="$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')" \
-    binder/start python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env -o addopts="" notebooks
+port="$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+# binder/start leaves its endpoint running for the rest of the session (on Binder the container ends it); here the
+# session is this script, so the endpoint on its port is stopped on exit.
+trap 'pkill -f "lookout-nb serve .*--port $port" || true; rm -rf "$(dirname "$venv")"' EXIT
+LOOKOUT_NB_PORT="$port" binder/start python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env -o addopts="" notebooks
