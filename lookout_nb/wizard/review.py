@@ -75,6 +75,8 @@ class ReviewStep:
         self.load_state = widgets.Button(description="Load state", tooltip="Fill the wizard from a saved JSON state",
                                          icon="upload", layout=button_layout())
         self.saved = widgets.HTML()
+        self.existing = widgets.HTML()
+        self.existing.add_class("lnb-review-existing")
         self.service_now = widgets.HTML()
         self.service_now.add_class("lnb-service-now")
         self.next_runs = widgets.HTML()
@@ -85,6 +87,7 @@ class ReviewStep:
             [
                 widgets.HBox([widgets.HTML("<b>Check everything before submitting.</b>"), self.refresh]),
                 self.summary,
+                self.existing,
                 self.exports,
                 self.downloads,
                 widgets.HBox([self.folder, self.save]),
@@ -116,6 +119,28 @@ class ReviewStep:
             for k in FILES
         )
 
+    def show_existing(self, name: str | None, differences) -> None:
+        """Say whether a scheduler named ``name`` exists and how it differs from the request (``differences``: None
+        when there is none, else the list of :class:`~lookout_nb.scheduler.Difference`).
+
+        >>> step = ReviewStep(); step.show_existing("pump", [])
+        >>> "exists already and matches" in step.existing.value
+        True
+        """
+        if not name or differences is None:
+            self.existing.value = ""
+            return
+        if not differences:
+            self.existing.value = notice(
+                f"A scheduler named {name} exists already and matches this request: Submit returns it if it was "
+                "created with the same token, else the service refuses the name.", "info")
+            return
+        listed = "; ".join(f"{d.field}: {d.old!r} -> {d.new!r}" for d in differences)
+        self.existing.value = notice(
+            f"A scheduler named {name} exists already and differs from this request (existing -> requested): "
+            f"{listed}. Submit will be refused; the Submit step then offers to update the fields that can be "
+            "updated.", "warning")
+
     def show_timing(self, runs, png: bytes | None, reason: str | None = None, now=None, clock_note=None) -> None:
         """Show the next runs (a DataFrame, first column the wake-up) and the timing picture (PNG bytes), or
         ``reason`` no plan was made; ``now`` is the service time they were planned from (``clock_note``: why it
@@ -127,7 +152,7 @@ class ReviewStep:
         >>> step.show_timing(None, None, "DataUploadFrequency: must be one of PT5M, ...", now)
         >>> "No plan yet: DataUploadFrequency" in step.next_runs.value
         True
-        >>> "2026-01-05 09:00:00 UTC" in step.service_now.value
+        >>> "Planned at service time 2026-01-05 09:00:00 UTC" in step.service_now.value
         True
         """
         if now is None:
@@ -137,8 +162,9 @@ class ReviewStep:
                                             "warning")
         else:
             self.service_now.value = (
-                f'<div>Service time now: <b style="white-space:nowrap">{now:%Y-%m-%d %H:%M:%S} UTC</b>, the clock of '
-                "the service the wizard talks to; the runs below are planned from it.</div>"
+                f'<div>Planned at service time <b style="white-space:nowrap">{now:%Y-%m-%d %H:%M:%S} UTC</b> (the '
+                "clock of the service the wizard talks to); Refresh review plans again from the service's time "
+                "then.</div>"
             )
         if reason:
             self.next_runs.value = notice(f"No plan yet: {reason}", "warning")
