@@ -185,3 +185,34 @@ def test_the_example_file_name_is_dated_at_the_service_time(endpoint, lookout, s
     assert "centrifugal-pump_20260108110500.csv" in w.input_step.example.value
     assert "2026-01-08 11:05 UTC" in w.input_step.example.value
     w.close()
+
+
+# -- item 6: the Monitor shows a time range and reads only what it needs ------------------------------------------
+def count_calls(client, event: str) -> list:
+    calls = []
+    client.meta.events.register(f"before-call.{event}", lambda **kw: calls.append(kw.get("params")))
+    return calls
+
+
+def test_the_monitor_shows_the_chosen_range_and_reads_each_result_once(endpoint, wizard, s3):
+    monitor = submit_valid(wizard)
+    monitor.auto.value = False
+    endpoint.clock.advance(pd.Timedelta(minutes=5 * 100))  # 100 runs
+    monitor.range.value = "1h"
+    wizard.wait()
+    snap = monitor.snapshot
+    assert 11 <= len(snap.executions) <= 13 and "in last hour" in monitor.status.value
+    assert snap.executions["data_start"].min() >= snap.now - pd.Timedelta(hours=1)
+    assert snap.results["timestamp"].min() >= snap.now - pd.Timedelta(hours=1)
+    lo = pd.Timestamp(monitor.plan_caption.value.split("Time axis ")[1][:19], tz="UTC")
+    assert snap.now - pd.Timedelta(hours=1, minutes=10) <= lo  # the picture spans the range, not 8 hours
+
+    reads = count_calls(s3, "s3.GetObject")
+    endpoint.clock.advance(pd.Timedelta(minutes=5))  # one more run: one more result file read, not twelve
+    monitor.refresh()
+    wizard.wait()
+    assert len(reads) == 1 and len(monitor.snapshot.results) > 0
+
+    monitor.range.value = None  # everything
+    wizard.wait()
+    assert len(monitor.snapshot.executions) == 101 and "in everything" in monitor.status.value
