@@ -12,7 +12,6 @@ import pytest
 from lookout_nb.local import demo
 from lookout_nb.local.records import Model
 from lookout_nb.wizard import Wizard
-
 from test_wizard import fill_valid, no_auto_refresh_left, submit_valid  # noqa: F401 - the fixture applies here too
 
 pytest.importorskip("ipywidgets")
@@ -88,8 +87,8 @@ def test_review_says_a_scheduler_of_that_name_exists_and_whether_it_matches(endp
     wizard.go("Review")
     wizard.wait()
     existing = wizard.review_step.existing.value
-    assert "exists already and differs" in existing and "upload_frequency: &#x27;PT5M&#x27; -&gt; &#x27;PT10M&#x27;" in (
-        existing)
+    assert "exists already and differs" in existing
+    assert "upload_frequency: &#x27;PT5M&#x27; -&gt; &#x27;PT10M&#x27;" in existing
     wizard.schedule_step.name.value = "wiz-new"
     wizard.review_step.refresh.click()
     wizard.wait()
@@ -118,7 +117,8 @@ def test_a_conflict_lists_each_difference_once_and_update_applies_them(endpoint,
     described = lookout.describe_inference_scheduler(InferenceSchedulerName="wiz-5min")
     assert described["DataUploadFrequency"] == "PT10M"
     assert described["DataOutputConfiguration"]["S3OutputConfiguration"]["Prefix"] == "wiz-5min/output/"
-    assert "Updated wiz-5min" in conflict.result.value and "upload_frequency = &#x27;PT10M&#x27;" in conflict.result.value
+    result = conflict.result.value
+    assert "Updated wiz-5min" in result and "upload_frequency = &#x27;PT10M&#x27;" in result
     assert conflict.update_button.layout.display == "none" and wizard.monitor.name == "wiz-5min"
     assert wizard.errors.messages == []
 
@@ -216,3 +216,18 @@ def test_the_monitor_shows_the_chosen_range_and_reads_each_result_once(endpoint,
     monitor.range.value = None  # everything
     wizard.wait()
     assert len(monitor.snapshot.executions) == 101 and "in everything" in monitor.status.value
+
+
+# -- item 10: the input-files picture where users look -------------------------------------------------------------
+def test_review_shows_the_input_files_of_the_recent_runs_with_a_missing_one_marked(endpoint, wizard, s3):
+    fill_valid(wizard)
+    endpoint.clock.advance(pd.Timedelta(minutes=30))
+    for minute in range(0, 30, 5):  # the motor's files of the last half hour never came
+        s3.delete_object(Bucket=demo.DEMO_BUCKET, Key=f"{demo.DEMO_INPUT_PREFIX}motor_2026010509{minute:02d}00.csv")
+    wizard.go("Review")
+    wizard.wait()
+    note = wizard.review_step.files_note.value
+    assert "The last 12 runs: " in note and "lnb-warning" in note
+    assert int(note.split("The last 12 runs: ")[1].split(" missing")[0]) >= 5
+    assert wizard.review_step.files_picture.value[:4].tobytes() == b"\x89PNG"
+    assert wizard.review_step.files_picture.layout.display == ""

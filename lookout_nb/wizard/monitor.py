@@ -135,7 +135,12 @@ class Monitor:
         self.start_button.on_click(lambda _: self.start())
         self.delete_button.on_click(lambda _: self.delete())
         self.auto.observe(lambda change: self.set_auto(change["new"]), names="value")
-        self.box = widgets.VBox(
+        self.box = self._layout()
+        self.box.observe(lambda change: change["new"] is None and self.close(), names="comm")  # box.close()
+
+    def _layout(self) -> widgets.VBox:
+        """The monitor's widgets, top to bottom."""
+        return widgets.VBox(
             [
                 self.header,
                 self.status,
@@ -156,7 +161,6 @@ class Monitor:
                 self.results_picture,
             ]
         )
-        self.box.observe(lambda change: change["new"] is None and self.close(), names="comm")  # box.close()
 
     # -- attaching and refreshing ----------------------------------------------------------------------------
     def attach(self, name: str, live: bool = True):

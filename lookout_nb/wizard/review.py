@@ -20,6 +20,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from .._palette import level_colour
+from ..filematch import REASONS
 from .fields import STYLE, button_layout
 from .render import code_html, download_link, notice, table_html
 
@@ -83,6 +84,10 @@ class ReviewStep:
         self.next_runs.add_class("lnb-next-runs")
         self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="900px", display="none"))
         self.picture.add_class("lnb-timing-picture")
+        self.files_note = widgets.HTML()
+        self.files_note.add_class("lnb-files-note")
+        self.files_picture = widgets.Image(format="png", layout=widgets.Layout(max_width="900px", display="none"))
+        self.files_picture.add_class("lnb-files-picture")
         self.box = widgets.VBox(
             [
                 widgets.HBox([widgets.HTML("<b>Check everything before submitting.</b>"), self.refresh]),
@@ -97,6 +102,9 @@ class ReviewStep:
                 self.service_now,
                 self.next_runs,
                 self.picture,
+                widgets.HTML("<h4 style='margin:6px 0'>The input files of the recent runs</h4>"),
+                self.files_note,
+                self.files_picture,
             ]
         )
 
@@ -141,6 +149,27 @@ class ReviewStep:
             f"{listed}. Submit will be refused; the Submit step then offers to update the fields that can be "
             "updated.", "warning")
 
+    def show_files(self, match, png: bytes | None, reason: str | None = None) -> None:
+        """Show which input files the recent runs would have read (a FileMatch and its picture: ticks at each
+        file's arrival, late files orange, runs missing a component red), or ``reason`` there is none.
+
+        >>> step = ReviewStep(); step.show_files(None, None, "type the input bucket first")
+        >>> "No input files checked: type the input bucket first" in step.files_note.value
+        True
+        """
+        if reason or match is None:
+            self.files_note.value = notice(f"No input files checked: {reason or 'no file or no plan'}", "info")
+        else:
+            bad = int((~match.runs["ok"]).sum())
+            unread = match.unread
+            unreadable = int((unread["reason"] != REASONS["range"]).sum()) if len(unread) else 0
+            self.files_note.value = notice(
+                f"The last {len(match.runs)} runs: {bad} missing a component, {len(match.late)} file(s) arrived after "
+                f"their run woke up, {unreadable} file(s) under the prefix no run can read (name, component or "
+                "sub-folder).", "ok" if not (bad or len(match.late) or unreadable) else "warning")
+        self.files_picture.value = png or b""
+        self.files_picture.layout.display = "" if png else "none"
+
     def show_timing(self, runs, png: bytes | None, reason: str | None = None, now=None, clock_note=None) -> None:
         """Show the next runs (a DataFrame, first column the wake-up) and the timing picture (PNG bytes), or
         ``reason`` no plan was made; ``now`` is the service time they were planned from (``clock_note``: why it
@@ -152,7 +181,7 @@ class ReviewStep:
         >>> step.show_timing(None, None, "DataUploadFrequency: must be one of PT5M, ...", now)
         >>> "No plan yet: DataUploadFrequency" in step.next_runs.value
         True
-        >>> "Planned at service time 2026-01-05 09:00:00 UTC" in step.service_now.value
+        >>> "Planned at service time" in step.service_now.value and "2026-01-05 09:00:00 UTC" in step.service_now.value
         True
         """
         if now is None:

@@ -115,8 +115,6 @@ class Wizard(widgets.VBox):
         if load:
             self.load_models()
             self.load_scheduler_names()
-            self.tasks.run("Reading the service time", self.services.now, on_done=self.input_step.set_example_time,
-                           quiet=True)
 
     # -- wiring ----------------------------------------------------------------------------------------------
     def _wire(self) -> None:
@@ -272,6 +270,7 @@ class Wizard(widgets.VBox):
         return self._filled_by(self.tasks.run("Loading models", self.services.models, on_done=self._models_loaded))
 
     def _models_loaded(self, models) -> None:
+        self.input_step.set_example_time(self.services.now())  # the service answers: its time dates the example
         self.model_step.set_models(models)
         self.validate()
         chosen = self.fields["model_name"].value
@@ -335,7 +334,10 @@ class Wizard(widgets.VBox):
         self.review_step.show_existing(None, None)
         if request.scheduler_name:
             self.tasks.run(f"Looking for {request.scheduler_name}", self.services.existing, request, quiet=True,
-                           on_done=lambda found: self.review_step.show_existing(request.scheduler_name, found))
+                           on_done=lambda found: self._request() == request
+                           and self.review_step.show_existing(request.scheduler_name, found))
+        self.tasks.run("Checking the input files", self._review_files, request, components,
+                       on_done=lambda shown: self._request() == request and self.review_step.show_files(*shown))
         return self.tasks.run("Planning the next runs", self._plan_review, request, components,
                               on_done=lambda shown: self.review_step.show_timing(*shown))
 
@@ -357,6 +359,16 @@ class Wizard(widgets.VBox):
             self.errors.show("Drawing the next runs", exc)
             png = None
         return shown, png, None, now, note
+
+    def _review_files(self, request, components):
+        """``(match, png, reason)``: the input files the recent runs would read, drawn with their plan."""
+        if not request.input_bucket or request.frequency is None:
+            return None, None, "the input bucket and the upload frequency are needed first"
+        preview = self.services.preview(request, components=components, target_sampling_rate=self.target_sampling_rate)
+        if preview.match is None or preview.plan is None or not len(preview.plan):
+            return None, None, "no file of the model's components found under the input prefix"
+        png = picture(lambda ax: plot.plot_schedule(preview.plan, files=preview.match, ax=ax, now=preview.now))
+        return preview.match, png, None
 
     def _save_exports(self) -> None:
         written = save_exports(self.request, self.review_step.folder.value or ".")
