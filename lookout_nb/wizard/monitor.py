@@ -38,6 +38,8 @@ PICTURE_RUNS = 5000
 AHEAD = 2
 #: How many executions the table lists (newest first); the rest are counted under it.
 EXECUTION_ROWS = 50
+#: The executions table's height on the page: longer, it scrolls in its box (the pictures stay in view below).
+EXECUTIONS_HEIGHT = "260px"
 #: The results picture has two panels (scores, sensor contributions): taller than the others.
 RESULTS_FIGSIZE = (9, 5.5)
 EXECUTION_COLUMNS = ["scheduled_start", "data_start", "data_end", "status", "failed_reason", "result_key"]
@@ -108,7 +110,7 @@ class Monitor:
         self.results_picture.add_class("lnb-results-picture")
         self.results_note = widgets.HTML()
         self.range = widgets.Dropdown(options=RANGES, value=DEFAULT_RANGE, description="Show", style=STYLE,
-                                      layout=widgets.Layout(width="280px"))
+                                      layout=widgets.Layout(width="340px"))
         self.range.add_class("lnb-range")
         self.range.observe(lambda _change: self.refresh(), names="value")
         self.results_cache = ResultsCache(lambda name, start: self.services.results(name, start=start))
@@ -291,7 +293,7 @@ class Monitor:
             runs = runs.sort_values("scheduled_start", ascending=False)[
                 [c for c in EXECUTION_COLUMNS if c in runs.columns]
             ]
-        self.executions.value = table_html(runs, max_rows=EXECUTION_ROWS,
+        self.executions.value = table_html(runs, max_rows=EXECUTION_ROWS, max_height=EXECUTIONS_HEIGHT,
                                            empty="No execution yet: the first run wakes up after the next "
                                                  "boundary plus the delay.")
         self.picture_notes.value = "".join(notice(n, "warning") for n in snap.notes)
