@@ -166,6 +166,29 @@ def test_stop_says_stopping_at_once_and_the_status_once_answered(endpoint, wizar
     monitor.refresh()
     wizard.wait()
     assert "STOPPED" in monitor.status.value and not monitor.start_button.disabled
+    monitor.start_button.click()
+    wizard.wait()
+    assert "the service says PENDING" in monitor.action.value
+    endpoint.clock.advance(pd.Timedelta(seconds=1))
+    monitor.refresh()
+    wizard.wait()
+    assert "RUNNING" in monitor.status.value and monitor.action.value == ""  # "says PENDING" is no longer true
+
+
+def test_contributions_over_hundreds_of_rows_are_binned_not_noise():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lookout_nb import plot
+
+    n = 355
+    rows = pd.DataFrame({"timestamp": pd.date_range("2026-01-05", periods=n, freq="min", tz="UTC"),
+                         "prediction": 0, "anomaly_score": 0.1,
+                         "pump\\a": [i % 2 for i in range(n)], "pump\\b": [1 - i % 2 for i in range(n)]})
+    axes = plot.plot_results(rows)
+    polys = [c for c in axes.contributions.collections if c.get_gid() == "contribution"]
+    assert len(polys[0].get_paths()[0].vertices) <= 2 * plot.CONTRIBUTION_BINS + 8
+    assert "mean of each of 48 time bins" in axes.contributions.get_title(loc="left")
 
 
 # -- item 8 and 9 --------------------------------------------------------------------------------------------------

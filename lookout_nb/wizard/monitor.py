@@ -117,6 +117,7 @@ class Monitor:
         self.action = widgets.HTML()
         self.action.add_class("lnb-monitor-action")
         self._action: str | None = None  # the lifecycle action asked and not yet seen in a refresh
+        self._action_status: str | None = None  # the status the "done" line quotes
         self._acted = 0  # lifecycle actions answered so far
         self._action_seen_at: int | None = None  # a refresh that began after this many answers shows the action
         self.picture_notes = widgets.HTML()
@@ -361,10 +362,14 @@ class Monitor:
         return self.tasks.run(f"{verb} {name}", run, on_done=lambda _: (then or (lambda _n: self.refresh()))(name))
 
     def _action_shown(self, snap: Snapshot) -> None:
-        """A refresh that read after the action was answered: the action's words give way to the status."""
+        """A refresh that read after the action was answered says it is done and the status then; that line goes
+        once the status moves on (it would no longer be true)."""
+        status = snap.info.status
         if self._action is not None and self._action_seen_at is not None and snap.acted >= self._action_seen_at:
-            self.action.value = notice(f"{self._action}: done; the service says {snap.info.status}.", "ok")
-            self._action = None
+            self.action.value = notice(f"{self._action}: done; the service says {status}.", "ok")
+            self._action, self._action_status = None, status
+        elif self._action is None and self._action_status not in (None, status):
+            self.action.value, self._action_status = "", None
 
     def _lifecycle_buttons(self, status: str | None) -> None:
         """Stop while PENDING or RUNNING, Start and Delete while STOPPED; none while an action is asked."""
