@@ -59,7 +59,7 @@ def main(argv=None):
         wizard.monitor.attach("bench", live=False)
         wizard.wait()
         figures = {}
-        wizard.monitor.range.value = None
+        wizard.monitor.range.value = "all"
         wizard.wait()
         figures["everything, no cache"] = refresh_cost(wizard, endpoint, args.repeat, True, True)
         wizard.monitor.range.value = "6h"

@@ -210,6 +210,8 @@ def test_submit_change_conflict_update_and_a_monitor_of_500_runs(endpoint, lab, 
         p.shot(0, "07-monitor-500-runs-last-24-hours")
         p.wizard(0).locator(".lnb-range select").select_option(label="everything")
         expect(p.wizard(0).locator(".lnb-monitor-status")).to_contain_text("in everything", timeout=PAGE_MS)
+        assert p.wizard(0).locator(".lnb-range select").evaluate("e => e.options[e.selectedIndex].text") == (
+            "everything")  # the box says which range is shown (a None value showed an empty box)
         page.wait_for_timeout(3000)
         p.shot(0, "08-monitor-500-runs-everything")
         p.shot(0, "09-executions-table", ".lnb-executions")

@@ -236,7 +236,7 @@ def test_the_monitor_shows_the_chosen_range_and_reads_each_result_once(endpoint,
     wizard.wait()
     assert len(reads) == 1 and len(monitor.snapshot.results) > 0
 
-    monitor.range.value = None  # everything
+    monitor.range.value = "all"  # everything
     wizard.wait()
     assert len(monitor.snapshot.executions) == 101 and "in everything" in monitor.status.value
 

@@ -9,7 +9,7 @@ it (``DataStartTimeAfter``), and :class:`ResultsCache` reads the results of a ru
 ('last 6 hours', '6h')
 >>> since(pd.Timestamp("2026-01-05 12:00Z"), "6h")
 Timestamp('2026-01-05 06:00:00+0000', tz='UTC')
->>> since(pd.Timestamp("2026-01-05 12:00Z"), None) is None      # everything
+>>> since(pd.Timestamp("2026-01-05 12:00Z"), "all") is None      # everything
 True
 """
 
@@ -19,15 +19,17 @@ import threading
 
 import pandas as pd
 
-#: The time ranges the monitor offers: (label, span as a pandas offset; None for everything).
+#: The time ranges the monitor offers: (label, span as a pandas offset, or ``ALL``). Not None for everything: a
+#: Dropdown whose value is None shows an empty box.
+ALL = "all"
 RANGES = [("last hour", "1h"), ("last 6 hours", "6h"), ("last 24 hours", "24h"), ("last 3 days", "3D"),
-          ("last 7 days", "7D"), ("everything", None)]
+          ("last 7 days", "7D"), ("everything", ALL)]
 DEFAULT_RANGE = "6h"
 
 
 def since(now: pd.Timestamp, span: str | None) -> pd.Timestamp | None:
-    """The start of the range ``span`` that ends at ``now`` (None: the range has no start)."""
-    return None if span is None else now - pd.Timedelta(span)
+    """The start of the range ``span`` that ends at ``now`` (None: the range, ``ALL``, has no start)."""
+    return None if span in (None, ALL) else now - pd.Timedelta(span)
 
 
 class ResultsCache:
