@@ -414,8 +414,10 @@ def test_a_conflicting_submit_shows_the_differences_in_the_wizard(endpoint, look
     w.schedule_step.frequency.value = "PT10M"
     w.submit_step.button.click()
     w.wait()
-    assert w.errors.messages and "already exists" in w.errors.messages[0]
-    assert "refused" in w.submit_step.outcome.value
+    conflict = w.submit_step.conflict
+    assert "already exists" in conflict.message.value and w.errors.messages == []  # shown once, in the step
+    assert conflict.message.value.count("upload_frequency") == 1 and "Differences:" not in conflict.message.value
+    assert "refused" in w.submit_step.outcome.value and "refused" in w.status.html.value
     assert not w.submit_step.button.disabled  # the user can fix the request and submit again
     assert w.monitor.name is None
 
