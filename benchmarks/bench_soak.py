@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 
 from bench_throughput import create_schedulers
-from lookout_nb.local import demo, start
-from lookout_nb.local.backend import first_boundary_after
+from lookout_nb.service import start
+from lookout_nb.service.api.schedulers import first_boundary_after
+from lookout_nb.service.demo import demo
 
 FREQ = pd.Timedelta(minutes=5)
 

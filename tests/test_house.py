@@ -26,9 +26,9 @@ LIGHT = {
 }
 #: Known exceptions: what breaks a rule, why, and what removes it (delete the entry then).
 WAIVED = {
-    "lookout_nb/local/motos3.py imports _VersionedKeyStore from moto.s3.utils": "moto has no public name for a "
-    "bucket's key store, whose changes the sorted key index hooks (motos3 is the one module that knows moto's "
-    "internals); delete when moto makes it public or the index no longer hooks it",
+    "lookout_nb/service/storage/motos3.py imports _VersionedKeyStore from moto.s3.utils":
+    "moto has no public name for a bucket's key store, whose changes the sorted key index hooks (motos3 is the one "
+    "module that knows moto's internals); delete when moto makes it public or the index no longer hooks it",
 }
 
 

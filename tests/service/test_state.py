@@ -1,0 +1,166 @@
+"""A restart with ``state_dir`` keeps models, schedulers, executions, the manual clock and S3 objects (more on
+objects in test_objects.py)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pandas as pd
+import pytest
+
+from lookout_nb.errors import LookoutNbError
+from lookout_nb.service import start
+from lookout_nb.service.demo import demo
+
+
+def test_restart_keeps_everything(tmp_path):
+    with start(port=0, clock="manual", demo=True, state_dir=tmp_path) as ep:
+        lookout, s3 = ep.lookout(), ep.s3()
+        arn = lookout.create_inference_scheduler(
+            **demo.scheduler_kwargs("kept"), ClientToken="kept", Tags=[{"Key": "k", "Value": "v"}]
+        )["InferenceSchedulerArn"]
+        lookout.create_inference_scheduler(**demo.scheduler_kwargs("halted"), ClientToken="halted")
+        lookout.stop_inference_scheduler(InferenceSchedulerName="halted")
+        ep.clock.advance(pd.Timedelta(minutes=15))
+        bucket = f"state-{tmp_path.name.lower().replace('_', '-')}"[:60]
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="notes/a.txt", Body=b"survives")
+        before = lookout.list_inference_executions(InferenceSchedulerName="kept")["InferenceExecutionSummaries"]
+        assert len(before) == 3
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        lookout, s3 = ep.lookout(), ep.s3()
+        assert ep.clock.now() == pd.Timestamp("2026-01-05T09:15Z")
+        d = lookout.describe_inference_scheduler(InferenceSchedulerName="kept")
+        assert (d["InferenceSchedulerArn"], d["Status"]) == (arn, "RUNNING")
+        assert lookout.describe_inference_scheduler(InferenceSchedulerName="halted")["Status"] == "STOPPED"
+        after = lookout.list_inference_executions(InferenceSchedulerName="kept")["InferenceExecutionSummaries"]
+        assert after == before
+        assert lookout.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "k", "Value": "v"}]
+        assert lookout.describe_model(ModelName=demo.DEMO_MODEL)["Status"] == "SUCCESS"
+        assert s3.get_object(Bucket=bucket, Key="notes/a.txt")["Body"].read() == b"survives"
+        # the idempotency token is remembered too
+        again = lookout.create_inference_scheduler(
+            **demo.scheduler_kwargs("kept"), ClientToken="kept", Tags=[{"Key": "k", "Value": "v"}]
+        )
+        assert again["InferenceSchedulerArn"] == arn
+        # and the scheduler goes on from where it was
+        ep.clock.advance(pd.Timedelta(minutes=5))
+        runs = lookout.list_inference_executions(InferenceSchedulerName="kept")["InferenceExecutionSummaries"]
+        assert [pd.Timestamp(r["ScheduledStartTime"]).tz_convert("UTC").strftime("%H:%M") for r in runs] == [
+            "09:20", "09:15", "09:10", "09:05"]
+
+
+def test_restored_objects_come_back_after_a_wipe(tmp_path):
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        s3 = ep.s3()
+        s3.create_bucket(Bucket="wiped-bucket-state-test")
+        s3.put_object(Bucket="wiped-bucket-state-test", Key="k.csv", Body=b"a,b\n")
+    with start(port=0, clock="manual", demo=False) as ep:  # empty the bucket behind the state's back
+        ep.s3().delete_object(Bucket="wiped-bucket-state-test", Key="k.csv")
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        assert ep.s3().get_object(Bucket="wiped-bucket-state-test", Key="k.csv")["Body"].read() == b"a,b\n"
+
+
+def _v1_state(state_dir):
+    """A state.json as releases before state.db wrote it (version 1), holding scheduler 'kept' with one run."""
+    import dataclasses
+
+    from lookout_nb.service.state.state import encode
+
+    with start(port=0, clock="manual", demo=True) as ep:
+        ep.lookout().create_inference_scheduler(**demo.scheduler_kwargs("kept"), ClientToken="kept")
+        ep.clock.advance(pd.Timedelta(minutes=5))
+        def fields(r):
+            return {f.name: getattr(r, f.name) for f in dataclasses.fields(r)}
+        b = ep.backend
+        data = {
+            "version": 1,
+            "clock": ep.clock.now(),
+            "models": [fields(m) for m in b.models.values()],
+            "model_tags": b.model_tags,
+            "schedulers": {
+                region: [{**fields(s), "executions": [fields(e) for e in s.executions]} for s in table.values()]
+                for region, table in b.schedulers.items()
+            },
+            "tokens": b.tokens,
+        }
+    path = state_dir / "state.json"
+    path.write_text(json.dumps(encode(data)))
+    return path
+
+
+def test_a_state_json_of_an_earlier_release_is_migrated_once(tmp_path):
+    path = _v1_state(tmp_path)
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        assert ep.clock.now() == pd.Timestamp("2026-01-05T09:05Z")
+        runs = ep.lookout().list_inference_executions(InferenceSchedulerName="kept")["InferenceExecutionSummaries"]
+        assert [r["Status"] for r in runs] == ["SUCCESS"]
+    assert not path.exists() and (tmp_path / "state.json.migrated").exists()
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:  # from state.db now
+        assert ep.lookout().describe_inference_scheduler(InferenceSchedulerName="kept")["Status"] == "RUNNING"
+
+
+def test_a_state_json_with_a_bad_field_breaks_that_scheduler_only(tmp_path):
+    path = _v1_state(tmp_path)
+    data = json.loads(path.read_text())
+    data["schedulers"]["us-east-1"][0]["colour"] = "blue"  # a field this version does not know
+    path.write_text(json.dumps(data))
+    with start(port=0, clock="manual", demo=True, state_dir=tmp_path) as ep:
+        lookout = ep.lookout()
+        with pytest.raises(lookout.exceptions.InternalServerException, match=r"kept.*colour.*Delete"):
+            lookout.describe_inference_scheduler(InferenceSchedulerName="kept")
+        assert any("colour" in line for line in ep.status()["not_restored"])
+        lookout.create_inference_scheduler(**demo.scheduler_kwargs("healthy"), ClientToken="healthy")
+        ep.clock.advance(pd.Timedelta(minutes=5))
+        runs = lookout.list_inference_executions(InferenceSchedulerName="healthy")["InferenceExecutionSummaries"]
+        assert [r["Status"] for r in runs] == ["SUCCESS"]
+        lookout.delete_inference_scheduler(InferenceSchedulerName="kept")  # how to get rid of it
+        with pytest.raises(lookout.exceptions.ResourceNotFoundException):
+            lookout.describe_inference_scheduler(InferenceSchedulerName="kept")
+
+
+@pytest.mark.parametrize("text", ["{not json", "[]", '{"version": 99, "models": []}', "[" * 100000])
+def test_an_unreadable_state_file_is_an_error_naming_it(tmp_path, text):
+    (tmp_path / "state.json").write_text(text)
+    with pytest.raises(LookoutNbError, match=r"state\.json.*(move|fix)"):
+        start(port=0, clock="manual", demo=False, state_dir=tmp_path)
+    assert (tmp_path / "state.json").read_text() == text
+
+
+def test_objects_whose_keys_are_also_folders_survive_a_restart(tmp_path):
+    unique_bucket = f"folders-{uuid.uuid4().hex[:12]}"
+    keys = {"in/": b"", "in/a.csv": b"a", "a": b"file", "a/b": b"below", "sp ace/%41?.csv": b"odd",
+            "l/" + "x" * 600: b"long"}
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        s3 = ep.s3()
+        s3.create_bucket(Bucket=unique_bucket + "-s")
+        for key, body in keys.items():
+            s3.put_object(Bucket=unique_bucket + "-s", Key=key, Body=body)
+    with start(port=0, clock="manual", demo=False) as ep:  # empty the bucket behind the state's back
+        ep.s3().delete_objects(Bucket=unique_bucket + "-s", Delete={"Objects": [{"Key": k} for k in keys]})
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        s3 = ep.s3()
+        assert {k: s3.get_object(Bucket=unique_bucket + "-s", Key=k)["Body"].read() for k in keys} == keys
+
+
+def test_a_state_saved_with_retired_fields_still_loads(tmp_path):
+    path = _v1_state(tmp_path)
+    data = json.loads(path.read_text())
+    [sched] = data["schedulers"]["us-east-1"]
+    sched["active_from"] = {"$ts": "2026-01-05T09:00:00+00:00"}
+    for ex in sched["executions"]:
+        ex["rows"] = 5
+    path.write_text(json.dumps(data))
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        runs = ep.lookout().list_inference_executions(InferenceSchedulerName="kept")["InferenceExecutionSummaries"]
+        assert [r["Status"] for r in runs] == ["SUCCESS"]
+
+
+def test_a_run_cut_off_by_the_end_of_the_process_comes_back_failed_with_a_reason(tmp_path):
+    with start(port=0, clock="manual", demo=True, state_dir=tmp_path) as ep:
+        ep.lookout().create_inference_scheduler(**demo.scheduler_kwargs("cut"), ClientToken="cut")
+        [_run] = ep.backend.claim_due(ep.clock.now() + pd.Timedelta(minutes=5))  # claimed, never finished
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        [ex] = ep.lookout().list_inference_executions(InferenceSchedulerName="cut")["InferenceExecutionSummaries"]
+        assert (ex["Status"], ex["FailedReason"]) == ("FAILED", "The endpoint stopped while this run was in progress")
