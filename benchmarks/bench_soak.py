@@ -45,8 +45,9 @@ def rss_mib() -> float:
 
 def waiting(backend, now: pd.Timestamp) -> int:
     """Due runs not yet claimed, over every scheduler (PT5M, no delay)."""
-    with backend.lock:
-        nexts = [s.next_boundary for t in backend.schedulers.values() for s in t.values() if s.runs and s.next_boundary]
+    with backend.core.lock:
+        tables = backend.schedulers.schedulers.values()
+        nexts = [s.next_boundary for t in tables for s in t.values() if s.runs and s.next_boundary]
     return sum(max(0, (now - b) // FREQ + 1) for b in nexts)
 
 

@@ -31,8 +31,8 @@ import urllib.request
 from pathlib import Path
 
 from .errors import LookoutNbError
-from .service.cli import add_credentials_argument, add_serve_parser, credentials_option
 from .notebook_copies import DEFAULT_FOLDER, WIZARD_NOTEBOOK, copy_notebooks
+from .service.cli import add_credentials_argument, add_serve_parser, credentials_option
 
 
 def main(argv=None) -> int:

@@ -16,7 +16,7 @@ import threading
 import pandas as pd
 
 from .api import restore
-from .api.schedulers import Backend
+from .api.backend import Backend
 from .clock import ManualClock, RealClock, make_clock
 from .demo import demo as demo_module
 from .http.auth import OwnClients, Verifier, credentials_of
@@ -78,7 +78,6 @@ class Endpoint:
                 state_dir = state.prepare(state_dir)
                 self.owner = Owner(state_dir)
                 self.store = Store(state_dir)
-                restore.migrate(self.store, state_dir)
                 self.objects = ObjectStore(state_dir)  # S3 written through to disk
             self.clock = _resumed(clock, speed, self.store)
             self.backend = Backend(self.clock)
@@ -115,7 +114,7 @@ class Endpoint:
         try:
             s3, inprocess = self.s3(), InProcessS3(self.clock, self.objects)
             self.runner = Runner(inprocess)  # no HTTP: moto's backend, written through
-            self.backend.data_reader = S3Reader(s3)  # ingestion jobs read the endpoint's own S3 like the runner
+            self.backend.core.data_reader = S3Reader(s3)  # ingestion jobs read the endpoint's own S3 like the runner
             if self.state_dir is not None:
                 self.objects.open().load()  # only now that this process owns state_dir
                 self.problems = restore.load(self.backend, self.store)
@@ -163,7 +162,7 @@ class Endpoint:
 
     def status(self) -> dict:
         """What the clock control reports besides the time: runs skipped by the catch-up limit, broken records."""
-        return {"skipped_runs": self.backend.skipped_runs, "not_restored": list(self.problems)}
+        return {"skipped_runs": self.backend.schedulers.skipped_runs, "not_restored": list(self.problems)}
 
     def __enter__(self) -> Endpoint:
         """``with Endpoint(...) as ep:`` starts it (unless it runs already) and stops it at the end."""
@@ -175,7 +174,7 @@ class Endpoint:
     # -- the clock's driver ------------------------------------------------------------------------------------
     def next_due(self, until: pd.Timestamp):
         """The next wake-up time <= ``until`` (the clock asks this)."""
-        return self.backend.next_due(until)
+        return self.backend.schedulers.next_due(until)
 
     def fire(self, now: pd.Timestamp) -> None:
         """Feed the demo input files up to ``now``, then execute every run due by ``now`` (the clock calls this)."""
@@ -184,19 +183,17 @@ class Endpoint:
                 self.feeder.fire(now)
             except Exception:  # e.g. the demo bucket was deleted: the runs then fail on their own, with a reason
                 log.warning("lookout_nb.service: the demo feeder could not write its input files", exc_info=True)
-        runs = self.backend.claim_due(now)
-        # one after the other: the runner works in-process, where threads would only take turns at the GIL
-        # (a day of 200 PT5M schedulers ran 1.6-1.8x faster than on 4 threads, also with fsyncs of a state_dir)
-        outcomes = [self._execute(run) for run in runs]
+        runs = self.backend.schedulers.claim_due(now)
+        outcomes = self.backend.core.work.run_all(self._execute, runs)  # the executor (work/) decides where
         if runs:  # every results object is written by now: record the ends in one transaction
-            self.backend.finish_all([(run, vars(outcome)) for run, outcome in zip(runs, outcomes)])
+            self.backend.schedulers.finish_all([(run, vars(outcome)) for run, outcome in zip(runs, outcomes)])
 
     def catch_up(self, until: pd.Timestamp) -> None:
         """Before the clock moves to ``until``: skip due runs beyond the catch-up limit, and demo files beyond the
         feeder's window (the clock calls this)."""
         if self.feeder is not None:
             self.feeder.catch_up(until)
-        self.backend.catch_up(until)
+        self.backend.schedulers.catch_up(until)
 
     def moved(self, mark: pd.Timestamp) -> None:
         """Save the clock's service time ``mark`` (the clock calls this)."""

@@ -75,11 +75,11 @@ def test_delete_refuses_while_models_use_it_and_removes_it_and_its_jobs(endpoint
     upload(s3, unique_bucket, {"pump": frame("2026-01-01", 3, {"Flow": [1.0, 2, 3]})})
     create_dataset(lookout, "used", {"pump": ["Flow"]})
     job = ingest(lookout, "used", unique_bucket)
-    monkeypatch.setattr(endpoint.backend, "dataset_in_use", lambda region, name: ["m-1", "m-2"])
+    monkeypatch.setattr(endpoint.backend.models, "dataset_in_use", lambda region, name: ["m-1", "m-2"])
     with pytest.raises(lookout.exceptions.ConflictException,
                        match="Dataset used is used by models m-1, m-2; delete them"):
         lookout.delete_dataset(DatasetName="used")
-    monkeypatch.setattr(endpoint.backend, "dataset_in_use", lambda region, name: [])
+    monkeypatch.setattr(endpoint.backend.models, "dataset_in_use", lambda region, name: [])
     lookout.delete_dataset(DatasetName="used")
     with pytest.raises(lookout.exceptions.ResourceNotFoundException, match="Dataset used does not exist"):
         lookout.delete_dataset(DatasetName="used")
@@ -173,11 +173,11 @@ def test_a_job_cut_by_a_stop_or_a_crash_is_failed_and_the_data_before_it_kept(tm
         upload(s3, "cut-data", {"pump": frame("2026-01-01", 3, {"Flow": [1.0, 2, 3]})})
         create_dataset(lookout, "cut", {"pump": ["Flow"]})
         ingest(lookout, "cut", "cut-data")
-        held = ep.backend.data_reader = test_ingest._HeldReader(ep.backend.data_reader)
+        held = ep.backend.core.data_reader = test_ingest._HeldReader(ep.backend.core.data_reader)
         job = lookout.start_data_ingestion_job(
             DatasetName="cut", RoleArn="arn:aws:iam::123456789012:role/x", ClientToken="cut-2",
             IngestionInputConfiguration={"S3InputConfiguration": {"Bucket": "cut-data", "Prefix": "train/"}})
-        ep.backend._jobs_stopping.set()  # what stop() does first
+        ep.backend.core.work.request_stop()  # what stop() does first
         held.release.set()
         stopped = test_ingest.datakit.wait_job(lookout, job["JobId"])
         assert stopped["Status"] == "FAILED" and "The endpoint stopped" in stopped["FailedReason"]

@@ -205,7 +205,7 @@ def test_while_a_job_runs_the_dataset_is_in_progress_and_another_job_or_a_delete
                                                                                             unique_bucket):
     upload(s3, unique_bucket, {"pump": frame("2026-01-01", 3, {"Flow": [1.0, 2, 3]})})
     create_dataset(lookout, "busy", {"pump": ["Flow"]})
-    held = endpoint.backend.data_reader = _HeldReader(endpoint.backend.data_reader)
+    held = endpoint.backend.core.data_reader = _HeldReader(endpoint.backend.core.data_reader)
     config = {"S3InputConfiguration": {"Bucket": unique_bucket, "Prefix": "train/"}}
     job = lookout.start_data_ingestion_job(DatasetName="busy", IngestionInputConfiguration=config, RoleArn=datakit.ROLE,
                                            ClientToken="first")

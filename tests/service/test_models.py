@@ -276,8 +276,9 @@ def test_a_model_cut_by_a_stop_or_a_kill_comes_back_failed(tmp_path, machine, mo
         lookout, s3 = ep.lookout(), ep.s3()
         s3.create_bucket(Bucket=bucket)
         _dataset(lookout, s3, bucket, machine)
-        stopping = ep.backend._jobs_stopping  # the training goes on until the endpoint stops
-        monkeypatch.setattr("lookout_nb.service.api.models.train", lambda *a, **k: stopping.wait(30) and real(*a, **k))
+        work = ep.backend.core.work  # the training goes on until the endpoint stops
+        monkeypatch.setattr("lookout_nb.service.api.models.train",
+                            lambda *a, **k: work.wait_for_stop(30) and real(*a, **k))
         _create(lookout, "stopped")
         assert lookout.describe_model(ModelName="stopped")["Status"] == "IN_PROGRESS"
         # a record as a killed process leaves it: IN_PROGRESS with no thread to end it

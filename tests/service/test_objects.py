@@ -27,7 +27,7 @@ from lookout_nb.errors import LookoutNbError
 from lookout_nb.service import start
 from lookout_nb.service.demo import demo
 from lookout_nb.service.storage.bucketnames import bucket_name_problem
-from lookout_nb.service.storage.objects import ObjectStore, _legacy_path
+from lookout_nb.service.storage.objects import ObjectStore
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -442,41 +442,6 @@ def test_a_damaged_object_file_is_named_at_start(tmp_path):
     blob.write_bytes(b"tampered bytes")
     with pytest.raises(LookoutNbError, match=blob.name):
         start(port=0, clock="manual", demo=False, state_dir=tmp_path)
-
-
-# -- the layout of earlier versions ----------------------------------------------------------------------------
-def test_objects_saved_by_an_earlier_version_are_imported_once(tmp_path):
-    bucket = _bucket("legacy")
-    keys = {"in/a.csv": b"a,b\n", "a": b"file", "a/b": b"below", "..": b"dots", "l/" + "y" * 600: b"long"}
-    for key, body in keys.items():
-        path = _legacy_path(tmp_path / "s3", bucket, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(body)
-    manifest = {bucket: {k: f'"{hashlib.md5(b).hexdigest()}"' for k, b in keys.items()}}
-    (tmp_path / "s3-manifest.json").write_text(json.dumps(manifest))
-    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
-        s3 = ep.s3()
-        assert {k: s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys} == keys
-        assert s3.head_object(Bucket=bucket, Key="a")["ETag"] == manifest[bucket]["a"]
-        s3.delete_object(Bucket=bucket, Key="a")
-    assert not (tmp_path / "s3-manifest.json").exists() and (tmp_path / "s3-manifest.json.imported").exists()
-    _forget(bucket)
-    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:  # not imported again
-        listed = {o["Key"] for o in ep.s3().list_objects_v2(Bucket=bucket)["Contents"]}
-        assert listed == set(keys) - {"a"}
-
-
-def test_an_unreadable_old_manifest_is_an_error_naming_it(tmp_path):
-    (tmp_path / "s3-manifest.json").write_text("{")
-    with pytest.raises(LookoutNbError, match=r"s3-manifest\.json"):
-        start(port=0, clock="manual", demo=False, state_dir=tmp_path)
-    assert (tmp_path / "s3-manifest.json").read_text() == "{"
-
-
-def test_old_object_files_stay_inside_their_bucket_folder(tmp_path):
-    for key in ("..", ".", "../../x", "a/../../b", "/abs"):
-        path = _legacy_path(tmp_path, "bucket", key)
-        assert path.parent == tmp_path / "bucket" and path.name not in (".", "..")
 
 
 def test_the_demo_runs_of_a_state_dir_keep_their_results(tmp_path):

@@ -166,8 +166,8 @@ def test_an_endpoint_bug_is_an_internal_server_exception(endpoint, lookout, monk
 
 @pytest.mark.parametrize("value", ["NaT", float("nan"), "soon"])
 def test_a_timestamp_that_is_no_time_is_a_validation_error_naming_it(value):
+    from lookout_nb.service.api.backend import Backend
     from lookout_nb.service.api.exceptions import ValidationException
-    from lookout_nb.service.api.schedulers import Backend
     from lookout_nb.service.clock import ManualClock
     from lookout_nb.service.http.protocol import TARGET_PREFIX, LookoutApp
 

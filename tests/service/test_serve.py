@@ -65,10 +65,10 @@ def test_serve_with_a_state_dir_that_cannot_be_created_says_so_in_one_line(tmp_p
 def test_serve_with_an_unreadable_state_file_says_so_in_one_line(tmp_path, capsys):
     from lookout_nb.service.cli import main
 
-    (tmp_path / "state.json").write_text("{")
+    (tmp_path / "state.db").write_text("{ not a database")
     assert main(["serve", "--port", "0", "--clock", "manual", "--state-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and str(tmp_path / "state.json") in err
+    assert len(err.splitlines()) == 1 and str(tmp_path / "state.db") in err
 
 
 @pytest.mark.parametrize("option", [["--speed", "-5"], ["--speed", "nan"], ["--speed", "inf"], ["--port", "99999"]])

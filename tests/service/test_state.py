@@ -4,12 +4,12 @@ objects in test_objects.py)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 
 import pandas as pd
 import pytest
 
-from lookout_nb.errors import LookoutNbError
 from lookout_nb.service import start
 from lookout_nb.service.demo import demo
 
@@ -62,50 +62,25 @@ def test_restored_objects_come_back_after_a_wipe(tmp_path):
         assert ep.s3().get_object(Bucket="wiped-bucket-state-test", Key="k.csv")["Body"].read() == b"a,b\n"
 
 
-def _v1_state(state_dir):
-    """A state.json as releases before state.db wrote it (version 1), holding scheduler 'kept' with one run."""
-    import dataclasses
-
-    from lookout_nb.service.state.state import encode
-
-    with start(port=0, clock="manual", demo=True) as ep:
+def _kept_scheduler(state_dir):
+    """A state_dir whose scheduler ``kept`` made one SUCCESS run."""
+    with start(port=0, clock="manual", demo=True, state_dir=state_dir) as ep:
         ep.lookout().create_inference_scheduler(**demo.scheduler_kwargs("kept"), ClientToken="kept")
         ep.clock.advance(pd.Timedelta(minutes=5))
-        def fields(r):
-            return {f.name: getattr(r, f.name) for f in dataclasses.fields(r)}
-        b = ep.backend
-        data = {
-            "version": 1,
-            "clock": ep.clock.now(),
-            "models": [fields(m) for m in b.models.values()],
-            "model_tags": b.model_tags,
-            "schedulers": {
-                region: [{**fields(s), "executions": [fields(e) for e in s.executions]} for s in table.values()]
-                for region, table in b.schedulers.items()
-            },
-            "tokens": b.tokens,
-        }
-    path = state_dir / "state.json"
-    path.write_text(json.dumps(encode(data)))
-    return path
 
 
-def test_a_state_json_of_an_earlier_release_is_migrated_once(tmp_path):
-    path = _v1_state(tmp_path)
-    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
-        assert ep.clock.now() == pd.Timestamp("2026-01-05T09:05Z")
-        runs = ep.lookout().list_inference_executions(InferenceSchedulerName="kept")["InferenceExecutionSummaries"]
-        assert [r["Status"] for r in runs] == ["SUCCESS"]
-    assert not path.exists() and (tmp_path / "state.json.migrated").exists()
-    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:  # from state.db now
-        assert ep.lookout().describe_inference_scheduler(InferenceSchedulerName="kept")["Status"] == "RUNNING"
+def _edit_records(state_dir, kind: str, edit) -> None:
+    """``edit(doc)`` every saved record of ``kind`` in state.db, as a hand edit would."""
+    with sqlite3.connect(state_dir / "state.db") as db:
+        for name, text in db.execute("SELECT name, doc FROM records WHERE kind=?", (kind,)).fetchall():
+            doc = json.loads(text)
+            edit(doc)
+            db.execute("UPDATE records SET doc=? WHERE kind=? AND name=?", (json.dumps(doc), kind, name))
 
 
-def test_a_state_json_with_a_bad_field_breaks_that_scheduler_only(tmp_path):
-    path = _v1_state(tmp_path)
-    data = json.loads(path.read_text())
-    data["schedulers"]["us-east-1"][0]["colour"] = "blue"  # a field this version does not know
-    path.write_text(json.dumps(data))
+def test_a_record_with_a_bad_field_breaks_that_scheduler_only(tmp_path):
+    _kept_scheduler(tmp_path)
+    _edit_records(tmp_path, "scheduler", lambda doc: doc.update(colour="blue"))  # a field this version lacks
     with start(port=0, clock="manual", demo=True, state_dir=tmp_path) as ep:
         lookout = ep.lookout()
         with pytest.raises(lookout.exceptions.InternalServerException, match=r"kept.*colour.*Delete"):
@@ -118,14 +93,6 @@ def test_a_state_json_with_a_bad_field_breaks_that_scheduler_only(tmp_path):
         lookout.delete_inference_scheduler(InferenceSchedulerName="kept")  # how to get rid of it
         with pytest.raises(lookout.exceptions.ResourceNotFoundException):
             lookout.describe_inference_scheduler(InferenceSchedulerName="kept")
-
-
-@pytest.mark.parametrize("text", ["{not json", "[]", '{"version": 99, "models": []}', "[" * 100000])
-def test_an_unreadable_state_file_is_an_error_naming_it(tmp_path, text):
-    (tmp_path / "state.json").write_text(text)
-    with pytest.raises(LookoutNbError, match=r"state\.json.*(move|fix)"):
-        start(port=0, clock="manual", demo=False, state_dir=tmp_path)
-    assert (tmp_path / "state.json").read_text() == text
 
 
 def test_objects_whose_keys_are_also_folders_survive_a_restart(tmp_path):
@@ -145,13 +112,9 @@ def test_objects_whose_keys_are_also_folders_survive_a_restart(tmp_path):
 
 
 def test_a_state_saved_with_retired_fields_still_loads(tmp_path):
-    path = _v1_state(tmp_path)
-    data = json.loads(path.read_text())
-    [sched] = data["schedulers"]["us-east-1"]
-    sched["active_from"] = {"$ts": "2026-01-05T09:00:00+00:00"}
-    for ex in sched["executions"]:
-        ex["rows"] = 5
-    path.write_text(json.dumps(data))
+    _kept_scheduler(tmp_path)
+    _edit_records(tmp_path, "scheduler", lambda doc: doc.update(active_from={"$ts": "2026-01-05T09:00:00+00:00"}))
+    _edit_records(tmp_path, "execution", lambda doc: doc.update(rows=5))
     with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
         runs = ep.lookout().list_inference_executions(InferenceSchedulerName="kept")["InferenceExecutionSummaries"]
         assert [r["Status"] for r in runs] == ["SUCCESS"]
@@ -160,7 +123,7 @@ def test_a_state_saved_with_retired_fields_still_loads(tmp_path):
 def test_a_run_cut_off_by_the_end_of_the_process_comes_back_failed_with_a_reason(tmp_path):
     with start(port=0, clock="manual", demo=True, state_dir=tmp_path) as ep:
         ep.lookout().create_inference_scheduler(**demo.scheduler_kwargs("cut"), ClientToken="cut")
-        [_run] = ep.backend.claim_due(ep.clock.now() + pd.Timedelta(minutes=5))  # claimed, never finished
+        [_run] = ep.backend.schedulers.claim_due(ep.clock.now() + pd.Timedelta(minutes=5))  # claimed, never finished
     with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
         [ex] = ep.lookout().list_inference_executions(InferenceSchedulerName="cut")["InferenceExecutionSummaries"]
         assert (ex["Status"], ex["FailedReason"]) == ("FAILED", "The endpoint stopped while this run was in progress")

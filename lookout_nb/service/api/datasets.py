@@ -1,4 +1,4 @@
-"""Datasets and data ingestion jobs of the embedded endpoint (a mixin of :class:`~.backend.Backend`).
+"""Datasets and data ingestion jobs of the embedded endpoint (the datasets service of :class:`~.backend.Backend`).
 
 CreateDataset takes ``DatasetSchema.InlineDataSchema`` (the JSON text of the service: a DATETIME column then
 DOUBLE sensors per component), or none: the first SUCCESS ingestion then gives the schema (each component's
@@ -12,13 +12,15 @@ replaces its data): the frames, DataStartTime/DataEndTime and the summaries are 
 A FAILED job changes nothing of the data already there. The data is saved under ``<state_dir>/datasets/``
 (:mod:`.datafiles`) before the job reports SUCCESS, and read back lazily after a restart.
 
-The seams other parts code against: :meth:`DatasetsMixin.dataset_data`, :meth:`DatasetsMixin.put_dataset_data`
-and :meth:`DatasetsMixin.dataset_in_use` (models using a dataset; DeleteDataset refuses while there are any).
+The seams other parts code against: :meth:`Datasets.dataset`, :meth:`Datasets.dataset_data` and
+:meth:`Datasets.put_dataset_data`. DeleteDataset refuses while a model uses the dataset: it asks
+:attr:`Datasets.users` (the models service, wired by :class:`~.backend.Backend`): ``users.dataset_in_use(region,
+name)``.
 
 >>> import pandas as pd
->>> from lookout_nb.service.api.schedulers import Backend
+>>> from lookout_nb.service.api.core import Core
 >>> from lookout_nb.service.clock import ManualClock
->>> b = Backend(ManualClock())
+>>> b = Datasets(Core(ManualClock()))
 >>> t = pd.date_range("2026-01-01", periods=3, freq="min", tz="UTC", name="Timestamp")
 >>> b.put_dataset_data("us-east-1", "pump", IngestedData(ModelSchema.parse({"pump": ["Flow"]}),
 ...                    {"pump": pd.DataFrame({"Flow": [1.0, 2.0, 3.0]}, index=t)}))
@@ -30,14 +32,15 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from ...schema import ModelSchema, SchemaError
 from ..learning import ingest
 from ..storage import datafiles
+from .core import Core, page
 from .datarecords import DEFAULT_ROLE, Dataset, IngestionJob
 from .exceptions import (
     ConflictException,
@@ -59,10 +62,17 @@ class IngestedData:
     frames: dict
 
 
-def _page(items, params, key):
-    from .schedulers import page  # the backend imports this module
+class DatasetUsers(Protocol):
+    """Who may use a dataset (the models service): DeleteDataset asks it."""
 
-    return page(items, params, key)
+    def dataset_in_use(self, region: str, dataset_name: str) -> list[str]: ...
+
+
+class NoUsers:
+    """No resource uses a dataset (a datasets service on its own)."""
+
+    def dataset_in_use(self, region: str, dataset_name: str) -> list[str]:
+        return []
 
 
 def parse_schema(text: str) -> ModelSchema:
@@ -88,18 +98,16 @@ def parse_schema(text: str) -> ModelSchema:
     return schema
 
 
-class DatasetsMixin:
-    """The dataset operations of the Backend (its lock, clock, store and ``_change`` are shared)."""
+class Datasets:
+    """The dataset and ingestion operations (the files are read with ``core.data_reader``)."""
 
-    def _init_datasets(self) -> None:
+    def __init__(self, core: Core, users: DatasetUsers | None = None):
+        self.core = core
+        #: Asked before DeleteDataset: the models service once the Backend wires it.
+        self.users: DatasetUsers = users or NoUsers()
         self.datasets: dict[str, dict[str, Dataset]] = {}  # region -> name -> dataset
         self.ingestions: dict[str, dict[str, IngestionJob]] = {}  # region -> job id -> job
         self.dataset_cache: dict[tuple[str, str], IngestedData] = {}
-        #: Reads the ingestion's objects: ``keys(bucket, prefix)`` and ``body(bucket, key)`` (an
-        #: :class:`~.ingest.S3Reader` the endpoint sets at start; one seam to switch to in-process reads).
-        self.data_reader = None
-        self._jobs: list[threading.Thread] = []
-        self._jobs_stopping = threading.Event()
 
     def _datasets(self, region: str) -> dict[str, Dataset]:
         return self.datasets.setdefault(region, {})
@@ -107,7 +115,8 @@ class DatasetsMixin:
     def _jobs_of(self, region: str) -> dict[str, IngestionJob]:
         return self.ingestions.setdefault(region, {})
 
-    def _dataset(self, region: str, name: str) -> Dataset:
+    def dataset(self, region: str, name: str) -> Dataset:
+        """Dataset ``name`` of ``region``; ResourceNotFoundException naming it when there is none."""
         found = self._datasets(region).get(name)
         if found is None:
             raise ResourceNotFoundException(f"Dataset {name} does not exist")
@@ -118,20 +127,21 @@ class DatasetsMixin:
                     None)
 
     def _data_folder(self) -> Path | None:
-        return self.store.path.parent / datafiles.FOLDER if self.store is not None else None
+        store = self.core.store
+        return store.path.parent / datafiles.FOLDER if store is not None else None
 
     # -- datasets ----------------------------------------------------------------------------------------------
     def create_dataset(self, region: str, params: dict) -> dict:
         name, token = params["DatasetName"], params["ClientToken"]
         inline = (params.get("DatasetSchema") or {}).get("InlineDataSchema")
         schema = parse_schema(inline) if inline else None
-        with self.lock, self._change() as change:
+        with self.core.lock, self.core.change() as change:
             existing = self._datasets(region).get(name)
             if existing is not None:
                 if existing.client_token != token:
                     raise ConflictException(f"Dataset {name} already exists")
                 return {"DatasetName": name, "DatasetArn": existing.arn, "Status": self._dataset_status(existing)}
-            now = self.clock.now()
+            now = self.core.clock.now()
             d = Dataset(region, name, now, now, schema.to_json() if schema else None,
                         kms_key_id=params.get("ServerSideKmsKeyId"), client_token=token,
                         tags=list(params.get("Tags") or []))
@@ -143,26 +153,26 @@ class DatasetsMixin:
         return d.status(self._running_job(d.region, d.name) is not None)
 
     def describe_dataset(self, region: str, params: dict) -> dict:
-        with self.lock:
-            d = self._dataset(region, params["DatasetName"])
+        with self.core.lock:
+            d = self.dataset(region, params["DatasetName"])
             return d.describe(self._running_job(region, d.name) is not None)
 
     def list_datasets(self, region: str, params: dict) -> dict:
         begins = params.get("DatasetNameBeginsWith")
-        with self.lock:
+        with self.core.lock:
             items = [d.summary(self._running_job(region, d.name) is not None)
                      for name, d in sorted(self._datasets(region).items()) if not begins or name.startswith(begins)]
-        return _page(items, params, "DatasetSummaries")
+        return page(items, params, "DatasetSummaries")
 
     def delete_dataset(self, region: str, params: dict) -> dict:
         name = params["DatasetName"]
-        with self.lock, self._change() as change:
-            d = self._dataset(region, name)
+        with self.core.lock, self.core.change() as change:
+            d = self.dataset(region, name)
             job = self._running_job(region, name)
             if job is not None:
                 raise ConflictException(f"Dataset {name} has data ingestion job {job.job_id} in progress; wait for it "
                                         "to end (DescribeDataIngestionJob), then delete the dataset")
-            users = self.dataset_in_use(region, name)
+            users = self.users.dataset_in_use(region, name)
             if users:
                 raise ConflictException(f"Dataset {name} is used by model{'s' if len(users) > 1 else ''} "
                                         f"{', '.join(users)}; delete {'them' if len(users) > 1 else 'it'} first")
@@ -177,16 +187,12 @@ class DatasetsMixin:
             datafiles.remove(self._data_folder(), d.data_file)
         return {}
 
-    def dataset_in_use(self, region: str, dataset_name: str) -> list[str]:
-        """The names of the models trained on the dataset (the models part replaces this default)."""
-        return []
-
     # -- the data ----------------------------------------------------------------------------------------------
     def dataset_data(self, region: str, dataset_name: str) -> IngestedData:
         """The data of a dataset (read from its file once after a restart). ResourceNotFoundException for an
         unknown dataset, ValidationException when no ingestion succeeded yet."""
-        with self.lock:
-            d = self._dataset(region, dataset_name)
+        with self.core.lock:
+            d = self.dataset(region, dataset_name)
             cached = self.dataset_cache.get((region, dataset_name))
             if cached is not None:
                 return cached
@@ -218,8 +224,8 @@ class DatasetsMixin:
             datafiles.write(folder, file, data.schema, data.frames)
         frames = [f for f in data.frames.values() if len(f)]
         try:
-            with self.lock, self._change() as change:
-                table, now = self._datasets(region), self.clock.now()
+            with self.core.lock, self.core.change() as change:
+                table, now = self._datasets(region), self.core.clock.now()
                 change.entry("dataset", region, table, name)
                 d = table.setdefault(name, Dataset(region, name, now, client_token=uuid.uuid4().hex))
                 old = d.data_file
@@ -236,7 +242,7 @@ class DatasetsMixin:
             if file is not None:
                 datafiles.remove(folder, file)
             raise
-        with self.lock:
+        with self.core.lock:
             self.dataset_cache[region, name] = data
         if old and old != file and folder is not None:
             datafiles.remove(folder, old)
@@ -249,8 +255,8 @@ class DatasetsMixin:
             ingest.delimiter_of(config["S3InputConfiguration"].get("KeyPattern"))
         except ValueError as err:
             raise ValidationException(str(err)) from None
-        with self.lock, self._change() as change:
-            d = self._dataset(region, name)
+        with self.core.lock, self.core.change() as change:
+            d = self.dataset(region, name)
             jobs = self._jobs_of(region)
             same = next((j for j in jobs.values() if j.client_token == token and j.dataset_name == name), None)
             if same is not None:
@@ -260,29 +266,26 @@ class DatasetsMixin:
                 raise ConflictException(f"Dataset {name} has data ingestion job {running.job_id} in progress; wait "
                                         "for it to end before starting another one")
             job = IngestionJob(uuid.uuid4().hex, region, name, config, params.get("RoleArn") or DEFAULT_ROLE,
-                               self.clock.now(), client_token=token)
+                               self.core.clock.now(), client_token=token)
             change.entry("ingestion", region, jobs, job.job_id)
             change.entry("dataset", region, self._datasets(region), name)
             jobs[job.job_id] = job
             d.ingestion, d.role_arn = config, job.role_arn
-        thread = threading.Thread(target=self._run_job, args=(region, job.job_id), daemon=True,
-                                  name=f"lookout-nb-ingest-{job.job_id[:8]}")
-        self._jobs = [t for t in self._jobs if t.is_alive()] + [thread]
-        thread.start()
+        self.core.work.background(f"ingest-{job.job_id[:8]}", self._run_job, region, job.job_id)
         return {"JobId": job.job_id, "Status": "IN_PROGRESS"}
 
     def _run_job(self, region: str, job_id: str) -> None:
         """The job's background thread: read the files, then record SUCCESS (with the data) or FAILED."""
-        with self.lock:
+        with self.core.lock:
             job = self._jobs_of(region)[job_id]
             d = self._datasets(region)[job.dataset_name]
             schema = ModelSchema.parse(d.schema) if d.schema else None
         s3 = job.input_config["S3InputConfiguration"]
         try:
-            if self.data_reader is None:
+            if self.core.data_reader is None:
                 raise ingest.IngestFailed("This endpoint has no S3 to read the files from")
-            result = ingest.ingest(self.data_reader, s3["Bucket"], s3.get("Prefix"), s3.get("KeyPattern"), schema,
-                                   self._jobs_stopping.is_set)
+            result = ingest.ingest(self.core.data_reader, s3["Bucket"], s3.get("Prefix"), s3.get("KeyPattern"),
+                                   schema, self.core.work.stopping)
             self._store_data(region, job.dataset_name, IngestedData(result.schema, result.frames), job_id, result)
         except ingest.IngestFailed as err:
             self._fail_job(region, job_id, str(err), err.files)
@@ -292,7 +295,7 @@ class DatasetsMixin:
 
     def _fail_job(self, region: str, job_id: str, reason: str, files: dict | None = None) -> None:
         try:
-            with self.lock, self._change() as change:
+            with self.core.lock, self.core.change() as change:
                 jobs = self._jobs_of(region)
                 if job_id not in jobs:
                     return
@@ -301,14 +304,8 @@ class DatasetsMixin:
         except Exception:  # e.g. the store closed while the endpoint stops: the restart FAILS it
             log.warning("lookout_nb.service: could not record the end of ingestion job %s", job_id, exc_info=True)
 
-    def stop_jobs(self, timeout: float = 30.0) -> None:
-        """Ask the running ingestion jobs to stop (they FAIL) and wait for their threads."""
-        self._jobs_stopping.set()
-        for thread in self._jobs:
-            thread.join(timeout)
-
     def describe_ingestion(self, region: str, params: dict) -> dict:
-        with self.lock:
+        with self.core.lock:
             job = self._jobs_of(region).get(params["JobId"])
             if job is None:
                 raise ResourceNotFoundException(f"Data ingestion job {params['JobId']} does not exist")
@@ -316,8 +313,8 @@ class DatasetsMixin:
 
     def list_ingestions(self, region: str, params: dict) -> dict:
         name, status = params.get("DatasetName"), params.get("Status")
-        with self.lock:
+        with self.core.lock:
             jobs = sorted(self._jobs_of(region).values(), key=lambda j: (j.created_at, j.job_id), reverse=True)
             items = [j.summary() for j in jobs
                      if (not name or j.dataset_name == name) and (not status or j.status == status)]
-        return _page(items, params, "DataIngestionJobSummaries")
+        return page(items, params, "DataIngestionJobSummaries")

@@ -1,9 +1,9 @@
-"""Label groups and labels of the embedded endpoint (a mixin of :class:`~.backend.Backend`), and labels read
-from S3 CSVs for CreateModel's ``LabelsInputConfiguration.S3InputConfiguration``.
+"""Label groups and labels of the embedded endpoint (the labels service of :class:`~.backend.Backend`), and
+labels read from S3 CSVs for CreateModel's ``LabelsInputConfiguration.S3InputConfiguration``.
 
 A label is a time range ``StartTime < EndTime`` with a Rating (ANOMALY, NO_ANOMALY, NEUTRAL); when its group
 lists FaultCodes, a label's FaultCode must be one of them. Deleting a group deletes its labels.
-:meth:`LabelsMixin.label_ranges` gives a group's ANOMALY ranges, the ones training leaves out and evaluation
+:meth:`Labels.label_ranges` gives a group's ANOMALY ranges, the ones training leaves out and evaluation
 scores. A label CSV has no header; each row is ``start,end[,extra...]`` (ISO timestamps, UTC unless they carry
 an offset): :func:`read_s3_labels`.
 
@@ -21,6 +21,7 @@ import pandas as pd
 from ...errors import InvalidArgument, LookoutNbError
 from ...labels import parse_label_rows
 from ...s3keys import s3_uri
+from .core import Core, page
 from .datarecords import Label, LabelGroup
 from .exceptions import (
     ConflictException,
@@ -31,12 +32,6 @@ from .exceptions import (
 
 class LabelFileError(LookoutNbError, ValueError):
     """A label file that cannot be read; the message names the file and row and says how to fix it."""
-
-
-def _page(items, params, key):
-    from .schedulers import page  # the backend imports this module
-
-    return page(items, params, key)
 
 
 def parse_labels(text: str, where: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -76,10 +71,11 @@ def read_s3_labels(s3_reader, bucket: str, prefix: str) -> list[tuple[pd.Timesta
     return sorted(ranges)
 
 
-class LabelsMixin:
-    """The label operations of the Backend (its lock, clock, store and ``_change`` are shared)."""
+class Labels:
+    """The label group and label operations."""
 
-    def _init_labels(self) -> None:
+    def __init__(self, core: Core):
+        self.core = core
         self.label_groups: dict[str, dict[str, LabelGroup]] = {}  # region -> name -> group
         self.labels: dict[str, dict[str, Label]] = {}  # region -> "<group>/<label id>" -> label
 
@@ -89,14 +85,15 @@ class LabelsMixin:
     def _labels(self, region: str) -> dict[str, Label]:
         return self.labels.setdefault(region, {})
 
-    def _group(self, region: str, name: str) -> LabelGroup:
+    def group(self, region: str, name: str) -> LabelGroup:
+        """Label group ``name`` of ``region``; ResourceNotFoundException naming it when there is none."""
         found = self._groups(region).get(name)
         if found is None:
             raise ResourceNotFoundException(f"Label group {name} does not exist")
         return found
 
     def _label(self, region: str, group: str, label_id: str) -> Label:
-        self._group(region, group)
+        self.group(region, group)
         found = self._labels(region).get(f"{group}/{label_id}")
         if found is None:
             raise ResourceNotFoundException(f"Label {label_id} does not exist in label group {group}")
@@ -104,13 +101,13 @@ class LabelsMixin:
 
     def create_label_group(self, region: str, params: dict) -> dict:
         name, token = params["LabelGroupName"], params["ClientToken"]
-        with self.lock, self._change() as change:
+        with self.core.lock, self.core.change() as change:
             existing = self._groups(region).get(name)
             if existing is not None:
                 if existing.client_token != token:
                     raise ConflictException(f"Label group {name} already exists")
                 return {"LabelGroupName": name, "LabelGroupArn": existing.arn}
-            now = self.clock.now()
+            now = self.core.clock.now()
             group = LabelGroup(region, name, now, now, list(params.get("FaultCodes") or []), token,
                                list(params.get("Tags") or []))
             change.entry("labelgroup", region, self._groups(region), name)
@@ -118,27 +115,27 @@ class LabelsMixin:
             return {"LabelGroupName": name, "LabelGroupArn": group.arn}
 
     def describe_label_group(self, region: str, params: dict) -> dict:
-        with self.lock:
-            return self._group(region, params["LabelGroupName"]).describe()
+        with self.core.lock:
+            return self.group(region, params["LabelGroupName"]).describe()
 
     def list_label_groups(self, region: str, params: dict) -> dict:
         begins = params.get("LabelGroupNameBeginsWith")
-        with self.lock:
+        with self.core.lock:
             items = [g.summary() for n, g in sorted(self._groups(region).items()) if not begins or n.startswith(begins)]
-        return _page(items, params, "LabelGroupSummaries")
+        return page(items, params, "LabelGroupSummaries")
 
     def update_label_group(self, region: str, params: dict) -> dict:
-        with self.lock, self._change() as change:
-            group = self._group(region, params["LabelGroupName"])
+        with self.core.lock, self.core.change() as change:
+            group = self.group(region, params["LabelGroupName"])
             change.entry("labelgroup", region, self._groups(region), group.name)
             if "FaultCodes" in params:
                 group.fault_codes = list(params["FaultCodes"] or [])
-            group.updated_at = self.clock.now()
+            group.updated_at = self.core.clock.now()
             return {}
 
     def delete_label_group(self, region: str, params: dict) -> dict:
-        with self.lock, self._change() as change:
-            group = self._group(region, params["LabelGroupName"])
+        with self.core.lock, self.core.change() as change:
+            group = self.group(region, params["LabelGroupName"])
             labels = self._labels(region)
             for key in [k for k, label in labels.items() if label.group == group.name]:
                 change.entry("label", region, labels, key)
@@ -152,8 +149,8 @@ class LabelsMixin:
         if end <= start:
             raise ValidationException(f"EndTime {end.isoformat()} must be after StartTime {start.isoformat()}; swap "
                                       "them or correct the one that is wrong")
-        with self.lock, self._change() as change:
-            group = self._group(region, name)
+        with self.core.lock, self.core.change() as change:
+            group = self.group(region, name)
             code = params.get("FaultCode")
             if code and group.fault_codes and code not in group.fault_codes:
                 raise ValidationException(f"FaultCode {code!r} is not one of label group {name}'s FaultCodes "
@@ -163,7 +160,7 @@ class LabelsMixin:
                          if lb.group == name and lb.client_token == params["ClientToken"]), None)
             if same is not None:
                 return {"LabelId": same.label_id}
-            label = Label(region, name, uuid.uuid4().hex, start, end, params["Rating"], self.clock.now(), code,
+            label = Label(region, name, uuid.uuid4().hex, start, end, params["Rating"], self.core.clock.now(), code,
                           params.get("Notes"), params.get("Equipment"), params["ClientToken"])
             key = f"{name}/{label.label_id}"
             change.entry("label", region, labels, key)
@@ -171,25 +168,25 @@ class LabelsMixin:
             return {"LabelId": label.label_id}
 
     def describe_label(self, region: str, params: dict) -> dict:
-        with self.lock:
+        with self.core.lock:
             label = self._label(region, params["LabelGroupName"], params["LabelId"])
-            return label.describe(self._group(region, label.group).arn)
+            return label.describe(self.group(region, label.group).arn)
 
     def list_labels(self, region: str, params: dict) -> dict:
         name = params["LabelGroupName"]
         after, before = params.get("IntervalStartTime"), params.get("IntervalEndTime")
         code, equipment = params.get("FaultCode"), params.get("Equipment")
-        with self.lock:
-            group = self._group(region, name)
+        with self.core.lock:
+            group = self.group(region, name)
             found = sorted((lb for lb in self._labels(region).values() if lb.group == name),
                            key=lambda lb: (lb.start, lb.label_id))
             items = [lb.summary(group.arn) for lb in found
                      if (after is None or lb.end >= after) and (before is None or lb.start <= before)
                      and (not code or lb.fault_code == code) and (not equipment or lb.equipment == equipment)]
-        return _page(items, params, "LabelSummaries")
+        return page(items, params, "LabelSummaries")
 
     def delete_label(self, region: str, params: dict) -> dict:
-        with self.lock, self._change() as change:
+        with self.core.lock, self.core.change() as change:
             label = self._label(region, params["LabelGroupName"], params["LabelId"])
             key = f"{label.group}/{label.label_id}"
             change.entry("label", region, self._labels(region), key)
@@ -198,7 +195,7 @@ class LabelsMixin:
 
     def label_ranges(self, region: str, label_group_name: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
         """The ANOMALY ranges of a label group, sorted (ResourceNotFoundException if it is unknown)."""
-        with self.lock:
-            self._group(region, label_group_name)
+        with self.core.lock:
+            self.group(region, label_group_name)
             return sorted((lb.start, lb.end) for lb in self._labels(region).values()
                           if lb.group == label_group_name and lb.rating == "ANOMALY")

@@ -1,4 +1,5 @@
-"""Models of the embedded endpoint (a mixin of :class:`~.backend.Backend`): CreateModel trains a real detector.
+"""Models of the embedded endpoint (the models service of :class:`~.backend.Backend`): CreateModel trains a real
+detector.
 
 CreateModel checks what it can at once (the dataset exists and holds data, the label group exists, the schema is
 JSON of the service's form) and answers IN_PROGRESS; a background thread then trains with
@@ -23,11 +24,12 @@ documents nothing:
   existing name is a ConflictException.
 - A model still IN_PROGRESS when the endpoint stops (or is killed) comes back FAILED with a reason.
 
->>> import pandas as pd
->>> from lookout_nb.service.api.schedulers import Backend
+The data comes from the datasets service (:meth:`.datasets.Datasets.dataset_data`) and the ANOMALY ranges from
+the labels service (:meth:`.labels.Labels.label_ranges`), by explicit calls.
+
+>>> from lookout_nb.service.api.core import Core
 >>> from lookout_nb.service.clock import ManualClock
->>> b = Backend(ManualClock())
->>> b.describe_model("us-east-1", {"ModelName": "nope"})
+>>> Models(Core(ManualClock()), datasets=None, labels=None).describe_model("us-east-1", {"ModelName": "nope"})
 Traceback (most recent call last):
 ...
 lookout_nb.service.api.exceptions.ResourceNotFoundException: Model nope does not exist
@@ -38,26 +40,28 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ...request import parse_duration
 from ..learning.training import SAMPLING_RATES, TrainingFailed, train
+from .change import Change
+from .core import Core, page
 from .datarecords import DEFAULT_ROLE
+from .datasets import parse_schema
 from .exceptions import ConflictException, InternalServerException, ResourceNotFoundException, ServiceException
 from .labels import LabelFileError, read_s3_labels
 from .records import Model
+
+if TYPE_CHECKING:
+    from .datasets import Datasets
+    from .labels import Labels
 
 log = logging.getLogger(__name__)
 STOPPED = "The endpoint stopped while this model was training; delete it (DeleteModel) and create it again"
 #: The share of the data span that training takes when no window is given.
 TRAINING_SHARE = 0.8
-
-
-def _page(items, params, key):
-    from .schedulers import page  # the backend imports this module
-
-    return page(items, params, key)
 
 
 def default_rate(frames: dict) -> str:
@@ -90,10 +94,13 @@ def resolve_windows(params: dict, first: pd.Timestamp, last: pd.Timestamp, rate:
     return start, train_end, eval_start, end
 
 
-class ModelsMixin:
-    """The model operations of the Backend (its lock, clock, store, ``_change`` and job threads are shared)."""
+class Models:
+    """The model operations; ``datasets`` and ``labels`` are the services a model is trained from."""
 
-    def _init_models(self) -> None:
+    def __init__(self, core: Core, datasets: Datasets, labels: Labels):
+        self.core = core
+        self.datasets = datasets
+        self.labels = labels
         self.models: dict[str, Model] = {}
         self.model_tags: dict[str, list] = {}  # model name -> tags
         self.broken_models: dict[str, str] = {}  # name -> why its saved record was not restored
@@ -101,13 +108,13 @@ class ModelsMixin:
 
     def put_model(self, model: Model) -> Model:
         """Add or replace a model record as it is (tests use it for models in any status)."""
-        with self.lock, self._change() as change:
+        with self.core.lock, self.core.change() as change:
             change.entry("model", "", self.models, model.name)
             self.models[model.name] = model
             return model
 
     def model(self, name: str) -> Model:
-        with self.lock:
+        with self.core.lock:
             found = self.models.get(name)
             if found is None and name in self.broken_models:
                 raise InternalServerException(f"Model {name} could not be restored from the saved state: "
@@ -117,16 +124,31 @@ class ModelsMixin:
             raise ResourceNotFoundException(f"Model {name} does not exist")
         return found
 
+    def find(self, name: str) -> Model | None:
+        """Model ``name``, or None when there is none (a scheduler's model may have been deleted)."""
+        with self.core.lock:
+            return self.models.get(name)
+
+    def tags_of(self, region: str, resource_arn: str, change: Change | None = None) -> list | None:
+        """The tag list of the model of ``resource_arn`` (touched in ``change`` when the caller changes it), or
+        None when no model has that ARN."""
+        for m in self.models.values():
+            if m.arn(region) == resource_arn:
+                if change is not None:
+                    change.entry("tags", "", self.model_tags, m.name)
+                return self.model_tags.setdefault(m.name, [])
+        return None
+
     def dataset_in_use(self, region: str, dataset_name: str) -> list[str]:
         """The names of the models trained (or training) on the dataset."""
-        with self.lock:
+        with self.core.lock:
             return sorted(m.name for m in self.models.values() if m.region == region and m.dataset_name == dataset_name)
 
     # -- the API -----------------------------------------------------------------------------------------------
     def create_model(self, region: str, params: dict) -> dict:
         name, token = params["ModelName"], params["ClientToken"]
         fingerprint = json.dumps({k: v for k, v in params.items() if k != "ClientToken"}, sort_keys=True, default=str)
-        with self.lock, self._change() as change:
+        with self.core.lock, self.core.change() as change:
             existing = self.models.get(name)
             if existing is not None:
                 if existing.client_token != token or existing.fingerprint != fingerprint:
@@ -141,30 +163,26 @@ class ModelsMixin:
             if params.get("Tags"):
                 change.entry("tags", "", self.model_tags, name)
                 self.model_tags[name] = [dict(t) for t in params["Tags"]]
-        thread = threading.Thread(target=self._train, args=(name,), daemon=True, name=f"lookout-nb-train-{name[:20]}")
-        self._jobs = [t for t in self._jobs if t.is_alive()] + [thread]
-        self._trainings[name] = thread
-        thread.start()
+        with self.core.lock:  # the thread may end before it is recorded: _train pops it under the lock
+            self._trainings[name] = self.core.work.background(f"train-{name[:20]}", self._train, name)
         return {"ModelArn": model.arn(region), "Status": "IN_PROGRESS"}
 
     def _new_model(self, region: str, params: dict, token: str, fingerprint: str) -> Model:
         """The IN_PROGRESS record of a CreateModel (under the lock); the checks that answer at once."""
-        from .datasets import parse_schema
-
-        dataset = self._dataset(region, params["DatasetName"])
-        data = self.dataset_data(region, dataset.name)  # ValidationException when nothing was ingested yet
+        dataset = self.datasets.dataset(region, params["DatasetName"])
+        data = self.datasets.dataset_data(region, dataset.name)  # ValidationException when nothing was ingested yet
         inline = (params.get("DatasetSchema") or {}).get("InlineDataSchema")
         components = parse_schema(inline).sensors if inline else data.schema.sensors
         labels = params.get("LabelsInputConfiguration") or None
         if labels and labels.get("LabelGroupName"):
-            self._group(region, labels["LabelGroupName"])  # ResourceNotFoundException naming it
+            self.labels.group(region, labels["LabelGroupName"])  # ResourceNotFoundException naming it
         preprocessing = params.get("DataPreProcessingConfiguration") or {}
         rate = preprocessing.get("TargetSamplingRate") or default_rate(data.frames)
         frames = [f for f in data.frames.values() if len(f)]
-        first = min(f.index[0] for f in frames) if frames else self.clock.now()
+        first = min(f.index[0] for f in frames) if frames else self.core.clock.now()
         last = max(f.index[-1] for f in frames) if frames else first
         windows = resolve_windows(params, first, last, rate)
-        now = self.clock.now()
+        now = self.core.clock.now()
         return Model(
             name=params["ModelName"], components={c: list(s) for c, s in components.items()}, sampling_rate=rate,
             dataset_name=dataset.name, region=region, role_arn=params.get("RoleArn") or DEFAULT_ROLE, created_at=now,
@@ -177,7 +195,7 @@ class ModelsMixin:
         return self.model(params["ModelName"]).describe(region)
 
     def list_models(self, region: str, params: dict) -> dict:
-        with self.lock:
+        with self.core.lock:
             models = sorted(self.models.values(), key=lambda m: m.name)
         begins, dataset, status = (params.get(k) for k in ("ModelNameBeginsWith", "DatasetNameBeginsWith", "Status"))
         items = [
@@ -187,11 +205,11 @@ class ModelsMixin:
             and (not dataset or m.dataset_name.startswith(dataset))
             and (not status or m.status == status)
         ]
-        return _page(items, params, "ModelSummaries")
+        return page(items, params, "ModelSummaries")
 
     def delete_model(self, region: str, params: dict) -> dict:
         name = params["ModelName"]
-        with self.lock, self._change() as change:
+        with self.core.lock, self.core.change() as change:
             if name in self.broken_models and name not in self.models:
                 change.entry("model", "", {}, name)  # absent in memory: its row is deleted
                 change.entry("tags", "", self.model_tags, name)
@@ -219,7 +237,7 @@ class ModelsMixin:
 
     def _train(self, name: str) -> None:
         """The training thread: train on the dataset's data, then record SUCCESS or FAILED."""
-        with self.lock:
+        with self.core.lock:
             m = self.models[name]
         try:
             trained = self._fit(m)
@@ -231,10 +249,11 @@ class ModelsMixin:
         else:
             self._end_training(name, trained=trained.to_dict(), components=trained_components(trained.sensors))
         finally:
-            self._trainings.pop(name, None)
+            with self.core.lock:
+                self._trainings.pop(name, None)
 
     def _fit(self, m: Model):
-        data = self.dataset_data(m.region, m.dataset_name)
+        data = self.datasets.dataset_data(m.region, m.dataset_name)
         have = data.schema.sensors
         for component, sensors in m.components.items():
             if component not in have:
@@ -254,24 +273,24 @@ class ModelsMixin:
         config = m.labels_config or {}
         ranges = []
         if config.get("LabelGroupName"):
-            ranges += self.label_ranges(m.region, config["LabelGroupName"])
+            ranges += self.labels.label_ranges(m.region, config["LabelGroupName"])
         s3 = config.get("S3InputConfiguration")
         if s3:
-            if self.data_reader is None:
+            if self.core.data_reader is None:
                 raise TrainingFailed("This endpoint has no S3 to read the label files from")
-            ranges += read_s3_labels(self.data_reader, s3["Bucket"], s3.get("Prefix") or "")
+            ranges += read_s3_labels(self.core.data_reader, s3["Bucket"], s3.get("Prefix") or "")
         return sorted(ranges)
 
     def _end_training(self, name: str, reason: str | None = None, trained: dict | None = None, components=None) -> None:
-        if self._jobs_stopping.is_set() and reason is None:
+        if self.core.work.stopping() and reason is None:
             reason, trained = STOPPED, None
         try:
-            with self.lock, self._change() as change:
+            with self.core.lock, self.core.change() as change:
                 m = self.models.get(name)
                 if m is None or m.status != "IN_PROGRESS":
                     return
                 change.entry("model", "", self.models, name)
-                m.ended_at = self.clock.now()
+                m.ended_at = self.core.clock.now()
                 if trained is not None:
                     m.status, m.trained, m.components = "SUCCESS", trained, components
                 else:
@@ -293,4 +312,4 @@ def trained_components(sensors) -> dict[str, list[str]]:
     return out
 
 
-__all__ = ["ModelsMixin", "default_rate", "resolve_windows", "trained_components"]
+__all__ = ["Models", "default_rate", "resolve_windows", "trained_components"]

@@ -1,4 +1,4 @@
-"""Loading ``state.db`` into a backend, every field checked; and the one-time migration of a ``state.json``.
+"""Loading ``state.db`` into the API's services, every field checked.
 
 A record with any invalid value (a frequency of ``PTX``, a time that is no time, a field this version does not
 know) is not restored: a scheduler becomes *broken* (its calls answer with the reason, DeleteInferenceScheduler
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -21,9 +20,14 @@ import pandas as pd
 
 from ...request import SchedulerRequest, parse_duration
 from ..clock import EARLIEST, LATEST
-from ..state.state import RETIRED, StateError, decode, read_v1, unreadable
-from ..state.store import Store, execution_name
+from ..state.state import RETIRED, StateError, decode
+from ..state.store import Store
+from ..storage import datafiles
 from .change import Change
+from .datarecords import CHECKS as DATA_CHECKS
+from .datarecords import KINDS as DATA_KINDS
+from .datarecords import Dataset, IngestionJob, Label, LabelGroup
+from .datasets import INTERRUPTED as INGESTION_INTERRUPTED
 from .records import Execution, Model, Scheduler
 
 log = logging.getLogger(__name__)
@@ -103,8 +107,9 @@ CHECKS = {
     Execution: dict(scheduled_start=_ts, data_start=_ts, data_end=_ts, input_config=_dict, output_config=_dict,
                     status=_one_of("IN_PROGRESS", "SUCCESS", "FAILED"), failed_reason=_opt(_str),
                     result_object=_opt(_dict), anomalies=_anomalies),
+    **DATA_CHECKS,
 }
-KIND = {Model: "model", Scheduler: "scheduler", Execution: "execution"}
+KIND = {Model: "model", Scheduler: "scheduler", Execution: "execution", **DATA_KINDS}
 
 
 def build(cls, doc):
@@ -164,16 +169,17 @@ def load(backend, store: Store) -> list[str]:
     """Put the records of ``store`` into ``backend`` (and connect it to the store); returns one line per
     record that could not be restored. Runs left IN_PROGRESS are FAILED (and saved so)."""
     problems = []
-    with backend.lock:
+    models, schedulers = backend.models, backend.schedulers
+    with backend.core.lock:
         for _, name, doc in store.rows("model"):
             try:
-                backend.models[name] = build(Model, doc)
+                models.models[name] = build(Model, doc)
             except ValueError as err:
-                backend.broken_models[name] = str(err)
+                models.broken_models[name] = str(err)
                 problems.append(f"model {name}: {err}; it is left out (DeleteModel removes it)")
         for _, name, doc in store.rows("tags"):
             if _tags(doc):
-                backend.model_tags[name] = doc
+                models.model_tags[name] = doc
             else:
                 problems.append(f"the tags of model {name}: not a list of {{'Key': ..., 'Value': ...}}")
         executions = defaultdict(dict)
@@ -183,70 +189,80 @@ def load(backend, store: Store) -> list[str]:
                 executions[region, uid][int(seq)] = doc
         for region, name, doc in store.rows("scheduler"):
             try:
-                backend._schedulers(region)[name] = _scheduler(region, name, doc, executions, backend.models)
+                s = _scheduler(region, name, doc, executions, models.models)
+                schedulers.schedulers.setdefault(region, {})[name] = s
             except ValueError as err:
-                backend.broken[region, name] = str(err)
+                schedulers.broken[region, name] = str(err)
                 if isinstance(doc, dict) and isinstance(doc.get("uid"), str):
-                    backend.broken_uids[region, name] = doc["uid"]
+                    schedulers.broken_uids[region, name] = doc["uid"]
                 problems.append(f"inference scheduler {name} ({region}): {err}; it does not run")
         for region, token, uid in store.rows("token"):
             if isinstance(uid, str):
-                backend.tokens.setdefault(region, {})[token] = uid
+                schedulers.tokens.setdefault(region, {})[token] = uid
         change = Change(store)
-        for region, table in backend.schedulers.items():
+        for region, table in schedulers.schedulers.items():
             for s in table.values():
                 for seq, ex in enumerate(s.executions):
                     if ex.status == "IN_PROGRESS":
                         change.execution(region, s.uid, seq, ex)
                         ex.status, ex.failed_reason = "FAILED", INTERRUPTED
-        for name, model in backend.models.items():
+        for name, model in models.models.items():
             if model.status == "IN_PROGRESS":  # its training thread ended with the process
-                change.entry("model", "", backend.models, name)
+                change.entry("model", "", models.models, name)
                 model.status, model.failed_reason = "FAILED", TRAINING_INTERRUPTED
         change.commit()
-        from . import datarestore  # it registers its records' checks here
-
-        problems += datarestore.load(backend, store)
-        backend.store = store
+        problems += load_data(backend.datasets, backend.labels, store)
+        backend.core.store = store
     for line in problems:
         log.warning("lookout_nb.service: not restored from %s: %s", store.path, line)
     return problems
 
 
-def _v1_rows(data: dict, path) -> dict:
-    """The rows of a state.json of version 1; StateError naming the file when its structure is not one."""
-    try:
-        docs = {("model", "", m["name"]): m for m in data.get("models", [])}
-        docs.update({("tags", "", name): tags for name, tags in data.get("model_tags", {}).items()})
-        for region, items in data.get("schedulers", {}).items():
-            for item in items:
-                item = dict(item)
-                for seq, ex in enumerate(item.pop("executions", [])):
-                    docs["execution", region, execution_name(str(item["uid"]), seq)] = ex
-                docs["scheduler", region, item["name"]] = item
-        for region, tokens in data.get("tokens", {}).items():
-            docs.update({("token", region, token): uid for token, uid in tokens.items()})
-    except (TypeError, KeyError, AttributeError) as err:
-        raise unreadable(path, f"its structure is not that of a saved state ({type(err).__name__}: {err})") from None
-    return docs
+_WHAT = {Dataset: "dataset", IngestionJob: "data ingestion job", LabelGroup: "label group", Label: "label"}
 
 
-def migrate(store: Store, state_dir) -> bool:
-    """Copy the ``state.json`` of an earlier release into an empty ``store`` (one transaction), then rename it
-    ``state.json.migrated``; returns whether there was one. StateError naming the file when it is unreadable."""
-    path, data = read_v1(state_dir)
-    if data is None:
-        return False
-    if store.is_empty():
-        clock = data.get("clock")
-        try:
-            clock = pd.Timestamp(clock["$ts"]).tz_convert("UTC") if clock else None
-        except (TypeError, ValueError, KeyError) as err:
-            raise unreadable(path, f"its clock {clock!r} is not a time") from err
-        store.commit(_v1_rows(data, path), clock=clock)
-    os.replace(path, path.with_name(path.name + ".migrated"))
-    log.info("lookout_nb.service: migrated %s into %s", path, store.path)
-    return True
+def _key(record) -> str:
+    if isinstance(record, (Dataset, LabelGroup)):
+        return record.name
+    if isinstance(record, IngestionJob):
+        return record.job_id
+    return f"{record.group}/{record.label_id}"
 
 
-__all__ = ["StateError", "build", "load", "migrate"]
+def load_data(datasets, labels, store) -> list[str]:
+    """Put the model-building records of ``store`` into the ``datasets`` and ``labels`` services (under the
+    core's lock); returns the problems. Each record is checked field by field; one that cannot be restored is left
+    out and named, the others load. An ingestion job that was IN_PROGRESS when the process ended is FAILED with a
+    reason (saved so); a dataset whose data file is missing is named too (its DescribeDataset still answers;
+    reading its data says to ingest again)."""
+    problems = []
+    tables = {Dataset: datasets.datasets, IngestionJob: datasets.ingestions, LabelGroup: labels.label_groups,
+              Label: labels.labels}
+    for cls, table in tables.items():
+        for region, name, doc in store.rows(KIND[cls]):
+            try:
+                record = build(cls, doc)
+                if (record.region, _key(record)) != (region, name):
+                    raise ValueError(
+                        f"its region and name ({record.region!r}, {_key(record)!r}) are not those of its row")
+            except ValueError as err:
+                problems.append(f"{_WHAT[cls]} {name} ({region}): {err}")
+                continue
+            table.setdefault(region, {})[name] = record
+    folder = store.path.parent / datafiles.FOLDER
+    for region, table in datasets.datasets.items():
+        for d in table.values():
+            if d.has_data and (not d.data_file or not (folder / d.data_file).is_file()):
+                problems.append(f"dataset {d.name} ({region}): its data file {folder / (d.data_file or '?')} is "
+                                "missing; start a data ingestion job again")
+    change = Change(store)
+    for region, jobs in datasets.ingestions.items():
+        for job_id, job in jobs.items():
+            if job.status == "IN_PROGRESS":
+                change.entry("ingestion", region, jobs, job_id)
+                job.status, job.failed_reason = "FAILED", INGESTION_INTERRUPTED
+    change.commit()
+    return problems
+
+
+__all__ = ["StateError", "build", "load"]

@@ -1,42 +1,39 @@
-"""The embedded endpoint's state and operations: models, schedulers per region, executions. Thread-safe.
+"""Inference schedulers per region and their executions: the scheduler operations, and the runner's side
+(due runs claimed, their ends recorded). Thread-safe under the core's lock.
 
-Every operation takes the caller's region and the request members (already checked against the service
-model by :mod:`.responses`), applies the service's semantic rules, and returns the response members. One lock
-guards all state; the runner's S3 I/O happens outside it (:meth:`Backend.claim_due` / :meth:`Backend.finish`).
+Every operation takes the caller's region and the request members (already checked against the service model by
+:mod:`..http.protocol`), applies the service's semantic rules, and returns the response members. The runner's S3
+I/O happens outside the lock (:meth:`Schedulers.claim_due` / :meth:`Schedulers.finish`). A scheduler's model is
+asked of the models service (:meth:`.models.Models.model`), never read from its tables.
 
+>>> from lookout_nb.service.api.models import Models
 >>> from lookout_nb.service.clock import ManualClock
->>> b = Backend(ManualClock())
->>> b.list_models("us-east-1", {})["ModelSummaries"]
+>>> core = Core(ManualClock())
+>>> Schedulers(core, Models(core, None, None)).list_schedulers("us-east-1", {})["InferenceSchedulerSummaries"]
 []
 """
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
-import hmac
 import json
 import logging
-import secrets
-import threading
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ...naming import Naming
 from ...request import SchedulerRequest, parse_duration
 from .change import Change
-from .datasets import DatasetsMixin
+from .core import Core, page
 from .exceptions import ConflictException, InternalServerException, ResourceNotFoundException, ValidationException
-from .labels import LabelsMixin
-from .models import ModelsMixin
 from .records import Execution, Model, Scheduler
 
-#: Page size of the List operations when MaxResults is not given.
-DEFAULT_PAGE = 50
+if TYPE_CHECKING:
+    from .models import Models
+
 #: At most this many runs per scheduler per move of the clock (a jump, a restart after downtime): the latest
 #: ones (288: a day of PT5M runs, so ``advance(1 day)`` makes every run of a 5-minute scheduler); the earlier
 #: due boundaries of that move are skipped and counted in :attr:`Backend.skipped_runs`.
@@ -66,37 +63,6 @@ def _minutes(n: int) -> pd.Timedelta:
     return pd.Timedelta(minutes=n)
 
 
-_TOKEN_KEY = secrets.token_bytes(16)  # NextTokens are signed with a key of this process
-
-
-def _signature(key: str, offset: int) -> str:
-    return hmac.new(_TOKEN_KEY, f"{key}:{offset}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def page(items: list, params: dict, key: str) -> dict:
-    """One page of ``items`` under ``key`` with MaxResults / NextToken (an offset signed by this process, so a
-    forged or edited token is refused; tokens do not outlive the process, like the service's, which expire)."""
-    size = params.get("MaxResults") or DEFAULT_PAGE
-    token = params.get("NextToken")
-    start = 0
-    if token:
-        try:
-            fields = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
-            start = fields["offset"]
-            if not (isinstance(start, int) and start >= 0
-                    and hmac.compare_digest(fields["sig"], _signature(key, start))):
-                raise ValueError("not signed")
-        except Exception:  # noqa: BLE001 - an untrusted token: whatever decoding it raises, it is not ours
-            raise ValidationException(f"NextToken {token[:40]!r} is not a token this endpoint issued") from None
-    chunk = items[start : start + size]
-    out = {key: chunk}
-    if start + size < len(items):
-        offset = start + size
-        fields = {"offset": offset, "sig": _signature(key, offset)}
-        out["NextToken"] = base64.urlsafe_b64encode(json.dumps(fields).encode()).decode()
-    return out
-
-
 @dataclass
 class Run:
     """A run claimed by the runner: everything it needs, copied so the scheduler may change meanwhile."""
@@ -119,36 +85,17 @@ class Run:
         return self.boundary - self.frequency, self.boundary
 
 
-class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
-    """State and operations of the embedded Lookout for Equipment service (datasets and ingestion jobs in
-    :mod:`.datasets`, label groups and labels in :mod:`.labels`, models and their training in :mod:`.models`)."""
+class Schedulers:
+    """The inference scheduler operations; ``models`` is the models service (a scheduler runs a model)."""
 
-    def __init__(self, clock):
-        self.clock = clock
-        self.lock = threading.RLock()
+    def __init__(self, core: Core, models: Models):
+        self.core = core
+        self.models = models
         self.schedulers: dict[str, dict[str, Scheduler]] = {}  # region -> name -> scheduler
         self.tokens: dict[str, dict[str, str]] = {}  # region -> client token -> scheduler uid
-        #: The durable store (:class:`~lookout_nb.service.state.store.Store`) every change is committed to before the
-        #: call returns; None keeps the state in memory only.
-        self.store = None
         self.broken: dict[tuple[str, str], str] = {}  # (region, name) -> why the saved scheduler was not restored
         self.broken_uids: dict[tuple[str, str], str] = {}  # (region, name) -> its uid, when it could be read
         self.skipped_runs = 0  # due runs skipped by the catch-up limit (CATCH_UP)
-        self._init_datasets()
-        self._init_labels()
-        self._init_models()
-
-    @contextmanager
-    def _change(self):
-        """``with self._change() as change:`` (under the lock): touch, then change records; they are committed
-        to the store when the block ends, or put back as they were if the block or the commit fails."""
-        change = Change(self.store)
-        try:
-            yield change
-        except BaseException:
-            change.rollback()
-            raise
-        change.commit(clock=self.clock.now())
 
     # -- schedulers --------------------------------------------------------------------------------------------
     def _schedulers(self, region: str) -> dict[str, Scheduler]:
@@ -166,10 +113,10 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
         return found
 
     def _status(self, s: Scheduler) -> str:
-        return s.status(self.clock.now(), self.clock.settle)
+        return s.status(self.core.clock.now(), self.core.clock.settle)
 
     def _model_arn(self, s: Scheduler) -> str:
-        model = self.models.get(s.model_name)
+        model = self.models.find(s.model_name)
         return model.arn(s.region) if model else Model(s.model_name, {}).arn(s.region)
 
     def _check_request(self, params: dict, model: Model) -> None:
@@ -181,13 +128,13 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
     def create_scheduler(self, region: str, params: dict) -> dict:
         name, token = params["InferenceSchedulerName"], params["ClientToken"]
         fingerprint = json.dumps({k: v for k, v in params.items() if k != "ClientToken"}, sort_keys=True, default=str)
-        with self.lock, self._change() as change:
-            model = self.model(params["ModelName"])
+        with self.core.lock, self.core.change() as change:
+            model = self.models.model(params["ModelName"])
             if model.status != "SUCCESS":
                 raise ValidationException(f"Model {model.name} is {model.status}; only a model whose training "
                                           "succeeded (SUCCESS) can run inference")
             self._check_request(params, model)
-            now = self.clock.now()
+            now = self.core.clock.now()
             known = self.tokens.setdefault(region, {}).get(token)
             existing = self._schedulers(region).get(name)
             if existing is not None:
@@ -240,18 +187,17 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
             "InferenceSchedulerArn": s.arn,
             "InferenceSchedulerName": s.name,
             "Status": self._status(s),
-            "ModelQuality": (self.models[s.model_name].quality if s.model_name in self.models
-                             else "CANNOT_DETERMINE_QUALITY"),
+            "ModelQuality": model.quality if (model := self.models.find(s.model_name)) else "CANNOT_DETERMINE_QUALITY",
         }
 
     def describe_scheduler(self, region: str, params: dict) -> dict:
-        with self.lock:
+        with self.core.lock:
             s = self._get(region, params["InferenceSchedulerName"])
             return s.describe(self._status(s), self._model_arn(s))
 
     def list_schedulers(self, region: str, params: dict) -> dict:
         begins, model, status = (params.get(k) for k in ("InferenceSchedulerNameBeginsWith", "ModelName", "Status"))
-        with self.lock:
+        with self.core.lock:
             items = []
             for s in sorted(self._schedulers(region).values(), key=lambda s: s.name):
                 current = self._status(s)
@@ -263,7 +209,7 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
         return page(items, params, "InferenceSchedulerSummaries")
 
     def update_scheduler(self, region: str, params: dict) -> dict:
-        with self.lock, self._change() as change:
+        with self.core.lock, self.core.change() as change:
             s = self._get(region, params["InferenceSchedulerName"])
             change.scheduler(region, self._schedulers(region), s.name)
             merged = {
@@ -276,8 +222,8 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
                 "RoleArn": params.get("RoleArn", s.role_arn),
                 "ClientToken": s.client_token,
             }
-            self._check_request(merged, self.model(s.model_name))
-            now = self.clock.now()
+            self._check_request(merged, self.models.model(s.model_name))
+            now = self.core.clock.now()
             s.frequency = merged["DataUploadFrequency"]
             s.delay_minutes = int(merged["DataDelayOffsetInMinutes"] or 0)
             s.input_config = merged["DataInputConfiguration"]
@@ -290,29 +236,29 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
             return {}
 
     def start_scheduler(self, region: str, params: dict) -> dict:
-        with self.lock, self._change() as change:
+        with self.core.lock, self.core.change() as change:
             s = self._get(region, params["InferenceSchedulerName"])
             change.scheduler(region, self._schedulers(region), s.name)
             status = self._status(s)
             if status != "STOPPED":
                 raise ConflictException(f"Inference scheduler {s.name} is {status}; only a STOPPED scheduler can start")
-            now = self.clock.now()
+            now = self.core.clock.now()
             s.state, s.changed_at = "PENDING", now
             s.next_boundary = first_boundary_after(now, parse_duration(s.frequency))
             return s.brief(s.state, self._model_arn(s))
 
     def stop_scheduler(self, region: str, params: dict) -> dict:
-        with self.lock, self._change() as change:
+        with self.core.lock, self.core.change() as change:
             s = self._get(region, params["InferenceSchedulerName"])
             change.scheduler(region, self._schedulers(region), s.name)
             status = self._status(s)
             if status not in ("PENDING", "RUNNING"):
                 raise ConflictException(f"Inference scheduler {s.name} is {status}; it is not running")
-            s.state, s.changed_at, s.next_boundary = "STOPPING", self.clock.now(), None
+            s.state, s.changed_at, s.next_boundary = "STOPPING", self.core.clock.now(), None
             return s.brief(s.state, self._model_arn(s))
 
     def delete_scheduler(self, region: str, params: dict) -> dict:
-        with self.lock, self._change() as change:
+        with self.core.lock, self.core.change() as change:
             name = params["InferenceSchedulerName"]
             if (region, name) in self.broken and name not in self._schedulers(region):
                 return self._delete_broken(region, name, change)
@@ -343,7 +289,7 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
     # -- executions and events ---------------------------------------------------------------------------------
     def list_executions(self, region: str, params: dict) -> dict:
         after, before, status = (params.get(k) for k in ("DataStartTimeAfter", "DataEndTimeBefore", "Status"))
-        with self.lock:
+        with self.core.lock:
             s = self._get(region, params["InferenceSchedulerName"])
             model_arn = self._model_arn(s)
             items = [
@@ -357,9 +303,10 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
 
     def list_events(self, region: str, params: dict) -> dict:
         start, end = params["IntervalStartTime"], params["IntervalEndTime"]
-        with self.lock:
+        with self.core.lock:
             s = self._get(region, params["InferenceSchedulerName"])
-            rate = parse_duration(self.models[s.model_name].sampling_rate) if s.model_name in self.models else None
+            model = self.models.find(s.model_name)
+            rate = parse_duration(model.sampling_rate) if model else None
             rows = [(pd.Timestamp(t), d) for ex in s.executions if ex.status == "SUCCESS" for t, d in ex.anomalies]
             name, sched_arn = s.name, s.arn
         events = [
@@ -371,37 +318,15 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
             e.update(InferenceSchedulerArn=sched_arn, InferenceSchedulerName=name)
         return page(events, params, "InferenceEventSummaries")
 
-    # -- tags --------------------------------------------------------------------------------------------------
-    def _tagged(self, region: str, resource_arn: str, change: Change | None = None) -> list:
-        """The tag list of a scheduler or model by ARN (touched in ``change`` when the caller changes it)."""
+    def tags_of(self, region: str, resource_arn: str, change: Change | None = None) -> list | None:
+        """The tag list of the scheduler of ``resource_arn`` (touched in ``change`` when the caller changes it),
+        or None when no scheduler has that ARN."""
         for s in self._schedulers(region).values():
             if s.arn == resource_arn:
                 if change is not None:
                     change.scheduler(region, self._schedulers(region), s.name)
                 return s.tags
-        for m in self.models.values():
-            if m.arn(region) == resource_arn:
-                if change is not None:
-                    change.entry("tags", "", self.model_tags, m.name)
-                return self.model_tags.setdefault(m.name, [])
-        raise ResourceNotFoundException(f"Resource {resource_arn} does not exist")
-
-    def list_tags(self, region: str, params: dict) -> dict:
-        with self.lock:
-            return {"Tags": [dict(t) for t in self._tagged(region, params["ResourceArn"])]}
-
-    def tag_resource(self, region: str, params: dict) -> dict:
-        with self.lock, self._change() as change:
-            tags = self._tagged(region, params["ResourceArn"], change)
-            new = {t["Key"]: t["Value"] for t in params["Tags"]}
-            tags[:] = [t for t in tags if t["Key"] not in new] + [{"Key": k, "Value": v} for k, v in new.items()]
-            return {}
-
-    def untag_resource(self, region: str, params: dict) -> dict:
-        with self.lock, self._change() as change:
-            tags = self._tagged(region, params["ResourceArn"], change)
-            tags[:] = [t for t in tags if t["Key"] not in set(params["TagKeys"])]
-            return {}
+        return None
 
     # -- the runner's side -------------------------------------------------------------------------------------
     def _running(self):
@@ -411,7 +336,7 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
 
     def next_due(self, until: pd.Timestamp) -> pd.Timestamp | None:
         """The earliest wake-up time <= ``until`` of any running scheduler, or None."""
-        with self.lock:
+        with self.core.lock:
             wakes = [s.next_boundary + _minutes(s.delay_minutes) for _, s in self._running()]
         due = min(wakes, default=None)
         return due if due is not None and due <= until else None
@@ -423,7 +348,7 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
         Returns how many runs were skipped (also added to :attr:`skipped_runs` and logged).
         """
         skipped, limit = 0, CATCH_UP if limit is None else limit
-        with self.lock, self._change() as change:
+        with self.core.lock, self.core.change() as change:
             for region, s in self._running():
                 delay, freq = _minutes(s.delay_minutes), _duration(s.frequency)
                 if s.next_boundary + delay > until:
@@ -447,7 +372,7 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
         The new executions are committed to the store before the runs are handed out.
         """
         runs = []
-        with self.lock, self._change() as change:
+        with self.core.lock, self.core.change() as change:
             for region, schedulers in self.schedulers.items():
                 for s in schedulers.values():
                     self._status(s)
@@ -466,7 +391,7 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
                         seq = len(s.executions) - 1
                         change.execution(region, s.uid, seq, ex)
                         s.next_boundary = first_boundary_after(b, freq)  # realigns after a frequency change
-                        model = self.models.get(s.model_name)
+                        model = self.models.find(s.model_name)
                         runs.append(
                             Run(s.name, model, b, b + delay, freq, s.input_config, s.output_config, ex, region, s.uid,
                                 seq)
@@ -482,7 +407,7 @@ class Backend(ModelsMixin, DatasetsMixin, LabelsMixin):
     def finish_all(self, ended) -> None:
         """Record how several claimed runs ended, ``[(run, {"status": ..., "failed_reason": ..., ...})]``, in
         one transaction. Call it only after each SUCCESS run's results object is written."""
-        with self.lock, self._change() as change:
+        with self.core.lock, self.core.change() as change:
             for run, how in ended:
                 ex = run.execution
                 owner = self._schedulers(run.region).get(run.scheduler_name)

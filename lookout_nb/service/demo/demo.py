@@ -124,13 +124,13 @@ def add_trained_model(endpoint, name: str, components, sampling_rate: str = DEMO
     end = MANUAL_START.floor("D")
     frames = generated_frames(components, pd.date_range(end - rows * step, end, freq=step, inclusive="left"))
     backend, dataset = endpoint.backend, f"{name}-dataset"
-    if name in backend.models:
+    if backend.models.find(name) is not None:
         backend.delete_model(region, {"ModelName": name})
-    backend.put_dataset_data(region, dataset, IngestedData(ModelSchema.parse(components), frames))
+    backend.datasets.put_dataset_data(region, dataset, IngestedData(ModelSchema.parse(components), frames))
     backend.create_model(region, {"ModelName": name, "DatasetName": dataset, "ClientToken": f"generated-{name}",
                                   "RoleArn": DEMO_ROLE_ARN,
                                   "DataPreProcessingConfiguration": {"TargetSamplingRate": sampling_rate}})
-    model = backend.wait_model(name)
+    model = backend.models.wait_model(name)
     if model.status != "SUCCESS":
         raise RuntimeError(f"model {name} could not be trained on generated data: {model.failed_reason}")
     return model
@@ -401,12 +401,12 @@ def train_demo(endpoint, timeout: float = 120.0) -> Model:
     ingestion of the training CSVs, CreateModel with the label file and the last day as evaluation window. A
     model already trained (a restart with a state_dir) is kept; RuntimeError naming the step that failed."""
     backend, lookout = endpoint.backend, endpoint.lookout()
-    kept = backend.models.get(DEMO_MODEL)
+    kept = backend.models.find(DEMO_MODEL)
     if kept is not None and kept.status == "SUCCESS":
         return kept
-    if (kept is not None and kept.status != "IN_PROGRESS") or DEMO_MODEL in backend.broken_models:
+    if (kept is not None and kept.status != "IN_PROGRESS") or DEMO_MODEL in backend.models.broken_models:
         lookout.delete_model(ModelName=DEMO_MODEL)  # FAILED, or saved by an earlier release: train it again
-    if DEMO_DATASET not in backend.datasets.get("us-east-1", {}):
+    if DEMO_DATASET not in backend.datasets.datasets.get("us-east-1", {}):
         schema = ModelSchema.parse(DEMO_COMPONENTS).to_json()
         lookout.create_dataset(DatasetName=DEMO_DATASET, DatasetSchema={"InlineDataSchema": schema},
                                ClientToken=DEMO_DATASET)
@@ -418,7 +418,7 @@ def train_demo(endpoint, timeout: float = 120.0) -> Model:
         described = _wait(lambda: lookout.describe_data_ingestion_job(JobId=job["JobId"]), timeout)
         if described["Status"] != "SUCCESS":
             raise RuntimeError(f"the demo's training data could not be ingested: {described.get('FailedReason')}")
-    if DEMO_MODEL not in backend.models:
+    if backend.models.find(DEMO_MODEL) is None:
         evaluation = DEMO_TRAINING_SPAN[1] - pd.Timedelta(days=1)
         lookout.create_model(
             ModelName=DEMO_MODEL, DatasetName=DEMO_DATASET, ClientToken=DEMO_MODEL, RoleArn=DEMO_ROLE_ARN,
@@ -427,7 +427,7 @@ def train_demo(endpoint, timeout: float = 120.0) -> Model:
             TrainingDataStartTime=DEMO_TRAINING_SPAN[0].to_pydatetime(), TrainingDataEndTime=evaluation.to_pydatetime(),
             EvaluationDataStartTime=evaluation.to_pydatetime(),
             EvaluationDataEndTime=(DEMO_TRAINING_SPAN[1] + pd.Timedelta(minutes=1)).to_pydatetime())
-    model = backend.wait_model(DEMO_MODEL, timeout)
+    model = backend.models.wait_model(DEMO_MODEL, timeout)
     if model.status != "SUCCESS":
         raise RuntimeError(f"the demo model could not be trained: {model.failed_reason}")
     return model

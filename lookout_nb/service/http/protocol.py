@@ -22,8 +22,9 @@ from werkzeug.wrappers import Request, Response
 
 from ... import servicemodel
 from ...naming import to_utc
+from ..api.backend import Backend
 from ..api.exceptions import InternalServerException, ServiceException, UnknownOperationException, ValidationException
-from ..api.schedulers import Backend, format_problems
+from ..api.schedulers import format_problems
 from ..state.store import StoreError
 
 TARGET_PREFIX = "AWSLookoutEquipmentFrontendService."

@@ -62,7 +62,7 @@ LIST_PAGE_MORE = 100
 
 @dataclass
 class Outcome:
-    """How a run ended: what :meth:`lookout_nb.service.api.schedulers.Backend.finish` records."""
+    """How a run ended: what :meth:`lookout_nb.service.api.schedulers.Schedulers.finish` records."""
 
     status: str
     failed_reason: str | None = None

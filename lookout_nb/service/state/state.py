@@ -1,5 +1,4 @@
-"""Files of a ``state_dir`` besides the databases: the directory itself, the state.json of earlier releases
-(read once to migrate it into ``state.db``, see :mod:`.restore`), and the timestamp encoding every saved
+"""Files of a ``state_dir`` besides the databases: the directory itself, and the timestamp encoding every saved
 document uses (``{"$ts": "2026-01-05T09:00:00+00:00"}``). S3 objects are kept by :mod:`.objects` under
 ``objects/``, written through before each S3 response.
 
@@ -9,7 +8,6 @@ document uses (``{"$ts": "2026-01-05T09:00:00+00:00"}``). S3 objects are kept by
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -17,7 +15,6 @@ import pandas as pd
 
 from ...errors import LookoutNbError
 
-VERSION = 1
 #: Fields earlier builds of this version saved and that are no longer kept (dropped when reading).
 RETIRED = {"scheduler": {"active_from"}, "execution": {"rows"}}
 
@@ -31,13 +28,6 @@ def unreadable(path: Path, why: str) -> StateError:
         f"cannot restore the endpoint state from {path}: {why}. Fix the file, or move it (or the whole state "
         f"directory) away to start with an empty state; it has not been changed"
     )
-
-
-def _version_problem(data) -> str | None:
-    if isinstance(data, dict) and data.get("version") == VERSION:
-        return None
-    found = data.get("version") if isinstance(data, dict) else f"a JSON {type(data).__name__}"
-    return f"it is not a saved state of version {VERSION} (found {found!r})"
 
 
 def encode(value):
@@ -71,19 +61,3 @@ def prepare(state_dir) -> Path:
         why = err.strerror or str(err)
         raise StateError(f"cannot use {path} as the state directory: {why}; choose a directory you can write") from err
     return path
-
-
-def read_v1(state_dir):
-    """``(path, data)`` of the ``state.json`` of version 1 in ``state_dir`` (data None when there is none);
-    :class:`StateError` naming the file when it cannot be read."""
-    path = Path(state_dir) / "state.json"
-    if not path.exists():
-        return path, None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise unreadable(path, f"{type(err).__name__}: {str(err)[:200]}") from None
-    problem = _version_problem(data)
-    if problem:
-        raise unreadable(path, problem)
-    return path, data

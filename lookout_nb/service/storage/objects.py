@@ -10,9 +10,9 @@ moto keeps the S3 protocol and serves from memory; this store keeps a copy under
 
 A crash leaves at worst a blob nobody names or a temporary file; both are swept at the next :meth:`open`.
 :mod:`.writethrough` calls :meth:`ObjectStore.sync` after each mutating request, before the response. At start
-:meth:`open` checks the index and imports the layout of earlier versions (``s3/`` + ``s3-manifest.json``, once),
-and :meth:`load` puts every object back into moto directly. Only the current version of a key is kept (a
-versioned bucket comes back with the latest version of each key), and in-progress multipart uploads are not kept.
+:meth:`open` checks the index, and :meth:`load` puts every object back into moto directly. Only the current
+version of a key is kept (a versioned bucket comes back with the latest version of each key), and in-progress
+multipart uploads are not kept.
 
 >>> store = ObjectStore("/tmp/lookout-state").open()   # doctest: +SKIP
 >>> store.load()                                       # doctest: +SKIP
@@ -21,7 +21,6 @@ versioned bucket comes back with the latest version of each key), and in-progres
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 import logging
@@ -29,13 +28,11 @@ import os
 import sqlite3
 import tempfile
 import threading
-import urllib.parse
 from pathlib import Path
 
 from ...errors import LookoutNbError
 from ...s3keys import s3_uri
 from . import motos3
-from .bucketnames import bucket_name_problem
 from .motos3 import BucketRecord, ObjectRecord
 
 log = logging.getLogger(__name__)
@@ -52,7 +49,6 @@ CREATE TABLE IF NOT EXISTS objects (
 );
 CREATE INDEX IF NOT EXISTS objects_by_blob ON objects (blob);
 """
-_LEGACY_MANIFEST = "s3-manifest.json"
 
 
 class ObjectStoreError(LookoutNbError):
@@ -112,7 +108,7 @@ class ObjectStore:
         return self._db is not None
 
     def open(self) -> ObjectStore:
-        """Open (or create) the index, check it, sweep leftovers of a crash, import the layout of earlier versions.
+        """Open (or create) the index, check it, sweep leftovers of a crash.
 
         Raises :class:`ObjectStoreError` naming the file when the index is not a readable index of this version.
         """
@@ -146,7 +142,6 @@ class ObjectStore:
         self._db = db
         try:
             self._sweep()
-            self._import_legacy()
         except (OSError, sqlite3.Error) as err:
             self.close()
             raise ObjectStoreError(
@@ -363,90 +358,8 @@ class ObjectStore:
             else:
                 motos3.remove_bucket(backend, name)
 
-    # -- the layout of earlier versions ------------------------------------------------------------------------
-    def _import_legacy(self) -> None:
-        """Import ``s3/<bucket>/<percent-encoded key>`` + ``s3-manifest.json`` (written by earlier versions at
-        stop) once, then rename the manifest to ``s3-manifest.json.imported``; ``s3/`` is no longer read."""
-        manifest_path = self.state_dir / _LEGACY_MANIFEST
-        if not manifest_path.exists():
-            return
-        manifest = _legacy_manifest(manifest_path)
-        root = self.state_dir / "s3"
-        rows, buckets = [], []
-        for bucket, objects in manifest.items():
-            if bucket_name_problem(bucket) and not _legacy_bucket_name(bucket):
-                log.warning("lookout_nb.service: %s: bucket %r is not an S3 bucket name; not imported",
-                            manifest_path, bucket)
-                continue
-            buckets.append(BucketRecord(bucket))
-            for key, etag in objects.items():
-                path = _legacy_path(root, bucket, key)
-                try:
-                    body = path.read_bytes()
-                    modified = datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.timezone.utc)
-                except OSError as err:
-                    log.warning("lookout_nb.service: %s cannot be read (%s); %s is not imported",
-                                path, err, s3_uri(bucket, key))
-                    continue
-                blob = hashlib.sha256(body).hexdigest()
-                if not self._blob_path(blob).exists():
-                    write_durably(self._blob_path(blob), body)
-                etag = etag if "-" in str(etag) else f'"{hashlib.md5(body).hexdigest()}"'
-                modified = modified.replace(tzinfo=None).isoformat()
-                rows.append((bucket, key, blob, len(body), etag, modified, '{"content-type": "binary/octet-stream"}',
-                             "{}", "{}"))
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany(
-                "INSERT OR IGNORE INTO buckets VALUES (?, ?, ?, ?, ?)",
-                [(b.name, b.account, b.partition, b.region, b.created) for b in buckets],
-            )
-            self._db.executemany("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            self._db.execute("COMMIT")
-        os.replace(manifest_path, manifest_path.with_name(_LEGACY_MANIFEST + ".imported"))
-        _fsync_dir(self.state_dir)
-        log.info("lookout_nb.service: imported %d S3 objects from %s (the copies in %s are no longer used)",
-                 len(rows), manifest_path, root)
-
 
 def _cause(err: Exception) -> str:
     if isinstance(err, OSError) and err.strerror:
         return f"{err.strerror} (errno {err.errno})" + (f": {err.filename}" if err.filename else "")
     return f"{type(err).__name__}: {err}"
-
-
-def _legacy_bucket_name(name: str) -> bool:
-    """Bucket names earlier versions may have saved (moto took uppercase and underscores): kept on import."""
-    return (isinstance(name, str) and 1 <= len(name) <= 255 and name not in (".", "..")
-            and "/" not in name and "\0" not in name)
-
-
-def _legacy_manifest(path: Path) -> dict:
-    """``s3-manifest.json`` (bucket -> key -> ETag); :class:`ObjectStoreError` naming it when unreadable."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise ObjectStoreError(
-            f"cannot import the S3 objects listed in {path}: {type(err).__name__}: {err}. Fix the file, or move it "
-            f"away to start without those objects; it has not been changed"
-        ) from err
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise ObjectStoreError(
-            f"cannot import the S3 objects listed in {path}: it is not a JSON object of bucket -> key -> ETag. Fix "
-            f"the file, or move it away to start without those objects; it has not been changed"
-        )
-    return data
-
-
-def _legacy_path(root: Path, bucket: str, key: str) -> Path:
-    """The file where earlier versions saved an object: one flat, percent-encoded name per key.
-
-    >>> _legacy_path(Path("s3"), "b", "in/a b.csv").as_posix()
-    's3/b/in%2Fa%20b.csv'
-    """
-    name = urllib.parse.quote(key, safe="")
-    if name in (".", ".."):
-        name = name.replace(".", "%2E")
-    elif len(name) > 200:
-        name = f"{name[:150]}~{hashlib.sha256(key.encode()).hexdigest()}"
-    return root / bucket / name
