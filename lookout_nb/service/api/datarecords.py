@@ -25,18 +25,6 @@ def dataset_arn(region: str, name: str) -> str:
     return arn(region, "dataset", name, stable_id("dataset", name))
 
 
-def empty_quality() -> dict:
-    """A DataQualitySummary with every count 0."""
-    return {
-        "InsufficientSensorData": {"MissingCompleteSensorData": {"AffectedSensorCount": 0},
-                                   "SensorsWithShortDateRange": {"AffectedSensorCount": 0}},
-        "MissingSensorData": {"AffectedSensorCount": 0, "TotalNumberOfMissingValues": 0},
-        "InvalidSensorData": {"AffectedSensorCount": 0, "TotalNumberOfInvalidValues": 0},
-        "UnsupportedTimestamps": {"TotalNumberOfUnsupportedTimestamps": 0},
-        "DuplicateTimestamps": {"TotalNumberOfDuplicateTimestamps": 0},
-    }
-
-
 @dataclass
 class Dataset:
     """A dataset: its schema (JSON text, None until the first ingestion gives one) and what its data holds.

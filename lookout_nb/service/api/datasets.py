@@ -48,6 +48,7 @@ from .exceptions import (
     ResourceNotFoundException,
     ValidationException,
 )
+from .records import stable_id
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "The endpoint stopped while this ingestion was in progress; start the ingestion again"
@@ -73,6 +74,16 @@ class NoUsers:
 
     def dataset_in_use(self, region: str, dataset_name: str) -> list[str]:
         return []
+
+
+def data_file_name(region: str, dataset: str, job_id: str) -> str:
+    """The file (under ``<state_dir>/datasets/``, see :mod:`..storage.datafiles`) of ``dataset``'s data as
+    ingestion ``job_id`` left it.
+
+    >>> data_file_name("us-east-1", "pump", "0f3c").endswith("-0f3c.npz")
+    True
+    """
+    return f"{stable_id('data', region, dataset)}-{job_id}.npz"
 
 
 def parse_schema(text: str) -> ModelSchema:
@@ -220,7 +231,7 @@ class Datasets:
         is removed after the commit, the new one when the commit fails."""
         folder, file = self._data_folder(), None
         if folder is not None:
-            file = datafiles.file_name(region, name, job_id or uuid.uuid4().hex)
+            file = data_file_name(region, name, job_id or uuid.uuid4().hex)
             datafiles.write(folder, file, data.schema, data.frames)
         frames = [f for f in data.frames.values() if len(f)]
         try:

@@ -28,17 +28,11 @@ from werkzeug.serving import make_server
 
 from ...servicetime import INSTANCE_HEADER, PRECISE_HEADER
 from ..storage import s3clock
+from ..storage.motos3 import moto_apps
 from ..storage.writethrough import DurableS3
 from .auth import OwnClients, refuse
 from .keepalive import KeepAliveHandler, close_idle
 from .protocol import is_lookout_request
-
-
-def moto_apps():
-    """moto's S3 application and its full dispatcher (for ``/moto-api/``, e.g. ``POST /moto-api/reset``)."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-    return create_backend_app("s3"), DomainDispatcherApplication(create_backend_app)
 
 
 class Dispatcher:

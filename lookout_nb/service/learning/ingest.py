@@ -38,7 +38,6 @@ from ...errors import read_error
 from ...inputfiles import read_input
 from ...s3keys import s3_uri
 from ...schema import ModelSchema
-from ..api.datarecords import empty_quality
 
 DEFAULT_KEY_PATTERN = "{prefix}/{component_name}/*"
 _PATTERN = re.compile(r"^\{prefix\}/\{component_name\}([/_ .-])\*$")
@@ -48,6 +47,18 @@ SHORT_RANGE = pd.Timedelta(days=14)
 DISCARD = {"line-too-long", "empty-file", "csv-malformed", "csv-delimiter", "no-header", "too-few-columns"}
 ALLOWED = ("{prefix}/{component_name}/*, {prefix}/{component_name}_*, {prefix}/{component_name}-*, "
            "{prefix}/{component_name}.* or '{prefix}/{component_name} *'")
+
+
+def empty_quality() -> dict:
+    """A DataQualitySummary with every count 0."""
+    return {
+        "InsufficientSensorData": {"MissingCompleteSensorData": {"AffectedSensorCount": 0},
+                                   "SensorsWithShortDateRange": {"AffectedSensorCount": 0}},
+        "MissingSensorData": {"AffectedSensorCount": 0, "TotalNumberOfMissingValues": 0},
+        "InvalidSensorData": {"AffectedSensorCount": 0, "TotalNumberOfInvalidValues": 0},
+        "UnsupportedTimestamps": {"TotalNumberOfUnsupportedTimestamps": 0},
+        "DuplicateTimestamps": {"TotalNumberOfDuplicateTimestamps": 0},
+    }
 
 
 class IngestFailed(Exception):

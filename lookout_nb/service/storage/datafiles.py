@@ -8,9 +8,14 @@ Layout of a file: ``meta`` (JSON text: the schema and each component's sensors),
 since the epoch, UTC) and ``v<i>`` (float64 rows x sensors) of the ``i``-th component; zlib level 1 (about half
 the size of the raw arrays, five times faster to write than ``np.savez_compressed``'s default level).
 
->>> name = file_name("us-east-1", "pump", "0f3c")
->>> name.endswith("-0f3c.npz")
-True
+The file names are the API's choice (:func:`lookout_nb.service.api.datasets.data_file_name`).
+
+>>> import pandas as pd
+>>> t = pd.date_range("2026-01-01", periods=2, freq="min", tz="UTC", name="Timestamp")
+>>> schema, frames = decode(encode(ModelSchema.parse({"pump": ["Flow"]}), {"pump": pd.DataFrame({"Flow": [1.0, 2]},
+...                                                                                              index=t)}))
+>>> frames["pump"]["Flow"].tolist()
+[1.0, 2.0]
 """
 
 from __future__ import annotations
@@ -24,15 +29,9 @@ import numpy as np
 import pandas as pd
 
 from ...schema import ModelSchema
-from ..api.records import stable_id
 from .objects import write_durably
 
 FOLDER = "datasets"
-
-
-def file_name(region: str, dataset: str, job_id: str) -> str:
-    """The file of ``dataset``'s data as ingestion ``job_id`` left it."""
-    return f"{stable_id('data', region, dataset)}-{job_id}.npz"
 
 
 def encode(schema: ModelSchema, frames: dict) -> bytes:

@@ -34,11 +34,9 @@ from .writethrough import durable
 @contextlib.contextmanager
 def _as_client_errors(operation: str):
     """moto's S3 errors (and a refused disk write) as the ClientError the HTTP client raises."""
-    from moto.core.exceptions import ServiceException
-
     try:
         yield
-    except ServiceException as err:
+    except motos3.service_exception() as err:
         code, message = err.code, err.message
         raise ClientError({"Error": {"Code": code, "Message": message}}, operation) from None
     except PersistError as err:

@@ -6,8 +6,10 @@ state after a request (:func:`live`, :func:`describe`, :func:`body`) and puts sa
 The endpoint's runner reads and writes objects in-process too (:mod:`.inprocess`): :func:`names_after` lists a key
 range from a sorted index of each bucket's names (moto's own listing walks every key of the bucket),
 :func:`put_as_http` writes an object as moto's PutObject handler does. Only this module knows moto's internals
-(``FakeBucket.keys``,
-``FakeKey`` attributes), so a moto upgrade is checked here.
+(``FakeBucket.keys``, ``FakeKey`` attributes, the ``S3Backend`` methods :mod:`.writethrough` hooks, the
+``utcnow`` :mod:`.s3clock` replaces, the exception classes, the WSGI applications the server routes to), so a moto
+upgrade is checked here: :data:`RELIED_ON` lists every name taken from moto and :func:`missing` says which of them
+an installed moto lacks (tests/service/test_moto.py checks it and the tested version range, :data:`TESTED`).
 
 >>> backend = backend_of("123456789012", "aws")
 >>> record = describe(backend, "lookout-demo", live(backend, "lookout-demo", "in/a.csv"))  # doctest: +SKIP
@@ -27,6 +29,19 @@ from dataclasses import dataclass, field
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_PARTITION = "aws"
 DEFAULT_REGION = "us-east-1"
+#: The moto versions lookout_nb is tested with (the pin of pyproject.toml).
+TESTED = ">=5.0,<5.3"
+#: Every name taken from moto (``module:attribute[.attribute]``); the private ones are the upgrade risk.
+RELIED_ON = (
+    "moto.s3.models:s3_backends", "moto.s3.models:FakeKey", "moto.s3.models:utcnow",
+    "moto.s3.models:S3Backend.put_object", "moto.s3.models:S3Backend.delete_object",
+    "moto.s3.models:S3Backend.put_object_tagging", "moto.s3.models:S3Backend.create_bucket",
+    "moto.s3.models:S3Backend.delete_bucket", "moto.s3.models:S3Backend.get_bucket",
+    "moto.s3.utils:_VersionedKeyStore.setlist", "moto.s3.utils:_VersionedKeyStore.__setitem__",
+    "moto.s3.utils:_VersionedKeyStore.pop", "moto.s3.utils:metadata_from_headers",
+    "moto.s3.exceptions:S3ClientError", "moto.s3.exceptions:MissingBucket", "moto.core.exceptions:ServiceException",
+    "moto.moto_server.werkzeug_app:DomainDispatcherApplication", "moto.moto_server.werkzeug_app:create_backend_app",
+)
 #: FakeKey attributes kept besides metadata and tags (None values are not kept).
 _ATTRS = ("storage_class", "encryption", "kms_key_id", "website_redirect_location", "checksum_algorithm",
           "checksum_value")
@@ -248,3 +263,68 @@ def names_after(bucket, prefix: str, after: str, limit: int) -> list:
                 found.append(key)
             i += 1
     return found
+
+
+# -- the rest of what the service takes from moto ------------------------------------------------------------------
+def moto_apps():
+    """moto's S3 application and its full dispatcher (for ``/moto-api/``, e.g. ``POST /moto-api/reset``)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return create_backend_app("s3"), DomainDispatcherApplication(create_backend_app)
+
+
+def set_utcnow(now) -> None:
+    """Make moto's S3 take ``now()`` (naive UTC) as the time it stamps objects with (:mod:`.s3clock`)."""
+    import moto.s3.models
+
+    moto.s3.models.utcnow = now
+
+
+def backend_class():
+    """moto's S3 backend class, whose methods :mod:`.writethrough` hooks."""
+    from moto.s3.models import S3Backend
+
+    return S3Backend
+
+
+def invalid_bucket_name(name, problem: str):
+    """moto's own S3 error, so it is answered as S3 does: 400, code InvalidBucketName, an XML body."""
+    from moto.s3.exceptions import S3ClientError
+
+    error = S3ClientError("InvalidBucketName", f"The specified bucket is not valid: the name {name!r} {problem}")
+    error.bucket_name = name
+    return error
+
+
+def missing_bucket():
+    """The exception class moto raises for a bucket that does not exist (NoSuchBucket)."""
+    from moto.s3.exceptions import MissingBucket
+
+    return MissingBucket
+
+
+def service_exception():
+    """The base class of moto's errors (``.code``, ``.message``)."""
+    from moto.core.exceptions import ServiceException
+
+    return ServiceException
+
+
+def missing() -> list[str]:
+    """The names of :data:`RELIED_ON` the installed moto lacks ([] when every one is there).
+
+    >>> missing()
+    []
+    """
+    import importlib
+
+    absent = []
+    for name in RELIED_ON:
+        module, _, path = name.partition(":")
+        try:
+            value = importlib.import_module(module)
+            for part in path.split("."):
+                value = getattr(value, part)
+        except (ImportError, AttributeError):
+            absent.append(name)
+    return absent

@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from . import motos3
+
 #: Header of the endpoint's own writes that are stamped with a past service time: ``<ISO time>``.
 STAMP_HEADER = "X-Lookout-Nb-Stamp"
 
@@ -49,9 +51,7 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        import moto.s3.models
-
-        moto.s3.models.utcnow = moto_now
+        motos3.set_utcnow(moto_now)
         _installed = True
 
 

@@ -60,15 +60,6 @@ class Changes:
         self.keys[(id(backend), bucket, key)] = (backend, bucket, key, motos3.current(backend, bucket, key))
 
 
-def invalid_bucket_name(name, problem: str):
-    """moto's own S3 error, so it is answered as S3 does: 400, code InvalidBucketName, an XML body."""
-    from moto.s3.exceptions import S3ClientError
-
-    error = S3ClientError("InvalidBucketName", f"The specified bucket is not valid: the name {name!r} {problem}")
-    error.bucket_name = name
-    return error
-
-
 # -- the hooks on moto's backend -------------------------------------------------------------------------------
 def _hook(method, note):
     """Wrap a backend method: inside a tracked request, ``note(changes, backend, arguments)`` after the call."""
@@ -97,7 +88,7 @@ def _check_new_bucket(method):
         if _current.get() is not None:
             problem = bucket_name_problem(bucket_name)
             if problem:
-                raise invalid_bucket_name(bucket_name, problem)
+                raise motos3.invalid_bucket_name(bucket_name, problem)
         return method(self, bucket_name, *args, **kwargs)
 
     return checked
@@ -105,16 +96,16 @@ def _check_new_bucket(method):
 
 def _check_missing_bucket(method):
     """get_bucket of a missing bucket whose name S3 refuses: InvalidBucketName (S3's answer), not NoSuchBucket."""
-    from moto.s3.exceptions import MissingBucket
+    missing_bucket = motos3.missing_bucket()
 
     @functools.wraps(method)
     def checked(self, bucket_name, *args, **kwargs):
         try:
             return method(self, bucket_name, *args, **kwargs)
-        except MissingBucket:
+        except missing_bucket:
             problem = bucket_name_problem(bucket_name) if _current.get() is not None else None
             if problem:
-                raise invalid_bucket_name(bucket_name, problem) from None
+                raise motos3.invalid_bucket_name(bucket_name, problem) from None
             raise
 
     return checked
@@ -137,7 +128,7 @@ _NOTES = {
 @functools.lru_cache(maxsize=1)
 def install_hooks() -> None:
     """Hook moto's S3 backend class (once per process); a RuntimeError names what a moto upgrade changed."""
-    from moto.s3.models import S3Backend
+    S3Backend = motos3.backend_class()
 
     for name, (arguments, note) in _NOTES.items():
         method = getattr(S3Backend, name, None)
