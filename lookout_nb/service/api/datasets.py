@@ -1,16 +1,10 @@
 """Datasets and data ingestion jobs of the embedded endpoint (the datasets service of :class:`~.backend.Backend`).
 
-CreateDataset takes ``DatasetSchema.InlineDataSchema`` (the JSON text of the service: a DATETIME column then
-DOUBLE sensors per component), or none: the first SUCCESS ingestion then gives the schema (each component's
-sensors from its first file, see :mod:`.ingest`). StartDataIngestionJob answers at once with an IN_PROGRESS job
-that reads the files in a background thread, in real time whatever the endpoint's clock (its CreatedAt and the
-dataset's LastUpdatedAt are service-clock times). One job at a time per dataset (another one is a
-ConflictException naming the running job).
-
-**A SUCCESS ingestion replaces the dataset's data** (the service documents that a new ingestion of a dataset
-replaces its data): the frames, DataStartTime/DataEndTime and the summaries are those of the last SUCCESS job.
-A FAILED job changes nothing of the data already there. The data is saved under ``<state_dir>/datasets/``
-(:mod:`.datafiles`) before the job reports SUCCESS, and read back lazily after a restart.
+CreateDataset, StartDataIngestionJob (files read in a background thread by :mod:`..learning.ingest`) and the
+other dataset operations; what they do where the service documents nothing (a SUCCESS ingestion replaces the
+dataset's data, a FAILED one keeps it; one job at a time per dataset) is in ``docs/endpoint.md`` (Datasets and
+ingestion). The data is saved under ``<state_dir>/datasets/`` (:mod:`..storage.datafiles`) before the job reports
+SUCCESS, and read back lazily after a restart.
 
 The seams other parts code against: :meth:`Datasets.dataset`, :meth:`Datasets.dataset_data` and
 :meth:`Datasets.put_dataset_data`. DeleteDataset refuses while a model uses the dataset: it asks

@@ -5,24 +5,8 @@ CreateModel checks what it can at once (the dataset exists and holds data, the l
 JSON of the service's form) and answers IN_PROGRESS; a background thread then trains with
 :func:`..learning.training.train` on the dataset's data and records SUCCESS (the trained detector, saved in
 ``state.db`` with the model, and its ``ModelMetrics``) or FAILED with a reason naming the window, sensor, label
-file or condition. TrainingExecutionStartTime/EndTime are service-clock times. Choices where the service
-documents nothing:
-
-- **Windows left out.** TrainingDataStartTime defaults to the dataset's first row, EvaluationDataEndTime to just
-  after its last row; with neither end nor start of the split given, training takes the first 80% of that span
-  (cut on the sampling grid) and evaluation the rest; a given TrainingDataEndTime starts the evaluation, a given
-  EvaluationDataStartTime ends the training. DescribeModel shows the times used.
-- **TargetSamplingRate left out**: the finest supported rate no finer than the data's median row spacing.
-- **DatasetSchema** is a subset of the dataset's sensors (a sensor or component the dataset lacks FAILS the
-  model naming it); left out, the model takes every sensor of the dataset.
-- **Labels**: the ANOMALY labels of ``LabelGroupName`` and the rows of the CSV files under
-  ``S3InputConfiguration`` (both when both are given).
-- **DeleteModel** refuses (ConflictException) while the model trains; a model that schedulers use can be deleted,
-  as the service documents ("this will prevent it from being used with an inference scheduler, even one that is
-  already set up"): their later runs FAIL saying the model no longer exists.
-- **Idempotency**: the same ClientToken with the same request returns the model; another token or request for an
-  existing name is a ConflictException.
-- A model still IN_PROGRESS when the endpoint stops (or is killed) comes back FAILED with a reason.
+file or condition. TrainingExecutionStartTime/EndTime are service-clock times. The choices where the service
+documents nothing are in ``docs/endpoint.md`` (Models).
 
 The data comes from the datasets service (:meth:`.datasets.Datasets.dataset_data`) and the ANOMALY ranges from
 the labels service (:meth:`.labels.Labels.label_ranges`), by explicit calls.
