@@ -53,14 +53,25 @@ def test_a_second_serve_on_one_state_dir_exits_2_with_one_line(tmp_path):
     assert f"process {first.pid}" in lines[0] and url in lines[0]
 
 
-class _FullDisk:
-    """A sqlite3 connection whose commits fail as on a full disk (what SQLite reports for ENOSPC)."""
+class _Disk:
+    """Opens state.db with :func:`sqlite3.connect`, whose commits fail while :attr:`full` is set, as SQLite
+    reports a full disk (ENOSPC); other databases open as usual."""
 
-    def __init__(self, db):
-        self.db = db
+    def __init__(self):
+        self.full = False
+        self._connect = sqlite3.connect
+
+    def connect(self, path, *args, **kwargs):
+        db = self._connect(path, *args, **kwargs)
+        return _Connection(db, self) if os.path.basename(path) == "state.db" else db
+
+
+class _Connection:
+    def __init__(self, db, disk: _Disk):
+        self.db, self.disk = db, disk
 
     def execute(self, sql, *args):
-        if sql == "COMMIT":
+        if sql == "COMMIT" and self.disk.full:
             raise sqlite3.OperationalError("database or disk is full")
         return self.db.execute(sql, *args)
 
@@ -68,11 +79,13 @@ class _FullDisk:
         return getattr(self.db, name)
 
 
-def test_a_full_disk_answers_500_naming_it_and_changes_nothing(tmp_path):
+def test_a_full_disk_answers_500_naming_it_and_changes_nothing(tmp_path, monkeypatch):
+    disk = _Disk()
+    monkeypatch.setattr(sqlite3, "connect", disk.connect)
     with start(port=0, clock="manual", demo=True, state_dir=tmp_path) as ep:
         lookout = ep.lookout()
         lookout.create_inference_scheduler(**demo.scheduler_kwargs("kept"), ClientToken="kept")
-        ep.store._db = _FullDisk(ep.store._db)
+        disk.full = True
         with pytest.raises(lookout.exceptions.InternalServerException, match="disk is full"):
             lookout.create_inference_scheduler(**demo.scheduler_kwargs("lost"), ClientToken="lost")
         with pytest.raises(lookout.exceptions.ResourceNotFoundException):
@@ -82,7 +95,7 @@ def test_a_full_disk_answers_500_naming_it_and_changes_nothing(tmp_path):
         assert lookout.describe_inference_scheduler(InferenceSchedulerName="kept")["Status"] == "PENDING"
         with pytest.raises(ValueError, match="disk is full"):
             RemoteClock(ep.url).advance("PT5M")
-        ep.store._db = ep.store._db.db  # space again: the run the failed move could not record is made now
+        disk.full = False  # space again: the run the failed move could not record is made now
         RemoteClock(ep.url).advance("PT5M")
         runs = lookout.list_inference_executions(InferenceSchedulerName="kept")["InferenceExecutionSummaries"]
         assert [(r["ScheduledStartTime"].strftime("%H:%M"), r["Status"]) for r in runs] == [

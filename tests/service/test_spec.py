@@ -31,7 +31,7 @@ def test_every_flag_of_serve_is_listed_and_no_other():
     commands = argparse.ArgumentParser().add_subparsers()
     add_serve_parser(commands)
     serve = commands.choices["serve"]
-    flags = {s for a in serve._actions for s in a.option_strings if s.startswith("--") and s != "--help"}
+    flags = set(re.findall(r"--[a-z][a-z-]*", serve.format_help())) - {"--help"}
     listed = set(re.findall(r"^\| `(--[a-z-]+)`", section("`lookout-nb serve`"), re.M))
     assert sorted(flags - listed) == [], "list these flags in docs/endpoint.md (`lookout-nb serve`)"
     assert sorted(listed - flags) == [], "docs/endpoint.md lists flags lookout-nb serve does not take"

@@ -229,28 +229,32 @@ class Datasets:
             datafiles.write(folder, file, data.schema, data.frames)
         frames = [f for f in data.frames.values() if len(f)]
         try:
-            with self.core.lock, self.core.change() as change:
-                table, now = self._datasets(region), self.core.clock.now()
-                change.entry("dataset", region, table, name)
-                d = table.setdefault(name, Dataset(region, name, now, client_token=uuid.uuid4().hex))
-                old = d.data_file
-                d.schema, d.has_data, d.data_file, d.updated_at = data.schema.to_json(), True, file, now
-                d.data_start = min((f.index[0] for f in frames), default=None)
-                d.data_end = max((f.index[-1] for f in frames), default=None)
-                if result is not None:
-                    job = self._jobs_of(region)[job_id]
-                    change.entry("ingestion", region, self._jobs_of(region), job_id)
-                    d.quality, d.files = result.quality, result.files
-                    job.status, job.quality, job.files, job.size = "SUCCESS", result.quality, result.files, result.size
-                    job.data_start, job.data_end, job.status_detail = result.start, result.end, result.detail
+            with self.core.lock:  # cached before the lock goes: a client never sees SUCCESS with the old data
+                with self.core.change() as change:
+                    table, now = self._datasets(region), self.core.clock.now()
+                    change.entry("dataset", region, table, name)
+                    d = table.setdefault(name, Dataset(region, name, now, client_token=uuid.uuid4().hex))
+                    old = d.data_file
+                    d.schema, d.has_data, d.data_file, d.updated_at = data.schema.to_json(), True, file, now
+                    d.data_start = min((f.index[0] for f in frames), default=None)
+                    d.data_end = max((f.index[-1] for f in frames), default=None)
+                    if result is not None:
+                        self._succeed(change, region, job_id, d, result)
+                self.dataset_cache[region, name] = data
         except BaseException:
             if file is not None:
                 datafiles.remove(folder, file)
             raise
-        with self.core.lock:
-            self.dataset_cache[region, name] = data
         if old and old != file and folder is not None:
             datafiles.remove(folder, old)
+
+    def _succeed(self, change, region: str, job_id: str, d: Dataset, result: ingest.Ingested) -> None:
+        """Record ingestion ``job_id``'s SUCCESS and its summaries on the dataset ``d`` (inside ``change``)."""
+        job = self._jobs_of(region)[job_id]
+        change.entry("ingestion", region, self._jobs_of(region), job_id)
+        d.quality, d.files = result.quality, result.files
+        job.status, job.quality, job.files, job.size = "SUCCESS", result.quality, result.files, result.size
+        job.data_start, job.data_end, job.status_detail = result.start, result.end, result.detail
 
     # -- ingestion jobs ----------------------------------------------------------------------------------------
     def start_ingestion(self, region: str, params: dict) -> dict:
