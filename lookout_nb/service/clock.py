@@ -10,7 +10,7 @@ to the clock: something that knows the next moment a run is due and executes the
   minute), starting from the current time (or, restarted on a state_dir, from the saved service time if that is
   later: a clock never goes back). A background thread runs what becomes due.
 - Every move first lets the driver *catch up*: at most ``CATCH_UP`` runs per scheduler per move (see
-  :mod:`.backend`), so a jump of years answers in seconds. Times stay within [:data:`EARLIEST`, :data:`LATEST`].
+  :mod:`.api.schedulers`), so a jump of years answers in seconds. Times stay within [:data:`EARLIEST`, :data:`LATEST`].
 
 >>> clock = ManualClock()
 >>> clock.now()
@@ -39,7 +39,7 @@ EARLIEST, LATEST = pd.Timestamp("1970-01-01T00:00:00Z"), pd.Timestamp("2262-01-0
 
 
 def wall_seconds() -> float:
-    """The machine's wall clock in epoch seconds: what SigV4 signatures are dated by (:mod:`.auth` checks their
+    """The machine's wall clock in epoch seconds: what SigV4 signatures are dated by (:mod:`.http.auth` checks their
     skew against it, never against a service clock that may be manual or sped up)."""
     return time.time()
 

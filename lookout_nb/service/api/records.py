@@ -1,8 +1,8 @@
 """Plain records of the embedded endpoint: models, schedulers, executions, and their API views.
 
-The records hold state only; :mod:`.backend` changes them under its lock and :mod:`.state` saves them.
-Each record renders itself as the API's response members (timestamps stay :class:`pandas.Timestamp`; the
-protocol layer turns them into epoch seconds).
+The records hold state only; the services of :mod:`.backend` change them under the core's lock and
+:mod:`..state.store` saves them. Each record renders itself as the API's response members (timestamps stay
+:class:`pandas.Timestamp`; the protocol layer turns them into epoch seconds).
 
 >>> m = Model("pump", {"pump": ["Flow", "Pressure"]}, sampling_rate="PT1M")
 >>> m.describe("us-east-1")["Status"], m.trained_model is None
