@@ -31,8 +31,8 @@ import urllib.request
 from pathlib import Path
 
 from .errors import LookoutNbError
-from .local.cli import add_credentials_argument, add_serve_parser, credentials_option
 from .notebook_copies import DEFAULT_FOLDER, WIZARD_NOTEBOOK, copy_notebooks
+from .service.cli import add_credentials_argument, add_serve_parser, credentials_option
 
 
 def main(argv=None) -> int:
@@ -115,8 +115,8 @@ def run_check(args) -> int:
 
 def run_demo(args) -> int:
     """Start the endpoint and JupyterLab; block until Ctrl-C (or JupyterLab exits), then stop both."""
-    from .local import start
-    from .local.demo import describe
+    from .service import start
+    from .service.demo import describe
 
     try:
         credentials = credentials_option(args)  # before anything is copied or started

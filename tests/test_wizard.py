@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import lookout_nb as lnb
-from lookout_nb.local import demo
-from lookout_nb.local.records import Model
+from lookout_nb.service.api.records import Model
+from lookout_nb.service.demo import demo
 from lookout_nb.wizard import Wizard
 
 pytest.importorskip("ipywidgets")
@@ -149,7 +149,7 @@ def test_the_model_step_shows_each_models_dataset_rate_training_window_and_evalu
 
 def test_a_model_trained_from_csvs_shows_its_real_evaluation_in_the_model_step(endpoint, lookout, s3, unique_bucket,
                                                                                 tmp_path):
-    from lookout_nb.local import synth
+    from lookout_nb.service.demo import synth
 
     machine = synth.generate(days=12, start="2025-12-24", rate="PT5M", seed=2,
                              faults=[("current_rise", "2026-01-03T09:00Z", "8h")])

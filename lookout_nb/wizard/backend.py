@@ -97,7 +97,7 @@ class ModelInfo:
 
 class Services:
     """Clients (made lazily) and the toolkit calls the wizard composes (not the endpoint's
-    :class:`lookout_nb.local.backend.Backend`: this one only calls the toolkit's functions).
+    :class:`lookout_nb.service.api.backend.Backend`: this one only calls the toolkit's functions).
 
     ``now`` is a callable returning the current UTC time, or a fixed time; the default is the time of the
     service the client talks to (:func:`lookout_nb.servicetime.now`: the embedded endpoint's clock, or the real
