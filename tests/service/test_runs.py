@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from lookout_nb.naming import Naming
+from lookout_nb.contract.naming import Naming
 from lookout_nb.service.demo import demo
 
 T0 = pd.Timestamp("2026-01-05T09:00:00Z")

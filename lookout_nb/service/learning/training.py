@@ -36,8 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ...request import parse_duration
-from ...schema import ModelSchema
+from ...contract.request import parse_duration
+from ...contract.schema import ModelSchema
 from .detector import Detector, ZScoreBaseline, events
 
 SAMPLING_RATES = ("PT1S", "PT5S", "PT10S", "PT15S", "PT30S", "PT1M", "PT5M", "PT10M", "PT15M", "PT30M", "PT1H")

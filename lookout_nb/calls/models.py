@@ -26,12 +26,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import _tables, servicemodel
-from ._aws import lookout_client
+from ..contract import servicemodel
+from ..contract._aws import lookout_client
+from ..contract.schema import ModelSchema
+from ..errors import InvalidArgument, JobFailed, ResourceConflict, ResourceNotFound, ServiceError
+from . import _tables
 from ._service import call, pages, utc, wire_time
 from ._wait import wait_while
-from .errors import InvalidArgument, JobFailed, ResourceConflict, ResourceNotFound, ServiceError
-from .schema import ModelSchema
 
 __all__ = ["ModelInfo", "delete_model", "describe_model", "list_models", "model_info", "train"]
 
@@ -109,8 +110,8 @@ class ModelInfo:
 
 # -- reading ----------------------------------------------------------------------------------------------------
 def describe_model(name: str, client=None, session=None) -> dict:
-    """DescribeModel's response; read its ``Schema`` with :meth:`lookout_nb.schema.ModelSchema.parse`, or the whole
-    of it with :func:`model_info`.
+    """DescribeModel's response; read its ``Schema`` with :meth:`lookout_nb.contract.schema.ModelSchema.parse`, or the
+    whole of it with :func:`model_info`.
 
     Example
     -------
@@ -257,7 +258,7 @@ def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, 
           schema=None, tags=None,
           wait: bool = True, timeout: float = 7200, poll: float = 30.0, progress: bool = True, client=None,
           session=None) -> ModelInfo:
-    """Train model ``name`` on ``dataset`` (a name or a :class:`~lookout_nb.datasets.DatasetInfo`); with ``wait``,
+    """Train model ``name`` on ``dataset`` (a name or a :class:`~lookout_nb.calls.datasets.DatasetInfo`); with ``wait``,
     wait for the end of training (``timeout`` seconds, progress bar) and return it.
 
     ``training`` and ``evaluation`` are ``(start, end)`` windows (naive times are UTC; left out, the service
