@@ -305,7 +305,8 @@ def train(frames, schema, sampling_rate: str, training_window, evaluation_window
             f"labelled); at least {needed} are needed: widen the training window")
     values = training.to_numpy(dtype=float)
     try:
-        detector = _DETECTORS[method].fit(values, sensors, off=off, use=usable)
+        detector = _DETECTORS[method].fit(values, sensors, off=off, use=usable,
+                                          step=_step(sampling_rate).total_seconds())
     except ValueError as exc:
         raise TrainingFailed(f"{str(exc)[0].upper()}{str(exc)[1:]} in the training window {_iso(train_start)} to "
                              f"{_iso(train_end)}: leave it out of the model's schema") from None
