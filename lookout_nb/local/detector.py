@@ -71,7 +71,7 @@ CLIP = 1e3
 #: Standard deviations below this are treated as this (a constant sensor must not divide by zero).
 MIN_STD = 1e-6
 #: Rows per chunk while fitting, and the most rows of evidence kept for the scales (a sample when more).
-CHUNK_ROWS, STAT_ROWS = 16_384, 50_000
+CHUNK_ROWS, STAT_ROWS = 8_192, 50_000
 #: The root-mean-square z-score at which :class:`ZScoreBaseline` calls a row anomalous.
 ZSCORE_THRESHOLD = 3.0
 FORMAT = "lookout-nb-detector/1"
@@ -320,12 +320,14 @@ class Detector:
         keep = np.zeros(end, bool)
         keep[rows[:: max(1, -(-len(rows) // STAT_ROWS))]] = True
         pace = np.full(end, np.nan)
-        kept = {"resid": [], "count": [], "rough": []}
-        for a, b, ev in det._evidence_chunks(values, active, 0, end):
-            pace[a:b] = ev["pace"]
-            for k in kept:
-                kept[k].append(ev[k][keep[a:b]])
-        ev = {k: np.concatenate(v) for k, v in kept.items()}
+        ev = {k: np.empty((int(keep.sum()), p)) for k in ("resid", "count", "rough")}
+        at = 0
+        for a, b, chunk in det._evidence_chunks(values, active, 0, end):
+            pace[a:b] = chunk["pace"]
+            picked = keep[a:b]
+            for k, out in ev.items():
+                out[at : at + int(picked.sum())] = chunk[k][picked]
+            at += int(picked.sum())
         learned_pace = pace[rows]
         edges = (np.nanquantile(learned_pace, PACE_BINS) if np.isfinite(learned_pace).any() else np.zeros(0))
         det.pace_edges = np.unique(edges)
@@ -471,13 +473,16 @@ class Detector:
             finite = values if np.isfinite(values).all() else np.where(np.isfinite(values), values, np.nan)
             z = np.clip((finite - self.mean) / self.std, -CLIP, CLIP)
         ev = self._evidence(z, ~off)
+        last = min(len(values), n + self.persistence - 1)  # the rows whose anomaly the scored rows' persistence reads
+        ev = {k: v[-last:] for k, v in ev.items()}
+        off = off[-last:]
         bins = self._bins(ev["pace"])
         logr = np.log(ev["rough"] + self.rough_eps)
         d, e, g = self._anomaly(ev, bins, logr)
         d = np.where(off, np.nan, d)
-        held = _trailing(d, self.persistence, "min")
-        held = np.where(np.isfinite(held) & ~off, held, 0.0)
-        score = held[-n:] / (held[-n:] + self.threshold)
+        held = _trailing(d, self.persistence, "min")[-n:]
+        held = np.where(np.isfinite(held) & ~off[-n:], held, 0.0)
+        score = held / (held + self.threshold)
         shares = self._shares(ev["z"][-n:], e[-n:], g[-n:], bins[-n:])
         shares[off[-n:]] = 1.0 / len(self.sensors)
         return Scores(score, score >= 0.5, shares)
