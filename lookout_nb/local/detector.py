@@ -109,12 +109,11 @@ def _trailing_mean(a: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _trailing(a: np.ndarray, w: int, how: str) -> np.ndarray:
     """Max or min of the last ``w`` values of a 1-d array (NaN skipped; NaN when all are missing)."""
-    fill = -np.inf if how == "max" else np.inf
-    padded = np.concatenate([np.full(w - 1, fill), np.where(np.isnan(a), fill, a)])
-    step = padded.strides[0]
-    view = np.lib.stride_tricks.as_strided(padded, (len(a), w), (step, step), writeable=False)
-    out = view.max(axis=1) if how == "max" else view.min(axis=1)
-    return np.where(out == fill, np.nan, out)
+    pick = np.fmax if how == "max" else np.fmin
+    out = np.array(a, dtype=float)
+    for k in range(1, min(w, len(a))):
+        out[k:] = pick(out[k:], a[: len(a) - k])
+    return out
 
 
 def _column_quantile(block: np.ndarray, q):
@@ -387,21 +386,30 @@ class Detector:
     # -- scoring ---------------------------------------------------------------------------------------------------
     def _evidence(self, z: np.ndarray, active: np.ndarray) -> dict:
         """Trailing residual means (and their counts), pace and roughness per row; inactive rows give nothing."""
-        zf = _filled(z)
-        gaps = ~np.isfinite(z)
-        if gaps.any():  # a missing value stands as what the others predict for it
-            zf = np.where(gaps, self._predict(zf), zf)
-        resid = z - self._predict(zf)  # a missing value (NaN in z) leaves its own residual NaN
-        resid[~active] = np.nan
-        moving = z if active.all() else np.where(active[:, None], z, np.nan)
-        steps = np.empty_like(moving)
-        steps[0], steps[1:] = np.nan, np.abs(moving[1:] - moving[:-1])
         p = z.shape[1]
-        both, counts = _trailing_mean(np.hstack([resid, steps]), self.window)  # one pass for both
-        mean, count, rough = both[:, :p], counts[:, :p], both[:, p:]
+        gaps = ~np.isfinite(z)
+        zf = z
+        if gaps.any():  # a missing value stands as what the others predict for it
+            zf = _filled(z)
+            zf = np.where(gaps, self._predict(zf), zf)
+        both = np.empty((len(z), 2 * p))  # residuals, then steps: their trailing means in one pass
+        both[:, :p] = z - self._predict(zf)  # a missing value (NaN in z) leaves its own residual NaN
+        moving = z
+        if not active.all():
+            both[~active, :p] = np.nan
+            moving = np.where(active[:, None], z, np.nan)
+        steps = both[:, p:]
+        steps[0] = np.nan
+        np.abs(moving[1:] - moving[:-1], out=steps[1:])
         sq = steps * steps
-        seen = np.isfinite(sq).sum(axis=1)
-        pace_row = np.where(seen > 0, np.sqrt(np.nansum(sq, axis=1) / np.maximum(seen, 1)), np.nan)
+        if len(sq) > 1 and np.isfinite(sq[1:]).all():  # every step known but the first row's
+            pace_row = np.empty(len(sq))
+            pace_row[0], pace_row[1:] = np.nan, np.sqrt(sq[1:].mean(axis=1))
+        else:
+            seen = np.isfinite(sq).sum(axis=1)
+            pace_row = np.where(seen > 0, np.sqrt(np.nansum(sq, axis=1) / np.maximum(seen, 1)), np.nan)
+        means, counts = _trailing_mean(both, self.window)
+        mean, count, rough = means[:, :p], counts[:, :p], means[:, p:]
         return {"z": zf, "resid": mean, "count": count, "rough": rough, "pace": _trailing(pace_row, self.window, "max")}
 
     @functools.cached_property
