@@ -88,20 +88,43 @@ class Scores(NamedTuple):
 # -- small numeric helpers ---------------------------------------------------------------------------------------
 def _shifted_sum(a: np.ndarray, w: int) -> np.ndarray:
     """Sum of the last ``w`` rows (fewer at the start), added oldest first: a row's sum depends only on its window."""
-    total = np.zeros_like(a)
-    for k in range(min(w, len(a)) - 1, -1, -1):
-        total[k:] += a[: len(a) - k] if k else a
+    n = len(a)
+    if w <= 1 or n == 0:
+        return a.astype(float, copy=True)
+    padded = np.concatenate([np.zeros((w - 1,) + a.shape[1:]), a])  # adding the zeros first changes no sum
+    total = padded[:n].copy()
+    for k in range(1, w):
+        total += padded[k : k + n]
     return total
+
+
+@functools.lru_cache(maxsize=64)
+def _counts(n: int, w: int, first_missing: bytes) -> tuple:
+    """Rows in each trailing window of ``w`` when only the first row may miss values (``first_missing``, a bool
+    mask per column, as bytes): the counts, the counts of at least 1, and where none are (None if nowhere)."""
+    missing = np.frombuffer(first_missing, dtype=bool)
+    rows = np.arange(n)
+    count = (np.minimum(rows + 1, w)[:, None] - missing[None, :] * (rows < w)[:, None]).astype(float)
+    safe, empty = np.maximum(count, 1.0), count == 0
+    for a in (count, safe, empty):
+        a.flags.writeable = False
+    return count, safe, empty if empty.any() else None
 
 
 def _trailing_mean(a: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean of the finite values among the last ``w`` rows of each column, and how many there were."""
     ok = np.isfinite(a)
-    if ok[1:].all():  # missing values in the first row at most (steps): counts from the row numbers, same sums
-        rows = np.arange(len(a))
-        count = np.minimum(rows + 1, w)[:, None] - (~ok[0])[None, :] * (rows < w)[:, None]
-        total = _shifted_sum(np.where(ok, a, 0.0) if not ok[0].all() else a, w)
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan), count.astype(float)
+    if len(a) and ok[1:].all():  # missing values in the first row at most (steps): counts from the row numbers
+        counts = _counts if a.size <= 65_536 else _counts.__wrapped__  # cache the small windows' counts only
+        count, safe, empty = counts(len(a), w, (~ok[0]).tobytes())
+        if not ok[0].all():
+            a = a.copy()
+            a[0, ~ok[0]] = 0.0
+        mean = _shifted_sum(a, w)
+        mean /= safe
+        if empty is not None:
+            mean[empty] = np.nan
+        return mean, count
     both = _shifted_sum(np.hstack([np.where(ok, a, 0.0), ok]), w)  # sums and counts in one pass
     total, count = both[:, : a.shape[1]], both[:, a.shape[1] :]
     return np.where(count > 0, total / np.maximum(count, 1), np.nan), count
@@ -425,7 +448,7 @@ class Detector:
 
     def _bins(self, pace: np.ndarray) -> np.ndarray:
         """Pace bin per row; rows of unknown pace go to the busiest bin (the widest scales)."""
-        return np.searchsorted(self.pace_edges, np.where(np.isfinite(pace), pace, np.inf), side="right")
+        return np.searchsorted(self.pace_edges, pace, side="right")  # NaN sorts after every edge
 
     def _rough_residual(self, logr: np.ndarray) -> np.ndarray:
         known = np.where(np.isfinite(logr), logr, 0.0)
@@ -433,19 +456,21 @@ class Detector:
 
     def _anomaly(self, ev: dict, bins: np.ndarray, logr: np.ndarray):
         """``D`` per row and the two kinds of standardised evidence (rows x sensors)."""
-        widen = np.sqrt(self.window / np.maximum(ev["count"], 1))  # fewer rows averaged: a wider scale
-        e = ev["resid"] / (self.relation_scale[bins] * widen)
+        scale, count = self.relation_scale[bins], ev["count"]
+        if count.min(initial=self.window) < self.window:  # fewer rows averaged: a wider scale
+            scale = scale * np.sqrt(self.window / np.maximum(count, 1))
+        e = ev["resid"] / scale
         g = np.minimum(0.0, (self._rough_residual(logr) - self.rough_median[bins]) / self.rough_scale[bins])
         e, g = np.where(e == e, e, 0.0), np.where(g == g, g, 0.0)  # no evidence where NaN
         return (e * e).sum(axis=1) + (g * g).sum(axis=1), e, g
 
     @functools.cached_property
     def _jacobian_parts(self) -> tuple[np.ndarray, ...]:
-        """``F = I - linear coefficients`` and ``Q`` the squared ones: d resid_k / d z_j = F[k, j] - 2 Q[k, j] z_j;
-        with ``F*F``, ``F*Q`` and ``Q*Q`` for the squared Jacobian."""
+        """``[F, Q]`` and ``[F*F, F*Q, Q*Q]``: with ``F = I - linear coefficients`` and ``Q`` the squared ones,
+        d resid_k / d z_j = F[k, j] - 2 Q[k, j] z_j."""
         p = len(self.sensors)
         fixed, quad = np.eye(p) - self.relation[:, 1 : 1 + p], self.relation[:, 1 + p :]
-        return fixed, quad, fixed * fixed, fixed * quad, quad * quad
+        return np.hstack([fixed, quad]), np.hstack([fixed * fixed, fixed * quad, quad * quad])
 
     def _shares(self, z: np.ndarray, e: np.ndarray, g: np.ndarray, bins: np.ndarray) -> np.ndarray:
         """Each sensor's share: relation evidence removed by correcting it alone, plus its movement evidence.
@@ -453,14 +478,14 @@ class Detector:
         With ``a = e / scale`` and ``J[k, j] = F[k, j] - 2 Q[k, j] z_j`` the row's Jacobian, sensor ``j`` removes
         ``(a @ J)_j^2 / ((1/scale^2) @ J^2)_j``; both are sums over ``k`` that split into products with the fixed
         matrices, so no row needs a sensors x sensors matrix of its own."""
-        fixed, quad, ff, fq, qq = self._jacobian_parts
+        linear, squared = self._jacobian_parts
+        p = len(self.sensors)
         inv = 1.0 / self.relation_scale[bins]
-        a, b = e * inv, inv * inv
-        num = (a @ fixed - 2.0 * z * (a @ quad)) ** 2
-        den = b @ ff - 4.0 * z * (b @ fq) + 4.0 * z * z * (b @ qq)
+        a, b = (e * inv) @ linear, (inv * inv) @ squared
+        num = (a[:, :p] - 2.0 * z * a[:, p:]) ** 2
+        den = b[:, :p] - 4.0 * z * b[:, p : 2 * p] + 4.0 * z * z * b[:, 2 * p :]
         contrib = num / np.maximum(den, 1e-300) + g * g
         total = contrib.sum(axis=1, keepdims=True)
-        p = len(self.sensors)
         return np.where(total > 0, contrib / np.where(total > 0, total, 1.0), 1.0 / p)
 
     def scores(self, values: np.ndarray, off: np.ndarray | None = None, history: np.ndarray | None = None,
@@ -487,12 +512,16 @@ class Detector:
         bins = self._bins(ev["pace"])
         logr = np.log(ev["rough"] + self.rough_eps)
         d, e, g = self._anomaly(ev, bins, logr)
-        d = np.where(off, np.nan, d)
+        any_off = off.any()
+        if any_off:
+            d = np.where(off, np.nan, d)
         held = _trailing(d, self.persistence, "min")[-n:]
-        held = np.where(np.isfinite(held) & ~off[-n:], held, 0.0)
+        if any_off:
+            held = np.where(np.isfinite(held) & ~off[-n:], held, 0.0)
         score = held / (held + self.threshold)
         shares = self._shares(ev["z"][-n:], e[-n:], g[-n:], bins[-n:])
-        shares[off[-n:]] = 1.0 / len(self.sensors)
+        if any_off:
+            shares[off[-n:]] = 1.0 / len(self.sensors)
         return Scores(score, score >= 0.5, shares)
 
     # -- JSON ------------------------------------------------------------------------------------------------------
