@@ -5,7 +5,8 @@
 - :func:`tail_threshold` reads the anomaly of normal rows the model did not learn from (the held-out tail of the
   training window) and returns the level they would pass with probability ``rate`` per row: the exceedances
   over their 90th percentile are modelled as exponential (peaks over threshold, a generalised Pareto tail of
-  shape 0), which extrapolates beyond the few rows a short window holds.
+  shape 0, its scale read robustly from the median excess), which extrapolates beyond the few rows a short
+  window holds.
 
 >>> rows_for(600, 60, (3, 60)), rows_for(600, 300, (3, 60)), rows_for(600, 1, (3, 60))
 (10, 3, 60)
@@ -39,16 +40,17 @@ def alarm_rate(step: float, period: float, bounds: tuple[float, float] = (1e-7, 
 
 
 def tail_threshold(d: np.ndarray, rate: float) -> float:
-    """The level that normal rows like ``d`` (finite values) pass with probability ``rate`` per row, never below
-    their own maximum: the 90th percentile ``u`` plus the mean excess over it times ``ln(0.1 / rate)``."""
+    """The level that normal rows like ``d`` (finite values) pass with probability ``rate`` per row: their 90th
+    percentile ``u`` plus the exponential tail's scale times ``ln(0.1 / rate)``. The scale is read from the median
+    excess over ``u`` (``median / ln 2``), so the few extreme rows a held-out stretch can hold (a start-up, an
+    unlabelled fault) do not set the threshold."""
     d = np.asarray(d, float)
     d = d[np.isfinite(d)]
     if not len(d):
         raise ValueError("no held-out anomaly values to calibrate the threshold on")
-    top = float(d.max())
     u = float(np.quantile(d, TAIL_START))
     over = d[d > u] - u
     if len(over) < MIN_EXCEEDANCES or rate >= 1 - TAIL_START:
-        return top
-    level = u + float(over.mean()) * math.log((1 - TAIL_START) / rate)
-    return max(level, top)
+        return float(d.max())
+    scale = float(np.median(over)) / math.log(2.0)
+    return u + scale * math.log((1 - TAIL_START) / rate)
