@@ -99,6 +99,12 @@ def _shifted_sum(a: np.ndarray, w: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=64)
+def _first_step_missing(p: int) -> bytes:
+    """The first-row mask of ``[residuals, steps]``: the steps are missing in the first row."""
+    return np.r_[np.zeros(p, bool), np.ones(p, bool)].tobytes()
+
+
+@functools.lru_cache(maxsize=64)
 def _counts(n: int, w: int, first_missing: bytes) -> tuple:
     """Rows in each trailing window of ``w`` when only the first row may miss values (``first_missing``, a bool
     mask per column, as bytes): the counts, the counts of at least 1, and where none are (None if nowhere)."""
@@ -135,7 +141,7 @@ def _trailing(a: np.ndarray, w: int, how: str) -> np.ndarray:
     pick = np.fmax if how == "max" else np.fmin
     out = np.array(a, dtype=float)
     for k in range(1, min(w, len(a))):
-        out[k:] = pick(out[k:], a[: len(a) - k])
+        pick(out[k:], a[: len(a) - k], out=out[k:])
     return out
 
 
@@ -392,7 +398,8 @@ class Detector:
             with np.errstate(invalid="ignore", over="ignore"):
                 z = np.clip((values[lead:b] - self.mean) / self.std, -CLIP, CLIP)
             ev = self._evidence(z, active[lead:b])
-            yield a, b, {k: v[a - lead :] for k, v in ev.items()}
+            clean = ev.pop("clean")
+            yield a, b, {k: v[a - lead :] for k, v in ev.items()} | {"clean": clean}
 
     def _anomaly_of(self, values: np.ndarray, active: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """``D`` of the ``rows`` (a mask) of ``values``, a chunk at a time."""
@@ -418,22 +425,32 @@ class Detector:
         both = np.empty((len(z), 2 * p))  # residuals, then steps: their trailing means in one pass
         both[:, :p] = z - self._predict(zf)  # a missing value (NaN in z) leaves its own residual NaN
         moving = z
+        clean = not gaps.any() and bool(active.all()) and len(z) > 1  # nothing missing: the usual scheduled window
         if not active.all():
             both[~active, :p] = np.nan
             moving = np.where(active[:, None], z, np.nan)
         steps = both[:, p:]
-        steps[0] = np.nan
         np.abs(moving[1:] - moving[:-1], out=steps[1:])
-        sq = steps * steps
-        if len(sq) > 1 and np.isfinite(sq[1:]).all():  # every step known but the first row's
-            pace_row = np.empty(len(sq))
-            pace_row[0], pace_row[1:] = np.nan, np.sqrt(sq[1:].mean(axis=1))
+        if clean:  # every value there: the counts follow from the row numbers (the first row has no step)
+            steps[0] = 0.0
+            sq = steps[1:] * steps[1:]
+            pace_row = np.empty(len(z))
+            pace_row[0], pace_row[1:] = np.nan, np.sqrt(sq.mean(axis=1))
+            cached = _counts if both.size <= 65_536 else _counts.__wrapped__  # cache the small windows' only
+            counts, safe, empty = cached(len(z), self.window, _first_step_missing(p))
+            means = _shifted_sum(both, self.window)  # the same sums and counts as _trailing_mean's
+            means /= safe
+            if empty is not None:
+                means[empty] = np.nan
         else:
+            steps[0] = np.nan
+            sq = steps * steps
             seen = np.isfinite(sq).sum(axis=1)
             pace_row = np.where(seen > 0, np.sqrt(np.nansum(sq, axis=1) / np.maximum(seen, 1)), np.nan)
-        means, counts = _trailing_mean(both, self.window)
+            means, counts = _trailing_mean(both, self.window)
         mean, count, rough = means[:, :p], counts[:, :p], means[:, p:]
-        return {"z": zf, "resid": mean, "count": count, "rough": rough, "pace": _trailing(pace_row, self.window, "max")}
+        return {"z": zf, "resid": mean, "count": count, "rough": rough, "pace": _trailing(pace_row, self.window, "max"),
+                "clean": clean}
 
     @functools.cached_property
     def _weights(self) -> tuple[np.ndarray, np.ndarray]:
@@ -452,7 +469,7 @@ class Detector:
 
     def _rough_residual(self, logr: np.ndarray) -> np.ndarray:
         known = np.where(np.isfinite(logr), logr, 0.0)
-        return logr - (known @ self.rough_coef[:, 1:].T + self.rough_coef[:, 0])
+        return logr - (known @ self._rough_weights + self.rough_coef[:, 0])
 
     def _anomaly(self, ev: dict, bins: np.ndarray, logr: np.ndarray):
         """``D`` per row and the two kinds of standardised evidence (rows x sensors)."""
@@ -460,9 +477,17 @@ class Detector:
         if count.min(initial=self.window) < self.window:  # fewer rows averaged: a wider scale
             scale = scale * np.sqrt(self.window / np.maximum(count, 1))
         e = ev["resid"] / scale
-        g = np.minimum(0.0, (self._rough_residual(logr) - self.rough_median[bins]) / self.rough_scale[bins])
-        e, g = np.where(e == e, e, 0.0), np.where(g == g, g, 0.0)  # no evidence where NaN
+        if ev.get("clean") and np.isfinite(logr[0]).all():  # nothing missing: no NaN to clear
+            g = np.minimum(0.0, (logr - (logr @ self._rough_weights + self.rough_coef[:, 0]) - self.rough_median[bins])
+                           / self.rough_scale[bins])
+        else:
+            g = np.minimum(0.0, (self._rough_residual(logr) - self.rough_median[bins]) / self.rough_scale[bins])
+            e, g = np.where(e == e, e, 0.0), np.where(g == g, g, 0.0)  # no evidence where NaN
         return (e * e).sum(axis=1) + (g * g).sum(axis=1), e, g
+
+    @functools.cached_property
+    def _rough_weights(self) -> np.ndarray:
+        return np.ascontiguousarray(self.rough_coef[:, 1:].T)
 
     @functools.cached_property
     def _jacobian_parts(self) -> tuple[np.ndarray, ...]:
@@ -472,20 +497,30 @@ class Detector:
         fixed, quad = np.eye(p) - self.relation[:, 1 : 1 + p], self.relation[:, 1 + p :]
         return np.hstack([fixed, quad]), np.hstack([fixed * fixed, fixed * quad, quad * quad])
 
+    @functools.cached_property
+    def _per_bin(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per pace bin: ``1 / relation scale`` and ``(1 / scale^2) @ [F*F, F*Q, Q*Q]`` (the diagnostics' rows
+        differ in their bin only)."""
+        inv = 1.0 / self.relation_scale
+        return inv, (inv * inv) @ self._jacobian_parts[1]
+
     def _shares(self, z: np.ndarray, e: np.ndarray, g: np.ndarray, bins: np.ndarray) -> np.ndarray:
         """Each sensor's share: relation evidence removed by correcting it alone, plus its movement evidence.
 
         With ``a = e / scale`` and ``J[k, j] = F[k, j] - 2 Q[k, j] z_j`` the row's Jacobian, sensor ``j`` removes
         ``(a @ J)_j^2 / ((1/scale^2) @ J^2)_j``; both are sums over ``k`` that split into products with the fixed
         matrices, so no row needs a sensors x sensors matrix of its own."""
-        linear, squared = self._jacobian_parts
+        linear = self._jacobian_parts[0]
+        per_inv, per_b = self._per_bin
         p = len(self.sensors)
-        inv = 1.0 / self.relation_scale[bins]
-        a, b = (e * inv) @ linear, (inv * inv) @ squared
-        num = (a[:, :p] - 2.0 * z * a[:, p:]) ** 2
+        a, b = (e * per_inv[bins]) @ linear, per_b[bins]
+        num = a[:, :p] - 2.0 * z * a[:, p:]
+        num *= num
         den = b[:, :p] - 4.0 * z * b[:, p : 2 * p] + 4.0 * z * z * b[:, 2 * p :]
         contrib = num / np.maximum(den, 1e-300) + g * g
         total = contrib.sum(axis=1, keepdims=True)
+        if (total > 0).all():
+            return contrib / total
         return np.where(total > 0, contrib / np.where(total > 0, total, 1.0), 1.0 / p)
 
     def scores(self, values: np.ndarray, off: np.ndarray | None = None, history: np.ndarray | None = None,
@@ -507,7 +542,8 @@ class Detector:
             z = np.clip((finite - self.mean) / self.std, -CLIP, CLIP)
         ev = self._evidence(z, ~off)
         last = min(len(values), n + self.persistence - 1)  # the rows whose anomaly the scored rows' persistence reads
-        ev = {k: v[-last:] for k, v in ev.items()}
+        clean = ev.pop("clean")
+        ev = {k: v[-last:] for k, v in ev.items()} | {"clean": clean}
         off = off[-last:]
         bins = self._bins(ev["pace"])
         logr = np.log(ev["rough"] + self.rough_eps)
