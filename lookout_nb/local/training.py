@@ -243,7 +243,10 @@ class TrainedModel:
         if kind is None:
             raise ValueError(f"unknown detector format {data['detector'].get('format')!r}")
         stamps = lambda pair: tuple(pd.Timestamp(t, tz="UTC") for t in pair)  # noqa: E731
-        return cls(_DETECTORS[kind].from_dict(data["detector"]), list(data["sensors"]), data["sampling_rate"],
+        detector = _DETECTORS[kind].from_dict(data["detector"])
+        if kind == "relations" and "step" not in data["detector"]:  # saved before the step was kept: its rate's
+            detector.step = _step(data["sampling_rate"]).total_seconds()
+        return cls(detector, list(data["sensors"]), data["sampling_rate"],
                    data["off_condition"], stamps(data["training_window"]), stamps(data["evaluation_window"]),
                    stamps(data["data_window"]), data["metrics"])
 

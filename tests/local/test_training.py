@@ -71,6 +71,15 @@ def test_the_model_round_trips_through_json_and_scores_identically(model, machin
     assert loaded.model_metrics == model.model_metrics
 
 
+def test_a_model_saved_before_the_step_was_kept_looks_back_at_its_own_rate(model):
+    """A detector saved without ``step`` (its windows were rows) reads its sampling rate's span of history."""
+    saved = json.loads(json.dumps(model.to_dict()))
+    del saved["detector"]["step"]
+    saved["sampling_rate"] = "PT5M"
+    loaded = TrainedModel.from_dict(saved)
+    assert loaded.detector.lookback == 23 and loaded.detector.lookback_seconds == 23 * 300
+
+
 def test_a_scheduled_window_scores_as_the_evaluation_did(model, machine):
     wide = machine.wide()
     first = model.metrics["predicted_ranges"][0]
