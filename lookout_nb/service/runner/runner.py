@@ -316,14 +316,15 @@ class Runner:
         return frame.ffill().bfill() if frame.isna().to_numpy().any() else frame
 
     def read_history(self, run: Run) -> pd.DataFrame | None:
-        """The rows before the window that its first rows are scored with (``lookback`` rows of the model's
-        detector, as in its evaluation): read from the input files of the slots before the window, like the window
-        itself (the files named for those slots). Missing or unreadable files give fewer rows (never a failure)."""
-        lookback = getattr(_trained(run).detector, "lookback", 0)
-        if not lookback:
+        """The rows before the window that its first rows are scored with (the model's detector's lookback, a span
+        of time set by its windows, as in its evaluation): read from the input files of the slots before the window,
+        like the window itself (the files named for those slots). Missing or unreadable files give fewer rows (never
+        a failure)."""
+        detector = _trained(run).detector
+        if not getattr(detector, "lookback", 0):
             return None
         start = run.window[0]
-        span = lookback * parse_duration(run.model.sampling_rate)
+        span = pd.Timedelta(seconds=detector.lookback_seconds)
         naming = naming_of(run.input_config)
         s3_input = run.input_config.get("S3InputConfiguration") or {}
         bucket, prefix = s3_input.get("Bucket"), s3_input.get("Prefix") or ""
