@@ -174,7 +174,7 @@ class Endpoint:
     # -- the clock's driver ------------------------------------------------------------------------------------
     def next_due(self, until: pd.Timestamp):
         """The next wake-up time <= ``until`` (the clock asks this)."""
-        return self.backend.schedulers.next_due(until)
+        return self.backend.next_due(until)
 
     def fire(self, now: pd.Timestamp) -> None:
         """Feed the demo input files up to ``now``, then execute every run due by ``now`` (the clock calls this)."""
@@ -183,6 +183,7 @@ class Endpoint:
                 self.feeder.fire(now)
             except Exception:  # e.g. the demo bucket was deleted: the runs then fail on their own, with a reason
                 log.warning("lookout_nb.service: the demo feeder could not write its input files", exc_info=True)
+        self.backend.retraining.claim_due(now)  # retrainings run in the background, through the executor
         runs = self.backend.schedulers.claim_due(now)
         outcomes = self.backend.core.work.run_all(self._execute, runs)  # the executor (work/) decides where
         if runs:  # every results object is written by now: record the ends in one transaction

@@ -212,6 +212,7 @@ def load(backend, store: Store) -> list[str]:
                 model.status, model.failed_reason = "FAILED", TRAINING_INTERRUPTED
         change.commit()
         problems += load_data(backend.datasets, backend.labels, store)
+        problems += backend.load(store)  # the versions room's records
         backend.core.store = store
     for line in problems:
         log.warning("lookout_nb.service: not restored from %s: %s", store.path, line)
