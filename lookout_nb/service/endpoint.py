@@ -115,6 +115,7 @@ class Endpoint:
             s3, inprocess = self.s3(), InProcessS3(self.clock, self.objects)
             self.runner = Runner(inprocess)  # no HTTP: moto's backend, written through
             self.backend.core.data_reader = S3Reader(s3)  # ingestion jobs read the endpoint's own S3 like the runner
+            self.backend.versions.writer = inprocess  # where ModelDiagnosticsOutputConfiguration files are written
             if self.state_dir is not None:
                 self.objects.open().load()  # only now that this process owns state_dir
                 self.problems = restore.load(self.backend, self.store)

@@ -4,6 +4,8 @@ MANUAL leaves the version for the user; versions survive a restart."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import time
 from datetime import datetime, timezone
 
@@ -119,3 +121,26 @@ def test_versions_and_retraining_schedulers_survive_a_restart(tmp_path):
         assert (model["ActiveModelVersion"], model["PreviousActiveModelVersion"]) == (1, 2)
         assert lookout.describe_retraining_scheduler(ModelName="fan")["PromoteMode"] == "MANAGED"
         assert ep.backend.models.model("fan").trained == ep.backend.versions.version("fan", 1).trained
+
+
+def test_a_training_with_a_diagnostics_output_writes_the_pointwise_diagnostics_there(endpoint, lookout, s3):
+    endpoint.add_model("fan", {"fan": ["Speed", "Temp"]}, "PT5M")
+    output = {"S3OutputConfiguration": {"Bucket": "lookout-demo", "Prefix": "diagnostics/"}}
+    lookout.update_model(ModelName="fan", ModelDiagnosticsOutputConfiguration=output)
+    lookout.create_retraining_scheduler(ModelName="fan", RetrainingFrequency="P30D", LookbackWindow="P180D")
+    endpoint.advance(DAY)
+    wait_version(lookout, "fan", 2)
+    deadline = time.monotonic() + 60
+    while "ModelDiagnosticsResultsObject" not in (v2 := lookout.describe_model_version(ModelName="fan",
+                                                                                        ModelVersion=2)):
+        assert time.monotonic() < deadline, "no diagnostics written"
+        time.sleep(0.05)
+    where = v2["ModelDiagnosticsResultsObject"]
+    key = "diagnostics/fan/model-version/2/model_diagnostics_results.json.gz"
+    assert where == {"Bucket": "lookout-demo", "Key": key}
+    body = gzip.decompress(s3.get_object(**where)["Body"].read()).decode().splitlines()
+    rows = [json.loads(line) for line in body]
+    assert len(rows) > 100 and {"timestamp", "prediction", "anomaly_score", "diagnostics"} <= set(rows[0])
+    assert pd.Timestamp(rows[0]["timestamp"], tz="UTC") >= pd.Timestamp(v2["EvaluationDataStartTime"])
+    described = lookout.describe_model(ModelName="fan")["ModelDiagnosticsOutputConfiguration"]
+    assert described["S3OutputConfiguration"]["Prefix"] == where["Key"]

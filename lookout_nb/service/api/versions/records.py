@@ -35,8 +35,8 @@ def period(text: str) -> pd.DateOffset:
     """The calendar offset of an ISO 8601 period of years, months and days (``P1M``, ``P3M15D``, ``P150D``);
     ValueError when it is not one.
 
-    >>> period("P3M15D")
-    <DateOffset: days=15, months=3>
+    >>> pd.Timestamp("2026-01-01") + period("P3M15D")
+    Timestamp('2026-04-16 00:00:00')
     """
     m = _PERIOD.match(text or "")
     if not m or not any(m.groups()):

@@ -36,7 +36,7 @@ def build(cls, doc):
     for name, value in doc.items():
         value = decode(value)
         allowed = _TYPES.get(str(fields[name].type), (object,))
-        if not isinstance(value, allowed) or isinstance(value, bool) and bool not in allowed:
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
             raise ValueError(f"field {name!r} has an invalid value {str(value)[:80]!r}")
         if isinstance(value, pd.Timestamp) and value.tzinfo is None:
             raise ValueError(f"field {name!r} is a time without a time zone")

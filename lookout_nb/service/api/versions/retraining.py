@@ -45,13 +45,15 @@ def promotion(new: dict | None, active: dict | None) -> tuple[str, str]:
     it finds at least the share of labelled events the active version found on its evaluation (no labelled event
     in a window counts as all found) and raises no more unlabelled events than it.
 
-    >>> promotion({"unknown_event_metrics": {"num_identified": 1}}, {"unknown_event_metrics": {"num_identified": 2}})
-    ('MODEL_PROMOTED', 'it finds 100% of the labelled events (active version: 100%) and raises 1 unlabelled events (active version: 2)')
+    >>> result, why = promotion({"unknown_event_metrics": {"num_identified": 1}},
+    ...                         {"unknown_event_metrics": {"num_identified": 2}})
+    >>> result, why
+    ('MODEL_PROMOTED', 'finds 100% of the labelled events (active version: 100%), raises 1 unlabelled (active: 2)')
     """
     recall, was = _recall(new), _recall(active)
     alarms, had = _false_alarms(new), _false_alarms(active)
-    why = (f"it finds {recall:.0%} of the labelled events (active version: {was:.0%}) and raises {alarms} unlabelled "
-           f"events (active version: {had})")
+    why = (f"finds {recall:.0%} of the labelled events (active version: {was:.0%}), raises {alarms} unlabelled "
+           f"(active: {had})")
     return ("MODEL_PROMOTED" if recall >= was and alarms <= had else "MODEL_NOT_PROMOTED"), why
 
 
@@ -279,6 +281,7 @@ class Retrainings:
                 v.failed_reason, v.promotion_result, v.promotion_reason = reason[:5000], result, reason[:256]
                 return
             v.status, v.trained = "SUCCESS", trained
+            self.versions.diagnose(v)
             r = self.schedulers.get(name)
             mode = r.promote_mode if r is not None else "MANUAL"
             if mode == "MANUAL":

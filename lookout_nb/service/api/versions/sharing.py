@@ -104,7 +104,7 @@ class Sharing:
         return {**created, "JobId": job}
 
     def import_model_version(self, region: str, params: dict) -> dict:
-        source_region, kind, source, number = parse_arn(params["SourceModelVersionArn"], "SourceModelVersionArn")
+        _, kind, source, number = parse_arn(params["SourceModelVersionArn"], "SourceModelVersionArn")
         if kind != "model" or number is None:
             raise ValidationException(f"SourceModelVersionArn {params['SourceModelVersionArn']} is not a model "
                                       "version ARN (arn:...:model/<name>/<id>/model-version/<n>)")

@@ -17,6 +17,7 @@ lookout_nb.service.api.exceptions.ResourceNotFoundException: Model nope does not
 from __future__ import annotations
 
 import json
+import logging
 
 import pandas as pd
 
@@ -24,12 +25,15 @@ from ..change import Change
 from ..core import Core, page
 from ..exceptions import ConflictException, ResourceNotFoundException, ValidationException
 from ..records import Model, kms_arn
+from . import diagnostics
 from .records import Lineage, ModelVersion
 
+log = logging.getLogger(__name__)
 
 #: The retraining members ListModels' summaries carry (DescribeModel carries them all).
 SUMMARY_MEMBERS = ("LatestScheduledRetrainingStatus", "LatestScheduledRetrainingModelVersion",
-                   "LatestScheduledRetrainingStartTime", "NextScheduledRetrainingStartDate", "RetrainingSchedulerStatus")
+                   "LatestScheduledRetrainingStartTime", "NextScheduledRetrainingStartDate",
+                   "RetrainingSchedulerStatus")
 
 
 def version_key(name: str, version: int) -> str:
@@ -46,6 +50,8 @@ class Versions:
         self.lineages: dict[str, Lineage] = {}  # model name -> lineage
         #: Asked for a model's retraining members (the retraining service, wired by the Backend).
         self.retraining = None
+        #: The S3 client diagnostics files are written with (the endpoint sets it at start; None: not written).
+        self.writer = None
 
     # -- the seams ---------------------------------------------------------------------------------------------
     def of(self, name: str) -> list[ModelVersion]:
@@ -100,6 +106,29 @@ class Versions:
         self.put(change, v)
         if m.status == "SUCCESS":
             self.lineage(m.name, change).activate(v.version, m.ended_at or now)
+            self.diagnose(v)
+
+    def diagnose(self, v: ModelVersion) -> None:
+        """Write the pointwise diagnostics of SUCCESS version ``v`` in the background when its model asks for them
+        (:mod:`.diagnostics`); a failure to write is logged and leaves ModelDiagnosticsResultsObject out."""
+        if v.diagnostics_config and v.status == "SUCCESS" and self.writer is not None:
+            self.core.work.background(f"diagnose-{v.model_name[:16]}", self._diagnose, v.model_name, v.version)
+
+    def _diagnose(self, name: str, number: int) -> None:
+        try:
+            with self.core.lock:
+                v = self.versions[version_key(name, number)]
+                m = self.models.model(name)
+            data = self.models.datasets.dataset_data(m.region, v.dataset_name)
+            records = diagnostics.pointwise(v.trained, data.frames, v.components, v.sampling_rate)
+            written = diagnostics.write(self.writer, v.diagnostics_config, name, number, records)
+            with self.core.lock, self.core.change() as change:
+                if self.versions.get(version_key(name, number)) is v:
+                    change.entry("modelversion", "", self.versions, version_key(name, number))
+                    v.diagnostics_object = written
+        except Exception:  # any failure (S3, a deleted model or dataset): logged, nothing written
+            log.warning("lookout_nb.service: the diagnostics of version %d of model %s were not written", number,
+                        name, exc_info=True)
 
     def drop(self, change: Change, name: str) -> None:
         """Delete every version and the lineage of model ``name`` (it is being deleted)."""
