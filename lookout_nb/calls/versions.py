@@ -45,13 +45,13 @@ def check_frequency(frequency: str) -> None:
     >>> check_frequency("P2W")
     Traceback (most recent call last):
     ...
-    lookout_nb.errors.InvalidArgument: frequency='P2W' is not a period of years, months and days from P30D to P1Y (e.g. P30D, P1M, P3M15D)
+    lookout_nb.errors.InvalidArgument: frequency='P2W' is not a period of years, months and days from P30D to P1Y ...
     """
     m = _FREQUENCY.match(frequency or "")
     if m and any(m.groups()):
         years, months, days = (int(g or 0) for g in m.groups())
         span = years * 365 + months * 31 + days
-        if 30 <= span and years * 12 + months + days / 31 <= 12:
+        if span >= 30 and years * 12 + months + days / 31 <= 12:
             return
     raise InvalidArgument(f"frequency={frequency!r} is not a period of years, months and days from P30D to P1Y "
                           "(e.g. P30D, P1M, P3M15D)")
