@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sqlite3
 import time
 from datetime import datetime, timezone
 
@@ -144,3 +145,17 @@ def test_a_training_with_a_diagnostics_output_writes_the_pointwise_diagnostics_t
     assert pd.Timestamp(rows[0]["timestamp"], tz="UTC") >= pd.Timestamp(v2["EvaluationDataStartTime"])
     described = lookout.describe_model(ModelName="fan")["ModelDiagnosticsOutputConfiguration"]
     assert described["S3OutputConfiguration"]["Prefix"] == where["Key"]
+
+
+def test_a_version_row_that_cannot_be_read_is_left_out_and_named(tmp_path):
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        retrain(ep, ep.lookout())
+    db = sqlite3.connect(tmp_path / "state.db")
+    db.execute("UPDATE records SET doc = ? WHERE kind = 'modelversion' AND name = 'fan/00000002'",
+               (json.dumps({"model_name": "fan", "version": "two"}),))
+    db.commit()
+    db.close()
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        assert any("modelversion fan/00000002" in p and "'version'" in p for p in ep.problems)
+        versions = ep.lookout().list_model_versions(ModelName="fan")["ModelVersionSummaries"]
+        assert [v["ModelVersion"] for v in versions] == [1]

@@ -13,6 +13,7 @@ import dataclasses
 
 import pandas as pd
 
+from ...learning.training import TrainedModel
 from ...state.state import decode
 from ..change import Change
 from .records import Lineage, ModelVersion, Policy, Retraining, check_frequency
@@ -47,6 +48,11 @@ def build(cls, doc):
         raise ValueError(str(err)) from None
     if isinstance(record, Retraining) and check_frequency(record.frequency):
         raise ValueError(check_frequency(record.frequency))
+    if isinstance(record, ModelVersion) and record.trained is not None:
+        try:
+            TrainedModel.from_dict(record.trained)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ValueError(f"field 'trained' is not a trained model that reads back ({err})") from None
     return record
 
 
