@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from lookout_nb.service import start
+from lookout_nb.service.demo import demo
 
 DAY = pd.Timedelta(days=1)
 
@@ -159,3 +160,19 @@ def test_a_version_row_that_cannot_be_read_is_left_out_and_named(tmp_path):
         assert any("modelversion fan/00000002" in p and "'version'" in p for p in ep.problems)
         versions = ep.lookout().list_model_versions(ModelName="fan")["ModelVersionSummaries"]
         assert [v["ModelVersion"] for v in versions] == [1]
+
+
+def test_inference_schedulers_score_with_the_active_version(endpoint, lookout):
+    lookout.create_retraining_scheduler(ModelName=demo.DEMO_MODEL, RetrainingFrequency="P30D",
+                                        LookbackWindow="P180D", PromoteMode="MANAGED")
+    endpoint.advance(DAY)
+    assert wait_version(lookout, demo.DEMO_MODEL, 2)["AutoPromotionResult"] == "MODEL_PROMOTED"
+    lookout.create_inference_scheduler(**demo.scheduler_kwargs("versions-check"), ClientToken="versions-check")
+    endpoint.advance("10min")
+    lookout.update_active_model_version(ModelName=demo.DEMO_MODEL, ModelVersion=1)
+    endpoint.advance("10min")
+    runs = lookout.list_inference_executions(InferenceSchedulerName="versions-check")["InferenceExecutionSummaries"]
+    runs = sorted(runs, key=lambda r: r["ScheduledStartTime"])
+    assert [r["Status"] for r in runs] == ["SUCCESS"] * len(runs) and len(runs) >= 2
+    assert (runs[0]["ModelVersion"], runs[-1]["ModelVersion"]) == (2, 1)
+    assert runs[-1]["ModelVersionArn"].endswith("/model-version/1")

@@ -123,6 +123,7 @@ class ModelVersion:
         m.training_start, m.training_end = self.training_start, self.training_end
         m.evaluation_start, m.evaluation_end = self.evaluation_start, self.evaluation_end
         m.off_condition, m.started_at, m.ended_at = self.off_condition, self.started_at, self.ended_at
+        m.version = self.version
 
     @property
     def arn(self) -> str:
