@@ -186,17 +186,17 @@ def _listen(host: str, port: int) -> socket.socket:
 class Server:
     """A WSGI app served by waitress on a background thread: ``start()``, ``url``, ``port``, ``bound``, ``stop()``.
 
-    ``clock``: stamp every response with its time (:class:`ServiceTime`). ``threads``, ``connections``: the pool and
-    the connection cap (defaults: :mod:`.limits`)."""
+    ``clock``: stamp every response with its time (:class:`ServiceTime`). ``threads``, ``connections``,
+    ``header_seconds``: the pool, the connection cap and the header deadline (defaults: :mod:`.limits`)."""
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, clock=None, threads: int = limits.THREADS,
-                 connections: int = limits.CONNECTIONS):
+                 connections: int = limits.CONNECTIONS, header_seconds: float = limits.HEADER_SECONDS):
         self.instance = secrets.token_hex(8)
         if clock is not None:
             app = ServiceTime(app, clock, self.instance)
         sock = _listen(host, port)
         adj = Adjustments(
-            threads=threads, connection_limit=connections,
+            threads=threads, connection_limit=connections + 2,  # waitress counts its listener and wake-up socket
             channel_timeout=limits.IDLE_SECONDS, cleanup_interval=1, max_request_header_size=limits.HEADER_BYTES,
             max_request_body_size=limits.S3_OBJECT_BYTES + 1, inbuf_overflow=limits.SPOOL_BYTES,
             asyncore_use_poll=True, ident="", expose_tracebacks=False, log_socket_errors=False,
@@ -208,6 +208,7 @@ class Server:
         except BaseException:
             sock.close()
             raise
+        self._server.header_seconds = header_seconds
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.host = host
