@@ -13,7 +13,7 @@ import time
 
 import boto3
 import pytest
-from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
@@ -207,9 +207,9 @@ def test_connections_beyond_the_cap_wait_until_one_closes():
 # -- signatures bind what they reach -----------------------------------------------------------------------------
 
 def test_a_captured_s3_signature_replayed_with_a_lookout_target_creates_nothing(guarded):
-    captured = signed(guarded, "GET", "/vault/k.csv")
+    captured = signed(guarded, "GET", "/vault/k.csv")  # as a proxy log or a shared notebook would show it
     target, body = lookout_call("CreateLabelGroup", {"LabelGroupName": "forged", "ClientToken": "t1"})
-    status, answer = send(guarded, "POST", "/", {**captured, **target}, body)
+    status, answer = send(guarded, "GET", "/vault/k.csv", {**captured, **target}, body)
     assert status in (400, 403)
     assert b"InvalidSignatureException" in answer
     assert "forged" not in label_groups(guarded)
@@ -254,12 +254,11 @@ def test_presigned_urls_work_for_s3_only(guarded):
     url = s3.generate_presigned_url("get_object", Params={"Bucket": "vault", "Key": "k.csv"})
     path = url[len(guarded.url):]
     assert send(guarded, "GET", path, {})[0] == 200
-    target, body = lookout_call("CreateLabelGroup", {"LabelGroupName": "by-query", "ClientToken": "t3"})
-    presign = AWSRequest("POST", guarded.url + "/", data=body, headers=target)
-    S3SigV4QueryAuth(Credentials(KEY, SECRET), "lookoutequipment", "us-east-1", expires=300).add_auth(presign)
-    status, _ = send(guarded, "POST", presign.url[len(guarded.url):], target, body)
-    assert status == 403
-    assert "by-query" not in label_groups(guarded)
+    target, _ = lookout_call("ListLabelGroups", {})
+    presign = AWSRequest("POST", guarded.url + "/", data=b"", headers=target)  # a link that lists, for anyone
+    SigV4QueryAuth(Credentials(KEY, SECRET), "lookoutequipment", "us-east-1", expires=300).add_auth(presign)
+    status, answer = send(guarded, "POST", presign.url[len(guarded.url):], target)
+    assert status == 403 and b"LabelGroupSummaries" not in answer
 
 
 def _streaming_put(ep, path: str, chunks: list[bytes]) -> tuple[dict, list[str]]:
@@ -377,11 +376,15 @@ def test_a_60_kib_authorization_header_gets_a_clean_4xx(open_ep):
     assert 400 <= status < 500
 
 
-def test_no_server_banner(open_ep):
-    answer = raw(open_ep.url, request(open_ep.url, "GET", "/open", {}))
-    assert answer.status == 200
-    assert "werkzeug" not in answer.headers.get("server", "").lower()
-    assert "python" not in answer.headers.get("server", "").lower()
+def test_no_server_banner_and_no_cors_grant_by_default(open_ep):
+    target, body = lookout_call("ListModels", {})
+    for answer in (raw(open_ep.url, request(open_ep.url, "GET", "/_lookout-nb/clock", {})),
+                   raw(open_ep.url, request(open_ep.url, "POST", "/", target, body), method="POST"),
+                   raw(open_ep.url, request(open_ep.url, "GET", "/open", {}))):
+        assert answer.status == 200
+        assert "werkzeug" not in answer.headers.get("server", "").lower()
+        assert "python" not in answer.headers.get("server", "").lower()
+        assert "access-control-allow-origin" not in answer.headers
 
 
 def test_advance_and_set_together_are_refused(open_ep):
