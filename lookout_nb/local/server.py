@@ -46,8 +46,8 @@ class Dispatcher:
     its response is sent. ``verifier`` (a :class:`.auth.Verifier`, or None: any request is served) checks every
     request's signature before it is routed (the scope's service: ``s3``, ``lookoutequipment``, or
     :data:`.auth.CLOCK_SERVICE` for the clock control and moto's admin routes); an ``aws-chunked`` S3 upload is
-    decoded and its chunk signatures checked (:mod:`.awschunked`) before moto reads it; ``own`` (:class:`.auth.OwnClients`) tells the endpoint's own requests,
-    whose :data:`.s3clock.STAMP_HEADER` is honoured.
+    decoded and its chunk signatures checked (:mod:`.awschunked`) before moto reads it; ``own``
+    (:class:`.auth.OwnClients`) tells the endpoint's own requests, whose :data:`.s3clock.STAMP_HEADER` is honoured.
     """
 
     def __init__(self, lookout_app, s3_app=None, moto_api_app=None, control_app=None, clock=None, own=None,

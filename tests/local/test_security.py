@@ -18,11 +18,10 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from httpkit import address, answer_of, host_header, raw, request, rss_mib, served, status_field
 
 from lookout_nb.local import limits, start
 from lookout_nb.local.awschunked import SIGNED, ChunkSigner
-
-from httpkit import address, answer_of, host_header, raw, request, rss_mib, served, status_field
 
 KEY, SECRET = "plant1", "5f2b-not-a-real-secret"
 TARGET = "AWSLookoutEquipmentFrontendService."
