@@ -3,7 +3,8 @@
 ``GET /_lookout-nb/clock`` answers ``{"now": "2026-01-05T09:00:00Z", "kind": "manual"}``;
 ``POST /_lookout-nb/clock`` (``Content-Type: application/json``) with ``{"advance": "PT10M"}`` (an ISO duration,
 pandas text such as ``"10min"``, or seconds) or ``{"set": "2026-01-05T12:00:00Z"}`` (one of them) moves a manual
-clock and answers once the due runs have finished (at most ``CATCH_UP`` runs per scheduler per move; the answer's ``skipped_runs`` counts the runs skipped so far).
+clock and answers once the due runs have finished (at most ``CATCH_UP`` runs per scheduler per move; the answer's
+``skipped_runs`` counts the runs skipped so far).
 A time outside the clock's range, a body that is not a JSON object, or JSON nested too deeply is a 400; another
 content type (a web page's ``text/plain`` form) a 415. With credentials, requests are signed for the service
 :data:`.auth.CLOCK_SERVICE`.
