@@ -10,6 +10,8 @@ waitress's own parser (which already refuses ``+2``, ``2_0``, non-ASCII digits a
   (:data:`.limits.MAX_CHUNK`) and each chunk-size line and trailer;
 - closes a connection whose request head is not complete :data:`.limits.HEADER_SECONDS` after its first byte
   (or that sent nothing that long after it was accepted), besides waitress's idle timeout and connection cap;
+- answers ``Expect: 100-continue`` requests whose body is empty or already received (waitress 3.0.2 waits for
+  a body that never comes);
 - announces no ``Server`` banner.
 
 :class:`ServiceTime` is the middleware that stamps each response with the service clock's time (``Date``,
@@ -113,7 +115,8 @@ class StrictParser(HTTPRequestParser):
                     f"the body of {self.command} {self.path[:100]} is over this route's limit of "
                     f"{limits.describe(self.limit)} (see docs/security.md)")
                 self.completed = True
-                self.expect_continue = False  # no "100 Continue" for a body that will be refused
+        if self.completed:  # nothing (more) to receive: a refused body, none, or all of it already here
+            self.expect_continue = False  # (waitress would send "100 Continue" and wait for a body for ever)
         return consumed
 
 
@@ -151,7 +154,7 @@ class ServiceTime:
     >>> app({}, lambda s, h, e=None: headers.extend(h))
     []
     >>> headers[:2]
-    [('Date', 'Mon, 05 Jan 2026 09:00:00 GMT'), ('X-Lookout-Nb-Now', '2026-01-05T09:00:00.000000Z')]
+    [('Date', 'Mon, 05 Jan 2026 09:00:00 GMT'), ('x-lookout-nb-now', '2026-01-05T09:00:00.000000Z')]
     """
 
     def __init__(self, app, clock, instance: str):

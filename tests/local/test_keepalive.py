@@ -144,3 +144,13 @@ class _Shared:
 
     def close(self):
         pass
+
+
+def test_an_expect_continue_request_without_a_body_is_answered(endpoint):
+    host, port = urlsplit(endpoint.url).hostname, urlsplit(endpoint.url).port
+    with socket.create_connection((host, port), timeout=30) as sock:
+        sock.sendall(f"PUT /no-such-bucket/k HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: 0\r\n"
+                     "Expect: 100-continue\r\n\r\n".encode())
+        response = http.client.HTTPResponse(sock, method="PUT")
+        response.begin()
+        assert response.status == 404 and b"NoSuchBucket" in response.read()
