@@ -90,6 +90,12 @@ def test_ambiguous_framing_is_refused_with_a_400(open_ep, head):
     assert b"Werkzeug" not in answer.body
 
 
+def test_transfer_encoding_on_http_1_0_is_refused(open_ep):
+    data = (f"PUT /open/k HTTP/1.0\r\nHost: {host_header(open_ep.url)}\r\nTransfer-Encoding: chunked\r\n\r\n"
+            .encode() + b"5\r\nhello\r\n0\r\n\r\n")
+    assert raw(open_ep.url, data, method="PUT").status == 400
+
+
 def test_a_chunk_size_of_twenty_hex_digits_is_refused_at_once(open_ep):
     data = request(open_ep.url, "PUT", "/open/k", {"Transfer-Encoding": "chunked"}) + b"FFFFFFFFFFFFFFFFFFFF\r\nabc"
     assert raw(open_ep.url, data, method="PUT").status == 400
@@ -240,6 +246,12 @@ def test_the_credential_scope_must_name_the_api_reached(guarded, service, route)
                          service=service, signer=SigV4Auth)
         status, _ = send(guarded, "POST", "/_lookout-nb/clock", headers, body)
     assert status in (400, 403)
+
+
+def test_an_s3_request_must_send_its_content_hash(guarded):
+    headers = signed(guarded, "GET", "/vault/k.csv", service="s3", signer=SigV4Auth)  # no x-amz-content-sha256
+    status, body = send(guarded, "GET", "/vault/k.csv", headers)
+    assert status == 400 and b"x-amz-content-sha256" in body
 
 
 def test_a_region_that_is_no_region_is_refused(guarded):
