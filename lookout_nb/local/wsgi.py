@@ -93,7 +93,7 @@ class StrictParser(HTTPRequestParser):
 
     def __init__(self, adj):
         super().__init__(adj)
-        self.started = time.time()  # made when the request's first byte arrives
+        self.started = time.monotonic()  # made when the request's first byte arrives
         self.limit = None
 
     def parse_header(self, header_plus):
@@ -136,10 +136,10 @@ class _Waitress(TcpWSGIServer):
 
     def maintenance(self, now):
         super().maintenance(now)  # idle connections (channel_timeout)
-        cutoff = now - self.header_seconds
+        cutoff, head_cutoff = now - self.header_seconds, time.monotonic() - self.header_seconds
         for channel in list(self.active_channels.values()):
             request = channel.request  # a request whose head is still arriving, or nothing sent since accepted
-            slow_head = request is not None and not request.headers_finished and request.started < cutoff
+            slow_head = request is not None and not request.headers_finished and request.started < head_cutoff
             if slow_head or (not channel.got_data and channel.creation_time < cutoff):
                 channel.will_close = True
 
