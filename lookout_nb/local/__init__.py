@@ -92,7 +92,9 @@ Behaviour choices (where AWS documents nothing, this is the reading the endpoint
   ``LOOKOUT_NB_CREDENTIALS``): every request must carry a SigV4 signature of that key (:mod:`.auth`), dated within
   15 minutes of the machine's wall clock (not the service clock); refusals are 403 in each protocol's own form.
   Without credentials any signature (or none) is accepted, so ``serve`` binds a non-loopback host only with
-  credentials or ``--insecure``.
+  credentials or ``--insecure``. Whatever the credentials, web pages are kept out (Host must name this machine,
+  foreign origins are refused, no CORS grant unless ``cors_origin``/``--cors-origin``: :mod:`.guard`) and each
+  request is bounded before it costs anything (:mod:`.limits`; ``docs/security.md``).
 - **Failures the service does not document.** A file without one of the schema's sensor columns, a file that is
   not comma-separated CSV, unreadable timestamps, or an output bucket that cannot be written FAIL the run with a
   FailedReason naming the file, column or bucket.
