@@ -139,6 +139,24 @@ def test_a_five_byte_body_claiming_one_and_a_half_gigabytes_stores_nothing_big(p
         s3.head_object(Bucket="mem", Key="big")
 
 
+def test_a_large_body_with_a_wrong_signature_is_not_held_in_memory():
+    with served("--credentials", f"{KEY}:{SECRET}") as (url, pid):
+        before = rss_mib(pid)
+        now = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())  # a well-formed, current signature that is wrong
+        headers = {"Authorization": f"AWS4-HMAC-SHA256 Credential={KEY}/{now[:8]}/us-east-1/s3/aws4_request, "
+                                    f"SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature={'0' * 64}",
+                   "x-amz-date": now,
+                   "x-amz-content-sha256": "0" * 64, "Content-Length": str(300 << 20)}
+        with socket.create_connection(address(url), timeout=60) as sock:  # knows the key ID, not the secret
+            sock.sendall(request(url, "PUT", "/any-bucket/k", headers))
+            piece = b"x" * (1 << 20)
+            for _ in range(300):
+                sock.sendall(piece)
+            answer = answer_of(sock, "PUT")
+        assert answer.status in (400, 403)
+        assert rss_mib(pid) - before < 200
+
+
 def test_400_idle_connections_cost_no_thread_each_and_a_call_still_answers(process):
     url, pid, s3 = process
     idle = []
