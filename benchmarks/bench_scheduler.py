@@ -21,7 +21,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from lookout_nb import _tables, scheduler
+from lookout_nb.calls import _tables, scheduler
 from timer import best
 
 
@@ -71,7 +71,8 @@ def bench_parsing(args):
 
 
 def bench_reading(args):
-    from lookout_nb.local import demo, start
+    from lookout_nb.service import start
+    from lookout_nb.service.demo import demo
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with start(port=0, clock="manual", demo=True) as ep:

@@ -31,8 +31,8 @@ import urllib.request
 from pathlib import Path
 
 from .errors import LookoutNbError
-from .local.cli import add_credentials_argument, add_serve_parser, credentials_option
 from .notebook_copies import DEFAULT_FOLDER, WIZARD_NOTEBOOK, copy_notebooks
+from .service.cli import add_credentials_argument, add_serve_parser, credentials_option
 
 
 def main(argv=None) -> int:
@@ -63,7 +63,7 @@ def main(argv=None) -> int:
 
 
 def _sampling_rates() -> tuple[str, ...]:
-    from . import servicemodel
+    from .contract import servicemodel
 
     return servicemodel.enum("TargetSamplingRate")
 
@@ -93,7 +93,7 @@ def read_request_file(path: Path, limit: int = CHECK_MAX_BYTES) -> str:
 
 def run_check(args) -> int:
     """Print the problems of a saved request; 0 when it is valid, 1 when not, 2 when the file is unreadable."""
-    from .request import SchedulerRequest
+    from .contract.request import SchedulerRequest
 
     try:
         request = SchedulerRequest.from_json(read_request_file(args.request))
@@ -115,8 +115,8 @@ def run_check(args) -> int:
 
 def run_demo(args) -> int:
     """Start the endpoint and JupyterLab; block until Ctrl-C (or JupyterLab exits), then stop both."""
-    from .local import start
-    from .local.demo import describe
+    from .service import start
+    from .service.demo import describe
 
     try:
         credentials = credentials_option(args)  # before anything is copied or started

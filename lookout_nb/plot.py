@@ -7,7 +7,7 @@ colours come from :mod:`lookout_nb._palette`.
 
 >>> import matplotlib; matplotlib.use("Agg")
 >>> from lookout_nb import SchedulerRequest
->>> from lookout_nb.timing import plan_schedule
+>>> from lookout_nb.contract.timing import plan_schedule
 >>> plan = plan_schedule(SchedulerRequest(upload_frequency="PT10M", delay_offset_minutes=5),
 ...                      start="2024-05-01 09:08", periods=3)
 >>> ax = plot_schedule(plan, now="2024-05-01 09:20")
@@ -24,8 +24,6 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import servicetime
-from ._nanos import NAT, SECOND, to_ns
 from ._palette import (
     DELAY_COLOR,
     FILE_COLOR,
@@ -38,7 +36,9 @@ from ._palette import (
     WAKE_COLOR,
     WINDOW_COLORS,
 )
-from .naming import format_offset, to_utc
+from .contract import servicetime
+from .contract._nanos import NAT, SECOND, to_ns
+from .contract.naming import format_offset, to_utc
 
 __all__ = ["DENSE_RUNS", "EXECUTION_COLUMNS", "MAX_TICKS", "STATUS_COLORS", "ResultAxes", "plot_results",
            "plot_schedule"]
@@ -49,6 +49,9 @@ DENSE_RUNS = 400
 MAX_TICKS = 5000
 #: Bins of a histogram lane or of binned statuses; dense results are reduced to twice as many time bins.
 _BINS = 600
+#: The contributions panel stacks at most this many time bins (the mean share in each): row by row, hundreds of
+#: rows of shares that change at every row are noise, not a picture.
+CONTRIBUTION_BINS = 48
 _DAY_NS = 86_400 * SECOND
 #: The columns of an executions table, and the boto3 names they may come under.
 EXECUTION_COLUMNS = {
@@ -104,12 +107,12 @@ def _edges(lo: float, hi: float) -> np.ndarray:
     return np.linspace(lo, hi + 1e-9, _BINS + 1)
 
 
-def _per_time_bin(x: np.ndarray, values, how: str):
-    """Results too dense to draw row by row (over ``4 * _BINS`` rows of sorted ``x``), reduced to ``2 * _BINS``
-    equal time bins: the first ``x`` of each bin and ``how`` ("max", "mean") of ``values`` (Series or DataFrame)."""
-    if len(x) <= 4 * _BINS:
+def _per_time_bin(x: np.ndarray, values, how: str, bins: int = 2 * _BINS):
+    """Results too dense to draw row by row (over ``2 * bins`` rows of sorted ``x``), reduced to ``bins`` equal
+    time bins: the first ``x`` of each bin and ``how`` ("max", "mean") of ``values`` (Series or DataFrame)."""
+    if len(x) <= 2 * bins:
         return x, values
-    b = np.minimum(((x - x[0]) / max(x[-1] - x[0], 1e-12) * 2 * _BINS).astype(int), 2 * _BINS - 1)
+    b = np.minimum(((x - x[0]) / max(x[-1] - x[0], 1e-12) * bins).astype(int), bins - 1)
     return pd.Series(x).groupby(b).first().to_numpy(), values.groupby(b).agg(how)
 
 
@@ -162,16 +165,16 @@ def plot_schedule(plan, executions=None, files=None, ax=None, now=None, dense=No
     """A timeline of a plan: data windows, delay up to each wake-up, file arrivals and executions by status.
 
     ``executions``: a DataFrame with ``scheduled_start, data_start, data_end, status`` (boto3 names accepted).
-    ``files``: a :class:`~lookout_nb.filematch.FileMatch` (ticks at each file's LastModified, late files orange,
-    runs missing a component marked red at their wake-up) or its ``files`` table. ``now``: a time for the "now"
-    line (default the time of the service ``client`` talks to, :func:`lookout_nb.servicetime.now`, drawn when
+    ``files``: a :class:`~lookout_nb.contract.filematch.FileMatch` (ticks at each file's LastModified, late files
+    orange, runs missing a component marked red at their wake-up) or its ``files`` table. ``now``: a time for the "now"
+    line (default the time of the service ``client`` talks to, :func:`lookout_nb.contract.servicetime.now`, drawn when
     inside the picture; ``False`` for none). Above
     ``DENSE_RUNS`` runs (or with ``dense=True``) windows are merged, statuses and file ticks binned, and the
     per-run delay lane left out (the title gives the delay). Returns the Axes.
 
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from lookout_nb import SchedulerRequest
-    >>> from lookout_nb.timing import plan_schedule
+    >>> from lookout_nb.contract.timing import plan_schedule
     >>> req = SchedulerRequest(upload_frequency="PT5M", delay_offset_minutes=2)
     >>> plan = plan_schedule(req, start="2024-05-01", periods=10_000)
     >>> [c.get_gid() for c in plot_schedule(plan, now=False).collections]  # one merged span, not 10,000 bars
@@ -480,7 +483,7 @@ def _contributions_panel(a_contrib, mpl, df: pd.DataFrame, contrib: list, top: i
     stacked = values[keep].copy()
     if len(order) > top:
         stacked["other"] = values[list(order[top:])].sum(axis=1)
-    cx, stacked = _per_time_bin(_x(to_ns(df["timestamp"])), stacked, "mean")
+    cx, stacked = _per_time_bin(_x(to_ns(df["timestamp"])), stacked, "mean", bins=CONTRIBUTION_BINS)
     colors = [mpl.plt.get_cmap("tab10")(i % 10) for i in range(len(keep))]
     colors += [REST_COLOR] if "other" in stacked else []
     polys = a_contrib.stackplot(cx, stacked.to_numpy().T, labels=[str(c).replace("\\", " \\ ") for c in stacked],
@@ -489,8 +492,9 @@ def _contributions_panel(a_contrib, mpl, df: pd.DataFrame, contrib: list, top: i
         p.set_gid("contribution")
     a_contrib.set_ylabel("Contribution (share)")
     a_contrib.set_xlabel("Time (UTC)")
+    binned = f", mean of each of {len(cx)} time bins" if len(cx) < len(df) else ""
     a_contrib.set_title(f"Top {len(keep)} of {len(contrib)} sensors by contribution"
-                        f"{' during events' if pred.any() else ''}", loc="left", fontsize="medium")
+                        f"{' during events' if pred.any() else ''}{binned}", loc="left", fontsize="medium")
     a_contrib.legend(**_LEGEND)
     a_contrib.xaxis_date(tz="UTC")
     _date_axis(a_contrib.xaxis, mpl.mdates)

@@ -21,8 +21,8 @@ from botocore.stub import Stubber
 
 from lookout_nb import SchedulerRequest
 from lookout_nb._palette import LEVELS as LEVELS_COLOUR
-from lookout_nb.inputfiles import complete_lines
-from lookout_nb.naming import Naming
+from lookout_nb.contract.inputfiles import complete_lines
+from lookout_nb.contract.naming import Naming
 from lookout_nb.preview import CODES, Finding, InputPreview, preview_input
 
 T0 = pd.Timestamp("2022-03-30 11:00", tz="UTC")
@@ -351,7 +351,7 @@ def test_gap_lists_recent_runs_that_find_no_file_at_all(s3, bucket):
 
 
 def test_a_file_uploaded_after_its_run_woke_is_late_on_the_endpoint_clock(endpoint, lookout, unique_bucket):
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     s3 = endpoint.s3()
     req = demo_request(unique_bucket, "in/").replace(timezone_offset="+00:00", delay_offset_minutes=1)
@@ -372,7 +372,7 @@ def test_a_file_uploaded_after_its_run_woke_is_late_on_the_endpoint_clock(endpoi
 
 
 def test_gap_names_the_folder_below_the_prefix_that_holds_the_files(endpoint, lookout):
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     endpoint.clock.advance(pd.Timedelta(minutes=10))
     req = SchedulerRequest.from_boto3(demo.scheduler_kwargs("preview-folder")).replace(input_prefix="inference/")
@@ -395,8 +395,8 @@ def test_gap_after_the_newest_file_when_now_is_given(s3, bucket):
 
 
 def test_ten_minute_files_under_a_five_minute_request_agree_with_match_files(s3, bucket):
-    from lookout_nb.filematch import match_files
-    from lookout_nb.timing import plan_schedule
+    from lookout_nb.contract.filematch import match_files
+    from lookout_nb.contract.timing import plan_schedule
 
     ten = pd.Timedelta(minutes=10)
     for slot in [T0 + i * ten for i in range(6)]:  # one file per 10 minutes, rows (s, s + 10 min]
@@ -440,7 +440,7 @@ def test_frequency_too_fine_without_a_request_asks_a_request_with_the_files_step
 
 
 def test_inferred_frequency_follows_the_service_models_enum(s3, bucket, monkeypatch):
-    from lookout_nb import servicemodel
+    from lookout_nb.contract import servicemodel
 
     utc_names = Naming("yyyyMMddHHmmss", "_", "+00:00")
     for i in range(4):
@@ -701,7 +701,7 @@ def test_every_code_is_documented():
 
 
 # -- on the embedded endpoint: DescribeModel for real, and the demo generator's deliberate mistakes -----------------
-#: What each mistake of ``lookout_nb.local.demo.write_input_files`` must be reported as (names at +05:30).
+#: What each mistake of ``lookout_nb.service.demo.write_input_files`` must be reported as (names at +05:30).
 DEMO_MISTAKES = {
     "wrong_delimiter": {"name-mismatch"},
     "utc_names": {"names-look-utc"},  # names UTC, rows UTC: rows sit 5h30 from the slot the names claim
@@ -713,14 +713,14 @@ DEMO_MISTAKES = {
 
 
 def demo_request(bucket, prefix):
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     req = SchedulerRequest.from_boto3(demo.scheduler_kwargs("preview-test"))
     return req.replace(input_bucket=bucket, input_prefix=prefix, timezone_offset="+05:30")
 
 
 def test_embedded_demo_input_is_clean(endpoint, lookout):
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     req = SchedulerRequest.from_boto3(demo.scheduler_kwargs("preview-demo"))
     endpoint.clock.advance(pd.Timedelta(minutes=17))  # the feeder writes each file as its slot ends
@@ -733,7 +733,7 @@ def test_embedded_demo_input_is_clean(endpoint, lookout):
 
 
 def test_embedded_demo_mistakes_are_each_reported(endpoint, lookout):
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     s3, start = endpoint.s3(), endpoint.clock.now()
     bucket = f"preview-mistakes-{uuid.uuid4().hex[:8]}"

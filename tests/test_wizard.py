@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import lookout_nb as lnb
-from lookout_nb.local import demo
-from lookout_nb.local.records import Model
+from lookout_nb.service.api.records import Model
+from lookout_nb.service.demo import demo
 from lookout_nb.wizard import Wizard
 
 pytest.importorskip("ipywidgets")
@@ -149,7 +149,7 @@ def test_the_model_step_shows_each_models_dataset_rate_training_window_and_evalu
 
 def test_a_model_trained_from_csvs_shows_its_real_evaluation_in_the_model_step(endpoint, lookout, s3, unique_bucket,
                                                                                 tmp_path):
-    from lookout_nb.local import synth
+    from lookout_nb.service.demo import synth
 
     machine = synth.generate(days=12, start="2025-12-24", rate="PT5M", seed=2,
                              faults=[("current_rise", "2026-01-03T09:00Z", "8h")])
@@ -414,8 +414,10 @@ def test_a_conflicting_submit_shows_the_differences_in_the_wizard(endpoint, look
     w.schedule_step.frequency.value = "PT10M"
     w.submit_step.button.click()
     w.wait()
-    assert w.errors.messages and "already exists" in w.errors.messages[0]
-    assert "refused" in w.submit_step.outcome.value
+    conflict = w.submit_step.conflict
+    assert "already exists" in conflict.message.value and w.errors.messages == []  # shown once, in the step
+    assert conflict.message.value.count("upload_frequency") == 1 and "Differences:" not in conflict.message.value
+    assert "refused" in w.submit_step.outcome.value and "refused" in w.status.html.value
     assert not w.submit_step.button.disabled  # the user can fix the request and submit again
     assert w.monitor.name is None
 
@@ -516,7 +518,7 @@ def test_fill_replaces_every_field_even_when_values_are_wrong():
 
 
 def test_a_fill_that_fails_part_way_leaves_the_previous_request(monkeypatch):
-    from lookout_nb.wizard import tags
+    from lookout_nb.wizard.steps import tags
 
     first = lnb.SchedulerRequest.from_boto3(demo.scheduler_kwargs("first"))
     w = Wizard(request=first, load=False)
@@ -593,7 +595,7 @@ def test_every_step_is_reachable_and_labelled(wizard):
 
 def test_a_chosen_frequency_finer_than_the_model_is_kept_and_reported(endpoint, lookout, s3):
     """Nothing the user chose is changed behind their back: a model trained at PT10M flags PT5M, it keeps it."""
-    from lookout_nb.wizard.schedule import ScheduleStep
+    from lookout_nb.wizard.steps.schedule import ScheduleStep
 
     step = ScheduleStep()
     step.set_sampling_rate("PT1M")
@@ -881,7 +883,7 @@ def test_the_output_prefix_message_reads_as_words_with_an_output_example(wizard)
 @pytest.mark.parametrize("shape_name", [n for n in lnb.servicemodel.service_model().shape_names
                                         if lnb.servicemodel.shape(n).metadata.get("pattern")])
 def test_every_patterned_shape_has_a_sentence_and_no_raw_regex(shape_name):
-    from lookout_nb.servicemodel import check, shape
+    from lookout_nb.contract.servicemodel import check, shape
 
     value = "\u00e9\u0301" * 3000 + "/"  # long, a combining mark, ending in '/': wrong for most shapes
     for candidate in (value, "aws:", " bad value ", "x" * 3):
