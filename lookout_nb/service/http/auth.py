@@ -390,7 +390,7 @@ def _body_sha256(environ) -> str:
         if kept is not None:
             kept.write(piece)
         left -= len(piece)
-    if seekable:
+    if kept is None:
         stream.seek(start)
     else:
         kept.seek(0)

@@ -47,6 +47,7 @@ class _BoundedChunks(ChunkedReceiver):
     (a 20-hex-digit size is refused at once), and a size line or trailer that never ends."""
 
     _remainder = 0
+    error: BadRequest | None = None
 
     @property
     def chunk_remainder(self) -> int:
@@ -132,7 +133,7 @@ class _Channel(HTTPChannel):
 
 class _Waitress(TcpWSGIServer):
     channel_class = _Channel
-    header_seconds = limits.HEADER_SECONDS
+    header_seconds: float = limits.HEADER_SECONDS
 
     def maintenance(self, now):
         super().maintenance(now)  # idle connections (channel_timeout)
