@@ -19,7 +19,7 @@ import statistics
 import time
 from urllib.parse import urlsplit
 
-from lookout_nb.local import start
+from lookout_nb.service import start
 
 CALLS = 100
 
