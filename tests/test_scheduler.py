@@ -235,7 +235,8 @@ def standing_wait():
 def test_wait_for_status_on_a_standing_clock_says_so_at_once(lookout, req):
     sch.submit(req, client=lookout, wait=False)
     slept, clock = standing_wait()
-    with pytest.raises(WaitTimeout, match=r"still PENDING while the service's clock stands still.*clock\.advance") as caught:
+    standing = r"still PENDING while the service's clock stands still.*clock\.advance"
+    with pytest.raises(WaitTimeout, match=standing) as caught:
         sch.wait_for_status(NAME, "RUNNING", timeout=300, poll=10, client=lookout, clock=clock)
     assert caught.value.last_status == "PENDING" and sum(slept) < 1
 
