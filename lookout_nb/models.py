@@ -62,6 +62,9 @@ class ModelInfo:
 
     @classmethod
     def from_describe(cls, raw: dict) -> ModelInfo:
+        """A ModelInfo from DescribeModel's answer (a ModelInfo is returned as it is)."""
+        if isinstance(raw, ModelInfo):
+            return raw
         try:
             schema = {c: list(s) for c, s in ModelSchema.parse(raw).sensors.items()} if raw.get("Schema") else {}
         except ValueError:
@@ -80,6 +83,14 @@ class ModelInfo:
                    raw.get("OffCondition"), where, raw.get("FailedReason"), raw.get("ModelQuality"), schema,
                    metrics if isinstance(metrics, dict) else {}, raw.get("ModelArn"),
                    {k: v for k, v in raw.items() if k != "ResponseMetadata"})
+
+    def __getitem__(self, member: str):
+        """A member of DescribeModel's answer, as when :func:`describe_model` returned that dict: ``info["Status"]``."""
+        return self.raw[member]
+
+    def get(self, member: str, default=None):
+        """A member of DescribeModel's answer, or ``default``."""
+        return self.raw.get(member, default)
 
     @property
     def events(self) -> int | None:
@@ -108,27 +119,27 @@ class ModelInfo:
 
 
 # -- reading ----------------------------------------------------------------------------------------------------
-def describe_model(name: str, client=None, session=None) -> dict:
-    """DescribeModel's response; read its ``Schema`` with :meth:`lookout_nb.schema.ModelSchema.parse`, or the whole
-    of it with :func:`model_info`.
+def describe_model(name: str, client=None, session=None) -> ModelInfo:
+    """The model's dataset, sampling rate, windows, labels, status and evaluation as a :class:`ModelInfo`, as
+    :func:`train` returns it; DescribeModel's whole answer is its ``raw`` (``info["Schema"]`` reads a member of it,
+    as when this function returned that dict).
 
     Example
     -------
+    >>> describe_model("pump-demo").sampling_rate                       # doctest: +SKIP
+    'PT1M'
     >>> ModelSchema.parse(describe_model("pump-demo")).names            # doctest: +SKIP
     ('centrifugal-pump', 'motor')
     """
-    return call(lookout_client(client, session), "describe_model", ModelName=name)
+    return ModelInfo.from_describe(_describe_raw(name, lookout_client(client, session)))
 
 
-def model_info(name: str, client=None, session=None) -> ModelInfo:
-    """The model's dataset, sampling rate, windows, labels, status and evaluation as a :class:`ModelInfo`.
+#: The name this function had when ``describe_model`` returned DescribeModel's dict.
+model_info = describe_model
 
-    Example
-    -------
-    >>> model_info("pump-demo").sampling_rate                          # doctest: +SKIP
-    'PT1M'
-    """
-    return ModelInfo.from_describe(describe_model(name, client=client, session=session))
+
+def _describe_raw(name: str, client) -> dict:
+    return call(client, "describe_model", ModelName=name)
 
 
 def list_models(status: str | None = None, details: bool = False, client=None, session=None) -> pd.DataFrame:
@@ -310,7 +321,7 @@ def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, 
         raise ResourceConflict(f"model {name!r} exists already with another configuration: choose another name, or "
                                f"delete it first (delete_model({name!r})). The service said: {exc}",
                                operation="CreateModel") from exc
-    describe = lambda: describe_model(name, client=client)  # noqa: E731
+    describe = lambda: _describe_raw(name, client)  # noqa: E731
     raw = wait_while(describe, "IN_PROGRESS", what=f"the training of model {name}", timeout=timeout, poll=poll,
                      progress=progress) if wait else describe()
     info = ModelInfo.from_describe(raw)

@@ -512,7 +512,8 @@ def list_schedulers(name_prefix: str | None = None, model_name: str | None = Non
 
 
 def executions(name: str, start=None, end=None, status: str | None = None, client=None, session=None) -> pd.DataFrame:
-    """The scheduler's runs (all pages), oldest first: ``scheduled_start, data_start, data_end, status,
+    """The scheduler's runs (all pages), oldest first (every table of the toolkit is in time order; the wizard's
+    Monitor shows the newest first): ``scheduled_start, data_start, data_end, status,
     failed_reason, result_bucket, result_key`` (times tz-aware UTC).
 
     ``start`` keeps runs whose data window starts at or after it, ``end`` those whose window ends by it
@@ -529,7 +530,8 @@ def executions(name: str, start=None, end=None, status: str | None = None, clien
 
 
 def results(name: str, start=None, end=None, s3=None, client=None, session=None, max_workers: int = 8) -> pd.DataFrame:
-    """Every scored row of the scheduler's successful runs, read from their ``results.jsonl`` (JSON only).
+    """Every scored row of the scheduler's successful runs, read from their ``results.jsonl`` (JSON only), oldest
+    first (every table of the toolkit is in time order).
 
     Columns: ``timestamp`` (tz-aware UTC), ``prediction`` (1 = anomaly), ``prediction_reason``, ``anomaly_score``
     (NaN when the model does not report one), ``scheduled_start`` of the run, then one column per sensor named
@@ -558,8 +560,9 @@ def _read_text(s3, bucket: str, key: str) -> str:
 
 
 def events(name: str, start, end, client=None, session=None) -> pd.DataFrame:
-    """Anomalous events between ``start`` and ``end`` (all pages): ``event_start, event_end, duration_seconds,
-    diagnostics`` (JSON-decoded), then one column per sensor ``component\\sensor``.
+    """Anomalous events overlapping ``start`` to ``end`` (both needed; naive times are UTC; all pages), oldest
+    first: ``event_start, event_end, duration_seconds, diagnostics`` (JSON-decoded), then one column per sensor
+    ``component\\sensor``.
 
     Example
     -------

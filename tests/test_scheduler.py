@@ -495,6 +495,7 @@ def test_update_refused_by_the_service_for_a_running_scheduler_says_to_stop(offl
 
 
 def test_list_models_and_describe_model(lookout):
+    from lookout_nb.models import ModelInfo, model_info
     from lookout_nb.schema import ModelSchema
 
     table = sch.list_models(client=lookout)
@@ -504,5 +505,7 @@ def test_list_models_and_describe_model(lookout):
     assert sch.list_models(status="FAILED", client=lookout).empty
     described = sch.describe_model("pump-demo", client=lookout)
     assert ModelSchema.parse(described).names == ("centrifugal-pump", "motor")
+    assert isinstance(described, ModelInfo) and described == model_info("pump-demo", client=lookout)
+    assert (described.sampling_rate, described.status, described["Status"]) == ("PT1M", "SUCCESS", "SUCCESS")
     with pytest.raises(ResourceNotFound):
         sch.describe_model("no-such-model", client=lookout)
