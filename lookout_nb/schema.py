@@ -47,8 +47,8 @@ class ModelSchema:
     def parse(cls, source) -> ModelSchema:
         """A schema from what users and services hold.
 
-        ``source`` is a DescribeModel response (or a ModelInfo), its ``Schema`` JSON text (or that text decoded), a mapping
-        ``{component: [sensors]}``, a list of component names (no sensors known), or a ModelSchema. JSON is read
+        ``source`` is a DescribeModel response (or a ModelInfo), its ``Schema`` JSON text (or that text decoded), a
+        mapping ``{component: [sensors]}``, a list of component names (no sensors known), or a ModelSchema. JSON is read
         with ``json.loads``, never ``eval``.
         """
         if isinstance(source, ModelSchema):
