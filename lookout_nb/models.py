@@ -27,10 +27,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import _tables, servicemodel
-from ._aws import lookout_client
+from ._aws import lookout_client, s3_client
+from ._datasample import data_spacing
 from ._service import call, pages, utc, wire_time
 from ._wait import wait_while
 from .errors import InvalidArgument, JobFailed, ResourceConflict, ResourceNotFound, ServiceError
+from .request import parse_duration
 from .schema import ModelSchema
 
 __all__ = ["ModelInfo", "delete_model", "describe_model", "list_models", "model_info", "train"]
@@ -230,7 +232,41 @@ def _check_condition(text: str, schema: ModelSchema) -> None:
                               f"one of {', '.join(names)}")
 
 
-def _labels_config(name: str, labels, label_group, client) -> dict | None:
+def _check_rate(rate: str, rates: tuple, dataset: dict, s3) -> None:
+    """InvalidArgument when ``rate`` is finer than the rows of the dataset's files (read from one of them)."""
+    found = data_spacing(dataset, s3)
+    if found is None or parse_duration(rate) >= found[0]:
+        return
+    spacing, where = found
+    fitting = [r for r in rates if parse_duration(r) >= spacing]
+    advice = f"use {fitting[0]} or coarser" if fitting else "leave it out"
+    raise InvalidArgument(f"sampling_rate: {rate} is finer than the data of dataset {dataset['DatasetName']}: its "
+                          f"rows come every {_duration_text(spacing)} ({where}), so most intervals would hold no row "
+                          f"of their own; {advice} (left out, the service picks a rate the data has)")
+
+
+def _duration_text(step: pd.Timedelta) -> str:
+    """``1 min``, ``30 s``, ``1 h 30 min``: a time step as a person writes it."""
+    seconds = int(step.total_seconds())
+    parts = [(seconds // 3600, "h"), (seconds % 3600 // 60, "min"), (seconds % 60, "s")]
+    return " ".join(f"{n} {unit}" for n, unit in parts if n) or f"{step.total_seconds():g} s"
+
+
+def _check_label_ranges(pairs, dataset: dict) -> None:
+    """InvalidArgument naming the labels that overlap none of the dataset's data."""
+    first, last = utc(dataset.get("DataStartTime")), utc(dataset.get("DataEndTime"))
+    if first is None or last is None:
+        return
+    outside = [(a, b) for a, b in pairs if b <= first or a >= last]
+    if outside:
+        shown = "; ".join(f"{a} to {b}" for a, b in outside[:3]) + (f" and {len(outside) - 3} more"
+                                                                     if len(outside) > 3 else "")
+        raise InvalidArgument(f"labels: {len(outside)} of {len(pairs)} label{'s' if len(pairs) > 1 else ''} lie "
+                              f"outside the data of dataset {dataset['DatasetName']} ({first} to {last}): {shown}; "
+                              "correct their dates (label times are UTC) or leave them out")
+
+
+def _labels_config(name: str, labels, label_group, client, dataset: dict) -> dict | None:
     from .labels import create_label_group, read_labels
 
     if label_group and labels is not None:
@@ -245,6 +281,7 @@ def _labels_config(name: str, labels, label_group, client) -> dict | None:
         bucket, prefix = s3_location(labels)
         return {"S3InputConfiguration": {"Bucket": bucket, "Prefix": prefix}}
     pairs = read_labels(labels)
+    _check_label_ranges(pairs, dataset)
     digest = hashlib.sha256(repr([(a.isoformat(), b.isoformat()) for a, b in pairs]).encode()).hexdigest()[:8]
     # Named by its content: other labels make another group (and so another request for the same model name,
     # which the service refuses as a conflict rather than returning the model trained on the old labels).
@@ -267,7 +304,7 @@ def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, 
           label_group: str | None = None, sampling_rate: str | None = None, off_condition: str | None = None,
           schema=None, tags=None,
           wait: bool = True, timeout: float = 7200, poll: float = 30.0, progress: bool = True, client=None,
-          session=None) -> ModelInfo:
+          s3=None, session=None) -> ModelInfo:
     """Train model ``name`` on ``dataset`` (a name or a :class:`~lookout_nb.datasets.DatasetInfo`); with ``wait``,
     wait for the end of training (``timeout`` seconds, progress bar) and return it.
 
@@ -276,7 +313,9 @@ def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, 
     ranges left out of what the model learns as normal and scored in its evaluation: ``s3://bucket/prefix/`` of
     label CSVs, or a local label CSV, a folder of them, ``(start, end)`` pairs or a DataFrame, which are checked
     and put in a label group ``<name>-labels-<digest of the labels>``; ``label_group`` names an existing group.
-    ``schema`` picks a subset of the dataset's sensors (``{component: [sensors]}``). Training the same model again
+    ``schema`` picks a subset of the dataset's sensors (``{component: [sensors]}``). Labels outside the dataset's
+    data and a ``sampling_rate`` finer than its rows (read from one of its files through ``s3``) are refused.
+    Training the same model again
     returns it (other settings under the same name are a :class:`~lookout_nb.errors.ResourceConflict`); a FAILED
     training raises :class:`~lookout_nb.errors.JobFailed` with the service's reason.
 
@@ -298,6 +337,8 @@ def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, 
     if sampling_rate is not None and sampling_rate not in rates:
         raise InvalidArgument(f"sampling_rate: {sampling_rate!r} is not a TargetSamplingRate; use one of "
                               f"{', '.join(rates)}")
+    if sampling_rate is not None:
+        _check_rate(sampling_rate, rates, raw_dataset, s3_client(s3, session))
     if off_condition:
         _check_condition(off_condition, model_schema)
     params = {"ModelName": name, "DatasetName": dataset_name, "RoleArn": role_arn,
@@ -305,7 +346,7 @@ def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, 
     for key, member in (("training", "Training"), ("evaluation", "Evaluation")):
         if key in windows:
             params[f"{member}DataStartTime"], params[f"{member}DataEndTime"] = map(wire_time, windows[key])
-    labels_config = _labels_config(name, labels, label_group, client)
+    labels_config = _labels_config(name, labels, label_group, client, raw_dataset)
     if labels_config:
         params["LabelsInputConfiguration"] = labels_config
     if sampling_rate:
