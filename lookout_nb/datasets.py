@@ -28,6 +28,7 @@ import pandas as pd
 
 from . import _tables
 from ._aws import lookout_client, s3_client
+from ._display import whole
 from ._service import call, pages, utc
 from ._wait import wait_while
 from .datafolder import base_prefix, check_bucket, check_folder, upload_folder
@@ -160,8 +161,8 @@ def quality_table(summary: dict) -> pd.DataFrame:
         rows.append({"check": path.split(".")[-1], "affected_sensors": sensors, "count": count or 0,
                      "meaning": meaning})
     frame = pd.DataFrame(rows, columns=["check", "affected_sensors", "count", "meaning"])
-    return frame.astype({"check": _tables.TEXT, "affected_sensors": "Int64", "count": "Int64",
-                         "meaning": _tables.TEXT})
+    return whole(frame.astype({"check": _tables.TEXT, "affected_sensors": "Int64", "count": "Int64",
+                               "meaning": _tables.TEXT}))
 
 
 def _html_table(title: str, rows: dict) -> str:
