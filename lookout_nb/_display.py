@@ -5,7 +5,7 @@ sentence or a list of sensors ends in "..."; the toolkit's tables that hold such
 :class:`WholeTable`, a DataFrame in every other way (pandas' own options are left alone).
 
 >>> table = whole(pd.DataFrame({"file": ["inference/input/centrifugal-pump_20260105090000.csv" * 2]}))
->>> "..." in table._repr_html_(), "..." in pd.DataFrame(table)._repr_html_()
+>>> "..." in table[["file"]].head()._repr_html_(), "..." in pd.DataFrame(table)._repr_html_()
 (False, True)
 """
 
@@ -17,14 +17,14 @@ import pandas as pd
 
 
 class WholeTable(pd.DataFrame):
-    """A DataFrame shown with every cell whole (HTML and text); what is derived from it is a plain DataFrame, so it
-    compares equal to one (``pd.testing.assert_frame_equal`` checks the class)."""
+    """A DataFrame shown with every cell whole (HTML and text); what is derived from it (a choice of columns, a
+    head) stays one. ``pd.DataFrame(table)`` is a plain DataFrame again."""
 
     _metadata: ClassVar[list[str]] = []
 
     @property
     def _constructor(self):
-        return pd.DataFrame
+        return WholeTable
 
     def _repr_html_(self) -> str | None:
         with pd.option_context("display.max_colwidth", None):
