@@ -51,19 +51,26 @@ def stop_tree(process: subprocess.Popen, timeout: float = 10.0) -> None:
     every process found below it at the start (each checked by its start time, so a reused PID is left alone)."""
     below = descendants(process.pid)
     if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGTERM)
+        _signal_group(process, signal.SIGTERM)
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             pass
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+    _signal_group(process, getattr(signal, "SIGKILL", signal.SIGTERM))
     for pid, started in below:
         if _start_time(pid) == started:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
     process.wait()
+
+
+def _signal_group(process: subprocess.Popen, sig) -> None:
+    """``sig`` to the process group ``process`` leads; to ``process`` alone where there are no groups (Windows)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, sig)
+        elif process.poll() is None:
+            process.terminate() if sig == signal.SIGTERM else process.kill()
 
 
 def descendants(root: int) -> list[tuple[int, str]]:
