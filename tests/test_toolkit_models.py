@@ -158,3 +158,27 @@ def test_a_label_file_with_a_header_row_is_read_without_it(tmp_path):
     assert lnb.read_labels(path) == [(pd.Timestamp("2025-12-28T09:00Z"), pd.Timestamp("2025-12-28T17:00Z"))]
     with pytest.raises(lnb.InvalidArgument, match=r"labels\.csv row 1 is a header .*no header row; remove that first"):
         parse_label_rows(path.read_text(), "labels.csv")  # as the service reads label files on S3
+
+
+def test_the_data_spacing_is_read_from_a_components_file_not_a_label_file_beside_it():
+    import io
+    import json
+
+    from lookout_nb._datasample import data_spacing
+
+    bodies = {"p/a-labels.csv": b"2025-12-01T00:00:00,2025-12-02T00:00:00\n2025-12-05T00:00:00,2025-12-06T00:00:00\n",
+              "p/pump/pump.csv": b"Timestamp,Speed\n" + b"".join(
+                  f"2025-12-01T00:{m:02d}:00,1\n".encode() for m in range(0, 30, 5))}
+
+    class FakeS3:
+        def list_objects_v2(self, Bucket, Prefix, MaxKeys):
+            return {"Contents": [{"Key": k, "Size": len(b)} for k, b in sorted(bodies.items())]}
+
+        def get_object(self, Bucket, Key, Range):
+            return {"Body": io.BytesIO(bodies[Key])}
+
+    schema = {"Components": [{"ComponentName": "pump", "Columns": [{"Name": "Timestamp", "Type": "DATETIME"},
+                                                                    {"Name": "Speed", "Type": "DOUBLE"}]}]}
+    dataset = {"Schema": json.dumps(schema),
+               "IngestionInputConfiguration": {"S3InputConfiguration": {"Bucket": "b", "Prefix": "p/"}}}
+    assert data_spacing(dataset, FakeS3()) == (pd.Timedelta("5min"), "s3://b/p/pump/pump.csv")
