@@ -19,8 +19,8 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from lookout_nb.local import start
-from lookout_nb.local.auth import Verifier
+from lookout_nb.service import start
+from lookout_nb.service.http.auth import Verifier
 from timer import best
 
 BODY = b"x" * (1 << 20)

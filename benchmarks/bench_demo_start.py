@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-from lookout_nb.local import start
+from lookout_nb.service import start
 from timer import best
 
 

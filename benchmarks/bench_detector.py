@@ -1,8 +1,8 @@
 """Benchmark: the relations detector against the per-sensor z-score baseline, for quality and for speed.
 
-1. Quality: for each seed, the synthetic pump (:mod:`lookout_nb.local.synth`) runs 54 days with one 12-hour fault
+1. Quality: for each seed, the synthetic pump (:mod:`lookout_nb.service.demo.synth`) runs 54 days with one 12-hour fault
    of each of the five in-range kinds spread over the last 14; both detectors are trained through
-   :func:`lookout_nb.local.training.train` on the first 40 days (OffCondition ``hx-pump\\Speed < 100``) and
+   :func:`lookout_nb.service.learning.training.train` on the first 40 days (OffCondition ``hx-pump\\Speed < 100``) and
    evaluated on the last 14. Printed: faults found (a predicted range overlaps the label; goal >= 4 of 5) and false
    predicted ranges per 14 days (ranges overlapping no label; goal <= 2).
 2. Training speed: 60 days x 8 sensors at 1-minute rows written as one CSV per component; ``pd.read_csv`` of the
@@ -26,7 +26,8 @@ import tempfile
 
 import pandas as pd
 
-from lookout_nb.local import synth, training
+from lookout_nb.service.demo import synth
+from lookout_nb.service.learning import training
 from timer import best
 
 DAY = pd.Timedelta(days=1)

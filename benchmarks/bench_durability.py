@@ -5,7 +5,7 @@ Figures printed:
   endpoint's setting) and at NORMAL, against the baseline measured in the same process: a bare S3 GET of a small
   object through the same endpoint; milliseconds per call (best of 3 rounds of 100 calls) and ratios;
 - a clock jump of one year with one PT5M scheduler (made: CATCH_UP runs, the rest skipped): seconds to answer;
-- the loss table of a kill -9 mid-activity (tests/local/crashkit.py): acknowledged writes and how many were lost.
+- the loss table of a kill -9 mid-activity (tests/service/crashkit.py): acknowledged writes and how many were lost.
 
 Run: ``python benchmarks/bench_durability.py``
 """
@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from lookout_nb.local import demo, start
+from lookout_nb.service import start
+from lookout_nb.service.demo import demo
 from timer import best
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "local"))

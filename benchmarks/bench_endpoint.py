@@ -18,7 +18,8 @@ import time
 
 import pandas as pd
 
-from lookout_nb.local import demo, start
+from lookout_nb.service import start
+from lookout_nb.service.demo import demo
 
 DAY = pd.Timedelta(days=1)
 FREQ = pd.Timedelta(minutes=5)

@@ -1,14 +1,14 @@
 """Benchmark dataset ingestion against pandas ``read_csv`` of the same files, in the same run.
 
-The data: :func:`lookout_nb.local.synth.generate` for ``--days`` (60) days at 1-minute rows, 8 sensors in two
+The data: :func:`lookout_nb.service.demo.synth.generate` for ``--days`` (60) days at 1-minute rows, 8 sensors in two
 components, written as one CSV per component per ``--file-days`` (1: 120 files of 1,440 rows) under
 ``<tmp>/<component>/`` (the default KeyPattern ``{prefix}/{component_name}/*``). Timings are the best of
 ``--repeat`` runs (benchmarks/timer.py):
 
 - baseline: ``pd.read_csv`` of every file (no timestamp parsing, the cheapest read pandas offers);
-- ``ingest`` from the folder (:func:`lookout_nb.local.ingest.ingest` with a :class:`~.ingest.FolderReader`):
+- ``ingest`` from the folder (:func:`lookout_nb.service.learning.ingest.ingest` with a :class:`~.ingest.FolderReader`):
   every file through :func:`lookout_nb.inputfiles.read_input` (timestamps parsed, values checked), frames
-  assembled, duplicates and quality counted (:func:`lookout_nb.local.ingest.ingest_folder`, which the
+  assembled, duplicates and quality counted (:func:`lookout_nb.service.learning.ingest.ingest_folder`, which the
   training benchmark can call too);
 - ``+ save``: the same plus encoding the durable ``.npz`` blob a job writes before it reports SUCCESS;
 - ``job over HTTP``: CreateDataset + StartDataIngestionJob on an embedded endpoint (files uploaded to its S3
@@ -31,9 +31,10 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lookout_nb.local import datafiles, synth
-from lookout_nb.local.ingest import ingest_folder
 from lookout_nb.schema import ModelSchema
+from lookout_nb.service.demo import synth
+from lookout_nb.service.learning.ingest import ingest_folder
+from lookout_nb.service.storage import datafiles
 from timer import best
 
 
@@ -51,7 +52,7 @@ def write_files(folder: Path, machine, file_days: int) -> list[Path]:
 
 
 def job_over_http(folder: Path, paths: list[Path], schema: dict, repeat: int) -> float:
-    from lookout_nb.local import start
+    from lookout_nb.service import start
 
     with start(port=0, clock="manual", demo=False) as ep:
         lookout, s3 = ep.lookout(), ep.s3()

@@ -23,7 +23,8 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from lookout_nb.local import motos3, start
+from lookout_nb.service import start
+from lookout_nb.service.storage import motos3
 
 N = 400
 SIZE = 4000

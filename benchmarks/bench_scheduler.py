@@ -71,7 +71,8 @@ def bench_parsing(args):
 
 
 def bench_reading(args):
-    from lookout_nb.local import demo, start
+    from lookout_nb.service import start
+    from lookout_nb.service.demo import demo
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with start(port=0, clock="manual", demo=True) as ep:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import statistics
 
 from lookout_nb import servicetime
-from lookout_nb.local import start
+from lookout_nb.service import start
 from timer import best
 
 CALLS = 200

@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 
 from bench_throughput import create_schedulers
-from lookout_nb.local import demo, start
-from lookout_nb.local.backend import first_boundary_after
+from lookout_nb.service import start
+from lookout_nb.service.api.schedulers import first_boundary_after
+from lookout_nb.service.demo import demo
 
 FREQ = pd.Timedelta(minutes=5)
 
@@ -44,8 +45,9 @@ def rss_mib() -> float:
 
 def waiting(backend, now: pd.Timestamp) -> int:
     """Due runs not yet claimed, over every scheduler (PT5M, no delay)."""
-    with backend.lock:
-        nexts = [s.next_boundary for t in backend.schedulers.values() for s in t.values() if s.runs and s.next_boundary]
+    with backend.core.lock:
+        tables = backend.schedulers.schedulers.values()
+        nexts = [s.next_boundary for t in tables for s in t.values() if s.runs and s.next_boundary]
     return sum(max(0, (now - b) // FREQ + 1) for b in nexts)
 
 

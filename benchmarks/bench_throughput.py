@@ -26,7 +26,8 @@ import time
 
 import pandas as pd
 
-from lookout_nb.local import demo, start
+from lookout_nb.service import start
+from lookout_nb.service.demo import demo
 
 GETS = 400
 
@@ -42,7 +43,7 @@ def gets_per_second(s3, n: int = GETS) -> float:
 
 def closing_client(ep):
     """An S3 client of ``ep`` whose requests carry ``Connection: close`` (a new connection for each request)."""
-    from lookout_nb.local.endpoint import _config, _session
+    from lookout_nb.service.endpoint import _config, _session
 
     client = _session().client("s3", endpoint_url=ep.url, config=_config("s3"), **ep._client_credentials())
     def close(request, **kwargs):

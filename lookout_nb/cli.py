@@ -32,8 +32,8 @@ from pathlib import Path
 
 from ._children import StopRequested, stop_signals_raise, stop_tree
 from .errors import LookoutNbError
-from .local.cli import add_credentials_argument, add_serve_parser, credentials_option
 from .notebook_copies import DEFAULT_FOLDER, WIZARD_NOTEBOOK, copy_notebooks
+from .service.cli import add_credentials_argument, add_serve_parser, credentials_option
 
 
 def main(argv=None) -> int:
@@ -133,7 +133,7 @@ def run_demo(args) -> int:
     the endpoint. JupyterLab runs in a session of its own with no terminal, so Ctrl-C reaches this process alone
     and JupyterLab's own "Shut down this Jupyter server (y/[n])?" never shows.
     """
-    from .local import start
+    from .service import start
 
     try:
         credentials = credentials_option(args, "demo")  # before anything is copied or started
@@ -173,7 +173,7 @@ def run_demo(args) -> int:
 def _start_lab(args, port: int, copies, endpoint, credentials) -> subprocess.Popen:
     """JupyterLab on the copies' folder, in a session of its own, its kernels pointed at ``endpoint``; the banner
     is printed once it answers."""
-    from .local.demo import describe
+    from .service.demo import describe
 
     token = secrets.token_hex(16)
     folder = copies.folder

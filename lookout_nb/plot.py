@@ -49,6 +49,9 @@ DENSE_RUNS = 400
 MAX_TICKS = 5000
 #: Bins of a histogram lane or of binned statuses; dense results are reduced to twice as many time bins.
 _BINS = 600
+#: The contributions panel stacks at most this many time bins (the mean share in each): row by row, hundreds of
+#: rows of shares that change at every row are noise, not a picture.
+CONTRIBUTION_BINS = 48
 _DAY_NS = 86_400 * SECOND
 #: The columns of an executions table, and the boto3 names they may come under.
 EXECUTION_COLUMNS = {
@@ -104,12 +107,12 @@ def _edges(lo: float, hi: float) -> np.ndarray:
     return np.linspace(lo, hi + 1e-9, _BINS + 1)
 
 
-def _per_time_bin(x: np.ndarray, values, how: str):
-    """Results too dense to draw row by row (over ``4 * _BINS`` rows of sorted ``x``), reduced to ``2 * _BINS``
-    equal time bins: the first ``x`` of each bin and ``how`` ("max", "mean") of ``values`` (Series or DataFrame)."""
-    if len(x) <= 4 * _BINS:
+def _per_time_bin(x: np.ndarray, values, how: str, bins: int = 2 * _BINS):
+    """Results too dense to draw row by row (over ``2 * bins`` rows of sorted ``x``), reduced to ``bins`` equal
+    time bins: the first ``x`` of each bin and ``how`` ("max", "mean") of ``values`` (Series or DataFrame)."""
+    if len(x) <= 2 * bins:
         return x, values
-    b = np.minimum(((x - x[0]) / max(x[-1] - x[0], 1e-12) * 2 * _BINS).astype(int), 2 * _BINS - 1)
+    b = np.minimum(((x - x[0]) / max(x[-1] - x[0], 1e-12) * bins).astype(int), bins - 1)
     return pd.Series(x).groupby(b).first().to_numpy(), values.groupby(b).agg(how)
 
 
@@ -480,7 +483,7 @@ def _contributions_panel(a_contrib, mpl, df: pd.DataFrame, contrib: list, top: i
     stacked = values[keep].copy()
     if len(order) > top:
         stacked["other"] = values[list(order[top:])].sum(axis=1)
-    cx, stacked = _per_time_bin(_x(to_ns(df["timestamp"])), stacked, "mean")
+    cx, stacked = _per_time_bin(_x(to_ns(df["timestamp"])), stacked, "mean", bins=CONTRIBUTION_BINS)
     colors = [mpl.plt.get_cmap("tab10")(i % 10) for i in range(len(keep))]
     colors += [REST_COLOR] if "other" in stacked else []
     polys = a_contrib.stackplot(cx, stacked.to_numpy().T, labels=[str(c).replace("\\", " \\ ") for c in stacked],
@@ -489,8 +492,9 @@ def _contributions_panel(a_contrib, mpl, df: pd.DataFrame, contrib: list, top: i
         p.set_gid("contribution")
     a_contrib.set_ylabel("Contribution (share)")
     a_contrib.set_xlabel("Time (UTC)")
+    binned = f", mean of each of {len(cx)} time bins" if len(cx) < len(df) else ""
     a_contrib.set_title(f"Top {len(keep)} of {len(contrib)} sensors by contribution"
-                        f"{' during events' if pred.any() else ''}", loc="left", fontsize="medium")
+                        f"{' during events' if pred.any() else ''}{binned}", loc="left", fontsize="medium")
     a_contrib.legend(**_LEGEND)
     a_contrib.xaxis_date(tz="UTC")
     _date_axis(a_contrib.xaxis, mpl.mdates)

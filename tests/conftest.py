@@ -3,12 +3,12 @@
 Fixtures (all function-scoped, so every test gets its own clock and its own schedulers):
 
 ``endpoint``
-    ``lookout_nb.local.start(port=0, clock="manual", demo=True)``, stopped after the test. Its manual clock starts
-    at 2026-01-05T09:00:00Z (``lookout_nb.local.MANUAL_START``) and moves only with
+    ``lookout_nb.service.start(port=0, clock="manual", demo=True)``, stopped after the test. Its manual clock starts
+    at 2026-01-05T09:00:00Z (``lookout_nb.service.MANUAL_START``) and moves only with
     ``endpoint.clock.advance(pd.Timedelta(...))``, which returns once every run that became due has finished.
-    The demo model ``pump-demo`` (``lookout_nb.local.demo.DEMO_MODEL``) is trained; the bucket ``lookout-demo``
+    The demo model ``pump-demo`` (``lookout_nb.service.demo.DEMO_MODEL``) is trained; the bucket ``lookout-demo``
     holds two hours of input files under ``inference/input/`` and the feeder adds each 5-minute file as the clock
-    passes its end. ``lookout_nb.local.demo.scheduler_kwargs("name")`` gives create_inference_scheduler kwargs
+    passes its end. ``lookout_nb.service.demo.scheduler_kwargs("name")`` gives create_inference_scheduler kwargs
     that read them. ``endpoint.add_model(name, {component: [sensors]}, "PT15M")`` adds another trained model.
 ``lookout``
     a boto3 ``lookoutequipment`` client for ``endpoint`` (region us-east-1, dummy credentials).
@@ -42,7 +42,7 @@ _counter = itertools.count()
 @pytest.fixture
 def endpoint():
     """A running embedded endpoint with a manual clock and the demo machine; stopped after the test."""
-    from lookout_nb.local import start
+    from lookout_nb.service import start
 
     ep = start(port=0, clock="manual", demo=True)
     try:

@@ -136,7 +136,7 @@ def test_demo_refuses_a_notebooks_folder_it_cannot_write_and_says_which(tmp_path
 
 
 def test_serve_demo_banner_names_the_demo_bucket_and_prefixes(endpoint):
-    from lookout_nb.local.cli import banner
+    from lookout_nb.service.cli import banner
 
     assert f"# demo {DEMO_DATA}" in banner(endpoint).splitlines()
 
@@ -223,7 +223,7 @@ def test_serve_takes_credentials_from_the_environment_and_verifies_them():
     from botocore.config import Config
     from botocore.exceptions import ClientError
 
-    from lookout_nb.local import RemoteClock
+    from lookout_nb.service import RemoteClock
 
     proc, lines = serve_process("--host", "0.0.0.0", "--demo", env={"LOOKOUT_NB_CREDENTIALS": "plant1:cli-secret"})
     try:

@@ -1,7 +1,8 @@
 """The evaluation table and picture, from a real ModelMetrics: the endpoint's training run on a generated machine.
 
-``lookout_nb.local.training.train`` is what CreateModel runs; calling it directly gives the same ModelMetrics JSON
-without an endpoint. The machine has two in-range faults in the evaluation window, one of them labelled.
+``lookout_nb.service.learning.training.train`` is what CreateModel runs; calling it directly gives the same
+ModelMetrics JSON without an endpoint. The machine has two in-range faults in the evaluation window, one of them
+labelled.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import pandas as pd
 import pytest
 
 import lookout_nb as lnb
-from lookout_nb.local import synth, training
+from lookout_nb.service.demo import synth
+from lookout_nb.service.learning import training
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt

@@ -249,7 +249,7 @@ def _listing(s3, bucket, prefix) -> list:
 
 def test_plan_matches_the_endpoints_executions_of_the_demo_scheduler(endpoint, lookout, s3):
     """PT10M, delay 3, the demo input (+00:00): wake-ups and windows as planned, every run ok and SUCCESS."""
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     name = f"timing-demo-{uuid.uuid4().hex[:8]}"
     kwargs = demo.scheduler_kwargs(name, frequency="PT10M", delay=3)
@@ -273,7 +273,7 @@ def test_plan_matches_the_endpoints_executions_with_local_names_and_a_deleted_fi
     The runs that SUCCEED are exactly those match_files finds complete (ok, and every component's file named for its
     own slot there: the demo files hold only their own slot's rows); the one run with no motor file anywhere in its
     search range FAILS naming motor, as match_files' missing table does."""
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     name = f"timing-ist-{uuid.uuid4().hex[:8]}"
     prefix = f"{name}/input/"

@@ -26,9 +26,9 @@ LIGHT = {
 }
 #: Known exceptions: what breaks a rule, why, and what removes it (delete the entry then).
 WAIVED = {
-    "lookout_nb/local/motos3.py imports _VersionedKeyStore from moto.s3.utils": "moto has no public name for a "
-    "bucket's key store, whose changes the sorted key index hooks (motos3 is the one module that knows moto's "
-    "internals); delete when moto makes it public or the index no longer hooks it",
+    "lookout_nb/service/storage/motos3.py imports _VersionedKeyStore from moto.s3.utils":
+    "moto has no public name for a bucket's key store, whose changes the sorted key index hooks (motos3 is the one "
+    "module that knows moto's internals); delete when moto makes it public or the index no longer hooks it",
 }
 
 
@@ -80,3 +80,95 @@ def test_modules_are_small_functions_short_and_privates_private():
     found = breaches()
     assert [b for b in found if b not in WAIVED] == []
     assert [w for w in WAIVED if w not in found] == [], "a waiver no longer applies: delete it from WAIVED"
+
+
+# -- the rooms (issue 19) --------------------------------------------------------------------------------------
+MAX_FOLDER_MODULES = 15
+#: Folders that may hold more modules, and why (delete the entry when that changes).
+CROWDED = {
+    "lookout_nb": "the toolkit's top level; the lead restructures it into rooms after the rooms of the service",
+    "lookout_nb/wizard": "17 modules; its steps get a room of their own in the toolkit's restructure (issue 19)",
+}
+
+
+def test_no_folder_holds_more_than_15_modules():
+    crowded = {rel(folder): n for folder in [PACKAGE, *(p for p in PACKAGE.rglob("*") if p.is_dir())]
+               if (n := len(list(folder.glob("*.py")))) > MAX_FOLDER_MODULES}
+    assert {f: n for f, n in crowded.items() if f not in CROWDED} == {}
+    assert [f for f in CROWDED if f not in crowded] == [], "a folder is no longer crowded: delete it from CROWDED"
+
+
+def test_the_import_contracts_hold():
+    """``lint-imports`` checks the contracts of ``[tool.importlinter]`` in pyproject.toml: the service's rooms import
+    downwards, learning stays numpy/pandas, the toolkit never imports the service, moto only in storage.motos3."""
+    run = subprocess.run([sys.executable, "-c", "from importlinter.cli import lint_imports_command; "
+                          "lint_imports_command()", "--no-cache"],
+                         capture_output=True, text=True, cwd=PACKAGE.parent, timeout=300)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+def test_the_toolkit_contract_names_every_top_level_module():
+    """A new top-level module is covered by the "toolkit never imports the service" contract."""
+    import tomllib
+
+    contracts = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    [toolkit] = [c for c in contracts if c["id"] == "toolkit-without-service"]
+    top = {f"lookout_nb.{p.stem if p.is_file() else p.name}" for p in PACKAGE.iterdir()
+           if (p.suffix == ".py" and p.stem != "__init__") or (p.is_dir() and (p / "__init__.py").exists())}
+    allowed = {"lookout_nb.cli", "lookout_nb.local", "lookout_nb.service"}
+    assert sorted(top - allowed) == sorted(toolkit["source_modules"])
+
+
+def imports_of(path: Path) -> set[str]:
+    """The lookout_nb modules a module imports, at any depth (inside functions too), but for ``if TYPE_CHECKING:``
+    blocks (annotations only, never run)."""
+    module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = set()
+
+    def visit(node):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("lookout_nb"))
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+            if base.startswith("lookout_nb"):
+                found.add(base)
+                found.update(f"{base}.{a.name}" for a in node.names)  # a submodule, when it is one
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_no_import_cycle_counting_imports_inside_functions():
+    graph = {}
+    for path in modules():
+        name = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+        graph[name] = imports_of(path)
+    graph = {m: {i for i in imported if i in graph and i != m} for m, imported in graph.items()}
+    # a module's package __init__ runs first: importing a.b imports a, not a cycle of a.b's own
+    cycles, state = [], {}
+
+    def walk(m, stack):
+        state[m] = "open"
+        for i in sorted(graph[m]):
+            if m.startswith(i + "."):
+                continue
+            if state.get(i) == "open":
+                cycles.append(" -> ".join(stack[stack.index(i):] + [i]))
+            elif i not in state:
+                walk(i, stack + [i])
+        state[m] = "done"
+
+    for m in sorted(graph):
+        if m not in state:
+            walk(m, [m])
+    assert cycles == []

@@ -315,7 +315,7 @@ def walk(demo, shots):
 def test_wizard_in_jupyterlab_from_run_all_to_a_monitored_scheduler(walk, demo, shots):
     from playwright.sync_api import expect
 
-    from lookout_nb.local import demo as seed
+    from lookout_nb.service.demo import demo as seed
 
     page, figures = walk.page, {}
     lag = pd.Timedelta(seconds=LAG_REAL_S * SPEED)

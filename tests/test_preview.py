@@ -351,7 +351,7 @@ def test_gap_lists_recent_runs_that_find_no_file_at_all(s3, bucket):
 
 
 def test_a_file_uploaded_after_its_run_woke_is_late_on_the_endpoint_clock(endpoint, lookout, unique_bucket):
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     s3 = endpoint.s3()
     req = demo_request(unique_bucket, "in/").replace(timezone_offset="+00:00", delay_offset_minutes=1)
@@ -372,7 +372,7 @@ def test_a_file_uploaded_after_its_run_woke_is_late_on_the_endpoint_clock(endpoi
 
 
 def test_gap_names_the_folder_below_the_prefix_that_holds_the_files(endpoint, lookout):
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     endpoint.clock.advance(pd.Timedelta(minutes=10))
     req = SchedulerRequest.from_boto3(demo.scheduler_kwargs("preview-folder")).replace(input_prefix="inference/")
@@ -701,7 +701,7 @@ def test_every_code_is_documented():
 
 
 # -- on the embedded endpoint: DescribeModel for real, and the demo generator's deliberate mistakes -----------------
-#: What each mistake of ``lookout_nb.local.demo.write_input_files`` must be reported as (names at +05:30).
+#: What each mistake of ``lookout_nb.service.demo.write_input_files`` must be reported as (names at +05:30).
 DEMO_MISTAKES = {
     "wrong_delimiter": {"name-mismatch"},
     "utc_names": {"names-look-utc"},  # names UTC, rows UTC: rows sit 5h30 from the slot the names claim
@@ -713,14 +713,14 @@ DEMO_MISTAKES = {
 
 
 def demo_request(bucket, prefix):
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     req = SchedulerRequest.from_boto3(demo.scheduler_kwargs("preview-test"))
     return req.replace(input_bucket=bucket, input_prefix=prefix, timezone_offset="+05:30")
 
 
 def test_embedded_demo_input_is_clean(endpoint, lookout):
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     req = SchedulerRequest.from_boto3(demo.scheduler_kwargs("preview-demo"))
     endpoint.clock.advance(pd.Timedelta(minutes=17))  # the feeder writes each file as its slot ends
@@ -733,7 +733,7 @@ def test_embedded_demo_input_is_clean(endpoint, lookout):
 
 
 def test_embedded_demo_mistakes_are_each_reported(endpoint, lookout):
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     s3, start = endpoint.s3(), endpoint.clock.now()
     bucket = f"preview-mistakes-{uuid.uuid4().hex[:8]}"
@@ -756,7 +756,7 @@ def test_embedded_demo_mistakes_are_each_reported(endpoint, lookout):
 
 
 def test_sample_rows_name_their_file_and_times_say_their_zone(endpoint, s3):
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     req = SchedulerRequest.from_boto3(demo.scheduler_kwargs("zones"))
     pv = preview_input(req, s3=s3, client=endpoint.lookout())

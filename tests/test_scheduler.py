@@ -20,8 +20,8 @@ from lookout_nb.errors import (
     Throttled,
     WaitTimeout,
 )
-from lookout_nb.local import demo
 from lookout_nb.request import SchedulerRequest
+from lookout_nb.service.demo import demo
 
 NAME = "pump-5min"
 SENSORS = [f"{c}\\{s}" for c, names in demo.DEMO_COMPONENTS.items() for s in names]

@@ -38,8 +38,8 @@ def test_s3_last_modified_is_service_time(endpoint, s3, unique_bucket):
 
 
 def test_only_the_endpoint_itself_may_stamp_an_object_with_a_past_time(endpoint, s3, unique_bucket):
-    from lookout_nb.local.auth import OWN_HEADER
-    from lookout_nb.local.s3clock import STAMP_HEADER
+    from lookout_nb.service.http.auth import OWN_HEADER
+    from lookout_nb.service.storage.s3clock import STAMP_HEADER
 
     endpoint.clock.advance(pd.Timedelta(minutes=30))
     other = boto3.client("s3", endpoint_url=endpoint.url, region_name="us-east-1", aws_access_key_id="x",
@@ -55,7 +55,7 @@ def test_only_the_endpoint_itself_may_stamp_an_object_with_a_past_time(endpoint,
 
 
 def test_demo_files_are_stamped_with_their_slot_end_so_they_are_on_time(endpoint, s3):
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     endpoint.clock.advance(pd.Timedelta(minutes=12))
     listed = s3.list_objects_v2(Bucket=demo.DEMO_BUCKET, Prefix=demo.DEMO_INPUT_PREFIX)["Contents"]
@@ -92,7 +92,7 @@ def test_an_unreachable_service_falls_back_to_the_wall_clock_instead_of_raising(
 
 
 def test_an_unreachable_clock_control_falls_back_with_a_note():
-    from lookout_nb.local.control import RemoteClock
+    from lookout_nb.service.http.control import RemoteClock
 
     with pytest.warns(ServiceTimeWarning, match=r"no lookout-nb endpoint answers"):
         assert abs(RemoteClock("http://127.0.0.1:9").now() - pd.Timestamp.now(tz="UTC")) < pd.Timedelta(minutes=1)
@@ -102,7 +102,7 @@ def test_next_runs_and_plot_default_to_the_service_clock(endpoint, lookout):
     import matplotlib
 
     matplotlib.use("Agg")
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     endpoint.clock.advance(pd.Timedelta(hours=5, minutes=2))
     req = lnb.SchedulerRequest.from_boto3(demo.scheduler_kwargs("t"))
@@ -127,12 +127,12 @@ class _StubClient:
 
 
 def test_no_module_reads_the_wall_clock_but_the_clocks_themselves():
-    """Every "now" goes through servicetime (the toolkit) or the endpoint's clock (lookout_nb.local)."""
+    """Every "now" goes through servicetime (the toolkit) or the endpoint's clock (lookout_nb.service)."""
     import pathlib
     import re
 
     root = pathlib.Path(lnb.__file__).parent
-    allowed = {"servicetime.py", "local/clock.py", "local/s3clock.py"}
+    allowed = {"servicetime.py", "service/clock.py", "service/storage/s3clock.py"}
     wall = re.compile(r"Timestamp\.now\(|Timestamp\.utcnow\(|datetime\.now\(|datetime\.utcnow\(|\btime\.time\(\)")
     readers = [f"{path.relative_to(root)}:{n}" for path in sorted(root.rglob("*.py"))
                if path.relative_to(root).as_posix() not in allowed

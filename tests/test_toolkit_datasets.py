@@ -1,6 +1,6 @@
 """Datasets against the embedded endpoint: a folder of CSVs becomes an ingested dataset; each bad input is named.
 
-Every test writes its own generated machine (``lookout_nb.local.synth``) to a temporary folder and uses its own
+Every test writes its own generated machine (``lookout_nb.service.demo.synth``) to a temporary folder and uses its own
 bucket, so tests share nothing.
 """
 
@@ -11,7 +11,7 @@ import pytest
 
 import lookout_nb as lnb
 from lookout_nb import _wait
-from lookout_nb.local import synth
+from lookout_nb.service.demo import synth
 
 ROLE = "arn:aws:iam::123456789012:role/LookoutEquipmentDemo"
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import lookout_nb as lnb
-from lookout_nb.local import synth
+from lookout_nb.service.demo import synth
 
 ROLE = "arn:aws:iam::123456789012:role/LookoutEquipmentDemo"
 START = pd.Timestamp("2025-12-01", tz="UTC")

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import lookout_nb as lnb
-from lookout_nb.local import demo
-from lookout_nb.local.records import Model
+from lookout_nb.service.api.records import Model
+from lookout_nb.service.demo import demo
 from lookout_nb.wizard import Wizard
 
 pytest.importorskip("ipywidgets")
@@ -149,7 +149,7 @@ def test_the_model_step_shows_each_models_dataset_rate_training_window_and_evalu
 
 def test_a_model_trained_from_csvs_shows_its_real_evaluation_in_the_model_step(endpoint, lookout, s3, unique_bucket,
                                                                                 tmp_path):
-    from lookout_nb.local import synth
+    from lookout_nb.service.demo import synth
 
     machine = synth.generate(days=12, start="2025-12-24", rate="PT5M", seed=2,
                              faults=[("current_rise", "2026-01-03T09:00Z", "8h")])
@@ -414,8 +414,10 @@ def test_a_conflicting_submit_shows_the_differences_in_the_wizard(endpoint, look
     w.schedule_step.frequency.value = "PT10M"
     w.submit_step.button.click()
     w.wait()
-    assert w.errors.messages and "already exists" in w.errors.messages[0]
-    assert "refused" in w.submit_step.outcome.value
+    conflict = w.submit_step.conflict
+    assert "already exists" in conflict.message.value and w.errors.messages == []  # shown once, in the step
+    assert conflict.message.value.count("upload_frequency") == 1 and "Differences:" not in conflict.message.value
+    assert "refused" in w.submit_step.outcome.value and "refused" in w.status.html.value
     assert not w.submit_step.button.disabled  # the user can fix the request and submit again
     assert w.monitor.name is None
 

@@ -33,7 +33,7 @@ require("voila")
 @pytest.fixture(scope="module")
 def browser_endpoint():
     """An embedded endpoint in this process (its manual clock is moved by the test)."""
-    from lookout_nb.local import start
+    from lookout_nb.service import start
 
     ep = start(port=0, clock="manual", demo=True)
     yield ep
@@ -116,7 +116,7 @@ def left(page, selector: str) -> float:
 def test_from_model_to_monitored_scheduler_in_a_real_browser(page, browser_endpoint):
     from playwright.sync_api import expect
 
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     # 1 Model: the demo model is offered once the models are listed (in a worker thread).
     model = field(page, "model_name")

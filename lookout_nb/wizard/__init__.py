@@ -5,7 +5,8 @@
 >>> wizard                                      # shows the steps in the notebook   # doctest: +SKIP
 
 Modules: one per step (``model``, ``schedule``, ``inputs``, ``output``, ``access`` with ``tags``, ``review``,
-``submit``, ``monitor``), the bound form ``fields``, the worker ``tasks`` (progress and errors), ``render``
+``submit`` with ``conflict`` and its Update action, ``monitor`` with ``history``, the time range it reads, and
+``pace``), the bound form ``fields``, the worker ``tasks`` (progress and errors), ``render``
 (tables, code, pictures as widget values), ``state`` (JSON save/load) and ``backend`` (the one door to the
 toolkit's service modules).
 """

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .. import _aws, models, scheduler, servicetime
+from ..errors import ResourceNotFound
 from ..models import ModelInfo as Described
 from ..naming import to_utc
 from ..preview import preview_input
@@ -96,7 +97,7 @@ class ModelInfo:
 
 class Services:
     """Clients (made lazily) and the toolkit calls the wizard composes (not the endpoint's
-    :class:`lookout_nb.local.backend.Backend`: this one only calls the toolkit's functions).
+    :class:`lookout_nb.service.api.backend.Backend`: this one only calls the toolkit's functions).
 
     ``now`` is a callable returning the current UTC time, or a fixed time; the default is the time of the
     service the client talks to (:func:`lookout_nb.servicetime.now`: the embedded endpoint's clock, or the real
@@ -164,6 +165,19 @@ class Services:
         """
         return scheduler.submit(request, client=self.client, wait=False, target_sampling_rate=target_sampling_rate)
 
+    def update(self, name: str, **changes):
+        """Change the updatable fields ``changes`` of the scheduler ``name``; returns it described."""
+        return scheduler.update(name, client=self.client, **changes)
+
+    def existing(self, request):
+        """``None`` when no scheduler has the request's name, else how it differs from the request (a list,
+        empty when it matches)."""
+        try:
+            current = scheduler.request_from_scheduler(request.scheduler_name, client=self.client)
+        except ResourceNotFound:
+            return None
+        return scheduler.differences(current, request)
+
     def describe(self, name: str):
         return scheduler.describe(name, client=self.client)
 
@@ -177,11 +191,13 @@ class Services:
         """Delete a STOPPED scheduler (the monitor offers Delete only then)."""
         return scheduler.delete(name, client=self.client)
 
-    def executions(self, name: str) -> pd.DataFrame:
-        return scheduler.executions(name, client=self.client)
+    def executions(self, name: str, start=None) -> pd.DataFrame:
+        """The runs whose data starts at or after ``start`` (all when None), oldest first."""
+        return scheduler.executions(name, start=start, client=self.client)
 
-    def results(self, name: str) -> pd.DataFrame:
-        return scheduler.results(name, client=self.client, s3=self.s3)
+    def results(self, name: str, start=None) -> pd.DataFrame:
+        """The scored rows of the successful runs whose data starts at or after ``start`` (all when None)."""
+        return scheduler.results(name, start=start, client=self.client, s3=self.s3)
 
     def request_from_scheduler(self, name: str):
         return scheduler.request_from_scheduler(name, client=self.client)

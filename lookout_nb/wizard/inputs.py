@@ -35,8 +35,10 @@ from .fields import LABEL_WIDTH, STYLE, button_layout, choice_field, text_field
 from .render import notice, table_html
 
 DELIMITERS = [("_ (underscore)", "_"), ("- (hyphen)", "-"), ("space", " "), ("none", "")]
-#: The data time of the example file name (any time would do: the name's shape is the point).
+#: The data time of the example file name until the wizard has read the service's time (``set_example_time``).
 EXAMPLE_TIME = pd.Timestamp("2026-01-05 09:00", tz="UTC")
+#: The example's time is the service's now, floored to this (a file name's time is a period's start).
+EXAMPLE_STEP = pd.Timedelta(minutes=5)
 #: The component of the example file name until the model's components are known.
 EXAMPLE_COMPONENT = "pump"
 
@@ -63,6 +65,7 @@ class InputStep:
         self.example = widgets.HTML(layout=widgets.Layout(margin=f"0 0 4px {LABEL_WIDTH}"))
         self.example.add_class("lnb-example-key")
         self.component = EXAMPLE_COMPONENT
+        self.example_time = EXAMPLE_TIME
         self.zone = widgets.Combobox(
             description="Time zone", placeholder="Europe/Paris", options=sorted(zoneinfo.available_timezones()),
             ensure_option=False, style=STYLE, layout=widgets.Layout(width="460px"),
@@ -156,12 +159,22 @@ class InputStep:
         self.component = next(iter(components or []), None) or EXAMPLE_COMPONENT
         self._show_example()
 
+    def set_example_time(self, now) -> None:
+        """Name the example file after the period that starts at ``now`` (the service's time), floored to 5 min.
+
+        >>> step = InputStep(); step.set_example_time(pd.Timestamp("2027-03-01 10:07Z"))
+        >>> "pump_20270301100500.csv" in step.example.value
+        True
+        """
+        self.example_time = to_utc(now, "now").floor(EXAMPLE_STEP)
+        self._show_example()
+
     def _show_example(self) -> None:
         try:
             naming = Naming(timestamp_format=self.timestamp_format.value, delimiter=self.delimiter.value,
                             timezone_offset=self.offset.value or "+00:00")
             prefix = self.prefix.value if isinstance(self.prefix.value, str) else ""
-            key = naming.key(self.component, EXAMPLE_TIME, prefix=prefix)
+            key = naming.key(self.component, self.example_time, prefix=prefix)
         except (LookoutNbError, TypeError, ValueError):
             self.example.value = (f'<span style="color:{MUTED};font-size:90%">No example name until the naming '
                                   "fields are valid.</span>")
@@ -169,7 +182,7 @@ class InputStep:
         self.example.value = (
             f'<span style="color:{MUTED};font-size:90%">Example: the file of '
             f"<code>{html.escape(self.component)}</code> "
-            f"for the data from {EXAMPLE_TIME:%Y-%m-%d %H:%M} UTC is named <code>{html.escape(key)}</code></span>"
+            f"for the data from {self.example_time:%Y-%m-%d %H:%M} UTC is named <code>{html.escape(key)}</code></span>"
         )
 
     # -- the preview follows the fields ----------------------------------------------------------------------

@@ -27,6 +27,7 @@ import pandas as pd
 from .. import plot, timing
 from .._palette import MUTED
 from .fields import STYLE, button_layout
+from .history import DEFAULT_RANGE, RANGES, ResultsCache, since
 from .pace import MAX_PERIOD, MIN_PERIOD, Pace
 from .render import axis_caption, drawn, notice, picture, table_html
 from .tasks import describe_error
@@ -37,6 +38,8 @@ PICTURE_RUNS = 5000
 AHEAD = 2
 #: How many executions the table lists (newest first); the rest are counted under it.
 EXECUTION_ROWS = 50
+#: The executions table's height on the page: longer, it scrolls in its box (the pictures stay in view below).
+EXECUTIONS_HEIGHT = "260px"
 #: The results picture has two panels (scores, sensor contributions): taller than the others.
 RESULTS_FIGSIZE = (9, 5.5)
 EXECUTION_COLUMNS = ["scheduled_start", "data_start", "data_end", "status", "failed_reason", "result_key"]
@@ -56,6 +59,11 @@ class Snapshot:
     now: pd.Timestamp | None = None
     #: The plan picture's axis and now line, in words (empty without a picture).
     caption: str = ""
+    #: The time range read (its label) and where it starts (None: everything).
+    range_label: str = ""
+    since: pd.Timestamp | None = None
+    #: How many lifecycle actions (Stop, Start, Delete) had been answered when this refresh began reading.
+    acted: int = 0
 
 
 class Monitor:
@@ -101,6 +109,17 @@ class Monitor:
         self.results_picture = widgets.Image(format="png", layout=widgets.Layout(max_width="900px", display="none"))
         self.results_picture.add_class("lnb-results-picture")
         self.results_note = widgets.HTML()
+        self.range = widgets.Dropdown(options=RANGES, value=DEFAULT_RANGE, description="Show", style=STYLE,
+                                      layout=widgets.Layout(width="340px"))
+        self.range.add_class("lnb-range")
+        self.range.observe(lambda _change: self.refresh(), names="value")
+        self.results_cache = ResultsCache(lambda name, start: self.services.results(name, start=start))
+        self.action = widgets.HTML()
+        self.action.add_class("lnb-monitor-action")
+        self._action: str | None = None  # the lifecycle action asked and not yet seen in a refresh
+        self._action_status: str | None = None  # the status the "done" line quotes
+        self._acted = 0  # lifecycle actions answered so far
+        self._action_seen_at: int | None = None  # a refresh that began after this many answers shows the action
         self.picture_notes = widgets.HTML()
         self.plan_caption = widgets.HTML()
         self.plan_caption.add_class("lnb-plan-caption")
@@ -119,12 +138,21 @@ class Monitor:
         self.start_button.on_click(lambda _: self.start())
         self.delete_button.on_click(lambda _: self.delete())
         self.auto.observe(lambda change: self.set_auto(change["new"]), names="value")
-        self.box = widgets.VBox(
+        self.box = self._layout()
+        self.box.observe(lambda change: change["new"] is None and self.close(), names="comm")  # box.close()
+
+    def _layout(self) -> widgets.VBox:
+        """The monitor's widgets, top to bottom."""
+        return widgets.VBox(
             [
                 self.header,
                 self.status,
                 widgets.HBox([self.refresh_button, self.auto, self.interval]),
                 widgets.HBox([self.stop_button, self.start_button, self.delete_button]),
+                self.action,
+                widgets.HBox([self.range, widgets.HTML(
+                    f'<span style="color:{MUTED};font-size:90%;margin-left:8px">the executions, pictures and '
+                    "results below follow this range (only its runs are read)</span>")]),
                 widgets.HTML("<h4 style='margin:6px 0'>Executions (newest first)</h4>"),
                 self.executions,
                 widgets.HTML("<h4 style='margin:6px 0'>Plan versus actual</h4>"),
@@ -136,7 +164,6 @@ class Monitor:
                 self.results_picture,
             ]
         )
-        self.box.observe(lambda change: change["new"] is None and self.close(), names="comm")  # box.close()
 
     # -- attaching and refreshing ----------------------------------------------------------------------------
     def attach(self, name: str, live: bool = True):
@@ -191,15 +218,22 @@ class Monitor:
             raise
 
     def _read(self, name: str) -> Snapshot:
+        acted = self._acted
+        label, span = self._range()
         info = self.services.describe(name)
-        runs = self.services.executions(name)
         now = self.services.now()
+        start = since(now, span)
+        runs = self.services.executions(name, start=start)
         self.pace.add(now)
         notes = []
         res, results_png = self._results(name, runs, notes)
-        plan = _or_note(lambda: self._plan_png(info, runs, now), "The plan-versus-actual picture", notes)
+        plan = _or_note(lambda: self._plan_png(info, runs, now, start), "The plan-versus-actual picture", notes)
         plan_png, caption = plan if plan is not None else (None, "")
-        return Snapshot(info, runs, res, plan_png, results_png, tuple(notes), now, caption)
+        return Snapshot(info, runs, res, plan_png, results_png, tuple(notes), now, caption, label, start, acted)
+
+    def _range(self) -> tuple[str, str | None]:
+        span = self.range.value
+        return next((label for label, value in RANGES if value == span), str(span)), span
 
     def _results(self, name: str, runs: pd.DataFrame, notes: list) -> tuple[pd.DataFrame, bytes | None]:
         """The results and their picture, read and drawn again only when a run succeeded since the last time."""
@@ -209,25 +243,26 @@ class Monitor:
         keys = (name, *done["scheduled_start"].astype(str))
         if self._drawn_results is not None and self._drawn_results[0] == keys:
             return self._drawn_results[1:]
-        res = self.services.results(name)
+        res = self.results_cache.rows(name, runs)
         png = _or_note(lambda: self._results_png(res), "The results picture", notes)
         self._drawn_results = (keys, res, png)
         return res, png
 
-    def _plan_png(self, info, runs: pd.DataFrame, now: pd.Timestamp) -> tuple[bytes, str] | None:
-        """The plan from the first planned run to a little after ``now``, with the executions and the now line."""
+    def _plan_png(self, info, runs: pd.DataFrame, now: pd.Timestamp, range_start=None) -> tuple[bytes, str] | None:
+        """The plan from the first planned run (or ``range_start``, the range's start) to a little after ``now``, with
+        the executions and the now line."""
         request = info.request
         freq = request.frequency
         if freq is None:
             return None
-        what = (info.status, now, tuple(runs["status"]) if len(runs) else (), request)
+        what = (info.status, now, range_start, tuple(runs["status"]) if len(runs) else (), request)
         if self._drawn_plan is not None and self._drawn_plan[0] == what:
             return self._drawn_plan[1:]  # nothing moved (a manual clock): the same picture
         created = info.created_at
         if created is None or pd.isna(created):
             created = runs["scheduled_start"].min() - freq if len(runs) else now - freq
         end = max(now, created) + AHEAD * freq + request.delay
-        start = max(created, end - PICTURE_RUNS * freq)
+        start = max(created, end - PICTURE_RUNS * freq, created if range_start is None else range_start)
         plan = timing.plan_schedule(request, start=start, end=end)
         png, ax = drawn(lambda ax: plot.plot_schedule(plan, executions=runs, ax=ax, now=now))
         self._drawn_plan = (what, png, axis_caption(ax))
@@ -245,13 +280,11 @@ class Monitor:
         self.status.value = (
             f"<div>Status <b class='lnb-status-{html.escape(info.status)}'>{html.escape(info.status)}</b>"
             f" &middot; latest result {html.escape(info.latest_result or 'none yet')}"
-            f" &middot; {len(snap.executions)} execution(s)</div>"
+            f" &middot; {len(snap.executions)} execution(s) in {html.escape(snap.range_label or 'everything')}</div>"
             f"<div>ARN <code class='lnb-arn'>{html.escape(info.arn)}</code></div>"
         )
-        running = info.status in ("PENDING", "RUNNING")
-        self.stop_button.disabled = not running
-        self.start_button.disabled = info.status != "STOPPED"
-        self.delete_button.disabled = info.status != "STOPPED"
+        self._action_shown(snap)
+        self._lifecycle_buttons(info.status)
         if info.status in ("PENDING", "STOPPING"):
             self.status.value += notice(
                 f"{info.status} settles shortly: " + ("the monitor refreshes by itself." if self.auto.value
@@ -261,7 +294,7 @@ class Monitor:
             runs = runs.sort_values("scheduled_start", ascending=False)[
                 [c for c in EXECUTION_COLUMNS if c in runs.columns]
             ]
-        self.executions.value = table_html(runs, max_rows=EXECUTION_ROWS,
+        self.executions.value = table_html(runs, max_rows=EXECUTION_ROWS, max_height=EXECUTIONS_HEIGHT,
                                            empty="No execution yet: the first run wakes up after the next "
                                                  "boundary plus the delay.")
         self.picture_notes.value = "".join(notice(n, "warning") for n in snap.notes)
@@ -281,17 +314,11 @@ class Monitor:
     # -- lifecycle -------------------------------------------------------------------------------------------
     def stop(self):
         """Stop the scheduler (in a worker), then refresh: STOPPING, then STOPPED."""
-        if self.name is None:
-            return None
-        self.stop_button.disabled = True
-        return self.tasks.run(f"Stopping {self.name}", self.services.stop, self.name, on_done=lambda _: self.refresh())
+        return self._act("Stopping", self.services.stop)
 
     def start(self):
         """Start the stopped scheduler (in a worker), then refresh: PENDING, then RUNNING."""
-        if self.name is None:
-            return None
-        self.start_button.disabled = True
-        return self.tasks.run(f"Starting {self.name}", self.services.start, self.name, on_done=lambda _: self.refresh())
+        return self._act("Starting", self.services.start)
 
     def delete(self):
         """First click asks for confirmation; the second deletes the (stopped) scheduler."""
@@ -303,14 +330,58 @@ class Monitor:
             self.delete_button.button_style = "danger"
             self.delete_button.tooltip = "Click again to delete the scheduler"
             return None
-        name = self.name
         self._confirm_delete = False
         self.delete_button.description = "Delete scheduler"
         self.delete_button.button_style = ""
-        self.delete_button.disabled = True
-        return self.tasks.run(f"Deleting {name}", self.services.delete, name, on_done=lambda _: self._deleted(name))
+        return self._act("Deleting", self.services.delete, then=self._deleted)
+
+    def _act(self, verb: str, call, then=None):
+        """Say ``verb`` at once (every lifecycle button off), call ``call(name)`` in a worker, then refresh (or
+        ``then(name)``); the words stay until a refresh that began after the service answered shows the status."""
+        name = self.name
+        if name is None:
+            return None
+        self._action, self._action_seen_at = f"{verb} {name}", None
+        self.action.value = notice(f"{verb} {name}… asked; the status above is from before until the service "
+                                   "answers.", "info")
+        self._lifecycle_buttons(None)
+
+        def run():
+            try:
+                result = call(name)
+            except BaseException:
+                self._action = None
+                self.action.value = ""
+                self._lifecycle_buttons(self.snapshot.info.status if self.snapshot else None)
+                raise
+            with self._refresh_lock:
+                self._acted += 1
+                self._action_seen_at = self._acted
+            return result
+
+        return self.tasks.run(f"{verb} {name}", run, on_done=lambda _: (then or (lambda _n: self.refresh()))(name))
+
+    def _action_shown(self, snap: Snapshot) -> None:
+        """A refresh that read after the action was answered says it is done and the status then; that line goes
+        once the status moves on (it would no longer be true)."""
+        status = snap.info.status
+        if self._action is not None and self._action_seen_at is not None and snap.acted >= self._action_seen_at:
+            self.action.value = notice(f"{self._action}: done; the service says {status}.", "ok")
+            self._action, self._action_status = None, status
+        elif self._action is None and self._action_status not in (None, status):
+            self.action.value, self._action_status = "", None
+
+    def _lifecycle_buttons(self, status: str | None) -> None:
+        """Stop while PENDING or RUNNING, Start and Delete while STOPPED; none while an action is asked."""
+        if self._action is not None:
+            status = None
+        self.stop_button.disabled = status not in ("PENDING", "RUNNING")
+        self.start_button.disabled = status != "STOPPED"
+        self.delete_button.disabled = status != "STOPPED"
 
     def _deleted(self, name: str) -> None:
+        self._action = None
+        self.action.value = ""
         self.auto.value = False
         self.set_auto(False)
         self.name = None

@@ -17,7 +17,7 @@ import io
 
 import pandas as pd
 
-from .._palette import CODE_BACKGROUND, RULE, level_colour
+from .._palette import CODE_BACKGROUND, MUTED, RULE, level_colour
 
 #: Size of every picture in the wizard, inches.
 FIGSIZE = (9, 3.2)
@@ -56,15 +56,33 @@ def drawn(draw, figsize=FIGSIZE) -> tuple[bytes, object]:
 #: cut in two lines is hard to read); a wide table scrolls sideways in its container instead.
 TABLE_STYLE = (
     "<style>.lnb-table{border-collapse:collapse;font-size:90%}.lnb-table td,.lnb-table th{padding:2px 8px;"
-    f"border-bottom:1px solid {RULE};text-align:left;white-space:nowrap;vertical-align:top}}</style>"
+    f"border-bottom:1px solid {RULE};text-align:left;white-space:nowrap;vertical-align:top}}"
+    ".lnb-table th{position:sticky;top:0;background:var(--jp-layout-color0,#fff)}"
+    # The HTML widget's content is a flex item that would grow to the table's width (then the whole step scrolls,
+    # its scrollbar far below, and the table looks cut): it may shrink, so the table's own box scrolls.
+    ".widget-html-content:has(.lnb-table-box){min-width:0;max-width:100%}"
+    # A shadow on the side where more of the table is hidden (the scroll-shadow idiom: covers that scroll with
+    # the content hide the shadows at the ends), a sign that shows even where scrollbars are hidden or overlaid.
+    ".lnb-table-box{background:"
+    "linear-gradient(to right,var(--jp-layout-color0,#fff) 30%,rgba(255,255,255,0)) left/40px 100% no-repeat local,"
+    "linear-gradient(to left,var(--jp-layout-color0,#fff) 30%,rgba(255,255,255,0)) right/40px 100% no-repeat local,"
+    "radial-gradient(farthest-side at 0 50%,rgba(0,0,0,.3),rgba(0,0,0,0)) left/14px 100% no-repeat scroll,"
+    "radial-gradient(farthest-side at 100% 50%,rgba(0,0,0,.3),rgba(0,0,0,0)) right/14px 100% no-repeat scroll}"
+    # A scrollbar always drawn when the table is wider (or taller) than its box, also where scrollbars overlay.
+    f".lnb-table-box{{scrollbar-width:thin;scrollbar-color:{MUTED} {RULE}}}"
+    ".lnb-table-box::-webkit-scrollbar{height:10px;width:10px}"
+    f".lnb-table-box::-webkit-scrollbar-thumb{{background:{MUTED};border-radius:5px}}"
+    f".lnb-table-box::-webkit-scrollbar-track{{background:{RULE}}}</style>"
 )
 
 
-def table_html(frame: pd.DataFrame, max_rows: int = 20, empty: str = "Nothing yet.", escape: bool = True) -> str:
+def table_html(frame: pd.DataFrame, max_rows: int = 20, empty: str = "Nothing yet.", escape: bool = True,
+               max_height: str | None = None) -> str:
     """A compact HTML table of the first ``max_rows`` rows: one ``<th>`` per column, times as
     ``YYYY-MM-DD HH:MM:SS`` (UTC), cells that never wrap, in a container that scrolls sideways when wide.
 
-    ``escape=False`` keeps HTML in the cells (for cells the caller built from escaped text).
+    ``escape=False`` keeps HTML in the cells (for cells the caller built from escaped text). ``max_height`` (CSS,
+    say ``"320px"``) bounds the table's height: a longer one scrolls inside its box, its header kept in view.
 
     >>> text = table_html(__import__("pandas").DataFrame({"a": [1], "b": ["x"]}))
     >>> text.count("<th>"), "white-space:nowrap" in text
@@ -80,7 +98,9 @@ def table_html(frame: pd.DataFrame, max_rows: int = 20, empty: str = "Nothing ye
     more = f"<div><i>{len(frame) - max_rows} more rows not shown</i></div>" if len(frame) > max_rows else ""
     table = shown.to_html(index=False, border=0, na_rep="", classes="lnb-table", escape=escape)
     table = table.replace('<tr style="text-align: right;">', "<tr>")  # pandas' header style; ours aligns left
-    return f'<div class="lnb-table-box" style="overflow-x:auto;max-width:100%">{TABLE_STYLE}{table}{more}</div>'
+    tall = (f"max-height:{max_height};overflow-y:auto;" if max_height else "")
+    return (f'<div class="lnb-table-box" style="overflow-x:auto;max-width:100%;{tall}">{TABLE_STYLE}{table}</div>'
+            f"{more}")
 
 
 

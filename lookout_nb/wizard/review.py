@@ -20,6 +20,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from .._palette import level_colour
+from ..filematch import REASONS
 from .fields import STYLE, button_layout
 from .render import code_html, download_link, notice, table_html
 
@@ -75,16 +76,23 @@ class ReviewStep:
         self.load_state = widgets.Button(description="Load state", tooltip="Fill the wizard from a saved JSON state",
                                          icon="upload", layout=button_layout())
         self.saved = widgets.HTML()
+        self.existing = widgets.HTML()
+        self.existing.add_class("lnb-review-existing")
         self.service_now = widgets.HTML()
         self.service_now.add_class("lnb-service-now")
         self.next_runs = widgets.HTML()
         self.next_runs.add_class("lnb-next-runs")
         self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="900px", display="none"))
         self.picture.add_class("lnb-timing-picture")
+        self.files_note = widgets.HTML()
+        self.files_note.add_class("lnb-files-note")
+        self.files_picture = widgets.Image(format="png", layout=widgets.Layout(max_width="900px", display="none"))
+        self.files_picture.add_class("lnb-files-picture")
         self.box = widgets.VBox(
             [
                 widgets.HBox([widgets.HTML("<b>Check everything before submitting.</b>"), self.refresh]),
                 self.summary,
+                self.existing,
                 self.exports,
                 self.downloads,
                 widgets.HBox([self.folder, self.save]),
@@ -94,6 +102,9 @@ class ReviewStep:
                 self.service_now,
                 self.next_runs,
                 self.picture,
+                widgets.HTML("<h4 style='margin:6px 0'>The input files of the recent runs</h4>"),
+                self.files_note,
+                self.files_picture,
             ]
         )
 
@@ -116,6 +127,49 @@ class ReviewStep:
             for k in FILES
         )
 
+    def show_existing(self, name: str | None, differences) -> None:
+        """Say whether a scheduler named ``name`` exists and how it differs from the request (``differences``: None
+        when there is none, else the list of :class:`~lookout_nb.scheduler.Difference`).
+
+        >>> step = ReviewStep(); step.show_existing("pump", [])
+        >>> "exists already and matches" in step.existing.value
+        True
+        """
+        if not name or differences is None:
+            self.existing.value = ""
+            return
+        if not differences:
+            self.existing.value = notice(
+                f"A scheduler named {name} exists already and matches this request: Submit returns it if it was "
+                "created with the same token, else the service refuses the name.", "info")
+            return
+        listed = "; ".join(f"{d.field}: {d.old!r} -> {d.new!r}" for d in differences)
+        self.existing.value = notice(
+            f"A scheduler named {name} exists already and differs from this request (existing -> requested): "
+            f"{listed}. Submit will be refused; the Submit step then offers to update the fields that can be "
+            "updated.", "warning")
+
+    def show_files(self, match, png: bytes | None, reason: str | None = None) -> None:
+        """Show which input files the recent runs would have read (a FileMatch and its picture: ticks at each
+        file's arrival, late files orange, runs missing a component red), or ``reason`` there is none.
+
+        >>> step = ReviewStep(); step.show_files(None, None, "type the input bucket first")
+        >>> "No input files checked: type the input bucket first" in step.files_note.value
+        True
+        """
+        if reason or match is None:
+            self.files_note.value = notice(f"No input files checked: {reason or 'no file or no plan'}", "info")
+        else:
+            bad = int((~match.runs["ok"]).sum())
+            unread = match.unread
+            unreadable = int((unread["reason"] != REASONS["range"]).sum()) if len(unread) else 0
+            self.files_note.value = notice(
+                f"The last {len(match.runs)} runs: {bad} missing a component, {len(match.late)} file(s) arrived after "
+                f"their run woke up, {unreadable} file(s) under the prefix no run can read (name, component or "
+                "sub-folder).", "ok" if not (bad or len(match.late) or unreadable) else "warning")
+        self.files_picture.value = png or b""
+        self.files_picture.layout.display = "" if png else "none"
+
     def show_timing(self, runs, png: bytes | None, reason: str | None = None, now=None, clock_note=None) -> None:
         """Show the next runs (a DataFrame, first column the wake-up) and the timing picture (PNG bytes), or
         ``reason`` no plan was made; ``now`` is the service time they were planned from (``clock_note``: why it
@@ -127,7 +181,7 @@ class ReviewStep:
         >>> step.show_timing(None, None, "DataUploadFrequency: must be one of PT5M, ...", now)
         >>> "No plan yet: DataUploadFrequency" in step.next_runs.value
         True
-        >>> "2026-01-05 09:00:00 UTC" in step.service_now.value
+        >>> "Planned at service time" in step.service_now.value and "2026-01-05 09:00:00 UTC" in step.service_now.value
         True
         """
         if now is None:
@@ -137,8 +191,9 @@ class ReviewStep:
                                             "warning")
         else:
             self.service_now.value = (
-                f'<div>Service time now: <b style="white-space:nowrap">{now:%Y-%m-%d %H:%M:%S} UTC</b>, the clock of '
-                "the service the wizard talks to; the runs below are planned from it.</div>"
+                f'<div>Planned at service time <b style="white-space:nowrap">{now:%Y-%m-%d %H:%M:%S} UTC</b> (the '
+                "clock of the service the wizard talks to); Refresh review plans again from the service's time "
+                "then.</div>"
             )
         if reason:
             self.next_runs.value = notice(f"No plan yet: {reason}", "warning")

@@ -51,6 +51,8 @@ def rate_sentence(rate: str) -> str:
 
     >>> rate_sentence("PT1M")
     'The model was trained at PT1M, finer than every upload frequency the API offers: all are offered (PT5M to PT1H).'
+    >>> rate_sentence("PT5M")
+    'The model was trained at PT5M, the finest upload frequency the API offers: all are offered (PT5M to PT1H).'
     >>> rate_sentence("PT15M")
     'The model was trained at PT15M: PT5M and PT10M are finer than that and not offered; the finest offered is PT15M.'
     """
@@ -58,7 +60,9 @@ def rate_sentence(rate: str) -> str:
     offered = [v for _, v in frequency_options(rate)]
     finer = [f for f in every if f not in offered]
     if not finer:
-        return (f"The model was trained at {rate}, finer than every upload frequency the API offers: all are offered "
+        same = parse_duration(rate) == parse_duration(every[0])
+        where = "the finest upload frequency" if same else "finer than every upload frequency"
+        return (f"The model was trained at {rate}, {where} the API offers: all are offered "
                 f"({every[0]} to {every[-1]}).")
     if not offered:
         return (f"The model was trained at {rate}, coarser than every upload frequency the API offers (at most "

@@ -15,7 +15,8 @@ import html
 
 import ipywidgets as widgets
 
-from .._palette import level_colour
+from .._palette import MUTED, level_colour
+from .conflict import ConflictView
 from .fields import button_layout
 from .render import notice
 
@@ -34,6 +35,10 @@ class SubmitStep:
         self.why.add_class("lnb-submit-why")
         self.outcome = widgets.HTML()
         self.outcome.add_class("lnb-submit-outcome")
+        #: The request the outcome is about, and the outcome's words (shown as "earlier" once the request changes).
+        self.outcome_request = None
+        self._outcome: tuple[str, str] = ("", "info")
+        self.conflict = ConflictView()
         self.submitting = False
         self._problems: list[str] = []
         self.box = widgets.VBox(
@@ -45,8 +50,39 @@ class SubmitStep:
                 self.why,
                 self.button,
                 self.outcome,
+                self.conflict.box,
             ]
         )
+
+    def show_outcome(self, text: str, level: str, request) -> None:
+        """Say what the service answered to ``request`` (the outcome is marked "earlier" once the request changes)."""
+        self.outcome_request = request
+        self._outcome = (text, level)
+        self.outcome.value = notice(text, level) if text else ""
+
+    def set_request(self, request) -> None:
+        """The request the fields build now: an outcome about another request says that it is an earlier one.
+
+        >>> from lookout_nb.request import SchedulerRequest
+        >>> step = SubmitStep()
+        >>> step.show_outcome("Scheduler a was PENDING.", "ok", SchedulerRequest(scheduler_name="a"))
+        >>> step.set_request(SchedulerRequest(scheduler_name="b"))
+        >>> "before the request changed" in step.outcome.value
+        True
+        """
+        text, level = self._outcome
+        if not text or self.outcome_request is None:
+            return
+        if request == self.outcome_request:
+            self.outcome.value = notice(text, level)
+            self.conflict.set_current(True)
+            return
+        self.outcome.value = (
+            f'<div class="lnb-outcome-earlier" style="color:{MUTED}">Earlier, before the request changed: '
+            f"{html.escape(text)}<br>The fields have changed since: that answer is not about the request they "
+            "build now (submit it to ask the service).</div>"
+        )
+        self.conflict.set_current(False)
 
     def set_problems(self, problems) -> None:
         """Enable the button only when there is no problem (and nothing is being submitted)."""

@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import ipywidgets as widgets
 
 from .._palette import ALERT, LEVELS, SPINNER_RING
-from ..errors import LookoutNbError, RequestInvalid, SchedulerConflict
+from ..errors import LookoutNbError
 from .fields import button_layout
 
 #: The name prefix of the worker threads.
@@ -36,13 +36,20 @@ def describe_error(exc: BaseException) -> str:
     >>> describe_error(ValueError("bad"))
     'ValueError: bad'
     """
-    if isinstance(exc, RequestInvalid):
-        return str(exc)
-    if isinstance(exc, SchedulerConflict) and exc.differences:
-        return f"{exc}\nDifferences: {', '.join(map(str, exc.differences))}"
-    if isinstance(exc, LookoutNbError):
+    if isinstance(exc, LookoutNbError):  # a conflict's message lists its differences itself: once
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+class Shown(Exception):
+    """A failure the step that caused it already shows (say a conflict, with its Update action): the progress line
+    says ``str(exc)``, the error area stays as it is.
+
+    >>> tasks = Tasks()
+    >>> _ = tasks.run("Submitting x", lambda: (_ for _ in ()).throw(Shown("refused: see the Submit step")))
+    >>> tasks.wait() and (tasks.status.html.value, tasks.errors.messages)
+    ('Submitting x: refused: see the Submit step', [])
+    """
 
 
 class ErrorArea:
@@ -76,6 +83,19 @@ class ErrorArea:
                 return  # the same failure again (an auto-refresh against a service that is down): shown once
             self.messages = [message] + self.messages[: self.keep - 1]
             self._render()
+
+    def withdraw(self, context: str) -> None:
+        """Remove the errors of ``context`` (it has just succeeded: they are no longer true).
+
+        >>> area = ErrorArea(); area.show("Refreshing x", "timed out"); area.withdraw("Refreshing x")
+        >>> area.messages
+        []
+        """
+        with self._lock:
+            kept = [m for m in self.messages if not m.startswith(f"{context} failed: ")]
+            if kept != self.messages:
+                self.messages = kept
+                self._render()
 
     def clear(self) -> None:
         """Remove every error message."""
@@ -117,6 +137,8 @@ class Status:
         self.html = widgets.HTML("Ready.")
         self.html.add_class("lnb-status")
         self._running: dict[int, str] = {}
+        self._idle = "Ready."
+        self._failed = False  # the idle line reports a failure
         self._next = 0
         self._lock = threading.Lock()
 
@@ -132,17 +154,26 @@ class Status:
             self._render()
             return self._next
 
-    def end(self, ticket: int, done: str | None = None) -> None:
+    def end(self, ticket: int, done: str | None = None, failed: bool = False) -> None:
         with self._lock:
             label = self._running.pop(ticket, "")
-            self._render(done if done is not None else f"{label}: done.")
+            self._idle = done if done is not None else f"{label}: done."
+            self._failed = failed
+            self._render()
 
-    def _render(self, idle: str = "Ready.") -> None:
+    def succeeded(self, label: str) -> None:
+        """A quiet operation succeeded: a failure line from before is no longer the latest news (it goes)."""
+        with self._lock:
+            if self._failed:
+                self._idle, self._failed = f"{label}: done.", False
+                self._render()
+
+    def _render(self) -> None:
         if self._running:
             labels = ", ".join(dict.fromkeys(self._running.values()))
             self.html.value = f'{_SPINNER}<span class="lnb-busy">{html.escape(labels)}&hellip;</span>'
         else:
-            self.html.value = html.escape(idle)
+            self.html.value = html.escape(self._idle)
 
 
 class Tasks:
@@ -165,20 +196,26 @@ class Tasks:
         ticket = None if quiet else self.status.begin(label)
 
         def job():
-            failed = False
+            done, failed = None, False
             try:
                 result = fn(*args, **kwargs)
                 if on_done is not None:
                     on_done(result)
+                self.errors.withdraw(label)  # an earlier failure of the same operation is no longer true
+                if ticket is None:
+                    self.status.succeeded(label)
                 return result
+            except Shown as exc:
+                done, failed = f"{label}: {exc}", True
+                return None
             except Exception as exc:  # noqa: BLE001 - shown in the wizard, never as a traceback
-                failed = True
+                done, failed = f"{label}: failed (see the error above).", True
                 self.errors.show(label, exc)
                 self.last_traceback = traceback.format_exc()
                 return None
             finally:
                 if ticket is not None:
-                    self.status.end(ticket, f"{label}: failed (see the error above)." if failed else None)
+                    self.status.end(ticket, done, failed)
 
         future = self._pool.submit(job)
         with self._lock:

@@ -20,7 +20,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from .. import plot, timing
-from ..errors import LookoutNbError, Problem
+from ..errors import LookoutNbError, Problem, SchedulerConflict
 from ..request import FIELDS, SchedulerRequest
 from .access import AccessStep
 from .backend import Services
@@ -34,7 +34,7 @@ from .review import ReviewStep, save_exports
 from .schedule import ScheduleStep
 from .state import dump_state, load_state
 from .submit import SubmitStep
-from .tasks import WORKER_PREFIX, ErrorArea, Status, Tasks
+from .tasks import WORKER_PREFIX, ErrorArea, Shown, Status, Tasks
 
 #: How many upcoming runs Review shows.
 REVIEW_RUNS = 5
@@ -132,6 +132,7 @@ class Wizard(widgets.VBox):
         self.review_step.save_state.on_click(lambda _: self.tasks.guard("Saving the state", self._save_state))
         self.review_step.load_state.on_click(lambda _: self.tasks.guard("Loading the state", self._load_state))
         self.submit_step.button.on_click(lambda _: self.submit())
+        self.submit_step.conflict.update_button.on_click(lambda _: self.update_existing())
         self.back_button.on_click(lambda _: self.go((self.tabs.selected_index or 0) - 1))
         self.next_button.on_click(lambda _: self.next())
         self.tabs.observe(lambda change: self._step_shown(change["new"]), names="selected_index")
@@ -260,6 +261,7 @@ class Wizard(widgets.VBox):
                 field.show([p.message for p in found], found)
             self.problems = problems
             self.submit_step.set_problems(problems)
+            self.submit_step.set_request(request)
             return problems
 
     # -- models and names ------------------------------------------------------------------------------------
@@ -268,6 +270,7 @@ class Wizard(widgets.VBox):
         return self._filled_by(self.tasks.run("Loading models", self.services.models, on_done=self._models_loaded))
 
     def _models_loaded(self, models) -> None:
+        self.input_step.set_example_time(self.services.now())  # the service answers: its time dates the example
         self.model_step.set_models(models)
         self.validate()
         chosen = self.fields["model_name"].value
@@ -328,6 +331,13 @@ class Wizard(widgets.VBox):
         request = self._request()
         self.review_step.show_request(request, problems)
         components = list(self.model_step.info.components) if self.model_step.info is not None else None
+        self.review_step.show_existing(None, None)
+        if request.scheduler_name:
+            self.tasks.run(f"Looking for {request.scheduler_name}", self.services.existing, request, quiet=True,
+                           on_done=lambda found: self._request() == request
+                           and self.review_step.show_existing(request.scheduler_name, found))
+        self.tasks.run("Checking the input files", self._review_files, request, components,
+                       on_done=lambda shown: self._request() == request and self.review_step.show_files(*shown))
         return self.tasks.run("Planning the next runs", self._plan_review, request, components,
                               on_done=lambda shown: self.review_step.show_timing(*shown))
 
@@ -349,6 +359,16 @@ class Wizard(widgets.VBox):
             self.errors.show("Drawing the next runs", exc)
             png = None
         return shown, png, None, now, note
+
+    def _review_files(self, request, components):
+        """``(match, png, reason)``: the input files the recent runs would read, drawn with their plan."""
+        if not request.input_bucket or request.frequency is None:
+            return None, None, "the input bucket and the upload frequency are needed first"
+        preview = self.services.preview(request, components=components, target_sampling_rate=self.target_sampling_rate)
+        if preview.match is None or preview.plan is None or not len(preview.plan):
+            return None, None, "no file of the model's components found under the input prefix"
+        png = picture(lambda ax: plot.plot_schedule(preview.plan, files=preview.match, ax=ax, now=preview.now))
+        return preview.match, png, None
 
     def _save_exports(self) -> None:
         written = save_exports(self.request, self.review_step.folder.value or ".")
@@ -377,24 +397,55 @@ class Wizard(widgets.VBox):
                 return None
             request = self._request()
             self.submit_step.set_submitting(True)
-            self.submit_step.outcome.value = notice(f"Submitting {request.scheduler_name}…", "info")
+            self.submit_step.conflict.clear()
+            self.submit_step.show_outcome(f"Submitting {request.scheduler_name}…", "info", request)
             self._submit_future = self.tasks.run(f"Submitting {request.scheduler_name}", self._submit, request)
             return self._submit_future
 
     def _submit(self, request):
+        step = self.submit_step
         try:
             result = self.services.submit(request, target_sampling_rate=self.target_sampling_rate)
+        except SchedulerConflict as exc:
+            step.show_outcome("The service refused the request: a scheduler of that name exists (below).", "error",
+                              request)
+            step.conflict.show(exc, request.scheduler_name)
+            raise Shown("refused: that scheduler exists with another configuration (see the Submit step).") from exc
         except BaseException:
-            self.submit_step.outcome.value = notice("The service refused the request: see the error above.", "error")
+            step.show_outcome("The service refused the request: see the error above.", "error", request)
             raise
         finally:
-            self.submit_step.set_submitting(False)
+            step.set_submitting(False)
         self.last_submit = result
-        self.submit_step.outcome.value = notice(f"Scheduler {result.name} is {result.status}. ARN {result.arn}", "ok")
+        at = self.services.now()
+        step.show_outcome(f"Submitted at service time {at:%Y-%m-%d %H:%M:%S} UTC: scheduler {result.name} was "
+                          f"{result.status} then; the Monitor follows its status. ARN {result.arn}", "ok", request)
         self.load_scheduler_names()
         self.monitor.attach(result.name)
         self.go(self.steps.index(self.monitor))
         return result
+
+    def update_existing(self):
+        """Change the existing scheduler's updatable fields that differ to the requested values (in a worker),
+        show the result, and monitor it: the Update action offered beside a conflict."""
+        view = self.submit_step.conflict
+        name, changes = view.name, dict(view.changes)
+        if not name or not changes:
+            return None
+        view.set_updating(name)
+
+        def run():
+            try:
+                info = self.services.update(name, **changes)
+            except BaseException:
+                view.show_failed()
+                raise
+            view.show_updated(info, changes, self.services.now())
+            self.submit_step.show_outcome(f"Scheduler {name} was updated to this request.", "ok", self._request())
+            self.monitor.attach(name)
+            return info
+
+        return self.tasks.run(f"Updating {name}", run)
 
     def wait(self, timeout: float | None = 60) -> Wizard:
         """Block until every operation started so far (and those they started) has finished; returns self."""

@@ -1,0 +1,309 @@
+"""The running endpoint: server + backend + clock + runner (+ demo feeder, and the store of a state_dir).
+
+>>> from lookout_nb.service import start
+>>> with start(port=0, clock="manual", demo=True) as ep:      # doctest: +SKIP
+...     lookout = ep.lookout()
+...     lookout.describe_model(ModelName="pump-demo")["Status"]
+'SUCCESS'
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+
+import pandas as pd
+
+from .api import restore
+from .api.backend import Backend
+from .clock import ManualClock, RealClock, make_clock
+from .demo import demo as demo_module
+from .http.auth import OwnClients, Verifier, credentials_of
+from .http.control import ClockApp
+from .http.protocol import LookoutApp
+from .http.ready import Gate
+from .http.server import Dispatcher, Server
+from .learning.ingest import S3Reader
+from .runner.runner import Outcome, Runner
+from .state import state
+from .state.owner import Owner
+from .state.store import Store
+from .storage.inprocess import InProcessS3
+from .storage.objects import ObjectStore
+from .storage.s3clock import StampedWrites
+
+log = logging.getLogger(__name__)
+
+#: The credentials and region the endpoint's own clients use when it has none of its own (then any work).
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+REGION = "us-east-1"
+
+
+_CLIENT_LOCK = threading.Lock()  # creating clients from one session is not thread-safe
+
+
+@functools.lru_cache(maxsize=1)
+def _session():
+    """One boto3 session for every endpoint's clients, so the service models are loaded once per process."""
+    import boto3
+
+    return boto3.session.Session(**CREDENTIALS, region_name=REGION)
+
+
+def _config(service: str = ""):
+    from botocore.config import Config
+
+    return Config(
+        s3={"addressing_style": "path"},
+        **({"signature_version": "s3v4"} if service == "s3" else {}),  # SigV4 presigned URLs too
+        retries={"max_attempts": 2, "mode": "standard"},
+        # no CRC32 of every body on a loopback connection (checksums still go with requests that require them)
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+
+
+class Endpoint:
+    """A running embedded endpoint: ``.url``, ``.clock``, ``.backend``, ``.lookout()``, ``.s3()``, ``.stop()``."""
+
+    def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None,
+                 admin=False, credentials=None):
+        credentials = credentials_of(credentials)  # a bad value fails before anything is bound
+        self.owner: Owner | None = None
+        self.store: Store | None = None
+        self.objects: ObjectStore | None = None
+        try:
+            if state_dir is not None:  # before binding anything: a bad or busy directory fails first, named
+                state_dir = state.prepare(state_dir)
+                self.owner = Owner(state_dir)
+                self.store = Store(state_dir)
+                self.objects = ObjectStore(state_dir)  # S3 written through to disk
+            self.clock = _resumed(clock, speed, self.store)
+            self.backend = Backend(self.clock)
+            self.state_dir = state_dir
+            self.demo = demo
+            self._feed = demo if feed is None else feed
+            #: What every request must be signed with (``(key, secret)``), or None: no verification.
+            self.credentials = credentials
+            self._own = OwnClients()  # the own clients pass the start-up gate and may stamp demo files in the past
+            verifier = Verifier(*credentials) if credentials else None
+            dispatcher = Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock, status=self.status),
+                                    clock=self.clock, own=self._own, objects=self.objects, admin=admin,
+                                    verifier=verifier)
+            self.gate = Gate(dispatcher, self._own)
+            self.server = Server(self.gate, host, port, clock=self.clock)
+        except BaseException:
+            self._close_state()
+            raise
+        self.url = self.server.url
+        if self.owner is not None:
+            self.owner.announce(self.url)
+        self.runner: Runner | None = None
+        self.feeder: demo_module.Feeder | None = None
+        self._clients: dict = {}
+        self._running = False
+        self._stopping = threading.Event()  # set by stop(): runs not started yet end FAILED at once
+        self.problems: list[str] = []  # records of the state_dir that could not be restored
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+    def start(self) -> Endpoint:
+        """Serve, restore the state, seed the demo, and let the clock drive the runner."""
+        self.server.start()
+        self._running = True
+        try:
+            s3, inprocess = self.s3(), InProcessS3(self.clock, self.objects)
+            self.runner = Runner(inprocess)  # no HTTP: moto's backend, written through
+            self.backend.core.data_reader = S3Reader(s3)  # ingestion jobs read the endpoint's own S3 like the runner
+            if self.state_dir is not None:
+                self.objects.open().load()  # only now that this process owns state_dir
+                self.problems = restore.load(self.backend, self.store)
+            if self.demo:
+                feeder = demo_module.seed(self, fresh=self.state_dir is None, writes=StampedWrites(s3))
+                # the files of each new slot are written in-process too, stamped with the slot's end
+                self.feeder = None
+                if self._feed:
+                    self.feeder = demo_module.Feeder(inprocess, feeder.written_until, writes=inprocess)
+            self.clock.attach(self)
+            self.moved(self.clock.now())
+            self.clock.start()
+            self.gate.open()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop the clock and stop serving.
+
+        The models, schedulers, executions and the clock are already in ``state_dir`` (each change is committed
+        before its call answers). After a start that failed before the saved state was loaded, nothing is saved.
+        """
+        was_running, self._running = self._running, False
+        try:
+            if was_running:
+                self._stopping.set()
+                self.clock.stop()
+        finally:  # also for an endpoint never started: the constructor bound the port
+            self.gate.open()  # requests held during a failed start get their (failing) answers
+            self.backend.stop_jobs()
+            if self.runner is not None:
+                self.runner.close()
+            self.server.stop()
+            self._close_state()
+
+    def _close_state(self) -> None:
+        if self.objects is not None:
+            self.objects.close()
+        if self.store is not None:
+            self.store.close()
+        if self.owner is not None:
+            self.owner.release()
+
+    def status(self) -> dict:
+        """What the clock control reports besides the time: runs skipped by the catch-up limit, broken records."""
+        return {"skipped_runs": self.backend.schedulers.skipped_runs, "not_restored": list(self.problems)}
+
+    def __enter__(self) -> Endpoint:
+        """``with Endpoint(...) as ep:`` starts it (unless it runs already) and stops it at the end."""
+        return self if self._running else self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- the clock's driver ------------------------------------------------------------------------------------
+    def next_due(self, until: pd.Timestamp):
+        """The next wake-up time <= ``until`` (the clock asks this)."""
+        return self.backend.schedulers.next_due(until)
+
+    def fire(self, now: pd.Timestamp) -> None:
+        """Feed the demo input files up to ``now``, then execute every run due by ``now`` (the clock calls this)."""
+        if self.feeder is not None:
+            try:
+                self.feeder.fire(now)
+            except Exception:  # e.g. the demo bucket was deleted: the runs then fail on their own, with a reason
+                log.warning("lookout_nb.service: the demo feeder could not write its input files", exc_info=True)
+        runs = self.backend.schedulers.claim_due(now)
+        outcomes = self.backend.core.work.run_all(self._execute, runs)  # the executor (work/) decides where
+        if runs:  # every results object is written by now: record the ends in one transaction
+            self.backend.schedulers.finish_all([(run, vars(outcome)) for run, outcome in zip(runs, outcomes)])
+
+    def catch_up(self, until: pd.Timestamp) -> None:
+        """Before the clock moves to ``until``: skip due runs beyond the catch-up limit, and demo files beyond the
+        feeder's window (the clock calls this)."""
+        if self.feeder is not None:
+            self.feeder.catch_up(until)
+        self.backend.schedulers.catch_up(until)
+
+    def moved(self, mark: pd.Timestamp) -> None:
+        """Save the clock's service time ``mark`` (the clock calls this)."""
+        if self.store is not None:
+            self.store.save_clock(mark)
+
+    def _execute(self, run) -> Outcome:
+        """Run one inference; a bug of the runner FAILS the execution (and is logged) instead of stalling it."""
+        if self._stopping.is_set():
+            return Outcome("FAILED", failed_reason="The endpoint stopped before this run started")
+        try:
+            return self.runner.execute(run)
+        except Exception as err:
+            log.exception("lookout_nb.service: the run of %s for %s failed", run.scheduler_name, run.boundary)
+            return Outcome("FAILED",
+                           failed_reason=f"Internal error of the embedded endpoint: {type(err).__name__}: {err}")
+
+    # -- clients -----------------------------------------------------------------------------------------------
+    def _client_credentials(self) -> dict:
+        if self.credentials is None:
+            return dict(CREDENTIALS)
+        return {"aws_access_key_id": self.credentials[0], "aws_secret_access_key": self.credentials[1]}
+
+    def env(self) -> dict:
+        """Environment variables that point boto3 (or the AWS CLI, or :class:`.RemoteClock`) at this endpoint,
+        with its credentials when it has some."""
+        credentials = self._client_credentials()
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"],
+            "AWS_DEFAULT_REGION": REGION,
+        }
+
+    def remote_clock(self):
+        """This endpoint's clock over HTTP, signed with its credentials (what another process would use)."""
+        from .http.control import RemoteClock
+
+        return RemoteClock(self.url, credentials=self.credentials)
+
+    def client(self, service: str, region: str = REGION):
+        """A boto3 client of ``service`` pointed at this endpoint (cached; boto3 clients are thread-safe)."""
+        key = (service, region)
+        with _CLIENT_LOCK:
+            if key not in self._clients:
+                self._clients[key] = _session().client(
+                    service, region_name=region, endpoint_url=self.url, config=_config(service),
+                    **self._client_credentials(),
+                )
+                self._own.mark(self._clients[key])
+            return self._clients[key]
+
+    def lookout(self, region: str = REGION):
+        """A boto3 ``lookoutequipment`` client for this endpoint."""
+        return self.client("lookoutequipment", region)
+
+    def s3(self, region: str = REGION):
+        """A boto3 ``s3`` client for this endpoint (path-style addressing)."""
+        return self.client("s3", region)
+
+    def add_model(self, name: str, components, sampling_rate: str = "PT1M"):
+        """Train a model (status SUCCESS) of any machine on generated data through the endpoint's CreateModel path,
+        e.g. ``ep.add_model("fan", {"fan": ["Speed"]}, "PT15M")`` (see
+        :func:`lookout_nb.service.demo.add_trained_model`)."""
+        return demo_module.add_trained_model(self, name, components, sampling_rate)
+
+    def advance(self, delta) -> pd.Timestamp:
+        """Shortcut for ``endpoint.clock.advance(delta)`` (manual clock only)."""
+        return self.clock.advance(delta)
+
+    def __repr__(self) -> str:
+        return f"<lookout_nb.service.Endpoint {self.url} clock={self.clock!r}>"
+
+
+def _resumed(clock, speed, store: Store | None):
+    """The clock of ``start(clock=..., speed=...)``, starting at the service time saved in ``store`` when that is
+    later than where it would start (a clock never goes back). A clock object passed in is used as it is."""
+    made = make_clock(clock, speed=speed)
+    saved = store.clock_mark if store is not None else None
+    if saved is None or isinstance(clock, (ManualClock, RealClock)) or made.now() >= saved:
+        return made
+    return make_clock(clock, speed=speed, start=saved)
+
+
+def start(
+    port: int = 0,
+    host: str = "127.0.0.1",
+    clock="manual",
+    demo: bool = True,
+    state_dir=None,
+    speed: float | None = None,
+    feed: bool | None = None,
+    admin: bool = False,
+    credentials=None,
+) -> Endpoint:
+    """Start an embedded endpoint and return its handle (also a context manager that stops it).
+
+    ``clock``: ``"manual"`` (starts at 2026-01-05T09:00:00Z, moves with ``endpoint.clock.advance``), ``"real"``
+    (``speed`` times real time, from now) or a speed factor such as ``60.0``. ``demo``: seed the demo model and
+    input files; ``feed`` (default: ``demo``): keep writing demo input files as the clock advances.
+    ``state_dir``: keep models, schedulers, executions, the clock and S3 objects across restarts (see
+    :mod:`lookout_nb.service.state.store`); one endpoint per directory. ``admin``: serve moto's admin routes
+    (``/moto-api/``, which can read or empty every bucket), for tests only; off by default (403).
+    ``credentials``: ``(access_key, secret_key)`` or ``"KEY:SECRET"``: every request (S3, the Lookout API, the clock
+    control) must then carry a valid SigV4 signature of that key (:mod:`lookout_nb.service.http.auth`); the endpoint's
+    own clients (``client()``, ``env()``) use it. None (default): any credentials are accepted.
+
+    >>> ep = start(port=0, clock="manual", demo=True)   # doctest: +SKIP
+    >>> ep.clock.advance(pd.Timedelta(minutes=10))      # doctest: +SKIP
+    >>> ep.stop()                                       # doctest: +SKIP
+    """
+    return Endpoint(host=host, port=port, clock=clock, demo=demo, state_dir=state_dir, speed=speed, feed=feed,
+                    admin=admin, credentials=credentials).start()

@@ -1,0 +1,365 @@
+"""Durable S3 objects of the embedded endpoint: every acknowledged change is on disk before its response goes out.
+
+moto keeps the S3 protocol and serves from memory; this store keeps a copy under ``state_dir/objects/``:
+
+- ``blobs/<2 hex>/<sha256>``: each distinct body once, named by its SHA-256 (written to a temporary file in
+  the same folder, fsynced, renamed into place, the folder fsynced);
+- ``index.sqlite`` (WAL, ``synchronous=FULL``): ``buckets`` (name, account, partition, region, creation
+  date) and ``objects`` (bucket, key -> blob, size, ETag, LastModified, metadata, tags), one transaction per
+  request, committed after the blobs it names are on disk.
+
+A crash leaves at worst a blob nobody names or a temporary file; both are swept at the next :meth:`open`.
+:mod:`.writethrough` calls :meth:`ObjectStore.sync` after each mutating request, before the response. At start
+:meth:`open` checks the index, and :meth:`load` puts every object back into moto directly. Only the current
+version of a key is kept (a versioned bucket comes back with the latest version of each key), and in-progress
+multipart uploads are not kept.
+
+>>> store = ObjectStore("/tmp/lookout-state").open()   # doctest: +SKIP
+>>> store.load()                                       # doctest: +SKIP
+412
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import tempfile
+import threading
+from pathlib import Path
+
+from ...errors import LookoutNbError
+from ...s3keys import s3_uri
+from . import motos3
+from .motos3 import BucketRecord, ObjectRecord
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS buckets (
+    name TEXT PRIMARY KEY, account TEXT NOT NULL, partition TEXT NOT NULL, region TEXT NOT NULL, created TEXT
+);
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
+    last_modified TEXT NOT NULL, metadata TEXT NOT NULL, tags TEXT NOT NULL, attrs TEXT NOT NULL,
+    PRIMARY KEY (bucket, key)
+);
+CREATE INDEX IF NOT EXISTS objects_by_blob ON objects (blob);
+"""
+
+
+class ObjectStoreError(LookoutNbError):
+    """The saved objects cannot be opened or read; the message names the file and says what to do."""
+
+
+class PersistError(LookoutNbError):
+    """A change could not be written to disk (disk full, read-only file system, ...); nothing was changed."""
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically and durably: a temporary file in the same folder, fsync,
+    ``os.replace``, fsync of the folder. On failure no temporary file is left and ``path`` is unchanged."""
+    folder = path.parent
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        _fsync_dir(folder.parent)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, path)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(folder)
+
+
+class ObjectStore:
+    """The objects of one ``state_dir``; thread-safe (one lock around every change)."""
+
+    def __init__(self, state_dir):
+        self.state_dir = Path(state_dir)
+        self.root = self.state_dir / "objects"
+        self.index_path = self.root / "index.sqlite"
+        self.blobs = self.root / "blobs"
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
+
+    # -- opening -----------------------------------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        return self._db is not None
+
+    def open(self) -> ObjectStore:
+        """Open (or create) the index, check it, sweep leftovers of a crash.
+
+        Raises :class:`ObjectStoreError` naming the file when the index is not a readable index of this version.
+        """
+        try:
+            self.blobs.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ObjectStoreError(
+                f"cannot create {self.blobs}: {err.strerror or err}; choose a state directory you can write") from err
+        try:
+            db = sqlite3.connect(self.index_path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as err:
+            raise self._unreadable(f"{type(err).__name__}: {err}") from err
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            fresh = version == 0 and not db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if not fresh and version != SCHEMA_VERSION:
+                raise ValueError(f"it is not an object index of version {SCHEMA_VERSION} (found version {version})")
+            check = db.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise ValueError(f"SQLite finds it damaged ({check})")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.executescript(_SCHEMA)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.execute("SELECT name, account, partition, region, created FROM buckets LIMIT 1").fetchall()
+            db.execute("SELECT bucket, key, blob, size, etag, last_modified, metadata, tags, attrs FROM objects "
+                       "LIMIT 1").fetchall()
+        except (sqlite3.Error, ValueError) as err:
+            db.close()
+            raise self._unreadable(str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}") from err
+        self._db = db
+        try:
+            self._sweep()
+        except (OSError, sqlite3.Error) as err:
+            self.close()
+            raise ObjectStoreError(
+                f"cannot prepare the S3 objects in {self.root}: {_cause(err)}; free disk space or fix the "
+                f"permissions, then start again"
+            ) from err
+        return self
+
+    def close(self) -> None:
+        """Close the index (the store can be opened again)."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def _unreadable(self, why: str) -> ObjectStoreError:
+        return ObjectStoreError(
+            f"cannot restore the S3 objects from {self.index_path}: {why}. Restore it from a backup, or move the "
+            f"folder {self.root} away to start with no S3 objects; it has not been changed"
+        )
+
+    def _sweep(self) -> None:
+        """Remove temporary files of interrupted writes and blobs no row names (a crash before the commit)."""
+        named = {row[0] for row in self._db.execute("SELECT DISTINCT blob FROM objects")}
+        for path in self.blobs.glob("*/*"):
+            if path.name.endswith(".tmp") or path.name not in named:
+                path.unlink(missing_ok=True)
+
+    # -- reading -----------------------------------------------------------------------------------------------
+    def bucket_records(self) -> list[BucketRecord]:
+        """Every saved bucket."""
+        with self._lock:
+            rows = self._db.execute("SELECT name, account, partition, region, created FROM buckets ORDER BY name")
+            return [BucketRecord(*row) for row in rows]
+
+    def object_records(self, bucket: str | None = None, key: str | None = None) -> list[tuple[ObjectRecord, str]]:
+        """Every saved object (of ``bucket``, or of all buckets; only ``key`` if given) with its blob's name."""
+        sql = "SELECT bucket, key, blob, size, etag, last_modified, metadata, tags, attrs FROM objects"
+        where = {name: value for name, value in (("bucket", bucket), ("key", key)) if value is not None}
+        if where:
+            sql += " WHERE " + " AND ".join(f"{name} = ?" for name in where)
+        with self._lock:
+            rows = self._db.execute(sql, tuple(where.values())).fetchall()
+        out = []
+        for b, k, blob, size, etag, modified, metadata, tags, attrs in rows:
+            record = ObjectRecord(b, k, size, etag, modified, json.loads(metadata), json.loads(tags), json.loads(attrs))
+            out.append((record, blob))
+        return out
+
+    def body(self, blob: str) -> bytes:
+        """The bytes of a blob, checked against its name; :class:`ObjectStoreError` when missing or damaged."""
+        path = self._blob_path(blob)
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise self._unreadable(f"the object file {path} cannot be read ({err.strerror or err})") from err
+        if hashlib.sha256(data).hexdigest() != blob:
+            raise self._unreadable(f"the object file {path} does not hold the bytes it was saved with")
+        return data
+
+    def load(self) -> int:
+        """Put every saved bucket and object back into moto's backend (directly, not through HTTP); returns how
+        many objects. Keys moto holds already are replaced by their saved state; other keys are left alone."""
+        with self._lock:
+            try:
+                buckets, objects = self.bucket_records(), self.object_records()
+            except (sqlite3.Error, ValueError) as err:
+                raise self._unreadable(f"{type(err).__name__}: {err}") from err
+            backends = {}
+            for record in buckets:
+                try:
+                    bucket = motos3.restore_bucket(record)
+                    backends[record.name] = motos3.backend_of(bucket.account_id, bucket.partition)
+                except Exception as err:  # a hand-edited row: an account, partition or date moto cannot take
+                    raise self._unreadable(
+                        f"bucket {record.name!r} cannot be restored ({type(err).__name__}: {err})") from err
+            for record, blob in objects:
+                if record.bucket not in backends:
+                    raise self._unreadable(f"{s3_uri(record.bucket, record.key)} is in no saved bucket")
+                body = self.body(blob)
+                try:
+                    motos3.restore(backends[record.bucket], record, body)
+                except Exception as err:  # a hand-edited row moto cannot take (a date that is not one, bad tags)
+                    raise self._unreadable(f"{s3_uri(record.bucket, record.key)} cannot be restored "
+                                           f"({type(err).__name__}: {err})") from err
+            return len(objects)
+
+    # -- writing -----------------------------------------------------------------------------------------------
+    def _blob_path(self, blob: str) -> Path:
+        return self.blobs / blob[:2] / blob
+
+    def sync(self, buckets=(), keys=()) -> None:
+        """Write the current moto state of ``buckets`` (``(backend, name)``) and ``keys`` (``(backend, bucket,
+        key)``) to disk: present ones saved, absent ones removed, in one transaction.
+
+        The bodies are written first, outside the lock (so requests write theirs side by side); the index is
+        then committed under the lock from the state moto holds at that moment, so the last commit of a key
+        always saves its latest state. Raises :class:`PersistError` (naming the cause) when the disk refuses;
+        then the index is unchanged and no new file is left behind.
+        """
+        if self._db is None:
+            raise PersistError("the object store is closed")
+        written = []
+        try:
+            ready = {(id(backend), b, k): self._blob_of(motos3.live(backend, b, k), written) for backend, b, k in keys}
+        except OSError as err:
+            self._forget(written)
+            raise PersistError(f"could not write to the state directory {self.state_dir}: {_cause(err)}") from err
+        with self._lock:
+            if self._db is None:
+                raise PersistError("the object store is closed")
+            dropped, db = set(), self._db
+            try:
+                rows = [(b, k, *self._current_row(backend, b, k, ready.get((id(backend), b, k)), written))
+                        for backend, b, k in keys]
+                bucket_rows = [(name, motos3.bucket_snapshot(backend, name)) for backend, name in buckets]
+                holders = {(id(backend), b): (backend, b) for backend, b, _ in keys}  # created before, elsewhere
+                holders = [motos3.bucket_snapshot(backend, b) for backend, b in holders.values()]
+                db.execute("BEGIN IMMEDIATE")
+                for record in filter(None, holders):
+                    db.execute(
+                        "INSERT OR IGNORE INTO buckets VALUES (?, ?, ?, ?, ?)",
+                        (record.name, record.account, record.partition, record.region, record.created),
+                    )
+                for name, record in bucket_rows:
+                    if record is None:
+                        dropped.update(r[0] for r in db.execute("SELECT blob FROM objects WHERE bucket = ?", (name,)))
+                        db.execute("DELETE FROM objects WHERE bucket = ?", (name,))
+                        db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+                    else:
+                        db.execute(
+                            "INSERT OR REPLACE INTO buckets VALUES (?, ?, ?, ?, ?)",
+                            (record.name, record.account, record.partition, record.region, record.created),
+                        )
+                for bucket, key, record, blob in rows:
+                    old = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?", (bucket, key)).fetchone()
+                    if old and old[0] != blob:
+                        dropped.add(old[0])
+                    if record is None:
+                        db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
+                    else:
+                        db.execute(
+                            "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (bucket, key, blob, record.size, record.etag, record.last_modified,
+                             json.dumps(record.metadata), json.dumps(record.tags), json.dumps(record.attrs)),
+                        )
+                db.execute("COMMIT")
+            except (OSError, sqlite3.Error, ValueError, TypeError) as err:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                self._forget(written)
+                raise PersistError(f"could not write to the state directory {self.state_dir}: {_cause(err)}") from err
+            self._unlink_unnamed(dropped | {p.name for p in written})
+
+    def _blob_of(self, key, written: list):
+        """``(key, blob name)`` with the key's body on disk, or None for no key (or one replaced meanwhile)."""
+        if key is None:
+            return None
+        try:
+            data = motos3.body(key)
+        except ValueError:  # replaced and disposed of by a later write: the commit reads the new one
+            return None
+        blob = hashlib.sha256(data).hexdigest()
+        path = self._blob_path(blob)
+        if not path.exists():
+            write_durably(path, data)
+            written.append(path)
+        return key, blob
+
+    def _current_row(self, backend, bucket: str, key: str, ready, written: list):
+        """``(ObjectRecord or None, blob name or None)`` of what moto holds now (under the lock), reusing the
+        blob written for the same object outside the lock when it is still there."""
+        for _ in range(10):
+            live = motos3.live(backend, bucket, key)
+            if live is None:
+                return None, None
+            if ready is None or ready[0] is not live or not self._blob_path(ready[1]).exists():
+                ready = self._blob_of(live, written)
+                if ready is None or ready[0] is not live:
+                    continue
+            return motos3.describe(backend, bucket, live), ready[1]
+        raise ValueError(f"{s3_uri(bucket, key)} kept changing while it was being saved")
+
+    def _forget(self, written: list) -> None:
+        """Remove blobs this sync wrote that no row names (another sync may have committed one meanwhile)."""
+        with self._lock:
+            if self._db is not None:
+                self._unlink_unnamed({p.name for p in written})
+
+    def _unlink_unnamed(self, blobs) -> None:
+        """Remove the blobs no row names any more (one left behind by an error is swept at the next open)."""
+        for blob in blobs:
+            if self._db.execute("SELECT 1 FROM objects WHERE blob = ? LIMIT 1", (blob,)).fetchone() is None:
+                try:
+                    self._blob_path(blob).unlink(missing_ok=True)
+                except OSError:
+                    log.warning("lookout_nb.service: could not remove the unused object file %s", self._blob_path(blob))
+
+    def restore_key(self, backend, bucket: str, key: str) -> None:
+        """Give moto back the saved state of one key (after a change that could not be saved)."""
+        with self._lock:
+            row = self.object_records(bucket, key)
+            if row:
+                motos3.restore(backend, row[0][0], self.body(row[0][1]))
+            else:
+                motos3.remove(backend, bucket, key)
+
+    def restore_bucket(self, backend, name: str) -> None:
+        """Give moto back the saved state of one bucket (after a create or delete that could not be saved)."""
+        with self._lock:
+            saved = [r for r in self.bucket_records() if r.name == name]
+            if saved:
+                motos3.restore_bucket(saved[0])
+            else:
+                motos3.remove_bucket(backend, name)
+
+
+def _cause(err: Exception) -> str:
+    if isinstance(err, OSError) and err.strerror:
+        return f"{err.strerror} (errno {err.errno})" + (f": {err.filename}" if err.filename else "")
+    return f"{type(err).__name__}: {err}"

@@ -1,0 +1,14 @@
+"""Where runs and trainings execute: the executor seam of the service.
+
+:class:`InProcess` (the default) runs background jobs (data ingestions, model trainings) in daemon threads of
+this process and the due runs on the clock's own thread, one after the other. Another executor (Dask workers, a
+process pool) offers the same four calls: ``background``, ``run_all``, ``stopping``, ``stop``.
+
+>>> work = InProcess()
+>>> work.run_all(lambda n: n * 2, [1, 2, 3])
+[2, 4, 6]
+"""
+
+from .inprocess import InProcess
+
+__all__ = ["InProcess"]
