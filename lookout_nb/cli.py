@@ -1,4 +1,4 @@
-"""The ``lookout-nb`` command.
+"""The ``lookout-nb`` command: the demo (endpoint and JupyterLab), the endpoint alone, and request checks.
 
 - ``lookout-nb demo``: the embedded endpoint with the demo machine on a sped-up clock, and JupyterLab on the
   wizard notebook, its kernels pointed at the endpoint. The notebooks are copies in a folder you own

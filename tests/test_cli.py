@@ -414,7 +414,7 @@ def test_help_is_plain_text(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     shown = capsys.readouterr().out
-    assert "The lookout-nb command." in shown and "``" not in shown
+    assert "The lookout-nb command: the demo" in shown and "``" not in shown
 
 
 def test_demo_on_a_taken_port_says_so_and_offers_port_0_before_starting_anything(tmp_path, capsys):
