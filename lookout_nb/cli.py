@@ -2,8 +2,8 @@
 
 - ``lookout-nb demo``: the embedded endpoint with the demo machine on a sped-up clock, and JupyterLab on the
   wizard notebook, its kernels pointed at the endpoint. The notebooks are copies in a folder you own
-  (``./lookout-nb-notebooks`` unless ``--notebooks DIR``), never overwritten once you edit them. Ctrl-C stops
-  everything.
+  (``./lookout-nb-notebooks`` unless ``--notebooks DIR``), never overwritten once you edit them. Ctrl-C, SIGTERM
+  or SIGHUP stops everything; ``--state-dir DIR`` keeps models and schedulers across restarts.
 - ``lookout-nb serve``: the embedded endpoint alone (see ``lookout-nb serve --help``).
 - ``lookout-nb check REQUEST.json``: every problem of a saved request, exit status 1 when there is one.
 
