@@ -29,7 +29,7 @@ def import_seconds(module: str, repeat: int = 5) -> float:
 
 def bench_problems():
     from lookout_nb import SchedulerRequest
-    from lookout_nb.servicemodel import check_input
+    from lookout_nb.contract.servicemodel import check_input
 
     req = SchedulerRequest(
         model_name="pump-model", scheduler_name="pump_5min", upload_frequency="PT5M", delay_offset_minutes=5,
@@ -55,7 +55,7 @@ def bench_import():
 
 def bench_detect(n: int = 1_000_000):
     from lookout_nb import detect_naming
-    from lookout_nb.naming import Naming
+    from lookout_nb.contract.naming import Naming
 
     rng = np.random.default_rng(0)
     starts = pd.Timestamp("2025-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 365 * 288, n) * 5, unit="min")

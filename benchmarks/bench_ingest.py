@@ -7,7 +7,7 @@ components, written as one CSV per component per ``--file-days`` (1: 120 files o
 
 - baseline: ``pd.read_csv`` of every file (no timestamp parsing, the cheapest read pandas offers);
 - ``ingest`` from the folder (:func:`lookout_nb.service.learning.ingest.ingest` with a :class:`~.ingest.FolderReader`):
-  every file through :func:`lookout_nb.inputfiles.read_input` (timestamps parsed, values checked), frames
+  every file through :func:`lookout_nb.contract.inputfiles.read_input` (timestamps parsed, values checked), frames
   assembled, duplicates and quality counted (:func:`lookout_nb.service.learning.ingest.ingest_folder`, which the
   training benchmark can call too);
 - ``+ save``: the same plus encoding the durable ``.npz`` blob a job writes before it reports SUCCESS;
@@ -31,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lookout_nb.schema import ModelSchema
+from lookout_nb.contract.schema import ModelSchema
 from lookout_nb.service.demo import synth
 from lookout_nb.service.learning.ingest import ingest_folder
 from lookout_nb.service.storage import datafiles

@@ -22,7 +22,8 @@ import time
 
 import pandas as pd
 
-from lookout_nb.local import demo, start
+from lookout_nb.service import start
+from lookout_nb.service.demo import demo
 from lookout_nb.wizard import Wizard
 from lookout_nb.wizard.history import ResultsCache
 

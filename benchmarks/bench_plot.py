@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from lookout_nb import SchedulerRequest
-from lookout_nb.filematch import match_files
+from lookout_nb.contract.filematch import match_files
+from lookout_nb.contract.timing import expected_files, plan_schedule
 from lookout_nb.plot import plot_schedule
-from lookout_nb.timing import expected_files, plan_schedule
 
 
 def best(fn, repeat):

@@ -21,7 +21,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from lookout_nb import _tables, scheduler
+from lookout_nb.calls import _tables, scheduler
 from timer import best
 
 

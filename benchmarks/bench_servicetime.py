@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import statistics
 
-from lookout_nb import servicetime
+from lookout_nb.contract import servicetime
 from lookout_nb.service import start
 from timer import best
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from lookout_nb import SchedulerRequest
-from lookout_nb.filematch import match_files
-from lookout_nb.timing import plan_schedule
+from lookout_nb.contract.filematch import match_files
+from lookout_nb.contract.timing import plan_schedule
 from timer import best
 
 

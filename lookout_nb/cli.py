@@ -76,7 +76,7 @@ def _plain(text: str) -> str:
 
 
 def _sampling_rates() -> tuple[str, ...]:
-    from . import servicemodel
+    from .contract import servicemodel
 
     return servicemodel.enum("TargetSamplingRate")
 
@@ -106,7 +106,7 @@ def read_request_file(path: Path, limit: int = CHECK_MAX_BYTES) -> str:
 
 def run_check(args) -> int:
     """Print the problems of a saved request; 0 when it is valid, 1 when not, 2 when the file is unreadable."""
-    from .request import SchedulerRequest
+    from .contract.request import SchedulerRequest
 
     try:
         request = SchedulerRequest.from_json(read_request_file(args.request))

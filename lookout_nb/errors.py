@@ -142,7 +142,7 @@ class DataFilesInvalid(LookoutNbError, ValueError):
 
 class JobFailed(LookoutNbError):
     """An ingestion job or a training ended FAILED; the message is the service's FailedReason and ``.result``
-    what the service said about the job (an :class:`~lookout_nb.datasets.IngestionResult` or model info)."""
+    what the service said about the job (an :class:`~lookout_nb.calls.datasets.IngestionResult` or model info)."""
 
     def __init__(self, message: str, result=None):
         self.result = result

@@ -7,7 +7,7 @@ colours come from :mod:`lookout_nb._palette`.
 
 >>> import matplotlib; matplotlib.use("Agg")
 >>> from lookout_nb import SchedulerRequest
->>> from lookout_nb.timing import plan_schedule
+>>> from lookout_nb.contract.timing import plan_schedule
 >>> plan = plan_schedule(SchedulerRequest(upload_frequency="PT10M", delay_offset_minutes=5),
 ...                      start="2024-05-01 09:08", periods=3)
 >>> ax = plot_schedule(plan, now="2024-05-01 09:20")
@@ -24,8 +24,6 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import servicetime
-from ._nanos import NAT, SECOND, to_ns
 from ._palette import (
     DELAY_COLOR,
     FILE_COLOR,
@@ -38,7 +36,9 @@ from ._palette import (
     WAKE_COLOR,
     WINDOW_COLORS,
 )
-from .naming import format_offset, to_utc
+from .contract import servicetime
+from .contract._nanos import NAT, SECOND, to_ns
+from .contract.naming import format_offset, to_utc
 
 __all__ = ["DENSE_RUNS", "EXECUTION_COLUMNS", "MAX_TICKS", "STATUS_COLORS", "ResultAxes", "plot_results",
            "plot_schedule"]
@@ -165,16 +165,16 @@ def plot_schedule(plan, executions=None, files=None, ax=None, now=None, dense=No
     """A timeline of a plan: data windows, delay up to each wake-up, file arrivals and executions by status.
 
     ``executions``: a DataFrame with ``scheduled_start, data_start, data_end, status`` (boto3 names accepted).
-    ``files``: a :class:`~lookout_nb.filematch.FileMatch` (ticks at each file's LastModified, late files orange,
-    runs missing a component marked red at their wake-up) or its ``files`` table. ``now``: a time for the "now"
-    line (default the time of the service ``client`` talks to, :func:`lookout_nb.servicetime.now`, drawn when
+    ``files``: a :class:`~lookout_nb.contract.filematch.FileMatch` (ticks at each file's LastModified, late files
+    orange, runs missing a component marked red at their wake-up) or its ``files`` table. ``now``: a time for the "now"
+    line (default the time of the service ``client`` talks to, :func:`lookout_nb.contract.servicetime.now`, drawn when
     inside the picture; ``False`` for none). Above
     ``DENSE_RUNS`` runs (or with ``dense=True``) windows are merged, statuses and file ticks binned, and the
     per-run delay lane left out (the title gives the delay). Returns the Axes.
 
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from lookout_nb import SchedulerRequest
-    >>> from lookout_nb.timing import plan_schedule
+    >>> from lookout_nb.contract.timing import plan_schedule
     >>> req = SchedulerRequest(upload_frequency="PT5M", delay_offset_minutes=2)
     >>> plan = plan_schedule(req, start="2024-05-01", periods=10_000)
     >>> [c.get_gid() for c in plot_schedule(plan, now=False).collections]  # one merged span, not 10,000 bars

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 
 import lookout_nb as lnb
-from lookout_nb.datasets import quality_table
+from lookout_nb.calls.datasets import quality_table
 
 ROLE = "arn:aws:iam::123456789012:role/LookoutEquipmentAccess"
 

@@ -68,7 +68,7 @@ def test_the_table_pairs_labelled_and_predicted_ranges(described):
 
 
 def test_the_table_reads_the_metrics_json_and_a_model_info_alike(described):
-    from lookout_nb.models import ModelInfo
+    from lookout_nb.calls.models import ModelInfo
 
     by_json = lnb.evaluation_table(described["ModelMetrics"])
     by_info = lnb.evaluation_table(ModelInfo.from_describe(described))

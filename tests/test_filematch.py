@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lookout_nb.filematch import REASONS, match_files
-from lookout_nb.naming import Naming
-from lookout_nb.timing import TimingError, expected_files, plan_schedule
+from lookout_nb.contract.filematch import REASONS, match_files
+from lookout_nb.contract.naming import Naming
+from lookout_nb.contract.timing import TimingError, expected_files, plan_schedule
 from timing_support import UTC, T, hm, req
 
 # -- matching files to runs ---------------------------------------------------------------------------------------

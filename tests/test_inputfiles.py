@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from lookout_nb import SchedulerRequest, preview_input
-from lookout_nb.inputfiles import MAX_HEADER_BYTES, read_input
+from lookout_nb.contract.inputfiles import MAX_HEADER_BYTES, read_input
 from lookout_nb.service.demo import demo
 
 SLOT = pd.Timestamp("2026-01-05T09:00Z")

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lookout_nb import NamingError, detect_naming, input_key, parse_input_key
-from lookout_nb.naming import Naming, expected_keys, format_offset, parse_offset
+from lookout_nb.contract.naming import Naming, expected_keys, format_offset, parse_offset
 
 START = pd.Timestamp("2022-03-30 11:00", tz="UTC")
 

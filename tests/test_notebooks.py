@@ -25,16 +25,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import lookout_nb.evaluation
+import lookout_nb.calls.evaluation
 import lookout_nb.plot
 from browser_support import voila
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 DRAWS = "draws"
-#: Calls that draw: the public plot functions of lookout_nb.plot and lookout_nb.evaluation, pyplot, and an Axes' own
-#: plot methods.
-PLOTTERS = sorted({name for module in (lookout_nb.plot, lookout_nb.evaluation) for name in dir(module)
+#: Calls that draw: the public plot functions of lookout_nb.plot and lookout_nb.calls.evaluation, pyplot, and an Axes'
+#: own plot methods.
+PLOTTERS = sorted({name for module in (lookout_nb.plot, lookout_nb.calls.evaluation) for name in dir(module)
                    if name.startswith("plot_")})
 DRAWING = re.compile(r"\b(?:" + "|".join(PLOTTERS) + r")\s*\("
                      r"|\bplt\.\w+\s*\(|\bax\w*\.(?:plot|bar|scatter|hist|imshow)\s*\(")

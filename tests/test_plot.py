@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from lookout_nb import SchedulerRequest
-from lookout_nb.filematch import match_files
+from lookout_nb.contract.filematch import match_files
+from lookout_nb.contract.timing import expected_files, plan_schedule
 from lookout_nb.plot import STATUS_COLORS, plot_results, plot_schedule
-from lookout_nb.timing import expected_files, plan_schedule
 
 
 @pytest.fixture(autouse=True)

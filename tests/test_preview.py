@@ -21,8 +21,8 @@ from botocore.stub import Stubber
 
 from lookout_nb import SchedulerRequest
 from lookout_nb._palette import LEVELS as LEVELS_COLOUR
-from lookout_nb.inputfiles import complete_lines
-from lookout_nb.naming import Naming
+from lookout_nb.contract.inputfiles import complete_lines
+from lookout_nb.contract.naming import Naming
 from lookout_nb.preview import CODES, Finding, InputPreview, preview_input
 
 T0 = pd.Timestamp("2022-03-30 11:00", tz="UTC")
@@ -395,8 +395,8 @@ def test_gap_after_the_newest_file_when_now_is_given(s3, bucket):
 
 
 def test_ten_minute_files_under_a_five_minute_request_agree_with_match_files(s3, bucket):
-    from lookout_nb.filematch import match_files
-    from lookout_nb.timing import plan_schedule
+    from lookout_nb.contract.filematch import match_files
+    from lookout_nb.contract.timing import plan_schedule
 
     ten = pd.Timedelta(minutes=10)
     for slot in [T0 + i * ten for i in range(6)]:  # one file per 10 minutes, rows (s, s + 10 min]
@@ -440,7 +440,7 @@ def test_frequency_too_fine_without_a_request_asks_a_request_with_the_files_step
 
 
 def test_inferred_frequency_follows_the_service_models_enum(s3, bucket, monkeypatch):
-    from lookout_nb import servicemodel
+    from lookout_nb.contract import servicemodel
 
     utc_names = Naming("yyyyMMddHHmmss", "_", "+00:00")
     for i in range(4):

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from lookout_nb import RequestInvalid, SchedulerRequest
-from lookout_nb.request import FIELDS, parse_duration
+from lookout_nb.contract.request import FIELDS, parse_duration
 
 VALID = dict(
     model_name="pump-model",

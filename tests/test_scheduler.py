@@ -8,8 +8,9 @@ import socket
 import pandas as pd
 import pytest
 
-from lookout_nb import scheduler as sch
-from lookout_nb._aws import lookout_client
+from lookout_nb.calls import scheduler as sch
+from lookout_nb.contract._aws import lookout_client
+from lookout_nb.contract.request import SchedulerRequest
 from lookout_nb.errors import (
     AccessDenied,
     LookoutNbError,
@@ -20,7 +21,6 @@ from lookout_nb.errors import (
     Throttled,
     WaitTimeout,
 )
-from lookout_nb.request import SchedulerRequest
 from lookout_nb.service.demo import demo
 
 NAME = "pump-5min"
@@ -341,7 +341,7 @@ def test_list_schedulers_filters_and_has_typed_columns(lookout, req, clock_wait)
 
 
 def test_list_schedulers_reads_every_page(lookout, req, clock_wait, monkeypatch):
-    from lookout_nb import _service
+    from lookout_nb.calls import _service
 
     for i in range(5):
         sch.submit(req.replace(scheduler_name=f"s{i}"), client=lookout, wait=False)
@@ -495,8 +495,8 @@ def test_update_refused_by_the_service_for_a_running_scheduler_says_to_stop(offl
 
 
 def test_list_models_and_describe_model(lookout):
-    from lookout_nb.models import ModelInfo, model_info
-    from lookout_nb.schema import ModelSchema
+    from lookout_nb.calls.models import ModelInfo, model_info
+    from lookout_nb.contract.schema import ModelSchema
 
     table = sch.list_models(client=lookout)
     assert list(table.columns) == ["name", "status", "quality", "dataset", "created_at", "arn"]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lookout_nb.schema import ModelSchema, SchemaError
+from lookout_nb.contract.schema import ModelSchema, SchemaError
 
 SCHEMA = {"Components": [
     {"ComponentName": "centrifugal-pump", "Columns": [{"Name": "Timestamp", "Type": "DATETIME"},

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lookout_nb import servicemodel
-from lookout_nb.servicemodel import check, check_input, compile_pattern, enum, shape
+from lookout_nb.contract import servicemodel
+from lookout_nb.contract.servicemodel import check, check_input, compile_pattern, enum, shape
 
 STRING_SHAPES = ["ModelName", "InferenceSchedulerName", "S3Bucket", "S3Prefix", "TimeZoneOffset", "IamRoleArn",
                  "NameOrArn", "TagKey", "TagValue", "ComponentTimestampDelimiter", "FileNameTimestampFormat",

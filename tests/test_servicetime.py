@@ -11,8 +11,8 @@ import pytest
 from botocore.config import Config
 
 import lookout_nb as lnb
-from lookout_nb import servicetime
-from lookout_nb.servicetime import ServiceTimeWarning
+from lookout_nb.contract import servicetime
+from lookout_nb.contract.servicetime import ServiceTimeWarning
 
 
 def test_the_embedded_endpoint_sends_its_clock_in_date_and_in_the_precise_header(endpoint, lookout, s3):

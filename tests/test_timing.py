@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 
 from lookout_nb import LookoutNbWarning, RequestInvalid, SchedulerRequest
-from lookout_nb.errors import InvalidArgument
-from lookout_nb.timing import (
+from lookout_nb.contract.timing import (
     TimingError,
     check_zone,
     components_from,
@@ -23,6 +22,7 @@ from lookout_nb.timing import (
     window_for,
     windows_for,
 )
+from lookout_nb.errors import InvalidArgument
 from timing_support import UTC, T, hm, req
 
 # -- the user guide's table (scheduling inference) and the API example ---------------------------------------------

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import lookout_nb as lnb
-from lookout_nb import _wait
+from lookout_nb.calls import _wait
 from lookout_nb.service.demo import synth
 
 ROLE = "arn:aws:iam::123456789012:role/LookoutEquipmentDemo"

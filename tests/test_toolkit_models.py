@@ -151,7 +151,7 @@ def test_labels_outside_the_data_are_named_with_the_datasets_span(dataset, looko
 
 
 def test_a_label_file_with_a_header_row_is_read_without_it(tmp_path):
-    from lookout_nb.labels import parse_label_rows
+    from lookout_nb.contract.labelrows import parse_label_rows
 
     path = tmp_path / "labels.csv"
     path.write_text("start,end\n2025-12-28T09:00:00,2025-12-28T17:00:00\n")
@@ -164,7 +164,7 @@ def test_the_data_spacing_is_read_from_a_components_file_not_a_label_file_beside
     import io
     import json
 
-    from lookout_nb._datasample import data_spacing
+    from lookout_nb.calls._datasample import data_spacing
 
     bodies = {"p/a-labels.csv": b"2025-12-01T00:00:00,2025-12-02T00:00:00\n2025-12-05T00:00:00,2025-12-06T00:00:00\n",
               "p/pump/pump.csv": b"Timestamp,Speed\n" + b"".join(

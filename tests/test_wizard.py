@@ -518,7 +518,7 @@ def test_fill_replaces_every_field_even_when_values_are_wrong():
 
 
 def test_a_fill_that_fails_part_way_leaves_the_previous_request(monkeypatch):
-    from lookout_nb.wizard import tags
+    from lookout_nb.wizard.steps import tags
 
     first = lnb.SchedulerRequest.from_boto3(demo.scheduler_kwargs("first"))
     w = Wizard(request=first, load=False)
@@ -595,7 +595,7 @@ def test_every_step_is_reachable_and_labelled(wizard):
 
 def test_a_chosen_frequency_finer_than_the_model_is_kept_and_reported(endpoint, lookout, s3):
     """Nothing the user chose is changed behind their back: a model trained at PT10M flags PT5M, it keeps it."""
-    from lookout_nb.wizard.schedule import ScheduleStep
+    from lookout_nb.wizard.steps.schedule import ScheduleStep
 
     step = ScheduleStep()
     step.set_sampling_rate("PT1M")
@@ -883,7 +883,7 @@ def test_the_output_prefix_message_reads_as_words_with_an_output_example(wizard)
 @pytest.mark.parametrize("shape_name", [n for n in lnb.servicemodel.service_model().shape_names
                                         if lnb.servicemodel.shape(n).metadata.get("pattern")])
 def test_every_patterned_shape_has_a_sentence_and_no_raw_regex(shape_name):
-    from lookout_nb.servicemodel import check, shape
+    from lookout_nb.contract.servicemodel import check, shape
 
     value = "\u00e9\u0301" * 3000 + "/"  # long, a combining mark, ending in '/': wrong for most shapes
     for candidate in (value, "aws:", " bad value ", "x" * 3):

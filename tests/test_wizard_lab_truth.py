@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KERNEL_MS, PAGE_MS = 120_000, 60_000
 ERRORS = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
 CELLS = [
-    "import lookout_nb as lnb\nfrom lookout_nb.local import demo\n"
+    "import lookout_nb as lnb\nfrom lookout_nb.service import demo\n"
     "req = lnb.SchedulerRequest(model_name=demo.DEMO_MODEL, scheduler_name='lab-5min', upload_frequency='PT5M',\n"
     "    input_bucket=demo.DEMO_BUCKET, input_prefix=demo.DEMO_INPUT_PREFIX, output_bucket=demo.DEMO_BUCKET,\n"
     "    output_prefix='lab-5min/output/', role_arn=demo.DEMO_ROLE_ARN)\n"
@@ -52,7 +52,7 @@ def notebook(folder: Path) -> Path:
 
 @pytest.fixture
 def endpoint():
-    from lookout_nb.local import start
+    from lookout_nb.service import start
 
     ep = start(port=0, clock="manual", demo=True)
     yield ep
@@ -138,7 +138,7 @@ class Page:
 def test_submit_change_conflict_update_and_a_monitor_of_500_runs(endpoint, lab, shots):
     from playwright.sync_api import expect
 
-    from lookout_nb.local import demo
+    from lookout_nb.service.demo import demo
 
     endpoint.lookout().create_inference_scheduler(**demo.scheduler_kwargs("taken"), ClientToken="someone-else")
     endpoint.clock.advance(pd.Timedelta(minutes=30))

@@ -9,8 +9,8 @@ import threading
 import pandas as pd
 import pytest
 
-from lookout_nb.local import demo
-from lookout_nb.local.records import Model
+from lookout_nb.service.api.records import Model
+from lookout_nb.service.demo import demo
 from lookout_nb.wizard import Wizard
 from test_wizard import fill_valid, no_auto_refresh_left, submit_valid  # noqa: F401 - the fixture applies here too
 

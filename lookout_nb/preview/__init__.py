@@ -14,8 +14,8 @@ mistake as a :class:`Finding` with a stable ``code``, a ``level`` and a message 
 The rules are the service's (README, "Behaviour choices of the embedded endpoint"): the run for the slot starting
 ``s`` covers rows in ``(s, s + F]`` (UTC), wakes at ``s + F + DataDelayOffsetInMinutes``, and searches file names
 (local time) from ``s - F`` to ``s + 2F``; every component of the schema needs a file there, on time, else the run
-fails; rows are UTC whatever the file names' offset. The slot checks are ``lookout_nb.timing.plan_schedule`` and
-``lookout_nb.filematch.match_files`` on the listing.
+fails; rows are UTC whatever the file names' offset. The slot checks are ``lookout_nb.contract.timing.plan_schedule``
+and ``lookout_nb.contract.filematch.match_files`` on the listing.
 
 One job per private module, each check a function from what it judges to a list of findings:
 
@@ -26,7 +26,7 @@ One job per private module, each check a function from what it judges to a list 
   ``unknown-component``;
 - ``_slots``: the recent runs matched against the listing; ``gap``, ``missing-component``, ``late-files``,
   ``clock-skew``, ``frequency-too-fine``;
-- ``_samples``: ranged GETs read by :mod:`lookout_nb.inputfiles`; the reader's codes and the row-time checks;
+- ``_samples``: ranged GETs read by :mod:`lookout_nb.contract.inputfiles`; the reader's codes and the row-time checks;
 - ``_findings`` (:class:`Finding`, the codes), ``_text`` (how messages quote), ``_result``
   (:class:`InputPreview`), ``_render`` (its HTML); ``_preview_input`` calls the checks and builds the result once.
 """

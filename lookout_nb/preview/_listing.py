@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..contract.s3keys import s3_uri
 from ..errors import read_error
-from ..s3keys import s3_uri
 from ._findings import Finding
 from ._text import brief, quote
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .. import _aws
+from ..contract import _aws
+from ..contract.schema import ModelSchema, SchemaError
 from ..errors import ResourceNotFound
-from ..schema import ModelSchema, SchemaError
 from ._findings import Finding
 from ._text import brief
 
@@ -55,7 +55,7 @@ def _describe(model_name, client, session) -> tuple[Mapping | None, list[Finding
         return None, [Finding("model-unavailable", "info", "a Lookout client was given but no model name: "
                               "components and columns come from the file names and contents only")]
     try:
-        from .._service import call
+        from ..calls._service import call
 
         return call(_aws.lookout_client(client, session), "describe_model", ModelName=model_name), []
     except ResourceNotFound:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..contract.naming import Naming, NamingCandidate, detect_naming
+from ..contract.request import SchedulerRequest
 from ..errors import NamingError
-from ..naming import Naming, NamingCandidate, detect_naming
-from ..request import SchedulerRequest
 from ._findings import Finding
 from ._text import pattern, quote
 

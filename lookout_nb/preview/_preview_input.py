@@ -6,8 +6,8 @@ Each check is a function from what it judges to a list of findings (``_listing``
 
 from __future__ import annotations
 
-from .. import _aws, servicetime
-from ..naming import to_utc
+from ..contract import _aws, servicetime
+from ..contract.naming import to_utc
 from ._findings import by_severity
 from ._listing import Listing, list_input, listing_findings, s3_finding
 from ._model import Expected, read_expected
@@ -48,7 +48,7 @@ def preview_input(
     With a Lookout ``client`` (or a request naming a model, when a client can be made) the model's schema gives
     the components and columns; ``components`` gives them otherwise. Slot checks (``gap``, ``missing-component``)
     cover the ``recent`` slots up to the last run woken by ``now``: by default the time of the S3 service that
-    holds the files (:func:`lookout_nb.servicetime.now`; the embedded endpoint's clock there, the real time on
+    holds the files (:func:`lookout_nb.contract.servicetime.now`; the embedded endpoint's clock there, the real time on
     AWS), so lateness compares LastModified with the same clock; ``now="newest"`` judges the slots up to the
     newest file instead (old sample data, files copied from elsewhere).
 

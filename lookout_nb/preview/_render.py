@@ -12,7 +12,7 @@ import html
 from typing import TYPE_CHECKING
 
 from .._palette import level_colour
-from ..s3keys import s3_uri
+from ..contract.s3keys import s3_uri
 from ._text import pattern, quote
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..naming import Naming, NamingCandidate
-from ..s3keys import s3_uri
+from ..contract.naming import Naming, NamingCandidate
+from ..contract.s3keys import s3_uri
 from ._findings import LEVELS, Finding
 from ._names import empty_keys
 from ._render import render_html
@@ -53,7 +53,8 @@ class InputPreview:
     offset_configured: bool = True
     #: The time the preview judged "now" by (None: the newest file's slot).
     now: pd.Timestamp | None = None
-    #: The recent runs judged (``lookout_nb.timing.plan_schedule`` with the expected keys), None when not judged.
+    #: The recent runs judged (``lookout_nb.contract.timing.plan_schedule`` with the expected keys), None when not
+    #: judged.
     plan: pd.DataFrame | None = None
     #: That plan matched against the listing (``match_files``), None when not judged.
     match: FileMatch | None = None

@@ -1,5 +1,5 @@
 """The sample checks: the first bytes of the newest file(s) of each component, read by a ranged GET and by the
-run's own reader (:func:`lookout_nb.inputfiles.read_input`), whose problems become findings; then the rows'
+run's own reader (:func:`lookout_nb.contract.inputfiles.read_input`), whose problems become findings; then the rows'
 times against the window of the file's name: ``rows-outside-window``, ``rows-look-local``, ``names-look-utc``,
 ``offset-detected``.
 
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..inputfiles import read_input
-from ..naming import Naming, format_offset
+from ..contract.inputfiles import read_input
+from ..contract.naming import Naming, format_offset
 from ._findings import Finding
 from ._text import brief, hours, window_text
 

@@ -1,9 +1,9 @@
 """The recent slots: which runs would read which files, and the checks on them: ``gap``, ``missing-component``,
 ``late-files``, ``clock-skew``, ``frequency-too-fine``.
 
-The runs are :func:`lookout_nb.timing.plan_schedule`'s, matched against the listing by
-:func:`lookout_nb.filematch.match_files` (the service's rules, README "Behaviour choices"): the run for the slot
-starting ``s`` wakes at ``s + F + DataDelayOffsetInMinutes`` and searches file names (local time) from ``s - F``
+The runs are :func:`lookout_nb.contract.timing.plan_schedule`'s, matched against the listing by
+:func:`lookout_nb.contract.filematch.match_files` (the service's rules, README "Behaviour choices"): the run for the
+slot starting ``s`` wakes at ``s + F + DataDelayOffsetInMinutes`` and searches file names (local time) from ``s - F``
 to ``s + 2F``; every component needs a file there, on time.
 
 >>> times = pd.date_range("2026-01-05 09:00", periods=3, freq="5min", tz="UTC")
@@ -17,12 +17,12 @@ import math
 
 import pandas as pd
 
-from .. import servicemodel
+from ..contract import servicemodel
+from ..contract.filematch import FileMatch, match_files
+from ..contract.naming import Naming
+from ..contract.request import SchedulerRequest, parse_duration
+from ..contract.timing import FILE_COLUMN, plan_schedule
 from ..errors import LookoutNbError
-from ..filematch import FileMatch, match_files
-from ..naming import Naming
-from ..request import SchedulerRequest, parse_duration
-from ..timing import FILE_COLUMN, plan_schedule
 from ._findings import Finding
 from ._text import minutes, quote, slot_texts
 

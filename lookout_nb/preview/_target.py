@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..contract.request import SchedulerRequest
+from ..contract.s3keys import split_s3_uri
 from ..errors import Problem, RequestInvalid
-from ..request import SchedulerRequest
-from ..s3keys import split_s3_uri
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from typing import Protocol
 
 import pandas as pd
 
+from ..contract.naming import to_utc
 from ..errors import InvalidArgument, LookoutNbError
-from ..naming import to_utc
 
 #: Where every manual clock starts: a round, documented time so tests are deterministic.
 MANUAL_START = pd.Timestamp("2026-01-05T09:00:00Z")

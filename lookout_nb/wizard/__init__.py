@@ -4,11 +4,11 @@
 >>> wizard = Wizard(client=lookout, s3=s3)     # doctest: +SKIP
 >>> wizard                                      # shows the steps in the notebook   # doctest: +SKIP
 
-Modules: one per step (``model``, ``schedule``, ``inputs``, ``output``, ``access`` with ``tags``, ``review``,
-``submit`` with ``conflict`` and its Update action, ``monitor`` with ``history``, the time range it reads, and
-``pace``), the bound form ``fields``, the worker ``tasks`` (progress and errors), ``render``
-(tables, code, pictures as widget values), ``state`` (JSON save/load) and ``backend`` (the one door to the
-toolkit's service modules).
+Modules: one per step in :mod:`.steps` (``model``, ``schedule``, ``inputs``, ``output``, ``access`` with ``tags``,
+``review``, ``submit``, ``monitor``); beside them ``conflict`` (the Submit step's Update action), ``history`` (the
+time range the Monitor reads), ``pace``, the bound form ``fields``, the worker ``tasks`` (progress and errors),
+``render`` (tables, code, pictures as widget values), ``state`` (JSON save/load) and ``backend`` (the one door to
+the toolkit's calls).
 """
 
 from .wizard import Wizard

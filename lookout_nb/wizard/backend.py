@@ -1,6 +1,6 @@
 """The wizard's one door to the services: every method delegates to a lookout_nb module.
 
-The wizard holds no AWS logic. It turns widget values into a :class:`~lookout_nb.request.SchedulerRequest` and
+The wizard holds no AWS logic. It turns widget values into a :class:`~lookout_nb.contract.request.SchedulerRequest` and
 calls the toolkit's own functions (``scheduler``, ``preview``, ``timing``) with the clients it was given, so the
 same wizard runs against AWS or the embedded endpoint.
 
@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .. import _aws, models, scheduler, servicetime
+from ..calls import models, scheduler
+from ..calls.models import ModelInfo as Described
+from ..contract import _aws, servicetime
+from ..contract.naming import to_utc
+from ..contract.schema import ModelSchema, SchemaError
 from ..errors import ResourceNotFound
-from ..models import ModelInfo as Described
-from ..naming import to_utc
 from ..preview import preview_input
-from ..schema import ModelSchema, SchemaError
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class Services:
     :class:`lookout_nb.service.api.backend.Backend`: this one only calls the toolkit's functions).
 
     ``now`` is a callable returning the current UTC time, or a fixed time; the default is the time of the
-    service the client talks to (:func:`lookout_nb.servicetime.now`: the embedded endpoint's clock, or the real
+    service the client talks to (:func:`lookout_nb.contract.servicetime.now`: the embedded endpoint's clock, or the real
     time on AWS). When the service gives no time, the wall clock stands in and ``time_notes`` says why.
     """
 

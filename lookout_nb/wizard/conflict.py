@@ -6,7 +6,7 @@ differing fields (existing and requested values, and whether UpdateInferenceSche
 (``scheduler.update``) and shows the result.
 
 >>> from lookout_nb.errors import SchedulerConflict
->>> from lookout_nb.scheduler import Difference
+>>> from lookout_nb.calls.scheduler import Difference
 >>> view = ConflictView()
 >>> view.show(SchedulerConflict("exists", [Difference("upload_frequency", "DataUploadFrequency", "PT5M", "PT10M")]),
 ...           "pump")
@@ -22,7 +22,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from .._palette import level_colour
-from ..scheduler import updatable
+from ..calls.scheduler import updatable
 from .fields import button_layout
 from .render import notice, table_html
 

@@ -1,4 +1,5 @@
-"""Form fields bound to a :class:`~lookout_nb.request.SchedulerRequest` field, each with an inline problem line.
+"""Form fields bound to a :class:`~lookout_nb.contract.request.SchedulerRequest` field, each with an inline problem
+line.
 
 A field is a labelled input widget (text, dropdown, slider) plus an HTML line underneath that shows what
 ``SchedulerRequest.problems()`` says about that field. The wizard validates the whole request once per change and
@@ -19,9 +20,9 @@ import ipywidgets as widgets
 from traitlets import TraitError
 
 from .._palette import MUTED
+from ..contract.request import FIELDS
+from ..contract.request import field_for_path as request_field_for_path
 from ..errors import Problem
-from ..request import FIELDS
-from ..request import field_for_path as request_field_for_path
 from .render import problem_lines
 
 #: Width of every field's label, so the inputs line up.
@@ -240,7 +241,7 @@ def field_for_path(path: str, names=None) -> str | None:
 def problems_by_field(problems: list[Problem], names=None) -> dict[str, list[Problem]]:
     """Group problems by the field that shows them; those no field can show go under ``""``.
 
-    >>> from lookout_nb.request import SchedulerRequest
+    >>> from lookout_nb.contract.request import SchedulerRequest
     >>> sorted(problems_by_field(SchedulerRequest().problems()))[:3]
     ['input_bucket', 'model_name', 'output_bucket']
     """

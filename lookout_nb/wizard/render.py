@@ -146,7 +146,8 @@ def axis_caption(ax) -> str:
     """What a timeline picture shows, in words: its time axis and its "now" line (the ``gid="now"`` line), as drawn.
 
     >>> import pandas as pd
-    >>> from lookout_nb import SchedulerRequest, plot, timing
+    >>> from lookout_nb import SchedulerRequest, plot
+    >>> from lookout_nb.contract import timing
     >>> plan = timing.plan_schedule(SchedulerRequest(upload_frequency="PT5M"), start="2026-01-05 09:00", periods=3)
     >>> _, ax = drawn(lambda ax: plot.plot_schedule(plan, ax=ax, now="2026-01-05 09:07"))
     >>> axis_caption(ax)

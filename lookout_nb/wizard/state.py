@@ -3,7 +3,7 @@
 The file is readable and reusable on its own: ``request`` is exactly what ``SchedulerRequest.to_json()`` writes, so
 ``SchedulerRequest.from_json(json.dumps(state["request"]))`` works, and a bare request JSON loads as a state too.
 
->>> from lookout_nb.request import SchedulerRequest
+>>> from lookout_nb.contract.request import SchedulerRequest
 >>> text = dump_state(SchedulerRequest(model_name="pump"), {"step": 2, "time_zone": "Europe/Paris"})
 >>> request, ui = load_state(text)
 >>> request.model_name, ui["step"]
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from ..request import SchedulerRequest
+from ..contract.request import SchedulerRequest
 
 #: Bumped when the layout of the state changes.
 VERSION = 1

@@ -1,6 +1,6 @@
 """The wizard: from a trained model to a running, monitored inference scheduler, in one widget.
 
-The wizard only turns widget values into a :class:`~lookout_nb.request.SchedulerRequest` and shows what the
+The wizard only turns widget values into a :class:`~lookout_nb.contract.request.SchedulerRequest` and shows what the
 toolkit's modules answer; validation is ``request.problems()``, the same rules as everywhere else.
 
 >>> import lookout_nb as lnb
@@ -19,21 +19,22 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from .. import plot, timing
+from .. import plot
+from ..contract import timing
+from ..contract.request import FIELDS, SchedulerRequest
 from ..errors import LookoutNbError, Problem, SchedulerConflict
-from ..request import FIELDS, SchedulerRequest
-from .access import AccessStep
 from .backend import Services
 from .fields import button_layout, problems_by_field
-from .inputs import InputStep
-from .model import ModelStep
-from .monitor import Monitor
-from .output import OutputStep
 from .render import notice, picture
-from .review import ReviewStep, save_exports
-from .schedule import ScheduleStep
 from .state import dump_state, load_state
-from .submit import SubmitStep
+from .steps.access import AccessStep
+from .steps.inputs import InputStep
+from .steps.model import ModelStep
+from .steps.monitor import Monitor
+from .steps.output import OutputStep
+from .steps.review import ReviewStep, save_exports
+from .steps.schedule import ScheduleStep
+from .steps.submit import SubmitStep
 from .tasks import WORKER_PREFIX, ErrorArea, Shown, Status, Tasks
 
 #: How many upcoming runs Review shows.

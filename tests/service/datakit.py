@@ -6,7 +6,7 @@ import time
 
 import pandas as pd
 
-from lookout_nb.schema import ModelSchema
+from lookout_nb.contract.schema import ModelSchema
 
 ROLE = "arn:aws:iam::123456789012:role/lookout-test"
 

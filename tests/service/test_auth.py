@@ -18,7 +18,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from lookout_nb import servicetime
+from lookout_nb.contract import servicetime
 from lookout_nb.errors import AccessDenied, InvalidArgument
 from lookout_nb.service import RemoteClock, start
 from lookout_nb.service.demo import demo

@@ -137,9 +137,9 @@ def test_the_served_clock_answers_400_to_a_missing_time_and_keeps_working(endpoi
 def test_a_remote_clock_with_nothing_answering_names_the_url():
     import socket
 
+    from lookout_nb.contract.servicetime import ServiceTimeWarning
     from lookout_nb.errors import LookoutNbError
     from lookout_nb.service import RemoteClock
-    from lookout_nb.servicetime import ServiceTimeWarning
 
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from datakit import create_dataset, frame, ingest, upload
 
-from lookout_nb.schema import ModelSchema
+from lookout_nb.contract.schema import ModelSchema
 from lookout_nb.service import start
 from lookout_nb.service.api.datasets import IngestedData
 from lookout_nb.service.api.exceptions import ResourceNotFoundException, ValidationException

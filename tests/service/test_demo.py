@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from lookout_nb.naming import Naming
+from lookout_nb.contract.naming import Naming
 from lookout_nb.service.demo import demo
 from lookout_nb.service.learning import training
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from datakit import ROLE, create_dataset, csv_of, ingest, upload
 
-from lookout_nb.naming import Naming
-from lookout_nb.schema import ModelSchema
+from lookout_nb.contract.naming import Naming
+from lookout_nb.contract.schema import ModelSchema
 from lookout_nb.service import start
 from lookout_nb.service.api.records import Model
 from lookout_nb.service.api.restore import TRAINING_INTERRUPTED

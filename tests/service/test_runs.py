@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from lookout_nb.naming import Naming
+from lookout_nb.contract.naming import Naming
 from lookout_nb.service.demo import demo
+from lookout_nb.service.learning.detector import Detector
+from lookout_nb.service.runner.runner import Runner
 
 T0 = pd.Timestamp("2026-01-05T09:00:00Z")
 M = pd.Timedelta(minutes=1)
@@ -414,3 +418,26 @@ def test_a_parallel_runner_gives_the_same_results(endpoint, s3, create, executio
     endpoint.clock.set("2026-01-05T09:10Z")
     parallel_runner.close()
     assert results(s3, executions(serial)[-1]) == results(s3, executions(parallel)[-1])
+
+
+@pytest.mark.parametrize("rate, since", [("PT1M", "08:37"), ("PT5M", "08:20")])
+def test_the_history_a_run_reads_spans_the_detectors_lookback_in_time(rate, since):
+    """At PT1M the detector looks back 23 rows (23 minutes), at PT5M 8 rows (40 minutes): the runner asks for the
+    files of the slots that cover that span before the window (09:00), not a fixed count of rows."""
+    step = pd.Timedelta(rate).total_seconds()
+    values = np.random.default_rng(0).normal(size=(2000, 2)).cumsum(axis=0)
+    detector = Detector.fit(values, ["press\\P1", "press\\P2"], step=step)
+    model = SimpleNamespace(trained_model=SimpleNamespace(detector=detector), sampling_rate=rate,
+                            components={"press": ["P1", "P2"]}, sensors=["press\\P1", "press\\P2"], name="m")
+    run = SimpleNamespace(model=model, window=(ts("2026-01-05T09:00Z"), ts("2026-01-05T09:05Z")),
+                          frequency=pd.Timedelta(minutes=5),
+                          input_config={"S3InputConfiguration": {"Bucket": "b", "Prefix": "in/"}})
+    asked = []
+    runner = Runner(s3=None)
+    runner.slot_files = lambda bucket, prefix, naming, component, keys: asked.extend(keys) or []
+    assert runner.read_history(run) is None  # no files: no history, never a failure
+    span = pd.Timedelta(seconds=detector.lookback_seconds)
+    assert span == pd.Timedelta(minutes=23 if rate == "PT1M" else 40)
+    stamps = sorted(k.split("_")[1][:12] for k in asked)
+    first = ts(f"2026-01-05T{since}Z").floor("5min") - pd.Timedelta(minutes=5)  # one slot before, as for the window
+    assert stamps[0] == first.strftime("%Y%m%d%H%M") and stamps[-1] == "202601050900"

@@ -78,6 +78,15 @@ def test_the_model_round_trips_through_json_and_scores_identically(model, machin
     assert loaded.model_metrics == model.model_metrics
 
 
+def test_a_model_saved_before_the_step_was_kept_looks_back_at_its_own_rate(model):
+    """A detector saved without ``step`` (its windows were rows) reads its sampling rate's span of history."""
+    saved = json.loads(json.dumps(model.to_dict()))
+    del saved["detector"]["step"]
+    saved["sampling_rate"] = "PT5M"
+    loaded = TrainedModel.from_dict(saved)
+    assert loaded.detector.lookback == 23 and loaded.detector.lookback_seconds == 23 * 300
+
+
 def test_a_scheduled_window_scores_as_the_evaluation_did(model, machine):
     wide = machine.wide()
     first = model.metrics["predicted_ranges"][0]
@@ -87,6 +96,43 @@ def test_a_scheduled_window_scores_as_the_evaluation_did(model, machine):
     rows = score(model, window, history=history)
     assert [r["prediction"] for r in rows] == [1] * 5
     assert rows[-1]["timestamp"] == first["end"] and all(r["prediction_reason"] == "ANOMALY_DETECTED" for r in rows)
+
+
+def _scheduled(model, wide, first, last, every):
+    """results.jsonl rows of a scheduler that scores each ``every`` window from ``first`` to ``last`` with the
+    rows of the detector's lookback before it (the span the runner reads from the earlier slots' files)."""
+    span = pd.Timedelta(seconds=model.detector.lookback_seconds)
+    rows = []
+    for end in pd.date_range(first + every, last, freq=every):
+        window = wide[(wide.index > end - every) & (wide.index <= end)]
+        history = wide[(wide.index > end - every - span) & (wide.index <= end - every)]
+        rows += score(model, window, history=history)
+    return pd.Series([r["prediction"] for r in rows], pd.DatetimeIndex([r["timestamp"] for r in rows], tz="UTC"))
+
+
+def test_a_pt5m_scheduler_lets_go_within_15_minutes_of_a_fault_ending():
+    """Windows are spans of time: at PT5M an episode ends within one window (15 minutes) of the fault, not 10 rows
+    (50 minutes) later."""
+    train_end, end = START + 14 * DAY, START + 17 * DAY
+    machine = synth.generate(days=17, seed=3, faults=synth.spread_faults(synth.FAULT_KINDS, train_end, end, "1h"))
+    model = train(machine.frames, machine.schema, "PT5M", (START, train_end), (train_end, end),
+                  labels=machine.labels, off_condition=machine.off_condition)
+    flags = _scheduled(model, machine.wide(), train_end, end, pd.Timedelta(minutes=5))
+    late = np.zeros(len(flags), bool)
+    for lb in machine.labels:
+        late |= (flags.index > lb.end + pd.Timedelta(minutes=15)) & (flags.index <= lb.end + pd.Timedelta(hours=1))
+        assert flags[(flags.index >= lb.start) & (flags.index <= lb.end)].any() or lb.kind == "lag", lb.kind
+    assert late.sum() >= 45 and flags[late].mean() <= 0.05
+
+
+@pytest.mark.parametrize("seed", [2, 4])
+def test_a_model_trained_on_two_days_does_not_alarm_on_the_next_week_of_normal_running(seed):
+    """The threshold comes from rows the model did not learn from, so the ordinary variation of the following
+    days raises at most 2 false ranges (with a threshold from the training rows themselves: 14 and 23)."""
+    machine = synth.generate(days=9, seed=seed)
+    model = train(machine.frames, machine.schema, "PT1M", (START, START + 2 * DAY), (START + 2 * DAY, START + 9 * DAY),
+                  off_condition=machine.off_condition)
+    assert model.metrics["unknown_event_metrics"]["num_identified"] <= 2
 
 
 def test_the_zscore_baseline_trains_through_the_same_path_and_misses_the_in_range_faults():

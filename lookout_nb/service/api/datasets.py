@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ...schema import ModelSchema, SchemaError
+from ...contract.schema import ModelSchema, SchemaError
 from ..learning import ingest
 from ..storage import datafiles
 from .core import Core, page

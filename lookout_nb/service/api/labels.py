@@ -18,9 +18,9 @@ import uuid
 
 import pandas as pd
 
+from ...contract.labelrows import parse_label_rows
+from ...contract.s3keys import s3_uri
 from ...errors import InvalidArgument, LookoutNbError
-from ...labels import parse_label_rows
-from ...s3keys import s3_uri
 from .core import Core, page
 from .datarecords import Label, LabelGroup
 from .exceptions import (
@@ -36,7 +36,7 @@ class LabelFileError(LookoutNbError, ValueError):
 
 def parse_labels(text: str, where: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """The ranges of one label file's text (``where`` names it in errors), read by the toolkit's
-    :func:`lookout_nb.labels.parse_label_rows`; its errors as :class:`LabelFileError`.
+    :func:`lookout_nb.contract.labelrows.parse_label_rows`; its errors as :class:`LabelFileError`.
 
     >>> parse_labels("2019-08-08T00:00:00,2019-08-09T00:00:00,fault-1\\n", "labels.csv")[0][1]
     Timestamp('2019-08-09 00:00:00+0000', tz='UTC')

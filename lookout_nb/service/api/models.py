@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ...request import parse_duration
+from ...contract.request import parse_duration
 from ..learning.training import SAMPLING_RATES, TrainingFailed, train
 from .change import Change
 from .core import Core, page

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ...schema import ModelSchema
+from ...contract.schema import ModelSchema
 
 ACCOUNT = "123456789012"
 _EPOCH = pd.Timestamp("2025-06-01T00:00:00Z")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from ...request import SchedulerRequest, parse_duration
+from ...contract.request import SchedulerRequest, parse_duration
 from ..clock import EARLIEST, LATEST
 from ..state.state import RETIRED, StateError, decode
 from ..state.store import Store

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ...naming import Naming
-from ...request import SchedulerRequest, parse_duration
+from ...contract.naming import Naming
+from ...contract.request import SchedulerRequest, parse_duration
 from .change import Change
 from .core import Core, page
 from .exceptions import ConflictException, InternalServerException, ResourceNotFoundException, ValidationException

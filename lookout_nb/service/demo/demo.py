@@ -31,11 +31,11 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ... import servicetime
-from ...naming import Naming, expected_keys, to_utc
-from ...request import parse_duration
-from ...s3keys import s3_uri
-from ...schema import ModelSchema
+from ...contract import servicetime
+from ...contract.naming import Naming, expected_keys, to_utc
+from ...contract.request import parse_duration
+from ...contract.s3keys import s3_uri
+from ...contract.schema import ModelSchema
 from ..api.records import ACCOUNT, Model
 from ..clock import MANUAL_START
 from ..learning.training import min_training_rows
@@ -209,7 +209,8 @@ def sensor_frame(component: str, sensors, times, anomalies=DAILY_ANOMALIES) -> p
 
 # -- input files -----------------------------------------------------------------------------------------------
 def components_of(model_or_components) -> dict[str, list[str]]:
-    """``{component: [sensors]}`` from a :class:`Model`, or anything :meth:`lookout_nb.schema.ModelSchema.parse`
+    """``{component: [sensors]}`` from a :class:`Model`, or anything
+    :meth:`lookout_nb.contract.schema.ModelSchema.parse`
     reads (a DescribeModel response, its Schema JSON, or ``{component: [sensors]}``)."""
     if isinstance(model_or_components, Model):
         return model_or_components.components

@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ...request import parse_duration
+from ...contract.request import parse_duration
 
 COMPONENTS = {
     "hx-pump": ["Speed", "Flow", "Pressure", "Vibration"],

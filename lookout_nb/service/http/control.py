@@ -23,10 +23,10 @@ import urllib.request
 import pandas as pd
 from werkzeug.wrappers import Request, Response
 
-from ... import servicetime
+from ...contract import servicetime
+from ...contract.naming import to_utc
+from ...contract.request import parse_duration
 from ...errors import AccessDenied, LookoutNbError, ServiceUnavailable
-from ...naming import to_utc
-from ...request import parse_duration
 from ..clock import to_delta
 
 PATH = "/_lookout-nb/clock"

@@ -1,7 +1,7 @@
 """The Lookout for Equipment JSON 1.0 protocol: parse, check, call the backend, serialise.
 
 A request is ``POST /`` with ``X-Amz-Target: AWSLookoutEquipmentFrontendService.<Operation>`` and a JSON body.
-Inputs are checked with :func:`lookout_nb.servicemodel.check_input` (the same checks the toolkit runs before
+Inputs are checked with :func:`lookout_nb.contract.servicemodel.check_input` (the same checks the toolkit runs before
 submitting); timestamps travel as epoch seconds both ways; errors are ``{"__type": ..., "message": ...}`` with
 HTTP 400 (500 for internal errors) so boto3 raises ``client.exceptions.<Code>``. The region of ARNs is the one
 in the request's SigV4 credential scope.
@@ -20,8 +20,8 @@ import uuid
 import pandas as pd
 from werkzeug.wrappers import Request, Response
 
-from ... import servicemodel
-from ...naming import to_utc
+from ...contract import servicemodel
+from ...contract.naming import to_utc
 from ..api.backend import Backend
 from ..api.exceptions import InternalServerException, ServiceException, UnknownOperationException, ValidationException
 from ..api.schedulers import format_problems

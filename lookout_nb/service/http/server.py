@@ -10,7 +10,7 @@ is werkzeug's threaded WSGI server on a background thread, with HTTP/1.1 keep-al
 
 Given the endpoint's clock, every response (S3 and Lookout alike) carries the service time: the standard HTTP
 ``Date`` header shows the clock's time instead of the wall clock, ``X-Lookout-Nb-Now`` the same time to the
-microsecond, and S3 objects are stamped with it (:mod:`.s3clock`). :func:`lookout_nb.servicetime.now` reads it.
+microsecond, and S3 objects are stamped with it (:mod:`.s3clock`). :func:`lookout_nb.contract.servicetime.now` reads it.
 
 >>> server = Server(lambda environ, start: [], port=0)   # doctest: +SKIP
 >>> server.start(); server.url; server.stop()             # doctest: +SKIP
@@ -26,7 +26,7 @@ import threading
 
 from werkzeug.serving import make_server
 
-from ...servicetime import INSTANCE_HEADER, PRECISE_HEADER
+from ...contract.servicetime import INSTANCE_HEADER, PRECISE_HEADER
 from ..storage import s3clock
 from ..storage.motos3 import moto_apps
 from ..storage.writethrough import DurableS3

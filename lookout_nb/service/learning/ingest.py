@@ -1,7 +1,7 @@
 """Reading a dataset's CSVs from S3 (or a folder) as a data ingestion job does: keys, files, quality counts.
 
 ``ingest(reader, bucket, prefix, key_pattern, schema)`` lists the keys under the prefix, gives each to its
-component by ``KeyPattern`` and reads every file with :func:`lookout_nb.inputfiles.read_input` (the reader of
+component by ``KeyPattern`` and reads every file with :func:`lookout_nb.contract.inputfiles.read_input` (the reader of
 the preview and of scheduled runs, so the timestamp forms and CSV rules are the same: see its docstring).
 
 - KeyPattern: ``{prefix}/{component_name}X*`` with X one of ``/`` (the default: a folder per component),
@@ -34,10 +34,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ...contract.inputfiles import read_input
+from ...contract.s3keys import s3_uri
+from ...contract.schema import ModelSchema
 from ...errors import read_error
-from ...inputfiles import read_input
-from ...s3keys import s3_uri
-from ...schema import ModelSchema
 
 DEFAULT_KEY_PATTERN = "{prefix}/{component_name}/*"
 _PATTERN = re.compile(r"^\{prefix\}/\{component_name\}([/_ .-])\*$")

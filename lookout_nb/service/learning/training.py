@@ -36,8 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ...request import parse_duration
-from ...schema import ModelSchema
+from ...contract.request import parse_duration
+from ...contract.schema import ModelSchema
 from .detector import Detector, ZScoreBaseline, events
 
 SAMPLING_RATES = ("PT1S", "PT5S", "PT10S", "PT15S", "PT30S", "PT1M", "PT5M", "PT10M", "PT15M", "PT30M", "PT1H")
@@ -243,7 +243,10 @@ class TrainedModel:
         if kind is None:
             raise ValueError(f"unknown detector format {data['detector'].get('format')!r}")
         stamps = lambda pair: tuple(pd.Timestamp(t, tz="UTC") for t in pair)  # noqa: E731
-        return cls(_DETECTORS[kind].from_dict(data["detector"]), list(data["sensors"]), data["sampling_rate"],
+        detector = _DETECTORS[kind].from_dict(data["detector"])
+        if kind == "relations" and "step" not in data["detector"]:  # saved before the step was kept: its rate's
+            detector.step = _step(data["sampling_rate"]).total_seconds()
+        return cls(detector, list(data["sensors"]), data["sampling_rate"],
                    data["off_condition"], stamps(data["training_window"]), stamps(data["evaluation_window"]),
                    stamps(data["data_window"]), data["metrics"])
 
@@ -305,7 +308,8 @@ def train(frames, schema, sampling_rate: str, training_window, evaluation_window
             f"labelled); at least {needed} are needed: widen the training window")
     values = training.to_numpy(dtype=float)
     try:
-        detector = _DETECTORS[method].fit(values, sensors, off=off, use=usable)
+        detector = _DETECTORS[method].fit(values, sensors, off=off, use=usable,
+                                          step=_step(sampling_rate).total_seconds())
     except ValueError as exc:
         raise TrainingFailed(f"{str(exc)[0].upper()}{str(exc)[1:]} in the training window {_iso(train_start)} to "
                              f"{_iso(train_end)}: leave it out of the model's schema") from None

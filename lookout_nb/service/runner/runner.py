@@ -6,13 +6,13 @@ It takes any S3 client (AWS, MinIO, the endpoint over HTTP); the endpoint gives 
 For the run of boundary ``b`` with upload frequency ``F`` (window ``(b - F, b]`` UTC):
 
 1. for every component of the model's schema, list the keys named from one slot before the window start to
-   one slot after its end (names in local time, via :class:`lookout_nb.naming.Naming`), listing only that key
+   one slot after its end (names in local time, via :class:`lookout_nb.contract.naming.Naming`), listing only that key
    range (``ListObjectsV2`` with the component's name prefix and ``StartAfter``), so it also works on real
    S3 or MinIO;
 2. no such file for a component: the run FAILS (``Could not find data file for sensor <component> within
    expected range of (<start>Z, <end>Z]. ...``); files but no row inside the window: FAILS (``Could not find
    data for sensor <component> within expected time range of ...``);
-3. each file is read by :func:`lookout_nb.inputfiles.read_input`, the preview's reader (its first error FAILS
+3. each file is read by :func:`lookout_nb.contract.inputfiles.read_input`, the preview's reader (its first error FAILS
    the run with its message); a sensor without any value in the window FAILS the run naming it; rows are read as
    UTC; only rows inside the window count (rows repeating a timestamp are averaged); they are resampled to the
    model's TargetSamplingRate (mean per interval, each timestamp labelled by the end of its interval) and scored by
@@ -41,11 +41,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ...contract.inputfiles import read_input
+from ...contract.naming import expected_keys
+from ...contract.request import parse_duration
+from ...contract.s3keys import s3_uri
 from ...errors import NamingError, read_error
-from ...inputfiles import read_input
-from ...naming import expected_keys
-from ...request import parse_duration
-from ...s3keys import s3_uri
 from ..api.schedulers import Run, naming_of
 from ..learning import training
 
@@ -294,7 +294,7 @@ class Runner:
             return {k: self._parsed.get((naming, k)) for k in keys}
 
     def read_file(self, bucket: str, key: str, etag: str, sensors: tuple) -> pd.DataFrame:
-        """One input file's sensor values indexed by UTC time, read by :func:`lookout_nb.inputfiles.read_input`
+        """One input file's sensor values indexed by UTC time, read by :func:`lookout_nb.contract.inputfiles.read_input`
         (the preview's reader); its first error FAILS the run. Cached by bucket, key, ETag and sensors."""
         cached = self._files.get((bucket, key, etag, sensors))
         if cached is None:
@@ -319,14 +319,15 @@ class Runner:
         return frame.ffill().bfill() if frame.isna().to_numpy().any() else frame
 
     def read_history(self, run: Run) -> pd.DataFrame | None:
-        """The rows before the window that its first rows are scored with (``lookback`` rows of the model's
-        detector, as in its evaluation): read from the input files of the slots before the window, like the window
-        itself (the files named for those slots). Missing or unreadable files give fewer rows (never a failure)."""
-        lookback = getattr(_trained(run).detector, "lookback", 0)
-        if not lookback:
+        """The rows before the window that its first rows are scored with (the model's detector's lookback, a span
+        of time set by its windows, as in its evaluation): read from the input files of the slots before the window,
+        like the window itself (the files named for those slots). Missing or unreadable files give fewer rows (never
+        a failure)."""
+        detector = _trained(run).detector
+        if not getattr(detector, "lookback", 0):
             return None
         start = run.window[0]
-        span = lookback * parse_duration(run.model.sampling_rate)
+        span = pd.Timedelta(seconds=detector.lookback_seconds)
         naming = naming_of(run.input_config)
         s3_input = run.input_config.get("S3InputConfiguration") or {}
         bucket, prefix = s3_input.get("Bucket"), s3_input.get("Prefix") or ""

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...schema import ModelSchema
+from ...contract.schema import ModelSchema
 from .objects import write_durably
 
 FOLDER = "datasets"

@@ -30,8 +30,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from ...contract.s3keys import s3_uri
 from ...errors import LookoutNbError
-from ...s3keys import s3_uri
 from . import motos3
 from .motos3 import BucketRecord, ObjectRecord
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .inputfiles import read_input
-from .schema import ModelSchema
+from ..contract.inputfiles import read_input
+from ..contract.schema import ModelSchema
 
 #: Bytes read from the start of the file: a few hundred rows of a typical sensor CSV.
 SAMPLE_BYTES = 65536

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from .fields import text_field
+from ..fields import text_field
 from .tags import TagsEditor
 
 

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from .errors import (
+from ..contract.naming import to_utc
+from ..errors import (
     AccessDenied,
     Problem,
     RequestInvalid,
@@ -26,7 +27,6 @@ from .errors import (
     Throttled,
     read_error,
 )
-from .naming import to_utc
 
 #: Service error code -> the toolkit's exception class.
 ERRORS: dict[str, type[ServiceError]] = {
@@ -106,7 +106,7 @@ def _named_field(message: str) -> str:
     >>> _named_field("Value at 'dataUploadFrequency' failed to satisfy constraint")
     'DataUploadFrequency'
     """
-    from .request import FIELD_BY_PATH
+    from ..contract.request import FIELD_BY_PATH
 
     lowered = message.lower()
     named = [path for path in FIELD_BY_PATH if path.lower() in lowered]

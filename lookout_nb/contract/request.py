@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .._palette import level_colour
+from ..errors import NamingError, Problem, RequestInvalid
 from . import servicemodel
-from ._palette import level_colour
-from .errors import NamingError, Problem, RequestInvalid
 from .naming import Naming, parse_offset
 
 OPERATION = "CreateInferenceScheduler"

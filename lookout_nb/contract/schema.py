@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import LookoutNbError
+from ..errors import LookoutNbError
 
 TIMESTAMP_COLUMN = "Timestamp"
 

@@ -27,16 +27,10 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ..errors import InvalidArgument, LookoutNbWarning, NamingError, Problem, RequestInvalid
 from . import servicetime
 from ._display import whole
 from ._nanos import NAT, SECOND, naive_index, td_ns, to_ns, utc_index
-from .errors import (
-    InvalidArgument,
-    LookoutNbWarning,
-    NamingError,
-    Problem,
-    RequestInvalid,
-)
 from .naming import Naming, format_offset, to_utc
 from .request import SchedulerRequest
 from .s3keys import join_input_key
@@ -97,7 +91,7 @@ class Schedule:
     delay: int
     #: The offset file names carry (InputTimeZoneOffset; 0 for EPOCH names).
     offset: int
-    #: The input-file name convention (:class:`lookout_nb.naming.Naming`).
+    #: The input-file name convention (:class:`lookout_nb.contract.naming.Naming`).
     naming: Naming
     #: The input prefix ("" when unset).
     prefix: str
@@ -131,7 +125,7 @@ class Schedule:
 
 
 def _to_utc(value, name: str) -> pd.Timestamp:
-    """:func:`lookout_nb.naming.to_utc` at nanosecond resolution, the range a plan covers."""
+    """:func:`lookout_nb.contract.naming.to_utc` at nanosecond resolution, the range a plan covers."""
     ts = to_utc(value, name)
     try:
         return ts.as_unit("ns")
@@ -229,7 +223,7 @@ def plan_schedule(request, start, end=None, periods=None, components=None, zone=
 def next_runs(request, now=None, n: int = 5, running: bool = False, components=None, zone=None,
               client=None) -> pd.DataFrame:
     """The next ``n`` runs of a scheduler created at ``now``, as :func:`plan_schedule`; ``now`` defaults to the
-    time of the service ``client`` talks to (:func:`lookout_nb.servicetime.now`).
+    time of the service ``client`` talks to (:func:`lookout_nb.contract.servicetime.now`).
 
     A new scheduler's first wake-up follows the first boundary after its creation. With ``running=True`` the
     scheduler already runs, so a wake-up still pending after ``now`` (a boundary just passed, its delay not yet

@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .errors import InvalidArgument, NamingError
+from ..errors import InvalidArgument, NamingError
 from .s3keys import join_input_key
 
 #: The three file-name timestamp formats of the API, with their strftime form and the regex of their text.

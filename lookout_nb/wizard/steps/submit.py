@@ -15,10 +15,10 @@ import html
 
 import ipywidgets as widgets
 
-from .._palette import MUTED, level_colour
-from .conflict import ConflictView
-from .fields import button_layout
-from .render import notice
+from ..._palette import MUTED, level_colour
+from ..conflict import ConflictView
+from ..fields import button_layout
+from ..render import notice
 
 
 class SubmitStep:
@@ -63,7 +63,7 @@ class SubmitStep:
     def set_request(self, request) -> None:
         """The request the fields build now: an outcome about another request says that it is an earlier one.
 
-        >>> from lookout_nb.request import SchedulerRequest
+        >>> from lookout_nb.contract.request import SchedulerRequest
         >>> step = SubmitStep()
         >>> step.show_outcome("Scheduler a was PENDING.", "ok", SchedulerRequest(scheduler_name="a"))
         >>> step.set_request(SchedulerRequest(scheduler_name="b"))

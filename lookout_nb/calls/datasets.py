@@ -8,7 +8,7 @@ Every function takes ``client=`` (a ``lookoutequipment`` client), ``s3=`` where 
 >>> job = lnb.ingest(ds, role_arn="arn:aws:iam::123456789012:role/L4E")     # doctest: +SKIP
 >>> job.quality_table()                                                     # doctest: +SKIP
 
-``create_dataset`` checks a local folder first (:func:`lookout_nb.datafolder.check_folder`: every file that an
+``create_dataset`` checks a local folder first (:func:`lookout_nb.calls.datafolder.check_folder`: every file that an
 ingestion would discard or fail on is named before anything is sent), takes the schema from the files' headers
 unless one is given, uploads the files under ``s3://bucket/prefix/<component>/`` (the layout of the default
 KeyPattern ``{prefix}/{component_name}/*``) and creates the dataset. ``ingest`` starts a data ingestion job, waits
@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..contract._aws import lookout_client, s3_client
+from ..contract._display import whole
+from ..contract.schema import ModelSchema
+from ..errors import InvalidArgument, JobFailed, ResourceConflict
 from . import _tables
-from ._aws import lookout_client, s3_client
-from ._display import whole
 from ._service import call, pages, utc
 from ._wait import wait_while
 from .datafolder import base_prefix, check_bucket, check_folder, upload_folder
-from .errors import InvalidArgument, JobFailed, ResourceConflict
-from .schema import ModelSchema
 
 __all__ = ["DatasetInfo", "IngestionResult", "create_dataset", "delete_dataset", "describe_dataset", "ingest",
            "ingestion_jobs", "list_datasets", "quality_table", "s3_location"]
@@ -177,7 +177,7 @@ def create_dataset(name: str, source=None, *, schema=None, bucket: str | None = 
                    session=None) -> DatasetInfo:
     """Create dataset ``name`` from ``source``: a local folder (checked, then uploaded) or ``s3://bucket/prefix``.
 
-    A local folder is laid out as :mod:`lookout_nb.datafolder` says (one sub-folder per component). With
+    A local folder is laid out as :mod:`lookout_nb.calls.datafolder` says (one sub-folder per component). With
     ``check`` its files are read first and every one an ingestion would discard or fail on is named in a
     :class:`~lookout_nb.errors.DataFilesInvalid` before anything is sent. The files go to ``s3://bucket/prefix/``
     (``prefix`` defaults to ``<name>/``). ``schema`` (``{component: [sensors]}`` or the service's JSON) defaults to

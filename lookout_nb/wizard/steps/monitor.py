@@ -24,13 +24,14 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import pandas as pd
 
-from .. import plot, timing
-from .._palette import MUTED
-from .fields import STYLE, button_layout
-from .history import DEFAULT_RANGE, RANGES, ResultsCache, since
-from .pace import MAX_PERIOD, MIN_PERIOD, Pace
-from .render import axis_caption, drawn, notice, picture, table_html
-from .tasks import describe_error
+from ... import plot
+from ..._palette import MUTED
+from ...contract import timing
+from ..fields import STYLE, button_layout
+from ..history import DEFAULT_RANGE, RANGES, ResultsCache, since
+from ..pace import MAX_PERIOD, MIN_PERIOD, Pace
+from ..render import axis_caption, drawn, notice, picture, table_html
+from ..tasks import describe_error
 
 #: How many runs the plan-versus-actual picture shows at most (from the first planned run, then the latest).
 PICTURE_RUNS = 5000

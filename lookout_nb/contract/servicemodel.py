@@ -15,7 +15,7 @@ import datetime as _dt
 import functools
 import re
 
-from .errors import Problem
+from ..errors import Problem
 
 SERVICE = "lookoutequipment"
 

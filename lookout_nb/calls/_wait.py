@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import WaitTimeout
+from ..errors import WaitTimeout
 
 
 @dataclass(frozen=True)

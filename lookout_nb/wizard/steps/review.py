@@ -4,7 +4,7 @@ Everything shown comes from the request the fields build: ``to_python()`` (the e
 ``to_json()``, ``to_cloudformation()``, and ``timing`` for the wake-ups. Code blocks can be selected and copied,
 downloaded in the browser, or saved as files next to the notebook.
 
->>> from lookout_nb.request import SchedulerRequest
+>>> from lookout_nb.contract.request import SchedulerRequest
 >>> step = ReviewStep()
 >>> step.show_request(SchedulerRequest(model_name="pump"), [])
 >>> "create_inference_scheduler" in step.python.value
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from .._palette import level_colour
-from ..filematch import REASONS
-from .fields import STYLE, button_layout
-from .render import code_html, download_link, notice, table_html
+from ..._palette import level_colour
+from ...contract.filematch import REASONS
+from ..fields import STYLE, button_layout
+from ..render import code_html, download_link, notice, table_html
 
 FILES = {"python": "create_scheduler.py", "json": "scheduler_request.json", "cloudformation": "scheduler.cfn.json"}
 
@@ -129,7 +129,7 @@ class ReviewStep:
 
     def show_existing(self, name: str | None, differences) -> None:
         """Say whether a scheduler named ``name`` exists and how it differs from the request (``differences``: None
-        when there is none, else the list of :class:`~lookout_nb.scheduler.Difference`).
+        when there is none, else the list of :class:`~lookout_nb.calls.scheduler.Difference`).
 
         >>> step = ReviewStep(); step.show_existing("pump", [])
         >>> "exists already and matches" in step.existing.value

@@ -17,11 +17,11 @@ import html
 
 import ipywidgets as widgets
 
-from .. import servicemodel
-from .._palette import level_colour
-from ..request import parse_duration
-from .fields import choice_field, int_field, text_field
-from .render import notice
+from ..._palette import level_colour
+from ...contract import servicemodel
+from ...contract.request import parse_duration
+from ..fields import choice_field, int_field, text_field
+from ..render import notice
 
 _LABELS = {"PT5M": "every 5 minutes", "PT10M": "every 10 minutes", "PT15M": "every 15 minutes",
            "PT30M": "every 30 minutes", "PT1H": "every hour"}

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 
 import ipywidgets as widgets
 
-from .fields import INVALID_CLASS, LABEL_WIDTH, button_layout
-from .render import problem_lines
+from ..fields import INVALID_CLASS, LABEL_WIDTH, button_layout
+from ..render import problem_lines
 
 _INDEX = re.compile(r"^Tags\[(\d+)\]")
 _NOTHING = object()

@@ -31,7 +31,7 @@ import warnings
 
 import pandas as pd
 
-from .errors import LookoutNbWarning
+from ..errors import LookoutNbWarning
 
 #: The embedded endpoint's precise time header (HTTP ``Date`` has whole seconds only).
 PRECISE_HEADER = "x-lookout-nb-now"

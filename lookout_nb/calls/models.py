@@ -26,14 +26,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import _tables, servicemodel
-from ._aws import lookout_client, s3_client
+from ..contract import servicemodel
+from ..contract._aws import lookout_client, s3_client
+from ..contract.request import parse_duration
+from ..contract.schema import ModelSchema
+from ..errors import InvalidArgument, JobFailed, ResourceConflict, ResourceNotFound, ServiceError
+from . import _tables
 from ._datasample import data_spacing
 from ._service import call, pages, utc, wire_time
 from ._wait import wait_while
-from .errors import InvalidArgument, JobFailed, ResourceConflict, ResourceNotFound, ServiceError
-from .request import parse_duration
-from .schema import ModelSchema
 
 __all__ = ["ModelInfo", "delete_model", "describe_model", "list_models", "model_info", "train"]
 
@@ -305,8 +306,8 @@ def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, 
           schema=None, tags=None,
           wait: bool = True, timeout: float = 7200, poll: float = 30.0, progress: bool = True, client=None,
           s3=None, session=None) -> ModelInfo:
-    """Train model ``name`` on ``dataset`` (a name or a :class:`~lookout_nb.datasets.DatasetInfo`); with ``wait``,
-    wait for the end of training (``timeout`` seconds, progress bar) and return it.
+    """Train model ``name`` on ``dataset`` (a name or a :class:`~lookout_nb.calls.datasets.DatasetInfo`); with
+    ``wait``, wait for the end of training (``timeout`` seconds, progress bar) and return it.
 
     ``training`` and ``evaluation`` are ``(start, end)`` windows (naive times are UTC; left out, the service
     chooses: on the embedded endpoint the first 80% of the data trains and the rest evaluates). ``labels`` are fault

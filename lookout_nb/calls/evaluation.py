@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._display import whole
+from ..contract._display import whole
+from ..errors import InvalidArgument
 from ._service import utc
-from .errors import InvalidArgument
 
 __all__ = ["evaluation_summary", "evaluation_table", "model_metrics", "plot_evaluation"]
 
@@ -44,7 +44,7 @@ def _describe(model, client=None, session=None) -> dict:
     if isinstance(model, str) and model.lstrip().startswith("{"):
         return {"ModelMetrics": model}
     if isinstance(model, str):
-        from ._aws import lookout_client
+        from ..contract._aws import lookout_client
         from ._service import call
 
         return call(lookout_client(client, session), "describe_model", ModelName=model)
@@ -157,8 +157,8 @@ def _wide(data) -> pd.DataFrame:
 
 
 def _read_folder(folder) -> dict:
+    from ..contract.inputfiles import read_input
     from .datafolder import component_files
-    from .inputfiles import read_input
 
     frames = {}
     for component, paths in component_files(folder).items():
@@ -193,7 +193,7 @@ def plot_evaluation(model, data, sensor: str | None = None, ax=None, margin="1D"
     """Draw ``sensor`` of ``data`` over the model's evaluation window, labelled ranges shaded, predicted ranges
     as a band along the bottom; returns the matplotlib Axes.
 
-    ``model`` is a model name, a DescribeModel response or a :class:`~lookout_nb.models.ModelInfo`; ``data`` is
+    ``model`` is a model name, a DescribeModel response or a :class:`~lookout_nb.calls.models.ModelInfo`; ``data`` is
     the sensor data (see :func:`_wide`: a frame of ``component\\sensor`` columns, ``{component: frame}`` or the
     folder of CSVs); ``sensor`` is ``component\\sensor`` (or a sensor name found in one component only),
     by default the sensor with the largest share of the predicted anomalies. ``margin`` of data before the window

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from .errors import LookoutNbError
+from ..errors import LookoutNbError
 
 TIME = "datetime64[ns, UTC]"
 TEXT = "string"

@@ -1,4 +1,4 @@
-"""Which files each planned run reads: an input listing matched against a plan of :mod:`lookout_nb.timing`.
+"""Which files each planned run reads: an input listing matched against a plan of :mod:`lookout_nb.contract.timing`.
 
 A file counts for a run when its component is in the model and the time in its name lies in the run's search
 range (both ends included); it is late when it was modified after that run woke up. :func:`match_files` works in
@@ -7,7 +7,7 @@ parsed, the runs searching each file, the run each file is named for, why a file
 of a :class:`FileMatch`.
 
 >>> from lookout_nb import SchedulerRequest
->>> from lookout_nb.timing import plan_schedule
+>>> from lookout_nb.contract.timing import plan_schedule
 >>> plan = plan_schedule(SchedulerRequest(upload_frequency="PT5M"), start="2022-03-30 11:00", periods=1,
 ...                      components=["pump"])
 >>> match_files(plan, ["pump_20220330110000.csv"]).ok
@@ -182,7 +182,7 @@ def match_files(plan: pd.DataFrame, keys, request=None, components=None) -> File
     no components at all, those seen in the listing are used. Bare names (no ``/``) count as inside the prefix.
 
     >>> from lookout_nb import SchedulerRequest
-    >>> from lookout_nb.timing import plan_schedule
+    >>> from lookout_nb.contract.timing import plan_schedule
     >>> req = SchedulerRequest(upload_frequency="PT5M", input_prefix="in/")
     >>> plan = plan_schedule(req, start="2022-03-30 11:00", periods=3, components=["pump", "fan"])
     >>> m = match_files(plan, ["in/pump_20220330110000.csv", "in/fan_20220330110000.csv", "in/x.csv"])
@@ -314,8 +314,8 @@ def _place(directory: str, prefix: str) -> str:
 def _parse(naming, keys: list, prefix: str) -> _Parsed:
     """``naming.parse_many`` of S3 keys plus where each key sits relative to the prefix.
 
-    The convention is judged by :meth:`lookout_nb.naming.Naming.parse_many` alone; where each key's folder sits is
-    decided once per distinct folder (a listing has few). Names whose time lies outside the years 1677-2262 (the
+    The convention is judged by :meth:`lookout_nb.contract.naming.Naming.parse_many` alone; where each key's folder
+    sits is decided once per distinct folder (a listing has few). Names whose time lies outside the years 1677-2262 (the
     nanosecond range of a plan) match the convention but get NaT: no run reads them.
     """
     table = naming.parse_many(keys)

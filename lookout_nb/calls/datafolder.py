@@ -9,8 +9,8 @@ per component, holding that component's CSV files (any names, any depth)::
         motor/2026-02.csv
 
 Files at the top of the folder (a label file, a README) and hidden files are not part of the data and are not
-uploaded. Every file is read by :func:`lookout_nb.inputfiles.read_input`, the reader of the preview, the scheduled
-runs and the ingestion, so what :func:`check_folder` finds is what the ingestion would do: a file that is not
+uploaded. Every file is read by :func:`lookout_nb.contract.inputfiles.read_input`, the reader of the preview, the
+scheduled runs and the ingestion, so what :func:`check_folder` finds is what the ingestion would do: a file that is not
 CSV (another extension, binary, ragged rows, another separator, no header) would be discarded, a file without
 one of its component's columns would FAIL the ingestion, rows with unreadable timestamps would be dropped.
 
@@ -30,9 +30,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DataFilesInvalid, InvalidArgument
-from .inputfiles import read_input
-from .schema import ModelSchema
+from ..contract.inputfiles import read_input
+from ..contract.schema import ModelSchema
+from ..errors import DataFilesInvalid, InvalidArgument
 
 #: read_input problems that make the ingestion discard a file (or, for missing columns, FAIL): errors here.
 UNREADABLE = {"line-too-long", "empty-file", "csv-malformed", "csv-delimiter", "no-header", "too-few-columns"}
@@ -184,8 +184,8 @@ def base_prefix(prefix: str | None) -> str:
 
 def check_bucket(s3, bucket: str) -> None:
     """:class:`InvalidArgument` naming ``bucket`` when it does not exist or cannot be reached."""
+    from ..errors import ServiceError
     from ._service import call
-    from .errors import ServiceError
 
     try:
         call(s3, "head_bucket", Bucket=bucket)

@@ -24,15 +24,15 @@ import zoneinfo
 import ipywidgets as widgets
 import pandas as pd
 
-from .. import servicetime
-from .._palette import MUTED, level_colour
-from ..errors import LookoutNbError, LookoutNbWarning
-from ..naming import TIMESTAMP_FORMATS, Naming, to_utc
-from ..preview import LEVELS
-from ..request import SchedulerRequest
-from ..timing import check_zone, offset_for_zone
-from .fields import LABEL_WIDTH, STYLE, button_layout, choice_field, text_field
-from .render import notice, table_html
+from ..._palette import MUTED, level_colour
+from ...contract import servicetime
+from ...contract.naming import TIMESTAMP_FORMATS, Naming, to_utc
+from ...contract.request import SchedulerRequest
+from ...contract.timing import check_zone, offset_for_zone
+from ...errors import LookoutNbError, LookoutNbWarning
+from ...preview import LEVELS
+from ..fields import LABEL_WIDTH, STYLE, button_layout, choice_field, text_field
+from ..render import notice, table_html
 
 DELIMITERS = [("_ (underscore)", "_"), ("- (hyphen)", "-"), ("space", " "), ("none", "")]
 #: The data time of the example file name until the wizard has read the service's time (``set_example_time``).

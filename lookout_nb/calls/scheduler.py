@@ -23,21 +23,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import _tables, servicemodel, servicetime
-from ._aws import lookout_client, s3_client
+from ..contract import servicemodel, servicetime
+from ..contract._aws import lookout_client, s3_client
+from ..contract.request import FIELDS, SchedulerRequest
+from ..contract.s3keys import s3_uri
+from ..errors import AccessDenied, Problem, RequestInvalid, ResourceNotFound, SchedulerConflict, WaitTimeout
+from . import _tables
 from ._service import call, pages, utc, wire_time
 from ._wait import WaitClock
-from .errors import (
-    AccessDenied,
-    Problem,
-    RequestInvalid,
-    ResourceNotFound,
-    SchedulerConflict,
-    WaitTimeout,
-)
 from .models import describe_model, list_models
-from .request import FIELDS, SchedulerRequest
-from .s3keys import s3_uri
 
 __all__ = [
     "Difference",

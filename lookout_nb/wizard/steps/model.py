@@ -17,10 +17,10 @@ import html
 import ipywidgets as widgets
 import pandas as pd
 
-from .._palette import level_colour
-from .backend import ModelInfo, ModelSummary
-from .fields import LAYOUT, STYLE, Field, button_layout
-from .render import notice, table_html
+from ..._palette import level_colour
+from ..backend import ModelInfo, ModelSummary
+from ..fields import LAYOUT, STYLE, Field, button_layout
+from ..render import notice, table_html
 
 PICK = "Choose a trained model"
 
