@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..contract._aws import lookout_client, s3_client
+from ..contract._display import whole
 from ..contract.schema import ModelSchema
 from ..errors import InvalidArgument, JobFailed, ResourceConflict
 from . import _tables
@@ -160,8 +161,8 @@ def quality_table(summary: dict) -> pd.DataFrame:
         rows.append({"check": path.split(".")[-1], "affected_sensors": sensors, "count": count or 0,
                      "meaning": meaning})
     frame = pd.DataFrame(rows, columns=["check", "affected_sensors", "count", "meaning"])
-    return frame.astype({"check": _tables.TEXT, "affected_sensors": "Int64", "count": "Int64",
-                         "meaning": _tables.TEXT})
+    return whole(frame.astype({"check": _tables.TEXT, "affected_sensors": "Int64", "count": "Int64",
+                               "meaning": _tables.TEXT}))
 
 
 def _html_table(title: str, rows: dict) -> str:

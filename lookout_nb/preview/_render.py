@@ -34,12 +34,16 @@ def render_html(pv: InputPreview) -> str:
         d = pv.detected
         parts.append(f"<div>Detected: <code>{esc(pattern(d.timestamp_format, d.delimiter))}</code> "
                      f"({d.share:.0%} of the keys; components {esc(quote(d.components))})</div>")
+    summary = pv.component_summary()
+    if len(summary):
+        parts.append(f"<div>Files by component (times of their names, in UTC):{summary.to_html(index=False)}</div>")
     for level, items in pv.by_level().items():
         if items:
             rows = "".join(f"<li><code>{esc(f.code)}</code>: {esc(f.message)}</li>" for f in items)
             parts.append(f"<div style='color:{level_colour(level)}'><b>{level} ({len(items)})</b><ul>{rows}</ul></div>")
     for component, table in pv.samples.items():
         parts.append(f"<details><summary>sample of <code>{esc(str(component))}</code> "
-                     f"(<code>{esc(pv.sampled_keys.get(component, ''))}</code>, {len(table)} rows)</summary>"
+                     f"(<code>{esc(pv.sampled_keys.get(component, ''))}</code>, {len(table)} rows; times in UTC)"
+                     "</summary>"
                      f"{table.head(5).to_html(index=False)}</details>")
     return "".join(parts)

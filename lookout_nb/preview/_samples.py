@@ -37,6 +37,10 @@ class WindowRules:
     now: pd.Timestamp | None = None
 
 
+#: The sample tables' last column: the name of the file each row was read from.
+FILE_COLUMN = "file"
+
+
 @dataclass
 class Samples:
     """The rows read per component (``tables``), the key each came from, the bytes read per key, the findings."""
@@ -72,7 +76,7 @@ def read_samples(s3, bucket: str, keys: pd.DataFrame, *, sample_bytes: int, samp
         out.findings += found
         if table is not None:  # oldest first, so the newest file's rows are the ones kept
             label = row.component if isinstance(row.component, str) else row.key.rsplit("/", 1)[-1]
-            out.tables[label] = table
+            out.tables[label] = table.assign(**{FILE_COLUMN: row.key.rsplit("/", 1)[-1]})  # each row names its file
             out.keys[label] = row.key
     return out
 

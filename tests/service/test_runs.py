@@ -367,6 +367,34 @@ def test_a_missing_output_bucket_fails_the_run_naming_it(endpoint, create, execu
     )
 
 
+def test_a_run_executed_late_sees_only_the_files_there_at_its_wake_up(endpoint, s3, machine, executions,
+                                                                      monkeypatch):
+    """The runner executes the 09:05 run late (as under heavy load): files uploaded at 09:06 are not the run's,
+    as the service reads at the wake-up; the 09:10 run reads them."""
+    from types import SimpleNamespace
+
+    from lookout_nb.service.storage.inprocess import InProcessS3
+
+    naming, reading = Naming(), endpoint.runner.read_window
+    uploads = InProcessS3(SimpleNamespace(now=lambda: ts("2026-01-05T09:06Z")))  # the same S3, stamped 09:06
+
+    def upload_then_read(run):
+        if run.wake == ts("2026-01-05T09:05Z"):
+            for slot in (T0, T0 + 5 * M):
+                for component, header in (("press", ("Timestamp", "P1", "P2")), ("fan", ("Timestamp", "Speed"))):
+                    rows = [(slot + i * M, (50,) * (len(header) - 1)) for i in range(1, 6)]
+                    uploads.put_object(Bucket=machine.bucket, Key=naming.key(component, slot, "in/"),
+                                       Body=csv(rows, header))
+        return reading(run)
+
+    monkeypatch.setattr(endpoint.runner, "read_window", upload_then_read)
+    name = machine.schedule("late")
+    endpoint.clock.set("2026-01-05T09:10Z")
+    runs = sorted(executions(name), key=lambda r: r["ScheduledStartTime"])
+    assert [r["Status"] for r in runs] == ["FAILED", "SUCCESS"], runs[-1].get("FailedReason")
+    assert runs[0]["FailedReason"].startswith("Could not find data file for sensor")
+
+
 def test_a_runner_bug_fails_the_execution_instead_of_leaving_it_in_progress(endpoint, create, executions, monkeypatch):
     def broken(run):
         raise KeyError("surprise")

@@ -155,7 +155,8 @@ class Runner:
         components = run.model.components
         lo, hi = start - run.frequency, end + run.frequency
         known, bounds = self.slots(naming, components, prefix, lo, hi, run.frequency)
-        listings = self._map(lambda c: self.list_range(bucket, prefix, naming, c, *bounds[c]), components)
+        listings = self._map(lambda c: self.list_range(bucket, prefix, naming, c, *bounds[c], as_of=run.wake),
+                             components)
         parsed = dict(known)
         parsed.update(self.parse_keys(naming, [k for listing in listings for k in listing if k not in known]))
         files = {}
@@ -245,8 +246,9 @@ class Runner:
             frames.append(rows.set_axis([f"{component}\\{s}" for s in sensors], axis=1))
         return self.resample(frames[0] if len(frames) == 1 else pd.concat(frames, axis=1), run)
 
-    def list_range(self, bucket, prefix, naming, component, first_key, last_key) -> dict[str, str]:
-        """``{key: ETag}`` of ``component``'s keys from ``first_key`` to ``last_key`` (lexicographic, both included).
+    def list_range(self, bucket, prefix, naming, component, first_key, last_key, as_of=None) -> dict[str, str]:
+        """``{key: ETag}`` of ``component``'s keys from ``first_key`` to ``last_key`` (lexicographic, both included),
+        only those there at ``as_of`` when given (:func:`present_at`).
 
         Only that range is listed: ``Prefix`` is the component's name, ``StartAfter`` just before ``first_key``.
         """
@@ -263,7 +265,8 @@ class Runner:
             except Exception as err:  # noqa: BLE001 - any S3 client's error: the run FAILS naming it
                 raise RunFailed(f"Could not list input files in {s3_uri(bucket, prefix)}: {_reason(err)}") from None
             contents = page.get("Contents", [])
-            listed.update((obj["Key"], obj.get("ETag", "")) for obj in contents if obj["Key"] <= last)
+            there = present_at(contents, as_of)
+            listed.update((obj["Key"], obj.get("ETag", "")) for obj in there if obj["Key"] <= last)
             self._remember(bucket, listed)
             token = page.get("NextContinuationToken")
             if not page.get("IsTruncated") or not token or (contents and contents[-1]["Key"] >= last):
@@ -404,6 +407,28 @@ class Kept:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return value
+
+
+def present_at(contents: list, as_of: pd.Timestamp | None) -> list:
+    """The listed objects already there at ``as_of`` (a run's wake-up): LastModified (the service clock's time of
+    the write, :mod:`.s3clock`) not after it. The service reads a run's files at its wake-up, so a run the runner
+    executes late (a busy machine, a clock jump) must not see files that arrived since; an object rewritten since
+    counts as arriving then (no older version is kept to read). ``as_of`` None keeps all.
+
+    >>> listed = [{"Key": "a", "LastModified": pd.Timestamp("2026-01-05T09:05Z")},
+    ...           {"Key": "b", "LastModified": pd.Timestamp("2026-01-05T09:07Z")}]
+    >>> [o["Key"] for o in present_at(listed, pd.Timestamp("2026-01-05T09:05Z"))]
+    ['a']
+    """
+    if as_of is None:
+        return contents
+    kept = []
+    for obj in contents:
+        stamp = obj.get("LastModified")
+        stamp = None if stamp is None else pd.Timestamp(stamp)
+        if stamp is None or (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp) <= as_of:
+            kept.append(obj)
+    return kept
 
 
 def _trained(run: Run):
