@@ -430,14 +430,34 @@ def test_the_history_a_run_reads_spans_the_detectors_lookback_in_time(rate, sinc
     model = SimpleNamespace(trained_model=SimpleNamespace(detector=detector), sampling_rate=rate,
                             components={"press": ["P1", "P2"]}, sensors=["press\\P1", "press\\P2"], name="m")
     run = SimpleNamespace(model=model, window=(ts("2026-01-05T09:00Z"), ts("2026-01-05T09:05Z")),
-                          frequency=pd.Timedelta(minutes=5),
+                          frequency=pd.Timedelta(minutes=5), wake=ts("2026-01-05T09:05Z"),
                           input_config={"S3InputConfiguration": {"Bucket": "b", "Prefix": "in/"}})
     asked = []
     runner = Runner(s3=None)
-    runner.slot_files = lambda bucket, prefix, naming, component, keys: asked.extend(keys) or []
+    runner.slot_files = lambda bucket, prefix, naming, component, keys, as_of=None: asked.extend(keys) or []
     assert runner.read_history(run) is None  # no files: no history, never a failure
     span = pd.Timedelta(seconds=detector.lookback_seconds)
     assert span == pd.Timedelta(minutes=23 if rate == "PT1M" else 40)
     stamps = sorted(k.split("_")[1][:12] for k in asked)
     first = ts(f"2026-01-05T{since}Z").floor("5min") - pd.Timedelta(minutes=5)  # one slot before, as for the window
     assert stamps[0] == first.strftime("%Y%m%d%H%M") and stamps[-1] == "202601050900"
+
+
+def test_the_history_a_run_reads_holds_only_files_there_at_its_wake_up():
+    """A file of an earlier slot uploaded after a run's wake-up is not in that run's history (the service reads at
+    the wake-up), also when the runner listed it before for another run; a later run sees it."""
+    naming, listings = Naming(), []
+    on_time, late = naming.key("press", T0 - 10 * M, "in/"), naming.key("press", T0 - 5 * M, "in/")
+
+    class Listing:
+        def list_objects_v2(self, **kwargs):
+            listings.append(kwargs)
+            return {"Contents": [{"Key": on_time, "ETag": '"a"', "LastModified": ts("2026-01-05T08:52Z")},
+                                 {"Key": late, "ETag": '"b"', "LastModified": ts("2026-01-05T09:07Z")}]}
+
+    runner = Runner(Listing())
+    keys = [on_time, late]
+    assert runner.slot_files("b", "in/", naming, "press", keys, as_of=ts("2026-01-05T09:10Z")) == [
+        (on_time, '"a"'), (late, '"b"')]
+    assert runner.slot_files("b", "in/", naming, "press", keys, as_of=ts("2026-01-05T09:05Z")) == [(on_time, '"a"')]
+    assert len(listings) == 1  # the second run's answer came from the first listing
