@@ -23,6 +23,7 @@ import html
 import json
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -206,12 +207,12 @@ def create_dataset(name: str, source=None, *, schema=None, bucket: str | None = 
         schema = schema if schema is not None else report.schema
     _create(name, schema, tags, client)
     if report is not None:  # after the dataset is created: a name taken with another schema uploads nothing
-        upload_folder(source, bucket, s3_location(location)[1], s3, report, progress=progress)
+        upload_folder(source, str(bucket), s3_location(str(location))[1], s3, report, progress=progress)
     return describe_dataset(name, client=client, source=location)
 
 
 def _create(name: str, schema, tags, client) -> None:
-    params = {"DatasetName": name}
+    params: dict[str, Any] = {"DatasetName": name}
     if schema is not None:
         params["DatasetSchema"] = {"InlineDataSchema": ModelSchema.parse(schema).to_json()}
     if tags:

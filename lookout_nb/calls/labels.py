@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -85,7 +86,7 @@ def create_label_group(name: str, labels=(), fault_codes=None, fault_code: str |
     """
     pairs = read_labels(labels)
     client = lookout_client(client, session)
-    params = {"LabelGroupName": name, "ClientToken": _token(name, *(fault_codes or ()))}
+    params: dict[str, Any] = {"LabelGroupName": name, "ClientToken": _token(name, *(fault_codes or ()))}
     if fault_codes:
         params["FaultCodes"] = list(fault_codes)
     try:

@@ -64,7 +64,7 @@ class ModelInfo:
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_describe(cls, raw: dict) -> ModelInfo:
+    def from_describe(cls, raw: dict | ModelInfo) -> ModelInfo:
         """A ModelInfo from DescribeModel's answer (a ModelInfo is returned as it is)."""
         if isinstance(raw, ModelInfo):
             return raw
@@ -79,7 +79,7 @@ class ModelInfo:
         labels = raw.get("LabelsInputConfiguration") or {}
         s3 = labels.get("S3InputConfiguration") or {}
         where = labels.get("LabelGroupName") or (f"s3://{s3.get('Bucket')}/{s3.get('Prefix') or ''}" if s3 else None)
-        return cls(raw.get("ModelName"), raw.get("Status", ""), raw.get("DatasetName"),
+        return cls(raw.get("ModelName") or "", raw.get("Status", ""), raw.get("DatasetName"),
                    (raw.get("DataPreProcessingConfiguration") or {}).get("TargetSamplingRate"),
                    (utc(raw.get("TrainingDataStartTime")), utc(raw.get("TrainingDataEndTime"))),
                    (utc(raw.get("EvaluationDataStartTime")), utc(raw.get("EvaluationDataEndTime"))),

@@ -235,7 +235,7 @@ def _tag_map(tags) -> dict:
 
 def _explained_conflict(request: SchedulerRequest, client, exc: SchedulerConflict) -> SchedulerConflict:
     """A conflict that says how the existing scheduler differs from the request (read from Describe)."""
-    name = request.scheduler_name
+    name = request.scheduler_name or ""
     try:
         existing = request_from_scheduler(name, client=client)
     except ResourceNotFound:

@@ -28,8 +28,8 @@ def render_html(pv: InputPreview) -> str:
               f"<b style='color:{level_colour('error' if pv.errors else 'ok')}'>"
               f"{'will fail' if pv.errors else 'no errors found'}</b></div>")]
     if pv.naming is not None:
-        parts.append(f"<div>Naming: <code>{esc(pattern(pv.naming.timestamp_format, pv.naming.delimiter))}</code>, "
-                     f"offset <code>{esc(pv.naming.timezone_offset)}</code></div>")
+        parts.append(f"<div>Naming: <code>{esc(pattern(pv.naming.fmt, pv.naming.delim))}</code>, "
+                     f"offset <code>{esc(pv.naming.timezone_offset or '')}</code></div>")
     if pv.detected is not None:
         d = pv.detected
         parts.append(f"<div>Detected: <code>{esc(pattern(d.timestamp_format, d.delimiter))}</code> "
