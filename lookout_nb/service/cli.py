@@ -39,6 +39,9 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
         help="keep models, schedulers, executions, the clock and S3 objects here (one endpoint per directory)",
     )
     add_credentials_argument(p)
+    p.add_argument("--cors-origin", action="append", default=None, metavar="ORIGIN",
+                   help="let web pages of this origin call the endpoint (CORS), e.g. http://localhost:8888; "
+                        "repeat for several (default: no web page may)")
     p.add_argument("--insecure", action="store_true",
                    help="allow a non-loopback --host without --credentials (anyone who reaches the port can do "
                         "anything)")
@@ -154,7 +157,7 @@ def serve(args, stop_event: threading.Event | None = None) -> int:
         endpoint = start(
             port=args.port, host=args.host, clock=args.clock, speed=args.speed, demo=args.demo,
             state_dir=args.state_dir,
-            credentials=credentials,
+            credentials=credentials, cors_origin=getattr(args, "cors_origin", None),
         )
     except LookoutNbError as err:  # an unusable --state-dir or state file: one line, not a traceback
         print(f"lookout-nb serve: {err}", file=sys.stderr)

@@ -21,6 +21,7 @@ from .clock import ManualClock, RealClock, make_clock
 from .demo import demo as demo_module
 from .http.auth import OwnClients, Verifier, credentials_of
 from .http.control import ClockApp
+from .http.guard import Guard, origins_of
 from .http.protocol import LookoutApp
 from .http.ready import Gate
 from .http.server import Dispatcher, Server
@@ -68,8 +69,9 @@ class Endpoint:
     """A running embedded endpoint: ``.url``, ``.clock``, ``.backend``, ``.lookout()``, ``.s3()``, ``.stop()``."""
 
     def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None,
-                 admin=False, credentials=None):
+                 admin=False, credentials=None, cors_origin=None):
         credentials = credentials_of(credentials)  # a bad value fails before anything is bound
+        cors_origins = origins_of(cors_origin)
         self.owner: Owner | None = None
         self.store: Store | None = None
         self.objects: ObjectStore | None = None
@@ -92,7 +94,9 @@ class Endpoint:
                                     clock=self.clock, own=self._own, objects=self.objects, admin=admin,
                                     verifier=verifier)
             self.gate = Gate(dispatcher, self._own)
-            self.server = Server(self.gate, host, port, clock=self.clock)
+            #: The origins of web pages allowed to call the endpoint (``--cors-origin``); none by default.
+            self.cors_origins = cors_origins
+            self.server = Server(Guard(self.gate, host, cors_origins), host, port, clock=self.clock)
         except BaseException:
             self._close_state()
             raise
@@ -290,6 +294,7 @@ def start(
     feed: bool | None = None,
     admin: bool = False,
     credentials=None,
+    cors_origin=None,
 ) -> Endpoint:
     """Start an embedded endpoint and return its handle (also a context manager that stops it).
 
@@ -302,10 +307,13 @@ def start(
     ``credentials``: ``(access_key, secret_key)`` or ``"KEY:SECRET"``: every request (S3, the Lookout API, the clock
     control) must then carry a valid SigV4 signature of that key (:mod:`lookout_nb.service.http.auth`); the endpoint's
     own clients (``client()``, ``env()``) use it. None (default): any credentials are accepted.
+    ``cors_origin``: the origin (or origins) of a web page allowed to call the endpoint, e.g.
+    ``"http://localhost:8888"``; by default no page may (:mod:`lookout_nb.service.http.guard`). Whatever the options,
+    the Host header must name this machine or ``host``, and each request is bounded (``docs/security.md``).
 
     >>> ep = start(port=0, clock="manual", demo=True)   # doctest: +SKIP
     >>> ep.clock.advance(pd.Timedelta(minutes=10))      # doctest: +SKIP
     >>> ep.stop()                                       # doctest: +SKIP
     """
     return Endpoint(host=host, port=port, clock=clock, demo=demo, state_dir=state_dir, speed=speed, feed=feed,
-                    admin=admin, credentials=credentials).start()
+                    admin=admin, credentials=credentials, cors_origin=cors_origin).start()

@@ -80,14 +80,14 @@ class ModelInfo:
     latest_retraining: tuple | None = None
 
     @classmethod
-    def from_describe(cls, response: dict) -> ModelInfo:
+    def from_describe(cls, response: dict | Described) -> ModelInfo:
         try:
             components = {name: list(sensors) for name, sensors in ModelSchema.parse(response).sensors.items()}
         except SchemaError:
             components = {}
         described = Described.from_describe(response)
         return cls(
-            name=response.get("ModelName"),
+            name=response.get("ModelName") or "",
             status=response.get("Status", ""),
             components=components,
             sampling_rate=described.sampling_rate,
@@ -199,7 +199,7 @@ class Services:
             return None
         return scheduler.differences(current, request)
 
-    def describe(self, name: str):
+    def describe(self, name: str) -> scheduler.SchedulerInfo:
         return scheduler.describe(name, client=self.client)
 
     def start(self, name: str):

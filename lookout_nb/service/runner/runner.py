@@ -93,7 +93,7 @@ class Runner:
         self._namings = Kept(CACHE_WINDOWS)
         self._scores = Kept(CACHE_WINDOWS)  # results of a kept window by model
         self._parsed: dict = {}
-        self._listed: dict = {}  # (bucket, key) -> ETag as last listed (None: absent then), see slot_files
+        self._listed: dict = {}  # (bucket, key) -> the object as last listed (None: absent then), see slot_files
         self._lock = threading.Lock()
         self._pool = (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lookout-nb-read") if workers > 1
                       else None)
@@ -155,7 +155,8 @@ class Runner:
         components = run.model.components
         lo, hi = start - run.frequency, end + run.frequency
         known, bounds = self.slots(naming, components, prefix, lo, hi, run.frequency)
-        listings = self._map(lambda c: self.list_range(bucket, prefix, naming, c, *bounds[c]), components)
+        listings = self._map(lambda c: self.list_range(bucket, prefix, naming, c, *bounds[c], as_of=run.wake),
+                             components)
         parsed = dict(known)
         parsed.update(self.parse_keys(naming, [k for listing in listings for k in listing if k not in known]))
         files = {}
@@ -245,8 +246,9 @@ class Runner:
             frames.append(rows.set_axis([f"{component}\\{s}" for s in sensors], axis=1))
         return self.resample(frames[0] if len(frames) == 1 else pd.concat(frames, axis=1), run)
 
-    def list_range(self, bucket, prefix, naming, component, first_key, last_key) -> dict[str, str]:
-        """``{key: ETag}`` of ``component``'s keys from ``first_key`` to ``last_key`` (lexicographic, both included).
+    def list_range(self, bucket, prefix, naming, component, first_key, last_key, as_of=None) -> dict[str, str]:
+        """``{key: ETag}`` of ``component``'s keys from ``first_key`` to ``last_key`` (lexicographic, both included),
+        only those there at ``as_of`` when given (:func:`present_at`).
 
         Only that range is listed: ``Prefix`` is the component's name, ``StartAfter`` just before ``first_key``.
         """
@@ -263,18 +265,20 @@ class Runner:
             except Exception as err:  # noqa: BLE001 - any S3 client's error: the run FAILS naming it
                 raise RunFailed(f"Could not list input files in {s3_uri(bucket, prefix)}: {_reason(err)}") from None
             contents = page.get("Contents", [])
-            listed.update((obj["Key"], obj.get("ETag", "")) for obj in contents if obj["Key"] <= last)
-            self._remember(bucket, listed)
+            there = present_at(contents, as_of)
+            listed.update((obj["Key"], obj.get("ETag", "")) for obj in there if obj["Key"] <= last)
+            self._remember(bucket, [obj for obj in contents if obj["Key"] <= last])
             token = page.get("NextContinuationToken")
             if not page.get("IsTruncated") or not token or (contents and contents[-1]["Key"] >= last):
                 return listed
 
-    def _remember(self, bucket: str, listed: dict) -> None:
-        """Keep the ETags of listed keys for :meth:`slot_files` (at most 100,000; then it starts afresh)."""
+    def _remember(self, bucket: str, contents: list) -> None:
+        """Keep the listed objects (ETag and LastModified) for :meth:`slot_files` (at most 100,000; then it starts
+        afresh)."""
         with self._lock:
             if len(self._listed) > 100_000:
                 self._listed.clear()
-            self._listed.update(((bucket, k), etag) for k, etag in listed.items())
+            self._listed.update(((bucket, obj["Key"]), obj) for obj in contents)
 
     def parse_keys(self, naming, keys) -> dict:
         """``{key: (component, UTC time)}`` for the keys that follow ``naming`` (parsed once, then remembered)."""
@@ -335,7 +339,7 @@ class Runner:
             keys = list(expected[expected["component"] == component]["key"])
             try:
                 tables = [self.read_file(bucket, key, etag, tuple(sensors))
-                          for key, etag in self.slot_files(bucket, prefix, naming, component, keys)]
+                          for key, etag in self.slot_files(bucket, prefix, naming, component, keys, run.wake)]
             except RunFailed:
                 tables = []
             rows = [_between(t, start - span, start, sensors) for t in tables if _overlaps(t, start - span, start)]
@@ -350,18 +354,21 @@ class Runner:
         # a component without history rows (its files missing) has missing values there, not missing columns
         return self.resample(rows.reindex(columns=run.model.sensors), run)
 
-    def slot_files(self, bucket, prefix, naming, component, keys: list) -> list[tuple[str, str]]:
-        """``[(key, ETag)]`` of the ``keys`` (one component's, in order) that exist, as last listed: a key this
-        runner listed before (for an earlier window or history) is not listed again; the others are, in one range
-        (also one found absent before: a late upload is seen)."""
+    def slot_files(self, bucket, prefix, naming, component, keys: list, as_of=None) -> list[tuple[str, str]]:
+        """``[(key, ETag)]`` of the ``keys`` (one component's, in order) that exist, as last listed, and were there
+        at ``as_of`` when given (:func:`present_at`): a key this runner listed before (for an earlier window or
+        history) is not listed again; the others are, in one range (also one found absent before: a late upload
+        is seen)."""
         with self._lock:
             unknown = [k for k in keys if not self._listed.get((bucket, k))]
         if unknown:
             listing = self.list_range(bucket, prefix, naming, component, unknown[0], unknown[-1])
             with self._lock:
-                self._listed.update(((bucket, k), listing.get(k)) for k in keys if unknown[0] <= k <= unknown[-1])
+                self._listed.update(((bucket, k), None) for k in keys
+                                    if unknown[0] <= k <= unknown[-1] and k not in listing)
         with self._lock:
-            return [(k, self._listed[bucket, k]) for k in keys if self._listed.get((bucket, k))]
+            known = [self._listed[bucket, k] for k in keys if self._listed.get((bucket, k))]
+        return [(obj["Key"], obj.get("ETag", "")) for obj in present_at(known, as_of)]
 
     # -- writing -----------------------------------------------------------------------------------------------
     def write_results(self, run: Run, body: bytes) -> dict:
@@ -404,6 +411,28 @@ class Kept:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return value
+
+
+def present_at(contents: list, as_of: pd.Timestamp | None) -> list:
+    """The listed objects already there at ``as_of`` (a run's wake-up): LastModified (the service clock's time of
+    the write, :mod:`.s3clock`) not after it. The service reads a run's files at its wake-up, so a run the runner
+    executes late (a busy machine, a clock jump) must not see files that arrived since; an object rewritten since
+    counts as arriving then (no older version is kept to read). ``as_of`` None keeps all.
+
+    >>> listed = [{"Key": "a", "LastModified": pd.Timestamp("2026-01-05T09:05Z")},
+    ...           {"Key": "b", "LastModified": pd.Timestamp("2026-01-05T09:07Z")}]
+    >>> [o["Key"] for o in present_at(listed, pd.Timestamp("2026-01-05T09:05Z"))]
+    ['a']
+    """
+    if as_of is None:
+        return contents
+    kept = []
+    for obj in contents:
+        stamp = obj.get("LastModified")
+        stamp = None if stamp is None else pd.Timestamp(stamp)
+        if stamp is None or (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp) <= as_of:
+            kept.append(obj)
+    return kept
 
 
 def _trained(run: Run):
