@@ -66,10 +66,11 @@ if TYPE_CHECKING:  # the lazy names, for type checkers and editors (tests/test_h
         update,
         wait_for_status,
     )
+    from .calls.versions import activate_version, model_versions, retrain, retraining, stop_retraining
     from .contract.filematch import match_files
     from .contract.servicetime import service_now
     from .contract.timing import next_runs, offset_for_zone, plan_schedule
-    from .plot import plot_results, plot_schedule
+    from .plot import plot_results, plot_schedule, plot_versions
     from .preview import InputPreview, preview_input
     from .wizard import Wizard
 

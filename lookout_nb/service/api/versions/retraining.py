@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 
 import pandas as pd
 
@@ -63,7 +64,7 @@ class Retrainings:
     def __init__(self, core: Core, models, versions: Versions, datasets):
         self.core, self.models, self.versions, self.datasets = core, models, versions, datasets
         self.schedulers: dict[str, Retraining] = {}  # model name -> its retraining scheduler
-        self._threads: dict[str, object] = {}
+        self._threads: dict[str, threading.Thread] = {}
 
     def _get(self, name: str) -> Retraining:
         self.models.model(name)
@@ -278,7 +279,8 @@ class Retrainings:
             v.ended_at = self.core.clock.now()
             if trained is None:
                 v.status = "CANCELED" if result == "RETRAINING_CANCELLED" else "FAILED"
-                v.failed_reason, v.promotion_result, v.promotion_reason = reason[:5000], result, reason[:256]
+                why = reason or "unknown"
+                v.failed_reason, v.promotion_result, v.promotion_reason = why[:5000], result, why[:256]
                 return
             v.status, v.trained = "SUCCESS", trained
             self.versions.diagnose(v)

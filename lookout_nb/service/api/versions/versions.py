@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import pandas as pd
 
@@ -49,7 +50,7 @@ class Versions:
         self.versions: dict[str, ModelVersion] = {}  # version_key -> version
         self.lineages: dict[str, Lineage] = {}  # model name -> lineage
         #: Asked for a model's retraining members (the retraining service, wired by the Backend).
-        self.retraining = None
+        self.retraining: Any = None
         #: The S3 client diagnostics files are written with (the endpoint sets it at start; None: not written).
         self.writer = None
 
@@ -119,6 +120,8 @@ class Versions:
             with self.core.lock:
                 v = self.versions[version_key(name, number)]
                 m = self.models.model(name)
+            if v.trained is None or v.diagnostics_config is None:
+                return
             data = self.models.datasets.dataset_data(m.region, v.dataset_name)
             records = diagnostics.pointwise(v.trained, data.frames, v.components, v.sampling_rate)
             written = diagnostics.write(self.writer, v.diagnostics_config, name, number, records)
@@ -268,7 +271,7 @@ def diagnostics_reported(v: ModelVersion) -> dict:
     """ModelDiagnosticsOutputConfiguration as DescribeModel reports it once written: the Prefix holds the path and
     the file name of the diagnostics file (as the service documents)."""
     config = json.loads(json.dumps(v.diagnostics_config or {}))
-    config.setdefault("S3OutputConfiguration", {})["Prefix"] = v.diagnostics_object["Key"]
+    config.setdefault("S3OutputConfiguration", {})["Prefix"] = (v.diagnostics_object or {}).get("Key", "")
     return config
 
 
