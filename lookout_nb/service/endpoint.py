@@ -119,6 +119,7 @@ class Endpoint:
             s3, inprocess = self.s3(), InProcessS3(self.clock, self.objects)
             self.runner = Runner(inprocess)  # no HTTP: moto's backend, written through
             self.backend.core.data_reader = S3Reader(s3)  # ingestion jobs read the endpoint's own S3 like the runner
+            self.backend.versions.writer = inprocess  # where ModelDiagnosticsOutputConfiguration files are written
             if self.state_dir is not None:
                 self.objects.open().load()  # only now that this process owns state_dir
                 self.problems = restore.load(self.backend, self.store)
@@ -178,7 +179,7 @@ class Endpoint:
     # -- the clock's driver ------------------------------------------------------------------------------------
     def next_due(self, until: pd.Timestamp):
         """The next wake-up time <= ``until`` (the clock asks this)."""
-        return self.backend.schedulers.next_due(until)
+        return self.backend.next_due(until)
 
     def fire(self, now: pd.Timestamp) -> None:
         """Feed the demo input files up to ``now``, then execute every run due by ``now`` (the clock calls this)."""
@@ -187,6 +188,7 @@ class Endpoint:
                 self.feeder.fire(now)
             except Exception:  # e.g. the demo bucket was deleted: the runs then fail on their own, with a reason
                 log.warning("lookout_nb.service: the demo feeder could not write its input files", exc_info=True)
+        self.backend.retraining.claim_due(now)  # retrainings run in the background, through the executor
         runs = self.backend.schedulers.claim_due(now)
         outcomes = self.backend.core.work.run_all(self._execute, runs)  # the executor (work/) decides where
         if runs:  # every results object is written by now: record the ends in one transaction

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
@@ -78,6 +78,19 @@ def resolve_windows(params: dict, first: pd.Timestamp, last: pd.Timestamp, rate:
     return start, train_end, eval_start, end
 
 
+class TrainingObserver(Protocol):
+    """Who is told when a CreateModel training ends, inside its change (the versions service)."""
+
+    def trained(self, change: Change, m: Model) -> None: ...
+
+
+class NoObserver:
+    """Nobody is told (a models service on its own)."""
+
+    def trained(self, change: Change, m: Model) -> None:
+        pass
+
+
 class Models:
     """The model operations; ``datasets`` and ``labels`` are the services a model is trained from."""
 
@@ -89,6 +102,8 @@ class Models:
         self.model_tags: dict[str, list] = {}  # model name -> tags
         self.broken_models: dict[str, str] = {}  # name -> why its saved record was not restored
         self._trainings: dict[str, threading.Thread] = {}
+        #: Told when a training ends (the versions service once the Backend wires it; it records the version).
+        self.versions: TrainingObserver = NoObserver()
 
     def put_model(self, model: Model) -> Model:
         """Add or replace a model record as it is (tests use it for models in any status)."""
@@ -236,6 +251,11 @@ class Models:
             with self.core.lock:
                 self._trainings.pop(name, None)
 
+    def fit(self, m: Model):
+        """Train on model record ``m``'s dataset, schema, windows and labels (retrainings call it with their
+        windows); TrainingFailed, ServiceException or LabelFileError saying why it cannot."""
+        return self._fit(m)
+
     def _fit(self, m: Model):
         data = self.datasets.dataset_data(m.region, m.dataset_name)
         have = data.schema.sensors
@@ -279,6 +299,7 @@ class Models:
                     m.status, m.trained, m.components = "SUCCESS", trained, components
                 else:
                     m.status, m.failed_reason = "FAILED", (reason or "unknown")[:5000]
+                self.versions.trained(change, m)
         except Exception:  # e.g. the store closed while the endpoint stops: the restart FAILS it
             log.warning("lookout_nb.service: could not record the end of training model %s", name, exc_info=True)
 

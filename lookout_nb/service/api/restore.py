@@ -48,6 +48,10 @@ def _str(v) -> bool:
     return isinstance(v, str)
 
 
+def _count(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
 def _dict(v) -> bool:
     return isinstance(v, dict)
 
@@ -97,7 +101,7 @@ CHECKS = {
                 training_start=_opt(_ts), training_end=_opt(_ts), evaluation_start=_opt(_ts),
                 evaluation_end=_opt(_ts), labels_config=_opt(_dict), off_condition=_opt(_str), kms_key_id=_opt(_str),
                 client_token=_str, fingerprint=_str, failed_reason=_opt(_str), started_at=_opt(_ts),
-                ended_at=_opt(_ts), trained=_opt(_trained), diagnostics_config=_opt(_dict)),
+                ended_at=_opt(_ts), trained=_opt(_trained), diagnostics_config=_opt(_dict), version=_count),
     Scheduler: dict(region=_str, name=_str, uid=lambda v: _str(v) and v.isalnum(), model_name=_str, frequency=_duration,
                     delay_minutes=lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 60,
                     input_config=_dict, output_config=_dict, role_arn=_str, kms_key_id=_opt(_str), client_token=_str,
@@ -106,7 +110,7 @@ CHECKS = {
                     next_boundary=_opt(_ts), tags=_tags),
     Execution: dict(scheduled_start=_ts, data_start=_ts, data_end=_ts, input_config=_dict, output_config=_dict,
                     status=_one_of("IN_PROGRESS", "SUCCESS", "FAILED"), failed_reason=_opt(_str),
-                    result_object=_opt(_dict), anomalies=_anomalies),
+                    result_object=_opt(_dict), anomalies=_anomalies, model_version=_count),
     **DATA_CHECKS,
 }
 KIND = {Model: "model", Scheduler: "scheduler", Execution: "execution", **DATA_KINDS}
@@ -212,6 +216,7 @@ def load(backend, store: Store) -> list[str]:
                 model.status, model.failed_reason = "FAILED", TRAINING_INTERRUPTED
         change.commit()
         problems += load_data(backend.datasets, backend.labels, store)
+        problems += backend.load(store)  # the versions room's records
         backend.core.store = store
     for line in problems:
         log.warning("lookout_nb.service: not restored from %s: %s", store.path, line)

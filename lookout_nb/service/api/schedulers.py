@@ -392,6 +392,7 @@ class Schedulers:
                         change.execution(region, s.uid, seq, ex)
                         s.next_boundary = first_boundary_after(b, freq)  # realigns after a frequency change
                         model = self.models.find(s.model_name)
+                        ex.model_version = model.version if model is not None else 1
                         runs.append(
                             Run(s.name, model, b, b + delay, freq, s.input_config, s.output_config, ex, region, s.uid,
                                 seq)
