@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import tempfile
 import threading
 
 import pandas as pd
 
 from .api import restore
 from .api.backend import Backend
+from .api.sync import SharedLock, apply
 from .clock import ManualClock, RealClock, make_clock
 from .demo import demo as demo_module
 from .http.auth import OwnClients, Verifier, credentials_of
@@ -25,13 +27,19 @@ from .http.protocol import LookoutApp
 from .http.ready import Gate
 from .http.server import Dispatcher, Server
 from .learning.ingest import S3Reader
+from .runner import remote
+from .runner.remote import S3Spec
 from .runner.runner import Outcome, Runner
+from .runner.takeover import Takeover
 from .state import state
+from .state.clockshare import shared_clock
 from .state.owner import Owner
+from .state.postgres import PgStore
 from .state.store import Store
 from .storage.inprocess import InProcessS3
 from .storage.objects import ObjectStore
 from .storage.s3clock import StampedWrites
+from .work.dask import DaskWork
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +76,7 @@ class Endpoint:
     """A running embedded endpoint: ``.url``, ``.clock``, ``.backend``, ``.lookout()``, ``.s3()``, ``.stop()``."""
 
     def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None,
-                 admin=False, credentials=None):
+                 admin=False, credentials=None, db=None, dask_scheduler=None):
         credentials = credentials_of(credentials)  # a bad value fails before anything is bound
         self.owner: Owner | None = None
         self.store: Store | None = None
@@ -77,9 +85,16 @@ class Endpoint:
             if state_dir is not None:  # before binding anything: a bad or busy directory fails first, named
                 state_dir = state.prepare(state_dir)
                 self.owner = Owner(state_dir)
-                self.store = Store(state_dir)
+                self.store = Store(state_dir) if db is None else None
                 self.objects = ObjectStore(state_dir)  # S3 written through to disk
-            self.clock = _resumed(clock, speed, self.store)
+            if db is not None:  # the state of every serve process on one PostgreSQL database
+                self._data_dir = None if state_dir is not None else tempfile.TemporaryDirectory(prefix="lookout-nb-")
+                self.store = PgStore(db, state_dir if state_dir is not None else self._data_dir.name)
+                self.clock = shared_clock(clock, speed, self.store)
+            else:
+                self.clock = _resumed(clock, speed, self.store)
+            self.dask_scheduler = dask_scheduler
+            self.takeover: Takeover | None = None
             self.backend = Backend(self.clock)
             self.state_dir = state_dir
             self.demo = demo
@@ -117,7 +132,14 @@ class Endpoint:
             self.backend.core.data_reader = S3Reader(s3)  # ingestion jobs read the endpoint's own S3 like the runner
             if self.state_dir is not None:
                 self.objects.open().load()  # only now that this process owns state_dir
+            if isinstance(self.store, PgStore):
+                self._share()
+            elif self.store is not None:
                 self.problems = restore.load(self.backend, self.store)
+            if self.dask_scheduler is not None:
+                spec = S3Spec(self.url, **{k[4:]: v for k, v in self._client_credentials().items()}, region=REGION)
+                self.backend.core.work = DaskWork(self.dask_scheduler, functools.partial(remote.execute, spec),
+                                                  remote.failed)
             if self.demo:
                 feeder = demo_module.seed(self, fresh=self.state_dir is None, writes=StampedWrites(s3))
                 # the files of each new slot are written in-process too, stamped with the slot's end
@@ -133,6 +155,17 @@ class Endpoint:
             raise
         return self
 
+    def _share(self) -> None:
+        """Load the shared store's state under the lock of every process, then share the core's lock with them
+        and beat this process's heartbeat (taking over the runs of processes that died)."""
+        self.store.enter()
+        try:
+            self.problems = restore.load(self.backend, self.store)
+        finally:
+            self.store.leave()
+        self.backend.core.lock = SharedLock(self.store, functools.partial(apply, self.backend))
+        self.takeover = Takeover(self.backend, self.store, self._execute).start()
+
     def stop(self) -> None:
         """Stop the clock and stop serving.
 
@@ -146,6 +179,8 @@ class Endpoint:
                 self.clock.stop()
         finally:  # also for an endpoint never started: the constructor bound the port
             self.gate.open()  # requests held during a failed start get their (failing) answers
+            if self.takeover is not None:
+                self.takeover.stop()
             self.backend.stop_jobs()
             if self.runner is not None:
                 self.runner.close()
@@ -157,6 +192,8 @@ class Endpoint:
             self.objects.close()
         if self.store is not None:
             self.store.close()
+        if getattr(self, "_data_dir", None) is not None:
+            self._data_dir.cleanup()
         if self.owner is not None:
             self.owner.release()
 
@@ -288,6 +325,8 @@ def start(
     feed: bool | None = None,
     admin: bool = False,
     credentials=None,
+    db: str | None = None,
+    dask_scheduler: str | None = None,
 ) -> Endpoint:
     """Start an embedded endpoint and return its handle (also a context manager that stops it).
 
@@ -300,10 +339,13 @@ def start(
     ``credentials``: ``(access_key, secret_key)`` or ``"KEY:SECRET"``: every request (S3, the Lookout API, the clock
     control) must then carry a valid SigV4 signature of that key (:mod:`lookout_nb.service.http.auth`); the endpoint's
     own clients (``client()``, ``env()``) use it. None (default): any credentials are accepted.
+    ``db``: ``postgresql://...``: keep the state in PostgreSQL, shared by every endpoint started on it (one service,
+    see docs/endpoint.md, "Several serve processes"). ``dask_scheduler``: ``tcp://host:port``: execute scheduled
+    runs and trainings as tasks of that Dask cluster.
 
     >>> ep = start(port=0, clock="manual", demo=True)   # doctest: +SKIP
     >>> ep.clock.advance(pd.Timedelta(minutes=10))      # doctest: +SKIP
     >>> ep.stop()                                       # doctest: +SKIP
     """
     return Endpoint(host=host, port=port, clock=clock, demo=demo, state_dir=state_dir, speed=speed, feed=feed,
-                    admin=admin, credentials=credentials).start()
+                    admin=admin, credentials=credentials, db=db, dask_scheduler=dask_scheduler).start()

@@ -212,6 +212,13 @@ class Models:
         return {}
 
     # -- training ----------------------------------------------------------------------------------------------
+    def resume_training(self, name: str) -> None:
+        """Train model ``name`` (IN_PROGRESS) again: its training was taken over from a serve process that died."""
+        with self.core.lock:
+            if name not in self.models or self.models[name].status != "IN_PROGRESS" or name in self._trainings:
+                return
+            self._trainings[name] = self.core.work.background(f"train-{name[:20]}", self._train, name)
+
     def wait_model(self, name: str, timeout: float = 120.0) -> Model:
         """Wait for model ``name``'s training thread to end (in-process callers: the demo, ``add_model``)."""
         thread = self._trainings.get(name)
@@ -250,8 +257,9 @@ class Models:
                                      f", which dataset {m.dataset_name} does not have (component {component} has "
                                      f"{', '.join(have[component])})")
         labels = self._model_labels(m)
-        return train(data.frames, m.components, m.sampling_rate, (m.training_start, m.training_end),
-                     (m.evaluation_start, m.evaluation_end), labels=labels, off_condition=m.off_condition)
+        return self.core.work.call(train, data.frames, m.components, m.sampling_rate,  # a Dask task with DaskWork
+                                   (m.training_start, m.training_end), (m.evaluation_start, m.evaluation_end),
+                                   labels=labels, off_condition=m.off_condition)
 
     def _model_labels(self, m: Model) -> list:
         config = m.labels_config or {}

@@ -200,14 +200,15 @@ def load(backend, store: Store) -> list[str]:
             if isinstance(uid, str):
                 schedulers.tokens.setdefault(region, {})[token] = uid
         change = Change(store)
-        for region, table in schedulers.schedulers.items():
+        # a shared store's runs and trainings in progress belong to live processes, or are taken over (claims)
+        for region, table in ({} if getattr(store, "shared", False) else schedulers.schedulers).items():
             for s in table.values():
                 for seq, ex in enumerate(s.executions):
                     if ex.status == "IN_PROGRESS":
                         change.execution(region, s.uid, seq, ex)
                         ex.status, ex.failed_reason = "FAILED", INTERRUPTED
         for name, model in models.models.items():
-            if model.status == "IN_PROGRESS":  # its training thread ended with the process
+            if model.status == "IN_PROGRESS" and not getattr(store, "shared", False):  # its thread ended with it
                 change.entry("model", "", models.models, name)
                 model.status, model.failed_reason = "FAILED", TRAINING_INTERRUPTED
         change.commit()
@@ -256,7 +257,7 @@ def load_data(datasets, labels, store) -> list[str]:
                 problems.append(f"dataset {d.name} ({region}): its data file {folder / (d.data_file or '?')} is "
                                 "missing; start a data ingestion job again")
     change = Change(store)
-    for region, jobs in datasets.ingestions.items():
+    for region, jobs in ({} if getattr(store, "shared", False) else datasets.ingestions).items():
         for job_id, job in jobs.items():
             if job.status == "IN_PROGRESS":
                 change.entry("ingestion", region, jobs, job_id)
