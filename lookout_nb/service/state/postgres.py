@@ -231,6 +231,11 @@ class PgStore:
                              (kind, region, name)).fetchone()
         if holder is not None and holder[0] != self.owner:
             return False
+        if holder is None and kind == "execution" and doc is not None:  # an execution ends once: a late end of a
+            stored = cur.execute("SELECT doc FROM records WHERE kind = %s AND region = %s AND name = %s",  # run
+                                 (kind, region, name)).fetchone()  # taken over and ended meanwhile is not written
+            if stored is not None and json.loads(stored[0]).get("status") not in (None, "IN_PROGRESS"):
+                return False
         in_progress = isinstance(doc, dict) and doc.get(CLAIMED[kind]) == "IN_PROGRESS"
         if in_progress and holder is None:
             cur.execute("INSERT INTO claims VALUES (%s, %s, %s, %s)", (kind, region, name, self.owner))
