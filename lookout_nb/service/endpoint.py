@@ -29,6 +29,7 @@ from .runner.runner import Outcome, Runner
 from .state import state
 from .state.owner import Owner
 from .state.store import Store
+from .storage import externals3
 from .storage.inprocess import InProcessS3
 from .storage.objects import ObjectStore
 from .storage.s3clock import StampedWrites
@@ -68,8 +69,12 @@ class Endpoint:
     """A running embedded endpoint: ``.url``, ``.clock``, ``.backend``, ``.lookout()``, ``.s3()``, ``.stop()``."""
 
     def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None,
-                 admin=False, credentials=None):
+                 admin=False, credentials=None, s3_endpoint_url=None):
         credentials = credentials_of(credentials)  # a bad value fails before anything is bound
+        #: The user's S3 (a URL, or ``"aws"``) that holds every object, or None: the endpoint's own S3.
+        self.s3_endpoint_url = s3_endpoint_url
+        if s3_endpoint_url is not None:
+            externals3.endpoint_url(s3_endpoint_url)  # a bad value fails before anything is bound
         self.owner: Owner | None = None
         self.store: Store | None = None
         self.objects: ObjectStore | None = None
@@ -78,7 +83,8 @@ class Endpoint:
                 state_dir = state.prepare(state_dir)
                 self.owner = Owner(state_dir)
                 self.store = Store(state_dir)
-                self.objects = ObjectStore(state_dir)  # S3 written through to disk
+                if s3_endpoint_url is None:
+                    self.objects = ObjectStore(state_dir)  # S3 written through to disk
             self.clock = _resumed(clock, speed, self.store)
             self.backend = Backend(self.clock)
             self.state_dir = state_dir
@@ -88,7 +94,9 @@ class Endpoint:
             self.credentials = credentials
             self._own = OwnClients()  # the own clients pass the start-up gate and may stamp demo files in the past
             verifier = Verifier(*credentials) if credentials else None
-            dispatcher = Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock, status=self.status),
+            no_s3 = externals3.NoS3(s3_endpoint_url) if s3_endpoint_url is not None else None
+            dispatcher = Dispatcher(LookoutApp(self.backend), s3_app=no_s3,
+                                    control_app=ClockApp(self.clock, status=self.status),
                                     clock=self.clock, own=self._own, objects=self.objects, admin=admin,
                                     verifier=verifier)
             self.gate = Gate(dispatcher, self._own)
@@ -112,18 +120,24 @@ class Endpoint:
         self.server.start()
         self._running = True
         try:
-            s3, inprocess = self.s3(), InProcessS3(self.clock, self.objects)
-            self.runner = Runner(inprocess)  # no HTTP: moto's backend, written through
-            self.backend.core.data_reader = S3Reader(s3)  # ingestion jobs read the endpoint's own S3 like the runner
+            external = self.s3_endpoint_url is not None
+            s3 = self.s3()
+            # the one reader of objects: the runner and the ingestion and training jobs read the same way, from the
+            # user's S3 (boto3) or from the endpoint's own (in-process: moto's backend, written through; no HTTP)
+            reader = s3 if external else InProcessS3(self.clock, self.objects)
+            self.runner = Runner(reader)
+            self.backend.core.data_reader = S3Reader(reader)
             if self.state_dir is not None:
-                self.objects.open().load()  # only now that this process owns state_dir
+                if self.objects is not None:
+                    self.objects.open().load()  # only now that this process owns state_dir
                 self.problems = restore.load(self.backend, self.store)
-            if self.demo:
-                feeder = demo_module.seed(self, fresh=self.state_dir is None, writes=StampedWrites(s3))
+            if self.demo:  # the user's S3 is never emptied and keeps its own LastModified (real time)
+                feeder = demo_module.seed(self, fresh=self.state_dir is None and not external,
+                                          writes=None if external else StampedWrites(s3))
                 # the files of each new slot are written in-process too, stamped with the slot's end
                 self.feeder = None
                 if self._feed:
-                    self.feeder = demo_module.Feeder(inprocess, feeder.written_until, writes=inprocess)
+                    self.feeder = demo_module.Feeder(reader, feeder.written_until, writes=None if external else reader)
             self.clock.attach(self)
             self.moved(self.clock.now())
             self.clock.start()
@@ -219,14 +233,18 @@ class Endpoint:
 
     def env(self) -> dict:
         """Environment variables that point boto3 (or the AWS CLI, or :class:`.RemoteClock`) at this endpoint,
-        with its credentials when it has some."""
+        with its credentials when it has some. With the user's S3 (``s3_endpoint_url``), S3 clients go there
+        (``AWS_ENDPOINT_URL_S3``; none for AWS S3 itself) and, without ``credentials``, the user's own credential
+        chain is left in place (the endpoint accepts any)."""
         credentials = self._client_credentials()
-        return {
-            "AWS_ENDPOINT_URL": self.url,
-            "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"],
-            "AWS_DEFAULT_REGION": REGION,
-        }
+        variables = {"AWS_ENDPOINT_URL": self.url}
+        if self.s3_endpoint_url is not None:
+            url = externals3.endpoint_url(self.s3_endpoint_url)
+            variables.update({"AWS_ENDPOINT_URL_S3": url} if url else {})
+            if self.credentials is None:
+                return variables
+        return {**variables, "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
+                "AWS_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"], "AWS_DEFAULT_REGION": REGION}
 
     def remote_clock(self):
         """This endpoint's clock over HTTP, signed with its credentials (what another process would use)."""
@@ -238,6 +256,10 @@ class Endpoint:
         """A boto3 client of ``service`` pointed at this endpoint (cached; boto3 clients are thread-safe)."""
         key = (service, region)
         with _CLIENT_LOCK:
+            if service == "s3" and self.s3_endpoint_url is not None:
+                if key not in self._clients:  # the user's S3, with the user's credential chain and settings
+                    self._clients[key] = externals3.client(self.s3_endpoint_url)
+                return self._clients[key]
             if key not in self._clients:
                 self._clients[key] = _session().client(
                     service, region_name=region, endpoint_url=self.url, config=_config(service),
@@ -251,7 +273,8 @@ class Endpoint:
         return self.client("lookoutequipment", region)
 
     def s3(self, region: str = REGION):
-        """A boto3 ``s3`` client for this endpoint (path-style addressing)."""
+        """A boto3 ``s3`` client for this endpoint's S3 (path-style addressing), or for the user's S3 when it was
+        started with ``s3_endpoint_url`` (the user's settings and credential chain, :mod:`.storage.externals3`)."""
         return self.client("s3", region)
 
     def add_model(self, name: str, components, sampling_rate: str = "PT1M"):
@@ -288,6 +311,7 @@ def start(
     feed: bool | None = None,
     admin: bool = False,
     credentials=None,
+    s3_endpoint_url=None,
 ) -> Endpoint:
     """Start an embedded endpoint and return its handle (also a context manager that stops it).
 
@@ -300,10 +324,14 @@ def start(
     ``credentials``: ``(access_key, secret_key)`` or ``"KEY:SECRET"``: every request (S3, the Lookout API, the clock
     control) must then carry a valid SigV4 signature of that key (:mod:`lookout_nb.service.http.auth`); the endpoint's
     own clients (``client()``, ``env()``) use it. None (default): any credentials are accepted.
+    ``s3_endpoint_url``: the user's S3 (a URL, or ``"aws"`` for AWS S3 with the default credential chain) holds every
+    object the endpoint reads and writes; it then serves the Lookout API only (:mod:`.storage.externals3`).
+    Default: the ``LOOKOUT_NB_S3_ENDPOINT_URL`` variable when set, else the endpoint's own S3.
 
     >>> ep = start(port=0, clock="manual", demo=True)   # doctest: +SKIP
     >>> ep.clock.advance(pd.Timedelta(minutes=10))      # doctest: +SKIP
     >>> ep.stop()                                       # doctest: +SKIP
     """
     return Endpoint(host=host, port=port, clock=clock, demo=demo, state_dir=state_dir, speed=speed, feed=feed,
-                    admin=admin, credentials=credentials).start()
+                    admin=admin, credentials=credentials,
+                    s3_endpoint_url=s3_endpoint_url or externals3.from_environment()).start()
