@@ -44,6 +44,12 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--dask-scheduler", default=None, metavar="tcp://HOST:PORT",
                    help="execute scheduled runs and model trainings as tasks of this Dask cluster (needs "
                         "lookout-nb[dask]; default: in this process)")
+    p.add_argument(
+        "--s3-endpoint-url", default=None, metavar="URL",
+        help="keep every object (input files, training data, labels, results) in this S3 instead of the endpoint's "
+        "own, read and written through boto3 with your usual credential chain and settings; 'aws' means AWS S3 "
+        "itself (default: $LOOKOUT_NB_S3_ENDPOINT_URL when set). The endpoint then serves the Lookout API only",
+    )
     add_credentials_argument(p)
     p.add_argument("--insecure", action="store_true",
                    help="allow a non-loopback --host without --credentials (anyone who reaches the port can do "
@@ -113,6 +119,10 @@ def banner(endpoint) -> str:
         from .demo.demo import describe
 
         lines.append(f"# demo {describe()}")
+    if getattr(endpoint, "s3_endpoint_url", None) is not None:
+        from .storage.externals3 import describe
+
+        lines.append(f"# objects: in your S3 at {describe(endpoint.s3_endpoint_url)} (this endpoint serves no S3)")
     for problem in getattr(endpoint, "problems", []):
         lines.append(f"# not restored from the state: {problem}")
     lines.append("# press Ctrl-C to stop")
@@ -166,7 +176,8 @@ def serve(args, stop_event: threading.Event | None = None) -> int:
         endpoint = start(
             port=args.port, host=args.host, clock=args.clock, speed=args.speed, demo=args.demo,
             state_dir=args.state_dir,
-            credentials=credentials, db=getattr(args, "db", None), dask_scheduler=getattr(args, "dask_scheduler", None),
+            credentials=credentials, s3_endpoint_url=getattr(args, "s3_endpoint_url", None),
+            db=getattr(args, "db", None), dask_scheduler=getattr(args, "dask_scheduler", None),
         )
     except LookoutNbError as err:  # an unusable --state-dir or state file: one line, not a traceback
         print(f"lookout-nb serve: {err}", file=sys.stderr)

@@ -36,6 +36,7 @@ from .state.clockshare import shared_clock
 from .state.owner import Owner
 from .state.postgres import PgStore
 from .state.store import Store
+from .storage import externals3
 from .storage.inprocess import InProcessS3
 from .storage.objects import ObjectStore
 from .storage.s3clock import StampedWrites
@@ -76,8 +77,12 @@ class Endpoint:
     """A running embedded endpoint: ``.url``, ``.clock``, ``.backend``, ``.lookout()``, ``.s3()``, ``.stop()``."""
 
     def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None,
-                 admin=False, credentials=None, db=None, dask_scheduler=None):
+                 admin=False, credentials=None, s3_endpoint_url=None, db=None, dask_scheduler=None):
         credentials = credentials_of(credentials)  # a bad value fails before anything is bound
+        #: The user's S3 (a URL, or ``"aws"``) that holds every object, or None: the endpoint's own S3.
+        self.s3_endpoint_url = s3_endpoint_url
+        if s3_endpoint_url is not None:
+            externals3.endpoint_url(s3_endpoint_url)  # a bad value fails before anything is bound
         self.owner: Owner | None = None
         self.store: Store | None = None
         self.objects: ObjectStore | None = None
@@ -86,14 +91,15 @@ class Endpoint:
                 state_dir = state.prepare(state_dir)
                 self.owner = Owner(state_dir)
                 self.store = Store(state_dir) if db is None else None
-                self.objects = ObjectStore(state_dir)  # S3 written through to disk
+                if s3_endpoint_url is None:
+                    self.objects = ObjectStore(state_dir)  # S3 written through to disk
             if db is not None:  # the state of every serve process on one PostgreSQL database
                 self._data_dir = None if state_dir is not None else tempfile.TemporaryDirectory(prefix="lookout-nb-")
                 self.store = PgStore(db, state_dir if state_dir is not None else self._data_dir.name)
                 self.clock = shared_clock(clock, speed, self.store)
             else:
                 self.clock = _resumed(clock, speed, self.store)
-            self.dask_scheduler = dask_scheduler
+            self.dask_scheduler, self.db = dask_scheduler, db
             self.takeover: Takeover | None = None
             self.backend = Backend(self.clock)
             self.state_dir = state_dir
@@ -103,7 +109,9 @@ class Endpoint:
             self.credentials = credentials
             self._own = OwnClients()  # the own clients pass the start-up gate and may stamp demo files in the past
             verifier = Verifier(*credentials) if credentials else None
-            dispatcher = Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock, status=self.status),
+            no_s3 = externals3.NoS3(s3_endpoint_url) if s3_endpoint_url is not None else None
+            dispatcher = Dispatcher(LookoutApp(self.backend), s3_app=no_s3,
+                                    control_app=ClockApp(self.clock, status=self.status),
                                     clock=self.clock, own=self._own, objects=self.objects, admin=admin,
                                     verifier=verifier)
             self.gate = Gate(dispatcher, self._own)
@@ -127,25 +135,29 @@ class Endpoint:
         self.server.start()
         self._running = True
         try:
-            s3, inprocess = self.s3(), InProcessS3(self.clock, self.objects)
-            self.runner = Runner(inprocess)  # no HTTP: moto's backend, written through
-            self.backend.core.data_reader = S3Reader(s3)  # ingestion jobs read the endpoint's own S3 like the runner
-            if self.state_dir is not None:
+            external = self.s3_endpoint_url is not None
+            s3 = self.s3()
+            # the one reader of objects: the runner and the ingestion and training jobs read the same way, from the
+            # user's S3 (boto3) or from the endpoint's own (in-process: moto's backend, written through; no HTTP)
+            reader = s3 if external else InProcessS3(self.clock, self.objects)
+            self.runner = Runner(reader)
+            self.backend.core.data_reader = S3Reader(reader)
+            if self.state_dir is not None and self.objects is not None:
                 self.objects.open().load()  # only now that this process owns state_dir
             if isinstance(self.store, PgStore):
                 self._share()
             elif self.store is not None:
                 self.problems = restore.load(self.backend, self.store)
-            if self.dask_scheduler is not None:
-                spec = S3Spec(self.url, **{k[4:]: v for k, v in self._client_credentials().items()}, region=REGION)
-                self.backend.core.work = DaskWork(self.dask_scheduler, functools.partial(remote.execute, spec),
+            if self.dask_scheduler is not None:  # the workers reach the user's S3, or this endpoint's over HTTP
+                self.backend.core.work = DaskWork(self.dask_scheduler, functools.partial(remote.execute, self._spec()),
                                                   remote.failed)
-            if self.demo:
-                feeder = demo_module.seed(self, fresh=self.state_dir is None, writes=StampedWrites(s3))
+            if self.demo:  # the user's S3 is never emptied and keeps its own LastModified (real time)
+                feeder = demo_module.seed(self, fresh=self.state_dir is None and not external and self.db is None,
+                                          writes=None if external else StampedWrites(s3))
                 # the files of each new slot are written in-process too, stamped with the slot's end
                 self.feeder = None
                 if self._feed:
-                    self.feeder = demo_module.Feeder(inprocess, feeder.written_until, writes=inprocess)
+                    self.feeder = demo_module.Feeder(reader, feeder.written_until, writes=None if external else reader)
             self.clock.attach(self)
             self.moved(self.clock.now())
             self.clock.start()
@@ -154,6 +166,14 @@ class Endpoint:
             self.stop()
             raise
         return self
+
+    def _spec(self) -> S3Spec:
+        """Where a Dask worker's runs read and write: the user's S3 with the worker's own credential chain, or this
+        endpoint's S3 over HTTP with its credentials."""
+        if self.s3_endpoint_url is not None:
+            return S3Spec(externals3.endpoint_url(self.s3_endpoint_url), None, None)
+        credentials = self._client_credentials()
+        return S3Spec(self.url, credentials["aws_access_key_id"], credentials["aws_secret_access_key"], REGION)
 
     def _share(self) -> None:
         """Load the shared store's state under the lock of every process, then share the core's lock with them
@@ -256,14 +276,18 @@ class Endpoint:
 
     def env(self) -> dict:
         """Environment variables that point boto3 (or the AWS CLI, or :class:`.RemoteClock`) at this endpoint,
-        with its credentials when it has some."""
+        with its credentials when it has some. With the user's S3 (``s3_endpoint_url``), S3 clients go there
+        (``AWS_ENDPOINT_URL_S3``; none for AWS S3 itself) and, without ``credentials``, the user's own credential
+        chain is left in place (the endpoint accepts any)."""
         credentials = self._client_credentials()
-        return {
-            "AWS_ENDPOINT_URL": self.url,
-            "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"],
-            "AWS_DEFAULT_REGION": REGION,
-        }
+        variables = {"AWS_ENDPOINT_URL": self.url}
+        if self.s3_endpoint_url is not None:
+            url = externals3.endpoint_url(self.s3_endpoint_url)
+            variables.update({"AWS_ENDPOINT_URL_S3": url} if url else {})
+            if self.credentials is None:
+                return variables
+        return {**variables, "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
+                "AWS_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"], "AWS_DEFAULT_REGION": REGION}
 
     def remote_clock(self):
         """This endpoint's clock over HTTP, signed with its credentials (what another process would use)."""
@@ -275,6 +299,10 @@ class Endpoint:
         """A boto3 client of ``service`` pointed at this endpoint (cached; boto3 clients are thread-safe)."""
         key = (service, region)
         with _CLIENT_LOCK:
+            if service == "s3" and self.s3_endpoint_url is not None:
+                if key not in self._clients:  # the user's S3, with the user's credential chain and settings
+                    self._clients[key] = externals3.client(self.s3_endpoint_url)
+                return self._clients[key]
             if key not in self._clients:
                 self._clients[key] = _session().client(
                     service, region_name=region, endpoint_url=self.url, config=_config(service),
@@ -288,7 +316,8 @@ class Endpoint:
         return self.client("lookoutequipment", region)
 
     def s3(self, region: str = REGION):
-        """A boto3 ``s3`` client for this endpoint (path-style addressing)."""
+        """A boto3 ``s3`` client for this endpoint's S3 (path-style addressing), or for the user's S3 when it was
+        started with ``s3_endpoint_url`` (the user's settings and credential chain, :mod:`.storage.externals3`)."""
         return self.client("s3", region)
 
     def add_model(self, name: str, components, sampling_rate: str = "PT1M"):
@@ -327,6 +356,7 @@ def start(
     credentials=None,
     db: str | None = None,
     dask_scheduler: str | None = None,
+    s3_endpoint_url=None,
 ) -> Endpoint:
     """Start an embedded endpoint and return its handle (also a context manager that stops it).
 
@@ -339,6 +369,9 @@ def start(
     ``credentials``: ``(access_key, secret_key)`` or ``"KEY:SECRET"``: every request (S3, the Lookout API, the clock
     control) must then carry a valid SigV4 signature of that key (:mod:`lookout_nb.service.http.auth`); the endpoint's
     own clients (``client()``, ``env()``) use it. None (default): any credentials are accepted.
+    ``s3_endpoint_url``: the user's S3 (a URL, or ``"aws"`` for AWS S3 with the default credential chain) holds every
+    object the endpoint reads and writes; it then serves the Lookout API only (:mod:`.storage.externals3`).
+    Default: the ``LOOKOUT_NB_S3_ENDPOINT_URL`` variable when set, else the endpoint's own S3.
     ``db``: ``postgresql://...``: keep the state in PostgreSQL, shared by every endpoint started on it (one service,
     see docs/endpoint.md, "Several serve processes"). ``dask_scheduler``: ``tcp://host:port``: execute scheduled
     runs and trainings as tasks of that Dask cluster.
@@ -348,4 +381,6 @@ def start(
     >>> ep.stop()                                       # doctest: +SKIP
     """
     return Endpoint(host=host, port=port, clock=clock, demo=demo, state_dir=state_dir, speed=speed, feed=feed,
-                    admin=admin, credentials=credentials, db=db, dask_scheduler=dask_scheduler).start()
+                    admin=admin, credentials=credentials,
+                    s3_endpoint_url=s3_endpoint_url or externals3.from_environment(), db=db,
+                    dask_scheduler=dask_scheduler).start()

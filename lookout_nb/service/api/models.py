@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ...contract.request import parse_duration
+from ..learning.ingest import IngestFailed
 from ..learning.training import SAMPLING_RATES, TrainingFailed, train
 from .change import Change
 from .core import Core, page
@@ -232,7 +233,7 @@ class Models:
             m = self.models[name]
         try:
             trained = self._fit(m)
-        except (TrainingFailed, ServiceException, LabelFileError) as err:
+        except (TrainingFailed, ServiceException, LabelFileError, IngestFailed) as err:  # IngestFailed: S3 refused
             self._end_training(name, reason=getattr(err, "reason", None) or str(err))
         except Exception as err:
             log.exception("lookout_nb.service: training model %s failed", name)

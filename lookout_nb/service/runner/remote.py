@@ -25,9 +25,9 @@ executed = 0
 class S3Spec(NamedTuple):
     """Where the worker's S3 client points, and its credentials."""
 
-    endpoint_url: str | None
-    access_key: str
-    secret_key: str
+    endpoint_url: str | None  # None: AWS S3 itself
+    access_key: str | None  # None: the worker's own credential chain
+    secret_key: str | None
     region: str = "us-east-1"
 
 
@@ -38,9 +38,10 @@ def runner_for(spec: S3Spec) -> Runner:
             import boto3
             from botocore.config import Config
 
+            keys = {"aws_access_key_id": spec.access_key, "aws_secret_access_key": spec.secret_key} if spec.access_key \
+                else {}
             s3 = boto3.session.Session().client(
-                "s3", endpoint_url=spec.endpoint_url, region_name=spec.region, aws_access_key_id=spec.access_key,
-                aws_secret_access_key=spec.secret_key,
+                "s3", endpoint_url=spec.endpoint_url, region_name=spec.region, **keys,
                 config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"}))
             _runners[spec] = Runner(s3, workers=4)  # remote S3: listings and reads in parallel
         return _runners[spec]

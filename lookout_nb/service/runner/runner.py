@@ -45,9 +45,10 @@ from ...contract.inputfiles import read_input
 from ...contract.naming import expected_keys
 from ...contract.request import parse_duration
 from ...contract.s3keys import s3_uri
-from ...errors import NamingError, read_error
+from ...errors import NamingError
 from ..api.schedulers import Run, naming_of
 from ..learning import training
+from ..learning.ingest import cause
 
 #: How many parsed input files the runner keeps.
 CACHE_FILES = 2048
@@ -436,5 +437,5 @@ def _overlaps(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> bo
 
 
 def _reason(err: Exception) -> str:
-    e = read_error(err)
-    return e.code if e.answered and e.code else f"{type(err).__name__}: {err}"
+    """The cause of an S3 client's error, as ingestion names it (:func:`..learning.ingest.cause`)."""
+    return cause(err)
