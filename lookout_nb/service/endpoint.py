@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 #: The credentials and region the endpoint's own clients use when it has none of its own (then any work).
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 REGION = "us-east-1"
+#: Runs claimed at once by a serve process on a shared database or a Dask cluster (the others claim the rest).
+BATCH = 50
 
 
 _CLIENT_LOCK = threading.Lock()  # creating clients from one session is not thread-safe
@@ -184,6 +186,7 @@ class Endpoint:
         finally:
             self.store.leave()
         self.backend.core.lock = SharedLock(self.store, functools.partial(apply, self.backend))
+        self.store.announce(self.url)
         self.takeover = Takeover(self.backend, self.store, self._execute).start()
 
     def stop(self) -> None:
@@ -240,10 +243,14 @@ class Endpoint:
                 self.feeder.fire(now)
             except Exception:  # e.g. the demo bucket was deleted: the runs then fail on their own, with a reason
                 log.warning("lookout_nb.service: the demo feeder could not write its input files", exc_info=True)
-        runs = self.backend.schedulers.claim_due(now)
-        outcomes = self.backend.core.work.run_all(self._execute, runs)  # the executor (work/) decides where
-        if runs:  # every results object is written by now: record the ends in one transaction
-            self.backend.schedulers.finish_all([(run, vars(outcome)) for run, outcome in zip(runs, outcomes)])
+        batch = BATCH if self.db is not None or self.dask_scheduler is not None else None
+        while True:  # several serve processes: claims of a batch each, so they share the due runs
+            runs = self.backend.schedulers.claim_due(now, limit=batch)
+            outcomes = self.backend.core.work.run_all(self._execute, runs)  # the executor (work/) decides where
+            if runs:  # every results object is written by now: record the ends in one transaction
+                self.backend.schedulers.finish_all([(run, vars(outcome)) for run, outcome in zip(runs, outcomes)])
+            if batch is None or len(runs) < batch:
+                return
 
     def catch_up(self, until: pd.Timestamp) -> None:
         """Before the clock moves to ``until``: skip due runs beyond the catch-up limit, and demo files beyond the

@@ -71,5 +71,5 @@ def test_a_run_whose_workers_keep_dying_fails_with_the_reason(cluster):
 
 
 def test_an_unreachable_scheduler_is_named():
-    with pytest.raises(RuntimeError, match="cannot reach the Dask scheduler tcp://127.0.0.1:9"):
+    with pytest.raises(RuntimeError, match=r"cannot reach the Dask scheduler tcp://127\.0\.0\.1:9"):
         DaskWork("tcp://127.0.0.1:9", remote.execute, remote.failed, timeout=2)

@@ -366,8 +366,9 @@ class Schedulers:
             self.skipped_runs += skipped
         return skipped
 
-    def claim_due(self, now: pd.Timestamp) -> list[Run]:
-        """Every run whose wake-up time is <= ``now``, each with a new IN_PROGRESS execution, oldest first.
+    def claim_due(self, now: pd.Timestamp, limit: int | None = None) -> list[Run]:
+        """Every run whose wake-up time is <= ``now`` (at most ``limit``: the rest stay due for the next claim, by
+        this process or another), each with a new IN_PROGRESS execution, oldest first.
 
         The new executions are committed to the store before the runs are handed out.
         """
@@ -377,7 +378,7 @@ class Schedulers:
                 for s in schedulers.values():
                     self._status(s)
                     touched = False
-                    while s.runs and s.next_boundary is not None:
+                    while s.runs and s.next_boundary is not None and (limit is None or len(runs) < limit):
                         delay = _minutes(s.delay_minutes)
                         if s.next_boundary + delay > now:
                             break

@@ -132,6 +132,11 @@ class PgStore:
             self._db.execute("INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = "
                              "EXCLUDED.value", (key, value))
 
+    def announce(self, url: str) -> None:
+        """Record the URL this process serves in its ``owners`` row (what an operator sees there)."""
+        with self._lock:
+            self._db.execute("UPDATE owners SET url = %s WHERE id = %s", (url, self.owner))
+
     def others_alive(self, lease: float) -> bool:
         """Whether another process has beaten its heartbeat within ``lease`` seconds (see :mod:`.claims`)."""
         with self._lock:
