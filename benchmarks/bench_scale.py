@@ -29,12 +29,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "service"))
 
-from clusterkit import Serve, dask_cluster, wait_for  # noqa: E402
-from pgkit import Cluster, missing  # noqa: E402
-from s3server import CHAIN, UserS3  # noqa: E402
-from test_external_s3 import put_training_data, train  # noqa: E402
+from clusterkit import Serve, dask_cluster, wait_for
+from pgkit import Cluster, missing
+from s3server import CHAIN, UserS3
+from test_external_s3 import put_training_data, train
 
-from lookout_nb.service.demo import demo  # noqa: E402
+from lookout_nb.service.demo import demo
 
 ENDED = ("SELECT count(*) FILTER (WHERE doc::jsonb->>'status' <> 'IN_PROGRESS'), "
          "count(*) FILTER (WHERE doc::jsonb->>'status' = 'FAILED') FROM records WHERE kind = 'execution'")
@@ -82,7 +82,7 @@ def throughput(pg, user, bucket, args, processes, dask=None) -> tuple[float, int
 def takeover(pg, user, bucket, args) -> tuple[float, int]:
     """Seconds from the SIGKILL of a serve process holding claims until the other holds them all, and how many."""
     serves, db = deploy(pg, user, bucket, args, 2, args.schedulers)
-    a, b = serves
+    b = serves[1]
     try:
         def b_holds():
             row = db.execute("SELECT c.owner, count(*) FROM claims c JOIN owners o ON o.id = c.owner "
