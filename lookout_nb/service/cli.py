@@ -50,6 +50,9 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
         "own, read and written through boto3 with your usual credential chain and settings; 'aws' means AWS S3 "
         "itself (default: $LOOKOUT_NB_S3_ENDPOINT_URL when set). The endpoint then serves the Lookout API only",
     )
+    p.add_argument("--retention", default=None, metavar="DURATION",
+                   help="remove executions whose data ended longer ago than this (service time, e.g. 30D or P30D), "
+                        "from memory and the state, as runs end (default: keep every execution)")
     add_credentials_argument(p)
     p.add_argument("--insecure", action="store_true",
                    help="allow a non-loopback --host without --credentials (anyone who reaches the port can do "
@@ -178,6 +181,7 @@ def serve(args, stop_event: threading.Event | None = None) -> int:
             state_dir=args.state_dir,
             credentials=credentials, s3_endpoint_url=getattr(args, "s3_endpoint_url", None),
             db=getattr(args, "db", None), dask_scheduler=getattr(args, "dask_scheduler", None),
+            retention=getattr(args, "retention", None),
         )
     except LookoutNbError as err:  # an unusable --state-dir or state file: one line, not a traceback
         print(f"lookout-nb serve: {err}", file=sys.stderr)

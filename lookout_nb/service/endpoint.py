@@ -16,6 +16,7 @@ import threading
 
 import pandas as pd
 
+from ..errors import InvalidArgument
 from .api import restore
 from .api.backend import Backend
 from .api.sync import SharedLock, apply
@@ -79,7 +80,7 @@ class Endpoint:
     """A running embedded endpoint: ``.url``, ``.clock``, ``.backend``, ``.lookout()``, ``.s3()``, ``.stop()``."""
 
     def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None,
-                 admin=False, credentials=None, s3_endpoint_url=None, db=None, dask_scheduler=None):
+                 admin=False, credentials=None, s3_endpoint_url=None, db=None, dask_scheduler=None, retention=None):
         credentials = credentials_of(credentials)  # a bad value fails before anything is bound
         #: The user's S3 (a URL, or ``"aws"``) that holds every object, or None: the endpoint's own S3.
         self.s3_endpoint_url = s3_endpoint_url
@@ -104,6 +105,7 @@ class Endpoint:
             self.dask_scheduler, self.db = dask_scheduler, db
             self.takeover: Takeover | None = None
             self.backend = Backend(self.clock)
+            self.backend.core.retention = retention_of(retention)
             self.state_dir = state_dir
             self.demo = demo
             self._feed = demo if feed is None else feed
@@ -341,6 +343,25 @@ class Endpoint:
         return f"<lookout_nb.service.Endpoint {self.url} clock={self.clock!r}>"
 
 
+def retention_of(value) -> pd.Timedelta | None:
+    """The execution retention of ``start(retention=...)``: None, or a positive duration (``"30D"``, ISO ``"P30D"``);
+    InvalidArgument naming the value otherwise.
+
+    >>> retention_of("P30D"), retention_of(None)
+    (Timedelta('30 days 00:00:00'), None)
+    """
+    if value is None:
+        return None
+    try:
+        delta = pd.Timedelta(value)
+        if delta is pd.NaT or delta <= pd.Timedelta(0):
+            raise ValueError("not above 0")
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"retention {value!r} is not a duration above 0: pass e.g. '30D' or 'P30D' (30 days), "
+                              "or None to keep every execution") from None
+    return delta
+
+
 def _resumed(clock, speed, store: Store | None):
     """The clock of ``start(clock=..., speed=...)``, starting at the service time saved in ``store`` when that is
     later than where it would start (a clock never goes back). A clock object passed in is used as it is."""
@@ -364,6 +385,7 @@ def start(
     db: str | None = None,
     dask_scheduler: str | None = None,
     s3_endpoint_url=None,
+    retention=None,
 ) -> Endpoint:
     """Start an embedded endpoint and return its handle (also a context manager that stops it).
 
@@ -381,7 +403,8 @@ def start(
     Default: the ``LOOKOUT_NB_S3_ENDPOINT_URL`` variable when set, else the endpoint's own S3.
     ``db``: ``postgresql://...``: keep the state in PostgreSQL, shared by every endpoint started on it (one service,
     see docs/endpoint.md, "Several serve processes"). ``dask_scheduler``: ``tcp://host:port``: execute scheduled
-    runs and trainings as tasks of that Dask cluster.
+    runs and trainings as tasks of that Dask cluster. ``retention``: a duration (``"30D"``, ``"P30D"``): executions
+    whose data ended longer ago (service time) are removed as runs end; None (default) keeps every execution.
 
     >>> ep = start(port=0, clock="manual", demo=True)   # doctest: +SKIP
     >>> ep.clock.advance(pd.Timedelta(minutes=10))      # doctest: +SKIP
@@ -390,4 +413,4 @@ def start(
     return Endpoint(host=host, port=port, clock=clock, demo=demo, state_dir=state_dir, speed=speed, feed=feed,
                     admin=admin, credentials=credentials,
                     s3_endpoint_url=s3_endpoint_url or externals3.from_environment(), db=db,
-                    dask_scheduler=dask_scheduler).start()
+                    dask_scheduler=dask_scheduler, retention=retention).start()

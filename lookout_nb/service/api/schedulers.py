@@ -389,7 +389,7 @@ class Schedulers:
                         b = s.next_boundary
                         ex = Execution(b + delay, b - freq, b, dict(s.input_config), dict(s.output_config))
                         s.executions.append(ex)
-                        seq = len(s.executions) - 1
+                        seq = s.pruned + len(s.executions) - 1
                         change.execution(region, s.uid, seq, ex)
                         s.next_boundary = first_boundary_after(b, freq)  # realigns after a frequency change
                         model = self.models.find(s.model_name)
@@ -417,6 +417,25 @@ class Schedulers:
                 ex.status, ex.failed_reason = how["status"], how.get("failed_reason")
                 ex.result_object = how.get("result_object")
                 ex.anomalies = list(how.get("anomalies") or ())
+            if self.core.retention is not None:
+                self.prune({(run.region, run.scheduler_name) for run, _ in ended}, change)
+
+    def prune(self, names, change: Change) -> int:
+        """Remove the executions of schedulers ``names`` (``{(region, name)}``) whose data ended longer ago than
+        the core's retention, oldest first (one IN_PROGRESS stops it), from memory and the store; how many."""
+        oldest, removed = self.core.clock.now() - self.core.retention, 0
+        for region, name in names:
+            s = self._schedulers(region).get(name)
+            n = next((i for i, ex in enumerate(s.executions) if ex.data_end >= oldest or ex.status == "IN_PROGRESS"),
+                     len(s.executions)) if s is not None else 0
+            if n:
+                change.scheduler(region, self._schedulers(region), name)
+                for seq in range(s.pruned, s.pruned + n):
+                    change.forget_execution(region, s.uid, seq)
+                del s.executions[:n]
+                s.pruned += n
+                removed += n
+        return removed
 
 
 def format_problems(problems) -> str:

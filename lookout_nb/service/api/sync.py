@@ -105,7 +105,7 @@ def _scheduler(table: dict, name: str, doc) -> None:
     new = build(Scheduler, doc)
     old = table.get(name)
     if old is not None and old.uid == new.uid:
-        new.executions = old.executions
+        new.executions = old.executions[max(0, new.pruned - old.pruned):]  # the retention removed the oldest
     table[name] = new
 
 
@@ -114,7 +114,9 @@ def _execution(table: dict, name: str, doc) -> None:
     owner = next((s for s in table.values() if s.uid == uid), None)
     if owner is None or doc is None or not seq.isdigit():
         return  # its scheduler was deleted (its rows with it)
-    ex, seq = build(Execution, doc), int(seq)
+    ex, seq = build(Execution, doc), int(seq) - owner.pruned
+    if seq < 0:
+        return  # removed by the retention meanwhile
     if seq > len(owner.executions):  # not expected: changes are applied in order
         raise ValueError(f"execution {seq} comes before execution {len(owner.executions)}")
     if seq == len(owner.executions):
@@ -132,9 +134,10 @@ def taken_runs(backend, claims) -> list:
             continue
         uid, _, seq = name.partition("/")
         s = next((s for s in backend.schedulers.schedulers.get(region, {}).values() if s.uid == uid), None)
-        if s is None or not seq.isdigit() or int(seq) >= len(s.executions):
+        index = int(seq) - s.pruned if s is not None and seq.isdigit() else -1
+        if not 0 <= index < len(s.executions):
             continue
-        ex = s.executions[int(seq)]
+        ex = s.executions[index]
         if ex.status != "IN_PROGRESS":
             continue
         runs.append(Run(s.name, backend.models.find(s.model_name), ex.data_end, ex.scheduled_start,
