@@ -65,8 +65,12 @@ def test_two_serve_processes_one_killed_every_run_once_on_dask(pg_url, chain):
                 _schedule(la, name, bucket)
             for name in names[SCHEDULERS // 2 :]:
                 _schedule(b.lookout(), name, bucket)  # either process creates; both run them
-            time.sleep(30)  # half an hour of service time: about 6 runs each
-            b.kill()
+            time.sleep(25)  # half an hour of service time: about 6 runs each
+            with psycopg.connect(pg_url, autocommit=True) as db:  # killed while it holds claimed runs
+                held = wait_for(lambda: db.execute(
+                    "SELECT count(*) FROM claims c JOIN owners o ON o.id = c.owner WHERE o.url = %s",
+                    (b.url,)).fetchone()[0], 30, "b holding claims", every=0.01)
+                b.kill()
             time.sleep(30)
             for name in names:
                 la.stop_inference_scheduler(InferenceSchedulerName=name)
@@ -77,8 +81,6 @@ def test_two_serve_processes_one_killed_every_run_once_on_dask(pg_url, chain):
 
             found = wait_for(settled, 60, "every run ended")  # the runs b held were taken over (<= 12 s)
             a_log = a.stop()
-        with psycopg.connect(pg_url) as db:
-            writers = db.execute("SELECT count(DISTINCT writer) FROM changes WHERE kind = 'execution'").fetchone()[0]
         with Client(cluster.scheduler_address) as client:
             on_workers = sum(client.run(remote.count).values())
     total = 0
@@ -90,7 +92,6 @@ def test_two_serve_processes_one_killed_every_run_once_on_dask(pg_url, chain):
         failed = [(e["DataStartTime"], e.get("FailedReason")) for e in executions if e["Status"] != "SUCCESS"]
         assert not failed, f"{name}: {failed[:3]}"
         total += len(starts)
-    assert writers == 2  # both processes ran runs
     assert on_workers >= total  # every run a Dask task (a run taken over from b may have run twice there)
-    print(f"{total} runs, all SUCCESS, once each; {on_workers} Dask tasks; takeover log: "
+    print(f"{total} runs, all SUCCESS, once each; {on_workers} Dask tasks; b held {held} when killed; "
           f"{[line for line in a_log.splitlines() if 'took over' in line]}")

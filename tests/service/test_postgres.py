@@ -114,3 +114,23 @@ def test_a_dead_process_s_runs_are_taken_over(pg_url, tmp_path):
 def test_bad_database_url_is_refused_naming_it():
     with pytest.raises(Exception, match=r"cannot connect to the database postgresql://u:\*\*\*@127.0.0.1:1/x"):
         local.start(port=0, clock="manual", demo=False, db="postgresql://u:secret@127.0.0.1:1/x")
+
+
+def test_changes_every_process_has_applied_are_forgotten(pg_url):
+    import psycopg
+    from clusterkit import wait_for
+
+    with local.start(port=0, clock="manual", demo=True, db=pg_url) as a, \
+            local.start(port=0, clock="manual", demo=True, db=pg_url) as b:
+        a.lookout().create_inference_scheduler(**demo.scheduler_kwargs("forgotten"), ClientToken="t")
+        a.advance("30min")
+        with psycopg.connect(pg_url, autocommit=True) as db:
+            count = lambda: db.execute("SELECT count(*) FROM changes").fetchone()[0]  # noqa: E731
+            assert count() > 6
+
+            def applied_by_both():
+                for ep in (a, b):
+                    ep.lookout().list_inference_schedulers()  # each applies the others' changes
+                return count() == 0
+
+            wait_for(applied_by_both, 20, "the changes forgotten", every=0.5)  # at the next heartbeats

@@ -47,9 +47,12 @@ class Heartbeat:
         self._db = store.connection()
 
     def beat(self) -> None:
-        """Tell the other processes this one is alive."""
-        self._db.execute("INSERT INTO owners VALUES (%s, now(), NULL) ON CONFLICT (id) DO UPDATE SET beat = now()",
-                         (self.store.owner,))
+        """Tell the other processes this one is alive (and which changes it has applied); forget the changes every
+        live process has applied."""
+        self._db.execute("INSERT INTO owners VALUES (%s, now(), NULL, %s) ON CONFLICT (id) DO UPDATE SET beat = now(), "
+                         "seen = EXCLUDED.seen", (self.store.owner, self.store.seen))
+        self._db.execute("DELETE FROM changes WHERE seq <= (SELECT min(seen) FROM owners WHERE beat > now() - "
+                         "make_interval(secs => %s))", (self.lease,))
 
     def take_over(self) -> list[tuple[str, str, str]]:
         """Claim, for this process, what dead processes had claimed: ``[(kind, region, name)]`` (executions and

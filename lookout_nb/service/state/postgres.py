@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE TABLE IF NOT EXISTS changes (
     seq BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, writer TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS owners (id TEXT PRIMARY KEY, beat TIMESTAMPTZ NOT NULL, url TEXT);
+CREATE TABLE IF NOT EXISTS owners (id TEXT PRIMARY KEY, beat TIMESTAMPTZ NOT NULL, url TEXT, seen BIGINT NOT NULL
+    DEFAULT 0);
 CREATE TABLE IF NOT EXISTS claims (
     kind TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, owner TEXT NOT NULL,
     PRIMARY KEY (kind, region, name)
@@ -105,8 +106,8 @@ class PgStore:
                     raise StateError(f"the database {self.path} holds a state of schema version {version}, this "
                                      f"endpoint reads version {SCHEMA_VERSION}; use the lookout-nb release that wrote "
                                      "it, or another database")
-                self._db.execute("INSERT INTO owners VALUES (%s, now(), NULL)", (self.owner,))
-            self.seen = self._db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+                self.seen = self._db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+                self._db.execute("INSERT INTO owners VALUES (%s, now(), NULL, %s)", (self.owner, self.seen))
             self.clock_mark = self._saved_clock()
         except BaseException:
             self.close()
