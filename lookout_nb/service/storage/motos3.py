@@ -19,9 +19,11 @@ an installed moto lacks (tests/service/test_moto.py checks it and the tested ver
 
 from __future__ import annotations
 
+import base64
 import bisect
 import datetime
 import functools
+import pickle
 import threading
 from dataclasses import dataclass, field
 
@@ -44,7 +46,12 @@ RELIED_ON = (
 )
 #: FakeKey attributes kept besides metadata and tags (None values are not kept).
 _ATTRS = ("storage_class", "encryption", "kms_key_id", "website_redirect_location", "checksum_algorithm",
-          "checksum_value")
+          "checksum_value", "checksum_type", "checksum_parts", "lock_mode", "lock_until", "lock_legal_status")
+#: FakeBucket attributes that are its settings (versioning, lifecycle, policy, ACL, CORS, encryption, public
+#: access block, ...): kept, with the bucket's tags, as one pickled mapping (moto's own objects, as moto holds them).
+_BUCKET_SETTINGS = ("versioning_status", "rules", "policy", "website_configuration", "acl", "cors", "logging",
+                    "accelerate_configuration", "payer", "public_access_block", "encryption", "object_lock_enabled",
+                    "default_lock_mode", "default_lock_days", "default_lock_years", "ownership_rule")
 
 
 @dataclass
@@ -56,6 +63,7 @@ class BucketRecord:
     partition: str = DEFAULT_PARTITION
     region: str = DEFAULT_REGION
     created: str | None = None  # ISO 8601, as moto's creation_date
+    settings: bytes | None = None  # :func:`bucket_settings`
 
 
 @dataclass
@@ -88,7 +96,28 @@ def bucket_snapshot(backend, name: str) -> BucketRecord | None:
         return None
     created = getattr(bucket, "creation_date", None)
     return BucketRecord(name, backend.account_id, backend.partition, bucket.region_name,
-                        created.isoformat() if created else None)
+                        created.isoformat() if created else None, bucket_settings(backend, bucket))
+
+
+def bucket_settings(backend, bucket) -> bytes:
+    """A bucket's settings and tags as bytes (a pickle of moto's own values; the state directory is the user's)."""
+    values = {a: getattr(bucket, a) for a in _BUCKET_SETTINGS if hasattr(bucket, a)}
+    values["tags"] = backend.tagger.get_tag_dict_for_resource(bucket.arn)
+    return pickle.dumps(values, protocol=4)
+
+
+def apply_bucket_settings(backend, bucket, settings: bytes | None) -> None:
+    """Give ``bucket`` the settings and tags of :func:`bucket_settings` (None: leave it as it is)."""
+    if not settings:
+        return
+    values = pickle.loads(settings)  # this store wrote it (the user's own state_dir)
+    tags = values.pop("tags", {})
+    for name, value in values.items():
+        if name in _BUCKET_SETTINGS:
+            setattr(bucket, name, value)
+    backend.tagger.delete_all_tags_for_resource(bucket.arn)
+    if tags:
+        backend.tagger.tag_resource(bucket.arn, backend.tagger.convert_dict_to_tags_input(tags))
 
 
 def live(backend, bucket_name: str, key_name: str):
@@ -108,6 +137,8 @@ def body(key) -> bytes:
 def describe(backend, bucket_name: str, key) -> ObjectRecord:
     """A FakeKey's state without its body."""
     attrs = {a: getattr(key, a, None) for a in _ATTRS}
+    if getattr(key, "acl", None) is not None:
+        attrs["acl"] = base64.b64encode(pickle.dumps(key.acl, protocol=4)).decode()
     return ObjectRecord(
         bucket=bucket_name,
         key=key.name,
@@ -139,6 +170,7 @@ def restore_bucket(record: BucketRecord):
         bucket = backend.create_bucket(record.name, record.region)
         if record.created:
             bucket.creation_date = datetime.datetime.fromisoformat(record.created)
+    apply_bucket_settings(backend, bucket, record.settings)
     return bucket
 
 
@@ -160,6 +192,11 @@ def restore(backend, record: ObjectRecord, body: bytes) -> None:
     key.last_modified = datetime.datetime.fromisoformat(record.last_modified)
     key.website_redirect_location = attrs.get("website_redirect_location")
     key.checksum_algorithm = attrs.get("checksum_algorithm")
+    for name in ("checksum_type", "checksum_parts", "lock_mode", "lock_until", "lock_legal_status"):
+        if attrs.get(name) is not None:
+            setattr(key, name, attrs[name])
+    if attrs.get("acl"):
+        key.acl = pickle.loads(base64.b64decode(attrs["acl"]))  # this store's own record
     if record.tags:
         backend.tagger.tag_resource(key.arn, backend.tagger.convert_dict_to_tags_input(record.tags))
 

@@ -37,10 +37,11 @@ from .motos3 import BucketRecord, ObjectRecord
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: buckets.settings (versioning, policy, ACL, CORS, lifecycle, encryption, tags, ...)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS buckets (
-    name TEXT PRIMARY KEY, account TEXT NOT NULL, partition TEXT NOT NULL, region TEXT NOT NULL, created TEXT
+    name TEXT PRIMARY KEY, account TEXT NOT NULL, partition TEXT NOT NULL, region TEXT NOT NULL, created TEXT,
+    settings BLOB
 );
 CREATE TABLE IF NOT EXISTS objects (
     bucket TEXT NOT NULL, key TEXT NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
@@ -124,7 +125,7 @@ class ObjectStore:
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             fresh = version == 0 and not db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if not fresh and version != SCHEMA_VERSION:
+            if not fresh and version not in (1, SCHEMA_VERSION):
                 raise ValueError(f"it is not an object index of version {SCHEMA_VERSION} (found version {version})")
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
@@ -132,8 +133,10 @@ class ObjectStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.executescript(_SCHEMA)
+            if version == 1:  # saved by the release before bucket settings were kept: add the column
+                db.execute("ALTER TABLE buckets ADD COLUMN settings BLOB")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            db.execute("SELECT name, account, partition, region, created FROM buckets LIMIT 1").fetchall()
+            db.execute("SELECT name, account, partition, region, created, settings FROM buckets LIMIT 1").fetchall()
             db.execute("SELECT bucket, key, blob, size, etag, last_modified, metadata, tags, attrs FROM objects "
                        "LIMIT 1").fetchall()
         except (sqlite3.Error, ValueError) as err:
@@ -174,7 +177,8 @@ class ObjectStore:
     def bucket_records(self) -> list[BucketRecord]:
         """Every saved bucket."""
         with self._lock:
-            rows = self._db.execute("SELECT name, account, partition, region, created FROM buckets ORDER BY name")
+            rows = self._db.execute("SELECT name, account, partition, region, created, settings FROM buckets "
+                                    "ORDER BY name")
             return [BucketRecord(*row) for row in rows]
 
     def object_records(self, bucket: str | None = None, key: str | None = None) -> list[tuple[ObjectRecord, str]]:
@@ -262,20 +266,14 @@ class ObjectStore:
                 holders = [motos3.bucket_snapshot(backend, b) for backend, b in holders.values()]
                 db.execute("BEGIN IMMEDIATE")
                 for record in filter(None, holders):
-                    db.execute(
-                        "INSERT OR IGNORE INTO buckets VALUES (?, ?, ?, ?, ?)",
-                        (record.name, record.account, record.partition, record.region, record.created),
-                    )
+                    db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?, ?, ?, ?, ?)", _bucket_row(record))
                 for name, record in bucket_rows:
                     if record is None:
                         dropped.update(r[0] for r in db.execute("SELECT blob FROM objects WHERE bucket = ?", (name,)))
                         db.execute("DELETE FROM objects WHERE bucket = ?", (name,))
                         db.execute("DELETE FROM buckets WHERE name = ?", (name,))
                     else:
-                        db.execute(
-                            "INSERT OR REPLACE INTO buckets VALUES (?, ?, ?, ?, ?)",
-                            (record.name, record.account, record.partition, record.region, record.created),
-                        )
+                        db.execute("INSERT OR REPLACE INTO buckets VALUES (?, ?, ?, ?, ?, ?)", _bucket_row(record))
                 for bucket, key, record, blob in rows:
                     old = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?", (bucket, key)).fetchone()
                     if old and old[0] != blob:
@@ -357,6 +355,10 @@ class ObjectStore:
                 motos3.restore_bucket(saved[0])
             else:
                 motos3.remove_bucket(backend, name)
+
+
+def _bucket_row(record: BucketRecord) -> tuple:
+    return (record.name, record.account, record.partition, record.region, record.created, record.settings)
 
 
 def _cause(err: Exception) -> str:

@@ -115,13 +115,29 @@ def _note_named_key(c, backend, a):
     c.note_key(backend, a["bucket_name"], a["key_name"])
 
 
+def _note_bucket(c, backend, a):
+    c.note_bucket(backend, a["bucket_name"])
+
+
+#: The backend methods that change a bucket's settings (saved with the bucket) or an object's ACL, lock or tags.
+_BUCKET_SETTERS = (
+    "put_bucket_versioning", "put_bucket_tagging", "delete_bucket_tagging", "put_bucket_policy", "delete_bucket_policy",
+    "put_bucket_cors", "delete_bucket_cors", "put_bucket_lifecycle", "delete_bucket_lifecycle", "put_bucket_encryption",
+    "delete_bucket_encryption", "put_bucket_acl", "put_public_access_block", "delete_public_access_block",
+    "put_bucket_website", "delete_bucket_website", "put_bucket_logging", "put_bucket_accelerate_configuration",
+    "put_bucket_ownership_controls", "delete_bucket_ownership_controls", "put_object_lock_configuration",
+)
+_KEY_SETTERS = ("put_object_acl", "delete_object_tagging", "put_object_retention", "put_object_legal_hold")
+
 #: backend method -> (the arguments it must take, what to note after it ran)
 _NOTES = {
     "put_object": (("bucket_name", "key_name"), _note_named_key),
     "delete_object": (("bucket_name", "key_name"), _note_named_key),
     "put_object_tagging": (("key",), lambda c, backend, a: c.note_key(backend, a["key"].bucket_name, a["key"].name)),
     "create_bucket": (("bucket_name",), lambda c, backend, a: c.note_bucket(backend, a["bucket_name"])),
-    "delete_bucket": (("bucket_name",), lambda c, backend, a: c.note_bucket(backend, a["bucket_name"])),
+    "delete_bucket": (("bucket_name",), _note_bucket),
+    **{name: (("bucket_name",), _note_bucket) for name in _BUCKET_SETTERS},
+    **{name: (("bucket_name", "key_name"), _note_named_key) for name in _KEY_SETTERS},
 }
 
 
