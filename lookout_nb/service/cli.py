@@ -52,6 +52,31 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+def add_fsck_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``fsck`` sub-command (list the damaged S3 object files of a state directory); returns its parser."""
+    p = subparsers.add_parser("fsck", help="list the S3 objects of a --state-dir whose file is missing or damaged",
+                              description="Check every S3 object file of a state directory (read-only; an endpoint "
+                              "may be serving it). Exit status 1 when one is damaged.")
+    p.add_argument("--state-dir", required=True, help="the state directory of lookout-nb serve")
+    p.set_defaults(func=fsck)
+    return p
+
+
+def fsck(args) -> int:
+    """Print the report of :func:`.storage.fsck.check`; 0 when every file is whole, 1 otherwise, 2 if unreadable."""
+    import sqlite3
+
+    from .storage.fsck import check, report
+
+    try:
+        problems = check(args.state_dir)
+    except sqlite3.Error as err:
+        print(f"lookout-nb fsck: cannot read the object index of {args.state_dir}: {err}", file=sys.stderr)
+        return 2
+    print(report(problems, args.state_dir))
+    return 1 if problems else 0
+
+
 def add_credentials_argument(parser) -> None:
     """``--credentials ACCESS_KEY:SECRET_KEY`` (default: the LOOKOUT_NB_CREDENTIALS environment variable)."""
     from .http.auth import ENV
@@ -188,7 +213,9 @@ def serve(args, stop_event: threading.Event | None = None) -> int:
 def main(argv=None) -> int:
     """``python -m lookout_nb.service.cli serve ...``."""
     parser = argparse.ArgumentParser(prog="lookout-nb")
-    add_serve_parser(parser.add_subparsers(dest="command", required=True))
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_serve_parser(commands)
+    add_fsck_parser(commands)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -130,7 +130,8 @@ class Endpoint:
             if self.state_dir is not None:
                 if self.objects is not None:
                     self.objects.open().load()  # only now that this process owns state_dir
-                self.problems = restore.load(self.backend, self.store)
+                damaged = self.objects.damaged if self.objects is not None else []
+                self.problems = damaged + restore.load(self.backend, self.store)
             if self.demo:  # the user's S3 is never emptied and keeps its own LastModified (real time)
                 feeder = demo_module.seed(self, fresh=self.state_dir is None and not external,
                                           writes=None if external else StampedWrites(s3))

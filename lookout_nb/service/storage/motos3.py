@@ -134,6 +134,51 @@ def body(key) -> bytes:
     return key.value
 
 
+def disk_body(key):
+    """The :class:`.diskbody.DiskBody` a FakeKey's bytes are read from, or None (they are in moto's own buffer)."""
+    from .diskbody import DiskBody
+
+    buffer = getattr(key, "_value_buffer", None)
+    return buffer if isinstance(buffer, DiskBody) and buffer._memory is None and not buffer.closed else None
+
+
+def get_checksum_headers(key) -> dict:
+    """The checksum headers moto's GetObject sends with ``x-amz-checksum-mode: ENABLED`` (its HeadObject leaves
+    the ``-<parts>`` of a composite checksum out), e.g. ``{"x-amz-checksum-crc32": "lh0bSQ==-2", ...}``."""
+    if not key.checksum_algorithm:
+        return {}
+    value = key.checksum_value
+    if key.checksum_type == "COMPOSITE":
+        value = f"{value}-{key.checksum_parts}"
+    headers = {f"x-amz-checksum-{key.checksum_algorithm.lower()}": value}
+    if key.checksum_type:
+        headers["x-amz-checksum-type"] = key.checksum_type
+    return headers
+
+
+def key_uri(key) -> str:
+    """``s3://bucket/key`` of a FakeKey."""
+    return f"s3://{key.bucket_name}/{key.name}"
+
+
+def to_disk(key, disk) -> bool:
+    """Make a FakeKey read its bytes from ``disk`` (a :class:`.diskbody.DiskBody` of the same bytes) and free its
+    own buffer; False (nothing changed) when the key was disposed of meanwhile."""
+    with key.lock:
+        if key.disposed:
+            return False
+        old, key._value_buffer = key._value_buffer, disk
+        key.contentsize = disk.size
+    old.close()
+    return True
+
+
+def is_versioned(backend, bucket_name: str) -> bool:
+    """True when the bucket keeps versions (then older versions stay in moto's own buffers)."""
+    bucket = backend.buckets.get(bucket_name)
+    return bool(bucket is not None and bucket.is_versioned)
+
+
 def describe(backend, bucket_name: str, key) -> ObjectRecord:
     """A FakeKey's state without its body."""
     attrs = {a: getattr(key, a, None) for a in _ATTRS}
@@ -174,13 +219,15 @@ def restore_bucket(record: BucketRecord):
     return bucket
 
 
-def restore(backend, record: ObjectRecord, body: bytes) -> None:
-    """Put one saved object back into ``backend``, with its ETag, LastModified, metadata and tags."""
+def restore(backend, record: ObjectRecord, body) -> None:
+    """Put one saved object back into ``backend``, with its ETag, LastModified, metadata and tags; ``body`` is its
+    bytes, or a :class:`.diskbody.DiskBody` it is then read from (nothing of it is read now)."""
     attrs = record.attrs
+    disk = None if isinstance(body, (bytes, bytearray)) else body
     key = backend.put_object(
         record.bucket,
         record.key,
-        body,
+        b"" if disk is not None else body,
         storage=attrs.get("storage_class"),
         etag=record.etag.strip('"'),
         encryption=attrs.get("encryption"),
@@ -188,6 +235,8 @@ def restore(backend, record: ObjectRecord, body: bytes) -> None:
         checksum_value=attrs.get("checksum_value"),
         disable_notification=True,
     )
+    if disk is not None:
+        to_disk(key, disk)
     key.set_metadata(dict(record.metadata))
     key.last_modified = datetime.datetime.fromisoformat(record.last_modified)
     key.website_redirect_location = attrs.get("website_redirect_location")

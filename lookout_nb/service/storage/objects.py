@@ -33,6 +33,7 @@ from pathlib import Path
 from ...contract.s3keys import s3_uri
 from ...errors import LookoutNbError
 from . import motos3
+from .diskbody import DiskBody
 from .motos3 import BucketRecord, ObjectRecord
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,8 @@ class ObjectStore:
         self.blobs = self.root / "blobs"
         self._db: sqlite3.Connection | None = None
         self._lock = threading.RLock()
+        #: Objects whose file was found missing at :meth:`load` (one line each, naming the object and the file).
+        self.damaged: list[str] = []
 
     # -- opening -----------------------------------------------------------------------------------------------
     @property
@@ -208,7 +211,10 @@ class ObjectStore:
 
     def load(self) -> int:
         """Put every saved bucket and object back into moto's backend (directly, not through HTTP); returns how
-        many objects. Keys moto holds already are replaced by their saved state; other keys are left alone."""
+        many objects. No body is read: each key reads its blob when asked (:class:`.diskbody.DiskBody`), so a
+        start costs neither the data's time nor its memory. A missing blob is listed in :attr:`damaged` (that
+        object then answers an error naming its file; the others serve). Keys moto holds already are replaced by
+        their saved state; other keys are left alone."""
         with self._lock:
             try:
                 buckets, objects = self.bucket_records(), self.object_records()
@@ -222,15 +228,20 @@ class ObjectStore:
                 except Exception as err:  # a hand-edited row: an account, partition or date moto cannot take
                     raise self._unreadable(
                         f"bucket {record.name!r} cannot be restored ({type(err).__name__}: {err})") from err
+            self.damaged = []
             for record, blob in objects:
                 if record.bucket not in backends:
                     raise self._unreadable(f"{s3_uri(record.bucket, record.key)} is in no saved bucket")
-                body = self.body(blob)
+                path = self._blob_path(blob)
+                if not path.is_file():
+                    self.damaged.append(f"{s3_uri(record.bucket, record.key)}: the object file {path} is missing")
                 try:
-                    motos3.restore(backends[record.bucket], record, body)
+                    motos3.restore(backends[record.bucket], record, DiskBody(path, record.size, blob))
                 except Exception as err:  # a hand-edited row moto cannot take (a date that is not one, bad tags)
                     raise self._unreadable(f"{s3_uri(record.bucket, record.key)} cannot be restored "
                                            f"({type(err).__name__}: {err})") from err
+            for line in self.damaged:
+                log.error("lookout_nb.service: %s (run lookout-nb fsck --state-dir %s)", line, self.state_dir)
             return len(objects)
 
     # -- writing -----------------------------------------------------------------------------------------------
@@ -287,6 +298,7 @@ class ObjectStore:
                              json.dumps(record.metadata), json.dumps(record.tags), json.dumps(record.attrs)),
                         )
                 db.execute("COMMIT")
+                self._to_disk(keys, rows)
             except (OSError, sqlite3.Error, ValueError, TypeError) as err:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
@@ -298,6 +310,9 @@ class ObjectStore:
         """``(key, blob name)`` with the key's body on disk, or None for no key (or one replaced meanwhile)."""
         if key is None:
             return None
+        disk = motos3.disk_body(key)
+        if disk is not None and disk.sha256 and disk.path == self._blob_path(disk.sha256):
+            return key, disk.sha256  # already one of this store's blobs (a change of its tags, ACL, ...)
         try:
             data = motos3.body(key)
         except ValueError:  # replaced and disposed of by a later write: the commit reads the new one
@@ -322,6 +337,16 @@ class ObjectStore:
                     continue
             return motos3.describe(backend, bucket, live), ready[1]
         raise ValueError(f"{s3_uri(bucket, key)} kept changing while it was being saved")
+
+    def _to_disk(self, keys, rows) -> None:
+        """After the commit: the saved keys read their bytes from their blob, their memory freed (older versions of
+        a versioned bucket keep theirs: their blob may be removed once a newer one is saved)."""
+        for (backend, bucket, key), (_, _, record, blob) in zip(keys, rows):
+            if record is None or motos3.is_versioned(backend, bucket):
+                continue
+            live = motos3.live(backend, bucket, key)
+            if live is not None and motos3.disk_body(live) is None:
+                motos3.to_disk(live, DiskBody(self._blob_path(blob), record.size, blob))
 
     def _forget(self, written: list) -> None:
         """Remove blobs this sync wrote that no row names (another sync may have committed one meanwhile)."""

@@ -33,7 +33,9 @@ from xml.sax.saxutils import escape
 
 from . import motos3
 from .bucketnames import bucket_name_problem
+from .diskbody import DamagedObject
 from .objects import PersistError
+from .streaming import streamed_get, wanted
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +248,8 @@ class DurableS3:
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") not in MUTATING:
-            return self.app(environ, start_response)
+            streamed = streamed_get(self.app, environ, start_response, s3_error) if wanted(environ) else None
+            return streamed if streamed is not None else self._read(environ, start_response)
         if self.store is not None and not self.store.is_open:
             return s3_error(start_response, "503 Service Unavailable", "ServiceUnavailable",
                             "The endpoint is starting (its saved objects are not loaded yet); retry in a moment")
@@ -273,3 +276,12 @@ class DurableS3:
                             f"The embedded endpoint did not make this change: {err}")
         start_response(*answer)
         return body
+
+    def _read(self, environ, start_response):
+        """A request moto answers itself; a damaged object file it reads answers S3's 500 naming the file."""
+        try:
+            return self.app(environ, start_response)
+        except DamagedObject as err:
+            return s3_error(start_response, "500 Internal Server Error", "InternalError",
+                            f"An object file cannot be read: {err}; the other objects serve (lookout-nb fsck lists "
+                            "every damaged one)")
