@@ -31,7 +31,7 @@ from .state.owner import Owner
 from .state.store import Store
 from .storage import externals3
 from .storage.inprocess import InProcessS3
-from .storage.objects import ObjectStore
+from .storage.objects import ObjectStore, spill_store
 from .storage.s3clock import StampedWrites
 
 log = logging.getLogger(__name__)
@@ -95,9 +95,11 @@ class Endpoint:
             self._own = OwnClients()  # the own clients pass the start-up gate and may stamp demo files in the past
             verifier = Verifier(*credentials) if credentials else None
             no_s3 = externals3.NoS3(s3_endpoint_url) if s3_endpoint_url is not None else None
+            # where the embedded S3's bodies go: state_dir, or (memory-only) a temporary folder of this process
+            self._bodies = self.objects if self.objects is not None or no_s3 is not None else spill_store()
             dispatcher = Dispatcher(LookoutApp(self.backend), s3_app=no_s3,
                                     control_app=ClockApp(self.clock, status=self.status),
-                                    clock=self.clock, own=self._own, objects=self.objects, admin=admin,
+                                    clock=self.clock, own=self._own, objects=self._bodies, admin=admin,
                                     verifier=verifier)
             self.gate = Gate(dispatcher, self._own)
             self.server = Server(self.gate, host, port, clock=self.clock)
@@ -124,7 +126,7 @@ class Endpoint:
             s3 = self.s3()
             # the one reader of objects: the runner and the ingestion and training jobs read the same way, from the
             # user's S3 (boto3) or from the endpoint's own (in-process: moto's backend, written through; no HTTP)
-            reader = s3 if external else InProcessS3(self.clock, self.objects)
+            reader = s3 if external else InProcessS3(self.clock, self._bodies)
             self.runner = Runner(reader)
             self.backend.core.data_reader = S3Reader(reader)
             if self.state_dir is not None:

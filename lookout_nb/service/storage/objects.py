@@ -21,10 +21,13 @@ multipart uploads are not kept.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import tempfile
 import threading
@@ -69,19 +72,22 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_durably(path: Path, data: bytes) -> None:
+def write_durably(path: Path, data: bytes, durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically and durably: a temporary file in the same folder, fsync,
-    ``os.replace``, fsync of the folder. On failure no temporary file is left and ``path`` is unchanged."""
+    ``os.replace``, fsync of the folder (``durable=False``: atomically only, no fsync). On failure no temporary
+    file is left and ``path`` is unchanged."""
     folder = path.parent
     if not folder.is_dir():
         folder.mkdir(parents=True, exist_ok=True)
-        _fsync_dir(folder.parent)
+        if durable:
+            _fsync_dir(folder.parent)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
         os.close(fd)
         fd = -1
         os.replace(tmp, path)
@@ -90,13 +96,16 @@ def write_durably(path: Path, data: bytes) -> None:
             os.close(fd)
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(folder)
+    if durable:
+        _fsync_dir(folder)
 
 
 class ObjectStore:
-    """The objects of one ``state_dir``; thread-safe (one lock around every change)."""
+    """The objects of one ``state_dir``; thread-safe (one lock around every change). ``durable=False``: no fsync
+    (the bodies of a memory-only endpoint, see :func:`spill_store`)."""
 
-    def __init__(self, state_dir):
+    def __init__(self, state_dir, durable: bool = True):
+        self.durable = durable
         self.state_dir = Path(state_dir)
         self.root = self.state_dir / "objects"
         self.index_path = self.root / "index.sqlite"
@@ -134,7 +143,7 @@ class ObjectStore:
             if check != "ok":
                 raise ValueError(f"SQLite finds it damaged ({check})")
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA synchronous=FULL" if self.durable else "PRAGMA synchronous=OFF")
             db.executescript(_SCHEMA)
             if version == 1:  # saved by the release before bucket settings were kept: add the column
                 db.execute("ALTER TABLE buckets ADD COLUMN settings BLOB")
@@ -320,7 +329,7 @@ class ObjectStore:
         blob = hashlib.sha256(data).hexdigest()
         path = self._blob_path(blob)
         if not path.exists():
-            write_durably(path, data)
+            write_durably(path, data, self.durable)
             written.append(path)
         return key, blob
 
@@ -380,6 +389,15 @@ class ObjectStore:
                 motos3.restore_bucket(saved[0])
             else:
                 motos3.remove_bucket(backend, name)
+
+
+@functools.lru_cache(maxsize=1)
+def spill_store() -> ObjectStore:
+    """The store of every memory-only endpoint of this process (moto's backend is process-wide too): bodies in a
+    temporary folder, not in memory, without fsync; removed when the process ends."""
+    folder = tempfile.mkdtemp(prefix="lookout-nb-s3-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return ObjectStore(folder, durable=False).open()
 
 
 def _bucket_row(record: BucketRecord) -> tuple:
