@@ -166,3 +166,27 @@ def test_a_missing_and_a_damaged_object_file_are_named_while_the_rest_serves(tmp
     assert done.returncode == 1
     assert str(paths["gone"]) in done.stdout and str(paths["big-flipped"]) in done.stdout
     assert f"s3://{bucket}/flipped" not in done.stdout and f"s3://{bucket}/fine" not in done.stdout
+
+
+def test_objects_can_be_deleted_through_s3_on_a_full_disk_to_free_space(tiny_disk):
+    bucket = _bucket("full")
+    with start(port=0, clock="manual", demo=False, state_dir=tiny_disk) as ep:
+        s3 = ep.s3()
+        s3.create_bucket(Bucket=bucket)
+        stored = []
+        with pytest.raises(ClientError) as full:
+            for i in range(100):  # until the disk is full
+                s3.put_object(Bucket=bucket, Key=f"k{i}", Body=os.urandom(150_000))
+                stored.append(f"k{i}")
+        assert "No space left on device" in full.value.response["Error"]["Message"]
+        with pytest.raises(ClientError):  # really full: not even a small object fits now
+            for i in range(20):
+                s3.put_object(Bucket=bucket, Key=f"small{i}", Body=os.urandom(20_000))
+        for key in stored[:3]:
+            s3.delete_object(Bucket=bucket, Key=key)  # space is freed through the API
+        s3.put_object(Bucket=bucket, Key="after", Body=os.urandom(150_000))
+        assert s3.get_object(Bucket=bucket, Key="after")["ContentLength"] == 150_000
+    _drop_from_memory(bucket)
+    with start(port=0, clock="manual", demo=False, state_dir=tiny_disk) as ep:
+        keys = {o["Key"] for o in ep.s3().list_objects_v2(Bucket=bucket).get("Contents", [])}
+    assert not keys & set(stored[:3]) and "after" in keys and set(stored[3:]) <= keys

@@ -134,6 +134,16 @@ def body(key) -> bytes:
     return key.value
 
 
+def body_pieces(key, size: int = 1024 * 1024):
+    """The bytes of a FakeKey in pieces of ``size`` (read under the key's lock; ValueError when a later write has
+    replaced and disposed of it meanwhile)."""
+    with key.lock:
+        buffer = key._value_buffer
+        buffer.seek(0)
+        while piece := buffer.read(size):
+            yield piece
+
+
 def disk_body(key):
     """The :class:`.diskbody.DiskBody` a FakeKey's bytes are read from, or None (they are in moto's own buffer)."""
     from .diskbody import DiskBody

@@ -112,6 +112,8 @@ class ObjectStore:
         self.blobs = self.root / "blobs"
         self._db: sqlite3.Connection | None = None
         self._lock = threading.RLock()
+        self._queue_lock = threading.Lock()
+        self._pending: list[_Job] = []  # changes waiting for the next group commit
         #: Objects whose file was found missing at :meth:`load` (one line each, naming the object and the file).
         self.damaged: list[str] = []
 
@@ -157,6 +159,8 @@ class ObjectStore:
         self._db = db
         try:
             self._sweep()
+            if not self._reserve_path.exists():
+                self._make_reserve()
         except (OSError, sqlite3.Error) as err:
             self.close()
             raise ObjectStoreError(
@@ -259,12 +263,14 @@ class ObjectStore:
 
     def sync(self, buckets=(), keys=()) -> None:
         """Write the current moto state of ``buckets`` (``(backend, name)``) and ``keys`` (``(backend, bucket,
-        key)``) to disk: present ones saved, absent ones removed, in one transaction.
+        key)``) to disk: present ones saved, absent ones removed, before returning.
 
-        The bodies are written first, outside the lock (so requests write theirs side by side); the index is
-        then committed under the lock from the state moto holds at that moment, so the last commit of a key
-        always saves its latest state. Raises :class:`PersistError` (naming the cause) when the disk refuses;
-        then the index is unchanged and no new file is left behind.
+        The bodies are written first, outside the lock (so requests write theirs side by side). The index is then
+        committed by group commit: the changes of every request waiting at that moment go into one transaction
+        (one fsync for all, not one each), written under the lock from the state moto holds then, so the last
+        commit of a key always saves its latest state; each request returns once the transaction holding its
+        change is on disk. Raises :class:`PersistError` (naming the cause) when the disk refuses; then the index
+        is unchanged and no new file is left behind.
         """
         if self._db is None:
             raise PersistError("the object store is closed")
@@ -274,46 +280,115 @@ class ObjectStore:
         except OSError as err:
             self._forget(written)
             raise PersistError(f"could not write to the state directory {self.state_dir}: {_cause(err)}") from err
-        with self._lock:
-            if self._db is None:
+        job = _Job(list(buckets), list(keys), ready, written)
+        with self._queue_lock:
+            self._pending.append(job)
+        with self._lock:  # the first waiter to get it commits every change queued by then (its own included)
+            if not job.done:
+                with self._queue_lock:
+                    batch, self._pending = self._pending, []
+                self._commit(batch)
+        if job.error is not None:
+            raise job.error
+
+    def _commit(self, batch: list) -> None:
+        """One transaction for the changes of ``batch`` (under the lock); each job is marked done, or failed.
+
+        A batch that only removes (DeleteObject, DeleteBucket...) and finds the disk full is retried once with the
+        space of the reserve file released, so space can always be freed through S3; the reserve is made again
+        when space allows."""
+        db, dropped = self._db, set()
+        try:
+            if db is None:
                 raise PersistError("the object store is closed")
-            dropped, db = set(), self._db
             try:
-                rows = [(b, k, *self._current_row(backend, b, k, ready.get((id(backend), b, k)), written))
-                        for backend, b, k in keys]
-                bucket_rows = [(name, motos3.bucket_snapshot(backend, name)) for backend, name in buckets]
-                holders = {(id(backend), b): (backend, b) for backend, b, _ in keys}  # created before, elsewhere
-                holders = [motos3.bucket_snapshot(backend, b) for backend, b in holders.values()]
-                db.execute("BEGIN IMMEDIATE")
-                for record in filter(None, holders):
-                    db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?, ?, ?, ?, ?)", _bucket_row(record))
-                for name, record in bucket_rows:
-                    if record is None:
-                        dropped.update(r[0] for r in db.execute("SELECT blob FROM objects WHERE bucket = ?", (name,)))
-                        db.execute("DELETE FROM objects WHERE bucket = ?", (name,))
-                        db.execute("DELETE FROM buckets WHERE name = ?", (name,))
-                    else:
-                        db.execute("INSERT OR REPLACE INTO buckets VALUES (?, ?, ?, ?, ?, ?)", _bucket_row(record))
-                for bucket, key, record, blob in rows:
-                    old = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?", (bucket, key)).fetchone()
-                    if old and old[0] != blob:
-                        dropped.add(old[0])
-                    if record is None:
-                        db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
-                    else:
-                        db.execute(
-                            "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (bucket, key, blob, record.size, record.etag, record.last_modified,
-                             json.dumps(record.metadata), json.dumps(record.tags), json.dumps(record.attrs)),
-                        )
-                db.execute("COMMIT")
-                self._to_disk(keys, rows)
-            except (OSError, sqlite3.Error, ValueError, TypeError) as err:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                self._forget(written)
-                raise PersistError(f"could not write to the state directory {self.state_dir}: {_cause(err)}") from err
-            self._unlink_unnamed(dropped | {p.name for p in written})
+                self._transact(db, batch, dropped)
+            except (OSError, sqlite3.Error) as err:
+                if not (_is_full(err) and not any(job.written for job in batch) and self._release_reserve()):
+                    raise
+                dropped.clear()
+                self._transact(db, batch, dropped)
+        except (OSError, sqlite3.Error, ValueError, TypeError, PersistError) as err:
+            error = err if isinstance(err, PersistError) else PersistError(
+                f"could not write to the state directory {self.state_dir}: {_cause(err)}")
+            for job in batch:
+                if db is not None:
+                    self._forget(job.written)
+                job.error, job.done = error, True
+            return
+        self._unlink_unnamed(dropped | {p.name for job in batch for p in job.written})
+        for job in batch:
+            job.done = True
+        if dropped and not self._reserve_path.exists():
+            self._make_reserve()
+
+    def _transact(self, db, batch: list, dropped: set) -> None:
+        """Write the batch's rows in one transaction (rolled back when anything fails)."""
+        try:
+            for job in batch:
+                job.rows = [(b, k, *self._current_row(backend, b, k, job.ready.get((id(backend), b, k)), job.written))
+                            for backend, b, k in job.keys]
+            if self.durable:  # the new blobs' names, on disk before the index names them
+                for folder in {p.parent for job in batch for p in job.written}:
+                    _fsync_dir(folder)
+            db.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                self._write_rows(db, job, dropped)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        for job in batch:
+            self._to_disk(job.keys, job.rows)
+
+    @property
+    def _reserve_path(self) -> Path:
+        return self.root / "reserve"
+
+    def _make_reserve(self) -> None:
+        """Keep :data:`RESERVE` bytes of disk for removals on a full disk (nothing happens when it does not fit)."""
+        try:
+            write_durably(self._reserve_path, bytes(RESERVE), self.durable)
+        except OSError:
+            log.warning("lookout_nb.service: no room for the reserve file %s (removals on a full disk may fail)",
+                        self._reserve_path)
+
+    def _release_reserve(self) -> bool:
+        try:
+            self._reserve_path.unlink()
+        except OSError:
+            return False
+        log.warning("lookout_nb.service: the disk of %s is full: its reserve is used to free space", self.root)
+        return True
+
+    @staticmethod
+    def _write_rows(db, job, dropped: set) -> None:
+        """The statements of one job's change (inside the group's transaction); the blobs it unnames go to
+        ``dropped``."""
+        bucket_rows = [(name, motos3.bucket_snapshot(backend, name)) for backend, name in job.buckets]
+        holders = {(id(backend), b): (backend, b) for backend, b, _ in job.keys}  # created before, elsewhere
+        for record in filter(None, (motos3.bucket_snapshot(backend, b) for backend, b in holders.values())):
+            db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?, ?, ?, ?, ?)", _bucket_row(record))
+        for name, record in bucket_rows:
+            if record is None:
+                dropped.update(r[0] for r in db.execute("SELECT blob FROM objects WHERE bucket = ?", (name,)))
+                db.execute("DELETE FROM objects WHERE bucket = ?", (name,))
+                db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+            else:
+                db.execute("INSERT OR REPLACE INTO buckets VALUES (?, ?, ?, ?, ?, ?)", _bucket_row(record))
+        for bucket, key, record, blob in job.rows:
+            old = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?", (bucket, key)).fetchone()
+            if old and old[0] != blob:
+                dropped.add(old[0])
+            if record is None:
+                db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (bucket, key, blob, record.size, record.etag, record.last_modified,
+                     json.dumps(record.metadata), json.dumps(record.tags), json.dumps(record.attrs)),
+                )
 
     def _blob_of(self, key, written: list):
         """``(key, blob name)`` with the key's body on disk, or None for no key (or one replaced meanwhile)."""
@@ -322,15 +397,25 @@ class ObjectStore:
         disk = motos3.disk_body(key)
         if disk is not None and disk.sha256 and disk.path == self._blob_path(disk.sha256):
             return key, disk.sha256  # already one of this store's blobs (a change of its tags, ACL, ...)
+        tmp = self.blobs / "tmp"
         try:
-            data = motos3.body(key)
+            blob, spooled = _spool(motos3.body_pieces(key), tmp, self.durable)
         except ValueError:  # replaced and disposed of by a later write: the commit reads the new one
             return None
-        blob = hashlib.sha256(data).hexdigest()
         path = self._blob_path(blob)
-        if not path.exists():
-            write_durably(path, data, self.durable)
-            written.append(path)
+        try:
+            if path.exists():
+                return key, blob
+            if not path.parent.is_dir():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if self.durable:
+                    _fsync_dir(path.parent.parent)
+            os.replace(spooled, path)
+            spooled = None
+            written.append(path)  # its folder is fsynced by the group commit, before the index names it
+        finally:
+            if spooled is not None:
+                spooled.unlink(missing_ok=True)
         return key, blob
 
     def _current_row(self, backend, bucket: str, key: str, ready, written: list):
@@ -389,6 +474,47 @@ class ObjectStore:
                 motos3.restore_bucket(saved[0])
             else:
                 motos3.remove_bucket(backend, name)
+
+
+#: Bytes kept in ``objects/reserve`` so that a removal can be committed on a full disk.
+RESERVE = 256 * 1024
+
+
+def _is_full(err: BaseException) -> bool:
+    """True for a disk-full error (ENOSPC, or SQLite's "database or disk is full")."""
+    return getattr(err, "errno", None) == 28 or "full" in str(err).lower()
+
+
+class _Job:
+    """One sync's change waiting for a group commit: ``done`` once committed, ``error`` (a PersistError) if not."""
+
+    def __init__(self, buckets, keys, ready, written):
+        self.buckets, self.keys, self.ready, self.written = buckets, keys, ready, written
+        self.rows: list = []
+        self.done = False
+        self.error: PersistError | None = None
+
+
+def _spool(pieces, folder: Path, durable: bool) -> tuple[str, Path]:
+    """Write ``pieces`` (bytes) to a new temporary file in ``folder`` (fsynced when ``durable``), hashing them as
+    they go (no whole body in memory); returns (SHA-256, the file). The file is removed on any error."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+    digest = hashlib.sha256()
+    try:
+        for piece in pieces:
+            digest.update(piece)
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(fd, view):]
+        if durable:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    return digest.hexdigest(), Path(tmp)
 
 
 @functools.lru_cache(maxsize=1)
