@@ -52,6 +52,11 @@ class DiskBody:
         self._memory: io.BytesIO | None = None  # after moto wrote a new value into it
         self.closed = False
 
+    @property
+    def on_disk(self) -> bool:
+        """True while the bytes are read from the file (not closed, no new value written into it)."""
+        return self._memory is None and not self.closed
+
     # -- what moto's FakeKey calls ---------------------------------------------------------------------------
     def seek(self, pos: int, whence: int = 0) -> int:
         if self._memory is not None:

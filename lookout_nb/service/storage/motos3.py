@@ -39,6 +39,7 @@ RELIED_ON = (
     "moto.s3.models:S3Backend.put_object", "moto.s3.models:S3Backend.delete_object",
     "moto.s3.models:S3Backend.put_object_tagging", "moto.s3.models:S3Backend.create_bucket",
     "moto.s3.models:S3Backend.delete_bucket", "moto.s3.models:S3Backend.get_bucket",
+    "moto.s3.models:S3Backend.head_object", "moto.s3.models:FakeKey.value",
     "moto.s3.utils:_VersionedKeyStore.setlist", "moto.s3.utils:_VersionedKeyStore.__setitem__",
     "moto.s3.utils:_VersionedKeyStore.pop", "moto.s3.utils:metadata_from_headers",
     "moto.s3.exceptions:S3ClientError", "moto.s3.exceptions:MissingBucket", "moto.core.exceptions:ServiceException",
@@ -149,7 +150,7 @@ def disk_body(key):
     from .diskbody import DiskBody
 
     buffer = getattr(key, "_value_buffer", None)
-    return buffer if isinstance(buffer, DiskBody) and buffer._memory is None and not buffer.closed else None
+    return buffer if isinstance(buffer, DiskBody) and buffer.on_disk else None
 
 
 def get_checksum_headers(key) -> dict:

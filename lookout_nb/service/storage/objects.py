@@ -1,18 +1,20 @@
 """Durable S3 objects of the embedded endpoint: every acknowledged change is on disk before its response goes out.
 
-moto keeps the S3 protocol and serves from memory; this store keeps a copy under ``state_dir/objects/``:
+moto keeps the S3 protocol; this store keeps the objects under ``state_dir/objects/``:
 
-- ``blobs/<2 hex>/<sha256>``: each distinct body once, named by its SHA-256 (written to a temporary file in
-  the same folder, fsynced, renamed into place, the folder fsynced);
-- ``index.sqlite`` (WAL, ``synchronous=FULL``): ``buckets`` (name, account, partition, region, creation
-  date) and ``objects`` (bucket, key -> blob, size, ETag, LastModified, metadata, tags), one transaction per
-  request, committed after the blobs it names are on disk.
+- ``blobs/<2 hex>/<sha256>``: each distinct body once, named by its SHA-256 (spooled to a temporary file in 1 MiB
+  pieces while hashed, fsynced, renamed into place, the folder fsynced before the index names it); once saved, the
+  key reads its bytes from there (:class:`.diskbody.DiskBody`), so memory does not grow with the data;
+- ``index.sqlite`` (WAL, ``synchronous=FULL``): ``buckets`` (name, account, partition, region, creation date,
+  settings) and ``objects`` (bucket, key -> blob, size, ETag, LastModified, metadata, tags, attrs), written by
+  group commit: the changes of every request waiting at that moment go in one transaction;
+- ``reserve``: 256 KiB released when the disk is full, so that a removal can still be committed.
 
 A crash leaves at worst a blob nobody names or a temporary file; both are swept at the next :meth:`open`.
 :mod:`.writethrough` calls :meth:`ObjectStore.sync` after each mutating request, before the response. At start
-:meth:`open` checks the index, and :meth:`load` puts every object back into moto directly. Only the current
-version of a key is kept (a versioned bucket comes back with the latest version of each key), and in-progress
-multipart uploads are not kept.
+:meth:`open` checks the index, and :meth:`load` puts every object back into moto directly, reading no body (a
+missing blob is listed in :attr:`ObjectStore.damaged`). Only the current version of a key is kept (a versioned
+bucket comes back with the latest version of each key), and in-progress multipart uploads are not kept.
 
 >>> store = ObjectStore("/tmp/lookout-state").open()   # doctest: +SKIP
 >>> store.load()                                       # doctest: +SKIP
