@@ -45,6 +45,9 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
         "itself (default: $LOOKOUT_NB_S3_ENDPOINT_URL when set). The endpoint then serves the Lookout API only",
     )
     add_credentials_argument(p)
+    p.add_argument("--cors-origin", action="append", default=None, metavar="ORIGIN",
+                   help="let web pages of this origin call the endpoint (CORS), e.g. http://localhost:8888; "
+                        "repeat for several (default: no web page may)")
     p.add_argument("--insecure", action="store_true",
                    help="allow a non-loopback --host without --credentials (anyone who reaches the port can do "
                         "anything)")
@@ -189,7 +192,8 @@ def serve(args, stop_event: threading.Event | None = None) -> int:
         endpoint = start(
             port=args.port, host=args.host, clock=args.clock, speed=args.speed, demo=args.demo,
             state_dir=args.state_dir,
-            credentials=credentials, s3_endpoint_url=getattr(args, "s3_endpoint_url", None),
+            credentials=credentials, cors_origin=getattr(args, "cors_origin", None),
+            s3_endpoint_url=getattr(args, "s3_endpoint_url", None),
         )
     except LookoutNbError as err:  # an unusable --state-dir or state file: one line, not a traceback
         print(f"lookout-nb serve: {err}", file=sys.stderr)
