@@ -12,6 +12,7 @@ them are imported on first use of their names.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from .contract.naming import Naming, NamingCandidate, detect_naming, input_key, parse_input_key
 from .contract.request import SchedulerRequest, parse_duration
@@ -34,6 +35,43 @@ from .errors import (
     Throttled,
     WaitTimeout,
 )
+
+if TYPE_CHECKING:  # the lazy names, for type checkers and editors (tests/test_house.py keeps both in step)
+    from .calls.datafolder import check_folder
+    from .calls.datasets import (
+        DatasetInfo,
+        IngestionResult,
+        create_dataset,
+        delete_dataset,
+        describe_dataset,
+        ingest,
+        ingestion_jobs,
+        list_datasets,
+        quality_table,
+    )
+    from .calls.evaluation import evaluation_summary, evaluation_table, plot_evaluation
+    from .calls.labels import create_label_group, delete_label_group, list_labels, read_labels
+    from .calls.models import ModelInfo, delete_model, describe_model, list_models, model_info, train
+    from .calls.scheduler import (
+        delete,
+        describe,
+        events,
+        executions,
+        list_schedulers,
+        request_from_scheduler,
+        results,
+        start,
+        stop,
+        submit,
+        update,
+        wait_for_status,
+    )
+    from .contract.filematch import match_files
+    from .contract.servicetime import service_now
+    from .contract.timing import next_runs, offset_for_zone, plan_schedule
+    from .plot import plot_results, plot_schedule
+    from .preview import InputPreview, preview_input
+    from .wizard import Wizard
 
 __version__ = "0.1.0"
 

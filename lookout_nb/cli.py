@@ -1,9 +1,9 @@
-"""The ``lookout-nb`` command.
+"""The ``lookout-nb`` command: the demo (endpoint and JupyterLab), the endpoint alone, and request checks.
 
 - ``lookout-nb demo``: the embedded endpoint with the demo machine on a sped-up clock, and JupyterLab on the
   wizard notebook, its kernels pointed at the endpoint. The notebooks are copies in a folder you own
-  (``./lookout-nb-notebooks`` unless ``--notebooks DIR``), never overwritten once you edit them. Ctrl-C stops
-  everything.
+  (``./lookout-nb-notebooks`` unless ``--notebooks DIR``), never overwritten once you edit them. Ctrl-C, SIGTERM
+  or SIGHUP stops everything; ``--state-dir DIR`` keeps models and schedulers across restarts.
 - ``lookout-nb serve``: the embedded endpoint alone (see ``lookout-nb serve --help``).
 - ``lookout-nb check REQUEST.json``: every problem of a saved request, exit status 1 when there is one.
 
@@ -30,15 +30,17 @@ import time
 import urllib.request
 from pathlib import Path
 
+from ._children import StopRequested, stop_signals_raise, stop_tree
 from .errors import LookoutNbError
 from .notebook_copies import DEFAULT_FOLDER, WIZARD_NOTEBOOK, copy_notebooks
-from .service.cli import add_credentials_argument, add_serve_parser, credentials_option
+from .service.cli import add_credentials_argument, add_fsck_parser, add_serve_parser, credentials_option
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="lookout-nb", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="lookout-nb", description=_plain(__doc__.split("\n\n")[0]))
     commands = parser.add_subparsers(dest="command", required=True)
     add_serve_parser(commands)
+    add_fsck_parser(commands)
 
     demo = commands.add_parser("demo", help="endpoint, demo data and JupyterLab on the wizard notebook")
     demo.add_argument("--port", type=int, default=8888, help="JupyterLab's port (default 8888; 0 picks a free one)")
@@ -49,6 +51,9 @@ def main(argv=None) -> int:
     demo.add_argument("--notebooks", type=Path, default=DEFAULT_FOLDER, metavar="DIR",
                       help=f"copy the notebooks into DIR and serve them from there (default: ./{DEFAULT_FOLDER}); "
                       "copies you edited are kept, never overwritten")
+    demo.add_argument("--state-dir", default=None, metavar="DIR",
+                      help="keep models (those you train too), schedulers, executions, the clock and S3 objects in "
+                      "DIR across restarts (default: nothing kept)")
     add_credentials_argument(demo)
     demo.set_defaults(func=run_demo)
 
@@ -60,6 +65,15 @@ def main(argv=None) -> int:
 
     args = parser.parse_args(argv)
     return args.func(args)
+
+
+def _plain(text: str) -> str:
+    """Docstring text for a terminal: reStructuredText's literal quotes dropped.
+
+    >>> _plain("The ``lookout-nb`` command.")
+    'The lookout-nb command.'
+    """
+    return text.replace("``", "")
 
 
 def _sampling_rates() -> tuple[str, ...]:
@@ -114,20 +128,56 @@ def run_check(args) -> int:
 
 
 def run_demo(args) -> int:
-    """Start the endpoint and JupyterLab; block until Ctrl-C (or JupyterLab exits), then stop both."""
+    """Start the endpoint and JupyterLab; block until a stop signal (or JupyterLab exits), then stop both.
+
+    Ctrl-C, SIGTERM (a plain ``kill``, a supervisor, ``timeout``) and SIGHUP all stop JupyterLab, its kernels and
+    the endpoint. JupyterLab runs in a session of its own with no terminal, so Ctrl-C reaches this process alone
+    and JupyterLab's own "Shut down this Jupyter server (y/[n])?" never shows.
+    """
     from .service import start
-    from .service.demo import describe
 
     try:
-        credentials = credentials_option(args)  # before anything is copied or started
+        credentials = credentials_option(args, "demo")  # before anything is copied or started
         copies = copy_notebooks(args.notebooks)
     except LookoutNbError as err:
         print(f"lookout-nb demo: {err}", file=sys.stderr)
         return 2
-    folder = copies.folder
-    endpoint = start(port=args.endpoint_port, clock="real", speed=args.speed, demo=True, credentials=credentials)
-    token = secrets.token_hex(16)
     port = args.port or _free_port()
+    if not _port_free(port):
+        print(f"lookout-nb demo: port {port} is in use (another JupyterLab?); pass --port 0 for a free one, or "
+              "--port N", file=sys.stderr)
+        return 2
+    lab = endpoint = None
+    with stop_signals_raise():
+        try:
+            endpoint = start(port=args.endpoint_port, clock="real", speed=args.speed, demo=True,
+                             credentials=credentials, state_dir=args.state_dir)
+            lab = _start_lab(args, port, copies, endpoint, credentials)
+            lab.wait()
+        except StopRequested:
+            pass
+        except LookoutNbError as err:  # an unusable --state-dir, or one another endpoint holds
+            print(f"lookout-nb demo: {err}", file=sys.stderr)
+            return 2
+        finally:
+            if lab is not None:
+                stop_tree(lab)
+            if endpoint is not None:
+                endpoint.stop()
+    if lab is not None and lab.returncode not in (0, -signal.SIGTERM, -signal.SIGKILL):
+        print(f"lookout-nb demo: JupyterLab exited with status {lab.returncode} (see its messages above; if its "
+              "port was taken meanwhile, --port 0 picks a free one)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _start_lab(args, port: int, copies, endpoint, credentials) -> subprocess.Popen:
+    """JupyterLab on the copies' folder, in a session of its own, its kernels pointed at ``endpoint``; the banner
+    is printed once it answers."""
+    from .service.demo import describe
+
+    token = secrets.token_hex(16)
+    folder = copies.folder
     env = {**os.environ, **endpoint.env()}  # the kernels sign with the endpoint's credentials, if it has some
     command = [
         sys.executable, "-m", "jupyterlab", f"--port={port}", "--ServerApp.ip=127.0.0.1",
@@ -136,31 +186,29 @@ def run_demo(args) -> int:
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # containers and CI machines run as root; JupyterLab refuses it otherwise
-    lab = None
-    try:
-        lab = subprocess.Popen(command, env=env, cwd=folder)
-        url = f"http://127.0.0.1:{port}/lab/tree/{WIZARD_NOTEBOOK}?token={token}"
-        if _wait_for(f"http://127.0.0.1:{port}/api/status?token={token}", lab):
-            guarded = ", SigV4 signatures required" if credentials else ""
-            print(f"\nEmbedded endpoint: {endpoint.url} (clock x{args.speed:g}{guarded})")
-            print(f"Demo data:         {describe()}")
-            print(f"Notebooks:         {folder} ({copies.summary()}; copies you edit are never overwritten)")
-            print(f"JupyterLab:        {url}\nPress Ctrl-C to stop both.\n", flush=True)
-        lab.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if lab is not None and lab.poll() is None:
-            lab.send_signal(signal.SIGINT)
-            try:
-                lab.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                lab.kill()
-        endpoint.stop()
-    if lab.returncode not in (0, -signal.SIGINT, None):
-        print(f"lookout-nb demo: JupyterLab exited with status {lab.returncode}", file=sys.stderr)
-        return 1
-    return 0
+    lab = subprocess.Popen(command, env=env, cwd=folder, stdin=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/lab/tree/{WIZARD_NOTEBOOK}?token={token}"
+    if _wait_for(f"http://127.0.0.1:{port}/api/status?token={token}", lab):
+        guarded = ", SigV4 signatures required" if credentials else ""
+        kept = f"; state kept in {args.state_dir}" if args.state_dir else ""
+        print(f"\nEmbedded endpoint: {endpoint.url} (clock x{args.speed:g}{guarded}{kept})")
+        print(f"Demo data:         {describe()}")
+        print(f"Notebooks:         {folder} ({copies.summary()}; copies you edit are never overwritten)")
+        print(f"JupyterLab:        {url}\nPress Ctrl-C to stop both.\n", flush=True)
+    return lab
+
+
+def _port_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:``port`` (JupyterLab's own error on a taken port offers no way out)."""
+    import socket
+
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _wait_for(url: str, process: subprocess.Popen, timeout: float = 120.0) -> bool:

@@ -408,3 +408,22 @@ def test_demo_runs_from_an_installed_wheel_in_an_empty_folder(tmp_path):
         kill_group(proc)
     after = {n: hashlib.sha256((installed / "notebooks" / n).read_bytes()).hexdigest() for n in NOTEBOOKS}
     assert after == before  # the installed notebooks are never edited
+
+
+def test_help_is_plain_text(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    shown = capsys.readouterr().out
+    assert "The lookout-nb command: the demo" in shown and "``" not in shown
+
+
+def test_demo_on_a_taken_port_says_so_and_offers_port_0_before_starting_anything(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["demo", "--no-browser", "--port", str(port), "--notebooks", str(tmp_path / "nb")]) == 2
+    err = capsys.readouterr().err
+    assert f"port {port} is in use" in err and "--port 0" in err

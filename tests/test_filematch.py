@@ -260,7 +260,7 @@ def test_plan_matches_the_endpoints_executions_of_the_demo_scheduler(endpoint, l
     plan = plan_schedule(kwargs, start=created, end=endpoint.clock.now(), components=list(demo.DEMO_COMPONENTS))
     assert hm(plan["wake_time"]) == ["09:13", "09:23", "09:33", "09:43"]
     pd.testing.assert_frame_equal(actual[["wake_time", "data_start", "data_end"]],
-                                  plan[["wake_time", "data_start", "data_end"]].reset_index(drop=True))
+                                  pd.DataFrame(plan[["wake_time", "data_start", "data_end"]]).reset_index(drop=True))
     m = match_files(plan, _listing(s3, demo.DEMO_BUCKET, demo.DEMO_INPUT_PREFIX))
     assert actual["status"].tolist() == ["SUCCESS"] * 4
     assert m.runs["ok"].tolist() == [True] * 4 and m.runs["named"].tolist() == [2] * 4
@@ -301,7 +301,7 @@ def test_plan_matches_the_endpoints_executions_with_local_names_and_a_deleted_fi
     plan = plan_schedule(kwargs, start=created, end=endpoint.clock.now(), components=list(demo.DEMO_COMPONENTS))
     assert len(plan) == 7
     pd.testing.assert_frame_equal(actual[["wake_time", "data_start", "data_end"]],
-                                  plan[["wake_time", "data_start", "data_end"]].reset_index(drop=True))
+                                  pd.DataFrame(plan[["wake_time", "data_start", "data_end"]]).reset_index(drop=True))
 
     m = match_files(plan, _listing(s3, unique_bucket, prefix))
     succeeded = (actual["status"] == "SUCCESS").to_numpy()

@@ -104,6 +104,32 @@ def test_the_import_contracts_hold():
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
 
 
+def test_binder_installs_every_dependency_the_package_declares():
+    """binder/postBuild installs the package with --no-deps: binder/requirements.txt must list every runtime and
+    demo dependency of pyproject.toml, with the same bounds (a new one missing there broke the Binder check)."""
+    import tomllib
+
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["project"]
+    declared = {r.split("#")[0].strip() for r in project["dependencies"] + project["optional-dependencies"]["demo"]}
+    lines = (PACKAGE.parent / "binder" / "requirements.txt").read_text().splitlines()
+    binder = {line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()}
+    assert sorted(declared - binder) == []
+
+
+def test_type_checkers_see_every_lazy_public_name_where_it_is_served():
+    """``lookout_nb.__init__`` serves some names lazily (``_LAZY``); its ``if TYPE_CHECKING:`` block imports the
+    same names from the same modules, so editors and mypy know ``lnb.submit`` and the rest."""
+    import ast
+
+    import lookout_nb
+
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    [block] = [n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING"]
+    seen = {alias.name: node.module for node in block.body if isinstance(node, ast.ImportFrom)
+            for alias in node.names}
+    assert seen == dict(lookout_nb._LAZY)
+
+
 def test_the_toolkit_contract_names_every_top_level_module():
     """A new top-level module is covered by the "toolkit never imports the service" contract."""
     import tomllib

@@ -9,7 +9,8 @@ cannot lose its tag unnoticed, and an untagged cell that outputs a picture fails
 A cell that draws must show exactly its picture as ``image/png``: not ``<Figure size ...>`` text (a forced
 non-interactive backend), not the same picture twice (a trailing ``ax.figure`` beside the inline backend's own
 display), not an ``<Axes ...>`` repr beside it. nbval runs the same notebooks with ``--nbval-lax`` for the outputs
-marked ``# NBVAL_CHECK_OUTPUT``; a drawing cell must not hide behind ``# NBVAL_IGNORE_OUTPUT``.
+of cells tagged ``nbval-check-output`` (cell metadata, so users see no test marker in the code); a drawing cell must
+not hide behind the tag ``nbval-ignore-output``.
 """
 
 from __future__ import annotations
@@ -50,8 +51,30 @@ def code_cells(path: Path):
     return [(i, cell) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
 
 
+def tags_of(cell) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
 def tagged(cell) -> bool:
-    return DRAWS in cell.get("metadata", {}).get("tags", [])
+    return DRAWS in tags_of(cell)
+
+
+#: nbval's cell tags (its comment markers ``# NBVAL_...`` would show in the code users read).
+NBVAL_TAGS = {"nbval-check-output", "nbval-ignore-output", "nbval-skip", "nbval-raises-exception"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_test_markers_are_cell_tags_not_code_users_read(path):
+    shown = [where(path, i, c) for i, c in code_cells(path) if re.search(r"^\s*#\s*NBVAL_", c.source, re.M)]
+    assert not shown, f"move these nbval markers to the cell's tags ({', '.join(sorted(NBVAL_TAGS))}): {shown}"
+    unknown = [(where(path, i, c), t) for i, c in code_cells(path) for t in tags_of(c)
+               if t.startswith("nbval") and t not in NBVAL_TAGS]
+    assert not unknown, f"nbval does not know these tags: {unknown}"
+
+
+def test_the_notebooks_still_check_outputs_under_nbval():
+    checked = {p.name: sum("nbval-check-output" in tags_of(c) for _, c in code_cells(p)) for p in NOTEBOOKS}
+    assert all(checked[name] for name in checked if not name.startswith("01_")), checked
 
 
 def where(path: Path, index: int, cell) -> str:
@@ -70,7 +93,7 @@ def test_cells_that_draw_are_tagged_and_not_hidden_from_nbval(path):
     untagged = [where(path, i, c) for i, c in code_cells(path) if DRAWING.search(c.source) and not tagged(c)]
     stray = [where(path, i, c) for i, c in code_cells(path) if tagged(c) and not DRAWING.search(c.source)]
     hidden = [where(path, i, c) for i, c in code_cells(path)
-              if (tagged(c) or DRAWING.search(c.source)) and "NBVAL_IGNORE_OUTPUT" in c.source]
+              if (tagged(c) or DRAWING.search(c.source)) and "nbval-ignore-output" in tags_of(c)]
     assert not untagged, f"cells that draw need the tag {DRAWS!r}: {untagged}"
     assert not stray, f"cells tagged {DRAWS!r} call no plot function ({', '.join(PLOTTERS)}, plt.*): {stray}"
     assert not hidden, f"cells that draw must not ignore their output under nbval: {hidden}"

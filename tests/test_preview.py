@@ -590,14 +590,14 @@ def test_csv_delimiter(s3, bucket):
     pv = preview(request(bucket), s3)
     f = only(pv, "csv-delimiter")
     assert "';'" in f.message and "','" in f.message
-    assert pv.samples["pump"].columns.tolist() == ["Timestamp", "Sensor0", "Sensor1"]  # still read for the checks
+    assert pv.samples["pump"].columns.tolist() == ["Timestamp", "Sensor0", "Sensor1", "file"]  # still read
 
 
 def test_no_header_takes_the_schema_names(s3, bucket):
     newest_pump(s3, bucket, csv_text(SLOTS[-1], header=False))
     pv = preview(request(bucket, model_name="pump-model"), s3, client=lookout_stub())
     assert "Timestamp,Sensor0,Sensor1" in only(pv, "no-header").message
-    assert pv.samples["pump"].columns.tolist() == ["Timestamp", "Sensor0", "Sensor1"]
+    assert pv.samples["pump"].columns.tolist() == ["Timestamp", "Sensor0", "Sensor1", "file"]
 
 
 @pytest.mark.parametrize("text, reason", [
@@ -753,3 +753,17 @@ def test_embedded_demo_mistakes_are_each_reported(endpoint, lookout):
             assert pv.now == endpoint.clock.now() and not pv.findings, pv.findings
         else:
             assert DEMO_MISTAKES[mistake] <= errors, (mistake, pv.findings)
+
+
+def test_sample_rows_name_their_file_and_times_say_their_zone(endpoint, s3):
+    from lookout_nb.service.demo import demo
+
+    req = SchedulerRequest.from_boto3(demo.scheduler_kwargs("zones"))
+    pv = preview_input(req, s3=s3, client=endpoint.lookout())
+    for component, table in pv.samples.items():
+        assert set(table["file"]) == {pv.sampled_keys[component].rsplit("/", 1)[-1]}
+    summary = pv.component_summary()
+    assert summary.columns.tolist() == ["component", "files", "first (UTC)", "last (UTC)"]
+    assert sorted(summary["component"]) == sorted(demo.DEMO_COMPONENTS)
+    shown = pv._repr_html_()
+    assert "in UTC" in shown and "first (UTC)" in shown

@@ -220,14 +220,35 @@ def test_unknown_model_is_resource_not_found_with_the_service_message(lookout, r
 
 
 # -- wait, describe, lifecycle -----------------------------------------------------------------------------------------
-def test_wait_for_status_times_out_with_the_last_status(lookout, req):
+def test_wait_for_status_times_out_with_the_last_status(lookout, running, clock_wait):
+    with pytest.raises(WaitTimeout, match=r"still RUNNING after 30 s \(waiting for STOPPED\)") as caught:
+        sch.wait_for_status(NAME, "STOPPED", timeout=30, poll=10, client=lookout, clock=clock_wait)
+    assert caught.value.last_status == "RUNNING"
+
+
+def standing_wait():
+    """A WaitClock that records its pauses and never moves the endpoint's manual clock."""
+    slept = []
+    return slept, sch.WaitClock(monotonic=lambda: sum(slept), sleep=slept.append)
+
+
+def test_wait_for_status_on_a_standing_clock_says_so_at_once(lookout, req):
     sch.submit(req, client=lookout, wait=False)
-    fake = {"now": 0.0}
-    clock = sch.WaitClock(monotonic=lambda: fake["now"],
-                          sleep=lambda s: fake.__setitem__("now", fake["now"] + s))  # the endpoint clock stays
-    with pytest.raises(WaitTimeout, match=r"still PENDING after 30 s.*endpoint\.clock\.advance") as caught:
-        sch.wait_for_status(NAME, "RUNNING", timeout=30, poll=10, client=lookout, clock=clock)
-    assert caught.value.last_status == "PENDING"
+    slept, clock = standing_wait()
+    standing = r"still PENDING while the service's clock stands still.*clock\.advance"
+    with pytest.raises(WaitTimeout, match=standing) as caught:
+        sch.wait_for_status(NAME, "RUNNING", timeout=300, poll=10, client=lookout, clock=clock)
+    assert caught.value.last_status == "PENDING" and sum(slept) < 1
+
+
+def test_submit_on_a_standing_clock_returns_pending_at_once_and_says_why(endpoint, lookout, req):
+    slept, clock = standing_wait()
+    result = sch.submit(req, client=lookout, clock=clock)
+    assert result.status == "PENDING" and sum(slept) < 1
+    assert "clock moves" in result._repr_html_() and "endpoint.clock.advance" in result.note
+    endpoint.clock.advance("1min")
+    assert sch.describe(NAME, client=lookout).status == "RUNNING"
+    assert sch.stop(NAME, client=lookout, clock=clock).status == "STOPPING"   # start/stop do not wait either
 
 
 def test_wait_for_status_rejects_a_status_that_does_not_exist(lookout):
@@ -474,6 +495,7 @@ def test_update_refused_by_the_service_for_a_running_scheduler_says_to_stop(offl
 
 
 def test_list_models_and_describe_model(lookout):
+    from lookout_nb.calls.models import ModelInfo, model_info
     from lookout_nb.contract.schema import ModelSchema
 
     table = sch.list_models(client=lookout)
@@ -483,5 +505,7 @@ def test_list_models_and_describe_model(lookout):
     assert sch.list_models(status="FAILED", client=lookout).empty
     described = sch.describe_model("pump-demo", client=lookout)
     assert ModelSchema.parse(described).names == ("centrifugal-pump", "motor")
+    assert isinstance(described, ModelInfo) and described == model_info("pump-demo", client=lookout)
+    assert (described.sampling_rate, described.status, described["Status"]) == ("PT1M", "SUCCESS", "SUCCESS")
     with pytest.raises(ResourceNotFound):
         sch.describe_model("no-such-model", client=lookout)

@@ -136,3 +136,49 @@ def test_a_dataset_a_model_uses_cannot_be_deleted_until_the_model_is(dataset, lo
     assert "pump-model" not in lnb.list_models(client=lookout)["name"].tolist()
     lnb.delete_dataset("pump-data", client=lookout)
     assert "pump-data" not in lnb.list_datasets(client=lookout)["name"].tolist()
+
+
+def test_a_sampling_rate_finer_than_the_data_is_named_with_the_rate_to_use(dataset, lookout, s3):
+    with pytest.raises(lnb.InvalidArgument, match=r"sampling_rate: PT1M is finer than the data of dataset pump-data: "
+                       r"its rows come every 5 min \(s3://.*\.csv\).*use PT5M or coarser"):
+        train(lookout, sampling_rate="PT1M", s3=s3)
+
+
+def test_labels_outside_the_data_are_named_with_the_datasets_span(dataset, lookout, s3):
+    with pytest.raises(lnb.InvalidArgument, match=r"labels: 1 of 2 labels lie outside the data of dataset pump-data "
+                       r"\(2025-12-01 .*\): 2024-01-01 00:00:00\+00:00 to 2024-01-02.*correct their dates"):
+        train(lookout, labels=[("2024-01-01", "2024-01-02"), ("2025-12-28T09:00", "2025-12-28T17:00")], s3=s3)
+
+
+def test_a_label_file_with_a_header_row_is_read_without_it(tmp_path):
+    from lookout_nb.contract.labelrows import parse_label_rows
+
+    path = tmp_path / "labels.csv"
+    path.write_text("start,end\n2025-12-28T09:00:00,2025-12-28T17:00:00\n")
+    assert lnb.read_labels(path) == [(pd.Timestamp("2025-12-28T09:00Z"), pd.Timestamp("2025-12-28T17:00Z"))]
+    with pytest.raises(lnb.InvalidArgument, match=r"labels\.csv row 1 is a header .*no header row; remove that first"):
+        parse_label_rows(path.read_text(), "labels.csv")  # as the service reads label files on S3
+
+
+def test_the_data_spacing_is_read_from_a_components_file_not_a_label_file_beside_it():
+    import io
+    import json
+
+    from lookout_nb.calls._datasample import data_spacing
+
+    bodies = {"p/a-labels.csv": b"2025-12-01T00:00:00,2025-12-02T00:00:00\n2025-12-05T00:00:00,2025-12-06T00:00:00\n",
+              "p/pump/pump.csv": b"Timestamp,Speed\n" + b"".join(
+                  f"2025-12-01T00:{m:02d}:00,1\n".encode() for m in range(0, 30, 5))}
+
+    class FakeS3:
+        def list_objects_v2(self, Bucket, Prefix, MaxKeys):
+            return {"Contents": [{"Key": k, "Size": len(b)} for k, b in sorted(bodies.items())]}
+
+        def get_object(self, Bucket, Key, Range):
+            return {"Body": io.BytesIO(bodies[Key])}
+
+    schema = {"Components": [{"ComponentName": "pump", "Columns": [{"Name": "Timestamp", "Type": "DATETIME"},
+                                                                    {"Name": "Speed", "Type": "DOUBLE"}]}]}
+    dataset = {"Schema": json.dumps(schema),
+               "IngestionInputConfiguration": {"S3InputConfiguration": {"Bucket": "b", "Prefix": "p/"}}}
+    assert data_spacing(dataset, FakeS3()) == (pd.Timedelta("5min"), "s3://b/p/pump/pump.csv")

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import lookout_nb as lnb
+from lookout_nb.contract import servicemodel
 from lookout_nb.service.api.records import Model
 from lookout_nb.service.demo import demo
 from lookout_nb.wizard import Wizard
@@ -880,8 +881,8 @@ def test_the_output_prefix_message_reads_as_words_with_an_output_example(wizard)
     assert "'input/'" in wizard.input_step.prefix.messages[0]
 
 
-@pytest.mark.parametrize("shape_name", [n for n in lnb.servicemodel.service_model().shape_names
-                                        if lnb.servicemodel.shape(n).metadata.get("pattern")])
+@pytest.mark.parametrize("shape_name", [n for n in servicemodel.service_model().shape_names
+                                        if servicemodel.shape(n).metadata.get("pattern")])
 def test_every_patterned_shape_has_a_sentence_and_no_raw_regex(shape_name):
     from lookout_nb.contract.servicemodel import check, shape
 

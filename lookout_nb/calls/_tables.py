@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -150,7 +151,7 @@ def parse_results(text: str, source: str = "results.jsonl") -> list[dict]:
     return out
 
 
-def diagnostics_map(diagnostics) -> dict[str, float]:
+def diagnostics_map(diagnostics) -> dict[str, Any]:
     """``[{"name": "pump\\\\Flow", "value": 0.4}, ...]`` as ``{"pump\\\\Flow": 0.4}`` (anything else: ``{}``)."""
     if not isinstance(diagnostics, list):
         return {}

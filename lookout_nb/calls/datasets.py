@@ -23,10 +23,12 @@ import html
 import json
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
 from ..contract._aws import lookout_client, s3_client
+from ..contract._display import whole
 from ..contract.schema import ModelSchema
 from ..errors import InvalidArgument, JobFailed, ResourceConflict
 from . import _tables
@@ -160,8 +162,8 @@ def quality_table(summary: dict) -> pd.DataFrame:
         rows.append({"check": path.split(".")[-1], "affected_sensors": sensors, "count": count or 0,
                      "meaning": meaning})
     frame = pd.DataFrame(rows, columns=["check", "affected_sensors", "count", "meaning"])
-    return frame.astype({"check": _tables.TEXT, "affected_sensors": "Int64", "count": "Int64",
-                         "meaning": _tables.TEXT})
+    return whole(frame.astype({"check": _tables.TEXT, "affected_sensors": "Int64", "count": "Int64",
+                               "meaning": _tables.TEXT}))
 
 
 def _html_table(title: str, rows: dict) -> str:
@@ -205,12 +207,12 @@ def create_dataset(name: str, source=None, *, schema=None, bucket: str | None = 
         schema = schema if schema is not None else report.schema
     _create(name, schema, tags, client)
     if report is not None:  # after the dataset is created: a name taken with another schema uploads nothing
-        upload_folder(source, bucket, s3_location(location)[1], s3, report, progress=progress)
+        upload_folder(source, str(bucket), s3_location(str(location))[1], s3, report, progress=progress)
     return describe_dataset(name, client=client, source=location)
 
 
 def _create(name: str, schema, tags, client) -> None:
-    params = {"DatasetName": name}
+    params: dict[str, Any] = {"DatasetName": name}
     if schema is not None:
         params["DatasetSchema"] = {"InlineDataSchema": ModelSchema.parse(schema).to_json()}
     if tags:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..contract._display import whole
 from ..errors import InvalidArgument
 from ._service import utc
 
@@ -121,8 +122,8 @@ def evaluation_table(model, top: int = 3, client=None, session=None) -> pd.DataF
     frame["duration"] = frame["end"] - frame["start"]
     frame["lead_time"] = pd.Series([pd.Timedelta(v) if pd.notna(v) else pd.NaT for v in frame["lead_time"]],
                                    index=frame.index, dtype="timedelta64[ns]")
-    return frame.astype({"kind": "string", "number": "int64", "found": "bool", "overlaps": "string",
-                         "top_sensors": "string"})
+    return whole(frame.astype({"kind": "string", "number": "int64", "found": "bool", "overlaps": "string",
+                               "top_sensors": "string"}))
 
 
 def evaluation_summary(model, client=None, session=None) -> dict:

@@ -1,6 +1,7 @@
 """Labels: time ranges known to be faults, from CSV files or pairs, checked before use, as a label group or on S3.
 
-A label file has no header; each row is ``start,end[,fault code,...]`` with ISO 8601 times (UTC unless they carry
+A label file has no header (a local file's first row of names is skipped); each row is ``start,end[,fault
+code,...]`` with ISO 8601 times (UTC unless they carry
 an offset), as the service reads label CSVs. :func:`read_labels` reads files or pairs and names the file and row
 (or the pair) of each mistake; :func:`create_label_group` makes a label group holding them (the labels a model
 can be trained with through ``LabelsInputConfiguration.LabelGroupName``).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -38,7 +40,7 @@ def _file_labels(path: Path) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidArgument(f"label file {path} is not UTF-8 text; write it as CSV rows start,end") from None
-    out = parse_label_rows(text, f"label file {path}")
+    out = parse_label_rows(text, f"label file {path}", skip_header=True)  # a header is what a spreadsheet writes
     if not out:
         raise InvalidArgument(f"label file {path} holds no label: write one start,end row per fault")
     return out
@@ -84,7 +86,7 @@ def create_label_group(name: str, labels=(), fault_codes=None, fault_code: str |
     """
     pairs = read_labels(labels)
     client = lookout_client(client, session)
-    params = {"LabelGroupName": name, "ClientToken": _token(name, *(fault_codes or ()))}
+    params: dict[str, Any] = {"LabelGroupName": name, "ClientToken": _token(name, *(fault_codes or ()))}
     if fault_codes:
         params["FaultCodes"] = list(fault_codes)
     try:

@@ -27,10 +27,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..contract import servicemodel
-from ..contract._aws import lookout_client
+from ..contract._aws import lookout_client, s3_client
+from ..contract.request import parse_duration
 from ..contract.schema import ModelSchema
 from ..errors import InvalidArgument, JobFailed, ResourceConflict, ResourceNotFound, ServiceError
 from . import _tables
+from ._datasample import data_spacing
 from ._service import call, pages, utc, wire_time
 from ._wait import wait_while
 
@@ -62,7 +64,10 @@ class ModelInfo:
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_describe(cls, raw: dict) -> ModelInfo:
+    def from_describe(cls, raw: dict | ModelInfo) -> ModelInfo:
+        """A ModelInfo from DescribeModel's answer (a ModelInfo is returned as it is)."""
+        if isinstance(raw, ModelInfo):
+            return raw
         try:
             schema = {c: list(s) for c, s in ModelSchema.parse(raw).sensors.items()} if raw.get("Schema") else {}
         except ValueError:
@@ -74,13 +79,21 @@ class ModelInfo:
         labels = raw.get("LabelsInputConfiguration") or {}
         s3 = labels.get("S3InputConfiguration") or {}
         where = labels.get("LabelGroupName") or (f"s3://{s3.get('Bucket')}/{s3.get('Prefix') or ''}" if s3 else None)
-        return cls(raw.get("ModelName"), raw.get("Status", ""), raw.get("DatasetName"),
+        return cls(raw.get("ModelName") or "", raw.get("Status", ""), raw.get("DatasetName"),
                    (raw.get("DataPreProcessingConfiguration") or {}).get("TargetSamplingRate"),
                    (utc(raw.get("TrainingDataStartTime")), utc(raw.get("TrainingDataEndTime"))),
                    (utc(raw.get("EvaluationDataStartTime")), utc(raw.get("EvaluationDataEndTime"))),
                    raw.get("OffCondition"), where, raw.get("FailedReason"), raw.get("ModelQuality"), schema,
                    metrics if isinstance(metrics, dict) else {}, raw.get("ModelArn"),
                    {k: v for k, v in raw.items() if k != "ResponseMetadata"})
+
+    def __getitem__(self, member: str):
+        """A member of DescribeModel's answer, as when :func:`describe_model` returned that dict: ``info["Status"]``."""
+        return self.raw[member]
+
+    def get(self, member: str, default=None):
+        """A member of DescribeModel's answer, or ``default``."""
+        return self.raw.get(member, default)
 
     @property
     def events(self) -> int | None:
@@ -109,27 +122,27 @@ class ModelInfo:
 
 
 # -- reading ----------------------------------------------------------------------------------------------------
-def describe_model(name: str, client=None, session=None) -> dict:
-    """DescribeModel's response; read its ``Schema`` with :meth:`lookout_nb.contract.schema.ModelSchema.parse`, or the
-    whole of it with :func:`model_info`.
+def describe_model(name: str, client=None, session=None) -> ModelInfo:
+    """The model's dataset, sampling rate, windows, labels, status and evaluation as a :class:`ModelInfo`, as
+    :func:`train` returns it; DescribeModel's whole answer is its ``raw`` (``info["Schema"]`` reads a member of it,
+    as when this function returned that dict).
 
     Example
     -------
+    >>> describe_model("pump-demo").sampling_rate                       # doctest: +SKIP
+    'PT1M'
     >>> ModelSchema.parse(describe_model("pump-demo")).names            # doctest: +SKIP
     ('centrifugal-pump', 'motor')
     """
-    return call(lookout_client(client, session), "describe_model", ModelName=name)
+    return ModelInfo.from_describe(_describe_raw(name, lookout_client(client, session)))
 
 
-def model_info(name: str, client=None, session=None) -> ModelInfo:
-    """The model's dataset, sampling rate, windows, labels, status and evaluation as a :class:`ModelInfo`.
+#: The name this function had when ``describe_model`` returned DescribeModel's dict.
+model_info = describe_model
 
-    Example
-    -------
-    >>> model_info("pump-demo").sampling_rate                          # doctest: +SKIP
-    'PT1M'
-    """
-    return ModelInfo.from_describe(describe_model(name, client=client, session=session))
+
+def _describe_raw(name: str, client) -> dict:
+    return call(client, "describe_model", ModelName=name)
 
 
 def list_models(status: str | None = None, details: bool = False, client=None, session=None) -> pd.DataFrame:
@@ -220,7 +233,41 @@ def _check_condition(text: str, schema: ModelSchema) -> None:
                               f"one of {', '.join(names)}")
 
 
-def _labels_config(name: str, labels, label_group, client) -> dict | None:
+def _check_rate(rate: str, rates: tuple, dataset: dict, s3) -> None:
+    """InvalidArgument when ``rate`` is finer than the rows of the dataset's files (read from one of them)."""
+    found = data_spacing(dataset, s3)
+    if found is None or parse_duration(rate) >= found[0]:
+        return
+    spacing, where = found
+    fitting = [r for r in rates if parse_duration(r) >= spacing]
+    advice = f"use {fitting[0]} or coarser" if fitting else "leave it out"
+    raise InvalidArgument(f"sampling_rate: {rate} is finer than the data of dataset {dataset['DatasetName']}: its "
+                          f"rows come every {_duration_text(spacing)} ({where}), so most intervals would hold no row "
+                          f"of their own; {advice} (left out, the service picks a rate the data has)")
+
+
+def _duration_text(step: pd.Timedelta) -> str:
+    """``1 min``, ``30 s``, ``1 h 30 min``: a time step as a person writes it."""
+    seconds = int(step.total_seconds())
+    parts = [(seconds // 3600, "h"), (seconds % 3600 // 60, "min"), (seconds % 60, "s")]
+    return " ".join(f"{n} {unit}" for n, unit in parts if n) or f"{step.total_seconds():g} s"
+
+
+def _check_label_ranges(pairs, dataset: dict) -> None:
+    """InvalidArgument naming the labels that overlap none of the dataset's data."""
+    first, last = utc(dataset.get("DataStartTime")), utc(dataset.get("DataEndTime"))
+    if first is None or last is None:
+        return
+    outside = [(a, b) for a, b in pairs if b <= first or a >= last]
+    if outside:
+        shown = "; ".join(f"{a} to {b}" for a, b in outside[:3]) + (f" and {len(outside) - 3} more"
+                                                                     if len(outside) > 3 else "")
+        raise InvalidArgument(f"labels: {len(outside)} of {len(pairs)} label{'s' if len(pairs) > 1 else ''} lie "
+                              f"outside the data of dataset {dataset['DatasetName']} ({first} to {last}): {shown}; "
+                              "correct their dates (label times are UTC) or leave them out")
+
+
+def _labels_config(name: str, labels, label_group, client, dataset: dict) -> dict | None:
     from .labels import create_label_group, read_labels
 
     if label_group and labels is not None:
@@ -235,6 +282,7 @@ def _labels_config(name: str, labels, label_group, client) -> dict | None:
         bucket, prefix = s3_location(labels)
         return {"S3InputConfiguration": {"Bucket": bucket, "Prefix": prefix}}
     pairs = read_labels(labels)
+    _check_label_ranges(pairs, dataset)
     digest = hashlib.sha256(repr([(a.isoformat(), b.isoformat()) for a, b in pairs]).encode()).hexdigest()[:8]
     # Named by its content: other labels make another group (and so another request for the same model name,
     # which the service refuses as a conflict rather than returning the model trained on the old labels).
@@ -257,16 +305,18 @@ def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, 
           label_group: str | None = None, sampling_rate: str | None = None, off_condition: str | None = None,
           schema=None, tags=None,
           wait: bool = True, timeout: float = 7200, poll: float = 30.0, progress: bool = True, client=None,
-          session=None) -> ModelInfo:
-    """Train model ``name`` on ``dataset`` (a name or a :class:`~lookout_nb.calls.datasets.DatasetInfo`); with ``wait``,
-    wait for the end of training (``timeout`` seconds, progress bar) and return it.
+          s3=None, session=None) -> ModelInfo:
+    """Train model ``name`` on ``dataset`` (a name or a :class:`~lookout_nb.calls.datasets.DatasetInfo`); with
+    ``wait``, wait for the end of training (``timeout`` seconds, progress bar) and return it.
 
     ``training`` and ``evaluation`` are ``(start, end)`` windows (naive times are UTC; left out, the service
     chooses: on the embedded endpoint the first 80% of the data trains and the rest evaluates). ``labels`` are fault
     ranges left out of what the model learns as normal and scored in its evaluation: ``s3://bucket/prefix/`` of
     label CSVs, or a local label CSV, a folder of them, ``(start, end)`` pairs or a DataFrame, which are checked
     and put in a label group ``<name>-labels-<digest of the labels>``; ``label_group`` names an existing group.
-    ``schema`` picks a subset of the dataset's sensors (``{component: [sensors]}``). Training the same model again
+    ``schema`` picks a subset of the dataset's sensors (``{component: [sensors]}``). Labels outside the dataset's
+    data and a ``sampling_rate`` finer than its rows (read from one of its files through ``s3``) are refused.
+    Training the same model again
     returns it (other settings under the same name are a :class:`~lookout_nb.errors.ResourceConflict`); a FAILED
     training raises :class:`~lookout_nb.errors.JobFailed` with the service's reason.
 
@@ -288,6 +338,8 @@ def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, 
     if sampling_rate is not None and sampling_rate not in rates:
         raise InvalidArgument(f"sampling_rate: {sampling_rate!r} is not a TargetSamplingRate; use one of "
                               f"{', '.join(rates)}")
+    if sampling_rate is not None:
+        _check_rate(sampling_rate, rates, raw_dataset, s3_client(s3, session))
     if off_condition:
         _check_condition(off_condition, model_schema)
     params = {"ModelName": name, "DatasetName": dataset_name, "RoleArn": role_arn,
@@ -295,7 +347,7 @@ def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, 
     for key, member in (("training", "Training"), ("evaluation", "Evaluation")):
         if key in windows:
             params[f"{member}DataStartTime"], params[f"{member}DataEndTime"] = map(wire_time, windows[key])
-    labels_config = _labels_config(name, labels, label_group, client)
+    labels_config = _labels_config(name, labels, label_group, client, raw_dataset)
     if labels_config:
         params["LabelsInputConfiguration"] = labels_config
     if sampling_rate:
@@ -311,7 +363,7 @@ def train(name: str, dataset, *, role_arn: str, training=None, evaluation=None, 
         raise ResourceConflict(f"model {name!r} exists already with another configuration: choose another name, or "
                                f"delete it first (delete_model({name!r})). The service said: {exc}",
                                operation="CreateModel") from exc
-    describe = lambda: describe_model(name, client=client)  # noqa: E731
+    describe = lambda: _describe_raw(name, client)  # noqa: E731
     raw = wait_while(describe, "IN_PROGRESS", what=f"the training of model {name}", timeout=timeout, poll=poll,
                      progress=progress) if wait else describe()
     info = ModelInfo.from_describe(raw)

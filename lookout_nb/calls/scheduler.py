@@ -106,11 +106,16 @@ class SubmitResult:
     status: str
     model_quality: str | None = None
     request: SchedulerRequest | None = field(default=None, repr=False)
+    note: str = ""
 
     def _repr_html_(self) -> str:
         rows = {"Name": self.name, "ARN": self.arn, "Status": self.status, "Model quality": self.model_quality}
         note = "it runs, and is billed, from now on; stop() pauses it" if self.status in ("PENDING", "RUNNING") else ""
-        return _html_table("Inference scheduler submitted", rows, note)
+        return _html_table("Inference scheduler submitted", rows, "; ".join(filter(None, [self.note, note])))
+
+
+_STANDING_NOTE = ("PENDING until the service's clock moves: the embedded endpoint's manual clock moves only when you "
+                  "advance it (endpoint.clock.advance)")
 
 
 @dataclass(frozen=True)
@@ -168,7 +173,8 @@ def submit(
     The request is validated first (:class:`RequestInvalid`, no call made). Its stable client token makes a
     repeated or retried submit idempotent. A different request under an existing name raises
     :class:`SchedulerConflict` listing the differing fields. With ``wait`` it returns once the scheduler is RUNNING
-    (polling every ``poll`` seconds of ``clock``, a :class:`WaitClock`).
+    (polling every ``poll`` seconds of ``clock``, a :class:`WaitClock`), or at once, still PENDING, when the
+    service's clock stands still (the embedded endpoint's manual clock moves only when you advance it).
 
     Example
     -------
@@ -190,8 +196,9 @@ def submit(
         request=request,
     )
     if wait and result.status == "PENDING":
-        info = wait_for_status(result.name, "RUNNING", timeout=timeout, poll=poll, client=client, clock=clock)
-        result = SubmitResult(result.name, result.arn, info.status, result.model_quality, request)
+        raw, standing = _waited(result.name, ("RUNNING",), timeout, poll, client, clock)
+        result = SubmitResult(result.name, result.arn, raw["Status"], result.model_quality, request,
+                              _STANDING_NOTE if standing else "")
     return result
 
 
@@ -228,7 +235,7 @@ def _tag_map(tags) -> dict:
 
 def _explained_conflict(request: SchedulerRequest, client, exc: SchedulerConflict) -> SchedulerConflict:
     """A conflict that says how the existing scheduler differs from the request (read from Describe)."""
-    name = request.scheduler_name
+    name = request.scheduler_name or ""
     try:
         existing = request_from_scheduler(name, client=client)
     except ResourceNotFound:
@@ -312,7 +319,8 @@ def wait_for_status(name: str, status, timeout: float = 300, poll: float = 5, cl
                     clock: WaitClock | None = None) -> SchedulerInfo:
     """Poll Describe until the scheduler's status is ``status`` (or one of several); raise WaitTimeout otherwise.
 
-    ``timeout`` and ``poll`` are seconds of ``clock`` (a :class:`WaitClock`; this process's by default).
+    ``timeout`` and ``poll`` are seconds of ``clock`` (a :class:`WaitClock`; this process's by default). A service
+    whose clock stands still (the embedded endpoint's manual clock) changes no status: WaitTimeout comes at once.
 
     Example
     -------
@@ -323,21 +331,49 @@ def wait_for_status(name: str, status, timeout: float = 300, poll: float = 5, cl
     unknown = [s for s in wanted if s not in statuses]
     if unknown:
         raise ValueError(f"unknown status {', '.join(unknown)}; a scheduler is one of {', '.join(statuses)}")
-    client = lookout_client(client, session)
+    return _wait_info(name, wanted, timeout, poll, lookout_client(client, session), clock)
+
+
+def _wait_info(name: str, wanted: tuple, timeout, poll, client, clock, standing_ok: bool = False) -> SchedulerInfo:
+    """:func:`wait_for_status`'s wait; ``standing_ok`` returns the current status while the clock stands still."""
+    raw, standing = _waited(name, wanted, timeout, poll, client, clock)
+    if raw["Status"] not in wanted and not (standing and standing_ok):
+        why = "while the service's clock stands still" if standing else f"after {timeout:g} s"
+        raise WaitTimeout(
+            f"inference scheduler {name!r} is still {raw['Status']} {why} "
+            f"(waiting for {' or '.join(wanted)}){_manual_clock_hint(raw)}",
+            last_status=raw["Status"],
+        )
+    return _info(raw, _tags(client, raw["InferenceSchedulerArn"]))
+
+
+def _waited(name: str, wanted: tuple, timeout: float, poll: float, client, clock) -> tuple[dict, bool]:
+    """Describe until the status is one of ``wanted``, ``timeout`` passes or the service's clock stands still.
+
+    Returns the last answer and whether the clock stood still: two answers a pause apart that carry the same
+    precise service time (only the embedded endpoint sends one; a running clock never repeats a microsecond).
+    The first pauses are short (0.25 s, doubling up to ``poll``), so a standing clock costs a quarter second.
+    """
     clock = clock or WaitClock()
     deadline = clock.monotonic() + timeout
+    interval, seen = min(poll, 0.25), None
     while True:
         raw = call(client, "describe_inference_scheduler", InferenceSchedulerName=name)
-        if raw["Status"] in wanted:
-            return _info(raw, _tags(client, raw["InferenceSchedulerArn"]))
+        now = _precise_now(raw)
+        if raw["Status"] in wanted or (now is not None and now == seen):
+            return raw, raw["Status"] not in wanted
         remaining = deadline - clock.monotonic()
         if remaining <= 0:
-            raise WaitTimeout(
-                f"inference scheduler {name!r} is still {raw['Status']} after {timeout:g} s "
-                f"(waiting for {' or '.join(wanted)}){_manual_clock_hint(raw)}",
-                last_status=raw["Status"],
-            )
-        clock.sleep(min(poll, remaining))
+            return raw, False
+        seen = now
+        clock.sleep(min(interval, remaining))
+        interval = min(poll, interval * 2)
+
+
+def _precise_now(raw: Mapping) -> pd.Timestamp | None:
+    """The service time of an answer when it carries the embedded endpoint's precise header, else None."""
+    headers = {str(k).lower(): v for k, v in ((raw.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}).items()}
+    return servicetime.from_headers(headers) if servicetime.PRECISE_HEADER in headers else None
 
 
 def _manual_clock_hint(raw: Mapping) -> str:
@@ -379,8 +415,9 @@ def stop(name: str, wait: bool = True, timeout: float = 300, poll: float = 5, cl
 
 
 def _settled(name, status, wait, timeout, poll, client, clock) -> SchedulerInfo:
+    """Wait for ``status``, or return the current one at once while the service's clock stands still."""
     if wait:
-        return wait_for_status(name, status, timeout=timeout, poll=poll, client=client, clock=clock)
+        return _wait_info(name, (status,), timeout, poll, client, clock, standing_ok=True)
     return describe(name, client=client)
 
 
@@ -469,7 +506,8 @@ def list_schedulers(name_prefix: str | None = None, model_name: str | None = Non
 
 
 def executions(name: str, start=None, end=None, status: str | None = None, client=None, session=None) -> pd.DataFrame:
-    """The scheduler's runs (all pages), oldest first: ``scheduled_start, data_start, data_end, status,
+    """The scheduler's runs (all pages), oldest first (every table of the toolkit is in time order; the wizard's
+    Monitor shows the newest first): ``scheduled_start, data_start, data_end, status,
     failed_reason, result_bucket, result_key`` (times tz-aware UTC).
 
     ``start`` keeps runs whose data window starts at or after it, ``end`` those whose window ends by it
@@ -486,7 +524,8 @@ def executions(name: str, start=None, end=None, status: str | None = None, clien
 
 
 def results(name: str, start=None, end=None, s3=None, client=None, session=None, max_workers: int = 8) -> pd.DataFrame:
-    """Every scored row of the scheduler's successful runs, read from their ``results.jsonl`` (JSON only).
+    """Every scored row of the scheduler's successful runs, read from their ``results.jsonl`` (JSON only), oldest
+    first (every table of the toolkit is in time order).
 
     Columns: ``timestamp`` (tz-aware UTC), ``prediction`` (1 = anomaly), ``prediction_reason``, ``anomaly_score``
     (NaN when the model does not report one), ``scheduled_start`` of the run, then one column per sensor named
@@ -515,8 +554,9 @@ def _read_text(s3, bucket: str, key: str) -> str:
 
 
 def events(name: str, start, end, client=None, session=None) -> pd.DataFrame:
-    """Anomalous events between ``start`` and ``end`` (all pages): ``event_start, event_end, duration_seconds,
-    diagnostics`` (JSON-decoded), then one column per sensor ``component\\sensor``.
+    """Anomalous events overlapping ``start`` to ``end`` (both needed; naive times are UTC; all pages), oldest
+    first: ``event_start, event_end, duration_seconds, diagnostics`` (JSON-decoded), then one column per sensor
+    ``component\\sensor``.
 
     Example
     -------

@@ -320,7 +320,8 @@ def _parse(naming, keys: list, prefix: str) -> _Parsed:
     """
     table = naming.parse_many(keys)
     ok = table["matches"].to_numpy(dtype=bool)
-    comps = np.where(ok, table["component"].to_numpy(dtype=object), None)
+    comps = table["component"].to_numpy(dtype=object, copy=True)
+    comps[~ok] = None
     naive = table["time_utc"].dt.tz_localize(None)
     reachable = ok & np.asarray((naive >= _NS_MIN) & (naive <= _NS_MAX))
     times = np.full(len(keys), NAT, dtype=np.int64)

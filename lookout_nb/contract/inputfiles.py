@@ -91,7 +91,7 @@ def separator(header: str) -> str:
     counts = {sep: header.count(sep) for sep in SEPARATORS}
     if counts[","]:
         return ","
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda sep: counts[sep])
     return best if counts[best] else ","
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -113,6 +113,16 @@ class Naming:
         object.__setattr__(self, "timezone_offset", offset)
 
     @property
+    def fmt(self) -> str:
+        """The timestamp format, defaults applied (never None)."""
+        return DEFAULT_FORMAT if self.timestamp_format is None else self.timestamp_format
+
+    @property
+    def delim(self) -> str:
+        """The delimiter, defaults applied (never None; ``""`` is a delimiter)."""
+        return DEFAULT_DELIMITER if self.delimiter is None else self.delimiter
+
+    @property
     def offset(self) -> pd.Timedelta:
         """The local time offset from UTC that file names carry (zero for EPOCH names)."""
         return pd.Timedelta(0) if self.timestamp_format == "EPOCH" else parse_offset(self.timezone_offset)
@@ -131,7 +141,7 @@ class Naming:
         if self.timestamp_format == "EPOCH":
             return pd.Index(((idx - _UNIX_ZERO) // _EPOCH_UNIT).astype("int64").astype(str))
         local = (idx + self.offset).tz_localize(None)
-        return pd.Index(local.strftime(TIMESTAMP_FORMATS[self.timestamp_format][0]))
+        return pd.Index(local.strftime(TIMESTAMP_FORMATS[self.fmt][0]))
 
     def key(self, component: str, window_start_utc, prefix: str = "") -> str:
         """The S3 key of ``component``'s file for the slot starting at ``window_start_utc``."""
@@ -157,7 +167,7 @@ class Naming:
         timestamp is a fixed-width suffix before ``.csv``, so no per-key regex is needed.
         """
         keys = pd.Series(list(keys), dtype=object, name="key").astype(str)
-        split = _split_names(keys, self.timestamp_format)
+        split = _split_names(keys, self.fmt)
         heads = split.heads  # the distinct file-name heads: judged once each, then spread over the keys
         if self.delimiter:
             head_ok, components = heads.str.endswith(self.delimiter), heads.str[:-1]
@@ -217,7 +227,7 @@ def _split_names(keys: pd.Series, timestamp_format: str) -> _Split:
 
 
 #: The resolution of parsed file times: microseconds cover years 1 to 9999 (nanoseconds stop in 2262).
-_UNIT = "us"
+_UNIT: Final = "us"
 _STAMP_WIDTH = {"yyyyMMddHHmmss": 14, "yyyy-MM-dd-HH-mm-ss": 19, "EPOCH": 10}
 
 

@@ -21,6 +21,7 @@ import pprint
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -108,9 +109,9 @@ class SchedulerRequest:
         """
         if not isinstance(kwargs, Mapping):
             return cls(unplaced=(Problem("request", f"must be a mapping of {OPERATION} members"),))
-        values = {}
+        values: dict[str, Any] = {}
         for name, path in FIELDS.items():
-            node = kwargs
+            node: Any = kwargs
             for part in path:
                 node = node.get(part) if isinstance(node, Mapping) else None
             values[name] = node

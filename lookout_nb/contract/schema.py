@@ -47,12 +47,14 @@ class ModelSchema:
     def parse(cls, source) -> ModelSchema:
         """A schema from what users and services hold.
 
-        ``source`` is a DescribeModel response, its ``Schema`` JSON text (or that text decoded), a mapping
-        ``{component: [sensors]}``, a list of component names (no sensors known), or a ModelSchema. JSON is read
+        ``source`` is a DescribeModel response (or a ModelInfo), its ``Schema`` JSON text (or that text decoded), a
+        mapping ``{component: [sensors]}``, a list of component names (no sensors known), or a ModelSchema. JSON is read
         with ``json.loads``, never ``eval``.
         """
         if isinstance(source, ModelSchema):
             return source
+        if isinstance(getattr(source, "raw", None), Mapping):  # a ModelInfo: its DescribeModel response
+            source = source.raw
         if isinstance(source, Mapping) and "Schema" in source and "Components" not in source:
             source = source["Schema"]  # a DescribeModel response
         if isinstance(source, str):

@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..errors import InvalidArgument, LookoutNbWarning, NamingError, Problem, RequestInvalid
 from . import servicetime
+from ._display import whole
 from ._nanos import NAT, SECOND, naive_index, td_ns, to_ns, utc_index
 from .naming import Naming, format_offset, to_utc
 from .request import SchedulerRequest
@@ -216,7 +217,7 @@ def plan_schedule(request, start, end=None, periods=None, components=None, zone=
     )
     if zone is not None and n:
         _warn_zone(_zone_spans(zone, data_start, p.offset, per_run=True), zone, p.offset)
-    return plan
+    return whole(plan)  # file names are longer than pandas shows of a cell
 
 
 def next_runs(request, now=None, n: int = 5, running: bool = False, components=None, zone=None,

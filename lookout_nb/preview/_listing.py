@@ -35,7 +35,8 @@ class Listing:
 
 def list_input(s3, bucket: str, prefix: str, *, max_keys: int, progress: bool) -> Listing:
     """Page through ListObjectsV2 (at most ``max_keys`` keys); an S3 error ends it as the listing's ``failure``."""
-    listing, rows = Listing(), []
+    listing = Listing()
+    rows: list = []
     try:
         with _progress(progress, bucket, prefix) as bar:
             token = None

@@ -87,13 +87,13 @@ def naming_findings(keys: pd.DataFrame, naming: Naming | None, detected: NamingC
     out = []
     if not request_given and naming is not None:
         out.append(Finding("naming-detected", "info", f"no request given: names read as "
-                           f"{pattern(naming.timestamp_format, naming.delimiter)} with offset "
+                           f"{pattern(naming.fmt, naming.delim)} with offset "
                            f"{naming.timezone_offset} (the offset cannot be seen in names)"))
     bad = keys.loc[~keys["matches"], "key"]
     if bad.empty:
         return out
     level = "error" if len(bad) == len(keys) else "warning"
-    expected = pattern(naming.timestamp_format, naming.delimiter) if naming else "<component>_<timestamp>.csv"
+    expected = pattern(naming.fmt, naming.delim) if naming else "<component>_<timestamp>.csv"
     message = f"{len(bad)} of {len(keys)} files do not follow {expected} and will be ignored: {quote(bad)}"
     if detected is not None and naming is not None and (detected.timestamp_format, detected.delimiter) != (
             naming.timestamp_format, naming.delimiter) and detected.share > keys["matches"].mean():

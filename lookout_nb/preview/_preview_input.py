@@ -82,7 +82,8 @@ def preview_input(
 
 def _judge(s3, target: Target, expected: Expected, listing: Listing, *, now, recent: int, sample_bytes: int,
            sample_files: int) -> InputPreview:
-    """Every check on a listing, then the preview built from what they found."""
+    """Every check on a listing (one S3 answered), then the preview built from what they found."""
+    assert listing.table is not None, "judged only when S3 answered the listing"
     detected = detect(listing.table["key"], expected.components)
     naming = effective_naming(target.request, detected)
     keys = keys_table(listing.table, naming)

@@ -85,6 +85,23 @@ class InputPreview:
         """Findings grouped by level, most severe first (every level present, maybe empty)."""
         return {level: [f for f in self.findings if f.level == level] for level in LEVELS}
 
+    def component_summary(self) -> pd.DataFrame:
+        """Per component, the files that follow the naming and the UTC times of the first and last name (the
+        columns say the zone: names carry local time, shown here converted to UTC).
+
+        >>> InputPreview("bucket", "in/").component_summary().columns.tolist()
+        ['component', 'files', 'first (UTC)', 'last (UTC)']
+        """
+        columns = ["component", "files", "first (UTC)", "last (UTC)"]
+        named = self.keys[self.keys["matches"].astype(bool)] if len(self.keys) else self.keys
+        if not len(named):
+            return pd.DataFrame(columns=columns)
+        per = named.groupby("component").agg(files=("key", "size"), first=("time_utc", "min"),
+                                               last=("time_utc", "max")).reset_index()
+        for end in ("first", "last"):
+            per[end] = per[end].dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S")
+        return per.set_axis(columns, axis=1)
+
     def find(self, code: str) -> list[Finding]:
         """The findings of one code."""
         return [f for f in self.findings if f.code == code]

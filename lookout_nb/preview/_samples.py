@@ -37,6 +37,10 @@ class WindowRules:
     now: pd.Timestamp | None = None
 
 
+#: The sample tables' last column: the name of the file each row was read from.
+FILE_COLUMN = "file"
+
+
 @dataclass
 class Samples:
     """The rows read per component (``tables``), the key each came from, the bytes read per key, the findings."""
@@ -72,7 +76,7 @@ def read_samples(s3, bucket: str, keys: pd.DataFrame, *, sample_bytes: int, samp
         out.findings += found
         if table is not None:  # oldest first, so the newest file's rows are the ones kept
             label = row.component if isinstance(row.component, str) else row.key.rsplit("/", 1)[-1]
-            out.tables[label] = table
+            out.tables[label] = table.assign(**{FILE_COLUMN: row.key.rsplit("/", 1)[-1]})  # each row names its file
             out.keys[label] = row.key
     return out
 
@@ -154,6 +158,12 @@ def _implied_offset(valid: pd.Series, name_local: pd.Timestamp, freq: pd.Timedel
     return offset if _inside(valid, local - offset, local - offset + freq).mean() >= 0.5 else None
 
 
+def _naming(rules: WindowRules) -> Naming:
+    """The rules' naming, where a window finding is made (only with a naming: :func:`window_findings`)."""
+    assert rules.naming is not None, "window findings are made only with a naming"
+    return rules.naming
+
+
 def _offset_finding(row, start: pd.Timestamp, implied: pd.Timedelta, rules: WindowRules) -> Finding:
     """The rows sit where another InputTimeZoneOffset would put the window: say which reading fixes it."""
     key = row.key
@@ -176,7 +186,8 @@ def _shifted_by_offset(row, window: str, rules: WindowRules) -> Finding:
     Both mistakes look the same inside one file; when the file came (``now``, else its LastModified) tells them
     apart, so the first fix offered is the one for the mistake made, and both are offered when it cannot tell.
     """
-    key, configured, shift = row.key, rules.naming.timezone_offset, hours(rules.naming.offset)
+    naming = _naming(rules)
+    key, configured, shift = row.key, naming.timezone_offset, hours(naming.offset)
     seen = f"the rows are {shift} away from the file's window {window}, exactly the InputTimeZoneOffset {configured}"
     names_utc, when = _names_read_as_utc(row, rules)
     if names_utc:
@@ -202,7 +213,7 @@ def _names_read_as_utc(row, rules: WindowRules) -> tuple[bool | None, str]:
     when, name = (rules.now, "now") if rules.now is not None else (getattr(row, "last_modified", None), "its upload")
     if when is None or pd.isna(when):
         return None, ""
-    near = abs(rules.naming.offset) / 2
+    near = abs(_naming(rules).offset) / 2
     as_local, as_utc = abs(when - row.time_utc), abs(when - row.time_local.tz_localize("UTC"))
     verdict = True if as_utc < near <= as_local else False if as_local < near <= as_utc else None
     return verdict, f"{name} ({when:%Y-%m-%d %H:%M} UTC)"

@@ -54,11 +54,39 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
                    help="remove executions whose data ended longer ago than this (service time, e.g. 30D or P30D), "
                         "from memory and the state, as runs end (default: keep every execution)")
     add_credentials_argument(p)
+    p.add_argument("--cors-origin", action="append", default=None, metavar="ORIGIN",
+                   help="let web pages of this origin call the endpoint (CORS), e.g. http://localhost:8888; "
+                        "repeat for several (default: no web page may)")
     p.add_argument("--insecure", action="store_true",
                    help="allow a non-loopback --host without --credentials (anyone who reaches the port can do "
                         "anything)")
     p.set_defaults(func=serve)
     return p
+
+
+def add_fsck_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``fsck`` sub-command (list the damaged S3 object files of a state directory); returns its parser."""
+    p = subparsers.add_parser("fsck", help="list the S3 objects of a --state-dir whose file is missing or damaged",
+                              description="Check every S3 object file of a state directory (read-only; an endpoint "
+                              "may be serving it). Exit status 1 when one is damaged.")
+    p.add_argument("--state-dir", required=True, help="the state directory of lookout-nb serve")
+    p.set_defaults(func=fsck)
+    return p
+
+
+def fsck(args) -> int:
+    """Print the report of :func:`.storage.fsck.check`; 0 when every file is whole, 1 otherwise, 2 if unreadable."""
+    import sqlite3
+
+    from .storage.fsck import check, report
+
+    try:
+        problems = check(args.state_dir)
+    except sqlite3.Error as err:
+        print(f"lookout-nb fsck: cannot read the object index of {args.state_dir}: {err}", file=sys.stderr)
+        return 2
+    print(report(problems, args.state_dir))
+    return 1 if problems else 0
 
 
 def add_credentials_argument(parser) -> None:
@@ -179,7 +207,8 @@ def serve(args, stop_event: threading.Event | None = None) -> int:
         endpoint = start(
             port=args.port, host=args.host, clock=args.clock, speed=args.speed, demo=args.demo,
             state_dir=args.state_dir,
-            credentials=credentials, s3_endpoint_url=getattr(args, "s3_endpoint_url", None),
+            credentials=credentials, cors_origin=getattr(args, "cors_origin", None),
+            s3_endpoint_url=getattr(args, "s3_endpoint_url", None),
             db=getattr(args, "db", None), dask_scheduler=getattr(args, "dask_scheduler", None),
             retention=getattr(args, "retention", None),
         )
@@ -208,7 +237,9 @@ def serve(args, stop_event: threading.Event | None = None) -> int:
 def main(argv=None) -> int:
     """``python -m lookout_nb.service.cli serve ...``."""
     parser = argparse.ArgumentParser(prog="lookout-nb")
-    add_serve_parser(parser.add_subparsers(dest="command", required=True))
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_serve_parser(commands)
+    add_fsck_parser(commands)
     args = parser.parse_args(argv)
     return args.func(args)
 

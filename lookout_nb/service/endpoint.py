@@ -24,6 +24,7 @@ from .clock import ManualClock, RealClock, make_clock
 from .demo import demo as demo_module
 from .http.auth import OwnClients, Verifier, credentials_of
 from .http.control import ClockApp
+from .http.guard import Guard, origins_of
 from .http.protocol import LookoutApp
 from .http.ready import Gate
 from .http.server import Dispatcher, Server
@@ -39,7 +40,7 @@ from .state.postgres import PgStore
 from .state.store import Store
 from .storage import externals3
 from .storage.inprocess import InProcessS3
-from .storage.objects import ObjectStore
+from .storage.objects import ObjectStore, spill_store
 from .storage.s3clock import StampedWrites
 from .work.dask import DaskWork
 
@@ -80,8 +81,10 @@ class Endpoint:
     """A running embedded endpoint: ``.url``, ``.clock``, ``.backend``, ``.lookout()``, ``.s3()``, ``.stop()``."""
 
     def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None,
-                 admin=False, credentials=None, s3_endpoint_url=None, db=None, dask_scheduler=None, retention=None):
+                 admin=False, credentials=None, cors_origin=None, s3_endpoint_url=None, db=None, dask_scheduler=None,
+                 retention=None):
         credentials = credentials_of(credentials)  # a bad value fails before anything is bound
+        cors_origins = origins_of(cors_origin)
         #: The user's S3 (a URL, or ``"aws"``) that holds every object, or None: the endpoint's own S3.
         self.s3_endpoint_url = s3_endpoint_url
         if s3_endpoint_url is not None:
@@ -114,12 +117,16 @@ class Endpoint:
             self._own = OwnClients()  # the own clients pass the start-up gate and may stamp demo files in the past
             verifier = Verifier(*credentials) if credentials else None
             no_s3 = externals3.NoS3(s3_endpoint_url) if s3_endpoint_url is not None else None
+            # where the embedded S3's bodies go: state_dir, or (memory-only) a temporary folder of this process
+            self._bodies = self.objects if self.objects is not None or no_s3 is not None else spill_store()
             dispatcher = Dispatcher(LookoutApp(self.backend), s3_app=no_s3,
                                     control_app=ClockApp(self.clock, status=self.status),
-                                    clock=self.clock, own=self._own, objects=self.objects, admin=admin,
+                                    clock=self.clock, own=self._own, objects=self._bodies, admin=admin,
                                     verifier=verifier)
             self.gate = Gate(dispatcher, self._own)
-            self.server = Server(self.gate, host, port, clock=self.clock)
+            #: The origins of web pages allowed to call the endpoint (``--cors-origin``); none by default.
+            self.cors_origins = cors_origins
+            self.server = Server(Guard(self.gate, host, cors_origins), host, port, clock=self.clock)
         except BaseException:
             self._close_state()
             raise
@@ -143,15 +150,18 @@ class Endpoint:
             s3 = self.s3()
             # the one reader of objects: the runner and the ingestion and training jobs read the same way, from the
             # user's S3 (boto3) or from the endpoint's own (in-process: moto's backend, written through; no HTTP)
-            reader = s3 if external else InProcessS3(self.clock, self.objects)
-            self.runner = Runner(reader)
+            reader = s3 if external else InProcessS3(self.clock, self._bodies)
+            # the user's S3 stamps LastModified with its real time: its listing tells what is there at a wake-up
+            self.runner = Runner(reader, workers=4 if external else 1, service_stamps=not external)
             self.backend.core.data_reader = S3Reader(reader)
             if self.state_dir is not None and self.objects is not None:
                 self.objects.open().load()  # only now that this process owns state_dir
+            damaged = self.objects.damaged if self.state_dir is not None and self.objects is not None else []
             if isinstance(self.store, PgStore):
                 self._share()
+                self.problems = damaged + self.problems
             elif self.store is not None:
-                self.problems = restore.load(self.backend, self.store)
+                self.problems = damaged + restore.load(self.backend, self.store)
             if self.dask_scheduler is not None:  # the workers reach the user's S3, or this endpoint's over HTTP
                 self.backend.core.work = DaskWork(self.dask_scheduler, functools.partial(remote.execute, self._spec()),
                                                   remote.failed)
@@ -382,6 +392,7 @@ def start(
     feed: bool | None = None,
     admin: bool = False,
     credentials=None,
+    cors_origin=None,
     db: str | None = None,
     dask_scheduler: str | None = None,
     s3_endpoint_url=None,
@@ -398,6 +409,9 @@ def start(
     ``credentials``: ``(access_key, secret_key)`` or ``"KEY:SECRET"``: every request (S3, the Lookout API, the clock
     control) must then carry a valid SigV4 signature of that key (:mod:`lookout_nb.service.http.auth`); the endpoint's
     own clients (``client()``, ``env()``) use it. None (default): any credentials are accepted.
+    ``cors_origin``: the origin (or origins) of a web page allowed to call the endpoint, e.g.
+    ``"http://localhost:8888"``; by default no page may (:mod:`lookout_nb.service.http.guard`). Whatever the options,
+    the Host header must name this machine or ``host``, and each request is bounded (``docs/security.md``).
     ``s3_endpoint_url``: the user's S3 (a URL, or ``"aws"`` for AWS S3 with the default credential chain) holds every
     object the endpoint reads and writes; it then serves the Lookout API only (:mod:`.storage.externals3`).
     Default: the ``LOOKOUT_NB_S3_ENDPOINT_URL`` variable when set, else the endpoint's own S3.
@@ -411,6 +425,6 @@ def start(
     >>> ep.stop()                                       # doctest: +SKIP
     """
     return Endpoint(host=host, port=port, clock=clock, demo=demo, state_dir=state_dir, speed=speed, feed=feed,
-                    admin=admin, credentials=credentials,
+                    admin=admin, credentials=credentials, cors_origin=cors_origin,
                     s3_endpoint_url=s3_endpoint_url or externals3.from_environment(), db=db,
                     dask_scheduler=dask_scheduler, retention=retention).start()

@@ -72,14 +72,14 @@ class ModelInfo:
     labels: str | None = None
 
     @classmethod
-    def from_describe(cls, response: dict) -> ModelInfo:
+    def from_describe(cls, response: dict | Described) -> ModelInfo:
         try:
             components = {name: list(sensors) for name, sensors in ModelSchema.parse(response).sensors.items()}
         except SchemaError:
             components = {}
         described = Described.from_describe(response)
         return cls(
-            name=response.get("ModelName"),
+            name=response.get("ModelName") or "",
             status=response.get("Status", ""),
             components=components,
             sampling_rate=described.sampling_rate,
@@ -179,7 +179,7 @@ class Services:
             return None
         return scheduler.differences(current, request)
 
-    def describe(self, name: str):
+    def describe(self, name: str) -> scheduler.SchedulerInfo:
         return scheduler.describe(name, client=self.client)
 
     def start(self, name: str):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -74,8 +75,8 @@ class Wizard(widgets.VBox):
         self.review_step = ReviewStep()
         self.submit_step = SubmitStep()
         self.monitor = Monitor(self.services, self.tasks, on_deleted=lambda _: self.load_scheduler_names())
-        self.steps = [self.model_step, self.schedule_step, self.input_step, self.output_step, self.access_step,
-                      self.review_step, self.submit_step, self.monitor]
+        self.steps: list[Any] = [self.model_step, self.schedule_step, self.input_step, self.output_step,
+                                 self.access_step, self.review_step, self.submit_step, self.monitor]
         self.fields = {f.name: f for step in self.steps for f in getattr(step, "fields", [])}
         self.fields = {name: self.fields[name] for name in FIELDS if name in self.fields}  # the API's order
         self.problems: list[Problem] = []

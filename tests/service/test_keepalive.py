@@ -1,4 +1,5 @@
-"""HTTP/1.1 keep-alive: one client connection serves request after request, errors included."""
+"""HTTP/1.1 keep-alive on waitress: one client connection serves request after request, errors included; a body is
+read whole by the server before the application runs, so a refused or abandoned upload never desynchronises it."""
 
 from __future__ import annotations
 
@@ -99,10 +100,57 @@ def test_stopping_the_endpoint_ends_its_idle_kept_alive_connections():
 def test_a_client_gone_mid_upload_leaves_no_traceback_and_the_endpoint_serving(capfd):
     with start(port=0, clock="manual", demo=False, credentials=("plant1", "s3cret")) as ep:
         host, port = urlsplit(ep.url).hostname, urlsplit(ep.url).port
-        with socket.create_connection((host, port), timeout=10) as sock:  # refused unread: the server drains it
-            sock.sendall(b"PUT /some-bucket/k HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n" + b"y" * 10)
-            sock.recv(65536)  # the 403 comes while the body is still owed; then the client goes away
+        with socket.create_connection((host, port), timeout=10) as sock:  # 10 bytes of a million, then gone
+            sock.sendall(f"PUT /some-bucket/k HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: 1000000\r\n\r\n"
+                         .encode() + b"y" * 10)
         connection = _connection(ep.url)
         assert _ask(connection, "GET", "/some-bucket/k")[0] == 403  # still answering
         connection.close()
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_pipelined_requests_are_answered_in_order_on_one_connection(endpoint, s3, unique_bucket):
+    s3.put_object(Bucket=unique_bucket, Key="a", Body=b"first")
+    s3.put_object(Bucket=unique_bucket, Key="b", Body=b"second")
+    host, port = urlsplit(endpoint.url).hostname, urlsplit(endpoint.url).port
+    with socket.create_connection((host, port), timeout=30) as sock:
+        connection = http.client.HTTPConnection(host, port)
+        heads = []
+        for key in ("a", "b"):
+            headers = _signed(connection, "GET", f"/{unique_bucket}/{key}", None, {"Host": f"{host}:{port}"})
+            heads.append(f"GET /{unique_bucket}/{key} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in
+                                                                             headers.items()) + "\r\n")
+        sock.sendall("".join(heads).encode())  # both at once, before any answer
+        stream = _Shared(sock.makefile("rb"))  # one buffer for both answers
+        bodies = []
+        for _ in heads:
+            response = http.client.HTTPResponse(stream, method="GET")
+            response.begin()
+            bodies.append(response.read())
+    assert bodies == [b"first", b"second"]
+
+
+class _Shared:
+    """A socket stand-in for http.client.HTTPResponse: every answer reads the same buffered file, left open."""
+
+    def __init__(self, file):
+        self.file = file
+
+    def makefile(self, *args, **kwargs):
+        return self
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+    def close(self):
+        pass
+
+
+def test_an_expect_continue_request_without_a_body_is_answered(endpoint):
+    host, port = urlsplit(endpoint.url).hostname, urlsplit(endpoint.url).port
+    with socket.create_connection((host, port), timeout=30) as sock:
+        sock.sendall(f"PUT /no-such-bucket/k HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: 0\r\n"
+                     "Expect: 100-continue\r\n\r\n".encode())
+        response = http.client.HTTPResponse(sock, method="PUT")
+        response.begin()
+        assert response.status == 404 and b"NoSuchBucket" in response.read()

@@ -368,6 +368,34 @@ def test_a_missing_output_bucket_fails_the_run_naming_it(endpoint, create, execu
     )
 
 
+def test_a_run_executed_late_sees_only_the_files_there_at_its_wake_up(endpoint, s3, machine, executions,
+                                                                      monkeypatch):
+    """The runner executes the 09:05 run late (as under heavy load): files uploaded at 09:06 are not the run's,
+    as the service reads at the wake-up; the 09:10 run reads them."""
+    from types import SimpleNamespace
+
+    from lookout_nb.service.storage.inprocess import InProcessS3
+
+    naming, reading = Naming(), endpoint.runner.read_window
+    uploads = InProcessS3(SimpleNamespace(now=lambda: ts("2026-01-05T09:06Z")))  # the same S3, stamped 09:06
+
+    def upload_then_read(run):
+        if run.wake == ts("2026-01-05T09:05Z"):
+            for slot in (T0, T0 + 5 * M):
+                for component, header in (("press", ("Timestamp", "P1", "P2")), ("fan", ("Timestamp", "Speed"))):
+                    rows = [(slot + i * M, (50,) * (len(header) - 1)) for i in range(1, 6)]
+                    uploads.put_object(Bucket=machine.bucket, Key=naming.key(component, slot, "in/"),
+                                       Body=csv(rows, header))
+        return reading(run)
+
+    monkeypatch.setattr(endpoint.runner, "read_window", upload_then_read)
+    name = machine.schedule("late")
+    endpoint.clock.set("2026-01-05T09:10Z")
+    runs = sorted(executions(name), key=lambda r: r["ScheduledStartTime"])
+    assert [r["Status"] for r in runs] == ["FAILED", "SUCCESS"], runs[-1].get("FailedReason")
+    assert runs[0]["FailedReason"].startswith("Could not find data file for sensor")
+
+
 def test_a_runner_bug_fails_the_execution_instead_of_leaving_it_in_progress(endpoint, create, executions, monkeypatch):
     def broken(run):
         raise KeyError("surprise")
@@ -403,14 +431,34 @@ def test_the_history_a_run_reads_spans_the_detectors_lookback_in_time(rate, sinc
     model = SimpleNamespace(trained_model=SimpleNamespace(detector=detector), sampling_rate=rate,
                             components={"press": ["P1", "P2"]}, sensors=["press\\P1", "press\\P2"], name="m")
     run = SimpleNamespace(model=model, window=(ts("2026-01-05T09:00Z"), ts("2026-01-05T09:05Z")),
-                          frequency=pd.Timedelta(minutes=5),
+                          frequency=pd.Timedelta(minutes=5), wake=ts("2026-01-05T09:05Z"),
                           input_config={"S3InputConfiguration": {"Bucket": "b", "Prefix": "in/"}})
     asked = []
     runner = Runner(s3=None)
-    runner.slot_files = lambda bucket, prefix, naming, component, keys: asked.extend(keys) or []
+    runner.slot_files = lambda bucket, prefix, naming, component, keys, as_of=None: asked.extend(keys) or []
     assert runner.read_history(run) is None  # no files: no history, never a failure
     span = pd.Timedelta(seconds=detector.lookback_seconds)
     assert span == pd.Timedelta(minutes=23 if rate == "PT1M" else 40)
     stamps = sorted(k.split("_")[1][:12] for k in asked)
     first = ts(f"2026-01-05T{since}Z").floor("5min") - pd.Timedelta(minutes=5)  # one slot before, as for the window
     assert stamps[0] == first.strftime("%Y%m%d%H%M") and stamps[-1] == "202601050900"
+
+
+def test_the_history_a_run_reads_holds_only_files_there_at_its_wake_up():
+    """A file of an earlier slot uploaded after a run's wake-up is not in that run's history (the service reads at
+    the wake-up), also when the runner listed it before for another run; a later run sees it."""
+    naming, listings = Naming(), []
+    on_time, late = naming.key("press", T0 - 10 * M, "in/"), naming.key("press", T0 - 5 * M, "in/")
+
+    class Listing:
+        def list_objects_v2(self, **kwargs):
+            listings.append(kwargs)
+            return {"Contents": [{"Key": on_time, "ETag": '"a"', "LastModified": ts("2026-01-05T08:52Z")},
+                                 {"Key": late, "ETag": '"b"', "LastModified": ts("2026-01-05T09:07Z")}]}
+
+    runner = Runner(Listing())
+    keys = [on_time, late]
+    assert runner.slot_files("b", "in/", naming, "press", keys, as_of=ts("2026-01-05T09:10Z")) == [
+        (on_time, '"a"'), (late, '"b"')]
+    assert runner.slot_files("b", "in/", naming, "press", keys, as_of=ts("2026-01-05T09:05Z")) == [(on_time, '"a"')]
+    assert len(listings) == 1  # the second run's answer came from the first listing

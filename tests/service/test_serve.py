@@ -21,6 +21,9 @@ def test_serve_parser_accepts_the_documented_options():
         ["serve", "--port", "0", "--clock", "real", "--speed", "60", "--demo", "--state-dir", "/tmp/x"])
     assert (args.port, args.host, args.clock, args.speed, args.demo, args.state_dir) == (
         0, "127.0.0.1", "real", 60.0, True, "/tmp/x")
+    assert args.cors_origin is None
+    args = parser.parse_args(["serve", "--cors-origin", "http://localhost:8888", "--cors-origin", "https://lab.example"])
+    assert args.cors_origin == ["http://localhost:8888", "https://lab.example"]
 
 
 def test_serve_prints_url_and_exports_then_serves_until_terminated(tmp_path):

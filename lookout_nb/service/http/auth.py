@@ -3,12 +3,21 @@
 
 :class:`Verifier` recomputes each request's AWS Signature Version 4 with botocore's own signer (the canonical
 request from the received method, raw path, query, the signed headers and the body's hash) and compares it in
-constant time. Header auth (``Authorization: AWS4-HMAC-SHA256 ...``) and query auth (presigned URLs,
-``X-Amz-Signature=...``) are both accepted. A refusal is answered in each protocol's own form, so boto3 raises
-its usual ``ClientError`` codes: S3's XML error (``InvalidAccessKeyId``, ``SignatureDoesNotMatch``,
-``AccessDenied``, ``RequestTimeTooSkewed``, ``XAmzContentSHA256Mismatch``) or the JSON ``{"__type": ...}`` of the
-Lookout API and of the clock control (``UnrecognizedClientException``, ``InvalidSignatureException``,
-``MissingAuthenticationTokenException``, ``IncompleteSignatureException``).
+constant time. Header auth (``Authorization: AWS4-HMAC-SHA256 ...``) is accepted on every route, query auth
+(presigned URLs, ``X-Amz-Signature=...``) on S3 only, as AWS does. A refusal is answered in each protocol's own
+form, so boto3 raises its usual ``ClientError`` codes: S3's XML error (``InvalidAccessKeyId``,
+``SignatureDoesNotMatch``, ``AccessDenied``, ``RequestTimeTooSkewed``, ``XAmzContentSHA256Mismatch``) or the JSON
+``{"__type": ...}`` of the Lookout API and of the clock control (``UnrecognizedClientException``,
+``InvalidSignatureException``, ``MissingAuthenticationTokenException``, ``IncompleteSignatureException``).
+
+**What a signature binds.** As on AWS: the credential scope's service must be the API reached (``s3``,
+``lookoutequipment`` for the JSON API, :data:`CLOCK_SERVICE` for the clock control) and its region a region name
+(the Lookout API's ARNs take it); ``host`` and every ``x-amz-*`` header the request carries must be signed (so
+``X-Amz-Target`` is, on the JSON API); the body is bound by its hash: ``x-amz-content-sha256`` when given (hashed
+from the body, which the server has already spooled to memory or a temporary file, in pieces: never read whole
+into memory), else the hash of the body itself. ``UNSIGNED-PAYLOAD`` and the streaming modes are S3's only; a
+streaming upload's chunk signatures are checked by :mod:`.awschunked` with the :class:`~.awschunked.ChunkSigner`
+left in the environ.
 
 **Skew.** A signature's ``X-Amz-Date`` comes from the client's wall clock, so it is checked against this machine's
 wall clock (:func:`.clock.wall_seconds`), allowing :data:`SKEW` (15 minutes) either way as AWS does; never against
@@ -29,14 +38,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-import json
 import re
 import secrets
-import uuid
 from calendar import timegm
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
-from xml.sax.saxutils import escape
 
 from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
@@ -44,6 +50,7 @@ from botocore.credentials import Credentials
 
 from ...errors import InvalidArgument
 from ..clock import wall_seconds
+from . import answers, awschunked
 
 #: The environment variable ``lookout-nb serve`` and ``lookout-nb demo`` take credentials from (``KEY:SECRET``).
 ENV = "LOOKOUT_NB_CREDENTIALS"
@@ -55,6 +62,12 @@ _OWN_ENVIRON = "HTTP_" + OWN_HEADER.upper().replace("-", "_")
 _ALGORITHM = "AWS4-HMAC-SHA256"
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 _AMZ_DATE = re.compile(r"^\d{8}T\d{6}Z$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+#: The service name of the clock control's credential scope (``/_lookout-nb/clock``).
+CLOCK_SERVICE = "lookout-nb-clock"
+#: Where :meth:`Verifier.refusal` leaves the region of a verified signature's scope.
+REGION_KEY = "lookout_nb.region"
+_PIECE = 1 << 20
 
 #: reason -> (S3 status, S3 code, JSON status, JSON __type)
 _CODES = {
@@ -65,6 +78,11 @@ _CODES = {
     "skewed": (403, "RequestTimeTooSkewed", 403, "InvalidSignatureException"),
     "expired": (403, "AccessDenied", 403, "InvalidSignatureException"),
     "body": (400, "XAmzContentSHA256Mismatch", 403, "InvalidSignatureException"),
+    "content_hash": (400, "InvalidArgument", 403, "InvalidSignatureException"),
+    "scope": (400, "AuthorizationHeaderMalformed", 403, "InvalidSignatureException"),
+    "unsigned": (403, "AccessDenied", 403, "InvalidSignatureException"),
+    "incomplete": (400, "IncompleteBody", 400, "SerializationException"),
+    "malformed_body": (400, "InvalidRequest", 400, "SerializationException"),
 }
 
 
@@ -109,13 +127,17 @@ class Refusal:
 
 
 class _Exact:
-    """Sign exactly the headers the client listed in SignedHeaders (botocore's signer drops a few by name)."""
+    """Sign exactly the headers the client listed in SignedHeaders (botocore's signer drops a few by name), with
+    the payload hash the verifier computed (the body is not handed to botocore)."""
 
     def headers_to_sign(self, request):
         headers = HTTPHeaders()
         for name, value in request.headers.items():
             headers[name.lower()] = value
         return headers
+
+    def payload(self, request):
+        return request.context["payload_hash"]
 
 
 class _Header(_Exact, SigV4Auth):
@@ -156,35 +178,51 @@ class Verifier:
         self._credentials = Credentials(access_key, secret_key)
         self.wall, self.skew = wall, skew
 
-    def refusal(self, environ, s3: bool) -> Refusal | None:
+    def refusal(self, environ, s3: bool, service: str | None = None) -> Refusal | None:
         """None when the request carries a valid signature of this key; else the :class:`Refusal`.
 
-        May replace ``environ["wsgi.input"]`` with the body it read (to hash it)."""
+        ``service``: the credential scope's service the route requires (default ``s3`` or ``lookoutequipment``).
+        Leaves the signed region in ``environ[REGION_KEY]``, and for a signed streaming upload the
+        :class:`~.awschunked.ChunkSigner` in ``environ[awschunked.SIGNER_KEY]``."""
+        service = service or ("s3" if s3 else "lookoutequipment")
         pairs = _query_pairs(environ.get("QUERY_STRING", ""))
         query = dict(pairs)
         presigned = "X-Amz-Signature" in query or "X-Amz-Algorithm" in query
         if "AWSAccessKeyId" in query and not presigned:
             return Refusal("missing", "Only SigV4 presigned URLs are accepted, not SigV2 ones: presign with "
                            "botocore.config.Config(signature_version='s3v4').")
+        if presigned and not s3:
+            return Refusal("missing", f"Query-string (presigned) authentication is accepted by S3 only: sign the "
+                           f"{service} request in its Authorization header.")
         try:
             signed = _from_query(query) if presigned else _from_header(environ)
         except _Bad as bad:
             return bad.refusal
         if not hmac.compare_digest(signed.key.encode(), self.access_key.encode()):
             return Refusal("unknown_key", "The AWS Access Key Id you provided does not exist in our records.")
-        problem = self._dated(signed)
+        problem = self._dated(signed) or _scope_problem(signed, service) or _unsigned_problem(environ, signed)
         if problem is not None:
             return problem
-        body = _body(environ)
-        content_hash = _header(environ, "x-amz-content-sha256")
-        if s3 and not presigned and content_hash and _HASH.match(content_hash) \
-                and not hmac.compare_digest(content_hash, hashlib.sha256(body).hexdigest()):
-            return Refusal("body", "The provided 'x-amz-content-sha256' header does not match what was computed.")
-        expected = self._signature(environ, signed, pairs, body, s3, presigned)
+        try:
+            payload_hash = _payload_hash(environ, s3, presigned)
+        except _Bad as bad:
+            return bad.refusal
+        expected = self._signature(environ, signed, pairs, payload_hash, s3, presigned)
         if not hmac.compare_digest(expected, signed.signature):
             return Refusal("signature", "The request signature we calculated does not match the signature you "
                            "provided. Check your key and signing method.")
+        environ[REGION_KEY] = signed.region
+        if payload_hash in (awschunked.SIGNED, awschunked.SIGNED_TRAILER):
+            scope = f"{signed.date}/{signed.region}/{signed.service}/aws4_request"
+            environ[awschunked.SIGNER_KEY] = awschunked.ChunkSigner(
+                self._signing_key(signed), signed.amz_date, scope, seed=signed.signature)
         return None
+
+    def _signing_key(self, signed: _Signed) -> bytes:
+        key = ("AWS4" + self.secret_key).encode()
+        for part in (signed.date, signed.region, signed.service, "aws4_request"):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        return key
 
     def _dated(self, signed: _Signed) -> Refusal | None:
         d = signed.amz_date
@@ -207,7 +245,7 @@ class Verifier:
                                      "machine's clock.")
         return None
 
-    def _signature(self, environ, signed: _Signed, pairs, body: bytes, s3: bool, presigned: bool) -> str:
+    def _signature(self, environ, signed: _Signed, pairs, payload_hash: str, s3: bool, presigned: bool) -> str:
         """The signature botocore's signer makes of this request with our secret."""
         headers = {}
         for name in signed.headers:
@@ -220,8 +258,9 @@ class Verifier:
         kept = [(k, v) for k, v in pairs if not (presigned and k == "X-Amz-Signature")]
         canonical_query = "&".join(f"{_enc(k)}={_enc(v)}" for k, v in kept)
         url = f"http://{headers.get('host', 'localhost')}{path}" + (f"?{canonical_query}" if canonical_query else "")
-        request = AWSRequest(method=environ.get("REQUEST_METHOD", "GET"), url=url, headers=headers, data=body)
+        request = AWSRequest(method=environ.get("REQUEST_METHOD", "GET"), url=url, headers=headers)
         request.context["timestamp"] = signed.amz_date
+        request.context["payload_hash"] = payload_hash
         signer_class = (_S3Query if s3 else _Query) if presigned else (_S3Header if s3 else _Header)
         signer = signer_class(self._credentials, signed.service, signed.region)
         canonical = signer.canonical_request(request)
@@ -285,42 +324,86 @@ def _header(environ, name: str) -> str | None:
     return environ.get(key or "HTTP_" + name.upper().replace("-", "_"))
 
 
-def _body(environ) -> bytes:
-    """The request body, read once and put back for the application."""
+def _scope_problem(signed: _Signed, service: str) -> Refusal | None:
+    """The credential scope must name the API reached and a region."""
+    if signed.service != service:
+        return Refusal("scope", f"Credential should be scoped to correct service: '{service}' "
+                                f"(not '{signed.service[:40]}').")
+    if not _REGION.match(signed.region):
+        return Refusal("scope", f"The credential scope's region '{signed.region[:40]}' is not a region name such as "
+                                "us-east-1.")
+    return None
+
+
+def _unsigned_problem(environ, signed: _Signed) -> Refusal | None:
+    """``host`` and every ``x-amz-*`` header present must be among the signed headers."""
+    listed = set(signed.headers)
+    present = [key[5:].lower().replace("_", "-") for key in environ if key.startswith("HTTP_X_AMZ_")]
+    missing = sorted(name for name in present if name not in listed)
+    if "host" not in listed:
+        missing.insert(0, "host")
+    if missing:
+        return Refusal("unsigned", "There were headers present in the request which were not signed: "
+                                   + ", ".join(missing[:10]))
+    return None
+
+
+def _payload_hash(environ, s3: bool, presigned: bool) -> str:
+    """The hash the signature covers: ``x-amz-content-sha256`` (checked against the body when it is a hash), else
+    the body's own hash (``UNSIGNED-PAYLOAD`` for a presigned URL)."""
+    given = _header(environ, "x-amz-content-sha256")
+    if given is None:
+        if s3 and not presigned:
+            raise _Bad("content_hash", "Missing required header for this request: x-amz-content-sha256")
+        return "UNSIGNED-PAYLOAD" if presigned else _body_sha256(environ)
+    if _HASH.match(given):
+        if not hmac.compare_digest(given, _body_sha256(environ)):
+            raise _Bad("body", "The provided 'x-amz-content-sha256' header does not match what was computed.")
+        return given
+    if s3 and given == "UNSIGNED-PAYLOAD":
+        return given
+    if s3 and not presigned and given in awschunked.MODES:
+        return given
+    allowed = "a SHA-256 hex digest, UNSIGNED-PAYLOAD or a STREAMING-* mode" if s3 else "the body's SHA-256 hex digest"
+    raise _Bad("content_hash", f"x-amz-content-sha256 {given[:70]!r} is not accepted here: send {allowed}.")
+
+
+def _body_sha256(environ) -> str:
+    """The SHA-256 of the request body, read in pieces and rewound for the application."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
     stream = environ.get("wsgi.input")
-    if stream is None:
-        return b""
-    if length > 0:
-        body = stream.read(length)
-    elif environ.get("wsgi.input_terminated"):
-        body = stream.read()
+    digest = hashlib.sha256()
+    if stream is None or length <= 0:
+        return digest.hexdigest()
+    seekable = getattr(stream, "seekable", lambda: False)()
+    start = stream.tell() if seekable else 0
+    kept = None if seekable else io.BytesIO()
+    left = length
+    while left:
+        piece = stream.read(min(left, _PIECE))
+        if not piece:
+            break
+        digest.update(piece)
+        if kept is not None:
+            kept.write(piece)
+        left -= len(piece)
+    if kept is None:
+        stream.seek(start)
     else:
-        return b""
-    environ["wsgi.input"] = io.BytesIO(body)
-    return body
+        kept.seek(0)
+        environ["wsgi.input"] = kept
+    return digest.hexdigest()
 
 
 def refuse(refusal: Refusal, protocol: str, environ, start_response):
     """Answer ``refusal`` in the form of ``protocol``: ``"s3"`` (XML) or ``"json"`` (Lookout API, clock control)."""
     s3_status, s3_code, json_status, json_code = _CODES[refusal.reason]
-    request_id = uuid.uuid4().hex.upper()[:16]
     if protocol == "s3":
-        status, content_type = s3_status, "application/xml"
-        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{s3_code}</Code>'
-                f"<Message>{escape(refusal.message)}</Message><RequestId>{request_id}</RequestId></Error>").encode()
-        if environ.get("REQUEST_METHOD") == "HEAD":
-            body = b""
-    else:
-        status, content_type = json_status, "application/x-amz-json-1.0"  # as the Lookout API answers
-        body = json.dumps({"__type": json_code, "message": refusal.message}).encode()
-    reason = {400: "Bad Request", 403: "Forbidden"}[status]
-    start_response(f"{status} {reason}", [("Content-Type", content_type), ("Content-Length", str(len(body))),
-                                          ("x-amz-request-id", request_id), ("x-amzn-RequestId", request_id)])
-    return [body]
+        return answers.error("s3", s3_status, s3_code, refusal.message, environ, start_response)
+    return answers.error("json", json_status, json_code, refusal.message, environ, start_response)
 
 
 class OwnClients:

@@ -1,10 +1,13 @@
 """The clock of a served endpoint over HTTP, for clients in other processes (``lookout-nb serve --clock manual``).
 
 ``GET /_lookout-nb/clock`` answers ``{"now": "2026-01-05T09:00:00Z", "kind": "manual"}``;
-``POST /_lookout-nb/clock`` with ``{"advance": "PT10M"}`` (an ISO duration, pandas text such as ``"10min"``, or
-seconds) or ``{"set": "2026-01-05T12:00:00Z"}`` moves a manual clock and answers once the due runs have finished
-(at most ``CATCH_UP`` runs per scheduler per move; the answer's ``skipped_runs`` counts the runs skipped so far).
-A time outside the clock's range, a body that is not a JSON object, or JSON nested too deeply is a 400.
+``POST /_lookout-nb/clock`` (``Content-Type: application/json``) with ``{"advance": "PT10M"}`` (an ISO duration,
+pandas text such as ``"10min"``, or seconds) or ``{"set": "2026-01-05T12:00:00Z"}`` (one of them) moves a manual
+clock and answers once the due runs have finished (at most ``CATCH_UP`` runs per scheduler per move; the answer's
+``skipped_runs`` counts the runs skipped so far).
+A time outside the clock's range, a body that is not a JSON object, or JSON nested too deeply is a 400; another
+content type (a web page's ``text/plain`` form) a 415. With credentials, requests are signed for the service
+:data:`.auth.CLOCK_SERVICE`.
 :class:`RemoteClock` wraps both, signing its requests (SigV4) with the credentials it is given or boto3's usual
 ones (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, a profile), which an endpoint with ``--credentials`` requires.
 
@@ -28,8 +31,11 @@ from ...contract.naming import to_utc
 from ...contract.request import parse_duration
 from ...errors import AccessDenied, LookoutNbError, ServiceUnavailable
 from ..clock import to_delta
+from .auth import CLOCK_SERVICE
 
 PATH = "/_lookout-nb/clock"
+#: The content types a POST may carry (a browser cannot send these cross-origin without a refused preflight).
+JSON_TYPES = ("application/json", "application/x-amz-json-1.0", "application/x-amz-json-1.1")
 log = logging.getLogger(__name__)
 
 
@@ -57,6 +63,17 @@ def _order(data: bytes) -> dict:
     return order
 
 
+class _Unsupported(ValueError):
+    """A POST whose content type is not JSON (415)."""
+
+
+def _json_content_type(content_type: str | None) -> None:
+    media = (content_type or "").partition(";")[0].strip().lower()
+    if media not in JSON_TYPES:
+        raise _Unsupported(f"Content-Type {media or '(none)'!r} is not accepted: POST the clock a JSON body with "
+                           "Content-Type: application/json")
+
+
 class ClockApp:
     """WSGI application of the clock control path."""
 
@@ -69,7 +86,10 @@ class ClockApp:
         status, body = 200, None
         try:
             if request.method == "POST":
+                _json_content_type(request.headers.get("Content-Type"))
                 order = _order(request.get_data())
+                if "advance" in order and "set" in order:
+                    raise ValueError('send either {"advance": ...} or {"set": ...}, not both')
                 if "advance" in order:
                     self.clock.advance(_delta(order["advance"]))
                 elif "set" in order:
@@ -78,6 +98,8 @@ class ClockApp:
                     raise ValueError('send {"advance": "PT10M"} or {"set": "2026-01-05T12:00:00Z"}')
             elif request.method != "GET":
                 raise ValueError("use GET to read the clock, POST to move it")
+        except _Unsupported as err:
+            status, body = 415, {"message": str(err)}
         except (TypeError, ValueError, OverflowError) as err:  # NaT, None, text that is no time, going back
             status, body = 400, {"message": str(err)}
         except LookoutNbError as err:  # the store could not save the move (e.g. the disk is full)
@@ -115,7 +137,7 @@ class RemoteClock:
             return headers
         region = self._region or session.get_config_variable("region") or "us-east-1"
         request = AWSRequest(method="GET" if data is None else "POST", url=self.url, data=data or b"", headers=headers)
-        SigV4Auth(credentials, "lookoutequipment", region).add_auth(request)
+        SigV4Auth(credentials, CLOCK_SERVICE, region).add_auth(request)
         return dict(request.headers.items())
 
     def _call(self, order=None) -> pd.Timestamp:

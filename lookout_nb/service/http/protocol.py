@@ -26,6 +26,7 @@ from ..api.backend import Backend
 from ..api.exceptions import InternalServerException, ServiceException, UnknownOperationException, ValidationException
 from ..api.schedulers import format_problems
 from ..state.store import StoreError
+from .auth import REGION_KEY
 
 TARGET_PREFIX = "AWSLookoutEquipmentFrontendService."
 DEFAULT_REGION = "us-east-1"
@@ -76,8 +77,9 @@ def region_of(authorization: str | None) -> str:
 
 
 def is_lookout_request(environ) -> bool:
-    """Whether a WSGI request is for the Lookout for Equipment API (by its X-Amz-Target header)."""
-    return environ.get("HTTP_X_AMZ_TARGET", "").startswith(TARGET_PREFIX)
+    """Whether a WSGI request is for the Lookout for Equipment API: it has an X-Amz-Target header (S3 has none;
+    an empty or unknown target is answered ``UnknownOperationException``)."""
+    return "HTTP_X_AMZ_TARGET" in environ
 
 
 def to_wire(value):
@@ -116,7 +118,8 @@ class LookoutApp:
         request = Request(environ)
         try:
             status, body = 200, self.handle(
-                request.headers.get("X-Amz-Target", ""), request.get_data(), request.headers.get("Authorization")
+                request.headers.get("X-Amz-Target", ""), request.get_data(), request.headers.get("Authorization"),
+                region=environ.get(REGION_KEY),
             )
         except ServiceException as err:
             status, body = err.status, err.body()
@@ -135,8 +138,10 @@ class LookoutApp:
         )
         return response(environ, start_response)
 
-    def handle(self, target: str, data: bytes, authorization: str | None = None) -> dict:
-        """Run one call: ``handle("AWSLookoutEquipmentFrontendService.ListModels", b"{}")`` -> response members."""
+    def handle(self, target: str, data: bytes, authorization: str | None = None, region: str | None = None) -> dict:
+        """Run one call: ``handle("AWSLookoutEquipmentFrontendService.ListModels", b"{}")`` -> response members.
+
+        ``region``: of the verified signature (the endpoint has credentials), else read from ``authorization``."""
         operation = target[len(TARGET_PREFIX) :] if target.startswith(TARGET_PREFIX) else target
         method = OPERATIONS.get(operation)
         if method is None:
@@ -153,5 +158,5 @@ class LookoutApp:
             raise ValidationException(f"the request body is JSON nested too deeply for {operation}") from None
         if problems:
             raise ValidationException(format_problems(problems))
-        result = getattr(self.backend, method)(region_of(authorization), from_wire(operation, params))
+        result = getattr(self.backend, method)(region or region_of(authorization), from_wire(operation, params))
         return to_wire(result)

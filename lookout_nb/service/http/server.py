@@ -5,8 +5,8 @@ Requests carrying ``X-Amz-Target: AWSLookoutEquipmentFrontendService.*`` go to :
 everything else to moto's S3 application (so no bucket can be called ``_lookout-nb``; S3 names cannot anyway), wrapped
 by :class:`.writethrough.DurableS3` so that with a state directory every acknowledged S3 change is on disk. With a
 :class:`.auth.Verifier`, every request (all four routes) must carry a valid SigV4 signature first. The server
-is werkzeug's threaded WSGI server on a background thread, with HTTP/1.1 keep-alive (:mod:`.keepalive`);
-``port=0`` picks a free port.
+is waitress on a background thread (:mod:`.wsgi`: a bounded thread pool, strict framing, the limits of
+:mod:`.limits`); ``port=0`` picks a free port.
 
 Given the endpoint's clock, every response (S3 and Lookout alike) carries the service time: the standard HTTP
 ``Date`` header shows the clock's time instead of the wall clock, ``X-Lookout-Nb-Now`` the same time to the
@@ -19,20 +19,15 @@ microsecond, and S3 objects are stamped with it (:mod:`.s3clock`). :func:`lookou
 
 from __future__ import annotations
 
-import email.utils
-import secrets
-import socket
-import threading
-
-from werkzeug.serving import make_server
-
-from ...contract.servicetime import INSTANCE_HEADER, PRECISE_HEADER
 from ..storage import s3clock
 from ..storage.motos3 import moto_apps
 from ..storage.writethrough import DurableS3
-from .auth import OwnClients, refuse
-from .keepalive import KeepAliveHandler, close_idle
+from . import awschunked
+from .auth import CLOCK_SERVICE, OwnClients, Refusal, refuse
 from .protocol import is_lookout_request
+from .wsgi import Server
+
+__all__ = ["Dispatcher", "Server", "moto_apps"]
 
 
 class Dispatcher:
@@ -44,8 +39,10 @@ class Dispatcher:
     request, which the runner would pay several times per run. ``objects`` (an open-able
     :class:`.objects.ObjectStore`, or None to keep objects in memory only) receives every S3 change before
     its response is sent. ``verifier`` (a :class:`.auth.Verifier`, or None: any request is served) checks every
-    request's signature before it is routed; ``own`` (:class:`.auth.OwnClients`) tells the endpoint's own requests,
-    whose :data:`.s3clock.STAMP_HEADER` is honoured.
+    request's signature before it is routed (the scope's service: ``s3``, ``lookoutequipment``, or
+    :data:`.auth.CLOCK_SERVICE` for the clock control and moto's admin routes); an ``aws-chunked`` S3 upload is
+    decoded and its chunk signatures checked (:mod:`.awschunked`) before moto reads it; ``own``
+    (:class:`.auth.OwnClients`) tells the endpoint's own requests, whose :data:`.s3clock.STAMP_HEADER` is honoured.
     """
 
     def __init__(self, lookout_app, s3_app=None, moto_api_app=None, control_app=None, clock=None, own=None,
@@ -74,10 +71,17 @@ class Dispatcher:
             app = None
         if self.verifier is not None:
             s3 = app is None
-            refusal = self.verifier.refusal(environ, s3=s3)
+            service = "s3" if s3 else "lookoutequipment" if app is self.lookout_app else CLOCK_SERVICE
+            refusal = self.verifier.refusal(environ, s3=s3, service=service)
             if refusal is not None:
                 return refuse(refusal, "s3" if s3 else "json", environ, start_response)
-        return self._s3(environ, start_response) if app is None else app(environ, start_response)
+        if app is not None:
+            return app(environ, start_response)
+        try:
+            awschunked.decode(environ)  # a streaming upload becomes a plain one, its chunk signatures checked
+        except awschunked.BadBody as bad:
+            return refuse(Refusal(bad.reason, str(bad)), "s3", environ, start_response)
+        return self._s3(environ, start_response)
 
     def _s3(self, environ, start_response):
         if self.clock is None:
@@ -86,7 +90,9 @@ class Dispatcher:
         header = environ.get("HTTP_" + s3clock.STAMP_HEADER.upper().replace("-", "_"))
         stamp = s3clock.requested_stamp(header, now) if header and self.own.is_own(environ) else now
         with s3clock.stamping(stamp):
-            return list(self.s3_app(environ, start_response))  # the whole response is made inside the block
+            result = self.s3_app(environ, start_response)
+            # the whole response is made inside the block, except a GET streamed from its file (stamps nothing)
+            return result if getattr(result, "lookout_nb_stream", False) else list(result)
 
 
 def _admin_off(environ, start_response):
@@ -95,90 +101,3 @@ def _admin_off(environ, start_response):
             b'bucket. Tests that need them start the endpoint with start(admin=True)."}')
     start_response("403 Forbidden", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
-
-
-class _QuietHandler(KeepAliveHandler):
-    """No access log on stderr, the service clock's time in every response's headers, and HTTP/1.1 keep-alive
-    (:mod:`.keepalive`: a client's connection serves request after request)."""
-
-    _service_now = None
-
-    def log_request(self, *args, **kwargs):
-        pass
-
-    def send_response(self, code, message=None):
-        clock = getattr(self.server, "lookout_clock", None)
-        self._service_now = None if clock is None else clock.now()
-        super().send_response(code, message)  # sends Date through date_time_string()
-        if self._service_now is not None:
-            self.send_header(PRECISE_HEADER, self._service_now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-            self.send_header(INSTANCE_HEADER, self.server.lookout_instance)
-
-    def date_time_string(self, timestamp=None):
-        """The HTTP ``Date``: the service clock's time when the server has one (RFC 9110 format)."""
-        if timestamp is None and self._service_now is not None:
-            return email.utils.format_datetime(self._service_now.floor("s").to_pydatetime(), usegmt=True)
-        return super().date_time_string(timestamp)
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port``; OSError (address in use, not this machine's) if it cannot be."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug's own servers
-        sock.bind((host, port))
-        sock.listen(128)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-class Server:
-    """A threaded werkzeug server for a WSGI app on a background thread."""
-
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, clock=None):
-        listening = _listen(host, port)  # an OSError here, not werkzeug's print and sys.exit(1)
-        try:
-            self._server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler,
-                                       fd=listening.fileno())
-        finally:
-            listening.close()  # werkzeug serves a duplicate of it
-        self._server.server_name, self._server.server_port = self._server.server_address[:2]  # as bind() sets
-        self._server.daemon_threads = True
-        self._server.lookout_clock = clock  # the handler stamps responses with its time
-        self._server.lookout_instance = secrets.token_hex(8)
-        self._thread: threading.Thread | None = None
-        self.host = host
-
-    @property
-    def port(self) -> int:
-        return self._server.server_port
-
-    @property
-    def bound(self) -> str:
-        """The address the socket is bound to, as ``host:port`` (``0.0.0.0:4566`` for every interface)."""
-        host, port = self._server.socket.getsockname()[:2]
-        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-    @property
-    def url(self) -> str:
-        """Where clients on this machine reach it (loopback when bound to every interface)."""
-        host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
-        host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}"
-
-    def start(self) -> Server:
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="lookout-nb-endpoint",
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=10)
-            self._thread = None
-        close_idle(self._server)  # kept-alive connections end too: a client reconnects to whatever serves next
-        self._server.server_close()

@@ -83,18 +83,22 @@ def zulu(ts: pd.Timestamp) -> str:
 class Runner:
     """Executes runs with an S3 client (any S3: the endpoint's own, MinIO, AWS)."""
 
-    def __init__(self, s3, workers: int = 1):
+    def __init__(self, s3, workers: int = 1, service_stamps: bool = True):
         """``workers`` > 1 lists and reads the components in parallel threads: worth it against a remote S3
         (network latency), not against the endpoint's own in-process S3, where every request competes for the GIL.
+        ``service_stamps``: the S3's LastModified is the service clock's time (the embedded S3), so a file is there
+        at a wake-up when stamped not after it; False for the user's own S3, whose LastModified is its real time:
+        a file is there when the run's listing finds it (docs/endpoint.md, "Your own S3").
         """
         self.s3 = s3
+        self.service_stamps = service_stamps
         self._files = Kept(CACHE_FILES)  # parsed input files by (bucket, key, ETag, sensors)
         self._windows = Kept(CACHE_WINDOWS)  # resampled windows by their files' keys and ETags
         self._slots = Kept(CACHE_WINDOWS)  # the key names of a window's slots
         self._namings = Kept(CACHE_WINDOWS)
         self._scores = Kept(CACHE_WINDOWS)  # results of a kept window by model
         self._parsed: dict = {}
-        self._listed: dict = {}  # (bucket, key) -> ETag as last listed (None: absent then), see slot_files
+        self._listed: dict = {}  # (bucket, key) -> the object as last listed (None: absent then), see slot_files
         self._lock = threading.Lock()
         self._pool = (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lookout-nb-read") if workers > 1
                       else None)
@@ -103,6 +107,10 @@ class Runner:
         """Stop the reader threads."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+
+    def wake_of(self, run):
+        """The time files must be there by for ``run`` (its wake-up), or None: whatever its listing finds."""
+        return run.wake if self.service_stamps else None
 
     def _map(self, fn, items) -> list:
         items = list(items)
@@ -156,7 +164,8 @@ class Runner:
         components = run.model.components
         lo, hi = start - run.frequency, end + run.frequency
         known, bounds = self.slots(naming, components, prefix, lo, hi, run.frequency)
-        listings = self._map(lambda c: self.list_range(bucket, prefix, naming, c, *bounds[c]), components)
+        listings = self._map(lambda c: self.list_range(bucket, prefix, naming, c, *bounds[c], as_of=self.wake_of(run)),
+                             components)
         parsed = dict(known)
         parsed.update(self.parse_keys(naming, [k for listing in listings for k in listing if k not in known]))
         files = {}
@@ -246,8 +255,9 @@ class Runner:
             frames.append(rows.set_axis([f"{component}\\{s}" for s in sensors], axis=1))
         return self.resample(frames[0] if len(frames) == 1 else pd.concat(frames, axis=1), run)
 
-    def list_range(self, bucket, prefix, naming, component, first_key, last_key) -> dict[str, str]:
-        """``{key: ETag}`` of ``component``'s keys from ``first_key`` to ``last_key`` (lexicographic, both included).
+    def list_range(self, bucket, prefix, naming, component, first_key, last_key, as_of=None) -> dict[str, str]:
+        """``{key: ETag}`` of ``component``'s keys from ``first_key`` to ``last_key`` (lexicographic, both included),
+        only those there at ``as_of`` when given (:func:`present_at`).
 
         Only that range is listed: ``Prefix`` is the component's name, ``StartAfter`` just before ``first_key``.
         """
@@ -264,18 +274,20 @@ class Runner:
             except Exception as err:  # noqa: BLE001 - any S3 client's error: the run FAILS naming it
                 raise RunFailed(f"Could not list input files in {s3_uri(bucket, prefix)}: {_reason(err)}") from None
             contents = page.get("Contents", [])
-            listed.update((obj["Key"], obj.get("ETag", "")) for obj in contents if obj["Key"] <= last)
-            self._remember(bucket, listed)
+            there = present_at(contents, as_of)
+            listed.update((obj["Key"], obj.get("ETag", "")) for obj in there if obj["Key"] <= last)
+            self._remember(bucket, [obj for obj in contents if obj["Key"] <= last])
             token = page.get("NextContinuationToken")
             if not page.get("IsTruncated") or not token or (contents and contents[-1]["Key"] >= last):
                 return listed
 
-    def _remember(self, bucket: str, listed: dict) -> None:
-        """Keep the ETags of listed keys for :meth:`slot_files` (at most 100,000; then it starts afresh)."""
+    def _remember(self, bucket: str, contents: list) -> None:
+        """Keep the listed objects (ETag and LastModified) for :meth:`slot_files` (at most 100,000; then it starts
+        afresh)."""
         with self._lock:
             if len(self._listed) > 100_000:
                 self._listed.clear()
-            self._listed.update(((bucket, k), etag) for k, etag in listed.items())
+            self._listed.update(((bucket, obj["Key"]), obj) for obj in contents)
 
     def parse_keys(self, naming, keys) -> dict:
         """``{key: (component, UTC time)}`` for the keys that follow ``naming`` (parsed once, then remembered)."""
@@ -336,7 +348,8 @@ class Runner:
             keys = list(expected[expected["component"] == component]["key"])
             try:
                 tables = [self.read_file(bucket, key, etag, tuple(sensors))
-                          for key, etag in self.slot_files(bucket, prefix, naming, component, keys)]
+                          for key, etag in self.slot_files(bucket, prefix, naming, component, keys,
+                                                            self.wake_of(run))]
             except RunFailed:
                 tables = []
             rows = [_between(t, start - span, start, sensors) for t in tables if _overlaps(t, start - span, start)]
@@ -351,18 +364,21 @@ class Runner:
         # a component without history rows (its files missing) has missing values there, not missing columns
         return self.resample(rows.reindex(columns=run.model.sensors), run)
 
-    def slot_files(self, bucket, prefix, naming, component, keys: list) -> list[tuple[str, str]]:
-        """``[(key, ETag)]`` of the ``keys`` (one component's, in order) that exist, as last listed: a key this
-        runner listed before (for an earlier window or history) is not listed again; the others are, in one range
-        (also one found absent before: a late upload is seen)."""
+    def slot_files(self, bucket, prefix, naming, component, keys: list, as_of=None) -> list[tuple[str, str]]:
+        """``[(key, ETag)]`` of the ``keys`` (one component's, in order) that exist, as last listed, and were there
+        at ``as_of`` when given (:func:`present_at`): a key this runner listed before (for an earlier window or
+        history) is not listed again; the others are, in one range (also one found absent before: a late upload
+        is seen)."""
         with self._lock:
             unknown = [k for k in keys if not self._listed.get((bucket, k))]
         if unknown:
             listing = self.list_range(bucket, prefix, naming, component, unknown[0], unknown[-1])
             with self._lock:
-                self._listed.update(((bucket, k), listing.get(k)) for k in keys if unknown[0] <= k <= unknown[-1])
+                self._listed.update(((bucket, k), None) for k in keys
+                                    if unknown[0] <= k <= unknown[-1] and k not in listing)
         with self._lock:
-            return [(k, self._listed[bucket, k]) for k in keys if self._listed.get((bucket, k))]
+            known = [self._listed[bucket, k] for k in keys if self._listed.get((bucket, k))]
+        return [(obj["Key"], obj.get("ETag", "")) for obj in present_at(known, as_of)]
 
     # -- writing -----------------------------------------------------------------------------------------------
     def write_results(self, run: Run, body: bytes) -> dict:
@@ -405,6 +421,28 @@ class Kept:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return value
+
+
+def present_at(contents: list, as_of: pd.Timestamp | None) -> list:
+    """The listed objects already there at ``as_of`` (a run's wake-up): LastModified (the service clock's time of
+    the write, :mod:`.s3clock`) not after it. The service reads a run's files at its wake-up, so a run the runner
+    executes late (a busy machine, a clock jump) must not see files that arrived since; an object rewritten since
+    counts as arriving then (no older version is kept to read). ``as_of`` None keeps all.
+
+    >>> listed = [{"Key": "a", "LastModified": pd.Timestamp("2026-01-05T09:05Z")},
+    ...           {"Key": "b", "LastModified": pd.Timestamp("2026-01-05T09:07Z")}]
+    >>> [o["Key"] for o in present_at(listed, pd.Timestamp("2026-01-05T09:05Z"))]
+    ['a']
+    """
+    if as_of is None:
+        return contents
+    kept = []
+    for obj in contents:
+        stamp = obj.get("LastModified")
+        stamp = None if stamp is None else pd.Timestamp(stamp)
+        if stamp is None or (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp) <= as_of:
+            kept.append(obj)
+    return kept
 
 
 def _trained(run: Run):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 import pandas as pd
@@ -32,6 +33,9 @@ from ..history import DEFAULT_RANGE, RANGES, ResultsCache, since
 from ..pace import MAX_PERIOD, MIN_PERIOD, Pace
 from ..render import axis_caption, drawn, notice, picture, table_html
 from ..tasks import describe_error
+
+if TYPE_CHECKING:
+    from ...calls.scheduler import SchedulerInfo
 
 #: How many runs the plan-versus-actual picture shows at most (from the first planned run, then the latest).
 PICTURE_RUNS = 5000
@@ -50,7 +54,7 @@ EXECUTION_COLUMNS = ["scheduled_start", "data_start", "data_end", "status", "fai
 class Snapshot:
     """What one refresh read: the described scheduler, its executions and results, and the pictures."""
 
-    info: object
+    info: SchedulerInfo
     executions: pd.DataFrame
     results: pd.DataFrame
     plan_png: bytes | None
@@ -226,7 +230,7 @@ class Monitor:
         start = since(now, span)
         runs = self.services.executions(name, start=start)
         self.pace.add(now)
-        notes = []
+        notes: list[str] = []
         res, results_png = self._results(name, runs, notes)
         plan = _or_note(lambda: self._plan_png(info, runs, now, start), "The plan-versus-actual picture", notes)
         plan_png, caption = plan if plan is not None else (None, "")
