@@ -6,7 +6,8 @@ PostgreSQL (a throwaway cluster), in three deployments measured in this one run:
 
 1. one serve process, runs in-process (the baseline);
 2. two serve processes on the same database (claims of 50 runs each, ``FOR UPDATE`` under the shared lock);
-3. one serve process and a Dask cluster of two worker processes (``--dask-scheduler``).
+3. one serve process and a Dask cluster of two worker processes of 4 threads (``--dask-scheduler``; a run mostly
+   waits for S3, like the in-process runner's 4 reader threads).
 
 Each figure is the number of runs that ended during one service hour (``10 s`` real at 360x), once the schedulers
 run, divided by its real duration; the ratios are against deployment 1. Then two serve processes again, one
@@ -114,7 +115,7 @@ def main() -> None:
     due = args.schedulers * args.speed / 300
     print(f"{args.schedulers} PT5M schedulers at {args.speed:g}x: {args.schedulers * 12} runs per service hour, "
           f"{due:.0f} runs/s due (one service hour = {3600 / args.speed:g} s real)")
-    with Cluster.start() as pg, UserS3() as user, dask_cluster(2) as cluster:
+    with Cluster.start() as pg, UserS3() as user, dask_cluster(2, threads=4) as cluster:  # a run waits on S3
         bucket = f"plant-{uuid.uuid4().hex[:8]}"
         put_training_data(user.client(), bucket)
         now = pd.Timestamp.now(tz="UTC")

@@ -62,12 +62,12 @@ class Serve:
         self.stop()
 
 
-def dask_cluster(workers: int = 2):
-    """A LocalCluster of ``workers`` worker processes (one thread each) on 127.0.0.1."""
+def dask_cluster(workers: int = 2, threads: int = 1):
+    """A LocalCluster of ``workers`` worker processes (``threads`` each) on 127.0.0.1."""
     from distributed import LocalCluster
 
-    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                        dashboard_address=None)
+    return LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True, host="127.0.0.1",
+                        dashboard_address=":0")
 
 
 def wait_for(condition, timeout: float, what: str, every: float = 0.2):

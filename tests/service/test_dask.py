@@ -40,7 +40,7 @@ def test_runs_and_trainings_execute_on_the_workers(cluster):
 
 
 def _dies_once(marker):
-    def task(run):
+    def task(run, model):
         if not os.path.exists(marker):
             open(marker, "w").close()
             os._exit(1)  # the worker process dies mid-task
@@ -60,7 +60,7 @@ def test_a_worker_that_dies_mid_task_is_retried_on_another(cluster, tmp_path):
 
 
 def test_a_run_whose_workers_keep_dying_fails_with_the_reason(cluster):
-    work = DaskWork(cluster.scheduler_address, lambda run: os._exit(1), remote.failed)
+    work = DaskWork(cluster.scheduler_address, lambda run, model: os._exit(1), remote.failed)
     try:
         (outcome,) = work.run_all(None, ["run-2"])
         assert outcome.status == "FAILED"

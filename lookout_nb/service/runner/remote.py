@@ -47,9 +47,12 @@ def runner_for(spec: S3Spec) -> Runner:
         return _runners[spec]
 
 
-def execute(spec: S3Spec, run) -> Outcome:
-    """Execute ``run`` with the S3 of ``spec``: read its window, score it, write results.jsonl."""
+def execute(spec: S3Spec, run, model=None) -> Outcome:
+    """Execute ``run`` with the S3 of ``spec``: read its window, score it, write results.jsonl. ``model``: the run's
+    model, when it was sent apart from the run (once for a batch of runs)."""
     global executed
+    if model is not None:
+        run.model = model
     outcome = runner_for(spec).execute(run)
     with _lock:
         executed += 1

@@ -1,6 +1,6 @@
 """Runs and trainings as Dask tasks on a cluster's workers (``lookout-nb serve --dask-scheduler tcp://host:port``).
 
-The serve process keeps the state and claims the due runs; each run is one task, ``task(run)`` (a module-level
+The serve process keeps the state and claims the due runs; each run is one task, ``task(run, model)`` (a module-level
 function the workers import: :func:`lookout_nb.service.runner.remote.execute`, which reads and writes the run's
 S3 itself), and each model training is one task (:meth:`DaskWork.call`). Background jobs (ingestions, the thread
 waiting for a training) stay threads of the serve process, as with :class:`.InProcess`.
@@ -15,6 +15,7 @@ ends FAILED with the reason (:data:`LOST`), never silently lost.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 
@@ -58,7 +59,11 @@ class DaskWork(InProcess):
         runs = list(runs)
         if not runs:
             return []
-        futures = self.client.map(self.task, runs, pure=False, retries=RETRIES)
+        # each model goes to the cluster once per batch, not with every run (its trained detector is the bulk)
+        models = {id(run.model): run.model for run in runs if getattr(run, "model", None) is not None}
+        sent = {key: self.client.scatter(model, hash=False) for key, model in models.items()}
+        futures = [self.client.submit(self.task, _without_model(run), sent.get(id(getattr(run, "model", None))),
+                                      pure=False, retries=RETRIES) for run in runs]
         self.submitted += len(futures)
         outcomes = []
         for future in futures:
@@ -80,3 +85,10 @@ class DaskWork(InProcess):
             self.client.close(timeout=timeout)
         except Exception:  # noqa: BLE001 - closing: the cluster may be gone already
             pass
+
+
+def _without_model(run):
+    """``run`` without its model (sent once per batch instead); a run that is no dataclass goes as it is."""
+    if dataclasses.is_dataclass(run) and getattr(run, "model", None) is not None:
+        return dataclasses.replace(run, model=None)
+    return run
