@@ -33,13 +33,14 @@ from pathlib import Path
 from ._children import StopRequested, stop_signals_raise, stop_tree
 from .errors import LookoutNbError
 from .notebook_copies import DEFAULT_FOLDER, WIZARD_NOTEBOOK, copy_notebooks
-from .service.cli import add_credentials_argument, add_serve_parser, credentials_option
+from .service.cli import add_credentials_argument, add_fsck_parser, add_serve_parser, credentials_option
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="lookout-nb", description=_plain(__doc__.split("\n\n")[0]))
     commands = parser.add_subparsers(dest="command", required=True)
     add_serve_parser(commands)
+    add_fsck_parser(commands)
 
     demo = commands.add_parser("demo", help="endpoint, demo data and JupyterLab on the wizard notebook")
     demo.add_argument("--port", type=int, default=8888, help="JupyterLab's port (default 8888; 0 picks a free one)")

@@ -38,6 +38,21 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
         "--state-dir", default=None,
         help="keep models, schedulers, executions, the clock and S3 objects here (one endpoint per directory)",
     )
+    p.add_argument("--db", default=None, metavar="postgresql://USER@HOST:PORT/DATABASE",
+                   help="keep the state in PostgreSQL instead of --state-dir's SQLite: every serve process on one "
+                        "database (and one S3) is one service (needs lookout-nb[postgres])")
+    p.add_argument("--dask-scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="execute scheduled runs and model trainings as tasks of this Dask cluster (needs "
+                        "lookout-nb[dask]; default: in this process)")
+    p.add_argument(
+        "--s3-endpoint-url", default=None, metavar="URL",
+        help="keep every object (input files, training data, labels, results) in this S3 instead of the endpoint's "
+        "own, read and written through boto3 with your usual credential chain and settings; 'aws' means AWS S3 "
+        "itself (default: $LOOKOUT_NB_S3_ENDPOINT_URL when set). The endpoint then serves the Lookout API only",
+    )
+    p.add_argument("--retention", default=None, metavar="DURATION",
+                   help="remove executions whose data ended longer ago than this (service time, e.g. 30D or P30D), "
+                        "from memory and the state, as runs end (default: keep every execution)")
     add_credentials_argument(p)
     p.add_argument("--cors-origin", action="append", default=None, metavar="ORIGIN",
                    help="let web pages of this origin call the endpoint (CORS), e.g. http://localhost:8888; "
@@ -47,6 +62,31 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
                         "anything)")
     p.set_defaults(func=serve)
     return p
+
+
+def add_fsck_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``fsck`` sub-command (list the damaged S3 object files of a state directory); returns its parser."""
+    p = subparsers.add_parser("fsck", help="list the S3 objects of a --state-dir whose file is missing or damaged",
+                              description="Check every S3 object file of a state directory (read-only; an endpoint "
+                              "may be serving it). Exit status 1 when one is damaged.")
+    p.add_argument("--state-dir", required=True, help="the state directory of lookout-nb serve")
+    p.set_defaults(func=fsck)
+    return p
+
+
+def fsck(args) -> int:
+    """Print the report of :func:`.storage.fsck.check`; 0 when every file is whole, 1 otherwise, 2 if unreadable."""
+    import sqlite3
+
+    from .storage.fsck import check, report
+
+    try:
+        problems = check(args.state_dir)
+    except sqlite3.Error as err:
+        print(f"lookout-nb fsck: cannot read the object index of {args.state_dir}: {err}", file=sys.stderr)
+        return 2
+    print(report(problems, args.state_dir))
+    return 1 if problems else 0
 
 
 def add_credentials_argument(parser) -> None:
@@ -110,6 +150,10 @@ def banner(endpoint) -> str:
         from .demo.demo import describe
 
         lines.append(f"# demo {describe()}")
+    if getattr(endpoint, "s3_endpoint_url", None) is not None:
+        from .storage.externals3 import describe
+
+        lines.append(f"# objects: in your S3 at {describe(endpoint.s3_endpoint_url)} (this endpoint serves no S3)")
     for problem in getattr(endpoint, "problems", []):
         lines.append(f"# not restored from the state: {problem}")
     lines.append("# press Ctrl-C to stop")
@@ -130,6 +174,12 @@ def option_problem(args, credentials=None) -> str | None:
         return f"--speed {args.speed:g} is not a speed: pass a finite number above 0, e.g. --speed 60"
     if args.clock == "manual" and args.speed not in (None, 1, 1.0):
         return "--speed applies to --clock real only"
+    db = getattr(args, "db", None)
+    if db is not None and not db.startswith(("postgresql://", "postgres://")):
+        return f"--db {db} is not a PostgreSQL URL: pass postgresql://USER@HOST:PORT/DATABASE"
+    dask = getattr(args, "dask_scheduler", None)
+    if dask is not None and "://" not in dask:
+        return f"--dask-scheduler {dask} is not a scheduler address: pass tcp://HOST:PORT"
     if not 0 <= args.port <= 65535:
         return f"--port {args.port} is not a TCP port: pass 0 (any free port) to 65535"
     return None
@@ -158,8 +208,14 @@ def serve(args, stop_event: threading.Event | None = None) -> int:
             port=args.port, host=args.host, clock=args.clock, speed=args.speed, demo=args.demo,
             state_dir=args.state_dir,
             credentials=credentials, cors_origin=getattr(args, "cors_origin", None),
+            s3_endpoint_url=getattr(args, "s3_endpoint_url", None),
+            db=getattr(args, "db", None), dask_scheduler=getattr(args, "dask_scheduler", None),
+            retention=getattr(args, "retention", None),
         )
     except LookoutNbError as err:  # an unusable --state-dir or state file: one line, not a traceback
+        print(f"lookout-nb serve: {err}", file=sys.stderr)
+        return 2
+    except RuntimeError as err:  # the Dask scheduler cannot be reached
         print(f"lookout-nb serve: {err}", file=sys.stderr)
         return 2
     except OSError as err:  # the address cannot be bound (in use, not this machine's)
@@ -181,7 +237,9 @@ def serve(args, stop_event: threading.Event | None = None) -> int:
 def main(argv=None) -> int:
     """``python -m lookout_nb.service.cli serve ...``."""
     parser = argparse.ArgumentParser(prog="lookout-nb")
-    add_serve_parser(parser.add_subparsers(dest="command", required=True))
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_serve_parser(commands)
+    add_fsck_parser(commands)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import functools
 import logging
+import tempfile
 import threading
 
 import pandas as pd
 
+from ..errors import InvalidArgument
 from .api import restore
 from .api.backend import Backend
+from .api.sync import SharedLock, apply
 from .clock import ManualClock, RealClock, make_clock
 from .demo import demo as demo_module
 from .http.auth import OwnClients, Verifier, credentials_of
@@ -26,19 +29,28 @@ from .http.protocol import LookoutApp
 from .http.ready import Gate
 from .http.server import Dispatcher, Server
 from .learning.ingest import S3Reader
+from .runner import remote
+from .runner.remote import S3Spec
 from .runner.runner import Outcome, Runner
+from .runner.takeover import Takeover
 from .state import state
+from .state.clockshare import shared_clock
 from .state.owner import Owner
+from .state.postgres import PgStore
 from .state.store import Store
+from .storage import externals3
 from .storage.inprocess import InProcessS3
-from .storage.objects import ObjectStore
+from .storage.objects import ObjectStore, spill_store
 from .storage.s3clock import StampedWrites
+from .work.dask import DaskWork
 
 log = logging.getLogger(__name__)
 
 #: The credentials and region the endpoint's own clients use when it has none of its own (then any work).
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 REGION = "us-east-1"
+#: Runs claimed at once by a serve process on a shared database or a Dask cluster (the others claim the rest).
+BATCH = 50
 
 
 _CLIENT_LOCK = threading.Lock()  # creating clients from one session is not thread-safe
@@ -69,9 +81,14 @@ class Endpoint:
     """A running embedded endpoint: ``.url``, ``.clock``, ``.backend``, ``.lookout()``, ``.s3()``, ``.stop()``."""
 
     def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None,
-                 admin=False, credentials=None, cors_origin=None):
+                 admin=False, credentials=None, cors_origin=None, s3_endpoint_url=None, db=None, dask_scheduler=None,
+                 retention=None):
         credentials = credentials_of(credentials)  # a bad value fails before anything is bound
         cors_origins = origins_of(cors_origin)
+        #: The user's S3 (a URL, or ``"aws"``) that holds every object, or None: the endpoint's own S3.
+        self.s3_endpoint_url = s3_endpoint_url
+        if s3_endpoint_url is not None:
+            externals3.endpoint_url(s3_endpoint_url)  # a bad value fails before anything is bound
         self.owner: Owner | None = None
         self.store: Store | None = None
         self.objects: ObjectStore | None = None
@@ -79,10 +96,19 @@ class Endpoint:
             if state_dir is not None:  # before binding anything: a bad or busy directory fails first, named
                 state_dir = state.prepare(state_dir)
                 self.owner = Owner(state_dir)
-                self.store = Store(state_dir)
-                self.objects = ObjectStore(state_dir)  # S3 written through to disk
-            self.clock = _resumed(clock, speed, self.store)
+                self.store = Store(state_dir) if db is None else None
+                if s3_endpoint_url is None:
+                    self.objects = ObjectStore(state_dir)  # S3 written through to disk
+            if db is not None:  # the state of every serve process on one PostgreSQL database
+                self._data_dir = None if state_dir is not None else tempfile.TemporaryDirectory(prefix="lookout-nb-")
+                self.store = PgStore(db, state_dir if state_dir is not None else self._data_dir.name)
+                self.clock = shared_clock(clock, speed, self.store)
+            else:
+                self.clock = _resumed(clock, speed, self.store)
+            self.dask_scheduler, self.db = dask_scheduler, db
+            self.takeover: Takeover | None = None
             self.backend = Backend(self.clock)
+            self.backend.core.retention = retention_of(retention)
             self.state_dir = state_dir
             self.demo = demo
             self._feed = demo if feed is None else feed
@@ -90,8 +116,12 @@ class Endpoint:
             self.credentials = credentials
             self._own = OwnClients()  # the own clients pass the start-up gate and may stamp demo files in the past
             verifier = Verifier(*credentials) if credentials else None
-            dispatcher = Dispatcher(LookoutApp(self.backend), control_app=ClockApp(self.clock, status=self.status),
-                                    clock=self.clock, own=self._own, objects=self.objects, admin=admin,
+            no_s3 = externals3.NoS3(s3_endpoint_url) if s3_endpoint_url is not None else None
+            # where the embedded S3's bodies go: state_dir, or (memory-only) a temporary folder of this process
+            self._bodies = self.objects if self.objects is not None or no_s3 is not None else spill_store()
+            dispatcher = Dispatcher(LookoutApp(self.backend), s3_app=no_s3,
+                                    control_app=ClockApp(self.clock, status=self.status),
+                                    clock=self.clock, own=self._own, objects=self._bodies, admin=admin,
                                     verifier=verifier)
             self.gate = Gate(dispatcher, self._own)
             #: The origins of web pages allowed to call the endpoint (``--cors-origin``); none by default.
@@ -116,19 +146,33 @@ class Endpoint:
         self.server.start()
         self._running = True
         try:
-            s3, inprocess = self.s3(), InProcessS3(self.clock, self.objects)
-            self.runner = Runner(inprocess)  # no HTTP: moto's backend, written through
-            self.backend.core.data_reader = S3Reader(s3)  # ingestion jobs read the endpoint's own S3 like the runner
-            self.backend.versions.writer = inprocess  # where ModelDiagnosticsOutputConfiguration files are written
-            if self.state_dir is not None:
+            external = self.s3_endpoint_url is not None
+            s3 = self.s3()
+            # the one reader of objects: the runner and the ingestion and training jobs read the same way, from the
+            # user's S3 (boto3) or from the endpoint's own (in-process: moto's backend, written through; no HTTP)
+            reader = s3 if external else InProcessS3(self.clock, self._bodies)
+            # the user's S3 stamps LastModified with its real time: its listing tells what is there at a wake-up
+            self.runner = Runner(reader, workers=4 if external else 1, service_stamps=not external)
+            self.backend.core.data_reader = S3Reader(reader)
+            self.backend.versions.writer = reader  # where ModelDiagnosticsOutputConfiguration files are written
+            if self.state_dir is not None and self.objects is not None:
                 self.objects.open().load()  # only now that this process owns state_dir
-                self.problems = restore.load(self.backend, self.store)
-            if self.demo:
-                feeder = demo_module.seed(self, fresh=self.state_dir is None, writes=StampedWrites(s3))
+            damaged = self.objects.damaged if self.state_dir is not None and self.objects is not None else []
+            if isinstance(self.store, PgStore):
+                self._share()
+                self.problems = damaged + self.problems
+            elif self.store is not None:
+                self.problems = damaged + restore.load(self.backend, self.store)
+            if self.dask_scheduler is not None:  # the workers reach the user's S3, or this endpoint's over HTTP
+                self.backend.core.work = DaskWork(self.dask_scheduler, functools.partial(remote.execute, self._spec()),
+                                                  remote.failed)
+            if self.demo:  # the user's S3 is never emptied and keeps its own LastModified (real time)
+                feeder = demo_module.seed(self, fresh=self.state_dir is None and not external and self.db is None,
+                                          writes=None if external else StampedWrites(s3))
                 # the files of each new slot are written in-process too, stamped with the slot's end
                 self.feeder = None
                 if self._feed:
-                    self.feeder = demo_module.Feeder(inprocess, feeder.written_until, writes=inprocess)
+                    self.feeder = demo_module.Feeder(reader, feeder.written_until, writes=None if external else reader)
             self.clock.attach(self)
             self.moved(self.clock.now())
             self.clock.start()
@@ -137,6 +181,26 @@ class Endpoint:
             self.stop()
             raise
         return self
+
+    def _spec(self) -> S3Spec:
+        """Where a Dask worker's runs read and write: the user's S3 with the worker's own credential chain, or this
+        endpoint's S3 over HTTP with its credentials."""
+        if self.s3_endpoint_url is not None:
+            return S3Spec(externals3.endpoint_url(self.s3_endpoint_url), None, None)
+        credentials = self._client_credentials()
+        return S3Spec(self.url, credentials["aws_access_key_id"], credentials["aws_secret_access_key"], REGION)
+
+    def _share(self) -> None:
+        """Load the shared store's state under the lock of every process, then share the core's lock with them
+        and beat this process's heartbeat (taking over the runs of processes that died)."""
+        self.store.enter()
+        try:
+            self.problems = restore.load(self.backend, self.store)
+        finally:
+            self.store.leave()
+        self.backend.core.lock = SharedLock(self.store, functools.partial(apply, self.backend))
+        self.store.announce(self.url)
+        self.takeover = Takeover(self.backend, self.store, self._execute).start()
 
     def stop(self) -> None:
         """Stop the clock and stop serving.
@@ -151,6 +215,8 @@ class Endpoint:
                 self.clock.stop()
         finally:  # also for an endpoint never started: the constructor bound the port
             self.gate.open()  # requests held during a failed start get their (failing) answers
+            if self.takeover is not None:
+                self.takeover.stop()
             self.backend.stop_jobs()
             if self.runner is not None:
                 self.runner.close()
@@ -162,6 +228,8 @@ class Endpoint:
             self.objects.close()
         if self.store is not None:
             self.store.close()
+        if getattr(self, "_data_dir", None) is not None:
+            self._data_dir.cleanup()
         if self.owner is not None:
             self.owner.release()
 
@@ -189,10 +257,14 @@ class Endpoint:
             except Exception:  # e.g. the demo bucket was deleted: the runs then fail on their own, with a reason
                 log.warning("lookout_nb.service: the demo feeder could not write its input files", exc_info=True)
         self.backend.retraining.claim_due(now)  # retrainings run in the background, through the executor
-        runs = self.backend.schedulers.claim_due(now)
-        outcomes = self.backend.core.work.run_all(self._execute, runs)  # the executor (work/) decides where
-        if runs:  # every results object is written by now: record the ends in one transaction
-            self.backend.schedulers.finish_all([(run, vars(outcome)) for run, outcome in zip(runs, outcomes)])
+        batch = BATCH if self.db is not None or self.dask_scheduler is not None else None
+        while True:  # several serve processes: claims of a batch each, so they share the due runs
+            runs = self.backend.schedulers.claim_due(now, limit=batch)
+            outcomes = self.backend.core.work.run_all(self._execute, runs)  # the executor (work/) decides where
+            if runs:  # every results object is written by now: record the ends in one transaction
+                self.backend.schedulers.finish_all([(run, vars(outcome)) for run, outcome in zip(runs, outcomes)])
+            if batch is None or len(runs) < batch:
+                return
 
     def catch_up(self, until: pd.Timestamp) -> None:
         """Before the clock moves to ``until``: skip due runs beyond the catch-up limit, and demo files beyond the
@@ -225,14 +297,18 @@ class Endpoint:
 
     def env(self) -> dict:
         """Environment variables that point boto3 (or the AWS CLI, or :class:`.RemoteClock`) at this endpoint,
-        with its credentials when it has some."""
+        with its credentials when it has some. With the user's S3 (``s3_endpoint_url``), S3 clients go there
+        (``AWS_ENDPOINT_URL_S3``; none for AWS S3 itself) and, without ``credentials``, the user's own credential
+        chain is left in place (the endpoint accepts any)."""
         credentials = self._client_credentials()
-        return {
-            "AWS_ENDPOINT_URL": self.url,
-            "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"],
-            "AWS_DEFAULT_REGION": REGION,
-        }
+        variables = {"AWS_ENDPOINT_URL": self.url}
+        if self.s3_endpoint_url is not None:
+            url = externals3.endpoint_url(self.s3_endpoint_url)
+            variables.update({"AWS_ENDPOINT_URL_S3": url} if url else {})
+            if self.credentials is None:
+                return variables
+        return {**variables, "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
+                "AWS_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"], "AWS_DEFAULT_REGION": REGION}
 
     def remote_clock(self):
         """This endpoint's clock over HTTP, signed with its credentials (what another process would use)."""
@@ -244,6 +320,10 @@ class Endpoint:
         """A boto3 client of ``service`` pointed at this endpoint (cached; boto3 clients are thread-safe)."""
         key = (service, region)
         with _CLIENT_LOCK:
+            if service == "s3" and self.s3_endpoint_url is not None:
+                if key not in self._clients:  # the user's S3, with the user's credential chain and settings
+                    self._clients[key] = externals3.client(self.s3_endpoint_url)
+                return self._clients[key]
             if key not in self._clients:
                 self._clients[key] = _session().client(
                     service, region_name=region, endpoint_url=self.url, config=_config(service),
@@ -257,7 +337,8 @@ class Endpoint:
         return self.client("lookoutequipment", region)
 
     def s3(self, region: str = REGION):
-        """A boto3 ``s3`` client for this endpoint (path-style addressing)."""
+        """A boto3 ``s3`` client for this endpoint's S3 (path-style addressing), or for the user's S3 when it was
+        started with ``s3_endpoint_url`` (the user's settings and credential chain, :mod:`.storage.externals3`)."""
         return self.client("s3", region)
 
     def add_model(self, name: str, components, sampling_rate: str = "PT1M"):
@@ -272,6 +353,25 @@ class Endpoint:
 
     def __repr__(self) -> str:
         return f"<lookout_nb.service.Endpoint {self.url} clock={self.clock!r}>"
+
+
+def retention_of(value) -> pd.Timedelta | None:
+    """The execution retention of ``start(retention=...)``: None, or a positive duration (``"30D"``, ISO ``"P30D"``);
+    InvalidArgument naming the value otherwise.
+
+    >>> retention_of("P30D"), retention_of(None)
+    (Timedelta('30 days 00:00:00'), None)
+    """
+    if value is None:
+        return None
+    try:
+        delta = pd.Timedelta(value)
+        if delta is pd.NaT or delta <= pd.Timedelta(0):
+            raise ValueError("not above 0")
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"retention {value!r} is not a duration above 0: pass e.g. '30D' or 'P30D' (30 days), "
+                              "or None to keep every execution") from None
+    return delta
 
 
 def _resumed(clock, speed, store: Store | None):
@@ -295,6 +395,10 @@ def start(
     admin: bool = False,
     credentials=None,
     cors_origin=None,
+    db: str | None = None,
+    dask_scheduler: str | None = None,
+    s3_endpoint_url=None,
+    retention=None,
 ) -> Endpoint:
     """Start an embedded endpoint and return its handle (also a context manager that stops it).
 
@@ -310,10 +414,19 @@ def start(
     ``cors_origin``: the origin (or origins) of a web page allowed to call the endpoint, e.g.
     ``"http://localhost:8888"``; by default no page may (:mod:`lookout_nb.service.http.guard`). Whatever the options,
     the Host header must name this machine or ``host``, and each request is bounded (``docs/security.md``).
+    ``s3_endpoint_url``: the user's S3 (a URL, or ``"aws"`` for AWS S3 with the default credential chain) holds every
+    object the endpoint reads and writes; it then serves the Lookout API only (:mod:`.storage.externals3`).
+    Default: the ``LOOKOUT_NB_S3_ENDPOINT_URL`` variable when set, else the endpoint's own S3.
+    ``db``: ``postgresql://...``: keep the state in PostgreSQL, shared by every endpoint started on it (one service,
+    see docs/endpoint.md, "Several serve processes"). ``dask_scheduler``: ``tcp://host:port``: execute scheduled
+    runs and trainings as tasks of that Dask cluster. ``retention``: a duration (``"30D"``, ``"P30D"``): executions
+    whose data ended longer ago (service time) are removed as runs end; None (default) keeps every execution.
 
     >>> ep = start(port=0, clock="manual", demo=True)   # doctest: +SKIP
     >>> ep.clock.advance(pd.Timedelta(minutes=10))      # doctest: +SKIP
     >>> ep.stop()                                       # doctest: +SKIP
     """
     return Endpoint(host=host, port=port, clock=clock, demo=demo, state_dir=state_dir, speed=speed, feed=feed,
-                    admin=admin, credentials=credentials, cors_origin=cors_origin).start()
+                    admin=admin, credentials=credentials, cors_origin=cors_origin,
+                    s3_endpoint_url=s3_endpoint_url or externals3.from_environment(), db=db,
+                    dask_scheduler=dask_scheduler, retention=retention).start()

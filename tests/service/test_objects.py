@@ -433,17 +433,6 @@ def test_a_corrupt_index_makes_serve_exit_with_one_line(tmp_path):
     assert len(lines) == 1 and "index.sqlite" in lines[0] and "Traceback" not in done.stderr
 
 
-def test_a_damaged_object_file_is_named_at_start(tmp_path):
-    bucket = _bucket("damaged")
-    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
-        ep.s3().create_bucket(Bucket=bucket)
-        ep.s3().put_object(Bucket=bucket, Key="k", Body=b"original bytes")
-    [blob] = [p for p in (tmp_path / "objects" / "blobs").glob("*/*")]
-    blob.write_bytes(b"tampered bytes")
-    with pytest.raises(LookoutNbError, match=blob.name):
-        start(port=0, clock="manual", demo=False, state_dir=tmp_path)
-
-
 def test_the_demo_runs_of_a_state_dir_keep_their_results(tmp_path):
     with start(port=0, clock="manual", demo=True, state_dir=tmp_path) as ep:
         ep.lookout().create_inference_scheduler(**demo.scheduler_kwargs("kept-results"), ClientToken="kept-results")

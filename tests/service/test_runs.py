@@ -363,7 +363,8 @@ def test_a_missing_output_bucket_fails_the_run_naming_it(endpoint, create, execu
     [run] = executions(name)
     assert run["Status"] == "FAILED"
     assert run["FailedReason"] == (
-        "Could not write the results to s3://no-such-output-bucket/o/2026-01-05T09:05:00Z/results.jsonl: NoSuchBucket"
+        "Could not write the results to s3://no-such-output-bucket/o/2026-01-05T09:05:00Z/results.jsonl: NoSuchBucket: "
+        "The specified bucket does not exist"
     )
 
 

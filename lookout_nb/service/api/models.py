@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Protocol
 import pandas as pd
 
 from ...contract.request import parse_duration
+from ..learning.ingest import IngestFailed
 from ..learning.training import SAMPLING_RATES, TrainingFailed, train
 from .change import Change
 from .core import Core, page
@@ -227,6 +228,13 @@ class Models:
         return {}
 
     # -- training ----------------------------------------------------------------------------------------------
+    def resume_training(self, name: str) -> None:
+        """Train model ``name`` (IN_PROGRESS) again: its training was taken over from a serve process that died."""
+        with self.core.lock:
+            if name not in self.models or self.models[name].status != "IN_PROGRESS" or name in self._trainings:
+                return
+            self._trainings[name] = self.core.work.background(f"train-{name[:20]}", self._train, name)
+
     def wait_model(self, name: str, timeout: float = 120.0) -> Model:
         """Wait for model ``name``'s training thread to end (in-process callers: the demo, ``add_model``)."""
         thread = self._trainings.get(name)
@@ -240,7 +248,7 @@ class Models:
             m = self.models[name]
         try:
             trained = self._fit(m)
-        except (TrainingFailed, ServiceException, LabelFileError) as err:
+        except (TrainingFailed, ServiceException, LabelFileError, IngestFailed) as err:  # IngestFailed: S3 refused
             self._end_training(name, reason=getattr(err, "reason", None) or str(err))
         except Exception as err:
             log.exception("lookout_nb.service: training model %s failed", name)
@@ -270,8 +278,9 @@ class Models:
                                      f", which dataset {m.dataset_name} does not have (component {component} has "
                                      f"{', '.join(have[component])})")
         labels = self._model_labels(m)
-        return train(data.frames, m.components, m.sampling_rate, (m.training_start, m.training_end),
-                     (m.evaluation_start, m.evaluation_end), labels=labels, off_condition=m.off_condition)
+        return self.core.work.call(train, data.frames, m.components, m.sampling_rate,  # a Dask task with DaskWork
+                                   (m.training_start, m.training_end), (m.evaluation_start, m.evaluation_end),
+                                   labels=labels, off_condition=m.off_condition)
 
     def _model_labels(self, m: Model) -> list:
         config = m.labels_config or {}

@@ -228,6 +228,8 @@ class Scheduler:
     changed_at: pd.Timestamp = None
     next_boundary: pd.Timestamp | None = None
     tags: list = field(default_factory=list)
+    #: How many of its oldest executions the retention setting removed (the sequence number of executions[0]).
+    pruned: int = 0
     executions: list = field(default_factory=list)
 
     @property

@@ -107,7 +107,8 @@ CHECKS = {
                     input_config=_dict, output_config=_dict, role_arn=_str, kms_key_id=_opt(_str), client_token=_str,
                     fingerprint=_str, created_at=_ts, updated_at=_ts,
                     state=_one_of("PENDING", "RUNNING", "STOPPING", "STOPPED"), changed_at=_ts,
-                    next_boundary=_opt(_ts), tags=_tags),
+                    next_boundary=_opt(_ts), tags=_tags,
+                    pruned=lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0),
     Execution: dict(scheduled_start=_ts, data_start=_ts, data_end=_ts, input_config=_dict, output_config=_dict,
                     status=_one_of("IN_PROGRESS", "SUCCESS", "FAILED"), failed_reason=_opt(_str),
                     result_object=_opt(_dict), anomalies=_anomalies, model_version=_count),
@@ -149,8 +150,10 @@ def _scheduler(region: str, name: str, doc, executions: dict, models: dict) -> S
     if (s.region, s.name) != (region, name):
         raise ValueError(f"its region and name ({s.region!r}, {s.name!r}) are not those of its row")
     seqs = sorted(executions.get((region, s.uid), {}))
-    if seqs != list(range(len(seqs))):
-        raise ValueError(f"its executions are not numbered 0..{len(seqs) - 1} (found {seqs[:5]}...)")
+    seqs = [q for q in seqs if q >= s.pruned]  # rows the retention removed in a change that did not commit whole
+    if seqs != list(range(s.pruned, s.pruned + len(seqs))):
+        raise ValueError(f"its executions are not numbered {s.pruned}..{s.pruned + len(seqs) - 1} (found "
+                         f"{seqs[:5]}...)")
     for seq in seqs:
         try:
             s.executions.append(build(Execution, executions[region, s.uid][seq]))
@@ -204,14 +207,15 @@ def load(backend, store: Store) -> list[str]:
             if isinstance(uid, str):
                 schedulers.tokens.setdefault(region, {})[token] = uid
         change = Change(store)
-        for region, table in schedulers.schedulers.items():
+        # a shared store's runs and trainings in progress belong to live processes, or are taken over (claims)
+        for region, table in ({} if getattr(store, "shared", False) else schedulers.schedulers).items():
             for s in table.values():
-                for seq, ex in enumerate(s.executions):
+                for seq, ex in enumerate(s.executions, start=s.pruned):
                     if ex.status == "IN_PROGRESS":
                         change.execution(region, s.uid, seq, ex)
                         ex.status, ex.failed_reason = "FAILED", INTERRUPTED
         for name, model in models.models.items():
-            if model.status == "IN_PROGRESS":  # its training thread ended with the process
+            if model.status == "IN_PROGRESS" and not getattr(store, "shared", False):  # its thread ended with it
                 change.entry("model", "", models.models, name)
                 model.status, model.failed_reason = "FAILED", TRAINING_INTERRUPTED
         change.commit()
@@ -261,7 +265,7 @@ def load_data(datasets, labels, store) -> list[str]:
                 problems.append(f"dataset {d.name} ({region}): its data file {folder / (d.data_file or '?')} is "
                                 "missing; start a data ingestion job again")
     change = Change(store)
-    for region, jobs in datasets.ingestions.items():
+    for region, jobs in ({} if getattr(store, "shared", False) else datasets.ingestions).items():
         for job_id, job in jobs.items():
             if job.status == "IN_PROGRESS":
                 change.entry("ingestion", region, jobs, job_id)

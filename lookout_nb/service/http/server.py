@@ -90,7 +90,9 @@ class Dispatcher:
         header = environ.get("HTTP_" + s3clock.STAMP_HEADER.upper().replace("-", "_"))
         stamp = s3clock.requested_stamp(header, now) if header and self.own.is_own(environ) else now
         with s3clock.stamping(stamp):
-            return list(self.s3_app(environ, start_response))  # the whole response is made inside the block
+            result = self.s3_app(environ, start_response)
+            # the whole response is made inside the block, except a GET streamed from its file (stamps nothing)
+            return result if getattr(result, "lookout_nb_stream", False) else list(result)
 
 
 def _admin_off(environ, start_response):

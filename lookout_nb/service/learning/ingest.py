@@ -87,25 +87,49 @@ class Ingested:
 
 
 class S3Reader:
-    """Reads objects with a boto3 S3 client (the endpoint's own, through its HTTP API, like the runner)."""
+    """Reads objects with an S3 client: boto3's (the user's S3) or the endpoint's own, in-process, as the runner does
+    (anything with boto3's ``list_objects_v2`` and ``get_object``). Every failure is an :class:`IngestFailed` naming
+    the bucket, the key or prefix, and the cause (the S3 error code and message, or the connection's error)."""
 
     def __init__(self, s3):
         self.s3 = s3
 
     def keys(self, bucket: str, prefix: str) -> list[tuple[str, int]]:
         """``[(key, size)]`` under ``prefix``, in key order; IngestFailed naming the bucket when it is absent."""
-        out = []
+        out, token = [], None
         try:
-            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            while True:
+                page = self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix,
+                                               **({"ContinuationToken": token} if token else {}))
                 out += [(o["Key"], o["Size"]) for o in page.get("Contents", [])]
+                token = page.get("NextContinuationToken")
+                if not page.get("IsTruncated") or not token:
+                    break
         except Exception as err:  # noqa: BLE001 - any S3 client's error: the job FAILS naming the place
-            code = read_error(err).code or type(err).__name__
-            raise IngestFailed(f"Cannot list {s3_uri(bucket, prefix)} ({code}): check the Bucket and Prefix of "
-                               "IngestionInputConfiguration.S3InputConfiguration") from None
+            raise IngestFailed(f"Cannot list {s3_uri(bucket, prefix)} ({cause(err)}): check the Bucket and Prefix "
+                               "of IngestionInputConfiguration.S3InputConfiguration") from None
         return sorted(out)
 
     def body(self, bucket: str, key: str) -> bytes:
-        return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        """The bytes of one object; IngestFailed naming it and the cause when S3 refuses, fails or times out."""
+        try:
+            return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except Exception as err:  # noqa: BLE001 - any S3 client's error (or a body cut short): named
+            raise IngestFailed(f"Cannot read {s3_uri(bucket, key)} ({cause(err)})") from None
+
+
+def cause(err: BaseException) -> str:
+    """An S3 client's error in a few words: the code, HTTP status and message S3 answered, or the error class and
+    text when it did not answer (a refused connection, a timeout).
+
+    >>> cause(TimeoutError("read timed out"))
+    'TimeoutError: read timed out'
+    """
+    e = read_error(err)
+    if not e.answered:
+        return f"{e.code}: {e.message}"
+    return f"{e.code or 'HTTP ' + str(e.status)}" + (f", HTTP {e.status}" if e.code and e.status else "") + \
+        (f": {e.message}" if e.message and e.message != e.code else "")
 
 
 class FolderReader:

@@ -45,9 +45,10 @@ from ...contract.inputfiles import read_input
 from ...contract.naming import expected_keys
 from ...contract.request import parse_duration
 from ...contract.s3keys import s3_uri
-from ...errors import NamingError, read_error
+from ...errors import NamingError
 from ..api.schedulers import Run, naming_of
 from ..learning import training
+from ..learning.ingest import cause
 
 #: How many parsed input files the runner keeps.
 CACHE_FILES = 2048
@@ -82,11 +83,15 @@ def zulu(ts: pd.Timestamp) -> str:
 class Runner:
     """Executes runs with an S3 client (any S3: the endpoint's own, MinIO, AWS)."""
 
-    def __init__(self, s3, workers: int = 1):
+    def __init__(self, s3, workers: int = 1, service_stamps: bool = True):
         """``workers`` > 1 lists and reads the components in parallel threads: worth it against a remote S3
         (network latency), not against the endpoint's own in-process S3, where every request competes for the GIL.
+        ``service_stamps``: the S3's LastModified is the service clock's time (the embedded S3), so a file is there
+        at a wake-up when stamped not after it; False for the user's own S3, whose LastModified is its real time:
+        a file is there when the run's listing finds it (docs/endpoint.md, "Your own S3").
         """
         self.s3 = s3
+        self.service_stamps = service_stamps
         self._files = Kept(CACHE_FILES)  # parsed input files by (bucket, key, ETag, sensors)
         self._windows = Kept(CACHE_WINDOWS)  # resampled windows by their files' keys and ETags
         self._slots = Kept(CACHE_WINDOWS)  # the key names of a window's slots
@@ -102,6 +107,10 @@ class Runner:
         """Stop the reader threads."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+
+    def wake_of(self, run):
+        """The time files must be there by for ``run`` (its wake-up), or None: whatever its listing finds."""
+        return run.wake if self.service_stamps else None
 
     def _map(self, fn, items) -> list:
         items = list(items)
@@ -155,7 +164,7 @@ class Runner:
         components = run.model.components
         lo, hi = start - run.frequency, end + run.frequency
         known, bounds = self.slots(naming, components, prefix, lo, hi, run.frequency)
-        listings = self._map(lambda c: self.list_range(bucket, prefix, naming, c, *bounds[c], as_of=run.wake),
+        listings = self._map(lambda c: self.list_range(bucket, prefix, naming, c, *bounds[c], as_of=self.wake_of(run)),
                              components)
         parsed = dict(known)
         parsed.update(self.parse_keys(naming, [k for listing in listings for k in listing if k not in known]))
@@ -339,7 +348,8 @@ class Runner:
             keys = list(expected[expected["component"] == component]["key"])
             try:
                 tables = [self.read_file(bucket, key, etag, tuple(sensors))
-                          for key, etag in self.slot_files(bucket, prefix, naming, component, keys, run.wake)]
+                          for key, etag in self.slot_files(bucket, prefix, naming, component, keys,
+                                                            self.wake_of(run))]
             except RunFailed:
                 tables = []
             rows = [_between(t, start - span, start, sensors) for t in tables if _overlaps(t, start - span, start)]
@@ -465,5 +475,5 @@ def _overlaps(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> bo
 
 
 def _reason(err: Exception) -> str:
-    e = read_error(err)
-    return e.code if e.answered and e.code else f"{type(err).__name__}: {err}"
+    """The cause of an S3 client's error, as ingestion names it (:func:`..learning.ingest.cause`)."""
+    return cause(err)

@@ -19,9 +19,11 @@ an installed moto lacks (tests/service/test_moto.py checks it and the tested ver
 
 from __future__ import annotations
 
+import base64
 import bisect
 import datetime
 import functools
+import pickle
 import threading
 from dataclasses import dataclass, field
 
@@ -37,6 +39,7 @@ RELIED_ON = (
     "moto.s3.models:S3Backend.put_object", "moto.s3.models:S3Backend.delete_object",
     "moto.s3.models:S3Backend.put_object_tagging", "moto.s3.models:S3Backend.create_bucket",
     "moto.s3.models:S3Backend.delete_bucket", "moto.s3.models:S3Backend.get_bucket",
+    "moto.s3.models:S3Backend.head_object", "moto.s3.models:FakeKey.value",
     "moto.s3.utils:_VersionedKeyStore.setlist", "moto.s3.utils:_VersionedKeyStore.__setitem__",
     "moto.s3.utils:_VersionedKeyStore.pop", "moto.s3.utils:metadata_from_headers",
     "moto.s3.exceptions:S3ClientError", "moto.s3.exceptions:MissingBucket", "moto.core.exceptions:ServiceException",
@@ -44,7 +47,12 @@ RELIED_ON = (
 )
 #: FakeKey attributes kept besides metadata and tags (None values are not kept).
 _ATTRS = ("storage_class", "encryption", "kms_key_id", "website_redirect_location", "checksum_algorithm",
-          "checksum_value")
+          "checksum_value", "checksum_type", "checksum_parts", "lock_mode", "lock_until", "lock_legal_status")
+#: FakeBucket attributes that are its settings (versioning, lifecycle, policy, ACL, CORS, encryption, public
+#: access block, ...): kept, with the bucket's tags, as one pickled mapping (moto's own objects, as moto holds them).
+_BUCKET_SETTINGS = ("versioning_status", "rules", "policy", "website_configuration", "acl", "cors", "logging",
+                    "accelerate_configuration", "payer", "public_access_block", "encryption", "object_lock_enabled",
+                    "default_lock_mode", "default_lock_days", "default_lock_years", "ownership_rule")
 
 
 @dataclass
@@ -56,6 +64,7 @@ class BucketRecord:
     partition: str = DEFAULT_PARTITION
     region: str = DEFAULT_REGION
     created: str | None = None  # ISO 8601, as moto's creation_date
+    settings: bytes | None = None  # :func:`bucket_settings`
 
 
 @dataclass
@@ -88,7 +97,28 @@ def bucket_snapshot(backend, name: str) -> BucketRecord | None:
         return None
     created = getattr(bucket, "creation_date", None)
     return BucketRecord(name, backend.account_id, backend.partition, bucket.region_name,
-                        created.isoformat() if created else None)
+                        created.isoformat() if created else None, bucket_settings(backend, bucket))
+
+
+def bucket_settings(backend, bucket) -> bytes:
+    """A bucket's settings and tags as bytes (a pickle of moto's own values; the state directory is the user's)."""
+    values = {a: getattr(bucket, a) for a in _BUCKET_SETTINGS if hasattr(bucket, a)}
+    values["tags"] = backend.tagger.get_tag_dict_for_resource(bucket.arn)
+    return pickle.dumps(values, protocol=4)
+
+
+def apply_bucket_settings(backend, bucket, settings: bytes | None) -> None:
+    """Give ``bucket`` the settings and tags of :func:`bucket_settings` (None: leave it as it is)."""
+    if not settings:
+        return
+    values = pickle.loads(settings)  # this store wrote it (the user's own state_dir)
+    tags = values.pop("tags", {})
+    for name, value in values.items():
+        if name in _BUCKET_SETTINGS:
+            setattr(bucket, name, value)
+    backend.tagger.delete_all_tags_for_resource(bucket.arn)
+    if tags:
+        backend.tagger.tag_resource(bucket.arn, backend.tagger.convert_dict_to_tags_input(tags))
 
 
 def live(backend, bucket_name: str, key_name: str):
@@ -105,9 +135,66 @@ def body(key) -> bytes:
     return key.value
 
 
+def body_pieces(key, size: int = 1024 * 1024):
+    """The bytes of a FakeKey in pieces of ``size`` (read under the key's lock; ValueError when a later write has
+    replaced and disposed of it meanwhile)."""
+    with key.lock:
+        buffer = key._value_buffer
+        buffer.seek(0)
+        while piece := buffer.read(size):
+            yield piece
+
+
+def disk_body(key):
+    """The :class:`.diskbody.DiskBody` a FakeKey's bytes are read from, or None (they are in moto's own buffer)."""
+    from .diskbody import DiskBody
+
+    buffer = getattr(key, "_value_buffer", None)
+    return buffer if isinstance(buffer, DiskBody) and buffer.on_disk else None
+
+
+def get_checksum_headers(key) -> dict:
+    """The checksum headers moto's GetObject sends with ``x-amz-checksum-mode: ENABLED`` (its HeadObject leaves
+    the ``-<parts>`` of a composite checksum out), e.g. ``{"x-amz-checksum-crc32": "lh0bSQ==-2", ...}``."""
+    if not key.checksum_algorithm:
+        return {}
+    value = key.checksum_value
+    if key.checksum_type == "COMPOSITE":
+        value = f"{value}-{key.checksum_parts}"
+    headers = {f"x-amz-checksum-{key.checksum_algorithm.lower()}": value}
+    if key.checksum_type:
+        headers["x-amz-checksum-type"] = key.checksum_type
+    return headers
+
+
+def key_uri(key) -> str:
+    """``s3://bucket/key`` of a FakeKey."""
+    return f"s3://{key.bucket_name}/{key.name}"
+
+
+def to_disk(key, disk) -> bool:
+    """Make a FakeKey read its bytes from ``disk`` (a :class:`.diskbody.DiskBody` of the same bytes) and free its
+    own buffer; False (nothing changed) when the key was disposed of meanwhile."""
+    with key.lock:
+        if key.disposed:
+            return False
+        old, key._value_buffer = key._value_buffer, disk
+        key.contentsize = disk.size
+    old.close()
+    return True
+
+
+def is_versioned(backend, bucket_name: str) -> bool:
+    """True when the bucket keeps versions (then older versions stay in moto's own buffers)."""
+    bucket = backend.buckets.get(bucket_name)
+    return bool(bucket is not None and bucket.is_versioned)
+
+
 def describe(backend, bucket_name: str, key) -> ObjectRecord:
     """A FakeKey's state without its body."""
     attrs = {a: getattr(key, a, None) for a in _ATTRS}
+    if getattr(key, "acl", None) is not None:
+        attrs["acl"] = base64.b64encode(pickle.dumps(key.acl, protocol=4)).decode()
     return ObjectRecord(
         bucket=bucket_name,
         key=key.name,
@@ -139,16 +226,19 @@ def restore_bucket(record: BucketRecord):
         bucket = backend.create_bucket(record.name, record.region)
         if record.created:
             bucket.creation_date = datetime.datetime.fromisoformat(record.created)
+    apply_bucket_settings(backend, bucket, record.settings)
     return bucket
 
 
-def restore(backend, record: ObjectRecord, body: bytes) -> None:
-    """Put one saved object back into ``backend``, with its ETag, LastModified, metadata and tags."""
+def restore(backend, record: ObjectRecord, body) -> None:
+    """Put one saved object back into ``backend``, with its ETag, LastModified, metadata and tags; ``body`` is its
+    bytes, or a :class:`.diskbody.DiskBody` it is then read from (nothing of it is read now)."""
     attrs = record.attrs
+    disk = None if isinstance(body, (bytes, bytearray)) else body
     key = backend.put_object(
         record.bucket,
         record.key,
-        body,
+        b"" if disk is not None else body,
         storage=attrs.get("storage_class"),
         etag=record.etag.strip('"'),
         encryption=attrs.get("encryption"),
@@ -156,10 +246,17 @@ def restore(backend, record: ObjectRecord, body: bytes) -> None:
         checksum_value=attrs.get("checksum_value"),
         disable_notification=True,
     )
+    if disk is not None:
+        to_disk(key, disk)
     key.set_metadata(dict(record.metadata))
     key.last_modified = datetime.datetime.fromisoformat(record.last_modified)
     key.website_redirect_location = attrs.get("website_redirect_location")
     key.checksum_algorithm = attrs.get("checksum_algorithm")
+    for name in ("checksum_type", "checksum_parts", "lock_mode", "lock_until", "lock_legal_status"):
+        if attrs.get(name) is not None:
+            setattr(key, name, attrs[name])
+    if attrs.get("acl"):
+        key.acl = pickle.loads(base64.b64decode(attrs["acl"]))  # this store's own record
     if record.tags:
         backend.tagger.tag_resource(key.arn, backend.tagger.convert_dict_to_tags_input(record.tags))
 

@@ -1,18 +1,20 @@
 """Durable S3 objects of the embedded endpoint: every acknowledged change is on disk before its response goes out.
 
-moto keeps the S3 protocol and serves from memory; this store keeps a copy under ``state_dir/objects/``:
+moto keeps the S3 protocol; this store keeps the objects under ``state_dir/objects/``:
 
-- ``blobs/<2 hex>/<sha256>``: each distinct body once, named by its SHA-256 (written to a temporary file in
-  the same folder, fsynced, renamed into place, the folder fsynced);
-- ``index.sqlite`` (WAL, ``synchronous=FULL``): ``buckets`` (name, account, partition, region, creation
-  date) and ``objects`` (bucket, key -> blob, size, ETag, LastModified, metadata, tags), one transaction per
-  request, committed after the blobs it names are on disk.
+- ``blobs/<2 hex>/<sha256>``: each distinct body once, named by its SHA-256 (spooled to a temporary file in 1 MiB
+  pieces while hashed, fsynced, renamed into place, the folder fsynced before the index names it); once saved, the
+  key reads its bytes from there (:class:`.diskbody.DiskBody`), so memory does not grow with the data;
+- ``index.sqlite`` (WAL, ``synchronous=FULL``): ``buckets`` (name, account, partition, region, creation date,
+  settings) and ``objects`` (bucket, key -> blob, size, ETag, LastModified, metadata, tags, attrs), written by
+  group commit: the changes of every request waiting at that moment go in one transaction;
+- ``reserve``: 256 KiB released when the disk is full, so that a removal can still be committed.
 
 A crash leaves at worst a blob nobody names or a temporary file; both are swept at the next :meth:`open`.
 :mod:`.writethrough` calls :meth:`ObjectStore.sync` after each mutating request, before the response. At start
-:meth:`open` checks the index, and :meth:`load` puts every object back into moto directly. Only the current
-version of a key is kept (a versioned bucket comes back with the latest version of each key), and in-progress
-multipart uploads are not kept.
+:meth:`open` checks the index, and :meth:`load` puts every object back into moto directly, reading no body (a
+missing blob is listed in :attr:`ObjectStore.damaged`). Only the current version of a key is kept (a versioned
+bucket comes back with the latest version of each key), and in-progress multipart uploads are not kept.
 
 >>> store = ObjectStore("/tmp/lookout-state").open()   # doctest: +SKIP
 >>> store.load()                                       # doctest: +SKIP
@@ -21,10 +23,13 @@ multipart uploads are not kept.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import tempfile
 import threading
@@ -33,14 +38,16 @@ from pathlib import Path
 from ...contract.s3keys import s3_uri
 from ...errors import LookoutNbError
 from . import motos3
+from .diskbody import DiskBody
 from .motos3 import BucketRecord, ObjectRecord
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: buckets.settings (versioning, policy, ACL, CORS, lifecycle, encryption, tags, ...)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS buckets (
-    name TEXT PRIMARY KEY, account TEXT NOT NULL, partition TEXT NOT NULL, region TEXT NOT NULL, created TEXT
+    name TEXT PRIMARY KEY, account TEXT NOT NULL, partition TEXT NOT NULL, region TEXT NOT NULL, created TEXT,
+    settings BLOB
 );
 CREATE TABLE IF NOT EXISTS objects (
     bucket TEXT NOT NULL, key TEXT NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
@@ -67,19 +74,22 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_durably(path: Path, data: bytes) -> None:
+def write_durably(path: Path, data: bytes, durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically and durably: a temporary file in the same folder, fsync,
-    ``os.replace``, fsync of the folder. On failure no temporary file is left and ``path`` is unchanged."""
+    ``os.replace``, fsync of the folder (``durable=False``: atomically only, no fsync). On failure no temporary
+    file is left and ``path`` is unchanged."""
     folder = path.parent
     if not folder.is_dir():
         folder.mkdir(parents=True, exist_ok=True)
-        _fsync_dir(folder.parent)
+        if durable:
+            _fsync_dir(folder.parent)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
         os.close(fd)
         fd = -1
         os.replace(tmp, path)
@@ -88,19 +98,26 @@ def write_durably(path: Path, data: bytes) -> None:
             os.close(fd)
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(folder)
+    if durable:
+        _fsync_dir(folder)
 
 
 class ObjectStore:
-    """The objects of one ``state_dir``; thread-safe (one lock around every change)."""
+    """The objects of one ``state_dir``; thread-safe (one lock around every change). ``durable=False``: no fsync
+    (the bodies of a memory-only endpoint, see :func:`spill_store`)."""
 
-    def __init__(self, state_dir):
+    def __init__(self, state_dir, durable: bool = True):
+        self.durable = durable
         self.state_dir = Path(state_dir)
         self.root = self.state_dir / "objects"
         self.index_path = self.root / "index.sqlite"
         self.blobs = self.root / "blobs"
         self._db: sqlite3.Connection | None = None
         self._lock = threading.RLock()
+        self._queue_lock = threading.Lock()
+        self._pending: list[_Job] = []  # changes waiting for the next group commit
+        #: Objects whose file was found missing at :meth:`load` (one line each, naming the object and the file).
+        self.damaged: list[str] = []
 
     # -- opening -----------------------------------------------------------------------------------------------
     @property
@@ -124,16 +141,18 @@ class ObjectStore:
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             fresh = version == 0 and not db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if not fresh and version != SCHEMA_VERSION:
+            if not fresh and version not in (1, SCHEMA_VERSION):
                 raise ValueError(f"it is not an object index of version {SCHEMA_VERSION} (found version {version})")
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise ValueError(f"SQLite finds it damaged ({check})")
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA synchronous=FULL" if self.durable else "PRAGMA synchronous=OFF")
             db.executescript(_SCHEMA)
+            if version == 1:  # saved by the release before bucket settings were kept: add the column
+                db.execute("ALTER TABLE buckets ADD COLUMN settings BLOB")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            db.execute("SELECT name, account, partition, region, created FROM buckets LIMIT 1").fetchall()
+            db.execute("SELECT name, account, partition, region, created, settings FROM buckets LIMIT 1").fetchall()
             db.execute("SELECT bucket, key, blob, size, etag, last_modified, metadata, tags, attrs FROM objects "
                        "LIMIT 1").fetchall()
         except (sqlite3.Error, ValueError) as err:
@@ -142,6 +161,8 @@ class ObjectStore:
         self._db = db
         try:
             self._sweep()
+            if not self._reserve_path.exists():
+                self._make_reserve()
         except (OSError, sqlite3.Error) as err:
             self.close()
             raise ObjectStoreError(
@@ -174,7 +195,8 @@ class ObjectStore:
     def bucket_records(self) -> list[BucketRecord]:
         """Every saved bucket."""
         with self._lock:
-            rows = self._db.execute("SELECT name, account, partition, region, created FROM buckets ORDER BY name")
+            rows = self._db.execute("SELECT name, account, partition, region, created, settings FROM buckets "
+                                    "ORDER BY name")
             return [BucketRecord(*row) for row in rows]
 
     def object_records(self, bucket: str | None = None, key: str | None = None) -> list[tuple[ObjectRecord, str]]:
@@ -204,7 +226,10 @@ class ObjectStore:
 
     def load(self) -> int:
         """Put every saved bucket and object back into moto's backend (directly, not through HTTP); returns how
-        many objects. Keys moto holds already are replaced by their saved state; other keys are left alone."""
+        many objects. No body is read: each key reads its blob when asked (:class:`.diskbody.DiskBody`), so a
+        start costs neither the data's time nor its memory. A missing blob is listed in :attr:`damaged` (that
+        object then answers an error naming its file; the others serve). Keys moto holds already are replaced by
+        their saved state; other keys are left alone."""
         with self._lock:
             try:
                 buckets, objects = self.bucket_records(), self.object_records()
@@ -218,15 +243,20 @@ class ObjectStore:
                 except Exception as err:  # a hand-edited row: an account, partition or date moto cannot take
                     raise self._unreadable(
                         f"bucket {record.name!r} cannot be restored ({type(err).__name__}: {err})") from err
+            self.damaged = []
             for record, blob in objects:
                 if record.bucket not in backends:
                     raise self._unreadable(f"{s3_uri(record.bucket, record.key)} is in no saved bucket")
-                body = self.body(blob)
+                path = self._blob_path(blob)
+                if not path.is_file():
+                    self.damaged.append(f"{s3_uri(record.bucket, record.key)}: the object file {path} is missing")
                 try:
-                    motos3.restore(backends[record.bucket], record, body)
+                    motos3.restore(backends[record.bucket], record, DiskBody(path, record.size, blob))
                 except Exception as err:  # a hand-edited row moto cannot take (a date that is not one, bad tags)
                     raise self._unreadable(f"{s3_uri(record.bucket, record.key)} cannot be restored "
                                            f"({type(err).__name__}: {err})") from err
+            for line in self.damaged:
+                log.error("lookout_nb.service: %s (run lookout-nb fsck --state-dir %s)", line, self.state_dir)
             return len(objects)
 
     # -- writing -----------------------------------------------------------------------------------------------
@@ -235,12 +265,14 @@ class ObjectStore:
 
     def sync(self, buckets=(), keys=()) -> None:
         """Write the current moto state of ``buckets`` (``(backend, name)``) and ``keys`` (``(backend, bucket,
-        key)``) to disk: present ones saved, absent ones removed, in one transaction.
+        key)``) to disk: present ones saved, absent ones removed, before returning.
 
-        The bodies are written first, outside the lock (so requests write theirs side by side); the index is
-        then committed under the lock from the state moto holds at that moment, so the last commit of a key
-        always saves its latest state. Raises :class:`PersistError` (naming the cause) when the disk refuses;
-        then the index is unchanged and no new file is left behind.
+        The bodies are written first, outside the lock (so requests write theirs side by side). The index is then
+        committed by group commit: the changes of every request waiting at that moment go into one transaction
+        (one fsync for all, not one each), written under the lock from the state moto holds then, so the last
+        commit of a key always saves its latest state; each request returns once the transaction holding its
+        change is on disk. Raises :class:`PersistError` (naming the cause) when the disk refuses; then the index
+        is unchanged and no new file is left behind.
         """
         if self._db is None:
             raise PersistError("the object store is closed")
@@ -250,65 +282,142 @@ class ObjectStore:
         except OSError as err:
             self._forget(written)
             raise PersistError(f"could not write to the state directory {self.state_dir}: {_cause(err)}") from err
-        with self._lock:
-            if self._db is None:
+        job = _Job(list(buckets), list(keys), ready, written)
+        with self._queue_lock:
+            self._pending.append(job)
+        with self._lock:  # the first waiter to get it commits every change queued by then (its own included)
+            if not job.done:
+                with self._queue_lock:
+                    batch, self._pending = self._pending, []
+                self._commit(batch)
+        if job.error is not None:
+            raise job.error
+
+    def _commit(self, batch: list) -> None:
+        """One transaction for the changes of ``batch`` (under the lock); each job is marked done, or failed.
+
+        A batch that only removes (DeleteObject, DeleteBucket...) and finds the disk full is retried once with the
+        space of the reserve file released, so space can always be freed through S3; the reserve is made again
+        when space allows."""
+        db, dropped = self._db, set()
+        try:
+            if db is None:
                 raise PersistError("the object store is closed")
-            dropped, db = set(), self._db
             try:
-                rows = [(b, k, *self._current_row(backend, b, k, ready.get((id(backend), b, k)), written))
-                        for backend, b, k in keys]
-                bucket_rows = [(name, motos3.bucket_snapshot(backend, name)) for backend, name in buckets]
-                holders = {(id(backend), b): (backend, b) for backend, b, _ in keys}  # created before, elsewhere
-                holders = [motos3.bucket_snapshot(backend, b) for backend, b in holders.values()]
-                db.execute("BEGIN IMMEDIATE")
-                for record in filter(None, holders):
-                    db.execute(
-                        "INSERT OR IGNORE INTO buckets VALUES (?, ?, ?, ?, ?)",
-                        (record.name, record.account, record.partition, record.region, record.created),
-                    )
-                for name, record in bucket_rows:
-                    if record is None:
-                        dropped.update(r[0] for r in db.execute("SELECT blob FROM objects WHERE bucket = ?", (name,)))
-                        db.execute("DELETE FROM objects WHERE bucket = ?", (name,))
-                        db.execute("DELETE FROM buckets WHERE name = ?", (name,))
-                    else:
-                        db.execute(
-                            "INSERT OR REPLACE INTO buckets VALUES (?, ?, ?, ?, ?)",
-                            (record.name, record.account, record.partition, record.region, record.created),
-                        )
-                for bucket, key, record, blob in rows:
-                    old = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?", (bucket, key)).fetchone()
-                    if old and old[0] != blob:
-                        dropped.add(old[0])
-                    if record is None:
-                        db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
-                    else:
-                        db.execute(
-                            "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (bucket, key, blob, record.size, record.etag, record.last_modified,
-                             json.dumps(record.metadata), json.dumps(record.tags), json.dumps(record.attrs)),
-                        )
-                db.execute("COMMIT")
-            except (OSError, sqlite3.Error, ValueError, TypeError) as err:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                self._forget(written)
-                raise PersistError(f"could not write to the state directory {self.state_dir}: {_cause(err)}") from err
-            self._unlink_unnamed(dropped | {p.name for p in written})
+                self._transact(db, batch, dropped)
+            except (OSError, sqlite3.Error) as err:
+                if not (_is_full(err) and not any(job.written for job in batch) and self._release_reserve()):
+                    raise
+                dropped.clear()
+                self._transact(db, batch, dropped)
+        except (OSError, sqlite3.Error, ValueError, TypeError, PersistError) as err:
+            error = err if isinstance(err, PersistError) else PersistError(
+                f"could not write to the state directory {self.state_dir}: {_cause(err)}")
+            for job in batch:
+                if db is not None:
+                    self._forget(job.written)
+                job.error, job.done = error, True
+            return
+        self._unlink_unnamed(dropped | {p.name for job in batch for p in job.written})
+        for job in batch:
+            job.done = True
+        if dropped and not self._reserve_path.exists():
+            self._make_reserve()
+
+    def _transact(self, db, batch: list, dropped: set) -> None:
+        """Write the batch's rows in one transaction (rolled back when anything fails)."""
+        try:
+            for job in batch:
+                job.rows = [(b, k, *self._current_row(backend, b, k, job.ready.get((id(backend), b, k)), job.written))
+                            for backend, b, k in job.keys]
+            if self.durable:  # the new blobs' names, on disk before the index names them
+                for folder in {p.parent for job in batch for p in job.written}:
+                    _fsync_dir(folder)
+            db.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                self._write_rows(db, job, dropped)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        for job in batch:
+            self._to_disk(job.keys, job.rows)
+
+    @property
+    def _reserve_path(self) -> Path:
+        return self.root / "reserve"
+
+    def _make_reserve(self) -> None:
+        """Keep :data:`RESERVE` bytes of disk for removals on a full disk (nothing happens when it does not fit)."""
+        try:
+            write_durably(self._reserve_path, bytes(RESERVE), self.durable)
+        except OSError:
+            log.warning("lookout_nb.service: no room for the reserve file %s (removals on a full disk may fail)",
+                        self._reserve_path)
+
+    def _release_reserve(self) -> bool:
+        try:
+            self._reserve_path.unlink()
+        except OSError:
+            return False
+        log.warning("lookout_nb.service: the disk of %s is full: its reserve is used to free space", self.root)
+        return True
+
+    @staticmethod
+    def _write_rows(db, job, dropped: set) -> None:
+        """The statements of one job's change (inside the group's transaction); the blobs it unnames go to
+        ``dropped``."""
+        bucket_rows = [(name, motos3.bucket_snapshot(backend, name)) for backend, name in job.buckets]
+        holders = {(id(backend), b): (backend, b) for backend, b, _ in job.keys}  # created before, elsewhere
+        for record in filter(None, (motos3.bucket_snapshot(backend, b) for backend, b in holders.values())):
+            db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?, ?, ?, ?, ?)", _bucket_row(record))
+        for name, record in bucket_rows:
+            if record is None:
+                dropped.update(r[0] for r in db.execute("SELECT blob FROM objects WHERE bucket = ?", (name,)))
+                db.execute("DELETE FROM objects WHERE bucket = ?", (name,))
+                db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+            else:
+                db.execute("INSERT OR REPLACE INTO buckets VALUES (?, ?, ?, ?, ?, ?)", _bucket_row(record))
+        for bucket, key, record, blob in job.rows:
+            old = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?", (bucket, key)).fetchone()
+            if old and old[0] != blob:
+                dropped.add(old[0])
+            if record is None:
+                db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (bucket, key, blob, record.size, record.etag, record.last_modified,
+                     json.dumps(record.metadata), json.dumps(record.tags), json.dumps(record.attrs)),
+                )
 
     def _blob_of(self, key, written: list):
         """``(key, blob name)`` with the key's body on disk, or None for no key (or one replaced meanwhile)."""
         if key is None:
             return None
+        disk = motos3.disk_body(key)
+        if disk is not None and disk.sha256 and disk.path == self._blob_path(disk.sha256):
+            return key, disk.sha256  # already one of this store's blobs (a change of its tags, ACL, ...)
+        tmp = self.blobs / "tmp"
         try:
-            data = motos3.body(key)
+            blob, spooled = _spool(motos3.body_pieces(key), tmp, self.durable)
         except ValueError:  # replaced and disposed of by a later write: the commit reads the new one
             return None
-        blob = hashlib.sha256(data).hexdigest()
         path = self._blob_path(blob)
-        if not path.exists():
-            write_durably(path, data)
-            written.append(path)
+        try:
+            if path.exists():
+                return key, blob
+            if not path.parent.is_dir():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if self.durable:
+                    _fsync_dir(path.parent.parent)
+            os.replace(spooled, path)
+            spooled = None
+            written.append(path)  # its folder is fsynced by the group commit, before the index names it
+        finally:
+            if spooled is not None:
+                spooled.unlink(missing_ok=True)
         return key, blob
 
     def _current_row(self, backend, bucket: str, key: str, ready, written: list):
@@ -324,6 +433,16 @@ class ObjectStore:
                     continue
             return motos3.describe(backend, bucket, live), ready[1]
         raise ValueError(f"{s3_uri(bucket, key)} kept changing while it was being saved")
+
+    def _to_disk(self, keys, rows) -> None:
+        """After the commit: the saved keys read their bytes from their blob, their memory freed (older versions of
+        a versioned bucket keep theirs: their blob may be removed once a newer one is saved)."""
+        for (backend, bucket, key), (_, _, record, blob) in zip(keys, rows):
+            if record is None or motos3.is_versioned(backend, bucket):
+                continue
+            live = motos3.live(backend, bucket, key)
+            if live is not None and motos3.disk_body(live) is None:
+                motos3.to_disk(live, DiskBody(self._blob_path(blob), record.size, blob))
 
     def _forget(self, written: list) -> None:
         """Remove blobs this sync wrote that no row names (another sync may have committed one meanwhile)."""
@@ -357,6 +476,60 @@ class ObjectStore:
                 motos3.restore_bucket(saved[0])
             else:
                 motos3.remove_bucket(backend, name)
+
+
+#: Bytes kept in ``objects/reserve`` so that a removal can be committed on a full disk.
+RESERVE = 256 * 1024
+
+
+def _is_full(err: BaseException) -> bool:
+    """True for a disk-full error (ENOSPC, or SQLite's "database or disk is full")."""
+    return getattr(err, "errno", None) == 28 or "full" in str(err).lower()
+
+
+class _Job:
+    """One sync's change waiting for a group commit: ``done`` once committed, ``error`` (a PersistError) if not."""
+
+    def __init__(self, buckets, keys, ready, written):
+        self.buckets, self.keys, self.ready, self.written = buckets, keys, ready, written
+        self.rows: list = []
+        self.done = False
+        self.error: PersistError | None = None
+
+
+def _spool(pieces, folder: Path, durable: bool) -> tuple[str, Path]:
+    """Write ``pieces`` (bytes) to a new temporary file in ``folder`` (fsynced when ``durable``), hashing them as
+    they go (no whole body in memory); returns (SHA-256, the file). The file is removed on any error."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+    digest = hashlib.sha256()
+    try:
+        for piece in pieces:
+            digest.update(piece)
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(fd, view):]
+        if durable:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    return digest.hexdigest(), Path(tmp)
+
+
+@functools.lru_cache(maxsize=1)
+def spill_store() -> ObjectStore:
+    """The store of every memory-only endpoint of this process (moto's backend is process-wide too): bodies in a
+    temporary folder, not in memory, without fsync; removed when the process ends."""
+    folder = tempfile.mkdtemp(prefix="lookout-nb-s3-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return ObjectStore(folder, durable=False).open()
+
+
+def _bucket_row(record: BucketRecord) -> tuple:
+    return (record.name, record.account, record.partition, record.region, record.created, record.settings)
 
 
 def _cause(err: Exception) -> str:

@@ -33,7 +33,9 @@ from xml.sax.saxutils import escape
 
 from . import motos3
 from .bucketnames import bucket_name_problem
+from .diskbody import DamagedObject
 from .objects import PersistError
+from .streaming import streamed_get, wanted
 
 log = logging.getLogger(__name__)
 
@@ -115,13 +117,29 @@ def _note_named_key(c, backend, a):
     c.note_key(backend, a["bucket_name"], a["key_name"])
 
 
+def _note_bucket(c, backend, a):
+    c.note_bucket(backend, a["bucket_name"])
+
+
+#: The backend methods that change a bucket's settings (saved with the bucket) or an object's ACL, lock or tags.
+_BUCKET_SETTERS = (
+    "put_bucket_versioning", "put_bucket_tagging", "delete_bucket_tagging", "put_bucket_policy", "delete_bucket_policy",
+    "put_bucket_cors", "delete_bucket_cors", "put_bucket_lifecycle", "delete_bucket_lifecycle", "put_bucket_encryption",
+    "delete_bucket_encryption", "put_bucket_acl", "put_public_access_block", "delete_public_access_block",
+    "put_bucket_website", "delete_bucket_website", "put_bucket_logging", "put_bucket_accelerate_configuration",
+    "put_bucket_ownership_controls", "delete_bucket_ownership_controls", "put_object_lock_configuration",
+)
+_KEY_SETTERS = ("put_object_acl", "delete_object_tagging", "put_object_retention", "put_object_legal_hold")
+
 #: backend method -> (the arguments it must take, what to note after it ran)
 _NOTES = {
     "put_object": (("bucket_name", "key_name"), _note_named_key),
     "delete_object": (("bucket_name", "key_name"), _note_named_key),
     "put_object_tagging": (("key",), lambda c, backend, a: c.note_key(backend, a["key"].bucket_name, a["key"].name)),
     "create_bucket": (("bucket_name",), lambda c, backend, a: c.note_bucket(backend, a["bucket_name"])),
-    "delete_bucket": (("bucket_name",), lambda c, backend, a: c.note_bucket(backend, a["bucket_name"])),
+    "delete_bucket": (("bucket_name",), _note_bucket),
+    **{name: (("bucket_name",), _note_bucket) for name in _BUCKET_SETTERS},
+    **{name: (("bucket_name", "key_name"), _note_named_key) for name in _KEY_SETTERS},
 }
 
 
@@ -230,7 +248,8 @@ class DurableS3:
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") not in MUTATING:
-            return self.app(environ, start_response)
+            streamed = streamed_get(self.app, environ, start_response, s3_error) if wanted(environ) else None
+            return streamed if streamed is not None else self._read(environ, start_response)
         if self.store is not None and not self.store.is_open:
             return s3_error(start_response, "503 Service Unavailable", "ServiceUnavailable",
                             "The endpoint is starting (its saved objects are not loaded yet); retry in a moment")
@@ -257,3 +276,12 @@ class DurableS3:
                             f"The embedded endpoint did not make this change: {err}")
         start_response(*answer)
         return body
+
+    def _read(self, environ, start_response):
+        """A request moto answers itself; a damaged object file it reads answers S3's 500 naming the file."""
+        try:
+            return self.app(environ, start_response)
+        except DamagedObject as err:
+            return s3_error(start_response, "500 Internal Server Error", "InternalError",
+                            f"An object file cannot be read: {err}; the other objects serve (lookout-nb fsck lists "
+                            "every damaged one)")

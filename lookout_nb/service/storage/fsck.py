@@ -1,0 +1,65 @@
+"""``lookout-nb fsck --state-dir DIR``: every saved S3 object whose file is missing or damaged, one line each.
+
+Reads the object index read-only and each object's file (its size and SHA-256, the file's name); changes nothing,
+so it may run while an endpoint serves the directory. A damaged object answers an error naming its file and the
+others serve; to clear it, put the object again (or delete it) through S3.
+
+>>> report(check("/nonexistent/state"), "/nonexistent/state")
+'no object index in /nonexistent/state/objects (nothing to check)'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from ...contract.s3keys import s3_uri
+from .diskbody import CHUNK
+
+
+def check(state_dir) -> list[str] | None:
+    """The problems found (``[]``: every object file is whole), or None when ``state_dir`` holds no index."""
+    root = Path(state_dir) / "objects"
+    index = root / "index.sqlite"
+    if not index.is_file():
+        return None
+    db = sqlite3.connect(f"{index.as_uri()}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT bucket, key, blob, size FROM objects ORDER BY bucket, key").fetchall()
+    finally:
+        db.close()
+    problems = []
+    for bucket, key, blob, size in rows:
+        why = _damage(root / "blobs" / blob[:2] / blob, blob, size)
+        if why:
+            problems.append(f"{s3_uri(bucket, key)}: {why}")
+    return problems
+
+
+def _damage(path: Path, blob: str, size: int) -> str | None:
+    digest, done = hashlib.sha256(), 0
+    try:
+        with open(path, "rb") as f:
+            while piece := f.read(CHUNK):
+                digest.update(piece)
+                done += len(piece)
+    except FileNotFoundError:
+        return f"the object file {path} is missing"
+    except OSError as err:
+        return f"the object file {path} cannot be read ({err.strerror or err})"
+    if done != size:
+        return f"the object file {path} holds {done} bytes, not the {size} it was saved with"
+    if digest.hexdigest() != blob:
+        return f"the object file {path} does not hold the bytes it was saved with"
+    return None
+
+
+def report(problems: list[str] | None, state_dir) -> str:
+    """What ``lookout-nb fsck`` prints."""
+    if problems is None:
+        return f"no object index in {Path(state_dir) / 'objects'} (nothing to check)"
+    if not problems:
+        return "every saved S3 object file is whole"
+    return "\n".join([f"{len(problems)} damaged S3 object(s): each answers an error; put or delete it again through "
+                      "S3 to clear it", *problems])
