@@ -39,6 +39,8 @@ from ...contract.s3keys import s3_uri
 from ...contract.schema import ModelSchema
 from ...errors import read_error
 
+#: Where an ingestion's files are named in its request (what a listing error points to).
+INPUT = "IngestionInputConfiguration.S3InputConfiguration"
 DEFAULT_KEY_PATTERN = "{prefix}/{component_name}/*"
 _PATTERN = re.compile(r"^\{prefix\}/\{component_name\}([/_ .-])\*$")
 #: A sensor whose values span less than this is counted in SensorsWithShortDateRange.
@@ -89,8 +91,9 @@ class S3Reader:
     def __init__(self, s3):
         self.s3 = s3
 
-    def keys(self, bucket: str, prefix: str) -> list[tuple[str, int]]:
-        """``[(key, size)]`` under ``prefix``, in key order; IngestFailed naming the bucket when it is absent."""
+    def keys(self, bucket: str, prefix: str, field: str = INPUT) -> list[tuple[str, int]]:
+        """``[(key, size)]`` under ``prefix``, in key order; IngestFailed naming the place and the request's
+        ``field`` that gave it when it cannot be listed (e.g. no such bucket)."""
         out = []
         try:
             for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
@@ -98,7 +101,7 @@ class S3Reader:
         except Exception as err:  # noqa: BLE001 - any S3 client's error: the job FAILS naming the place
             code = read_error(err).code or type(err).__name__
             raise IngestFailed(f"Cannot list {s3_uri(bucket, prefix)} ({code}): check the Bucket and Prefix of "
-                               "IngestionInputConfiguration.S3InputConfiguration") from None
+                               f"{field}") from None
         return sorted(out)
 
     def body(self, bucket: str, key: str) -> bytes:
@@ -111,7 +114,7 @@ class FolderReader:
     def __init__(self, root):
         self.root = Path(root)
 
-    def keys(self, bucket: str, prefix: str) -> list[tuple[str, int]]:
+    def keys(self, bucket: str, prefix: str, field: str = "") -> list[tuple[str, int]]:
         found = [(p.relative_to(self.root).as_posix(), p.stat().st_size) for p in self.root.rglob("*") if p.is_file()]
         return sorted(k for k in found if k[0].startswith(prefix))
 
@@ -195,9 +198,10 @@ def _read_file(state: _Component, component: str, key: str, body: bytes) -> str 
     discard = [codes[c] for c in codes if c in DISCARD]
     if discard or f.table is None:
         return discard[0] if discard else f"{key}: cannot be read"
-    if "missing-columns" in codes:
-        raise IngestFailed(f"Component {component}: {codes['missing-columns']}. Fix the file, or the dataset's "
-                           "schema (CreateDataset DatasetSchema), then start the ingestion again")
+    for code in ("repeated-columns", "missing-columns"):
+        if code in codes:
+            raise IngestFailed(f"Component {component}: {codes[code]}. Fix the file, or the dataset's schema "
+                               "(CreateDataset DatasetSchema), then start the ingestion again")
     if state.sensors is None:
         state.sensors = tuple(f.table.columns)
     values = f.table.to_numpy(dtype="float64")[:, f.table.columns.get_indexer(state.sensors)]
