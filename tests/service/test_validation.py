@@ -104,8 +104,8 @@ def test_a_row_in_year_9999_is_an_unsupported_timestamp_not_a_time_wrapped_round
     s3, lookout = ep.s3(), ep.lookout()
     frames = {c: f.copy() for c, f in ep.machine.frames.items()}
     first = next(iter(frames))
-    body = csv_of(frames[first]).replace(b"\n", b"\n9999-01-01T00:00:00.000000" + b",1" * frames[first].shape[1] + b"\n",
-                                         1)
+    far_row = b"9999-01-01T00:00:00.000000" + b",1" * frames[first].shape[1]
+    body = csv_of(frames[first]).replace(b"\n", b"\n" + far_row + b"\n", 1)
     s3.put_object(Bucket="valid", Key=f"far/{first}/{first}.csv", Body=body)
     for c in list(frames)[1:]:
         s3.put_object(Bucket="valid", Key=f"far/{c}/{c}.csv", Body=csv_of(frames[c]))

@@ -30,7 +30,6 @@ from .exceptions import (
     ValidationException,
 )
 
-
 #: Where a model's label files are named in CreateModel (what a listing error points to).
 FIELD = "LabelsInputConfiguration.S3InputConfiguration"
 
