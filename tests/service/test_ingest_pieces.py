@@ -68,4 +68,14 @@ def test_a_quoted_field_across_a_piece_boundary_is_read_whole(tmp_path, small_pi
         b'2026-01-01T00:%02d:00,%d,"a note\nthat goes on"\n' % (i, i) for i in range(40))
     _write(tmp_path, "a.csv", body)
     result = ingest_folder(tmp_path, {"pump": ["Flow"]})
-    assert result.files["DiscardedFiles"] == [] and result.frames["pump"]["Flow"].tolist() == list(map(float, range(40)))
+    assert result.files["DiscardedFiles"] == []
+    assert result.frames["pump"]["Flow"].tolist() == list(map(float, range(40)))
+
+
+def test_a_first_file_discarded_half_way_does_not_give_the_sensors(tmp_path, small_pieces):
+    rows = csv_of(frame("2026-01-01", 30, {"Old": np.arange(30.0)})).split(b"\n")
+    rows[25] += b",7,8"
+    _write(tmp_path, "a.csv", b"\n".join(rows))  # discarded at its line 26, after its first pieces were read
+    _write(tmp_path, "b.csv", csv_of(frame("2026-01-02", 30, {"Flow": np.arange(30.0)})))
+    result = ingest_folder(tmp_path)
+    assert result.schema.sensors == {"pump": ("Flow",)} and len(result.frames["pump"]) == 30

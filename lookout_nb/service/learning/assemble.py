@@ -44,6 +44,8 @@ class Rows:
 
     def __init__(self, sensors: tuple | None = None, expected_bytes: int = 0):
         self.sensors = sensors
+        self._inferred = sensors is None  # the first file read whole gives them
+        self._files = 0  # files committed
         #: Rows of the committed files dropped for a timestamp that cannot be read (UnsupportedTimestamps).
         self.unsupported = 0
         self.expected_bytes = expected_bytes
@@ -72,13 +74,16 @@ class Rows:
 
     def commit(self) -> None:
         """The current file is read whole: keep its rows."""
-        self._committed = self.count
+        self._committed, self._files = self.count, self._files + 1
         self.unsupported += self._file_unsupported
         self._file_unsupported = 0
 
     def drop(self) -> None:
-        """The current file is discarded: forget its rows."""
+        """The current file is discarded: forget its rows (and the sensors its header gave, if it was the first)."""
         self.count, self._file_unsupported = self._committed, 0
+        if self._inferred and not self._files:
+            self.sensors, self._invalid = None, None
+            self._stamps, self._values = np.empty(0, np.int64), np.empty((0, 0))
 
     def _reserve(self, rows: int, row_bytes: float) -> None:
         capacity = len(self._stamps)
@@ -114,7 +119,8 @@ class Rows:
         kept = len(times)
         values = values[:kept]
         invalid_count, missing_count = _counts(values, None if invalid is None else invalid[:kept])
-        index = pd.DatetimeIndex(pd.to_datetime(times, unit="ns", utc=True), name="Timestamp")
+        # one copy of the times (pd.to_datetime would make three)
+        index = pd.DatetimeIndex(times.view("M8[ns]"), dtype="datetime64[ns, UTC]", name="Timestamp")
         frame = pd.DataFrame(values, index=index, columns=[str(c) for c in self.sensors or ()], copy=False)
         return Assembled(frame, n - kept, invalid_count, missing_count)
 

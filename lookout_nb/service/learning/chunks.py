@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 #: The size a piece of a file is cut at (its rows; the header is repeated in front of each piece).
-PIECE_BYTES = 8 * 2**20
+PIECE_BYTES = 4 * 2**20
 _BLANK = re.compile(rb"(^|\n)[ \t\r\v\f]*(\n|$)")
 
 

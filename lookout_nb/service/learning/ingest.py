@@ -250,10 +250,10 @@ def _count(quality: dict, done: Assembled) -> None:
     q["DuplicateTimestamps"]["TotalNumberOfDuplicateTimestamps"] += done.repeated
     insufficient, frame = q["InsufficientSensorData"], done.frame
     for i in range(frame.shape[1]):
-        valid = frame.index[frame.iloc[:, i].notna().to_numpy()]
-        if not len(valid):
+        valid = frame.iloc[:, i].notna().to_numpy()
+        if not valid.any():
             insufficient["MissingCompleteSensorData"]["AffectedSensorCount"] += 1
-        elif valid[-1] - valid[0] < SHORT_RANGE:
+        elif frame.index[len(valid) - 1 - valid[::-1].argmax()] - frame.index[valid.argmax()] < SHORT_RANGE:
             insufficient["SensorsWithShortDateRange"]["AffectedSensorCount"] += 1
 
 
@@ -274,7 +274,7 @@ def ingest(reader, bucket: str, prefix: str | None, key_pattern: str | None, sch
                            f"component's CSVs at {base}<component>{delimiter}<name>.csv", files())
     quality, frames, size = empty_quality(), {}, 0
     for component, keys in groups.items():
-        rows = Rows(schema.sensors[component] if schema else None, expected_bytes=sum(size for _, size in keys))
+        rows = Rows(schema.sensors[component] if schema else None, expected_bytes=sum(n for _, n in keys))
         ingested = 0
         for key, key_size in keys:
             if stopping():
