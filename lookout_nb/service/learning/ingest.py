@@ -6,7 +6,8 @@ the preview and of scheduled runs, so the timestamp forms and CSV rules are the 
 
 Memory is bounded by design: a file is streamed (``reader.stream``) and read in pieces of
 :data:`.chunks.PIECE_BYTES` (:mod:`.chunks`), whose rows go straight into the arrays of the frame kept
-(:mod:`.assemble`); the peak is the data kept plus a fixed amount, whatever the size of the largest file.
+(:mod:`.assemble`); the peak is the data kept plus 8 bytes a row and a fixed amount, whatever the size of the
+largest file (``benchmarks/bench_ingest.py --memory``).
 
 - KeyPattern: ``{prefix}/{component_name}X*`` with X one of ``/`` (the default: a folder per component),
   ``_``, space, ``.`` or ``-``. A key belongs to the longest component name it matches (``pump_2_a.csv`` is
