@@ -61,3 +61,16 @@ def test_a_refusal_in_the_same_process_names_the_directory_and_pid_without_the_f
 def test_an_unreadable_directory_is_named(tmp_path):
     with pytest.raises(LookoutNbError, match=rf"cannot lock the state directory {tmp_path / 'nope'}"):
         Owner(tmp_path / "nope")
+
+
+def test_a_file_system_without_locks_is_said_so_not_blamed_on_another_endpoint(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with pytest.raises(LookoutNbError, match=rf"cannot lock the state directory {tmp_path}: No locks available; "
+                                             "choose a directory on a local file system"):
+        Owner(tmp_path)

@@ -12,6 +12,7 @@ line naming the directory and the holder, whose PID comes from the OS (``/proc/l
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -37,9 +38,12 @@ class Owner:
                              "can read and write") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = _holder(fd, self.path)
+        except OSError as err:
+            holder = _holder(fd, self.path) if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN) else None
             os.close(fd)
+            if holder is None:  # e.g. a file system without locks: say so rather than blame another endpoint
+                raise StateError(f"cannot lock the state directory {self.dir}: {err.strerror}; choose a directory on a "
+                                 "local file system") from None
             raise StateError(
                 f"the state directory {self.dir} is in use by another lookout-nb endpoint ({holder}); stop that one "
                 f"first, or choose another --state-dir"
