@@ -79,3 +79,14 @@ def test_a_first_file_discarded_half_way_does_not_give_the_sensors(tmp_path, sma
     _write(tmp_path, "b.csv", csv_of(frame("2026-01-02", 30, {"Flow": np.arange(30.0)})))
     result = ingest_folder(tmp_path)
     assert result.schema.sensors == {"pump": ("Flow",)} and len(result.frames["pump"]) == 30
+
+
+@pytest.mark.parametrize("size", [5, 17, 64, 1000, 10**6])
+@pytest.mark.parametrize("block", [1, 7, 100, 100_000])
+def test_pieces_give_back_every_row_once_with_the_file_line_numbers(size, block):
+    text = b"Time,Flow\n" + b"".join(b"%d,%d\n" % (i, i * i) for i in range(1000))
+    got = list(chunks.pieces([text[i:i + block] for i in range(0, len(text), block)], size=size))
+    assert all(p.text.startswith(b"Time,Flow\n") for p in got)
+    assert b"Time,Flow\n" + b"".join(p.text.split(b"\n", 1)[1] for p in got) == text
+    for p in got:  # data row i is on the file's line i + 2; its line in the piece is 2
+        assert int(p.text.split(b"\n")[1].split(b",")[0]) == p.lines_before

@@ -43,20 +43,22 @@ def pieces(blocks: Iterable[bytes], size: int = PIECE_BYTES) -> Iterator[Piece]:
             if out is not None:
                 yield out
     if buffer or header is None:
-        _, out, _ = _emit(header, bytes(buffer), before)
+        _, out, _ = _emit(header, bytes(buffer), before, last=True)
         if out is not None:
             yield out
 
 
-def _emit(header: bytes | None, piece: bytes, before: int) -> tuple[bytes, Piece | None, int]:
-    """``(header, the piece to read or None, lines before the next one)``; the first piece gives the header."""
+def _emit(header: bytes | None, piece: bytes, before: int, last: bool = False) -> tuple[bytes, Piece | None, int]:
+    """``(header, the piece to read or None, lines before the next one)``; the first piece gives the header. The
+    ``last`` piece's lines are not counted (no piece follows: a one-piece file is never counted)."""
+    after = before if last else before + _lines(piece)
     if header is None:
         end = piece.find(b"\n")
         header = piece if end < 0 else piece[: end + 1]
-        return header, Piece(piece, 0), before + _lines(piece)
+        return header, Piece(piece, 0), after
     if not piece.strip():
         return header, None, before
-    return header, Piece(header + piece, before - 1), before + _lines(piece)
+    return header, Piece(header + piece, before - 1), after
 
 
 def _cut(buffer: bytearray, size: int, least: int) -> int:
