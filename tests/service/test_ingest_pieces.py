@@ -90,3 +90,22 @@ def test_pieces_give_back_every_row_once_with_the_file_line_numbers(size, block)
     assert b"Time,Flow\n" + b"".join(p.text.split(b"\n", 1)[1] for p in got) == text
     for p in got:  # data row i is on the file's line i + 2; its line in the piece is 2
         assert int(p.text.split(b"\n")[1].split(b",")[0]) == p.lines_before
+
+
+def test_a_file_deleted_between_listing_and_reading_fails_the_job_naming_it(endpoint, lookout, s3, unique_bucket):
+    from datakit import create_dataset, ingest, upload
+
+    from lookout_nb.service.learning.ingest import S3Reader
+
+    class Vanishing(S3Reader):
+        def keys(self, bucket, prefix, field="IngestionInputConfiguration.S3InputConfiguration"):
+            found = super().keys(bucket, prefix, field)
+            s3.delete_object(Bucket=bucket, Key=found[0][0])
+            return found
+
+    upload(s3, unique_bucket, {"pump": frame("2026-01-01", 3, {"Flow": [1.0, 2, 3]})})
+    endpoint.backend.core.data_reader = Vanishing(s3)
+    create_dataset(lookout, "vanishing", {"pump": ["Flow"]})
+    job = ingest(lookout, "vanishing", unique_bucket)
+    assert job["Status"] == "FAILED"
+    assert f"Cannot read s3://{unique_bucket}/train/pump/pump.csv (NoSuchKey)" in job["FailedReason"]

@@ -117,8 +117,14 @@ class S3Reader:
         return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
     def stream(self, bucket: str, key: str) -> Iterator[bytes]:
-        """The object's bytes in blocks of :data:`BLOCK` (a file is never held whole)."""
-        body = self.s3.get_object(Bucket=bucket, Key=key)["Body"]  # botocore's StreamingBody, or any file object
+        """The object's bytes in blocks of :data:`BLOCK` (a file is never held whole); IngestFailed naming it when
+        it cannot be read (e.g. deleted since it was listed)."""
+        try:
+            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"]  # botocore's StreamingBody, or a file object
+        except Exception as err:  # noqa: BLE001 - any S3 client's error: the job FAILS naming the object
+            code = read_error(err).code or type(err).__name__
+            raise IngestFailed(f"Cannot read {s3_uri(bucket, key)} ({code}): it was listed under the Prefix of "
+                               f"{INPUT} but cannot be read; upload it again") from None
         try:
             yield from iter(lambda: body.read(BLOCK), b"")
         finally:
