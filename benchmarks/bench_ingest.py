@@ -16,18 +16,29 @@ components, written as one CSV per component per ``--file-days`` (1: 120 files o
 
 Issue 14's goal: ingest plus train <= 5x read_csv; this prints the ingest part as a ratio.
 
-Run: ``python benchmarks/bench_ingest.py`` (about a minute; ``--days 14`` for a quick look).
+``--memory MIB`` measures memory instead (issue 20: ingestion held about 10x the file in RAM): a CSV of about MIB
+MiB (8 sensors at 1-second rows, one component) is ingested from a folder in a child process, once as one file
+and once cut into 10 files, and the child's peak RSS above what it held after its imports is printed against the
+input's total and largest file, next to the frame the ingestion returns (the data kept, float64) and to the peak
+of ``pd.read_csv`` of the same largest file in another child (the baseline); the one-file case is also run as
+an ingestion job on an embedded endpoint with a state_dir (its peak counted from after the upload).
+
+Run: ``python benchmarks/bench_ingest.py`` (about a minute; ``--days 14`` for a quick look);
+``python benchmarks/bench_ingest.py --memory 200``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -75,12 +86,111 @@ def job_over_http(folder: Path, paths: list[Path], schema: dict, repeat: int) ->
         return best(one, repeat)[0]
 
 
+def write_big(folder: Path, mib: int, files: int) -> list[Path]:
+    """About ``mib`` MiB of CSV for component ``big`` (8 sensors, 1-second rows), cut into ``files`` files."""
+    rows = mib * 2**20 // 75  # about 75 bytes a row
+    rng = np.random.default_rng(0)
+    (folder / "big").mkdir(parents=True, exist_ok=True)
+    paths, per = [], -(-rows // files)
+    for i in range(files):
+        n = min(per, rows - i * per)
+        stamps = pd.date_range("2024-01-01", periods=n, freq="s") + pd.Timedelta(seconds=i * per)
+        frame = pd.DataFrame(rng.normal(size=(n, 8)).round(3), columns=[f"S{j}" for j in range(8)],
+                             index=stamps.strftime("%Y-%m-%dT%H:%M:%S"))
+        path = folder / "big" / f"big_{i:03d}.csv"
+        frame.to_csv(path, index_label="Timestamp")
+        paths.append(path)
+    return paths
+
+
+def peak_child(what: str, target: Path) -> dict:
+    """Run ``--memory-child what target`` in a fresh interpreter: its RSS after imports and its peak, in bytes."""
+    out = subprocess.run([sys.executable, __file__, "--memory-child", what, str(target)], capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def _status(field: str) -> int:
+    """A figure of /proc/self/status in bytes (VmHWM: the peak RSS of this process image; ru_maxrss would also
+    count the parent's RSS at fork time, which Linux carries over exec)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field + ":"))
+
+
+def _job_peak(folder: Path) -> dict:
+    """Upload ``folder`` to an embedded endpoint with a state_dir, forget the peak so far, then run an ingestion
+    job over HTTP (the files streamed from its S3, the data file written): the peak of the job alone."""
+    from lookout_nb.service import start
+
+    with tempfile.TemporaryDirectory() as state, start(port=0, clock="manual", demo=False, state_dir=state) as ep:
+        lookout, s3 = ep.lookout(), ep.s3()
+        s3.create_bucket(Bucket="bench-ingest")
+        for p in sorted(folder.rglob("*.csv")):
+            with open(p, "rb") as f:
+                s3.put_object(Bucket="bench-ingest", Key="train/" + p.relative_to(folder).as_posix(), Body=f)
+        before = _status("VmRSS")
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # VmHWM starts again from the RSS now (Linux 4.0+)
+        lookout.create_dataset(DatasetName="bench", ClientToken="b")
+        job = lookout.start_data_ingestion_job(
+            DatasetName="bench", RoleArn="arn:aws:iam::123456789012:role/bench", ClientToken="j",
+            IngestionInputConfiguration={"S3InputConfiguration": {"Bucket": "bench-ingest", "Prefix": "train/"}})
+        while (d := lookout.describe_data_ingestion_job(JobId=job["JobId"]))["Status"] == "IN_PROGRESS":
+            time.sleep(0.05)
+        assert d["Status"] == "SUCCESS", d.get("FailedReason")
+        frames = ep.backend.dataset_data("us-east-1", "bench").frames
+        kept = sum(f.memory_usage(index=True).sum() for f in frames.values())
+        return {"before": before, "peak": _status("VmHWM"), "kept": int(kept)}
+
+
+def memory_child(what: str, target: str) -> None:
+    if what == "job":
+        print(json.dumps(_job_peak(Path(target))))
+        return
+    before = _status("VmRSS")
+    kept = 0
+    if what == "ingest":
+        result = ingest_folder(target)
+        kept = sum(f.memory_usage(index=True).sum() for f in result.frames.values())
+    else:
+        pd.read_csv(target)
+    print(json.dumps({"before": before, "peak": _status("VmHWM"), "kept": int(kept)}))
+
+
+def memory(mib: int) -> None:
+    print(f"Peak RSS of ingestion (child process, above its RSS after imports), about {mib} MiB of CSV:")
+    for files in (1, 10):
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = write_big(Path(tmp), mib, files)
+            total, largest = sum(p.stat().st_size for p in paths), max(p.stat().st_size for p in paths)
+            got = peak_child("ingest", Path(tmp))
+            base = peak_child("read_csv", max(paths, key=lambda p: p.stat().st_size))
+            job = peak_child("job", Path(tmp)) if files == 1 else None
+        grew, base_grew = got["peak"] - got["before"], base["peak"] - base["before"]
+        print(f"  {files:2d} file(s): total {total / 2**20:7.1f} MiB, largest {largest / 2**20:7.1f} MiB | ingest peak "
+              f"+{grew / 2**20:7.1f} MiB = {grew / total:.2f}x total, {grew / largest:.2f}x largest | frame kept "
+              f"{got['kept'] / 2**20:6.1f} MiB ({got['kept'] / total:.2f}x total), peak above it "
+              f"+{(grew - got['kept']) / 2**20:6.1f} MiB | pd.read_csv(largest) peak +{base_grew / 2**20:6.1f} MiB "
+              f"({base_grew / largest:.2f}x)")
+        if job:
+            job_grew = job["peak"] - job["before"]
+            print(f"      the same as an ingestion job over HTTP (after the upload; data file written): peak "
+                  f"+{job_grew / 2**20:7.1f} MiB = {job_grew / total:.2f}x total, above the data kept "
+                  f"+{(job_grew - job['kept']) / 2**20:6.1f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--file-days", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory", type=int, metavar="MIB", help="measure peak RSS on about MIB MiB of CSV")
+    parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_child:
+        return memory_child(*args.memory_child)
+    if args.memory:
+        return memory(args.memory)
     machine = synth.generate(days=args.days, seed=7)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -19,6 +19,9 @@ The rules (the service documents few of them; these are the readings the project
   a sensor column without a single value.
 - A row with more (non-empty) fields than the header is malformed: an error naming its line.
 - With the schema's sensors given, each must be a column (else an error); other columns are ignored (a warning).
+  A column name given twice in the header is an error (which of the two is the sensor?).
+- A timestamp must lie between 1677-09-22 and 2262-04-10 (what nanoseconds since the epoch hold): a year 9999
+  is an error naming the row, never a time wrapped round to 1816.
 
 >>> f = read_input(b"Timestamp, Flow ,Speed\\n2026-01-05T09:01:00,1.5,inf\\n", "in/pump_20260105090000.csv",
 ...                sensors=["Flow", "Speed"])
@@ -30,6 +33,7 @@ The rules (the service documents few of them; these are the readings the project
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import warnings
@@ -128,6 +132,8 @@ def read_input(body: bytes, key: str, sensors: Sequence[str] | None = None, size
         header = ", ".join(map(str, raw.columns))
         _add(out, "too-few-columns", f"File {key} has 1 column; an input file needs a timestamp column and at "
              f"least one sensor column separated by commas (header: {header})")
+    if not headerless:
+        _check_repeated(out, lines[0], sep)
     _check_columns(out, raw, sensors)
     out.times = _times(out, raw)
     judged = [i for i, c in enumerate(raw.columns) if i and (not sensors or c in sensors)]  # others: ignored
@@ -200,6 +206,16 @@ def _check_long_rows(text: str, sep: str, width: int, headerless: bool) -> None:
             raise pd.errors.ParserError(f"line {number} has {len(fields)} fields, {where} {width}")
 
 
+def _check_repeated(out: InputFile, header: str, sep: str) -> None:
+    """An error naming the column names the header gives more than once (pandas would read them as ``a.1``)."""
+    names = [n.strip() for n in next(csv.reader([header], delimiter=sep, skipinitialspace=True), [])]
+    repeated = sorted({n for n in names if n and names.count(n) > 1})
+    if repeated:
+        _add(out, "repeated-columns", f"File {out.key} has the column name{'s' if len(repeated) > 1 else ''} "
+             f"{', '.join(repeated)} more than once in its header: a column is matched by its name, so give each "
+             "column its own name (or drop the copy)")
+
+
 def _check_columns(out: InputFile, raw: pd.DataFrame, sensors) -> None:
     if not sensors or list(raw.columns[:1]) == ["col0"]:
         return
@@ -215,7 +231,25 @@ def _check_columns(out: InputFile, raw: pd.DataFrame, sensors) -> None:
              "they are not read: drop or rename them", "warning")
 
 
+#: The times a timestamp may hold (nanoseconds since the epoch in int64, as every table of the toolkit keeps them).
+EARLIEST, LATEST = pd.Timestamp("1677-09-22", tz="UTC"), pd.Timestamp("2262-04-10", tz="UTC")
+
+
 def _times(out: InputFile, raw: pd.DataFrame) -> pd.Series:
+    """The first column as UTC nanosecond times; NaT (and an error naming one) for stamps out of that range."""
+    times = _parsed_times(out, raw)
+    stamps = times.to_numpy(dtype=f"datetime64[{times.dt.unit}]")  # numpy compares 10x faster than pandas
+    far = (stamps < np.datetime64(EARLIEST.tz_localize(None))) | (stamps > np.datetime64(LATEST.tz_localize(None)))
+    if far.any():
+        first = int(np.flatnonzero(far)[0])
+        _add(out, "timestamp-out-of-range", f"File {out.key}: {int(far.sum())} row timestamps lie outside "
+             f"{EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} (e.g. {str(raw.iloc[first, 0]).strip()!r} on data row "
+             f"{first + 1}), the times a timestamp can hold; correct them (a year such as 9999 marks no real time)")
+        times = times.mask(far)
+    return times if times.dt.unit == "ns" else times.dt.as_unit("ns")
+
+
+def _parsed_times(out: InputFile, raw: pd.DataFrame) -> pd.Series:
     """The first column as UTC times; an error names the values that cannot be read."""
     column = raw.iloc[:, 0]
     epoch = _epoch(column)
@@ -249,11 +283,13 @@ def _numpy_times(column: pd.Series) -> pd.Series | None:
     """Plain ISO 8601 stamps as UTC by numpy's parser; None when one of them is not one (the general path reads
     them and names the bad ones)."""
     try:
-        stamps = column.to_numpy().astype("datetime64[ns]")
+        stamps = column.to_numpy().astype("datetime64[us]")  # [ns] would wrap a year 9999 round to 1816
     except (ValueError, TypeError, OverflowError):
         return None
-    if np.isnat(stamps).any():
+    if np.isnat(stamps).any() or (stamps < np.datetime64(EARLIEST.tz_localize(None))).any() or (
+            stamps > np.datetime64(LATEST.tz_localize(None))).any():
         return None
+    stamps = stamps.astype("datetime64[ns]")
     return pd.Series(pd.DatetimeIndex(stamps).tz_localize("UTC"), index=column.index)
 
 

@@ -36,6 +36,8 @@ CODES = {
     "extra-columns": "a file has columns the schema does not have",
     "not-numeric": "sensor values that are not numbers",
     "timestamp-unparseable": "row timestamps that cannot be read",
+    "timestamp-out-of-range": "row timestamps outside the years a timestamp can hold (1677 to 2262)",
+    "repeated-columns": "a file's header gives a column name more than once",
     "rows-outside-window": "rows outside the time window of the file's slot",
     "rows-look-local": "row timestamps are shifted by the time zone offset: rows must be UTC",
     "names-look-utc": "file names carry UTC where InputTimeZoneOffset says local time: the rows fit the UTC reading",

@@ -43,6 +43,7 @@ from .exceptions import (
     ValidationException,
 )
 from .records import stable_id
+from .rules import check_schema
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "The endpoint stopped while this ingestion was in progress; start the ingestion again"
@@ -93,6 +94,7 @@ def parse_schema(text: str) -> ModelSchema:
         components = json.loads(text)["Components"]
     except (SchemaError, ValueError, KeyError, TypeError) as err:
         raise ValidationException(f"{field}: {err}") from None
+    check_schema(schema.columns, field)
     for comp in components:
         name, columns = comp.get("ComponentName"), comp.get("Columns") or []
         types = [c.get("Type") for c in columns]

@@ -21,6 +21,7 @@ import pandas as pd
 from ...contract.labelrows import parse_label_rows
 from ...contract.s3keys import s3_uri
 from ...errors import InvalidArgument, LookoutNbError
+from ..learning.ingest import IngestFailed
 from .core import Core, page
 from .datarecords import Label, LabelGroup
 from .exceptions import (
@@ -28,6 +29,9 @@ from .exceptions import (
     ResourceNotFoundException,
     ValidationException,
 )
+
+#: Where a model's label files are named in CreateModel (what a listing error points to).
+FIELD = "LabelsInputConfiguration.S3InputConfiguration"
 
 
 class LabelFileError(LookoutNbError, ValueError):
@@ -55,11 +59,15 @@ def parse_labels(text: str, where: str) -> list[tuple[pd.Timestamp, pd.Timestamp
 def read_s3_labels(s3_reader, bucket: str, prefix: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """Every range of the label files under ``s3://bucket/prefix`` (sorted); LabelFileError naming the file and
     row of the first bad one, or the place when there is no file. ``s3_reader`` is an :class:`.ingest.S3Reader`
-    (or anything with ``keys(bucket, prefix)`` and ``body(bucket, key)``)."""
-    keys = [k for k, _ in s3_reader.keys(bucket, prefix or "") if not k.endswith("/")]
+    (or anything with ``keys(bucket, prefix, field)`` and ``body(bucket, key)``)."""
+    try:
+        listed = s3_reader.keys(bucket, prefix or "", field=FIELD)
+    except IngestFailed as err:  # e.g. no such bucket: the FailedReason names the labels' place, not the data's
+        raise LabelFileError(str(err)) from None
+    keys = [k for k, _ in listed if not k.endswith("/")]
     if not keys:
         raise LabelFileError(f"No label file under {s3_uri(bucket, prefix)}: upload CSVs of start,end rows there "
-                             "(LabelsInputConfiguration.S3InputConfiguration)")
+                             f"({FIELD})")
     ranges = []
     for key in keys:
         try:

@@ -38,6 +38,7 @@ from .datasets import parse_schema
 from .exceptions import ConflictException, InternalServerException, ResourceNotFoundException, ServiceException
 from .labels import LabelFileError, read_s3_labels
 from .records import Model
+from .rules import check_windows
 
 if TYPE_CHECKING:
     from .datasets import Datasets
@@ -182,6 +183,7 @@ class Models:
         first = min(f.index[0] for f in frames) if frames else self.core.clock.now()
         last = max(f.index[-1] for f in frames) if frames else first
         windows = resolve_windows(params, first, last, rate)
+        check_windows(params, windows, first)
         now = self.core.clock.now()
         return Model(
             name=params["ModelName"], components={c: list(s) for c, s in components.items()}, sampling_rate=rate,

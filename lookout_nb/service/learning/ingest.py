@@ -4,6 +4,11 @@
 component by ``KeyPattern`` and reads every file with :func:`lookout_nb.contract.inputfiles.read_input` (the reader of
 the preview and of scheduled runs, so the timestamp forms and CSV rules are the same: see its docstring).
 
+Memory is bounded by design: a file is streamed (``reader.stream``) and read in pieces of
+:data:`.chunks.PIECE_BYTES` (:mod:`.chunks`), whose rows go straight into the arrays of the frame kept
+(:mod:`.assemble`); the peak is the data kept plus 8 bytes a row and a fixed amount, whatever the size of the
+largest file (``benchmarks/bench_ingest.py --memory``).
+
 - KeyPattern: ``{prefix}/{component_name}X*`` with X one of ``/`` (the default: a folder per component),
   ``_``, space, ``.`` or ``-``. A key belongs to the longest component name it matches (``pump_2_a.csv`` is
   ``pump_2``'s, not ``pump``'s). Without a schema, a key's component is its text up to the first X.
@@ -27,7 +32,7 @@ the preview and of scheduled runs, so the timestamp forms and CSV rules are the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,8 +43,14 @@ from ...contract.inputfiles import read_input
 from ...contract.s3keys import s3_uri
 from ...contract.schema import ModelSchema
 from ...errors import read_error
+from . import chunks
+from .assemble import Assembled, Rows
 from .sensorstats import sensor_statistics
 
+#: The size of the blocks a file is streamed in (pieces of :data:`.chunks.PIECE_BYTES` are cut from them).
+BLOCK = 2**20
+#: Where an ingestion's files are named in its request (what a listing error points to).
+INPUT = "IngestionInputConfiguration.S3InputConfiguration"
 DEFAULT_KEY_PATTERN = "{prefix}/{component_name}/*"
 _PATTERN = re.compile(r"^\{prefix\}/\{component_name\}([/_ .-])\*$")
 #: A sensor whose values span less than this is counted in SensorsWithShortDateRange.
@@ -94,9 +105,11 @@ class S3Reader:
     def __init__(self, s3):
         self.s3 = s3
 
-    def keys(self, bucket: str, prefix: str) -> list[tuple[str, int]]:
-        """``[(key, size)]`` under ``prefix``, in key order; IngestFailed naming the bucket when it is absent."""
-        out, token = [], None
+    def keys(self, bucket: str, prefix: str, field: str = INPUT) -> list[tuple[str, int]]:
+        """``[(key, size)]`` under ``prefix``, in key order; IngestFailed naming the place, the cause and the
+        request's ``field`` that gave it when it cannot be listed (e.g. no such bucket)."""
+        out: list[tuple[str, int]] = []
+        token = None
         try:
             while True:
                 page = self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix,
@@ -107,7 +120,7 @@ class S3Reader:
                     break
         except Exception as err:  # noqa: BLE001 - any S3 client's error: the job FAILS naming the place
             raise IngestFailed(f"Cannot list {s3_uri(bucket, prefix)} ({cause(err)}): check the Bucket and Prefix "
-                               "of IngestionInputConfiguration.S3InputConfiguration") from None
+                               f"of {field}") from None
         return sorted(out)
 
     def body(self, bucket: str, key: str) -> bytes:
@@ -116,6 +129,19 @@ class S3Reader:
             return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         except Exception as err:  # noqa: BLE001 - any S3 client's error (or a body cut short): named
             raise IngestFailed(f"Cannot read {s3_uri(bucket, key)} ({cause(err)})") from None
+
+    def stream(self, bucket: str, key: str) -> Iterator[bytes]:
+        """The object's bytes in blocks of :data:`BLOCK` (a file is never held whole); IngestFailed naming it when
+        it cannot be read (e.g. deleted since it was listed)."""
+        try:
+            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"]  # botocore's StreamingBody, or a file object
+        except Exception as err:  # noqa: BLE001 - any S3 client's error: the job FAILS naming the object
+            raise IngestFailed(f"Cannot read {s3_uri(bucket, key)} ({cause(err)}): it was listed under the Prefix of "
+                               f"{INPUT} but cannot be read; upload it again") from None
+        try:
+            yield from iter(lambda: body.read(BLOCK), b"")
+        finally:
+            body.close()
 
 
 def cause(err: BaseException) -> str:
@@ -131,19 +157,22 @@ def cause(err: BaseException) -> str:
     return f"{e.code or 'HTTP ' + str(e.status)}" + (f", HTTP {e.status}" if e.code and e.status else "") + \
         (f": {e.message}" if e.message and e.message != e.code else "")
 
-
 class FolderReader:
     """The same interface over a local folder: keys are paths relative to ``root`` (``bucket`` is ignored)."""
 
     def __init__(self, root):
         self.root = Path(root)
 
-    def keys(self, bucket: str, prefix: str) -> list[tuple[str, int]]:
+    def keys(self, bucket: str, prefix: str, field: str = "") -> list[tuple[str, int]]:
         found = [(p.relative_to(self.root).as_posix(), p.stat().st_size) for p in self.root.rglob("*") if p.is_file()]
         return sorted(k for k in found if k[0].startswith(prefix))
 
     def body(self, bucket: str, key: str) -> bytes:
         return (self.root / key).read_bytes()
+
+    def stream(self, bucket: str, key: str) -> Iterator[bytes]:
+        with open(self.root / key, "rb") as f:
+            yield from iter(lambda: f.read(BLOCK), b"")
 
 
 def delimiter_of(key_pattern: str | None) -> str:
@@ -188,92 +217,76 @@ def assign(keys, base: str, delimiter: str, components: tuple | None) -> dict[st
     return out
 
 
-@dataclass
-class _Component:
-    """What the files of one component gave."""
-
-    sensors: tuple | None = None
-    index: list = field(default_factory=list)  # int64 nanoseconds of each file's rows
-    values: list = field(default_factory=list)
-    invalid: list = field(default_factory=list)
-    unsupported: int = 0
-    size: int = 0
-    ingested: int = 0
+def _blocks(reader, bucket: str, key: str):
+    """The object's bytes as blocks: streamed when the reader can (its whole body at once otherwise)."""
+    stream = getattr(reader, "stream", None)
+    return stream(bucket, key) if stream is not None else iter((reader.body(bucket, key),))
 
 
-def _is_text(body: bytes) -> bool:
-    if b"\x00" in body[:65536]:
-        return False
-    try:
-        body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _read_file(state: _Component, component: str, key: str, body: bytes) -> str | None:
-    """Add one file to ``state``; returns why it is discarded (None: ingested). IngestFailed on a schema mismatch."""
+def _read_file(rows: Rows, component: str, key: str, blocks) -> str | None:
+    """Add one file to ``rows`` piece by piece; returns why it is discarded (None: ingested). IngestFailed on a
+    schema mismatch."""
     if not key.lower().endswith(".csv"):
         return f"{key}: not a .csv file"
-    if not _is_text(body):
-        return f"{key}: not a UTF-8 text CSV file"
-    f = read_input(body, key, sensors=state.sensors)
+    for number, piece in enumerate(chunks.pieces(blocks, chunks.PIECE_BYTES)):
+        try:
+            if number == 0 and b"\x00" in piece.text[:65536]:
+                raise UnicodeDecodeError("utf-8", b"", 0, 0, "a NUL byte")
+            piece.text.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            rows.drop()
+            return f"{key}: not a UTF-8 text CSV file"
+        why = _read_piece(rows, component, key, piece)
+        if why:
+            rows.drop()
+            return why
+    rows.commit()
+    return None
+
+
+def _read_piece(rows: Rows, component: str, key: str, piece: chunks.Piece) -> str | None:
+    f = read_input(piece.text, key, sensors=rows.sensors)
     codes = {p.code: p.message for p in f.errors}
     discard = [codes[c] for c in codes if c in DISCARD]
     if discard or f.table is None:
-        return discard[0] if discard else f"{key}: cannot be read"
-    if "missing-columns" in codes:
-        raise IngestFailed(f"Component {component}: {codes['missing-columns']}. Fix the file, or the dataset's "
-                           "schema (CreateDataset DatasetSchema), then start the ingestion again")
-    if state.sensors is None:
-        state.sensors = tuple(f.table.columns)
-    values = f.table.to_numpy(dtype="float64")[:, f.table.columns.get_indexer(state.sensors)]
-    raw = f.raw.iloc[:, f.raw.columns.get_indexer(state.sensors)]
+        why = discard[0] if discard else f"{key}: cannot be read"
+        return _LINE.sub(lambda m: f"line {int(m[1]) + piece.lines_before}", why) if piece.lines_before else why
+    for code in ("repeated-columns", "missing-columns"):
+        if code in codes:
+            raise IngestFailed(f"Component {component}: {codes[code]}. Fix the file, or the dataset's schema "
+                               "(CreateDataset DatasetSchema), then start the ingestion again")
+    if rows.sensors is None:
+        rows.sensors = tuple(f.table.columns)
+    values = f.table.to_numpy(dtype="float64")[:, f.table.columns.get_indexer(rows.sensors)]
+    raw = f.raw.iloc[:, f.raw.columns.get_indexer(rows.sensors)]
     if all(dtype.kind in "iuf" for dtype in raw.dtypes):  # numbers only: the invalid cells are the infinite ones
         invalid = np.isinf(raw.to_numpy(dtype="float64"))
     else:  # text or infinite cells (read as missing)
         invalid = raw.notna().to_numpy() & np.isnan(values)
     known = f.table.index.notna()
     if not known.all():
-        state.unsupported += int(len(known) - known.sum())
         values, invalid = values[known], invalid[known]
-    state.index.append(f.table.index.as_unit("ns").asi8[known])
-    state.values.append(values)
-    state.invalid.append(invalid)
-    state.size += len(body)
-    state.ingested += 1
+    rows.add(f.table.index.as_unit("ns").asi8[known], values, invalid, int(len(known) - known.sum()), len(piece.text))
     return None
 
 
-def _frame(state: _Component) -> tuple[pd.DataFrame, np.ndarray, int]:
-    """The component's rows sorted by time, first row of each timestamp kept; its invalid mask; duplicates."""
-    stamps = np.concatenate(state.index)
-    values, invalid = np.concatenate(state.values), np.concatenate(state.invalid)
-    repeated = 0
-    if len(stamps) > 1 and not (np.diff(stamps) > 0).all():
-        order = np.argsort(stamps, kind="stable")
-        stamps, values, invalid = stamps[order], values[order], invalid[order]
-        first = np.concatenate([[True], stamps[1:] != stamps[:-1]])
-        stamps, values, invalid = stamps[first], values[first], invalid[first]
-        repeated = int(len(first) - first.sum())
-    index = pd.DatetimeIndex(pd.to_datetime(stamps, unit="ns", utc=True), name="Timestamp")
-    return pd.DataFrame(values, index=index, columns=[str(c) for c in state.sensors]), invalid, repeated
+_LINE = re.compile(r"\bline (\d+)")
 
 
-def _count(quality: dict, frame: pd.DataFrame, invalid: np.ndarray) -> None:
+def _count(quality: dict, done: Assembled) -> None:
     """Add one component's missing, invalid and insufficient sensor counts to ``quality``."""
-    missing = frame.isna().to_numpy() & ~invalid
     q = quality
-    q["MissingSensorData"]["AffectedSensorCount"] += int(missing.any(axis=0).sum())
-    q["MissingSensorData"]["TotalNumberOfMissingValues"] += int(missing.sum())
-    q["InvalidSensorData"]["AffectedSensorCount"] += int(invalid.any(axis=0).sum())
-    q["InvalidSensorData"]["TotalNumberOfInvalidValues"] += int(invalid.sum())
-    insufficient = q["InsufficientSensorData"]
-    for name in frame.columns:
-        valid = frame.index[frame[name].notna().to_numpy()]
-        if not len(valid):
+    q["MissingSensorData"]["AffectedSensorCount"] += int((done.missing > 0).sum())
+    q["MissingSensorData"]["TotalNumberOfMissingValues"] += int(done.missing.sum())
+    q["InvalidSensorData"]["AffectedSensorCount"] += int((done.invalid > 0).sum())
+    q["InvalidSensorData"]["TotalNumberOfInvalidValues"] += int(done.invalid.sum())
+    q["DuplicateTimestamps"]["TotalNumberOfDuplicateTimestamps"] += done.repeated
+    insufficient, frame = q["InsufficientSensorData"], done.frame
+    for i in range(frame.shape[1]):
+        valid = frame.iloc[:, i].notna().to_numpy()
+        if not valid.any():
             insufficient["MissingCompleteSensorData"]["AffectedSensorCount"] += 1
-        elif valid[-1] - valid[0] < SHORT_RANGE:
+        elif frame.index[len(valid) - 1 - valid[::-1].argmax()] - frame.index[valid.argmax()] < SHORT_RANGE:
             insufficient["SensorsWithShortDateRange"]["AffectedSensorCount"] += 1
 
 
@@ -294,34 +307,44 @@ def ingest(reader, bucket: str, prefix: str | None, key_pattern: str | None, sch
                            f"component's CSVs at {base}<component>{delimiter}<name>.csv", files())
     quality, frames, size, statistics = empty_quality(), {}, 0, []
     for component, keys in groups.items():
-        state = _Component(sensors=schema.sensors[component] if schema else None)
-        for key, _ in keys:
-            body = None if stopping() else reader.body(bucket, key)
-            if stopping():  # checked again after a read, which may be slow
+        rows = Rows(schema.sensors[component] if schema else None, expected_bytes=sum(n for _, n in keys))
+        ingested = 0
+        for key, key_size in keys:
+            if stopping():
                 raise IngestFailed("The endpoint stopped while this ingestion was in progress; start it again", files())
-            why = _read_file(state, component, key, body)
+            why = _read_file(rows, component, key, _stopped_between(_blocks(reader, bucket, key), stopping, files))
             if why:
                 discarded.append((key, why))
-        if not state.ingested:
+            else:
+                ingested, size = ingested + 1, size + key_size
+        if not ingested:
             reasons = "; ".join(why for key, why in discarded if key in {k for k, _ in keys})
             hint = f" (upload its CSVs as {base}{component}{delimiter}<name>.csv)"
             raise IngestFailed(f"Component {component}: no file could be ingested from {where} with KeyPattern "
                                f"{key_pattern or DEFAULT_KEY_PATTERN}"
                                f"{': ' + reasons[:2000] if reasons else hint}",
                                files())
-        frame, invalid, duplicates = _frame(state)
-        if frame.empty:
-            raise IngestFailed(f"Component {component}: none of its {state.unsupported} rows has a timestamp that can "
+        done = rows.assemble()
+        if done.frame.empty:
+            raise IngestFailed(f"Component {component}: none of its {rows.unsupported} rows has a timestamp that can "
                                "be read; write them as ISO 8601 UTC, e.g. 2022-03-30T11:01:00.000000", files())
-        quality["UnsupportedTimestamps"]["TotalNumberOfUnsupportedTimestamps"] += state.unsupported
-        quality["DuplicateTimestamps"]["TotalNumberOfDuplicateTimestamps"] += duplicates
-        _count(quality, frame, invalid)
-        statistics += sensor_statistics(component, frame, invalid, duplicates, state.unsupported)
-        frames[component], size = frame, size + state.size
+        quality["UnsupportedTimestamps"]["TotalNumberOfUnsupportedTimestamps"] += rows.unsupported
+        _count(quality, done)
+        statistics += sensor_statistics(component, done.frame, done.missing, done.invalid, done.repeated,
+                                        rows.unsupported)
+        frames[component] = done.frame
     found = ModelSchema({c: ("Timestamp", *f.columns) for c, f in frames.items()})
     detail = "; ".join(why for _, why in discarded)[:4000] or None
     return Ingested(found, frames, quality, files(), size, min(f.index[0] for f in frames.values()),
                     max(f.index[-1] for f in frames.values()), detail, statistics)
+
+
+def _stopped_between(blocks, stopping: Callable[[], bool], files: Callable[[], dict]):
+    """``blocks``, with IngestFailed as soon as the endpoint stops (checked after each read, which may be slow)."""
+    for block in blocks:
+        if stopping():
+            raise IngestFailed("The endpoint stopped while this ingestion was in progress; start it again", files())
+        yield block
 
 
 def ingest_folder(folder, schema=None, key_pattern: str | None = None) -> Ingested:

@@ -9,7 +9,7 @@ fall in two or more clusters: a gap between sorted values wider than :data:`MODE
 
 >>> t = pd.date_range("2026-01-01", periods=6, freq="h", tz="UTC")
 >>> frame = pd.DataFrame({"Flow": [1.0, 2, 3, 4, 5, float("nan")]}, index=t)
->>> s = sensor_statistics("pump", frame, np.zeros((6, 1), bool), duplicates=0, unsupported=0)[0]
+>>> s = sensor_statistics("pump", frame, missing=np.array([1]), invalid=np.array([0]), duplicates=0, unsupported=0)[0]
 >>> s["MissingValues"], s["MonotonicValues"]
 ({'Count': 1, 'Percentage': 16.67}, {'Status': 'POTENTIAL_ISSUE_DETECTED', 'Monotonicity': 'INCREASING'})
 """
@@ -62,10 +62,10 @@ def _modes(values: np.ndarray) -> dict:
     return {"Status": ISSUE if spread > 0 and widest > MODE_GAP * spread else NO_ISSUE}
 
 
-def sensor_statistics(component: str, frame: pd.DataFrame, invalid: np.ndarray, duplicates: int,
-                      unsupported: int) -> list[dict]:
-    """SensorStatisticsSummary members of each sensor of ``component``'s ingested ``frame`` (``invalid`` marks the
-    cells that were not numbers; they are missing in ``frame``)."""
+def sensor_statistics(component: str, frame: pd.DataFrame, missing: np.ndarray, invalid: np.ndarray,
+                      duplicates: int, unsupported: int) -> list[dict]:
+    """SensorStatisticsSummary members of each sensor of ``component``'s ingested ``frame``; ``missing`` and
+    ``invalid`` count each sensor's empty cells and the cells that were not numbers (missing in ``frame`` too)."""
     rows = len(frame)
     out = []
     for i, name in enumerate(frame.columns):
@@ -76,8 +76,8 @@ def sensor_statistics(component: str, frame: pd.DataFrame, invalid: np.ndarray, 
         categorical = 0 < distinct <= CATEGORIES and len(values) >= 10 * distinct and distinct > 1
         out.append({
             "ComponentName": component, "SensorName": str(name), "DataExists": bool(valid.any()),
-            "MissingValues": _share(int((~valid & ~invalid[:, i]).sum()), rows),
-            "InvalidValues": _share(int(invalid[:, i].sum()), rows),
+            "MissingValues": _share(int(missing[i]), rows),
+            "InvalidValues": _share(int(invalid[i]), rows),
             "InvalidDateEntries": _share(unsupported, rows + unsupported),
             "DuplicateTimestamps": _share(duplicates, rows + duplicates),
             "CategoricalValues": {"Status": ISSUE, "NumberOfCategory": distinct} if categorical else
