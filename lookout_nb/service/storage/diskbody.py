@@ -33,6 +33,20 @@ from pathlib import Path
 CHUNK = 1024 * 1024
 
 
+def bound_heap(threshold: int = 256 * 1024) -> bool:
+    """Have glibc serve allocations of ``threshold`` bytes or more with mmap, so that request bodies go back to the
+    system once freed instead of staying in a thread's heap (what made RSS creep with the data stored); False
+    where this is not glibc. ``lookout-nb serve`` calls it once."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(-3, threshold))  # M_MMAP_THRESHOLD (also stops its dynamic growth)
+    except (OSError, AttributeError):
+        return False
+
+
 class DamagedObject(OSError):
     """An object's file is missing or does not hold the bytes it was saved with; the message names the file."""
 
