@@ -12,11 +12,11 @@ turns into a memory one until the next save swaps it again.
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "b"
 >>> _ = path.write_bytes(b"hello")
 >>> body = DiskBody(path, 5)
->>> body.seek(0); body.read(), body.read()
+>>> body.seek(0), body.read(), body.read()
 (0, b'hello', b'')
 >>> path.write_bytes(b"hell")
 4
->>> body.seek(0); body.read()  # doctest: +ELLIPSIS
+>>> _ = body.seek(0); body.read()  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
 lookout_nb.service.storage.diskbody.DamagedObject: the object file .../b holds 4 bytes, not the 5 it was saved with
