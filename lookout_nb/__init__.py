@@ -66,10 +66,11 @@ if TYPE_CHECKING:  # the lazy names, for type checkers and editors (tests/test_h
         update,
         wait_for_status,
     )
+    from .calls.versions import activate_version, model_versions, retrain, retraining, stop_retraining
     from .contract.filematch import match_files
     from .contract.servicetime import service_now
     from .contract.timing import next_runs, offset_for_zone, plan_schedule
-    from .plot import plot_results, plot_schedule
+    from .plot import plot_results, plot_schedule, plot_versions
     from .preview import InputPreview, preview_input
     from .wizard import Wizard
 
@@ -119,6 +120,12 @@ _LAZY = {
     "executions": "calls.scheduler",
     "results": "calls.scheduler",
     "events": "calls.scheduler",
+    "retrain": "calls.versions",
+    "retraining": "calls.versions",
+    "stop_retraining": "calls.versions",
+    "model_versions": "calls.versions",
+    "activate_version": "calls.versions",
+    "plot_versions": "plot",
     "plot_schedule": "plot",
     "plot_results": "plot",
     "Wizard": "wizard",

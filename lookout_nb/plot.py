@@ -41,7 +41,7 @@ from .contract._nanos import NAT, SECOND, to_ns
 from .contract.naming import format_offset, to_utc
 
 __all__ = ["DENSE_RUNS", "EXECUTION_COLUMNS", "MAX_TICKS", "STATUS_COLORS", "ResultAxes", "plot_results",
-           "plot_schedule"]
+           "plot_schedule", "plot_versions"]
 
 #: Above this many runs (or executions) the picture aggregates: merged windows, binned statuses, no per-run marks.
 DENSE_RUNS = 400
@@ -498,3 +498,44 @@ def _contributions_panel(a_contrib, mpl, df: pd.DataFrame, contrib: list, top: i
     a_contrib.legend(**_LEGEND)
     a_contrib.xaxis_date(tz="UTC")
     _date_axis(a_contrib.xaxis, mpl.mdates)
+
+
+def plot_versions(versions: pd.DataFrame, ax=None, until=None):
+    """A model's versions over time (:func:`lookout_nb.calls.versions.model_versions`' table): each version a
+    mark at the end of its training (coloured by status; labelled with its evaluation: labelled ranges found and
+    predicted events, and its promotion), and a bar along its row for each span in which it was active
+    (``versions.attrs["spans"]``), up to ``until`` (default: the latest time of the table)."""
+    mpl = _mpl()
+    if ax is None:
+        _, ax = mpl.plt.subplots(figsize=(10, 1.2 + 0.5 * max(len(versions), 1)))
+    spans = versions.attrs.get("spans")
+    when = versions["trained_at"].fillna(versions["created_at"])
+    end = to_utc(until) if until is not None else max([*when.dropna(), *(spans["since"] if spans is not None
+                                                                         else [])], default=None)
+    if spans is not None and len(spans) and end is not None:
+        last = spans["since"].iloc[-1]
+        tail = max(end - last, (last - min(when.min(), spans["since"].iloc[0])) / 10)  # the current span shows
+        stops = [*spans["since"].iloc[1:], last + tail]
+        bars = [[(mpl.mdates.date2num(a), v - 0.18), (mpl.mdates.date2num(b), v - 0.18),
+                 (mpl.mdates.date2num(b), v + 0.18), (mpl.mdates.date2num(a), v + 0.18)]
+                for a, b, v in zip(spans["since"], stops, spans["version"].astype(int))]
+        ax.add_collection(mpl.collections.PolyCollection(bars, facecolors=WINDOW_COLORS[0], edgecolors=WAKE_COLOR,
+                                                         label="active", gid="active"))
+    colors = [STATUS_COLORS.get(s, OTHER_COLOR) for s in versions["status"].fillna("")]
+    ax.scatter([mpl.mdates.date2num(t) for t in when], versions["version"].astype(float), c=colors, zorder=3,
+               s=40, gid="versions", label="trained (colour: status)")
+    for t, row in zip(when, versions.itertuples()):
+        found = f"found {row.found}/{row.labelled}" if not pd.isna(row.labelled) and row.labelled else "no labels"
+        events = f", {row.events} events" if not pd.isna(row.events) else ""
+        promoted = {"MODEL_PROMOTED": ", promoted", "MODEL_NOT_PROMOTED": ", not promoted"}.get(row.promotion, "")
+        ax.annotate(f"v{row.version} {row.source.lower() if isinstance(row.source, str) else ''}: {found}{events}"
+                    f"{promoted}", (mpl.mdates.date2num(t), row.version), xytext=(6, 6), textcoords="offset points",
+                    fontsize=8)
+    ax.set_yticks(versions["version"].astype(int).tolist())
+    ax.set_ylim(0.4, max(versions["version"].max() if len(versions) else 1, 1) + 0.8)
+    ax.set_ylabel("Version")
+    ax.set_xlabel("Time (UTC)")
+    _date_axis(ax.xaxis, mpl.mdates)
+    ax.autoscale_view(scaley=False)
+    ax.legend(loc="upper left", fontsize=8)
+    return ax

@@ -118,6 +118,21 @@ def test_choosing_the_model_shows_its_schema_and_limits_the_frequencies(endpoint
     assert w.request.upload_frequency == "PT10M"  # PT5M is finer than the model: moved to the finest allowed
 
 
+def test_the_model_step_shows_the_active_version_and_the_retraining_schedule(endpoint, lookout, s3):
+    w = Wizard(client=lookout, s3=s3).wait()
+    w.model_step.field.value = demo.DEMO_MODEL
+    w.wait()
+    assert "inference runs with version 1" in w.model_step.details.value
+    assert "no retraining scheduler" in w.model_step.details.value
+    lookout.create_retraining_scheduler(ModelName=demo.DEMO_MODEL, RetrainingFrequency="P1M", LookbackWindow="P180D",
+                                        PromoteMode="MANUAL")
+    w.model_step.reload.click()
+    w.model_step.field.value = None
+    w.model_step.field.value = demo.DEMO_MODEL
+    w.wait()
+    assert "retraining PENDING: next on 2026-01-06 UTC" in w.model_step.details.value
+
+
 def test_the_model_step_shows_each_models_dataset_rate_training_window_and_evaluation_events(endpoint, lookout, s3):
     metrics = {"labeled_ranges": [{"start": "2025-12-24T06:00:00", "end": "2025-12-24T14:00:00"}],
                "labeled_event_metrics": {"num_labeled": 1, "num_identified": 1, "total_warning_time_in_seconds": 60.0},

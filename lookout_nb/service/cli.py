@@ -38,12 +38,21 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
         "--state-dir", default=None,
         help="keep models, schedulers, executions, the clock and S3 objects here (one endpoint per directory)",
     )
+    p.add_argument("--db", default=None, metavar="postgresql://USER@HOST:PORT/DATABASE",
+                   help="keep the state in PostgreSQL instead of --state-dir's SQLite: every serve process on one "
+                        "database (and one S3) is one service (needs lookout-nb[postgres])")
+    p.add_argument("--dask-scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="execute scheduled runs and model trainings as tasks of this Dask cluster (needs "
+                        "lookout-nb[dask]; default: in this process)")
     p.add_argument(
         "--s3-endpoint-url", default=None, metavar="URL",
         help="keep every object (input files, training data, labels, results) in this S3 instead of the endpoint's "
         "own, read and written through boto3 with your usual credential chain and settings; 'aws' means AWS S3 "
         "itself (default: $LOOKOUT_NB_S3_ENDPOINT_URL when set). The endpoint then serves the Lookout API only",
     )
+    p.add_argument("--retention", default=None, metavar="DURATION",
+                   help="remove executions whose data ended longer ago than this (service time, e.g. 30D or P30D), "
+                        "from memory and the state, as runs end (default: keep every execution)")
     add_credentials_argument(p)
     p.add_argument("--cors-origin", action="append", default=None, metavar="ORIGIN",
                    help="let web pages of this origin call the endpoint (CORS), e.g. http://localhost:8888; "
@@ -165,6 +174,12 @@ def option_problem(args, credentials=None) -> str | None:
         return f"--speed {args.speed:g} is not a speed: pass a finite number above 0, e.g. --speed 60"
     if args.clock == "manual" and args.speed not in (None, 1, 1.0):
         return "--speed applies to --clock real only"
+    db = getattr(args, "db", None)
+    if db is not None and not db.startswith(("postgresql://", "postgres://")):
+        return f"--db {db} is not a PostgreSQL URL: pass postgresql://USER@HOST:PORT/DATABASE"
+    dask = getattr(args, "dask_scheduler", None)
+    if dask is not None and "://" not in dask:
+        return f"--dask-scheduler {dask} is not a scheduler address: pass tcp://HOST:PORT"
     if not 0 <= args.port <= 65535:
         return f"--port {args.port} is not a TCP port: pass 0 (any free port) to 65535"
     return None
@@ -197,8 +212,13 @@ def serve(args, stop_event: threading.Event | None = None) -> int:
             state_dir=args.state_dir,
             credentials=credentials, cors_origin=getattr(args, "cors_origin", None),
             s3_endpoint_url=getattr(args, "s3_endpoint_url", None),
+            db=getattr(args, "db", None), dask_scheduler=getattr(args, "dask_scheduler", None),
+            retention=getattr(args, "retention", None),
         )
     except LookoutNbError as err:  # an unusable --state-dir or state file: one line, not a traceback
+        print(f"lookout-nb serve: {err}", file=sys.stderr)
+        return 2
+    except RuntimeError as err:  # the Dask scheduler cannot be reached
         print(f"lookout-nb serve: {err}", file=sys.stderr)
         return 2
     except OSError as err:  # the address cannot be bound (in use, not this machine's)

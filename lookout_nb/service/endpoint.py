@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import functools
 import logging
+import tempfile
 import threading
 
 import pandas as pd
 
+from ..errors import InvalidArgument
 from .api import restore
 from .api.backend import Backend
+from .api.sync import SharedLock, apply
 from .clock import ManualClock, RealClock, make_clock
 from .demo import demo as demo_module
 from .http.auth import OwnClients, Verifier, credentials_of
@@ -26,20 +29,28 @@ from .http.protocol import LookoutApp
 from .http.ready import Gate
 from .http.server import Dispatcher, Server
 from .learning.ingest import S3Reader
+from .runner import remote
+from .runner.remote import S3Spec
 from .runner.runner import Outcome, Runner
+from .runner.takeover import Takeover
 from .state import state
+from .state.clockshare import shared_clock
 from .state.owner import Owner
+from .state.postgres import PgStore
 from .state.store import Store
 from .storage import externals3
 from .storage.inprocess import InProcessS3
 from .storage.objects import ObjectStore, spill_store
 from .storage.s3clock import StampedWrites
+from .work.dask import DaskWork
 
 log = logging.getLogger(__name__)
 
 #: The credentials and region the endpoint's own clients use when it has none of its own (then any work).
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 REGION = "us-east-1"
+#: Runs claimed at once by a serve process on a shared database or a Dask cluster (the others claim the rest).
+BATCH = 50
 
 
 _CLIENT_LOCK = threading.Lock()  # creating clients from one session is not thread-safe
@@ -70,7 +81,8 @@ class Endpoint:
     """A running embedded endpoint: ``.url``, ``.clock``, ``.backend``, ``.lookout()``, ``.s3()``, ``.stop()``."""
 
     def __init__(self, host="127.0.0.1", port=0, clock="manual", demo=True, state_dir=None, speed=None, feed=None,
-                 admin=False, credentials=None, cors_origin=None, s3_endpoint_url=None):
+                 admin=False, credentials=None, cors_origin=None, s3_endpoint_url=None, db=None, dask_scheduler=None,
+                 retention=None):
         credentials = credentials_of(credentials)  # a bad value fails before anything is bound
         cors_origins = origins_of(cors_origin)
         #: The user's S3 (a URL, or ``"aws"``) that holds every object, or None: the endpoint's own S3.
@@ -84,11 +96,19 @@ class Endpoint:
             if state_dir is not None:  # before binding anything: a bad or busy directory fails first, named
                 state_dir = state.prepare(state_dir)
                 self.owner = Owner(state_dir)
-                self.store = Store(state_dir)
+                self.store = Store(state_dir) if db is None else None
                 if s3_endpoint_url is None:
                     self.objects = ObjectStore(state_dir)  # S3 written through to disk
-            self.clock = _resumed(clock, speed, self.store)
+            if db is not None:  # the state of every serve process on one PostgreSQL database
+                self._data_dir = None if state_dir is not None else tempfile.TemporaryDirectory(prefix="lookout-nb-")
+                self.store = PgStore(db, state_dir if state_dir is not None else self._data_dir.name)
+                self.clock = shared_clock(clock, speed, self.store)
+            else:
+                self.clock = _resumed(clock, speed, self.store)
+            self.dask_scheduler, self.db = dask_scheduler, db
+            self.takeover: Takeover | None = None
             self.backend = Backend(self.clock)
+            self.backend.core.retention = retention_of(retention)
             self.state_dir = state_dir
             self.demo = demo
             self._feed = demo if feed is None else feed
@@ -134,13 +154,20 @@ class Endpoint:
             # the user's S3 stamps LastModified with its real time: its listing tells what is there at a wake-up
             self.runner = Runner(reader, workers=4 if external else 1, service_stamps=not external)
             self.backend.core.data_reader = S3Reader(reader)
-            if self.state_dir is not None:
-                if self.objects is not None:
-                    self.objects.open().load()  # only now that this process owns state_dir
-                damaged = self.objects.damaged if self.objects is not None else []
+            self.backend.versions.writer = reader  # where ModelDiagnosticsOutputConfiguration files are written
+            if self.state_dir is not None and self.objects is not None:
+                self.objects.open().load()  # only now that this process owns state_dir
+            damaged = self.objects.damaged if self.state_dir is not None and self.objects is not None else []
+            if isinstance(self.store, PgStore):
+                self._share()
+                self.problems = damaged + self.problems
+            elif self.store is not None:
                 self.problems = damaged + restore.load(self.backend, self.store)
+            if self.dask_scheduler is not None:  # the workers reach the user's S3, or this endpoint's over HTTP
+                self.backend.core.work = DaskWork(self.dask_scheduler, functools.partial(remote.execute, self._spec()),
+                                                  remote.failed)
             if self.demo:  # the user's S3 is never emptied and keeps its own LastModified (real time)
-                feeder = demo_module.seed(self, fresh=self.state_dir is None and not external,
+                feeder = demo_module.seed(self, fresh=self.state_dir is None and not external and self.db is None,
                                           writes=None if external else StampedWrites(s3))
                 # the files of each new slot are written in-process too, stamped with the slot's end
                 self.feeder = None
@@ -155,6 +182,26 @@ class Endpoint:
             raise
         return self
 
+    def _spec(self) -> S3Spec:
+        """Where a Dask worker's runs read and write: the user's S3 with the worker's own credential chain, or this
+        endpoint's S3 over HTTP with its credentials."""
+        if self.s3_endpoint_url is not None:
+            return S3Spec(externals3.endpoint_url(self.s3_endpoint_url), None, None)
+        credentials = self._client_credentials()
+        return S3Spec(self.url, credentials["aws_access_key_id"], credentials["aws_secret_access_key"], REGION)
+
+    def _share(self) -> None:
+        """Load the shared store's state under the lock of every process, then share the core's lock with them
+        and beat this process's heartbeat (taking over the runs of processes that died)."""
+        self.store.enter()
+        try:
+            self.problems = restore.load(self.backend, self.store)
+        finally:
+            self.store.leave()
+        self.backend.core.lock = SharedLock(self.store, functools.partial(apply, self.backend))
+        self.store.announce(self.url)
+        self.takeover = Takeover(self.backend, self.store, self._execute).start()
+
     def stop(self) -> None:
         """Stop the clock and stop serving.
 
@@ -168,6 +215,8 @@ class Endpoint:
                 self.clock.stop()
         finally:  # also for an endpoint never started: the constructor bound the port
             self.gate.open()  # requests held during a failed start get their (failing) answers
+            if self.takeover is not None:
+                self.takeover.stop()
             self.backend.stop_jobs()
             if self.runner is not None:
                 self.runner.close()
@@ -179,6 +228,8 @@ class Endpoint:
             self.objects.close()
         if self.store is not None:
             self.store.close()
+        if getattr(self, "_data_dir", None) is not None:
+            self._data_dir.cleanup()
         if self.owner is not None:
             self.owner.release()
 
@@ -196,7 +247,7 @@ class Endpoint:
     # -- the clock's driver ------------------------------------------------------------------------------------
     def next_due(self, until: pd.Timestamp):
         """The next wake-up time <= ``until`` (the clock asks this)."""
-        return self.backend.schedulers.next_due(until)
+        return self.backend.next_due(until)
 
     def fire(self, now: pd.Timestamp) -> None:
         """Feed the demo input files up to ``now``, then execute every run due by ``now`` (the clock calls this)."""
@@ -205,10 +256,15 @@ class Endpoint:
                 self.feeder.fire(now)
             except Exception:  # e.g. the demo bucket was deleted: the runs then fail on their own, with a reason
                 log.warning("lookout_nb.service: the demo feeder could not write its input files", exc_info=True)
-        runs = self.backend.schedulers.claim_due(now)
-        outcomes = self.backend.core.work.run_all(self._execute, runs)  # the executor (work/) decides where
-        if runs:  # every results object is written by now: record the ends in one transaction
-            self.backend.schedulers.finish_all([(run, vars(outcome)) for run, outcome in zip(runs, outcomes)])
+        self.backend.retraining.claim_due(now)  # retrainings run in the background, through the executor
+        batch = BATCH if self.db is not None or self.dask_scheduler is not None else None
+        while True:  # several serve processes: claims of a batch each, so they share the due runs
+            runs = self.backend.schedulers.claim_due(now, limit=batch)
+            outcomes = self.backend.core.work.run_all(self._execute, runs)  # the executor (work/) decides where
+            if runs:  # every results object is written by now: record the ends in one transaction
+                self.backend.schedulers.finish_all([(run, vars(outcome)) for run, outcome in zip(runs, outcomes)])
+            if batch is None or len(runs) < batch:
+                return
 
     def catch_up(self, until: pd.Timestamp) -> None:
         """Before the clock moves to ``until``: skip due runs beyond the catch-up limit, and demo files beyond the
@@ -299,6 +355,25 @@ class Endpoint:
         return f"<lookout_nb.service.Endpoint {self.url} clock={self.clock!r}>"
 
 
+def retention_of(value) -> pd.Timedelta | None:
+    """The execution retention of ``start(retention=...)``: None, or a positive duration (``"30D"``, ISO ``"P30D"``);
+    InvalidArgument naming the value otherwise.
+
+    >>> retention_of("P30D"), retention_of(None)
+    (Timedelta('30 days 00:00:00'), None)
+    """
+    if value is None:
+        return None
+    try:
+        delta = pd.Timedelta(value)
+        if delta is pd.NaT or delta <= pd.Timedelta(0):
+            raise ValueError("not above 0")
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"retention {value!r} is not a duration above 0: pass e.g. '30D' or 'P30D' (30 days), "
+                              "or None to keep every execution") from None
+    return delta
+
+
 def _resumed(clock, speed, store: Store | None):
     """The clock of ``start(clock=..., speed=...)``, starting at the service time saved in ``store`` when that is
     later than where it would start (a clock never goes back). A clock object passed in is used as it is."""
@@ -320,7 +395,10 @@ def start(
     admin: bool = False,
     credentials=None,
     cors_origin=None,
+    db: str | None = None,
+    dask_scheduler: str | None = None,
     s3_endpoint_url=None,
+    retention=None,
 ) -> Endpoint:
     """Start an embedded endpoint and return its handle (also a context manager that stops it).
 
@@ -339,6 +417,10 @@ def start(
     ``s3_endpoint_url``: the user's S3 (a URL, or ``"aws"`` for AWS S3 with the default credential chain) holds every
     object the endpoint reads and writes; it then serves the Lookout API only (:mod:`.storage.externals3`).
     Default: the ``LOOKOUT_NB_S3_ENDPOINT_URL`` variable when set, else the endpoint's own S3.
+    ``db``: ``postgresql://...``: keep the state in PostgreSQL, shared by every endpoint started on it (one service,
+    see docs/endpoint.md, "Several serve processes"). ``dask_scheduler``: ``tcp://host:port``: execute scheduled
+    runs and trainings as tasks of that Dask cluster. ``retention``: a duration (``"30D"``, ``"P30D"``): executions
+    whose data ended longer ago (service time) are removed as runs end; None (default) keeps every execution.
 
     >>> ep = start(port=0, clock="manual", demo=True)   # doctest: +SKIP
     >>> ep.clock.advance(pd.Timedelta(minutes=10))      # doctest: +SKIP
@@ -346,4 +428,5 @@ def start(
     """
     return Endpoint(host=host, port=port, clock=clock, demo=demo, state_dir=state_dir, speed=speed, feed=feed,
                     admin=admin, credentials=credentials, cors_origin=cors_origin,
-                    s3_endpoint_url=s3_endpoint_url or externals3.from_environment()).start()
+                    s3_endpoint_url=s3_endpoint_url or externals3.from_environment(), db=db,
+                    dask_scheduler=dask_scheduler, retention=retention).start()

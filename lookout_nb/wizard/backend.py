@@ -70,6 +70,14 @@ class ModelInfo:
     found: tuple | None = None
     off_condition: str | None = None
     labels: str | None = None
+    #: The version schedulers score with, since when, and the one before it (None before any version).
+    active_version: int | None = None
+    activated_at: pd.Timestamp | None = None
+    previous_version: int | None = None
+    #: The retraining scheduler's status, its next retraining, and the latest retraining's version and status.
+    retraining: str | None = None
+    next_retraining: pd.Timestamp | None = None
+    latest_retraining: tuple | None = None
 
     @classmethod
     def from_describe(cls, response: dict | Described) -> ModelInfo:
@@ -93,7 +101,19 @@ class ModelInfo:
             found=described.found,
             off_condition=described.off_condition,
             labels=described.labels,
+            active_version=response.get("ActiveModelVersion"),
+            activated_at=_utc(response.get("ModelVersionActivatedAt")),
+            previous_version=response.get("PreviousActiveModelVersion"),
+            retraining=response.get("RetrainingSchedulerStatus"),
+            next_retraining=_utc(response.get("NextScheduledRetrainingStartDate")),
+            latest_retraining=(response["LatestScheduledRetrainingModelVersion"],
+                               response.get("LatestScheduledRetrainingStatus"))
+            if response.get("LatestScheduledRetrainingModelVersion") is not None else None,
         )
+
+
+def _utc(value) -> pd.Timestamp | None:
+    return None if value is None else to_utc(value)
 
 
 class Services:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 from typing import ClassVar
 
@@ -82,3 +83,24 @@ def tiny_disk(tmp_path):
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL server for the session (tests/service/pgkit.py); skipped, saying why, only when
+    PostgreSQL cannot be found here (CI installs it: scripts/test.sh; there a missing server fails)."""
+    from pgkit import Cluster, missing
+
+    why = missing()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests: {why}")
+        pytest.skip(why)
+    with Cluster.start() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(pg_cluster):
+    """The URL of a new, empty PostgreSQL database."""
+    return pg_cluster.database()

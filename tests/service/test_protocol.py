@@ -7,7 +7,6 @@ import json
 import urllib.request
 
 import boto3
-import botocore.exceptions
 import pytest
 from botocore.config import Config
 
@@ -122,11 +121,18 @@ def test_unknown_model_and_scheduler_are_resource_not_found(lookout):
         lookout.describe_model(ModelName="nope")
 
 
-def test_unsupported_operation_is_an_error_not_a_crash(lookout):
-    with pytest.raises(botocore.exceptions.ClientError) as err:
-        lookout.list_retraining_schedulers()
-    assert err.value.response["Error"]["Code"] == "UnknownOperationException"
-    assert "ListRetrainingSchedulers" in err.value.response["Error"]["Message"]
+def test_unsupported_operation_is_an_error_not_a_crash(endpoint):
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(endpoint.url + "/", data=b"{}", method="POST", headers={
+        "X-Amz-Target": "AWSLookoutEquipmentFrontendService.ListWidgets",
+        "Content-Type": "application/x-amz-json-1.0"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=10)
+    assert err.value.code == 400
+    body = json.loads(err.value.read())
+    assert body["__type"].endswith("UnknownOperationException") and "ListWidgets" in body["message"]
 
 
 def test_describe_model_has_a_real_format_schema(lookout):

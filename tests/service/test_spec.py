@@ -31,8 +31,8 @@ def test_every_flag_of_serve_is_listed_and_no_other():
     commands = argparse.ArgumentParser().add_subparsers()
     add_serve_parser(commands)
     serve = commands.choices["serve"]
-    flags = set(re.findall(r"--[a-z][a-z-]*", serve.format_help())) - {"--help"}
-    listed = set(re.findall(r"^\| `(--[a-z-]+)`", section("`lookout-nb serve`"), re.M))
+    flags = set(re.findall(r"--[a-z][a-z0-9-]*", serve.format_help())) - {"--help"}
+    listed = set(re.findall(r"^\| `(--[a-z0-9-]+)`", section("`lookout-nb serve`"), re.M))
     assert sorted(flags - listed) == [], "list these flags in docs/endpoint.md (`lookout-nb serve`)"
     assert sorted(listed - flags) == [], "docs/endpoint.md lists flags lookout-nb serve does not take"
 

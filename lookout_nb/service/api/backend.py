@@ -25,6 +25,10 @@ from .exceptions import ResourceNotFoundException
 from .labels import Labels
 from .models import Models
 from .schedulers import Schedulers
+from .versions import restore as versions_restore
+from .versions.retraining import Retrainings
+from .versions.sharing import Sharing
+from .versions.versions import Versions
 
 
 class Route:
@@ -76,7 +80,8 @@ class Tags:
 
 class Backend:
     """The state and operations of the embedded Lookout for Equipment service: :attr:`schedulers`,
-    :attr:`models`, :attr:`datasets`, :attr:`labels` and :attr:`tags`, sharing :attr:`core`."""
+    :attr:`models`, :attr:`datasets`, :attr:`labels`, :attr:`tags`, and the versions room's :attr:`versions`,
+    :attr:`retraining` and :attr:`sharing`, sharing :attr:`core`."""
 
     create_scheduler = Route("schedulers")
     describe_scheduler = Route("schedulers")
@@ -88,9 +93,26 @@ class Backend:
     list_executions = Route("schedulers")
     list_events = Route("schedulers")
     create_model = Route("models")
-    describe_model = Route("models")
-    list_models = Route("models")
-    delete_model = Route("models")
+    describe_model = Route("versions")  # the model's members with its version and retraining members
+    list_models = Route("versions")
+    delete_model = Route("versions")  # refused while a retraining scheduler exists; drops the versions
+    update_model = Route("versions")
+    list_model_versions = Route("versions")
+    describe_model_version = Route("versions")
+    update_active_model_version = Route("versions")
+    create_retraining_scheduler = Route("retraining")
+    describe_retraining_scheduler = Route("retraining")
+    list_retraining_schedulers = Route("retraining")
+    update_retraining_scheduler = Route("retraining")
+    start_retraining_scheduler = Route("retraining")
+    stop_retraining_scheduler = Route("retraining")
+    delete_retraining_scheduler = Route("retraining")
+    list_sensor_statistics = Route("sharing")
+    import_dataset = Route("sharing")
+    import_model_version = Route("sharing")
+    put_resource_policy = Route("sharing")
+    describe_resource_policy = Route("sharing")
+    delete_resource_policy = Route("sharing")
     create_dataset = Route("datasets")
     describe_dataset = Route("datasets")
     list_datasets = Route("datasets")
@@ -126,6 +148,20 @@ class Backend:
         self.datasets.users = self.models  # DeleteDataset refuses while a model uses the dataset
         self.schedulers = Schedulers(self.core, self.models)
         self.tags = Tags(self.core, self.schedulers, self.models)
+        self.versions = Versions(self.core, self.models, self.labels)
+        self.models.versions = self.versions  # a CreateModel training records its version
+        self.retraining = Retrainings(self.core, self.models, self.versions, self.datasets)
+        self.versions.retraining = self.retraining  # DescribeModel's retraining members, DeleteModel's check
+        self.sharing = Sharing(self.core, self.datasets, self.models, self.versions)
+
+    def next_due(self, until):
+        """The earliest moment <= ``until`` at which an inference run or a retraining is due, or None."""
+        due = [t for t in (self.schedulers.next_due(until), self.retraining.next_due(until)) if t is not None]
+        return min(due, default=None)
+
+    def load(self, store) -> list[str]:
+        """Restore the versions room's records from ``store`` (:func:`.restore.load` calls it); the problems."""
+        return versions_restore.load(self, store)
 
     def stop_jobs(self, timeout: float = 30.0) -> None:
         """Ask the running ingestions and trainings to stop (they FAIL) and wait for their threads."""

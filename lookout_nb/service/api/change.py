@@ -69,6 +69,11 @@ class Change:
             self._undo.append(lambda: vars(ex).update(saved))
         self._write[key] = lambda: document(ex)
 
+    def forget_execution(self, region: str, uid: str, seq: int) -> None:
+        """Delete the row of the ``seq``-th execution of scheduler ``uid`` (the retention setting removed it; the
+        scheduler, touched too, keeps the execution in memory until the change commits)."""
+        self._write[("execution", region, execution_name(uid, seq))] = lambda: None
+
     def drop_executions(self, region: str, uid: str) -> None:
         """Delete every execution row of scheduler ``uid`` (it is being deleted)."""
         self._drop.append((region, uid))

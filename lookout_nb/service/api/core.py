@@ -59,6 +59,9 @@ class Core:
     store: Store | None = None
     #: Reads the objects of ingestions and label files; the endpoint sets it at start (None: no S3 to read).
     data_reader: Reader | None = None
+    #: Executions whose data ended longer ago than this (service time) are removed, from memory and the store, as
+    #: runs end (``start(retention=...)``, ``serve --retention``); None keeps every execution.
+    retention: Any = None
 
     @contextmanager
     def change(self) -> Iterator[Change]:

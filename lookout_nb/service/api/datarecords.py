@@ -92,6 +92,7 @@ class IngestionJob:
     size: int | None = None
     data_start: pd.Timestamp | None = None
     data_end: pd.Timestamp | None = None
+    statistics: list | None = None  # ListSensorStatistics' summaries of a SUCCESS job
 
     def describe(self) -> dict:
         """DescribeDataIngestionJob's response members."""
@@ -192,7 +193,7 @@ CHECKS = {
     IngestionJob: dict(job_id=_str, region=_str, dataset_name=_str, input_config=_dict, role_arn=_str,
                        created_at=_ts, client_token=_str, status=_STATUS, failed_reason=_opt(_str),
                        status_detail=_opt(_str), quality=_opt(_dict), files=_opt(_dict), size=_opt(_int),
-                       data_start=_opt(_ts), data_end=_opt(_ts)),
+                       data_start=_opt(_ts), data_end=_opt(_ts), statistics=_opt(_list)),
     LabelGroup: dict(region=_str, name=_str, created_at=_ts, updated_at=_ts, fault_codes=_list, client_token=_str,
                      tags=_list),
     Label: dict(region=_str, group=_str, label_id=_str, start=_ts, end=_ts, rating=_RATING, created_at=_ts,

@@ -255,6 +255,7 @@ class Datasets:
         d.quality, d.files = result.quality, result.files
         job.status, job.quality, job.files, job.size = "SUCCESS", result.quality, result.files, result.size
         job.data_start, job.data_end, job.status_detail = result.start, result.end, result.detail
+        job.statistics = result.statistics
 
     # -- ingestion jobs ----------------------------------------------------------------------------------------
     def start_ingestion(self, region: str, params: dict) -> dict:

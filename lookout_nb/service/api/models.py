@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
@@ -79,6 +79,19 @@ def resolve_windows(params: dict, first: pd.Timestamp, last: pd.Timestamp, rate:
     return start, train_end, eval_start, end
 
 
+class TrainingObserver(Protocol):
+    """Who is told when a CreateModel training ends, inside its change (the versions service)."""
+
+    def trained(self, change: Change, m: Model) -> None: ...
+
+
+class NoObserver:
+    """Nobody is told (a models service on its own)."""
+
+    def trained(self, change: Change, m: Model) -> None:
+        pass
+
+
 class Models:
     """The model operations; ``datasets`` and ``labels`` are the services a model is trained from."""
 
@@ -90,6 +103,8 @@ class Models:
         self.model_tags: dict[str, list] = {}  # model name -> tags
         self.broken_models: dict[str, str] = {}  # name -> why its saved record was not restored
         self._trainings: dict[str, threading.Thread] = {}
+        #: Told when a training ends (the versions service once the Backend wires it; it records the version).
+        self.versions: TrainingObserver = NoObserver()
 
     def put_model(self, model: Model) -> Model:
         """Add or replace a model record as it is (tests use it for models in any status)."""
@@ -213,6 +228,13 @@ class Models:
         return {}
 
     # -- training ----------------------------------------------------------------------------------------------
+    def resume_training(self, name: str) -> None:
+        """Train model ``name`` (IN_PROGRESS) again: its training was taken over from a serve process that died."""
+        with self.core.lock:
+            if name not in self.models or self.models[name].status != "IN_PROGRESS" or name in self._trainings:
+                return
+            self._trainings[name] = self.core.work.background(f"train-{name[:20]}", self._train, name)
+
     def wait_model(self, name: str, timeout: float = 120.0) -> Model:
         """Wait for model ``name``'s training thread to end (in-process callers: the demo, ``add_model``)."""
         thread = self._trainings.get(name)
@@ -237,6 +259,11 @@ class Models:
             with self.core.lock:
                 self._trainings.pop(name, None)
 
+    def fit(self, m: Model):
+        """Train on model record ``m``'s dataset, schema, windows and labels (retrainings call it with their
+        windows); TrainingFailed, ServiceException or LabelFileError saying why it cannot."""
+        return self._fit(m)
+
     def _fit(self, m: Model):
         data = self.datasets.dataset_data(m.region, m.dataset_name)
         have = data.schema.sensors
@@ -251,8 +278,9 @@ class Models:
                                      f", which dataset {m.dataset_name} does not have (component {component} has "
                                      f"{', '.join(have[component])})")
         labels = self._model_labels(m)
-        return train(data.frames, m.components, m.sampling_rate, (m.training_start, m.training_end),
-                     (m.evaluation_start, m.evaluation_end), labels=labels, off_condition=m.off_condition)
+        return self.core.work.call(train, data.frames, m.components, m.sampling_rate,  # a Dask task with DaskWork
+                                   (m.training_start, m.training_end), (m.evaluation_start, m.evaluation_end),
+                                   labels=labels, off_condition=m.off_condition)
 
     def _model_labels(self, m: Model) -> list:
         config = m.labels_config or {}
@@ -280,6 +308,7 @@ class Models:
                     m.status, m.trained, m.components = "SUCCESS", trained, components
                 else:
                     m.status, m.failed_reason = "FAILED", (reason or "unknown")[:5000]
+                self.versions.trained(change, m)
         except Exception:  # e.g. the store closed while the endpoint stops: the restart FAILS it
             log.warning("lookout_nb.service: could not record the end of training model %s", name, exc_info=True)
 

@@ -77,7 +77,8 @@ class Model:
     started_at: pd.Timestamp | None = None
     ended_at: pd.Timestamp | None = None
     trained: dict | None = None
-    diagnostics_config: dict | None = None  # ModelDiagnosticsOutputConfiguration, echoed (no diagnostics are written)
+    diagnostics_config: dict | None = None  # ModelDiagnosticsOutputConfiguration (api/versions/diagnostics.py)
+    version: int = 1  # the number of the version ``trained`` is (the active one: api/versions/)
 
     def __post_init__(self):
         self.dataset_name = self.dataset_name or f"{self.name}-dataset"
@@ -174,6 +175,7 @@ class Execution:
     failed_reason: str | None = None
     result_object: dict | None = None
     anomalies: list = field(default_factory=list)
+    model_version: int = 1  # the model's active version when the run was claimed
 
     def summary(self, scheduler: Scheduler, model_arn: str) -> dict:
         """ListInferenceExecutions' summary members."""
@@ -188,8 +190,8 @@ class Execution:
             "DataInputConfiguration": self.input_config,
             "DataOutputConfiguration": self.output_config,
             "Status": self.status,
-            "ModelVersion": 1,
-            "ModelVersionArn": f"{model_arn}/model-version/1",
+            "ModelVersion": self.model_version,
+            "ModelVersionArn": f"{model_arn}/model-version/{self.model_version}",
         }
         if self.result_object:
             out["CustomerResultObject"] = dict(self.result_object)
@@ -226,6 +228,8 @@ class Scheduler:
     changed_at: pd.Timestamp = None
     next_boundary: pd.Timestamp | None = None
     tags: list = field(default_factory=list)
+    #: How many of its oldest executions the retention setting removed (the sequence number of executions[0]).
+    pruned: int = 0
     executions: list = field(default_factory=list)
 
     @property

@@ -48,6 +48,10 @@ def _str(v) -> bool:
     return isinstance(v, str)
 
 
+def _count(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
 def _dict(v) -> bool:
     return isinstance(v, dict)
 
@@ -97,16 +101,17 @@ CHECKS = {
                 training_start=_opt(_ts), training_end=_opt(_ts), evaluation_start=_opt(_ts),
                 evaluation_end=_opt(_ts), labels_config=_opt(_dict), off_condition=_opt(_str), kms_key_id=_opt(_str),
                 client_token=_str, fingerprint=_str, failed_reason=_opt(_str), started_at=_opt(_ts),
-                ended_at=_opt(_ts), trained=_opt(_trained), diagnostics_config=_opt(_dict)),
+                ended_at=_opt(_ts), trained=_opt(_trained), diagnostics_config=_opt(_dict), version=_count),
     Scheduler: dict(region=_str, name=_str, uid=lambda v: _str(v) and v.isalnum(), model_name=_str, frequency=_duration,
                     delay_minutes=lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 60,
                     input_config=_dict, output_config=_dict, role_arn=_str, kms_key_id=_opt(_str), client_token=_str,
                     fingerprint=_str, created_at=_ts, updated_at=_ts,
                     state=_one_of("PENDING", "RUNNING", "STOPPING", "STOPPED"), changed_at=_ts,
-                    next_boundary=_opt(_ts), tags=_tags),
+                    next_boundary=_opt(_ts), tags=_tags,
+                    pruned=lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0),
     Execution: dict(scheduled_start=_ts, data_start=_ts, data_end=_ts, input_config=_dict, output_config=_dict,
                     status=_one_of("IN_PROGRESS", "SUCCESS", "FAILED"), failed_reason=_opt(_str),
-                    result_object=_opt(_dict), anomalies=_anomalies),
+                    result_object=_opt(_dict), anomalies=_anomalies, model_version=_count),
     **DATA_CHECKS,
 }
 KIND = {Model: "model", Scheduler: "scheduler", Execution: "execution", **DATA_KINDS}
@@ -145,8 +150,10 @@ def _scheduler(region: str, name: str, doc, executions: dict, models: dict) -> S
     if (s.region, s.name) != (region, name):
         raise ValueError(f"its region and name ({s.region!r}, {s.name!r}) are not those of its row")
     seqs = sorted(executions.get((region, s.uid), {}))
-    if seqs != list(range(len(seqs))):
-        raise ValueError(f"its executions are not numbered 0..{len(seqs) - 1} (found {seqs[:5]}...)")
+    seqs = [q for q in seqs if q >= s.pruned]  # rows the retention removed in a change that did not commit whole
+    if seqs != list(range(s.pruned, s.pruned + len(seqs))):
+        raise ValueError(f"its executions are not numbered {s.pruned}..{s.pruned + len(seqs) - 1} (found "
+                         f"{seqs[:5]}...)")
     for seq in seqs:
         try:
             s.executions.append(build(Execution, executions[region, s.uid][seq]))
@@ -200,18 +207,20 @@ def load(backend, store: Store) -> list[str]:
             if isinstance(uid, str):
                 schedulers.tokens.setdefault(region, {})[token] = uid
         change = Change(store)
-        for region, table in schedulers.schedulers.items():
+        # a shared store's runs and trainings in progress belong to live processes, or are taken over (claims)
+        for region, table in ({} if getattr(store, "shared", False) else schedulers.schedulers).items():
             for s in table.values():
-                for seq, ex in enumerate(s.executions):
+                for seq, ex in enumerate(s.executions, start=s.pruned):
                     if ex.status == "IN_PROGRESS":
                         change.execution(region, s.uid, seq, ex)
                         ex.status, ex.failed_reason = "FAILED", INTERRUPTED
         for name, model in models.models.items():
-            if model.status == "IN_PROGRESS":  # its training thread ended with the process
+            if model.status == "IN_PROGRESS" and not getattr(store, "shared", False):  # its thread ended with it
                 change.entry("model", "", models.models, name)
                 model.status, model.failed_reason = "FAILED", TRAINING_INTERRUPTED
         change.commit()
         problems += load_data(backend.datasets, backend.labels, store)
+        problems += backend.load(store)  # the versions room's records
         backend.core.store = store
     for line in problems:
         log.warning("lookout_nb.service: not restored from %s: %s", store.path, line)
@@ -256,7 +265,7 @@ def load_data(datasets, labels, store) -> list[str]:
                 problems.append(f"dataset {d.name} ({region}): its data file {folder / (d.data_file or '?')} is "
                                 "missing; start a data ingestion job again")
     change = Change(store)
-    for region, jobs in datasets.ingestions.items():
+    for region, jobs in ({} if getattr(store, "shared", False) else datasets.ingestions).items():
         for job_id, job in jobs.items():
             if job.status == "IN_PROGRESS":
                 change.entry("ingestion", region, jobs, job_id)

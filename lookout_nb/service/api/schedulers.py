@@ -366,8 +366,9 @@ class Schedulers:
             self.skipped_runs += skipped
         return skipped
 
-    def claim_due(self, now: pd.Timestamp) -> list[Run]:
-        """Every run whose wake-up time is <= ``now``, each with a new IN_PROGRESS execution, oldest first.
+    def claim_due(self, now: pd.Timestamp, limit: int | None = None) -> list[Run]:
+        """Every run whose wake-up time is <= ``now`` (at most ``limit``: the rest stay due for the next claim, by
+        this process or another), each with a new IN_PROGRESS execution, oldest first.
 
         The new executions are committed to the store before the runs are handed out.
         """
@@ -377,7 +378,7 @@ class Schedulers:
                 for s in schedulers.values():
                     self._status(s)
                     touched = False
-                    while s.runs and s.next_boundary is not None:
+                    while s.runs and s.next_boundary is not None and (limit is None or len(runs) < limit):
                         delay = _minutes(s.delay_minutes)
                         if s.next_boundary + delay > now:
                             break
@@ -388,10 +389,11 @@ class Schedulers:
                         b = s.next_boundary
                         ex = Execution(b + delay, b - freq, b, dict(s.input_config), dict(s.output_config))
                         s.executions.append(ex)
-                        seq = len(s.executions) - 1
+                        seq = s.pruned + len(s.executions) - 1
                         change.execution(region, s.uid, seq, ex)
                         s.next_boundary = first_boundary_after(b, freq)  # realigns after a frequency change
                         model = self.models.find(s.model_name)
+                        ex.model_version = model.version if model is not None else 1
                         runs.append(
                             Run(s.name, model, b, b + delay, freq, s.input_config, s.output_config, ex, region, s.uid,
                                 seq)
@@ -416,6 +418,25 @@ class Schedulers:
                 ex.status, ex.failed_reason = how["status"], how.get("failed_reason")
                 ex.result_object = how.get("result_object")
                 ex.anomalies = list(how.get("anomalies") or ())
+            if self.core.retention is not None:
+                self.prune({(run.region, run.scheduler_name) for run, _ in ended}, change)
+
+    def prune(self, names, change: Change) -> int:
+        """Remove the executions of schedulers ``names`` (``{(region, name)}``) whose data ended longer ago than
+        the core's retention, oldest first (one IN_PROGRESS stops it), from memory and the store; how many."""
+        oldest, removed = self.core.clock.now() - self.core.retention, 0
+        for region, name in names:
+            s = self._schedulers(region).get(name)
+            n = next((i for i, ex in enumerate(s.executions) if ex.data_end >= oldest or ex.status == "IN_PROGRESS"),
+                     len(s.executions)) if s is not None else 0
+            if n:
+                change.scheduler(region, self._schedulers(region), name)
+                for seq in range(s.pruned, s.pruned + n):
+                    change.forget_execution(region, s.uid, seq)
+                del s.executions[:n]
+                s.pruned += n
+                removed += n
+        return removed
 
 
 def format_problems(problems) -> str:

@@ -67,6 +67,23 @@ OPERATIONS = {
     "DescribeLabel": "describe_label",
     "ListLabels": "list_labels",
     "DeleteLabel": "delete_label",
+    "UpdateModel": "update_model",
+    "ListModelVersions": "list_model_versions",
+    "DescribeModelVersion": "describe_model_version",
+    "UpdateActiveModelVersion": "update_active_model_version",
+    "CreateRetrainingScheduler": "create_retraining_scheduler",
+    "DescribeRetrainingScheduler": "describe_retraining_scheduler",
+    "ListRetrainingSchedulers": "list_retraining_schedulers",
+    "UpdateRetrainingScheduler": "update_retraining_scheduler",
+    "StartRetrainingScheduler": "start_retraining_scheduler",
+    "StopRetrainingScheduler": "stop_retraining_scheduler",
+    "DeleteRetrainingScheduler": "delete_retraining_scheduler",
+    "ListSensorStatistics": "list_sensor_statistics",
+    "ImportDataset": "import_dataset",
+    "ImportModelVersion": "import_model_version",
+    "PutResourcePolicy": "put_resource_policy",
+    "DescribeResourcePolicy": "describe_resource_policy",
+    "DeleteResourcePolicy": "delete_resource_policy",
 }
 
 

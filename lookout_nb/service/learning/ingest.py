@@ -38,6 +38,7 @@ from ...contract.inputfiles import read_input
 from ...contract.s3keys import s3_uri
 from ...contract.schema import ModelSchema
 from ...errors import read_error
+from .sensorstats import sensor_statistics
 
 DEFAULT_KEY_PATTERN = "{prefix}/{component_name}/*"
 _PATTERN = re.compile(r"^\{prefix\}/\{component_name\}([/_ .-])\*$")
@@ -81,6 +82,8 @@ class Ingested:
     start: pd.Timestamp
     end: pd.Timestamp
     detail: str | None = None
+    #: ListSensorStatistics' summaries, per sensor (:mod:`.sensorstats`).
+    statistics: list = field(default_factory=list)
 
 
 class S3Reader:
@@ -289,7 +292,7 @@ def ingest(reader, bucket: str, prefix: str | None, key_pattern: str | None, sch
     if not groups:
         raise IngestFailed(f"No file under {where} matches KeyPattern {key_pattern or DEFAULT_KEY_PATTERN}: put each "
                            f"component's CSVs at {base}<component>{delimiter}<name>.csv", files())
-    quality, frames, size = empty_quality(), {}, 0
+    quality, frames, size, statistics = empty_quality(), {}, 0, []
     for component, keys in groups.items():
         state = _Component(sensors=schema.sensors[component] if schema else None)
         for key, _ in keys:
@@ -313,11 +316,12 @@ def ingest(reader, bucket: str, prefix: str | None, key_pattern: str | None, sch
         quality["UnsupportedTimestamps"]["TotalNumberOfUnsupportedTimestamps"] += state.unsupported
         quality["DuplicateTimestamps"]["TotalNumberOfDuplicateTimestamps"] += duplicates
         _count(quality, frame, invalid)
+        statistics += sensor_statistics(component, frame, invalid, duplicates, state.unsupported)
         frames[component], size = frame, size + state.size
     found = ModelSchema({c: ("Timestamp", *f.columns) for c, f in frames.items()})
     detail = "; ".join(why for _, why in discarded)[:4000] or None
     return Ingested(found, frames, quality, files(), size, min(f.index[0] for f in frames.values()),
-                    max(f.index[-1] for f in frames.values()), detail)
+                    max(f.index[-1] for f in frames.values()), detail, statistics)
 
 
 def ingest_folder(folder, schema=None, key_pattern: str | None = None) -> Ingested:

@@ -38,6 +38,10 @@ class InProcess:
         4 threads, also with fsyncs of a state_dir)."""
         return [execute(run) for run in runs]
 
+    def call(self, fn: Callable, *args, **kwargs):
+        """``fn(*args, **kwargs)`` here (a model training; another executor runs it elsewhere)."""
+        return fn(*args, **kwargs)
+
     def stopping(self) -> bool:
         """Whether :meth:`stop` was called: a job that ends now records that the endpoint stopped."""
         return self._stopping.is_set()

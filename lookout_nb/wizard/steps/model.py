@@ -112,7 +112,7 @@ class ModelStep:
             f"<div><b>{html.escape(info.name)}</b>: status {_status(info.status)}, "
             f"quality {html.escape(info.quality or 'unknown')}, sampling rate "
             f"<code>{html.escape(info.sampling_rate or 'unknown')}</code>, dataset {html.escape(info.dataset or '')}"
-            f"{_evaluation(info)}"
+            f"{_evaluation(info)}{_versions(info)}"
             f"<div>{len(info.components)} component(s); the scheduler needs one input file per component and "
             f"slot:</div><ul>{comps}</ul></div>"
         )
@@ -142,6 +142,34 @@ def _evaluation(info: ModelInfo) -> str:
     if info.off_condition:
         lines.append(f"off when <code>{html.escape(info.off_condition)}</code>")
     return "".join(f"<div class='lnb-model-evaluation'>{line}</div>" for line in lines)
+
+
+def _versions(info: ModelInfo) -> str:
+    """The active version (inference runs with it) and the retraining schedule, as lines of HTML.
+
+    >>> info = ModelInfo("m", "SUCCESS", active_version=2, previous_version=1, retraining="RUNNING",
+    ...                  next_retraining=pd.Timestamp("2026-02-06", tz="UTC"), latest_retraining=(2, "SUCCESS"))
+    >>> print(_versions(info).replace("</div>", "</div>\\n"))
+    <div class='lnb-model-versions'>inference runs with version 2 (before it: version 1)</div>
+    <div class='lnb-model-versions'>retraining RUNNING: next on 2026-02-06 UTC; latest: version 2, SUCCESS</div>
+    <BLANKLINE>
+    """
+    lines = []
+    if info.active_version is not None:
+        since = f" since {info.activated_at:%Y-%m-%d %H:%M} UTC" if info.activated_at is not None else ""
+        before = f" (before it: version {info.previous_version})" if info.previous_version is not None else ""
+        lines.append(f"inference runs with version {info.active_version}{since}{before}")
+    if info.retraining is not None:
+        text = f"retraining {html.escape(info.retraining)}"
+        if info.next_retraining is not None and info.retraining in ("PENDING", "RUNNING"):
+            text += f": next on {info.next_retraining:%Y-%m-%d} UTC"
+        if info.latest_retraining:
+            version, status = info.latest_retraining
+            text += f"; latest: version {version}, {html.escape(status or '')}"
+        lines.append(text)
+    elif info.active_version is not None:
+        lines.append("no retraining scheduler (lnb.retrain sets one)")
+    return "".join(f"<div class='lnb-model-versions'>{line}</div>" for line in lines)
 
 
 def _status(status: str) -> str:

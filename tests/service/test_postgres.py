@@ -1,0 +1,136 @@
+"""Several serve processes on one PostgreSQL database are one service (``--db postgresql://...``, issue 22).
+
+Endpoints of this process stand for serve processes here (each has its own store connection, lock and clock);
+the SIGKILL takeover runs real ``lookout-nb serve`` processes (test_serve_kill.py)."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+from botocore.exceptions import ClientError
+
+import lookout_nb.service as local
+from lookout_nb.service.demo import demo
+from lookout_nb.service.state.claims import Heartbeat
+from lookout_nb.service.state.postgres import PgStore
+
+
+def _starts(lookout, name):
+    """``[(DataStartTime as a UTC Timestamp, Status)]`` of a scheduler's executions, oldest first."""
+    found, token = [], None
+    while True:
+        page = lookout.list_inference_executions(InferenceSchedulerName=name, **({"NextToken": token} if token else {}))
+        found += [(pd.Timestamp(e["DataStartTime"]).tz_convert("UTC"), e["Status"])
+                  for e in page["InferenceExecutionSummaries"]]
+        token = page.get("NextToken")
+        if not token:
+            return sorted(found)
+
+
+def test_state_survives_a_restart_on_postgres(pg_url):
+    with local.start(port=0, clock="manual", demo=True, db=pg_url) as ep:
+        ep.lookout().create_inference_scheduler(**demo.scheduler_kwargs("kept"), ClientToken="t1")
+        ep.advance("10min")
+    with local.start(port=0, clock="manual", demo=True, db=pg_url) as again:
+        lookout = again.lookout()
+        assert again.clock.now() == pd.Timestamp("2026-01-05T09:10Z")
+        assert lookout.describe_inference_scheduler(InferenceSchedulerName="kept")["Status"] == "RUNNING"
+        assert sorted(s for _, s in _starts(lookout, "kept")) == ["SUCCESS", "SUCCESS"]
+
+
+def test_two_processes_are_one_service(pg_url):
+    with local.start(port=0, clock="manual", demo=True, db=pg_url) as a, \
+            local.start(port=0, clock="manual", demo=True, db=pg_url) as b:
+        la, lb = a.lookout(), b.lookout()
+        created = la.create_inference_scheduler(**demo.scheduler_kwargs("one"), ClientToken="t1")
+        assert lb.describe_inference_scheduler(InferenceSchedulerName="one")["InferenceSchedulerArn"] == \
+            created["InferenceSchedulerArn"]
+        # a retry with the same client token through the other process is the same call; another token conflicts
+        again = lb.create_inference_scheduler(**demo.scheduler_kwargs("one"), ClientToken="t1")
+        assert again["InferenceSchedulerArn"] == created["InferenceSchedulerArn"]
+        with pytest.raises(ClientError, match="already exists"):
+            lb.create_inference_scheduler(**demo.scheduler_kwargs("one"), ClientToken="t2")
+        with pytest.raises(ClientError, match="ClientToken 't1' was already used"):
+            lb.create_inference_scheduler(**demo.scheduler_kwargs("two"), ClientToken="t1")
+        # the manual clock moves for both, whichever is told; each due run is made once
+        a.advance("10min")
+        assert b.clock.now() == pd.Timestamp("2026-01-05T09:10Z")
+        b.advance("5min")
+        assert a.clock.now() == pd.Timestamp("2026-01-05T09:15Z")
+        starts = _starts(la, "one")
+        assert starts == _starts(lb, "one")
+        assert sorted(t for t, _ in starts) == [pd.Timestamp(f"2026-01-05T09:{m:02d}Z") for m in (0, 5, 10)]
+        assert {s for _, s in starts} == {"SUCCESS"}
+        lb.stop_inference_scheduler(InferenceSchedulerName="one")
+        a.advance("1min")
+        la.delete_inference_scheduler(InferenceSchedulerName="one")
+        with pytest.raises(ClientError, match="does not exist"):
+            lb.describe_inference_scheduler(InferenceSchedulerName="one")
+
+
+def test_due_runs_are_claimed_once_by_two_running_clocks(pg_url):
+    with local.start(port=0, clock=600.0, demo=True, db=pg_url) as a, \
+            local.start(port=0, clock=600.0, demo=True, db=pg_url) as b:
+        assert abs((a.clock.now() - b.clock.now()).total_seconds()) < 60  # one service time (600x: 0.1 s real)
+        names = [f"both-{i}" for i in range(4)]
+        for name in names:
+            a.lookout().create_inference_scheduler(**demo.scheduler_kwargs(name), ClientToken=name)
+        time.sleep(4)  # 40 service minutes: about 8 runs per scheduler, claimed by either process
+    with local.start(port=0, clock="manual", demo=False, db=pg_url) as reader:
+        for name in names:
+            starts = sorted(t for t, s in _starts(reader.lookout(), name) if s != "IN_PROGRESS")
+            assert len(starts) >= 4
+            assert len(set(starts)) == len(starts), "a run was executed twice"
+            assert starts == list(pd.date_range(starts[0], starts[-1], freq="5min")), "a run is missing"
+
+
+def test_a_dead_process_s_runs_are_taken_over(pg_url, tmp_path):
+    """A run claimed by a process whose heartbeat stopped is executed again, once, by a live one."""
+    with local.start(port=0, clock="manual", demo=True, db=pg_url) as a:
+        lookout = a.lookout()
+        lookout.create_inference_scheduler(**demo.scheduler_kwargs("taken"), ClientToken="t")
+        dead = PgStore(pg_url, tmp_path)  # a process that claims the 09:05 run, then dies without a word
+        b = local.start(port=0, clock="manual", demo=False, db=pg_url)
+        b.takeover.stop()  # b beats no more
+        b.backend.core.store.owner = dead.owner
+        runs = b.backend.schedulers.claim_due(pd.Timestamp("2026-01-05T09:05Z"))
+        a.feeder.fire(pd.Timestamp("2026-01-05T09:05Z"))  # the run's input files (a's clock has not moved)
+        assert [r.boundary for r in runs] == [pd.Timestamp("2026-01-05T09:05Z")]
+        assert _starts(lookout, "taken") == [(pd.Timestamp("2026-01-05T09:00Z"), "IN_PROGRESS")]
+        dead._db.execute("UPDATE owners SET beat = now() - interval '1 hour' WHERE id = %s", (dead.owner,))
+        taken = Heartbeat(a.store).take_over()
+        assert taken == [("execution", "us-east-1", f"{runs[0].uid}/00000000")]
+        assert Heartbeat(a.store).take_over() == []  # taken once
+        a.takeover.resume(taken)
+        assert _starts(lookout, "taken") == [(pd.Timestamp("2026-01-05T09:00Z"), "SUCCESS")]
+        b.backend.schedulers.finish_all([(runs[0], {"status": "FAILED", "failed_reason": "late"})])  # too late
+        assert _starts(lookout, "taken") == [(pd.Timestamp("2026-01-05T09:00Z"), "SUCCESS")]
+        b.stop()
+        dead.close()
+
+
+def test_bad_database_url_is_refused_naming_it():
+    with pytest.raises(Exception, match=r"cannot connect to the database postgresql://u:\*\*\*@127.0.0.1:1/x"):
+        local.start(port=0, clock="manual", demo=False, db="postgresql://u:secret@127.0.0.1:1/x")
+
+
+def test_changes_every_process_has_applied_are_forgotten(pg_url):
+    import psycopg
+    from clusterkit import wait_for
+
+    with local.start(port=0, clock="manual", demo=True, db=pg_url) as a, \
+            local.start(port=0, clock="manual", demo=True, db=pg_url) as b:
+        a.lookout().create_inference_scheduler(**demo.scheduler_kwargs("forgotten"), ClientToken="t")
+        a.advance("30min")
+        with psycopg.connect(pg_url, autocommit=True) as db:
+            count = lambda: db.execute("SELECT count(*) FROM changes").fetchone()[0]  # noqa: E731
+            assert count() > 6
+
+            def applied_by_both():
+                for ep in (a, b):
+                    ep.lookout().list_inference_schedulers()  # each applies the others' changes
+                return count() == 0
+
+            wait_for(applied_by_both, 20, "the changes forgotten", every=0.5)  # at the next heartbeats
