@@ -44,7 +44,7 @@ class Served:
         args = [sys.executable, "-m", "lookout_nb.service.cli", "serve", "--port", "0", "--clock", "manual"]
         args += ["--state-dir", str(state_dir)] if state_dir else []
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
         first = self.process.stdout.readline()
         self.url = re.search(r"(http://127\.0\.0\.1:\d+)", first).group(1)
         threading.Thread(target=self.process.stdout.read, daemon=True).start()

@@ -203,6 +203,9 @@ def serve(args, stop_event: threading.Event | None = None) -> int:
         print(f"lookout-nb serve: warning: --insecure: {args.host or 'every interface'} serves anyone who reaches "
               "the port, with no credentials", file=sys.stderr, flush=True)
     stop_event = stop_event or threading.Event()
+    from .storage.diskbody import bound_heap
+
+    bound_heap()  # a long-running server: request bodies go back to the system once freed
     try:
         endpoint = start(
             port=args.port, host=args.host, clock=args.clock, speed=args.speed, demo=args.demo,

@@ -190,3 +190,27 @@ def test_objects_can_be_deleted_through_s3_on_a_full_disk_to_free_space(tiny_dis
     with start(port=0, clock="manual", demo=False, state_dir=tiny_disk) as ep:
         keys = {o["Key"] for o in ep.s3().list_objects_v2(Bucket=bucket).get("Contents", [])}
     assert not keys & set(stored[:3]) and "after" in keys and set(stored[3:]) <= keys
+
+
+def test_bucket_settings_and_a_multipart_object_survive_kill_9(tmp_path):
+    import re
+    import signal
+
+    bucket, body = _bucket("kill"), os.urandom(11 * 1024 * 1024)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    served = subprocess.Popen([sys.executable, "-m", "lookout_nb.service.cli", "serve", "--port", "0", "--clock",
+                               "manual", "--state-dir", str(tmp_path)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        url = re.search(r"(http://127\.0\.0\.1:\d+)", served.stdout.readline()).group(1)
+        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="a",
+                          aws_secret_access_key="b", config=Config(s3={"addressing_style": "path"}))
+        s3.create_bucket(Bucket=bucket)
+        _configure(s3, bucket)
+        s3.upload_fileobj(io.BytesIO(body), bucket, "big.bin")
+        before = _settings(s3, bucket)
+    finally:
+        served.send_signal(signal.SIGKILL)
+        served.wait(30)
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        assert _settings(ep.s3(), bucket) == before
+        assert _default_s3(ep).get_object(Bucket=bucket, Key="big.bin")["Body"].read() == body

@@ -12,11 +12,11 @@ turns into a memory one until the next save swaps it again.
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "b"
 >>> _ = path.write_bytes(b"hello")
 >>> body = DiskBody(path, 5)
->>> body.seek(0); body.read(), body.read()
+>>> body.seek(0), body.read(), body.read()
 (0, b'hello', b'')
 >>> path.write_bytes(b"hell")
 4
->>> body.seek(0); body.read()  # doctest: +ELLIPSIS
+>>> _ = body.seek(0); body.read()  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
 lookout_nb.service.storage.diskbody.DamagedObject: the object file .../b holds 4 bytes, not the 5 it was saved with
@@ -31,6 +31,20 @@ from pathlib import Path
 
 #: Bytes read at a time when a body is streamed.
 CHUNK = 1024 * 1024
+
+
+def bound_heap(threshold: int = 256 * 1024) -> bool:
+    """Have glibc serve allocations of ``threshold`` bytes or more with mmap, so that request bodies go back to the
+    system once freed instead of staying in a thread's heap (what made RSS creep with the data stored); False
+    where this is not glibc. ``lookout-nb serve`` calls it once."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(-3, threshold))  # M_MMAP_THRESHOLD (also stops its dynamic growth)
+    except (OSError, AttributeError):
+        return False
 
 
 class DamagedObject(OSError):

@@ -40,6 +40,9 @@ RELIED_ON = (
     "moto.s3.models:S3Backend.put_object_tagging", "moto.s3.models:S3Backend.create_bucket",
     "moto.s3.models:S3Backend.delete_bucket", "moto.s3.models:S3Backend.get_bucket",
     "moto.s3.models:S3Backend.head_object", "moto.s3.models:FakeKey.value",
+    "moto.s3.models:S3Backend.complete_multipart_upload", "moto.s3.models:MultipartChecksumBuilder",
+    "moto.s3.models:S3_UPLOAD_PART_MIN_SIZE", "moto.s3.models:InvalidPart", "moto.s3.models:EntityTooSmall",
+    "moto.s3.models:MalformedXML", "moto.s3.models:md5_hash", "moto.s3.models:notifications",
     "moto.s3.utils:_VersionedKeyStore.setlist", "moto.s3.utils:_VersionedKeyStore.__setitem__",
     "moto.s3.utils:_VersionedKeyStore.pop", "moto.s3.utils:metadata_from_headers",
     "moto.s3.exceptions:S3ClientError", "moto.s3.exceptions:MissingBucket", "moto.core.exceptions:ServiceException",
@@ -375,6 +378,80 @@ def set_utcnow(now) -> None:
     import moto.s3.models
 
     moto.s3.models.utcnow = now
+
+
+def _complete_to_file(multipart, body):
+    """moto's FakeMultipart.complete, writing the object to a temporary file part by part instead of building it in
+    memory: ``(path, size, etag, checksum_details)``, or None when the upload names no part."""
+    import codecs
+    import os
+    import tempfile
+
+    from moto.s3 import models
+
+    checksum = models.MultipartChecksumBuilder(multipart.metadata.get("x-amz-checksum-algorithm"),
+                                               multipart.metadata.get("x-amz-checksum-type"))
+    md5s, last, count, size = bytearray(), None, 0, 0
+    fd, path = tempfile.mkstemp(prefix="lookout-nb-multipart-")
+    try:
+        for number, etag in body:
+            part = multipart.parts.get(number)
+            part_etag = part.etag.replace('"', "") if part is not None else None
+            if part is None or part_etag != etag.replace('"', ""):
+                raise models.InvalidPart()
+            if last is not None and last.contentsize < models.S3_UPLOAD_PART_MIN_SIZE:
+                raise models.EntityTooSmall()
+            md5s.extend(codecs.decode(part_etag, "hex"))
+            value = part.value
+            checksum.addPart(value)
+            view = memoryview(value)
+            while view:
+                view = view[os.write(fd, view):]
+            size, last, count = size + len(value), part, count + 1
+        if count == 0:
+            raise models.MalformedXML()
+    except BaseException:
+        os.close(fd)
+        os.unlink(path)
+        raise
+    os.close(fd)
+    full = models.md5_hash()
+    full.update(bytes(md5s))
+    return path, size, f"{full.hexdigest()}-{count}", checksum.build()
+
+
+def complete_multipart_on_disk(self, bucket_name: str, multipart_id: str, body):
+    """``S3Backend.complete_multipart_upload`` as moto's, but the object goes to a file, not memory (a 100 MiB
+    upload costs a part, not 300 MiB); the key reads it from there (:class:`.diskbody.DiskBody`) until it is saved."""
+    from moto.s3 import models
+
+    from .diskbody import DiskBody
+
+    bucket = self.get_bucket(bucket_name)
+    multipart = bucket.multiparts[multipart_id]
+    path, size, etag, checksum_details = _complete_to_file(multipart, body)
+    del bucket.multiparts[multipart_id]
+    key = self.put_object(bucket_name, multipart.key_name, b"", storage=multipart.storage, etag=etag,
+                          multipart=multipart, encryption=multipart.sse_encryption, kms_key_id=multipart.kms_key_id)
+    to_disk(key, DiskBody(path, size, owned=True))
+    key.set_metadata(multipart.metadata)
+    if checksum_details:
+        key.checksum_algorithm = multipart.metadata.get("x-amz-checksum-algorithm")
+        key.checksum_type, key.checksum_value, key.checksum_parts = checksum_details
+    self.put_object_tagging(key, multipart.tags)
+    self.put_object_acl(bucket_name=bucket_name, key_name=key.name, acl=multipart.acl, disable_notification=True)
+    models.notifications.send_event(
+        self.account_id, models.notifications.S3NotificationEvent.OBJECT_CREATED_COMPLETE_MULTIPART_UPLOAD_EVENT,
+        bucket, bucket.keys.get(multipart.key_name))
+    return key
+
+
+@functools.lru_cache(maxsize=1)
+def install_multipart_on_disk() -> None:
+    """Replace moto's ``S3Backend.complete_multipart_upload`` by :func:`complete_multipart_on_disk` (once)."""
+    from moto.s3.models import S3Backend
+
+    S3Backend.complete_multipart_upload = complete_multipart_on_disk
 
 
 def backend_class():

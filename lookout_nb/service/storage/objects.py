@@ -440,9 +440,10 @@ class ObjectStore:
         for (backend, bucket, key), (_, _, record, blob) in zip(keys, rows):
             if record is None or motos3.is_versioned(backend, bucket):
                 continue
-            live = motos3.live(backend, bucket, key)
-            if live is not None and motos3.disk_body(live) is None:
-                motos3.to_disk(live, DiskBody(self._blob_path(blob), record.size, blob))
+            live, path = motos3.live(backend, bucket, key), self._blob_path(blob)
+            disk = motos3.disk_body(live) if live is not None else None
+            if live is not None and (disk is None or disk.path != path):  # moto's buffer, or a spooled upload
+                motos3.to_disk(live, DiskBody(path, record.size, blob))
 
     def _forget(self, written: list) -> None:
         """Remove blobs this sync wrote that no row names (another sync may have committed one meanwhile)."""

@@ -160,6 +160,7 @@ def install_hooks() -> None:
             method = _check_new_bucket(method)
         setattr(S3Backend, name, _hook(method, note))
     S3Backend.get_bucket = _check_missing_bucket(S3Backend.get_bucket)
+    motos3.install_multipart_on_disk()
 
 
 # -- the WSGI wrapper ------------------------------------------------------------------------------------------
