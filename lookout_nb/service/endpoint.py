@@ -90,7 +90,7 @@ class Endpoint:
         if s3_endpoint_url is not None:
             externals3.endpoint_url(s3_endpoint_url)  # a bad value fails before anything is bound
         self.owner: Owner | None = None
-        self.store: Store | None = None
+        self.store: Store | PgStore | None = None
         self.objects: ObjectStore | None = None
         try:
             if state_dir is not None:  # before binding anything: a bad or busy directory fails first, named
@@ -159,7 +159,7 @@ class Endpoint:
                 self.objects.open().load()  # only now that this process owns state_dir
             damaged = self.objects.damaged if self.state_dir is not None and self.objects is not None else []
             if isinstance(self.store, PgStore):
-                self._share()
+                self._share(self.store)
                 self.problems = damaged + self.problems
             elif self.store is not None:
                 self.problems = damaged + restore.load(self.backend, self.store)
@@ -169,6 +169,7 @@ class Endpoint:
             if self.demo:  # the user's S3 is never emptied and keeps its own LastModified (real time)
                 feeder = demo_module.seed(self, fresh=self.state_dir is None and not external and self.db is None,
                                           writes=None if external else StampedWrites(s3))
+                assert feeder is not None  # seed() returns a Feeder whatever its target
                 # the files of each new slot are written in-process too, stamped with the slot's end
                 self.feeder = None
                 if self._feed:
@@ -190,17 +191,17 @@ class Endpoint:
         credentials = self._client_credentials()
         return S3Spec(self.url, credentials["aws_access_key_id"], credentials["aws_secret_access_key"], REGION)
 
-    def _share(self) -> None:
-        """Load the shared store's state under the lock of every process, then share the core's lock with them
+    def _share(self, store: PgStore) -> None:
+        """Load the shared ``store``'s state under the lock of every process, then share the core's lock with them
         and beat this process's heartbeat (taking over the runs of processes that died)."""
-        self.store.enter()
+        store.enter()
         try:
-            self.problems = restore.load(self.backend, self.store)
+            self.problems = restore.load(self.backend, store)
         finally:
-            self.store.leave()
-        self.backend.core.lock = SharedLock(self.store, functools.partial(apply, self.backend))
-        self.store.announce(self.url)
-        self.takeover = Takeover(self.backend, self.store, self._execute).start()
+            store.leave()
+        self.backend.core.lock = SharedLock(store, functools.partial(apply, self.backend))
+        store.announce(self.url)
+        self.takeover = Takeover(self.backend, store, self._execute).start()
 
     def stop(self) -> None:
         """Stop the clock and stop serving.
@@ -283,6 +284,8 @@ class Endpoint:
         if self._stopping.is_set():
             return Outcome("FAILED", failed_reason="The endpoint stopped before this run started")
         try:
+            # start() makes the runner before anything can call this (the clock, a takeover, the executor)
+            assert self.runner is not None
             return self.runner.execute(run)
         except Exception as err:
             log.exception("lookout_nb.service: the run of %s for %s failed", run.scheduler_name, run.boundary)

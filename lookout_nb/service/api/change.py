@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Callable
 
 from ..state.store import execution_name
 
@@ -23,6 +24,28 @@ def document(record) -> dict:
     fields = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
     fields.pop("executions", None)
     return fields
+
+
+def _restorer(table: dict, name: str, scheduler: bool) -> Callable[[], None]:
+    """What puts ``table[name]`` back as it is now: removed when absent; a scheduler's fields restored in place
+    (the object stays the one claimed runs hold); any other record replaced by a copy."""
+    if name not in table:
+        return lambda: table.pop(name, None)
+    original = table[name]
+    if scheduler:
+        saved = {**vars(original), "executions": list(original.executions), "tags": copy.deepcopy(original.tags)}
+
+        def undo() -> None:
+            vars(original).update(saved)
+            table[name] = original
+
+        return undo
+    copied = copy.deepcopy(original)
+
+    def put_back() -> None:
+        table[name] = copied
+
+    return put_back
 
 
 class Change:
@@ -38,22 +61,7 @@ class Change:
         """Remember ``table[name]`` as it is now (or that it is absent), once per change."""
         if key in self._write:
             return
-        had, original = name in table, table.get(name)
-        if scheduler and had:
-            saved = {**vars(original), "executions": list(original.executions), "tags": copy.deepcopy(original.tags)}
-        else:
-            saved = copy.deepcopy(original)
-
-        def undo():
-            if not had:
-                table.pop(name, None)
-            elif scheduler:
-                vars(original).update(saved)
-                table[name] = original
-            else:
-                table[name] = saved
-
-        self._undo.append(undo)
+        self._undo.append(_restorer(table, name, scheduler))
 
     def scheduler(self, region: str, table: dict, name: str) -> None:
         """Touch scheduler ``name`` of ``table`` (a region's name -> Scheduler), existing or about to be."""

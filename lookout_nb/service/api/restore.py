@@ -20,6 +20,7 @@ import pandas as pd
 
 from ...contract.request import SchedulerRequest, parse_duration
 from ..clock import EARLIEST, LATEST
+from ..state.postgres import PgStore
 from ..state.state import RETIRED, StateError, decode
 from ..state.store import Store
 from ..storage import datafiles
@@ -172,7 +173,7 @@ def _scheduler(region: str, name: str, doc, executions: dict, models: dict) -> S
     return s
 
 
-def load(backend, store: Store) -> list[str]:
+def load(backend, store: Store | PgStore) -> list[str]:
     """Put the records of ``store`` into ``backend`` (and connect it to the store); returns one line per
     record that could not be restored. Runs left IN_PROGRESS are FAILED (and saved so)."""
     problems = []
@@ -189,11 +190,11 @@ def load(backend, store: Store) -> list[str]:
                 models.model_tags[name] = doc
             else:
                 problems.append(f"the tags of model {name}: not a list of {{'Key': ..., 'Value': ...}}")
-        executions = defaultdict(dict)
+        executions: defaultdict[tuple[str, str], dict[int, object]] = defaultdict(dict)  # (region, uid) -> seq -> doc
         for region, name, doc in store.rows("execution"):
-            uid, _, seq = name.partition("/")
-            if seq.isdigit():
-                executions[region, uid][int(seq)] = doc
+            uid, _, number = name.partition("/")
+            if number.isdigit():
+                executions[region, uid][int(number)] = doc
         for region, name, doc in store.rows("scheduler"):
             try:
                 s = _scheduler(region, name, doc, executions, models.models)
@@ -203,9 +204,9 @@ def load(backend, store: Store) -> list[str]:
                 if isinstance(doc, dict) and isinstance(doc.get("uid"), str):
                     schedulers.broken_uids[region, name] = doc["uid"]
                 problems.append(f"inference scheduler {name} ({region}): {err}; it does not run")
-        for region, token, uid in store.rows("token"):
-            if isinstance(uid, str):
-                schedulers.tokens.setdefault(region, {})[token] = uid
+        for region, token, owner in store.rows("token"):
+            if isinstance(owner, str):  # the uid of the scheduler the client token created
+                schedulers.tokens.setdefault(region, {})[token] = owner
         change = Change(store)
         # a shared store's runs and trainings in progress belong to live processes, or are taken over (claims)
         for region, table in ({} if getattr(store, "shared", False) else schedulers.schedulers).items():

@@ -68,7 +68,7 @@ class Run:
     """A run claimed by the runner: everything it needs, copied so the scheduler may change meanwhile."""
 
     scheduler_name: str
-    model: Model
+    model: Model | None  # None: the scheduler's model was deleted (the run FAILS saying so)
     boundary: pd.Timestamp
     wake: pd.Timestamp
     frequency: pd.Timedelta
@@ -372,7 +372,7 @@ class Schedulers:
 
         The new executions are committed to the store before the runs are handed out.
         """
-        runs = []
+        runs: list[Run] = []
         with self.core.lock, self.core.change() as change:
             for region, schedulers in self.schedulers.items():
                 for s in schedulers.values():
@@ -427,8 +427,10 @@ class Schedulers:
         oldest, removed = self.core.clock.now() - self.core.retention, 0
         for region, name in names:
             s = self._schedulers(region).get(name)
+            if s is None:  # deleted meanwhile
+                continue
             n = next((i for i, ex in enumerate(s.executions) if ex.data_end >= oldest or ex.status == "IN_PROGRESS"),
-                     len(s.executions)) if s is not None else 0
+                     len(s.executions))
             if n:
                 change.scheduler(region, self._schedulers(region), name)
                 for seq in range(s.pruned, s.pruned + n):

@@ -134,7 +134,9 @@ def taken_runs(backend, claims) -> list:
             continue
         uid, _, seq = name.partition("/")
         s = next((s for s in backend.schedulers.schedulers.get(region, {}).values() if s.uid == uid), None)
-        index = int(seq) - s.pruned if s is not None and seq.isdigit() else -1
+        if s is None or not seq.isdigit():  # its scheduler was deleted meanwhile
+            continue
+        index = int(seq) - s.pruned
         if not 0 <= index < len(s.executions):
             continue
         ex = s.executions[index]

@@ -179,7 +179,7 @@ def _physics(speed_frac, valve, ambient, step_min, current_gain=None):
 
 def _measured(rng, true: dict) -> dict:
     """True values plus measurement noise; sensors that cannot be negative read the noise's magnitude near 0."""
-    out = {}
+    out: dict[str, dict[str, np.ndarray]] = {}
     for component, sensors in true.items():
         out[component] = {}
         for sensor, values in sensors.items():

@@ -129,7 +129,7 @@ class Detector:
     # -- fitting ---------------------------------------------------------------------------------------------------
     @classmethod
     def fit(cls, values: np.ndarray, sensors, off: np.ndarray | None = None, use: np.ndarray | None = None,
-            step: float = 60.0):
+            step: float = 60.0) -> Detector:
         """Learn from ``values`` (rows x sensors, in time order, one row per ``step`` seconds); ``use`` marks the
         rows that are normal and may be learned from (default all), ``off`` the rows where the machine is off (never
         learned from). The threshold comes from a detector fitted without the last :data:`HOLDOUT` of the rows to
@@ -150,7 +150,7 @@ class Detector:
         learn &= ~off
         active = ~off if use is None else learn  # rows left out (labels) tell their neighbours nothing
         settings = dict(window=window, persistence=persistence, step=step)
-        final = cls._learn(values, sensors, learn, active, n, settings)
+        final, inside = cls._learn(values, sensors, learn, active, n, settings)
         # Calibration: a detector that has not seen the held-out tail scores it.
         rows = np.flatnonzero(learn)
         cut = rows[int(len(rows) * (1 - HOLDOUT))] if len(rows) else n
@@ -163,7 +163,6 @@ class Detector:
                 head = None
             if head is not None:
                 held = head._anomaly_of(values, active, tail)
-        final, inside = final
         rate = alarm_rate(step, ALARM_PERIOD_SECONDS)
         levels = [THRESHOLD_MARGIN * np.quantile(inside, THRESHOLD_QUANTILE)] if len(inside) else []
         if held is not None and np.isfinite(held).any():

@@ -32,6 +32,7 @@ import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -49,7 +50,21 @@ _STAMP = "%Y-%m-%dT%H:%M:%S.%f"
 _OPS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "<": operator.lt, ">": operator.gt}
 _CONDITION = re.compile(r"^\s*(?P<sensor>[^<>=]+?)\s*(?P<op><=|>=|==|<|>)\s*"
                         r"(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
-_DETECTORS = {"relations": Detector, "zscore": ZScoreBaseline}
+
+
+class DetectorKind(Protocol):
+    """A kind of detector :func:`train` fits by its ``method`` name and :meth:`TrainedModel.from_dict` reads back by
+    its ``FORMAT``: the class itself (:class:`.detector.Detector`, :class:`.detector.ZScoreBaseline`)."""
+
+    FORMAT: str
+
+    def fit(self, values: np.ndarray, sensors: list, off: np.ndarray | None = None, use: np.ndarray | None = None,
+            step: float = 60.0) -> Detector | ZScoreBaseline: ...
+
+    def from_dict(self, data: dict) -> Detector | ZScoreBaseline: ...
+
+
+_DETECTORS: dict[str, DetectorKind] = {"relations": Detector, "zscore": ZScoreBaseline}
 
 
 class TrainingFailed(Exception):
@@ -244,7 +259,8 @@ class TrainedModel:
             raise ValueError(f"unknown detector format {data['detector'].get('format')!r}")
         stamps = lambda pair: tuple(pd.Timestamp(t, tz="UTC") for t in pair)  # noqa: E731
         detector = _DETECTORS[kind].from_dict(data["detector"])
-        if kind == "relations" and "step" not in data["detector"]:  # saved before the step was kept: its rate's
+        # a relations detector saved before the step was kept: its rate's
+        if isinstance(detector, Detector) and "step" not in data["detector"]:
             detector.step = _step(data["sampling_rate"]).total_seconds()
         return cls(detector, list(data["sensors"]), data["sampling_rate"],
                    data["off_condition"], stamps(data["training_window"]), stamps(data["evaluation_window"]),
@@ -313,7 +329,7 @@ def train(frames, schema, sampling_rate: str, training_window, evaluation_window
     except ValueError as exc:
         raise TrainingFailed(f"{str(exc)[0].upper()}{str(exc)[1:]} in the training window {_iso(train_start)} to "
                              f"{_iso(train_end)}: leave it out of the model's schema") from None
-    model = TrainedModel(detector, sensors, sampling_rate, off_condition.strip() if condition else None,
+    model = TrainedModel(detector, sensors, sampling_rate, off_condition.strip() if off_condition else None,
                          (train_start, train_end), (eval_start, eval_end), (grid.index[0], grid.index[-1]), {})
     model.metrics = evaluate(model, grid, labels)
     return model

@@ -36,8 +36,10 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pandas as pd
 
@@ -46,9 +48,13 @@ from ...contract.naming import expected_keys
 from ...contract.request import parse_duration
 from ...contract.s3keys import s3_uri
 from ...errors import NamingError
+from ..api.records import Model
 from ..api.schedulers import Run, naming_of
 from ..learning import training
 from ..learning.ingest import cause
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 #: How many parsed input files the runner keeps.
 CACHE_FILES = 2048
@@ -112,7 +118,7 @@ class Runner:
         """The time files must be there by for ``run`` (its wake-up), or None: whatever its listing finds."""
         return run.wake if self.service_stamps else None
 
-    def _map(self, fn, items) -> list:
+    def _map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         items = list(items)
         if self._pool is None or len(items) < 2:
             return [fn(item) for item in items]
@@ -136,9 +142,10 @@ class Runner:
     def scored(self, frame: pd.DataFrame, run: Run) -> tuple[bytes, list]:
         """``(results.jsonl bytes, anomalous rows)`` of a window frame from :meth:`read_window`: scored once per
         kept frame and model (the runs of many schedulers of one model share both)."""
-        key = (id(frame), run.model.name)
+        model = _model(run)
+        key = (id(frame), model.name)
         kept = self._scores.get(key)
-        if kept is None or kept[0] is not frame or kept[1] is not run.model:
+        if kept is None or kept[0] is not frame or kept[1] is not model:
             records = self.score(frame.copy(), run)
             body = "".join(json.dumps(r, allow_nan=False) + "\n" for r in records).encode()  # strict JSON
             anomalies = [
@@ -146,7 +153,7 @@ class Runner:
                 for r in records
                 if r["prediction"]
             ]
-            kept = self._scores.put(key, (frame, run.model, body, anomalies))
+            kept = self._scores.put(key, (frame, model, body, anomalies))
         return kept[2], kept[3]
 
     # -- reading -----------------------------------------------------------------------------------------------
@@ -155,20 +162,18 @@ class Runner:
 
         The runs of many schedulers read the same files for the same window: the frame is kept by the files'
         keys and ETags (listed by every run), so only the first such run parses and resamples them."""
-        if run.model is None:
-            raise RunFailed("The model of this inference scheduler no longer exists")
+        model = _model(run)
         naming = self.naming(run.input_config)
-        s3_input = run.input_config.get("S3InputConfiguration") or {}
-        bucket, prefix = s3_input.get("Bucket"), s3_input.get("Prefix") or ""
+        bucket, prefix = _location(run.input_config, "S3InputConfiguration")
         start, end = run.window
-        components = run.model.components
+        components = model.components
         lo, hi = start - run.frequency, end + run.frequency
         known, bounds = self.slots(naming, components, prefix, lo, hi, run.frequency)
         listings = self._map(lambda c: self.list_range(bucket, prefix, naming, c, *bounds[c], as_of=self.wake_of(run)),
                              components)
         parsed = dict(known)
         parsed.update(self.parse_keys(naming, [k for listing in listings for k in listing if k not in known]))
-        files = {}
+        files: dict[str, tuple[tuple[str, str], ...]] = {}  # {component: ((key, ETag), ...)}
         for component, listing in zip(components, listings):
             files[component] = tuple(
                 (key, etag)
@@ -182,7 +187,7 @@ class Runner:
                     f"({zulu(start)}, {zulu(end)}]. Please ensure data is present for all sensors of the machine "
                     f"under prefix '{first}' ~ '{last}'"
                 )
-        key = (bucket, tuple((c, tuple(s)) for c, s in components.items()), start, end, run.model.sampling_rate,
+        key = (bucket, tuple((c, tuple(s)) for c, s in components.items()), start, end, model.sampling_rate,
                tuple(files.items()))
         frame = self._windows.get(key)
         if frame is None:  # a failure is not kept: it may be a file that could not be read this time
@@ -209,7 +214,8 @@ class Runner:
             raise RunFailed(str(naming))
         return naming
 
-    def slots(self, naming, components, prefix, lo, hi, frequency) -> tuple[dict, dict]:
+    def slots(self, naming, components, prefix, lo, hi, frequency
+              ) -> tuple[dict[str, tuple[str, pd.Timestamp]], dict[str, tuple[str, str]]]:
         """The names the slots from ``lo`` to ``hi`` would have: ``({key: (component, slot start)}, {component:
         (first key, last key)})``, the keys known without parsing and the bounds of each listing (kept)."""
         key = (naming, tuple(components), prefix, lo, hi, frequency)
@@ -222,10 +228,10 @@ class Runner:
             found = self._slots.put(key, (known, bounds))
         return found
 
-    def combine(self, bucket: str, files: dict, run: Run) -> pd.DataFrame:
+    def combine(self, bucket: str, files: dict[str, tuple[tuple[str, str], ...]], run: Run) -> pd.DataFrame:
         """Read ``files`` (``{component: ((key, ETag), ...)}``) and give the window's rows, resampled."""
         start, end = run.window
-        components = run.model.components
+        components = _model(run).components
         wanted = [(item, tuple(components[c])) for c, items in files.items() for item in items]
         tables = dict(zip(wanted, self._map(lambda w: self.read_file(bucket, *w[0], w[1]), wanted)))
         frames = []
@@ -262,7 +268,8 @@ class Runner:
         Only that range is listed: ``Prefix`` is the component's name, ``StartAfter`` just before ``first_key``.
         """
         first, last = first_key[: -len(".csv")], last_key
-        listed, token = {}, None
+        listed: dict[str, str] = {}
+        token = None
         kwargs = {"Bucket": bucket, "Prefix": f"{prefix}{component}{naming.delimiter}", "StartAfter": first}
         while True:
             try:
@@ -321,7 +328,7 @@ class Runner:
 
     def resample(self, frame: pd.DataFrame, run: Run) -> pd.DataFrame:
         """Rows on the model's sampling grid: the mean per interval, labelled by the interval's end."""
-        rate = parse_duration(run.model.sampling_rate)
+        rate = parse_duration(_model(run).sampling_rate)
         grid = frame.index.ceil(rate)
         if not (grid.equals(frame.index) and frame.index.is_unique):  # already one row per interval: keep it
             frame = frame.groupby(grid).mean()
@@ -339,12 +346,12 @@ class Runner:
         start = run.window[0]
         span = pd.Timedelta(seconds=detector.lookback_seconds)
         naming = naming_of(run.input_config)
-        s3_input = run.input_config.get("S3InputConfiguration") or {}
-        bucket, prefix = s3_input.get("Bucket"), s3_input.get("Prefix") or ""
+        bucket, prefix = _location(run.input_config, "S3InputConfiguration")
         slots = pd.date_range((start - span).floor(run.frequency) - run.frequency, start, freq=run.frequency)
-        expected = expected_keys(naming, run.model.components, slots, prefix)
+        model = _model(run)
+        expected = expected_keys(naming, model.components, slots, prefix)
         frames = []
-        for component, sensors in run.model.components.items():
+        for component, sensors in model.components.items():
             keys = list(expected[expected["component"] == component]["key"])
             try:
                 tables = [self.read_file(bucket, key, etag, tuple(sensors))
@@ -362,7 +369,7 @@ class Runner:
             return None
         rows = pd.concat(frames, axis=1) if len(frames) > 1 else frames[0]
         # a component without history rows (its files missing) has missing values there, not missing columns
-        return self.resample(rows.reindex(columns=run.model.sensors), run)
+        return self.resample(rows.reindex(columns=model.sensors), run)
 
     def slot_files(self, bucket, prefix, naming, component, keys: list, as_of=None) -> list[tuple[str, str]]:
         """``[(key, ETag)]`` of the ``keys`` (one component's, in order) that exist, as last listed, and were there
@@ -383,9 +390,8 @@ class Runner:
     # -- writing -----------------------------------------------------------------------------------------------
     def write_results(self, run: Run, body: bytes) -> dict:
         """Write results.jsonl under the output prefix; returns the CustomerResultObject."""
-        out = run.output_config.get("S3OutputConfiguration") or {}
-        bucket = out.get("Bucket")
-        key = f"{out.get('Prefix') or ''}{zulu(run.wake)}/results.jsonl"
+        bucket, prefix = _location(run.output_config, "S3OutputConfiguration")
+        key = f"{prefix}{zulu(run.wake)}/results.jsonl"
         try:
             self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/jsonlines")
         except Exception as err:  # noqa: BLE001 - any S3 client's error: the run FAILS naming it
@@ -443,6 +449,24 @@ def present_at(contents: list, as_of: pd.Timestamp | None) -> list:
         if stamp is None or (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp) <= as_of:
             kept.append(obj)
     return kept
+
+
+def _model(run: Run) -> Model:
+    """The model a run scores with; RunFailed when it was deleted since the scheduler was created."""
+    if run.model is None:
+        raise RunFailed("The model of this inference scheduler no longer exists")
+    return run.model
+
+
+def _location(config: dict, member: str) -> tuple[str, str]:
+    """``(bucket, prefix)`` of a run's Data{Input,Output}Configuration (``member``: its S3InputConfiguration or
+    S3OutputConfiguration). Its Bucket is a string: SchedulerRequest.problems() requires it when a scheduler is
+    created, updated or restored; a run built otherwise without one FAILS naming the member."""
+    s3 = config.get(member) or {}
+    bucket = s3.get("Bucket")
+    if not isinstance(bucket, str):
+        raise RunFailed(f"The inference scheduler's {member} has no Bucket")
+    return bucket, s3.get("Prefix") or ""
 
 
 def _trained(run: Run):

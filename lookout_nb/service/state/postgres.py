@@ -53,6 +53,8 @@ class Located(str):
     """The database's name in messages, whose ``parent`` is this process's folder of dataset files (as the
     ``parent`` of a state_dir's state.db)."""
 
+    parent: Path
+
     def __new__(cls, text: str, parent: Path):
         self = super().__new__(cls, text)
         self.parent = parent

@@ -22,7 +22,7 @@ def ensure_bucket(s3, bucket: str) -> None:
 
 def list_keys(s3, bucket: str, prefix: str = "") -> set[str]:
     """Every key of ``bucket`` under ``prefix`` (all pages)."""
-    keys = set()
+    keys: set[str] = set()
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         keys.update(obj["Key"] for obj in page.get("Contents", []))
     return keys

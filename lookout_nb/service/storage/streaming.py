@@ -29,6 +29,9 @@ CHECKED_IN_MEMORY = 8 * 1024 * 1024
 _ALLOWED_QUERY = {"versionId", "x-id"}
 
 _probe: contextvars.ContextVar = contextvars.ContextVar("lookout_nb_get_probe", default=None)
+#: The attribute that marks moto's ``head_object`` as already wrapped by :func:`install_hook` (set by name: a
+#: function's own attributes are not part of its type).
+_PROBED = "__lookout_nb_probe__"
 
 
 def wanted(environ) -> bool:
@@ -44,7 +47,7 @@ def install_hook() -> None:
     """Note the key a HEAD finds (``S3Backend.head_object``) while a probe is active (once per process)."""
     S3Backend = motos3.backend_class()
     head = S3Backend.head_object
-    if getattr(head, "__lookout_nb_probe__", False):
+    if getattr(head, _PROBED, False):
         return
 
     @functools.wraps(head)
@@ -55,7 +58,7 @@ def install_hook() -> None:
             found.append(key)
         return key
 
-    probed.__lookout_nb_probe__ = True
+    setattr(probed, _PROBED, True)
     S3Backend.head_object = probed
 
 
