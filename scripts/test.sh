@@ -5,20 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
-    echo "== installing Debian's chromium for the browser tests"
-    sudo_cmd=""
+# install_debian PACKAGE WHY: apt-get install one of Debian's packages (as root, or through sudo)
+install_debian() {
+    echo "== installing Debian's $1 $2"
+    local sudo_cmd=""
     [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
-fi
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$1" >/dev/null
+}
 
+command -v chromium >/dev/null 2>&1 || install_debian chromium "for the browser tests"
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
-    echo "== installing Debian's postgresql for the tests of several serve processes (tests/service/pgkit.py)"
-    sudo_cmd=""
-    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-    $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq postgresql >/dev/null
+    install_debian postgresql "for the tests of several serve processes (tests/service/pgkit.py)"
 fi
 
 echo "== installing lookout-nb with its test extras"
