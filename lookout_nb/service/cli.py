@@ -147,13 +147,13 @@ def banner(endpoint) -> str:
             + (" (SigV4-signed)" if getattr(endpoint, "credentials", None) else "")
         )
     if endpoint.demo:
-        from .demo.demo import describe
+        from .demo.demo import describe as describe_demo
 
-        lines.append(f"# demo {describe()}")
+        lines.append(f"# demo {describe_demo()}")
     if getattr(endpoint, "s3_endpoint_url", None) is not None:
-        from .storage.externals3 import describe
+        from .storage.externals3 import describe as describe_s3
 
-        lines.append(f"# objects: in your S3 at {describe(endpoint.s3_endpoint_url)} (this endpoint serves no S3)")
+        lines.append(f"# objects: in your S3 at {describe_s3(endpoint.s3_endpoint_url)} (this endpoint serves no S3)")
     for problem in getattr(endpoint, "problems", []):
         lines.append(f"# not restored from the state: {problem}")
     lines.append("# press Ctrl-C to stop")

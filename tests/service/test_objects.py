@@ -419,6 +419,16 @@ def test_a_corrupt_index_is_a_clear_error_at_start(tmp_path):
     assert index.read_bytes() == b"this is not a database" * 100  # left as it was
 
 
+def test_reading_a_store_that_is_not_open_is_a_clear_error(tmp_path):
+    store = ObjectStore(tmp_path)
+    for read in (store.bucket_records, store.object_records, store.load):
+        with pytest.raises(LookoutNbError, match=r"index\.sqlite is not open: open\(\) the store first"):
+            read()
+    store.open().close()  # closed again after use: the same
+    with pytest.raises(LookoutNbError, match="is not open"):
+        store.object_records("some-bucket")
+
+
 def test_a_corrupt_index_makes_serve_exit_with_one_line(tmp_path):
     (tmp_path / "objects").mkdir()
     (tmp_path / "objects" / "index.sqlite").write_bytes(b"\x00garbage" * 512)

@@ -106,7 +106,7 @@ def page(items: list, params: dict, key: str) -> dict:
         except Exception:  # noqa: BLE001 - an untrusted token: whatever decoding it raises, it is not ours
             raise ValidationException(f"NextToken {token[:40]!r} is not a token this endpoint issued") from None
     chunk = items[start : start + size]
-    out = {key: chunk}
+    out: dict[str, Any] = {key: chunk}
     if start + size < len(items):
         offset = start + size
         fields = {"offset": offset, "sig": _signature(key, offset)}

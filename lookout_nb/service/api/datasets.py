@@ -190,8 +190,9 @@ class Datasets:
                 change.entry("ingestion", region, jobs, job_id)
                 del jobs[job_id]
         self.dataset_cache.pop((region, name), None)
-        if d.data_file and self._data_folder() is not None:
-            datafiles.remove(self._data_folder(), d.data_file)
+        folder = self._data_folder()
+        if d.data_file and folder is not None:
+            datafiles.remove(folder, d.data_file)
         return {}
 
     # -- the data ----------------------------------------------------------------------------------------------
@@ -221,13 +222,14 @@ class Datasets:
         """Make ``data`` the dataset's data (creating the dataset if it is absent), durably."""
         self._store_data(region, dataset_name, data)
 
-    def _store_data(self, region: str, name: str, data: IngestedData, job_id: str | None = None,
-                    result: ingest.Ingested | None = None) -> None:
-        """Write the data file, then commit the dataset (and the job's SUCCESS) naming it; the file it replaces
-        is removed after the commit, the new one when the commit fails."""
+    def _store_data(self, region: str, name: str, data: IngestedData,
+                    succeeded: tuple[str, ingest.Ingested] | None = None) -> None:
+        """Write the data file, then commit the dataset (and, given ``succeeded``: an ingestion job's id and its
+        result, the job's SUCCESS) naming it; the file it replaces is removed after the commit, the new one when
+        the commit fails."""
         folder, file = self._data_folder(), None
         if folder is not None:
-            file = data_file_name(region, name, job_id or uuid.uuid4().hex)
+            file = data_file_name(region, name, succeeded[0] if succeeded else uuid.uuid4().hex)
             datafiles.write(folder, file, data.schema, data.frames)
         frames = [f for f in data.frames.values() if len(f)]
         try:
@@ -240,11 +242,11 @@ class Datasets:
                     d.schema, d.has_data, d.data_file, d.updated_at = data.schema.to_json(), True, file, now
                     d.data_start = min((f.index[0] for f in frames), default=None)
                     d.data_end = max((f.index[-1] for f in frames), default=None)
-                    if result is not None:
-                        self._succeed(change, region, job_id, d, result)
+                    if succeeded is not None:
+                        self._succeed(change, region, succeeded[0], d, succeeded[1])
                 self.dataset_cache[region, name] = data
         except BaseException:
-            if file is not None:
+            if folder is not None and file is not None:  # a file is written only into a folder
                 datafiles.remove(folder, file)
             raise
         if old and old != file and folder is not None:
@@ -298,7 +300,7 @@ class Datasets:
                 raise ingest.IngestFailed("This endpoint has no S3 to read the files from")
             result = ingest.ingest(self.core.data_reader, s3["Bucket"], s3.get("Prefix"), s3.get("KeyPattern"),
                                    schema, self.core.work.stopping)
-            self._store_data(region, job.dataset_name, IngestedData(result.schema, result.frames), job_id, result)
+            self._store_data(region, job.dataset_name, IngestedData(result.schema, result.frames), (job_id, result))
         except ingest.IngestFailed as err:
             self._fail_job(region, job_id, str(err), err.files)
         except Exception as err:

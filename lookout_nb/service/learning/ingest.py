@@ -248,7 +248,8 @@ def _read_piece(rows: Rows, component: str, key: str, piece: chunks.Piece) -> st
     f = read_input(piece.text, key, sensors=rows.sensors)
     codes = {p.code: p.message for p in f.errors}
     discard = [codes[c] for c in codes if c in DISCARD]
-    if discard or f.table is None:
+    table, raw = f.table, f.raw  # read_input sets raw whenever it sets table
+    if discard or table is None or raw is None:
         why = discard[0] if discard else f"{key}: cannot be read"
         return _LINE.sub(lambda m: f"line {int(m[1]) + piece.lines_before}", why) if piece.lines_before else why
     for code in ("repeated-columns", "missing-columns"):
@@ -256,17 +257,17 @@ def _read_piece(rows: Rows, component: str, key: str, piece: chunks.Piece) -> st
             raise IngestFailed(f"Component {component}: {codes[code]}. Fix the file, or the dataset's schema "
                                "(CreateDataset DatasetSchema), then start the ingestion again")
     if rows.sensors is None:
-        rows.sensors = tuple(f.table.columns)
-    values = f.table.to_numpy(dtype="float64")[:, f.table.columns.get_indexer(rows.sensors)]
-    raw = f.raw.iloc[:, f.raw.columns.get_indexer(rows.sensors)]
+        rows.sensors = tuple(table.columns)
+    values = table.to_numpy(dtype="float64")[:, table.columns.get_indexer(rows.sensors)]
+    raw = raw.iloc[:, raw.columns.get_indexer(rows.sensors)]
     if all(dtype.kind in "iuf" for dtype in raw.dtypes):  # numbers only: the invalid cells are the infinite ones
         invalid = np.isinf(raw.to_numpy(dtype="float64"))
     else:  # text or infinite cells (read as missing)
         invalid = raw.notna().to_numpy() & np.isnan(values)
-    known = f.table.index.notna()
+    known = table.index.notna()
     if not known.all():
         values, invalid = values[known], invalid[known]
-    rows.add(f.table.index.as_unit("ns").asi8[known], values, invalid, int(len(known) - known.sum()), len(piece.text))
+    rows.add(table.index.as_unit("ns").asi8[known], values, invalid, int(len(known) - known.sum()), len(piece.text))
     return None
 
 

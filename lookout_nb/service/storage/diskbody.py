@@ -94,15 +94,17 @@ class DiskBody:
         return data
 
     def truncate(self, size: int | None = None) -> int:
+        return self._buffer().truncate(size)
+
+    def write(self, data) -> int:
+        return self._buffer().write(data)
+
+    def _buffer(self) -> io.BytesIO:
+        """The body in memory, which replaces the file from the first change on (empty, as moto rewrites it)."""
         if self._memory is None:
             self._memory = io.BytesIO()
             self._release()
-        return self._memory.truncate(size)
-
-    def write(self, data) -> int:
-        if self._memory is None:
-            self.truncate(0)
-        return self._memory.write(data)
+        return self._memory
 
     def close(self) -> None:
         if not self.closed:

@@ -26,6 +26,10 @@ import functools
 import pickle
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # moto itself is imported when first used
+    from moto.s3.models import FakeKey
 
 #: moto's default account, the one every request with unknown credentials acts as.
 DEFAULT_ACCOUNT = "123456789012"
@@ -341,16 +345,18 @@ def install_index() -> None:
         finally:
             _index_change(self, key, dict.__contains__(self, key))
 
-    Store.setlist, Store.__setitem__, Store.pop = hooked_setlist, hooked_setitem, hooked_pop
+    # deliberate: moto's key store keeps the sorted name index current (this module alone touches moto's internals)
+    Store.setlist, Store.__setitem__, Store.pop = (  # type: ignore[method-assign]
+        hooked_setlist, hooked_setitem, hooked_pop)
 
 
-def names_after(bucket, prefix: str, after: str, limit: int) -> list:
+def names_after(bucket, prefix: str, after: str, limit: int) -> list[FakeKey]:
     """Up to ``limit`` live FakeKeys of ``bucket`` whose names start with ``prefix`` and sort after ``after``, in
     name order (what ListObjectsV2 with Prefix and StartAfter lists), found by bisection in a sorted index."""
     from moto.s3.models import FakeKey
 
     install_index()
-    store, found = bucket.keys, []
+    store, found = bucket.keys, list[FakeKey]()
     with _index_lock:
         names = store.__dict__.get(_INDEX)
         if names is None:
@@ -451,7 +457,8 @@ def install_multipart_on_disk() -> None:
     """Replace moto's ``S3Backend.complete_multipart_upload`` by :func:`complete_multipart_on_disk` (once)."""
     from moto.s3.models import S3Backend
 
-    S3Backend.complete_multipart_upload = complete_multipart_on_disk
+    # deliberate: moto's completion would join the parts in memory (this module alone touches moto's internals)
+    S3Backend.complete_multipart_upload = complete_multipart_on_disk  # type: ignore[method-assign]
 
 
 def backend_class():
@@ -466,7 +473,8 @@ def invalid_bucket_name(name, problem: str):
     from moto.s3.exceptions import S3ClientError
 
     error = S3ClientError("InvalidBucketName", f"The specified bucket is not valid: the name {name!r} {problem}")
-    error.bucket_name = name
+    # moto serializes extra attributes set on a ServiceException (as its own bucket errors set bucket_name)
+    error.bucket_name = name  # type: ignore[attr-defined]
     return error
 
 

@@ -178,6 +178,12 @@ class ObjectStore:
                 self._db.close()
                 self._db = None
 
+    def _index(self) -> sqlite3.Connection:
+        """The open index; :class:`ObjectStoreError` when the store is not open."""
+        if self._db is None:
+            raise ObjectStoreError(f"the S3 object index {self.index_path} is not open: open() the store first")
+        return self._db
+
     def _unreadable(self, why: str) -> ObjectStoreError:
         return ObjectStoreError(
             f"cannot restore the S3 objects from {self.index_path}: {why}. Restore it from a backup, or move the "
@@ -186,7 +192,7 @@ class ObjectStore:
 
     def _sweep(self) -> None:
         """Remove temporary files of interrupted writes and blobs no row names (a crash before the commit)."""
-        named = {row[0] for row in self._db.execute("SELECT DISTINCT blob FROM objects")}
+        named = {row[0] for row in self._index().execute("SELECT DISTINCT blob FROM objects")}
         for path in self.blobs.glob("*/*"):
             if path.name.endswith(".tmp") or path.name not in named:
                 path.unlink(missing_ok=True)
@@ -195,7 +201,7 @@ class ObjectStore:
     def bucket_records(self) -> list[BucketRecord]:
         """Every saved bucket."""
         with self._lock:
-            rows = self._db.execute("SELECT name, account, partition, region, created, settings FROM buckets "
+            rows = self._index().execute("SELECT name, account, partition, region, created, settings FROM buckets "
                                     "ORDER BY name")
             return [BucketRecord(*row) for row in rows]
 
@@ -206,7 +212,7 @@ class ObjectStore:
         if where:
             sql += " WHERE " + " AND ".join(f"{name} = ?" for name in where)
         with self._lock:
-            rows = self._db.execute(sql, tuple(where.values())).fetchall()
+            rows = self._index().execute(sql, tuple(where.values())).fetchall()
         out = []
         for b, k, blob, size, etag, modified, metadata, tags, attrs in rows:
             record = ObjectRecord(b, k, size, etag, modified, json.loads(metadata), json.loads(tags), json.loads(attrs))
@@ -236,13 +242,13 @@ class ObjectStore:
             except (sqlite3.Error, ValueError) as err:
                 raise self._unreadable(f"{type(err).__name__}: {err}") from err
             backends = {}
-            for record in buckets:
+            for bucket_record in buckets:
                 try:
-                    bucket = motos3.restore_bucket(record)
-                    backends[record.name] = motos3.backend_of(bucket.account_id, bucket.partition)
+                    bucket = motos3.restore_bucket(bucket_record)
+                    backends[bucket_record.name] = motos3.backend_of(bucket.account_id, bucket.partition)
                 except Exception as err:  # a hand-edited row: an account, partition or date moto cannot take
                     raise self._unreadable(
-                        f"bucket {record.name!r} cannot be restored ({type(err).__name__}: {err})") from err
+                        f"bucket {bucket_record.name!r} cannot be restored ({type(err).__name__}: {err})") from err
             self.damaged = []
             for record, blob in objects:
                 if record.bucket not in backends:
@@ -276,7 +282,7 @@ class ObjectStore:
         """
         if self._db is None:
             raise PersistError("the object store is closed")
-        written = []
+        written: list[Path] = []
         try:
             ready = {(id(backend), b, k): self._blob_of(motos3.live(backend, b, k), written) for backend, b, k in keys}
         except OSError as err:
@@ -299,7 +305,7 @@ class ObjectStore:
         A batch that only removes (DeleteObject, DeleteBucket...) and finds the disk full is retried once with the
         space of the reserve file released, so space can always be freed through S3; the reserve is made again
         when space allows."""
-        db, dropped = self._db, set()
+        db, dropped = self._db, set[str]()
         try:
             if db is None:
                 raise PersistError("the object store is closed")
@@ -370,8 +376,8 @@ class ObjectStore:
         ``dropped``."""
         bucket_rows = [(name, motos3.bucket_snapshot(backend, name)) for backend, name in job.buckets]
         holders = {(id(backend), b): (backend, b) for backend, b, _ in job.keys}  # created before, elsewhere
-        for record in filter(None, (motos3.bucket_snapshot(backend, b) for backend, b in holders.values())):
-            db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?, ?, ?, ?, ?)", _bucket_row(record))
+        for held in filter(None, (motos3.bucket_snapshot(backend, b) for backend, b in holders.values())):
+            db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?, ?, ?, ?, ?)", _bucket_row(held))
         for name, record in bucket_rows:
             if record is None:
                 dropped.update(r[0] for r in db.execute("SELECT blob FROM objects WHERE bucket = ?", (name,)))
@@ -400,6 +406,7 @@ class ObjectStore:
         if disk is not None and disk.sha256 and disk.path == self._blob_path(disk.sha256):
             return key, disk.sha256  # already one of this store's blobs (a change of its tags, ACL, ...)
         tmp = self.blobs / "tmp"
+        spooled: Path | None
         try:
             blob, spooled = _spool(motos3.body_pieces(key), tmp, self.durable)
         except ValueError:  # replaced and disposed of by a later write: the commit reads the new one
@@ -454,7 +461,7 @@ class ObjectStore:
     def _unlink_unnamed(self, blobs) -> None:
         """Remove the blobs no row names any more (one left behind by an error is swept at the next open)."""
         for blob in blobs:
-            if self._db.execute("SELECT 1 FROM objects WHERE blob = ? LIMIT 1", (blob,)).fetchone() is None:
+            if self._index().execute("SELECT 1 FROM objects WHERE blob = ? LIMIT 1", (blob,)).fetchone() is None:
                 try:
                     self._blob_path(blob).unlink(missing_ok=True)
                 except OSError:
