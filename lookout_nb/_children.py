@@ -58,7 +58,7 @@ def stop_tree(process: subprocess.Popen, timeout: float = 10.0) -> None:
             pass
     _signal_group(process, getattr(signal, "SIGKILL", signal.SIGTERM))
     for pid, started in below:
-        if _start_time(pid) == started:
+        if start_time(pid) == started:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
     process.wait()
@@ -83,7 +83,7 @@ def descendants(root: int) -> list[tuple[int, str]]:
     found, todo = [], list(children.get(root, []))
     while todo:
         pid = todo.pop()
-        if (started := _start_time(pid)) is not None:
+        if (started := start_time(pid)) is not None:
             found.append((pid, started))
         todo += children.get(pid, [])
     return found
@@ -97,7 +97,7 @@ def _stat_fields(pid) -> list[str] | None:
         return None
 
 
-def _start_time(pid: int) -> str | None:
+def start_time(pid: int) -> str | None:
     """A process's start time (clock ticks since boot): with the PID, it names one process; None once it is gone
     or a zombie."""
     fields = _stat_fields(pid)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from browser_support import require
-from lookout_nb._children import _start_time, descendants
+from lookout_nb._children import descendants, start_time
 
 require("jupyterlab")
 
@@ -83,8 +83,8 @@ class DemoOnATerminal:
     def alive(self) -> list[int]:
         """The demo and the processes it had started that still run."""
         everyone = [(self.process.pid, None), *self.started]
-        return [pid for pid, started in everyone if _start_time(pid) is not None
-                and ((started is None and self.process.poll() is None) or started == _start_time(pid))]
+        return [pid for pid, started in everyone if start_time(pid) is not None
+                and ((started is None and self.process.poll() is None) or started == start_time(pid))]
 
     def kill(self) -> None:
         """The test's own cleanup: SIGKILL the demo's session and whatever it had started."""

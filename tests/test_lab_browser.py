@@ -31,6 +31,7 @@ import pandas as pd
 import pytest
 
 from browser_support import chromium, require
+from lookout_nb._children import descendants, start_time
 
 pytestmark = pytest.mark.browser
 require("jupyterlab")
@@ -113,7 +114,7 @@ class Demo:
         """Ctrl-C, as a user stops it; then kill the demo's group and the kernels it started, if any is left."""
         if self.process is None:
             return
-        left = _descendants(self.process.pid)
+        left = descendants(self.process.pid)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
@@ -123,7 +124,7 @@ class Demo:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)  # the session this test started
         for pid, started in left:  # kernels run in sessions of their own
-            if _start_time(pid) == started:
+            if start_time(pid) == started:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
         self.process.wait(timeout=10)
@@ -152,31 +153,6 @@ def _lines(stream) -> queue.Queue:
 
     threading.Thread(target=pump, daemon=True, name="demo-stdout").start()
     return lines
-
-
-def _start_time(pid: int) -> str | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
-def _descendants(root: int) -> list[tuple[int, str]]:
-    """Every process below ``root`` (pid, start time) from /proc; empty where there is no /proc."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], list(children.get(root, []))
-    while todo:
-        pid = todo.pop()
-        if (started := _start_time(pid)) is not None:
-            found.append((pid, started))
-        todo += children.get(pid, [])
-    return found
 
 
 # -- the page --------------------------------------------------------------------------------------------------

@@ -200,6 +200,25 @@ class Execution:
         return out
 
 
+#: The statuses in which a scheduler (inference or retraining) acts on its boundaries.
+RUNNING_STATES = ("PENDING", "RUNNING")
+
+
+def settle_status(record, now: pd.Timestamp, settled_after: pd.Timestamp) -> str:
+    """A scheduler's status at ``now`` (inference or retraining: ``record.state`` and ``record.changed_at``): PENDING
+    becomes RUNNING and STOPPING becomes STOPPED once the clock is past ``settled_after``.
+
+    >>> from types import SimpleNamespace
+    >>> r = SimpleNamespace(state="PENDING", changed_at=None)
+    >>> settle_status(r, pd.Timestamp("2026-01-05T09:01Z"), pd.Timestamp("2026-01-05T09:00Z")), r.changed_at
+    ('RUNNING', Timestamp('2026-01-05 09:01:00+0000', tz='UTC'))
+    """
+    if record.state in ("PENDING", "STOPPING") and now > settled_after:
+        record.state = "RUNNING" if record.state == "PENDING" else "STOPPED"
+        record.changed_at = now
+    return record.state
+
+
 @dataclass
 class Scheduler:
     """An inference scheduler: its configuration, status, next run and executions.
@@ -238,15 +257,12 @@ class Scheduler:
 
     def status(self, now: pd.Timestamp, settle: pd.Timedelta) -> str:
         """The status at ``now``, settling transitional states once the clock has moved on."""
-        if self.state in ("PENDING", "STOPPING") and now > self.changed_at + settle:
-            self.state = "RUNNING" if self.state == "PENDING" else "STOPPED"
-            self.changed_at = now
-        return self.state
+        return settle_status(self, now, self.changed_at + settle)
 
     @property
     def runs(self) -> bool:
         """Whether boundaries still lead to runs (created or started, not stopped)."""
-        return self.state in ("PENDING", "RUNNING")
+        return self.state in RUNNING_STATES
 
     def latest_result(self) -> str | None:
         """ANOMALOUS / NORMAL from the latest successful execution (None before any)."""

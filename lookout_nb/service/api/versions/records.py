@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..records import Model, arn, stable_id
+from ..records import RUNNING_STATES, Model, arn, settle_status, stable_id
 
 _PERIOD = re.compile(r"^P(?:(\d)Y)?(?:(\d{1,2})M)?(?:(\d{1,3})D)?$")
 #: The documented bounds of RetrainingFrequency.
@@ -208,14 +208,12 @@ class Retraining:
 
     def status(self, now: pd.Timestamp, settle: pd.Timedelta) -> str:
         """The status at ``now``: PENDING -> RUNNING and STOPPING -> STOPPED once the clock has moved on."""
-        if self.state in ("PENDING", "STOPPING") and now > (self.changed_at or self.created_at) + settle:
-            self.state = "RUNNING" if self.state == "PENDING" else "STOPPED"
-            self.changed_at = now
-        return self.state
+        return settle_status(self, now, (self.changed_at or self.created_at) + settle)
 
     @property
     def runs(self) -> bool:
-        return self.state in ("PENDING", "RUNNING")
+        """Whether the retraining dates still lead to trainings (created or started, not stopped)."""
+        return self.state in RUNNING_STATES
 
     def summary(self, status: str) -> dict:
         return {"ModelName": self.model_name, "ModelArn": model_arn(self.region, self.model_name),
