@@ -134,3 +134,29 @@ def test_changes_every_process_has_applied_are_forgotten(pg_url):
                 return count() == 0
 
             wait_for(applied_by_both, 20, "the changes forgotten", every=0.5)  # at the next heartbeats
+
+
+def test_versions_retraining_schedulers_and_policies_are_one_service_s_too(pg_url):
+    """The versions room's resources (issue 24) created through one process are seen by the other."""
+    import json
+
+    with local.start(port=0, clock="manual", demo=True, db=pg_url) as a, \
+            local.start(port=0, clock="manual", demo=True, db=pg_url) as b:
+        la, lb = a.lookout(), b.lookout()
+        la.create_retraining_scheduler(ModelName=demo.DEMO_MODEL, RetrainingFrequency="P30D",
+                                       LookbackWindow="P180D", PromoteMode="MANUAL")
+        described = lb.describe_retraining_scheduler(ModelName=demo.DEMO_MODEL)
+        assert (described["RetrainingFrequency"], described["PromoteMode"]) == ("P30D", "MANUAL")
+        arn = la.describe_model(ModelName=demo.DEMO_MODEL)["ModelArn"]
+        policy = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+             "Action": "lookoutequipment:ImportModelVersion", "Resource": arn}]})
+        put = lb.put_resource_policy(ResourceArn=arn, ResourcePolicy=policy)
+        assert la.describe_resource_policy(ResourceArn=arn)["PolicyRevisionId"] == put["PolicyRevisionId"]
+        assert [v["ModelVersion"] for v in lb.list_model_versions(ModelName=demo.DEMO_MODEL)["ModelVersionSummaries"]] \
+            == [v["ModelVersion"] for v in la.list_model_versions(ModelName=demo.DEMO_MODEL)["ModelVersionSummaries"]]
+        lb.stop_retraining_scheduler(ModelName=demo.DEMO_MODEL)
+        a.advance("1min")
+        la.delete_retraining_scheduler(ModelName=demo.DEMO_MODEL)
+        with pytest.raises(ClientError, match="ResourceNotFound|does not exist|no retraining"):
+            lb.describe_retraining_scheduler(ModelName=demo.DEMO_MODEL)

@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from ..work import InProcess
@@ -26,6 +27,7 @@ from .labels import Labels
 from .models import Models
 from .schedulers import Schedulers
 from .versions import restore as versions_restore
+from .versions.records import Lineage, ModelVersion, Policy, Retraining
 from .versions.retraining import Retrainings
 from .versions.sharing import Sharing
 from .versions.versions import Versions
@@ -162,6 +164,14 @@ class Backend:
     def load(self, store) -> list[str]:
         """Restore the versions room's records from ``store`` (:func:`.restore.load` calls it); the problems."""
         return versions_restore.load(self, store)
+
+    def shared_tables(self) -> dict[str, tuple[dict, Callable[[dict], object]]]:
+        """The versions room's tables by record kind, each with its builder: where another serve process's changes
+        of those kinds go (:func:`.sync.apply`)."""
+        tables: dict[type, dict] = {ModelVersion: self.versions.versions, Lineage: self.versions.lineages,
+                                    Retraining: self.retraining.schedulers, Policy: self.sharing.policies}
+        return {versions_restore.KINDS[cls]: (table, functools.partial(versions_restore.build, cls))
+                for cls, table in tables.items()}
 
     def stop_jobs(self, timeout: float = 30.0) -> None:
         """Ask the running ingestions and trainings to stop (they FAIL) and wait for their threads."""

@@ -74,7 +74,11 @@ def _apply(backend, kind, region, name, doc) -> None:
         "dataset": (backend.datasets.datasets, Dataset), "ingestion": (backend.datasets.ingestions, IngestionJob),
         "labelgroup": (backend.labels.label_groups, LabelGroup), "label": (backend.labels.labels, Label),
     }
-    if kind == "model":
+    shared = backend.shared_tables()  # the versions room's kinds, wired by the backend
+    if kind in shared:
+        table, make = shared[kind]
+        _put(table, name, doc and make(doc))
+    elif kind == "model":
         _put(backend.models.models, name, doc and build(Model, doc))
     elif kind == "tags":
         _put(backend.models.model_tags, name, doc)

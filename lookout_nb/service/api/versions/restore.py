@@ -60,14 +60,12 @@ def load(backend, store) -> list[str]:
     """Put the records of ``store`` into ``backend.versions``, ``.retraining`` and ``.sharing`` (under the core's
     lock); returns one line per record that could not be restored."""
     problems = []
-    tables = {ModelVersion: backend.versions.versions, Lineage: backend.versions.lineages,
-              Retraining: backend.retraining.schedulers, Policy: backend.sharing.policies}
-    for cls, table in tables.items():
-        for _, name, doc in store.rows(KINDS[cls]):
+    for kind, (table, make) in backend.shared_tables().items():
+        for _, name, doc in store.rows(kind):
             try:
-                table[name] = build(cls, doc)
+                table[name] = make(doc)
             except ValueError as err:
-                problems.append(f"{KINDS[cls]} {name}: {err}; it is left out")
+                problems.append(f"{kind} {name}: {err}; it is left out")
     change = Change(store)
     models = backend.models.models
     for key, v in list(backend.versions.versions.items()):
