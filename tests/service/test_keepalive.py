@@ -154,3 +154,17 @@ def test_an_expect_continue_request_without_a_body_is_answered(endpoint):
         response = http.client.HTTPResponse(sock, method="PUT")
         response.begin()
         assert response.status == 404 and b"NoSuchBucket" in response.read()
+
+
+def test_an_upload_after_an_empty_one_on_the_same_connection_is_answered(endpoint, unique_bucket):
+    """boto3 sends ``Expect: 100-continue`` with every PUT; an empty one answered without a 100 Continue left its
+    kept-alive connection in a state where the next upload waited for boto3's read timeout (60 s) and a retry."""
+    import boto3
+    from botocore.config import Config
+
+    s3 = boto3.client("s3", endpoint_url=endpoint.url, region_name="us-east-1", aws_access_key_id="k",
+                      aws_secret_access_key="s", config=Config(read_timeout=10, retries={"total_max_attempts": 1}))
+    s3.create_bucket(Bucket=unique_bucket)
+    for body in (b"", b"x", b"", b"", b"abc"):  # uploads one after the other on one kept-alive connection
+        s3.put_object(Bucket=unique_bucket, Key=f"k{len(body)}", Body=body)  # a stall raises ReadTimeoutError
+    assert s3.get_object(Bucket=unique_bucket, Key="k3")["Body"].read() == b"abc"

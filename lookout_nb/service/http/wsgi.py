@@ -10,8 +10,8 @@ waitress's own parser (which already refuses ``+2``, ``2_0``, non-ASCII digits a
   (:data:`.limits.MAX_CHUNK`) and each chunk-size line and trailer;
 - closes a connection whose request head is not complete :data:`.limits.HEADER_SECONDS` after its first byte
   (or that sent nothing that long after it was accepted), besides waitress's idle timeout and connection cap;
-- answers ``Expect: 100-continue`` requests whose body is empty or already received (waitress 3.0.2 waits for
-  a body that never comes);
+- answers ``Expect: 100-continue`` requests whose body is empty or already received with ``100 Continue`` and
+  the answer (waitress 3.0.2 waits for a body that never comes), and a refused body at once, without inviting it;
 - announces no ``Server`` banner.
 
 :class:`ServiceTime` is the middleware that stamps each response with the service clock's time (``Date``,
@@ -116,14 +116,22 @@ class StrictParser(HTTPRequestParser):
                     f"the body of {self.command} {self.path[:100]} is over this route's limit of "
                     f"{limits.describe(self.limit)} (see docs/security.md)")
                 self.completed = True
-        if self.completed:  # nothing (more) to receive: a refused body, none, or all of it already here
-            self.expect_continue = False  # (waitress would send "100 Continue" and wait for a body for ever)
+        if self.completed and self.error is not None:  # a refused body: answered at once, never invited
+            self.expect_continue = False
         return consumed
 
 
 class _Channel(HTTPChannel):
     parser_class = StrictParser
     got_data = False
+
+    def send_continue(self):
+        """waitress's ``100 Continue``, without then waiting for a body that is already here or empty (waitress
+        would wait for ever). boto3 asks with every PUT; answered without it, an empty PUT left its kept-alive
+        connection waiting, at the next upload, for boto3's read timeout (60 s) and a retry."""
+        completed = self.request.completed
+        super().send_continue()
+        self.request.completed = completed
 
     def received(self, data):
         if data:
