@@ -91,7 +91,7 @@ def test_a_dead_process_s_runs_are_taken_over(pg_url, tmp_path):
     with local.start(port=0, clock="manual", demo=True, db=pg_url) as a:
         lookout = a.lookout()
         lookout.create_inference_scheduler(**demo.scheduler_kwargs("taken"), ClientToken="t")
-        dead = PgStore(pg_url, tmp_path)  # a process that claims the 09:05 run, then dies without a word
+        dead = PgStore(pg_url)  # a process that claims the 09:05 run, then dies without a word
         b = local.start(port=0, clock="manual", demo=False, db=pg_url)
         b.takeover.stop()  # b beats no more
         b.backend.core.store.owner = dead.owner
