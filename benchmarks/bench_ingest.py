@@ -104,7 +104,7 @@ def write_big(folder: Path, mib: int, files: int) -> list[Path]:
     return paths
 
 
-def peak_child(what: str, target: Path) -> dict:
+def peak_child(what: str, target) -> dict:
     """Run ``--memory-child what target`` in a fresh interpreter: its RSS after imports and its peak, in bytes."""
     out = subprocess.run([sys.executable, __file__, "--memory-child", what, str(target)], capture_output=True,
                          text=True, check=True)
@@ -144,9 +144,51 @@ def _job_peak(folder: Path) -> dict:
         return {"before": before, "peak": _status("VmHWM"), "kept": int(kept)}
 
 
+def _data_file_peak(how: str, mib: int) -> dict:
+    """The peak of saving (``save-*``) or reading back (``read-*``) the data file of a frame of about ``mib`` MiB
+    (float64, 8 sensors), counted from when the frame is there: ``*-bytes`` the whole file in memory as bytes (what
+    the service did before: ``encode`` then write; ``read_bytes`` then decode), ``*-stream`` streamed to and from
+    a state store's files (:class:`~lookout_nb.service.state.files.DiskFiles`, what it does now)."""
+    from lookout_nb.service.state.files import DiskFiles
+
+    rows = mib * 2**20 // 72  # 8 float64 values and the int64 time of a row
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(rows, 8)).round(3), columns=[f"S{j}" for j in range(8)],
+                         index=pd.date_range("2024-01-01", periods=rows, freq="s", tz="UTC", name="Timestamp"))
+    schema, frames = ModelSchema.parse({"big": list(frame.columns)}), {"big": frame}
+    with tempfile.TemporaryDirectory() as tmp:
+        files, kept = DiskFiles(tmp), 0
+        if how.startswith("read"):
+            with files.create("data.npz") as out:
+                datafiles.write(out, schema, frames)
+            del frame, frames
+        before = _status("VmRSS")
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        if how == "save-bytes":
+            buffer = io.BytesIO()
+            datafiles.write(buffer, schema, frames)
+            with files.create("data.npz") as out:
+                out.write(buffer.getvalue())
+        elif how == "save-stream":
+            with files.create("data.npz") as out:
+                datafiles.write(out, schema, frames)
+        else:
+            if how == "read-bytes":
+                _, got = datafiles.read(io.BytesIO((Path(tmp) / "data.npz").read_bytes()))
+            else:
+                with files.open("data.npz") as stream:
+                    _, got = datafiles.read(stream)
+            kept = int(sum(f.memory_usage(index=True).sum() for f in got.values()))
+        size = (Path(tmp) / "data.npz").stat().st_size
+        return {"before": before, "peak": _status("VmHWM"), "kept": kept, "size": size}
+
+
 def memory_child(what: str, target: str) -> None:
     if what == "job":
         print(json.dumps(_job_peak(Path(target))))
+        return
+    if what.startswith(("save-", "read-")):
+        print(json.dumps(_data_file_peak(what, int(target))))
         return
     before = _status("VmRSS")
     kept = 0
@@ -180,6 +222,15 @@ def memory(mib: int) -> None:
                   f"+{(job_grew - job['kept']) / 2**20:6.1f} MiB")
 
 
+def data_file_memory(mib: int) -> None:
+    print(f"Peak RSS of a dataset's data file of a {mib} MiB frame, above the frame (child processes):")
+    for step in ("save", "read"):
+        old, new = (peak_child(f"{step}-{how}", mib) for how in ("bytes", "stream"))
+        grew = [(r["peak"] - r["before"] - r["kept"]) / 2**20 for r in (old, new)]
+        print(f"  {step}: whole file as bytes (before) +{grew[0]:6.1f} MiB | streamed (now) +{grew[1]:6.1f} MiB "
+              f"({grew[1] / max(grew[0], 0.1):.2f}x) | the file {new['size'] / 2**20:.1f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=60)
@@ -191,7 +242,8 @@ def main() -> None:
     if args.memory_child:
         return memory_child(*args.memory_child)
     if args.memory:
-        return memory(args.memory)
+        memory(args.memory)
+        return data_file_memory(args.memory)
     machine = synth.generate(days=args.days, seed=7)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS claims (
 );
 """
 #: What is claimed while it is in progress: ``{kind of record: its status field}``.
-CLAIMED = {"execution": "status", "model": "status"}
+CLAIMED = {"execution": "status", "model": "status", "modelversion": "status"}  # modelversion: a retraining
 
 
 def connect(url: str):

@@ -32,6 +32,9 @@ import pandas as pd
 
 from ...contract.schema import ModelSchema
 
+#: Bytes handed to the compressor at once.
+SLICE = 1 << 20
+
 
 def write(out, schema: ModelSchema, frames: dict) -> None:
     """Write the data file of ``schema`` and ``frames`` into the binary stream ``out`` (seekable or not), member by
@@ -46,8 +49,16 @@ def write(out, schema: ModelSchema, frames: dict) -> None:
 
 
 def _member(z: zipfile.ZipFile, name: str, array: np.ndarray) -> None:
+    """``array`` as member ``<name>.npy``: the .npy header, then the array's own memory in slices of :data:`SLICE`
+    bytes (no copy of it: ``np.lib.format.write_array`` copies 16 MiB at a time)."""
+    if not (array.flags.c_contiguous or array.flags.f_contiguous):
+        array = np.ascontiguousarray(array)
+    flat = array.ravel(order="K")  # a view: the memory in its order (C, or Fortran as the header says)
+    step = max(1, SLICE // max(1, array.itemsize))
     with z.open(f"{name}.npy", "w", force_zip64=True) as member:
-        np.lib.format.write_array(member, array, allow_pickle=False)  # in chunks of 16 MiB at most
+        np.lib.format.write_array_header_2_0(member, np.lib.format.header_data_from_array_1_0(array))
+        for start in range(0, flat.size, step):
+            member.write(memoryview(flat[start:start + step]).cast("B"))
 
 
 def read(stream) -> tuple[ModelSchema, dict]:
