@@ -6,6 +6,7 @@ the SIGKILL takeover runs real ``lookout-nb serve`` processes (test_serve_kill.p
 from __future__ import annotations
 
 import time
+import uuid
 
 import pandas as pd
 import pytest
@@ -87,10 +88,15 @@ def test_due_runs_are_claimed_once_by_two_running_clocks(pg_url):
 
 
 def test_a_dead_process_s_runs_are_taken_over(pg_url, tmp_path):
-    """A run claimed by a process whose heartbeat stopped is executed again, once, by a live one."""
+    """A run claimed by a process whose heartbeat stopped is executed again, once, by a live one; the results the
+    dead process wrote before it died are not written a second time (a versioned bucket keeps one version)."""
     with local.start(port=0, clock="manual", demo=True, db=pg_url) as a:
-        lookout = a.lookout()
-        lookout.create_inference_scheduler(**demo.scheduler_kwargs("taken"), ClientToken="t")
+        lookout, s3, out = a.lookout(), a.s3(), f"taken-{uuid.uuid4().hex[:8]}"
+        s3.create_bucket(Bucket=out)
+        s3.put_bucket_versioning(Bucket=out, VersioningConfiguration={"Status": "Enabled"})
+        output = {"S3OutputConfiguration": {"Bucket": out, "Prefix": "o/"}}
+        lookout.create_inference_scheduler(**demo.scheduler_kwargs("taken", DataOutputConfiguration=output),
+                                           ClientToken="t")
         dead = PgStore(pg_url)  # a process that claims the 09:05 run, then dies without a word
         b = local.start(port=0, clock="manual", demo=False, db=pg_url)
         b.takeover.stop()  # b beats no more
@@ -99,12 +105,17 @@ def test_a_dead_process_s_runs_are_taken_over(pg_url, tmp_path):
         a.feeder.fire(pd.Timestamp("2026-01-05T09:05Z"))  # the run's input files (a's clock has not moved)
         assert [r.boundary for r in runs] == [pd.Timestamp("2026-01-05T09:05Z")]
         assert _starts(lookout, "taken") == [(pd.Timestamp("2026-01-05T09:00Z"), "IN_PROGRESS")]
+        written = b._execute(runs[0])  # it wrote the run's results, then died before it recorded the run's end
+        key = written.result_object["Key"]
+        assert len(s3.list_object_versions(Bucket=out, Prefix=key)["Versions"]) == 1
         dead._db.execute("UPDATE owners SET beat = now() - interval '1 hour' WHERE id = %s", (dead.owner,))
         taken = Heartbeat(a.store).take_over()
         assert taken == [("execution", "us-east-1", f"{runs[0].uid}/00000000")]
         assert Heartbeat(a.store).take_over() == []  # taken once
         a.takeover.resume(taken)
         assert _starts(lookout, "taken") == [(pd.Timestamp("2026-01-05T09:00Z"), "SUCCESS")]
+        versions = s3.list_object_versions(Bucket=out, Prefix=key)["Versions"]
+        assert len(versions) == 1, "the results were written twice"
         b.backend.schedulers.finish_all([(runs[0], {"status": "FAILED", "failed_reason": "late"})])  # too late
         assert _starts(lookout, "taken") == [(pd.Timestamp("2026-01-05T09:00Z"), "SUCCESS")]
         b.stop()
