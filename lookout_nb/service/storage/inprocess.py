@@ -124,8 +124,8 @@ class InProcessS3:
         with _as_client_errors("PutObject"), _CONDITIONAL if IfNoneMatch else contextlib.nullcontext(), \
                 s3clock.stamping(self._stamp()), durable(self.objects):
             if IfNoneMatch == "*" and self._backend().get_object(Bucket, Key) is not None:
-                why = "At least one of the pre-conditions you specified did not hold"
-                raise ClientError({"Error": {"Code": "PreconditionFailed", "Condition": "If-None-Match", "Message": why},
-                                   "ResponseMetadata": {"HTTPStatusCode": 412}}, "PutObject")
+                error = {"Code": "PreconditionFailed", "Condition": "If-None-Match",
+                         "Message": "At least one of the pre-conditions you specified did not hold"}
+                raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 412}}, "PutObject")
             key = motos3.put_as_http(self._backend(), Bucket, Key, bytes(Body), ContentType)
         return {"ETag": key.etag}
