@@ -171,3 +171,40 @@ def test_versions_retraining_schedulers_and_policies_are_one_service_s_too(pg_ur
         la.delete_retraining_scheduler(ModelName=demo.DEMO_MODEL)
         with pytest.raises(ClientError, match="has no retraining scheduler"):
             lb.describe_retraining_scheduler(ModelName=demo.DEMO_MODEL)
+
+
+def test_a_data_file_in_the_database_is_streamed_whole_or_not_at_all(pg_url):
+    """Data files kept in PostgreSQL (several chunk rows) read back as written; a write that fails leaves nothing,
+    and a file removed while it is read is still read whole."""
+    import numpy as np
+    import psycopg
+
+    from lookout_nb.contract.schema import ModelSchema
+    from lookout_nb.service.state.pgfiles import CHUNK
+    from lookout_nb.service.storage import datafiles
+
+    store = PgStore(pg_url)
+    try:
+        files = store.files
+        rows = 3 * CHUNK // 8 // 4  # about 3 MiB of float64 that zlib cannot shrink much
+        index = pd.date_range("2026-01-01", periods=rows, freq="s", tz="UTC", name="Timestamp", unit="ns")
+        frame = pd.DataFrame(np.random.default_rng(0).normal(size=(rows, 4)), index=index, columns=list("abcd"))
+        schema = ModelSchema.parse({"pump": list("abcd")})
+        with files.create("pump.npz") as out:
+            datafiles.write(out, schema, {"pump": frame})
+        with psycopg.connect(pg_url) as db:
+            assert db.execute("SELECT count(*) FROM datachunks WHERE name = 'pump.npz'").fetchone()[0] >= 3
+        stream = files.open("pump.npz")
+        files.remove("pump.npz")  # e.g. the dataset ingested again meanwhile
+        with stream:
+            _, frames = datafiles.read(stream)
+        pd.testing.assert_frame_equal(frames["pump"], frame, check_freq=False)
+        assert not files.exists("pump.npz")
+        with pytest.raises(RuntimeError, match="cut"), files.create("cut.npz") as out:
+            out.write(b"x" * (CHUNK + 10))
+            raise RuntimeError("cut")
+        assert not files.exists("cut.npz")
+        with pytest.raises(ValueError, match=r"its data file cut.npz in the database postgresql://.* is missing"):
+            files.open("cut.npz")
+    finally:
+        store.close()
