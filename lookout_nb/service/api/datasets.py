@@ -219,8 +219,8 @@ class Datasets:
             raise InternalServerException(f"Dataset {dataset_name}: {err}; ingest the data again") from None
         data = IngestedData(schema, frames)
         with self.core.lock:
-            d = self._datasets(region).get(dataset_name)
-            if d is not None and d.data_file == name:  # not ingested again meanwhile
+            now = self._datasets(region).get(dataset_name)
+            if now is not None and now.data_file == name:  # not ingested again meanwhile
                 self.dataset_cache[region, dataset_name] = data
         return data
 

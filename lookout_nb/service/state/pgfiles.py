@@ -76,7 +76,7 @@ class PgFiles:
         if row is None:
             db.close()
             raise ValueError(f"its data file {self.where(name)} is missing")
-        return io.BufferedReader(_ChunkReader(db, name, row[0]), CHUNK)  # type: ignore[return-value]
+        return io.BufferedReader(_ChunkReader(db, name, row[0]), CHUNK)
 
     def remove(self, name: str) -> None:
         """Remove file ``name`` (missing is fine)."""

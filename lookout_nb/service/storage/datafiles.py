@@ -58,7 +58,7 @@ def _member(z: zipfile.ZipFile, name: str, array: np.ndarray) -> None:
     with z.open(f"{name}.npy", "w", force_zip64=True) as member:
         np.lib.format.write_array_header_2_0(member, np.lib.format.header_data_from_array_1_0(array))
         for start in range(0, flat.size, step):
-            member.write(memoryview(flat[start:start + step]).cast("B"))
+            member.write(flat[start:start + step].data.cast("B"))
 
 
 def read(stream) -> tuple[ModelSchema, dict]:
