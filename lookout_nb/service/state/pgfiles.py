@@ -8,7 +8,7 @@ whole, once that transaction commits, and nothing of a failed write stays. Readi
 fetches the chunk under its position (one chunk in memory), in a REPEATABLE READ transaction, so a file removed
 meanwhile (a dataset ingested again) is still read whole.
 
->>> files = PgFiles("postgresql://postgres@127.0.0.1:5432/lookout")      # doctest: +SKIP
+>>> files = PgFiles(store.connection, "postgresql://postgres@127.0.0.1:5432/lookout")   # doctest: +SKIP
 >>> with files.create("pump.npz") as out:                                # doctest: +SKIP
 ...     out.write(b"...")
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 #: Bytes of one chunk row.
@@ -32,14 +32,14 @@ CREATE TABLE IF NOT EXISTS datachunks (name TEXT NOT NULL, seq INTEGER NOT NULL,
 class PgFiles:
     """Files kept in one PostgreSQL database (see the module docstring); each call uses its own connection."""
 
-    def __init__(self, url: str, where: str):
-        self.url = url
-        self._where = where  # the database as messages name it (without a password)
+    def __init__(self, connect: Callable, where: str):
+        """``connect()``: a new autocommit connection to the database (:meth:`.postgres.PgStore.connection`);
+        ``where``: the database as messages name it (without a password)."""
+        self.connect = connect
+        self._where = where
 
     def _connect(self, autocommit: bool = True):
-        from .postgres import connect
-
-        db = connect(self.url)
+        db = self.connect()
         db.autocommit = autocommit
         return db
 

@@ -80,7 +80,7 @@ class PgStore:
         self.url = url
         self.path = redact(url)  # what messages name
         #: The datasets' data files, in the database: every process reads what any wrote (see :mod:`.pgfiles`).
-        self.files = pgfiles.PgFiles(url, redact(url))
+        self.files = pgfiles.PgFiles(self.connection, redact(url))
         self.owner = uuid.uuid4().hex[:16]  # this process, in ``owners`` and ``claims``
         self.clock_mark: pd.Timestamp | None = None
         self.seen = 0  # the last change applied to this process's tables
