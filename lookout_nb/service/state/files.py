@@ -60,7 +60,9 @@ class DiskFiles:
     def create(self, name: str) -> Iterator[BinaryIO]:
         """Write ``<folder>/<name>`` through a temporary file of the same folder: fsynced, renamed into place and the
         folder fsynced when the block ends; the temporary file removed when it fails."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if not self.folder.is_dir():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _fsync_folder(self.folder.parent)  # the new folder's entry, durable too
         path = self.folder / name
         tmp = path.with_name(f".{name}.{uuid.uuid4().hex[:8]}.tmp")
         try:
