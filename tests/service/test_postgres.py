@@ -208,3 +208,35 @@ def test_a_data_file_in_the_database_is_streamed_whole_or_not_at_all(pg_url):
             files.open("cut.npz")
     finally:
         store.close()
+
+
+def test_an_ingestion_job_of_a_dead_process_is_taken_over(pg_url):
+    """An ingestion job in progress in a process that died is run again, once, by a live one: the dataset gets its
+    data instead of a job IN_PROGRESS for ever (which would also refuse every later ingestion of it)."""
+    with local.start(port=0, clock="manual", demo=True, db=pg_url) as a:
+        dead = PgStore(pg_url)
+        b = local.start(port=0, clock="manual", demo=False, db=pg_url)
+        b.takeover.stop()
+        b.backend.core.store.owner = dead.owner
+        b.backend.core.work.background = lambda *args, **kwargs: None  # b dies once the job is recorded IN_PROGRESS
+        lb = b.lookout()
+        lb.create_dataset(DatasetName="taken", ClientToken="d",
+                          DatasetSchema={"InlineDataSchema": demo.ModelSchema.parse(demo.DEMO_COMPONENTS).to_json()})
+        job = lb.start_data_ingestion_job(
+            DatasetName="taken", RoleArn=demo.DEMO_ROLE_ARN, ClientToken="j", IngestionInputConfiguration={
+                "S3InputConfiguration": {"Bucket": demo.DEMO_BUCKET, "Prefix": demo.DEMO_TRAINING_PREFIX}})
+        lookout = a.lookout()
+        assert lookout.describe_data_ingestion_job(JobId=job["JobId"])["Status"] == "IN_PROGRESS"
+        dead._db.execute("UPDATE owners SET beat = now() - interval '1 hour' WHERE id = %s", (dead.owner,))
+        taken = Heartbeat(a.store).take_over()
+        assert taken == [("ingestion", "us-east-1", job["JobId"])]
+        assert Heartbeat(a.store).take_over() == []
+        a.takeover.resume(taken)
+        from clusterkit import wait_for
+
+        ended = wait_for(lambda: (d := lookout.describe_data_ingestion_job(JobId=job["JobId"]))["Status"] !=
+                         "IN_PROGRESS" and d, 60, "the ingestion ended")
+        assert ended["Status"] == "SUCCESS", ended.get("FailedReason")
+        assert lookout.describe_dataset(DatasetName="taken")["Status"] == "ACTIVE"
+        b.stop()
+        dead.close()

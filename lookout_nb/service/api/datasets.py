@@ -295,6 +295,16 @@ class Datasets:
         self.core.work.background(f"ingest-{job.job_id[:8]}", self._run_job, region, job.job_id)
         return {"JobId": job.job_id, "Status": "IN_PROGRESS"}
 
+    def resume_ingestion(self, region: str, job_id: str) -> None:
+        """Run ingestion job ``job_id`` (IN_PROGRESS) again: it was taken over from a serve process that died."""
+        with self.core.lock:
+            job = self._jobs_of(region).get(job_id)
+            if job is None or job.status != "IN_PROGRESS":
+                return
+        log.warning("lookout_nb.service: ingestion job %s, in progress in a serve process that stopped beating, is "
+                    "run again here", job_id)
+        self.core.work.background(f"ingest-{job_id[:8]}", self._run_job, region, job_id)
+
     def _run_job(self, region: str, job_id: str) -> None:
         """The job's background thread: read the files, then record SUCCESS (with the data) or FAILED."""
         with self.core.lock:

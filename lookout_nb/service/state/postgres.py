@@ -45,8 +45,9 @@ CREATE TABLE IF NOT EXISTS claims (
     PRIMARY KEY (kind, region, name)
 );
 """
-#: What is claimed while it is in progress: ``{kind of record: its status field}``.
-CLAIMED = {"execution": "status", "model": "status", "modelversion": "status"}  # modelversion: a retraining
+#: What is claimed while it is in progress: ``{kind of record: its status field}`` (runs, trainings, retrainings
+#: and ingestion jobs).
+CLAIMED = {"execution": "status", "model": "status", "modelversion": "status", "ingestion": "status"}
 
 
 def connect(url: str):
