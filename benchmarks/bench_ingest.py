@@ -21,7 +21,10 @@ MiB (8 sensors at 1-second rows, one component) is ingested from a folder in a c
 and once cut into 10 files, and the child's peak RSS above what it held after its imports is printed against the
 input's total and largest file, next to the frame the ingestion returns (the data kept, float64) and to the peak
 of ``pd.read_csv`` of the same largest file in another child (the baseline); the one-file case is also run as
-an ingestion job on an embedded endpoint with a state_dir (its peak counted from after the upload).
+an ingestion job on an embedded endpoint with a state_dir (its peak counted from after the upload). Then the
+dataset's data file of a frame of about MIB MiB is saved and read back in children, once with the whole file as
+bytes in memory (what the service did before: the baseline) and once streamed (what it does now), and the peaks
+above the frame are printed with their ratio.
 
 Run: ``python benchmarks/bench_ingest.py`` (about a minute; ``--days 14`` for a quick look);
 ``python benchmarks/bench_ingest.py --memory 200``.
