@@ -242,9 +242,7 @@ class Retrainings:
         active = self.versions.versions.get(f"{m.name}/{(self.versions.lineage(m.name).active or 0):08d}")
         v.prior_metrics = active.metrics if active else m.metrics
         try:
-            data = self.datasets.dataset_data(m.region, m.dataset_name)
-            frames = [f for f in data.frames.values() if len(f)]
-            first, last = min(f.index[0] for f in frames), max(f.index[-1] for f in frames)
+            first, last = self._data_span(m)
             end = min(when, last)
             start = max(first, end - pd.Timedelta(days=int(r.lookback[1:-1])))
             windows = resolve_windows({"TrainingDataStartTime": start}, start, end, m.sampling_rate)
@@ -255,6 +253,16 @@ class Retrainings:
             v.promotion_result, v.promotion_reason = "RETRAINING_CUSTOMER_ERROR", str(err)[:256]
         self.versions.put(change, v)
         return v
+
+    def _data_span(self, m) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The first and last time of model ``m``'s dataset's data, from its record (under the lock of every serve
+        process: the data itself is read by the training, not here); ServiceException when it has none."""
+        d = self.datasets.dataset(m.region, m.dataset_name)
+        if d.has_data and d.data_start is not None and d.data_end is not None:
+            return d.data_start, d.data_end
+        data = self.datasets.dataset_data(m.region, m.dataset_name)  # ValidationException when nothing was ingested
+        frames = [f for f in data.frames.values() if len(f)]
+        return min(f.index[0] for f in frames), max(f.index[-1] for f in frames)
 
     def wait(self, name: str, timeout: float = 120.0) -> None:
         """Wait for the retraining of model ``name`` to end (in-process callers and tests)."""
