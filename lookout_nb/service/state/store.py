@@ -23,10 +23,13 @@ from pathlib import Path
 import pandas as pd
 
 from ...errors import LookoutNbError
+from .files import DiskFiles
 from .state import StateError, encode
 
 SCHEMA_VERSION = 1
 FILE = "state.db"
+#: The folder of a state_dir that keeps the datasets' data files (:attr:`Store.files`).
+DATA_FOLDER = "datasets"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records (
@@ -50,6 +53,8 @@ class Store:
 
     def __init__(self, state_dir):
         self.path = Path(state_dir) / FILE
+        #: The datasets' data files, beside state.db (see :mod:`.files`).
+        self.files = DiskFiles(Path(state_dir) / DATA_FOLDER)
         self._lock = threading.Lock()
         self.clock_mark: pd.Timestamp | None = None  # the service time last saved
         try:
