@@ -405,7 +405,9 @@ class ObjectStore:
         disk = motos3.disk_body(key)
         if disk is not None and disk.sha256 and disk.path == self._blob_path(disk.sha256):
             return key, disk.sha256  # already one of this store's blobs (a change of its tags, ACL, ...)
-        tmp = self.blobs / "tmp"
+        if disk is not None and disk.sha256 and disk.owned and self._link(disk.path, disk.sha256, written):
+            return key, disk.sha256  # an upload received in a file of this store (:mod:`.putbody`): linked, not copied
+        tmp = self.incoming
         spooled: Path | None
         try:
             blob, spooled = _spool(motos3.body_pieces(key), tmp, self.durable)
@@ -426,6 +428,30 @@ class ObjectStore:
             if spooled is not None:
                 spooled.unlink(missing_ok=True)
         return key, blob
+
+    def _link(self, source: Path, blob: str, written: list) -> bool:
+        """Give the file ``source`` (``blob`` is its SHA-256, its data fsynced when durable) the blob's name by a hard
+        link; False when it cannot be linked (another file system): then the body is copied."""
+        path = self._blob_path(blob)
+        if path.exists():
+            return True
+        try:
+            if not path.parent.is_dir():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if self.durable:
+                    _fsync_dir(path.parent.parent)
+            os.link(source, path)
+        except FileExistsError:
+            return True
+        except OSError:
+            return False
+        written.append(path)  # its folder is fsynced by the group commit, before the index names it
+        return True
+
+    @property
+    def incoming(self) -> Path:
+        """The folder where uploads are received before they are named (on the blobs' file system)."""
+        return self.blobs / "tmp"
 
     def _current_row(self, backend, bucket: str, key: str, ready, written: list):
         """``(ObjectRecord or None, blob name or None)`` of what moto holds now (under the lock), reusing the
