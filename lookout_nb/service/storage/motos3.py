@@ -508,19 +508,19 @@ def install_put_on_disk() -> None:
             value.fset(self, new_value)
 
     @functools.wraps(put)
-    def put_object(self, bucket_name, key_name, body, *args, **kwargs):
-        pending = _take_arriving(body) if not args else None
+    def put_object(self, bucket_name, key_name, value, *args, **kwargs):
+        pending = _take_arriving(value) if not args else None
         if pending is None:
-            return put(self, bucket_name, key_name, body, *args, **kwargs)
+            return put(self, bucket_name, key_name, value, *args, **kwargs)
         key = put(self, bucket_name, key_name, pending[0], **{**kwargs, "etag": pending[1]})
         pending[2].append(key)
         return key
 
     @functools.wraps(upload)
-    def upload_part(self, bucket_name, multipart_id, part_id, body):
-        pending = _take_arriving(body)
+    def upload_part(self, bucket_name, multipart_id, part_id, value):
+        pending = _take_arriving(value)
         if pending is None:
-            return upload(self, bucket_name, multipart_id, part_id, body)
+            return upload(self, bucket_name, multipart_id, part_id, value)
         key = upload(self, bucket_name, multipart_id, part_id, pending[0])
         key._etag = pending[1]
         pending[2].append(key)
