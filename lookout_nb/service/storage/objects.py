@@ -285,10 +285,14 @@ class ObjectStore:
         written: list[Path] = []
         try:
             ready = {(id(backend), b, k): self._blob_of(motos3.live(backend, b, k), written) for backend, b, k in keys}
+            if self.durable:  # the new blobs' names, fsynced side by side (not one after the other under the lock)
+                for folder in {p.parent for p in written}:
+                    _fsync_dir(folder)
         except OSError as err:
             self._forget(written)
             raise PersistError(f"could not write to the state directory {self.state_dir}: {_cause(err)}") from err
         job = _Job(list(buckets), list(keys), ready, written)
+        job.synced = len(written)
         with self._queue_lock:
             self._pending.append(job)
         with self._lock:  # the first waiter to get it commits every change queued by then (its own included)
@@ -336,8 +340,8 @@ class ObjectStore:
             for job in batch:
                 job.rows = [(b, k, *self._current_row(backend, b, k, job.ready.get((id(backend), b, k)), job.written))
                             for backend, b, k in job.keys]
-            if self.durable:  # the new blobs' names, on disk before the index names them
-                for folder in {p.parent for job in batch for p in job.written}:
+            if self.durable:  # the new blobs' names, on disk before the index names them (if not fsynced yet)
+                for folder in {p.parent for job in batch for p in job.written[job.synced:]}:
                     _fsync_dir(folder)
             db.execute("BEGIN IMMEDIATE")
             for job in batch:
@@ -527,6 +531,7 @@ class _Job:
     def __init__(self, buckets, keys, ready, written):
         self.buckets, self.keys, self.ready, self.written = buckets, keys, ready, written
         self.rows: list = []
+        self.synced = 0  # how many of ``written`` have their folder fsynced already
         self.done = False
         self.error: PersistError | None = None
 
