@@ -15,7 +15,7 @@ Figures printed:
   so a queue shows): p50 / p95 / max in ms; the ratios durable / baseline.
 
 Run: ``python benchmarks/bench_storage.py --gib 1 --big 5 --more 2`` (the goal's scale: ``--gib 1 --big 5``,
-``--more 9`` for 10 GiB); ``--only writes --rate 25`` for the PutObject figures alone.
+``--more 9`` for 10 GiB); ``--only writes --rate 20`` for the PutObject figures alone.
 """
 
 from __future__ import annotations
@@ -222,7 +222,7 @@ def main(argv=None) -> None:
     parser.add_argument("--more", type=float, default=1.0)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--client-processes", type=int, default=5, help="processes the clients run in")
-    parser.add_argument("--rate", type=float, default=25.0, help="PUT/s offered in total in the open loop")
+    parser.add_argument("--rate", type=float, default=20.0, help="PUT/s offered in total in the open loop")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each closed and open loop")
     parser.add_argument("--dir", default=None, help="where the state directories go (default: the temp folder)")
     parser.add_argument("--only", choices=("memory", "writes"), default=None)
