@@ -189,3 +189,26 @@ def test_a_signed_put_whose_body_is_not_the_signed_one_is_refused(tmp_path):
         with pytest.raises(ClientError):
             ep.s3().head_object(Bucket="signed", Key="k.csv")
         assert _files(tmp_path) == []
+
+
+@pytest.mark.parametrize("right", [True, False], ids=["right-trailer", "wrong-trailer"])
+def test_a_streaming_upload_is_checked_against_its_trailing_checksum(durable, right):
+    ep, state = durable
+    data = BODY if right else OTHER
+    trailer = _b64(zlib.crc32(data).to_bytes(4, "big"))
+    framed = b"%x\r\n%s\r\n0\r\nx-amz-checksum-crc32:%s\r\n\r\n" % (len(BODY), BODY, trailer.encode())
+    headers = {"x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "Content-Encoding": "aws-chunked",
+               "x-amz-decoded-content-length": str(len(BODY)), "x-amz-trailer": "x-amz-checksum-crc32",
+               "x-amz-sdk-checksum-algorithm": "CRC32"}
+    key = f"streamed/{uuid.uuid4().hex[:8]}.csv"
+    files = _files(state)
+    answer = raw(ep.url, request(ep.url, "PUT", f"/digests/{key}", headers, framed), method="PUT")
+    if right:
+        assert answer.status == 200, answer.body
+        got = ep.s3().get_object(Bucket="digests", Key=key, ChecksumMode="ENABLED")
+        assert got["Body"].read() == BODY and got["ChecksumCRC32"] == trailer
+    else:
+        assert answer.status == 400 and b"<Code>BadDigest</Code>" in answer.body, answer.body
+        with pytest.raises(ClientError):
+            ep.s3().head_object(Bucket="digests", Key=key)
+        assert _files(state) == files

@@ -3,8 +3,10 @@
 moto keeps the S3 protocol; this store keeps the objects under ``state_dir/objects/``:
 
 - ``blobs/<2 hex>/<sha256>``: each distinct body once, named by its SHA-256 (spooled to a temporary file in 1 MiB
-  pieces while hashed, fsynced, renamed into place, the folder fsynced before the index names it); once saved, the
-  key reads its bytes from there (:class:`.diskbody.DiskBody`), so memory does not grow with the data;
+  pieces while hashed, fsynced, renamed into place, the folder fsynced before the index names it; a PUT's body
+  arrives already checked in a file of :attr:`ObjectStore.incoming`, :mod:`.putbody`, and is hard-linked into
+  place); once saved, the key reads its bytes from there (:class:`.diskbody.DiskBody`), so memory does not grow
+  with the data;
 - ``index.sqlite`` (WAL, ``synchronous=FULL``): ``buckets`` (name, account, partition, region, creation date,
   settings) and ``objects`` (bucket, key -> blob, size, ETag, LastModified, metadata, tags, attrs), written by
   group commit: the changes of every request waiting at that moment go in one transaction;
