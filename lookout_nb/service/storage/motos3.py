@@ -498,7 +498,7 @@ def install_put_on_disk() -> None:
 
     from .diskbody import DiskBody
 
-    value, put, upload = FakeKey.value, S3Backend.put_object, S3Backend.upload_part
+    value, put, upload = vars(FakeKey)["value"], S3Backend.put_object, S3Backend.upload_part  # value: a property
 
     def set_value(self, new_value):
         if isinstance(new_value, DiskBody):
@@ -527,7 +527,7 @@ def install_put_on_disk() -> None:
         return key
 
     # deliberate: moto's handler would hold the body in memory (this module alone touches moto's internals)
-    FakeKey.value = property(value.fget, set_value)  # type: ignore[method-assign, assignment]
+    FakeKey.value = property(value.fget, set_value)  # type: ignore[method-assign, assignment, unused-ignore]
     S3Backend.put_object = put_object  # type: ignore[method-assign]
     S3Backend.upload_part = upload_part  # type: ignore[method-assign]
 

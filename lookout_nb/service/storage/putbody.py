@@ -90,11 +90,11 @@ def _checksum_of(algorithm: str):
         return hashlib.new(algorithm.lower())
     try:
         if algorithm == "CRC32C":
-            import crc32c  # type: ignore[import-not-found]
+            import crc32c
 
             return _Crc(lambda data, value: crc32c.crc32c(data, value), 4)
         if algorithm == "CRC64NVME":
-            from awscrt import checksums  # type: ignore[import-not-found]
+            from awscrt import checksums
 
             return _Crc(lambda data, value: checksums.crc64nvme(data, value), 8)
     except ImportError:
