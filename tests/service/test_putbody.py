@@ -212,3 +212,14 @@ def test_a_streaming_upload_is_checked_against_its_trailing_checksum(durable, ri
         with pytest.raises(ClientError):
             ep.s3().head_object(Bucket="digests", Key=key)
         assert _files(state) == files
+
+
+def test_an_older_version_put_to_disk_still_reads_back_after_a_newer_one(durable):
+    ep, _ = durable
+    s3 = ep.s3()
+    s3.create_bucket(Bucket="versions-on-disk")
+    s3.put_bucket_versioning(Bucket="versions-on-disk", VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket="versions-on-disk", Key="k.csv", Body=BODY)["VersionId"]
+    s3.put_object(Bucket="versions-on-disk", Key="k.csv", Body=OTHER)
+    assert s3.get_object(Bucket="versions-on-disk", Key="k.csv")["Body"].read() == OTHER
+    assert s3.get_object(Bucket="versions-on-disk", Key="k.csv", VersionId=first)["Body"].read() == BODY
