@@ -7,18 +7,24 @@ Figures printed:
 - memory: RSS after storing ``--gib`` GiB of 1 MiB objects, then ``--big`` objects of 100 MiB (multipart,
   upload_fileobj), then during 4 concurrent GETs of 100 MiB objects (peak); then after storing ``--more`` GiB more
   (the ratio of RSS at the end against RSS after the first GiB: storing more data should not grow memory);
-- durable writes: PutObject of 1 MiB from 50 concurrent clients with ``--state-dir`` (every answer fsynced):
-  p50 / p95 / max in ms; the same without a state directory (no fsync) as the baseline, and the ratio.
+- writes: PutObject of 1 MiB from 50 clients (boto3, in ``--client-processes`` processes of their own, so their
+  CPU does not share the endpoint's GIL), with ``--state-dir`` (every answer fsynced) and without (the baseline):
+  (a) saturation: a closed loop (each client puts again as soon as it is answered) for ``--seconds``: PUT/s and
+  MiB/s (its latency is only ~50 / throughput, so it is not quoted as the latency); (b) latency: an open loop at
+  ``--rate`` PUT/s offered (each client on a Poisson schedule of rate/50, latency counted from the scheduled time,
+  so a queue shows): p50 / p95 / max in ms; the ratios durable / baseline.
 
 Run: ``python benchmarks/bench_storage.py --gib 1 --big 5 --more 2`` (the goal's scale: ``--gib 1 --big 5``,
-``--more 9`` for 10 GiB).
+``--more 9`` for 10 GiB); ``--only writes --rate 20`` for the PutObject figures alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import multiprocessing
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -26,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -60,9 +67,13 @@ class Served:
         return self._status("VmHWM")
 
     def client(self):
-        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="a",
+        return self.client_of(self.url)
+
+    @staticmethod
+    def client_of(url: str, connections: int = 64):
+        return boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="a",
                             aws_secret_access_key="b",
-                            config=Config(s3={"addressing_style": "path"}, max_pool_connections=64,
+                            config=Config(s3={"addressing_style": "path"}, max_pool_connections=connections,
                                           retries={"max_attempts": 1}, read_timeout=300))
 
     def stop(self) -> None:
@@ -123,23 +134,55 @@ def memory(args) -> None:
             ep.stop()
 
 
-def latencies(ep, clients: int, puts: int) -> list[float]:
-    s3, bucket = ep.client(), f"bench-puts-{os.getpid()}"
-    s3.create_bucket(Bucket=bucket)
-    body = os.urandom(MIB)
-    times: list[float] = []
+def _put_loop(url: str, bucket: str, worker: int, threads: int, rate: float | None, start_at: float,
+              seconds: float) -> list[tuple[float, float]]:
+    """One client process: ``threads`` boto3 clients putting 1 MiB objects from ``start_at`` for ``seconds``.
+
+    ``rate`` None: closed loop (each thread puts again as soon as answered); else open loop: each thread puts on a
+    Poisson schedule of ``rate`` PUT/s, its latency counted from the scheduled time (a put that starts late because
+    the previous one is not answered yet counts its wait). Returns (end time, latency in ms) of each put."""
+    s3 = Served.client_of(url, threads)
+    body = bytearray(os.urandom(MIB))
+    done: list[tuple[float, float]] = []
     lock = threading.Lock()
 
-    def client(c):
-        for i in range(puts):
-            t = time.perf_counter()
-            s3.put_object(Bucket=bucket, Key=f"c{c}/{i}", Body=body[:-8] + (c * 100000 + i).to_bytes(8, "big"))
+    def client(t):
+        rng = random.Random(worker * 1000 + t)
+        n, planned = 0, start_at
+        while True:
+            planned = planned + rng.expovariate(rate) if rate else max(planned, time.time())
+            if planned >= start_at + seconds:
+                return
+            time.sleep(max(0.0, planned - time.time()))
+            if not rate:
+                planned = time.time()
+            data = bytes(body[:-8]) + (worker * 10**9 + t * 10**6 + n).to_bytes(8, "big")
+            s3.put_object(Bucket=bucket, Key=f"w{worker}/t{t}/{n}", Body=data)
+            end = time.time()
             with lock:
-                times.append((time.perf_counter() - t) * 1000)
+                done.append((end, (end - planned) * 1000))
+            n += 1
 
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(client, range(clients)))
-    return sorted(times)
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(client, range(threads)))
+    return done
+
+
+def run_clients(ep, clients: int, processes: int, rate: float | None, seconds: float) -> list[tuple[float, float]]:
+    """``clients`` clients in ``processes`` processes of their own (their CPU is not the endpoint's), together."""
+    bucket = f"bench-puts-{uuid.uuid4().hex[:8]}"
+    ep.client().create_bucket(Bucket=bucket)
+    per = clients // processes
+    start_at = time.time() + 3.0  # every process has imported boto3 and made its client by then
+    jobs = [(ep.url, bucket, w, per, rate / clients if rate else None, start_at, seconds) for w in range(processes)]
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        results = pool.starmap(_put_loop, jobs)
+    return [item for result in results for item in result]
+
+
+def _percentiles(ms: list[float]) -> tuple[float, float, float]:
+    ms = sorted(ms)
+    return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.95))], ms[-1]
 
 
 def writes(args) -> None:
@@ -148,16 +191,28 @@ def writes(args) -> None:
         for label, state_dir in (("no state dir (baseline)", None), ("--state-dir (fsynced)", state)):
             ep = Served(state_dir)
             try:
-                figures[label] = latencies(ep, args.clients, args.puts)
+                closed = run_clients(ep, args.clients, args.client_processes, None, args.seconds)
+                opened = run_clients(ep, args.clients, args.client_processes, args.rate, args.seconds)
             finally:
                 ep.stop()
-    print(f"durable writes: PutObject 1 MiB, {args.clients} clients x {args.puts} puts")
-    for label, t in figures.items():
-        print(f"  {label:26s} p50 {statistics.median(t):6.0f} ms  p95 {t[int(len(t) * 0.95)]:6.0f} ms  "
-              f"max {t[-1]:6.0f} ms")
-    base, durable = figures.values()
-    print(f"  ratio durable / baseline: p50 {statistics.median(durable) / statistics.median(base):.2f}, p95 "
-          f"{durable[int(len(durable) * 0.95)] / base[int(len(base) * 0.95)]:.2f} (goal: durable p95 <= 100 ms)")
+            figures[label] = (len(closed) / args.seconds, _percentiles([ms for _, ms in closed]),
+                              _percentiles([ms for _, ms in opened]), len(opened))
+    print(f"writes: PutObject of 1 MiB, {args.clients} boto3 clients in {args.client_processes} processes of their "
+          f"own, {args.seconds:g} s each (the endpoint: lookout-nb serve in another process; {os.cpu_count()} cores "
+          "shared by clients and endpoint)")
+    print("  (a) saturation, closed loop (each client puts again as soon as answered; latency there is only "
+          f"~{args.clients} / throughput):")
+    for label, (throughput, closed, _, _) in figures.items():
+        print(f"    {label:26s} {throughput:6.1f} PUT/s = {throughput:6.1f} MiB/s   (closed-loop p50 "
+              f"{closed[0]:5.0f} ms)")
+    print(f"  (b) latency, open loop at {args.rate:g} PUT/s offered ({args.clients} clients, each on a Poisson "
+          f"schedule of {args.rate / args.clients:g}/s; latency from the scheduled time):")
+    for label, (_, _, opened, count) in figures.items():
+        print(f"    {label:26s} p50 {opened[0]:6.0f} ms  p95 {opened[1]:6.0f} ms  max {opened[2]:6.0f} ms  "
+              f"({count} puts)")
+    (base_rate, _, base, _), (durable_rate, _, durable, _) = figures.values()
+    print(f"  ratio durable / baseline: saturation {durable_rate / base_rate:.2f}, open-loop p50 "
+          f"{durable[0] / base[0]:.2f}, p95 {durable[1] / base[1]:.2f} (goal: durable p95 <= 100 ms at 50 clients)")
 
 
 def main(argv=None) -> None:
@@ -166,7 +221,9 @@ def main(argv=None) -> None:
     parser.add_argument("--big", type=int, default=5)
     parser.add_argument("--more", type=float, default=1.0)
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--puts", type=int, default=10)
+    parser.add_argument("--client-processes", type=int, default=5, help="processes the clients run in")
+    parser.add_argument("--rate", type=float, default=20.0, help="PUT/s offered in total in the open loop")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each closed and open loop")
     parser.add_argument("--dir", default=None, help="where the state directories go (default: the temp folder)")
     parser.add_argument("--only", choices=("memory", "writes"), default=None)
     args = parser.parse_args(argv)

@@ -178,10 +178,12 @@ class Verifier:
         self._credentials = Credentials(access_key, secret_key)
         self.wall, self.skew = wall, skew
 
-    def refusal(self, environ, s3: bool, service: str | None = None) -> Refusal | None:
+    def refusal(self, environ, s3: bool, service: str | None = None, body_later: bool = False) -> Refusal | None:
         """None when the request carries a valid signature of this key; else the :class:`Refusal`.
 
         ``service``: the credential scope's service the route requires (default ``s3`` or ``lookoutequipment``).
+        ``body_later``: the signature is checked with the claimed ``x-amz-content-sha256``, which the caller checks
+        against the body as it reads it (:mod:`..storage.putbody`: the body is read once, after the signature).
         Leaves the signed region in ``environ[REGION_KEY]``, and for a signed streaming upload the
         :class:`~.awschunked.ChunkSigner` in ``environ[awschunked.SIGNER_KEY]``."""
         service = service or ("s3" if s3 else "lookoutequipment")
@@ -204,7 +206,7 @@ class Verifier:
         if problem is not None:
             return problem
         try:
-            payload_hash = _payload_hash(environ, s3, presigned)
+            payload_hash = _payload_hash(environ, s3, presigned, body_later)
         except _Bad as bad:
             return bad.refusal
         expected = self._signature(environ, signed, pairs, payload_hash, s3, presigned)
@@ -348,16 +350,16 @@ def _unsigned_problem(environ, signed: _Signed) -> Refusal | None:
     return None
 
 
-def _payload_hash(environ, s3: bool, presigned: bool) -> str:
-    """The hash the signature covers: ``x-amz-content-sha256`` (checked against the body when it is a hash), else
-    the body's own hash (``UNSIGNED-PAYLOAD`` for a presigned URL)."""
+def _payload_hash(environ, s3: bool, presigned: bool, body_later: bool = False) -> str:
+    """The hash the signature covers: ``x-amz-content-sha256`` (checked against the body when it is a hash, unless
+    ``body_later``), else the body's own hash (``UNSIGNED-PAYLOAD`` for a presigned URL)."""
     given = _header(environ, "x-amz-content-sha256")
     if given is None:
         if s3 and not presigned:
             raise _Bad("content_hash", "Missing required header for this request: x-amz-content-sha256")
         return "UNSIGNED-PAYLOAD" if presigned else _body_sha256(environ)
     if _HASH.match(given):
-        if not hmac.compare_digest(given, _body_sha256(environ)):
+        if not body_later and not hmac.compare_digest(given, _body_sha256(environ)):
             raise _Bad("body", "The provided 'x-amz-content-sha256' header does not match what was computed.")
         return given
     if s3 and given == "UNSIGNED-PAYLOAD":

@@ -96,24 +96,29 @@ def _declared(environ, mode: str) -> int | None:
     return int(text)
 
 
-def decode(environ) -> None:
+def decode(environ, out=None) -> None:
     """Replace an aws-chunked S3 body by the data it carries (see the module); BadBody when it is refused.
 
-    ``environ[SIGNER_KEY]`` (a :class:`ChunkSigner`), when present, has every signature checked."""
+    ``environ[SIGNER_KEY]`` (a :class:`ChunkSigner`), when present, has every signature checked. ``out``: where the
+    data is written (its ``write``; default: a temporary file handed on as the body, rewound)."""
     mode = mode_of(environ)
     if mode is None:
         return
     signer: ChunkSigner | None = environ.get(SIGNER_KEY)
     declared = _declared(environ, mode)
     stream = environ["wsgi.input"]
-    out = tempfile.SpooledTemporaryFile(max_size=limits.SPOOL_BYTES)  # noqa: SIM115 (handed on as the body)
+    spooled = out is None
+    if out is None:
+        out = tempfile.SpooledTemporaryFile(max_size=limits.SPOOL_BYTES)  # noqa: SIM115 (handed on as the body)
     try:
         total, previous = _chunks(stream, out, mode, signer, declared)
         trailers = _trailers(stream, mode, signer, previous)
     except BaseException:
-        out.close()
+        if spooled:
+            out.close()
         raise
-    out.seek(0)
+    if spooled:
+        out.seek(0)
     _as_plain(environ, out, total, trailers)
 
 

@@ -19,10 +19,10 @@ microsecond, and S3 objects are stamped with it (:mod:`.s3clock`). :func:`lookou
 
 from __future__ import annotations
 
-from ..storage import s3clock
+from ..storage import putbody, s3clock
 from ..storage.motos3 import moto_apps
 from ..storage.writethrough import DurableS3
-from . import awschunked
+from . import answers, awschunked
 from .auth import CLOCK_SERVICE, OwnClients, Refusal, refuse
 from .protocol import is_lookout_request
 from .wsgi import Server
@@ -69,19 +69,36 @@ class Dispatcher:
             app = self.moto_api_app if self.admin else _admin_off
         else:
             app = None
+        to_disk = app is None and putbody.wanted(environ, self.s3_app.store)  # PutObject, UploadPart
         if self.verifier is not None:
             s3 = app is None
             service = "s3" if s3 else "lookoutequipment" if app is self.lookout_app else CLOCK_SERVICE
-            refusal = self.verifier.refusal(environ, s3=s3, service=service)
+            refusal = self.verifier.refusal(environ, s3=s3, service=service, body_later=to_disk)
             if refusal is not None:
                 return refuse(refusal, "s3" if s3 else "json", environ, start_response)
         if app is not None:
             return app(environ, start_response)
+        if to_disk:
+            return self._put(environ, start_response)
         try:
             awschunked.decode(environ)  # a streaming upload becomes a plain one, its chunk signatures checked
         except awschunked.BadBody as bad:
             return refuse(Refusal(bad.reason, str(bad)), "s3", environ, start_response)
         return self._s3(environ, start_response)
+
+    def _put(self, environ, start_response):
+        """A PutObject or UploadPart whose body goes once to a file, checked, then to moto on disk (:mod:`.putbody`)."""
+        decode = awschunked.decode if awschunked.mode_of(environ) else None
+        try:
+            received = putbody.receive(environ, self.s3_app.store, decode)
+        except awschunked.BadBody as bad:
+            return refuse(Refusal(bad.reason, str(bad)), "s3", environ, start_response)
+        except putbody.Refused as no:
+            return answers.error("s3", no.status, no.code, str(no), environ, start_response)
+        except OSError as err:  # the disk refuses (full, read-only): nothing stored
+            return answers.error("s3", 500, "InternalError", f"The embedded endpoint did not store this upload: "
+                                 f"{err.strerror or err}", environ, start_response)
+        return putbody.put(received, environ, start_response, self._s3)
 
     def _s3(self, environ, start_response):
         if self.clock is None:

@@ -211,8 +211,8 @@ class Server:
             threads=threads, connection_limit=connections + 2,  # waitress counts its listener and wake-up socket
             channel_timeout=limits.IDLE_SECONDS, cleanup_interval=1, max_request_header_size=limits.HEADER_BYTES,
             max_request_body_size=limits.S3_OBJECT_BYTES + 1, inbuf_overflow=limits.SPOOL_BYTES,
-            asyncore_use_poll=True, ident="", expose_tracebacks=False, log_socket_errors=False,
-            url_scheme="http", clear_untrusted_proxy_headers=True,
+            recv_bytes=limits.RECV_BYTES, asyncore_use_poll=True, ident="", expose_tracebacks=False,
+            log_socket_errors=False, url_scheme="http", clear_untrusted_proxy_headers=True,
         )
         try:
             self._server = _Waitress(app, map={}, _sock=sock, adj=adj, bind_socket=False,

@@ -111,6 +111,10 @@ class DiskBody:
             self.closed = True
             self._release()
 
+    def __del__(self) -> None:  # a file of its own goes with it (an upload part of a completed or dropped upload)
+        if getattr(self, "owned", False):
+            self._release()
+
     # -- streaming ---------------------------------------------------------------------------------------------
     def chunks(self, chunk: int = CHUNK):
         """The body in pieces of ``chunk`` bytes; the last piece is held back until the whole body is checked, so

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import base64
 import bisect
+import contextlib
+import contextvars
 import datetime
 import functools
 import pickle
@@ -46,7 +48,8 @@ RELIED_ON = (
     "moto.s3.models:S3Backend.put_object_tagging", "moto.s3.models:S3Backend.create_bucket",
     "moto.s3.models:S3Backend.delete_bucket", "moto.s3.models:S3Backend.get_bucket",
     "moto.s3.models:S3Backend.head_object", "moto.s3.models:FakeKey.value",
-    "moto.s3.models:S3Backend.complete_multipart_upload", "moto.s3.models:MultipartChecksumBuilder",
+    "moto.s3.models:S3Backend.complete_multipart_upload", "moto.s3.models:S3Backend.upload_part",
+    "moto.s3.models:MultipartChecksumBuilder",
     "moto.s3.models:S3_UPLOAD_PART_MIN_SIZE", "moto.s3.models:InvalidPart", "moto.s3.models:EntityTooSmall",
     "moto.s3.models:MalformedXML", "moto.s3.models:md5_hash", "moto.s3.models:notifications",
     "moto.s3.utils:_VersionedKeyStore.setlist", "moto.s3.utils:_VersionedKeyStore.__setitem__",
@@ -461,6 +464,72 @@ def install_multipart_on_disk() -> None:
 
     # deliberate: moto's completion would join the parts in memory (this module alone touches moto's internals)
     S3Backend.complete_multipart_upload = complete_multipart_on_disk  # type: ignore[method-assign]
+
+
+# -- a PUT body already on disk (:mod:`.putbody`) ----------------------------------------------------------------
+_arriving: contextvars.ContextVar = contextvars.ContextVar("lookout_nb_arriving_body", default=None)
+
+
+@contextlib.contextmanager
+def body_on_disk(disk, md5_hex: str):
+    """Within the block (this request), the first PutObject or UploadPart that moto's handler makes with an empty
+    body takes ``disk`` (a :class:`.diskbody.DiskBody`) as its body and ``md5_hex`` as its ETag; yields a list that
+    holds the key once it is made (empty: moto refused the request before storing anything)."""
+    made: list = []
+    token = _arriving.set((disk, md5_hex, made))
+    try:
+        yield made
+    finally:
+        _arriving.reset(token)
+
+
+def _take_arriving(value):
+    pending = _arriving.get()
+    if pending is None or pending[2] or value not in (b"", None):
+        return None
+    return pending
+
+
+@functools.lru_cache(maxsize=1)
+def install_put_on_disk() -> None:
+    """Let moto's ``put_object`` and ``upload_part`` take the body of :func:`body_on_disk`, and a FakeKey take a
+    DiskBody as its value (its buffer, no copy), so a key is born with its bytes on disk (once per process)."""
+    from moto.s3.models import FakeKey, S3Backend
+
+    from .diskbody import DiskBody
+
+    value, put, upload = vars(FakeKey)["value"], S3Backend.put_object, S3Backend.upload_part  # value: a property
+
+    def set_value(self, new_value):
+        if isinstance(new_value, DiskBody):
+            old, self._value_buffer, self.contentsize = self._value_buffer, new_value, new_value.size
+            old.close()
+        else:
+            value.fset(self, new_value)
+
+    @functools.wraps(put)
+    def put_object(self, bucket_name, key_name, value, *args, **kwargs):
+        pending = _take_arriving(value) if not args else None
+        if pending is None:
+            return put(self, bucket_name, key_name, value, *args, **kwargs)
+        key = put(self, bucket_name, key_name, pending[0], **{**kwargs, "etag": pending[1]})
+        pending[2].append(key)
+        return key
+
+    @functools.wraps(upload)
+    def upload_part(self, bucket_name, multipart_id, part_id, value):
+        pending = _take_arriving(value)
+        if pending is None:
+            return upload(self, bucket_name, multipart_id, part_id, value)
+        key = upload(self, bucket_name, multipart_id, part_id, pending[0])
+        key._etag = pending[1]
+        pending[2].append(key)
+        return key
+
+    # deliberate: moto's handler would hold the body in memory (this module alone touches moto's internals)
+    FakeKey.value = property(value.fget, set_value)  # type: ignore[method-assign, assignment, unused-ignore]
+    S3Backend.put_object = put_object  # type: ignore[method-assign]
+    S3Backend.upload_part = upload_part  # type: ignore[method-assign]
 
 
 def backend_class():

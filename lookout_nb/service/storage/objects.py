@@ -3,8 +3,10 @@
 moto keeps the S3 protocol; this store keeps the objects under ``state_dir/objects/``:
 
 - ``blobs/<2 hex>/<sha256>``: each distinct body once, named by its SHA-256 (spooled to a temporary file in 1 MiB
-  pieces while hashed, fsynced, renamed into place, the folder fsynced before the index names it); once saved, the
-  key reads its bytes from there (:class:`.diskbody.DiskBody`), so memory does not grow with the data;
+  pieces while hashed, fsynced, renamed into place, the folder fsynced before the index names it; a PUT's body
+  arrives already checked in a file of :attr:`ObjectStore.incoming`, :mod:`.putbody`, and is hard-linked into
+  place); once saved, the key reads its bytes from there (:class:`.diskbody.DiskBody`), so memory does not grow
+  with the data;
 - ``index.sqlite`` (WAL, ``synchronous=FULL``): ``buckets`` (name, account, partition, region, creation date,
   settings) and ``objects`` (bucket, key -> blob, size, ETag, LastModified, metadata, tags, attrs), written by
   group commit: the changes of every request waiting at that moment go in one transaction;
@@ -285,10 +287,14 @@ class ObjectStore:
         written: list[Path] = []
         try:
             ready = {(id(backend), b, k): self._blob_of(motos3.live(backend, b, k), written) for backend, b, k in keys}
+            if self.durable:  # the new blobs' names, fsynced side by side (not one after the other under the lock)
+                for folder in {p.parent for p in written}:
+                    _fsync_dir(folder)
         except OSError as err:
             self._forget(written)
             raise PersistError(f"could not write to the state directory {self.state_dir}: {_cause(err)}") from err
         job = _Job(list(buckets), list(keys), ready, written)
+        job.synced = len(written)
         with self._queue_lock:
             self._pending.append(job)
         with self._lock:  # the first waiter to get it commits every change queued by then (its own included)
@@ -336,8 +342,8 @@ class ObjectStore:
             for job in batch:
                 job.rows = [(b, k, *self._current_row(backend, b, k, job.ready.get((id(backend), b, k)), job.written))
                             for backend, b, k in job.keys]
-            if self.durable:  # the new blobs' names, on disk before the index names them
-                for folder in {p.parent for job in batch for p in job.written}:
+            if self.durable:  # the new blobs' names, on disk before the index names them (if not fsynced yet)
+                for folder in {p.parent for job in batch for p in job.written[job.synced:]}:
                     _fsync_dir(folder)
             db.execute("BEGIN IMMEDIATE")
             for job in batch:
@@ -405,7 +411,9 @@ class ObjectStore:
         disk = motos3.disk_body(key)
         if disk is not None and disk.sha256 and disk.path == self._blob_path(disk.sha256):
             return key, disk.sha256  # already one of this store's blobs (a change of its tags, ACL, ...)
-        tmp = self.blobs / "tmp"
+        if disk is not None and disk.sha256 and disk.owned and self._link(disk.path, disk.sha256, written):
+            return key, disk.sha256  # an upload received in a file of this store (:mod:`.putbody`): linked, not copied
+        tmp = self.incoming
         spooled: Path | None
         try:
             blob, spooled = _spool(motos3.body_pieces(key), tmp, self.durable)
@@ -426,6 +434,30 @@ class ObjectStore:
             if spooled is not None:
                 spooled.unlink(missing_ok=True)
         return key, blob
+
+    def _link(self, source: Path, blob: str, written: list) -> bool:
+        """Give the file ``source`` (``blob`` is its SHA-256, its data fsynced when durable) the blob's name by a hard
+        link; False when it cannot be linked (another file system): then the body is copied."""
+        path = self._blob_path(blob)
+        if path.exists():
+            return True
+        try:
+            if not path.parent.is_dir():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if self.durable:
+                    _fsync_dir(path.parent.parent)
+            os.link(source, path)
+        except FileExistsError:
+            return True
+        except OSError:
+            return False
+        written.append(path)  # its folder is fsynced by the group commit, before the index names it
+        return True
+
+    @property
+    def incoming(self) -> Path:
+        """The folder where uploads are received before they are named (on the blobs' file system)."""
+        return self.blobs / "tmp"
 
     def _current_row(self, backend, bucket: str, key: str, ready, written: list):
         """``(ObjectRecord or None, blob name or None)`` of what moto holds now (under the lock), reusing the
@@ -501,6 +533,7 @@ class _Job:
     def __init__(self, buckets, keys, ready, written):
         self.buckets, self.keys, self.ready, self.written = buckets, keys, ready, written
         self.rows: list = []
+        self.synced = 0  # how many of ``written`` have their folder fsynced already
         self.done = False
         self.error: PersistError | None = None
 

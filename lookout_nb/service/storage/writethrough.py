@@ -161,6 +161,7 @@ def install_hooks() -> None:
         setattr(S3Backend, name, _hook(method, note))
     S3Backend.get_bucket = _check_missing_bucket(S3Backend.get_bucket)
     motos3.install_multipart_on_disk()
+    motos3.install_put_on_disk()
 
 
 # -- the WSGI wrapper ------------------------------------------------------------------------------------------
