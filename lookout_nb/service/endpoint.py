@@ -229,6 +229,9 @@ class Endpoint:
             self.objects.close()
         if self.store is not None:
             self.store.close()
+        backend = getattr(self, "backend", None)
+        if backend is not None and backend.core.store.temporary_dir is not None:  # no state_dir: its temporary store
+            backend.core.store.close()
         if getattr(self, "_data_dir", None) is not None:
             self._data_dir.cleanup()
         if self.owner is not None:
