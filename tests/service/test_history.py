@@ -136,7 +136,7 @@ def test_pages_and_filters_answer_the_same_after_a_restart(tmp_path):
         before = [_pages(ep.lookout(), "kept", size=7, **f) for f in filters]
     with local.start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
         assert [_pages(ep.lookout(), "kept", size=7, **f) for f in filters] == before
-    assert [len(sum(p, [])) for p in before] == [24, 24, 14]
+    assert [sum(len(page) for page in p) for p in before] == [24, 24, 14]
     assert before[2][0][0] == "05 10:35" and before[2][-1][-1] == "05 09:30"
 
 
