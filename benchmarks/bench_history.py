@@ -7,11 +7,12 @@ fast, so only the history grows:
    process; RSS after 4,000 runs (warmed up) and then every 10,000, with the growth per 1,000 executions.
    Goal: flat (executions are rows of the store, not objects in memory).
 2. ListInferenceExecutions latency with ``--executions`` (100,000) executions of one scheduler in state.db
-   (``state_dir``; its history is made by claiming and ending its runs through the backend, 5,000 per transaction,
-   without reading S3, as the runner records them): the median of a page of 50 (the first page, a page 20 pages deep reached by NextToken, the
-   first page with Status=FAILED), against the baseline measured in the same process: the same call on a scheduler
-   with 100 executions. Goal: ratio about 1 (a page costs the same whatever the history's length). Also the size of
-   state.db per execution and DescribeInferenceScheduler (its LatestInferenceResult reads the newest success).
+   (``state_dir``; its history is made by claiming and ending its runs through the backend, 5,000 per
+   transaction, without reading S3, as the runner records them): the median of a page of 50 (the first page, a
+   page 20 pages deep reached by NextToken, the first page with Status=FAILED), against the baseline measured in
+   the same process: the same call on a scheduler with 100 executions. Goal: ratio about 1 (a page costs the same
+   whatever the history's length). Also the same page called in-process (no HTTP), the size of state.db per
+   execution and DescribeInferenceScheduler (its LatestInferenceResult reads the newest success).
 
 Run the same script against another checkout to compare: ``PYTHONPATH=/path/to/other python
 benchmarks/bench_history.py``.
