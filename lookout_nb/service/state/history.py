@@ -76,6 +76,8 @@ def split_name(name: str) -> tuple[str, int] | None:
 
 def _ns(value) -> int:
     """Nanoseconds of a Timestamp, a saved ``{"$ts": ...}`` or None (None and unreadable values: 0)."""
+    if isinstance(value, pd.Timestamp):  # a live document: the runner's claims and ends
+        return value.value
     try:
         value = decode(value)
         return int(pd.Timestamp(value).value) if value is not None else 0
