@@ -216,3 +216,24 @@ def test_an_event_is_read_whole_when_the_interval_meets_its_end():
                                                                 t0 + pd.Timedelta(minutes=30))
     assert json.loads(event["Diagnostics"]) == [{"name": "a\\x", "value": 3.5}]
     backend.core.store.close()
+
+
+def test_a_database_saved_before_executions_had_their_table_is_moved_to_it(pg_url):
+    import psycopg
+
+    with local.start(port=0, clock="manual", demo=True, db=pg_url) as ep:
+        ep.lookout().create_inference_scheduler(**demo.scheduler_kwargs("old"), ClientToken="old")
+        ep.advance("30min")
+        before = _pages(ep.lookout(), "old", size=4)
+    with psycopg.connect(pg_url, autocommit=True) as db:  # as version 1 saved it: executions among the records
+        db.execute("INSERT INTO records SELECT 'execution', region, uid || '/' || lpad(seq::text, 8, '0'), doc "
+                   "FROM executions")
+        db.execute("DROP TABLE executions")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'version'")
+    with local.start(port=0, clock="manual", demo=False, db=pg_url) as ep:
+        assert _pages(ep.lookout(), "old", size=4) == before
+        ep.advance("5min")
+        assert _pages(ep.lookout(), "old", size=4)[0][0] == "05 09:30"
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        assert db.execute("SELECT count(*) FROM records WHERE kind = 'execution'").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM executions").fetchone()[0] == 7
