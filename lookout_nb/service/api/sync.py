@@ -112,7 +112,7 @@ def taken_runs(backend, claims) -> list:
         uid, seq = key
         s = next((s for s in backend.schedulers.schedulers.get(region, {}).values() if s.uid == uid), None)
         doc = backend.core.store.execution(region, uid, seq) if s is not None else None
-        if doc is None:  # its scheduler was deleted meanwhile (its executions with it)
+        if s is None or doc is None:  # its scheduler was deleted meanwhile (its executions with it)
             continue
         try:
             ex = build(Execution, doc)

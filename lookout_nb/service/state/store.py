@@ -22,6 +22,7 @@ import sqlite3
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -110,7 +111,7 @@ class Store(history.History):
         self._lock = threading.Lock()
         self.clock_mark: pd.Timestamp | None = None  # the service time last saved
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+            self._db: Any = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
             self._db.executescript(_SCHEMA)
