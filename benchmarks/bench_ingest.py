@@ -21,7 +21,10 @@ MiB (8 sensors at 1-second rows, one component) is ingested from a folder in a c
 and once cut into 10 files, and the child's peak RSS above what it held after its imports is printed against the
 input's total and largest file, next to the frame the ingestion returns (the data kept, float64) and to the peak
 of ``pd.read_csv`` of the same largest file in another child (the baseline); the one-file case is also run as
-an ingestion job on an embedded endpoint with a state_dir (its peak counted from after the upload).
+an ingestion job on an embedded endpoint with a state_dir (its peak counted from after the upload). Then the
+dataset's data file of a frame of about MIB MiB is saved and read back in children, once with the whole file as
+bytes in memory (what the service did before: the baseline) and once streamed (what it does now), and the peaks
+above the frame are printed with their ratio.
 
 Run: ``python benchmarks/bench_ingest.py`` (about a minute; ``--days 14`` for a quick look);
 ``python benchmarks/bench_ingest.py --memory 200``.
@@ -30,6 +33,7 @@ Run: ``python benchmarks/bench_ingest.py`` (about a minute; ``--days 14`` for a 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import subprocess
@@ -103,7 +107,7 @@ def write_big(folder: Path, mib: int, files: int) -> list[Path]:
     return paths
 
 
-def peak_child(what: str, target: Path) -> dict:
+def peak_child(what: str, target) -> dict:
     """Run ``--memory-child what target`` in a fresh interpreter: its RSS after imports and its peak, in bytes."""
     out = subprocess.run([sys.executable, __file__, "--memory-child", what, str(target)], capture_output=True,
                          text=True, check=True)
@@ -143,9 +147,51 @@ def _job_peak(folder: Path) -> dict:
         return {"before": before, "peak": _status("VmHWM"), "kept": int(kept)}
 
 
+def _data_file_peak(how: str, mib: int) -> dict:
+    """The peak of saving (``save-*``) or reading back (``read-*``) the data file of a frame of about ``mib`` MiB
+    (float64, 8 sensors), counted from when the frame is there: ``*-bytes`` the whole file in memory as bytes (what
+    the service did before: ``encode`` then write; ``read_bytes`` then decode), ``*-stream`` streamed to and from
+    a state store's files (:class:`~lookout_nb.service.state.files.DiskFiles`, what it does now)."""
+    from lookout_nb.service.state.files import DiskFiles
+
+    rows = mib * 2**20 // 72  # 8 float64 values and the int64 time of a row
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(rows, 8)).round(3), columns=[f"S{j}" for j in range(8)],
+                         index=pd.date_range("2024-01-01", periods=rows, freq="s", tz="UTC", name="Timestamp"))
+    schema, frames = ModelSchema.parse({"big": list(frame.columns)}), {"big": frame}
+    with tempfile.TemporaryDirectory() as tmp:
+        files, kept = DiskFiles(tmp), 0
+        if how.startswith("read"):
+            with files.create("data.npz") as out:
+                datafiles.write(out, schema, frames)
+            del frame, frames
+        before = _status("VmRSS")
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        if how == "save-bytes":
+            buffer = io.BytesIO()
+            datafiles.write(buffer, schema, frames)
+            with files.create("data.npz") as out:
+                out.write(buffer.getvalue())
+        elif how == "save-stream":
+            with files.create("data.npz") as out:
+                datafiles.write(out, schema, frames)
+        else:
+            if how == "read-bytes":
+                _, got = datafiles.read(io.BytesIO((Path(tmp) / "data.npz").read_bytes()))
+            else:
+                with files.open("data.npz") as stream:
+                    _, got = datafiles.read(stream)
+            kept = int(sum(f.memory_usage(index=True).sum() for f in got.values()))
+        size = (Path(tmp) / "data.npz").stat().st_size
+        return {"before": before, "peak": _status("VmHWM"), "kept": kept, "size": size}
+
+
 def memory_child(what: str, target: str) -> None:
     if what == "job":
         print(json.dumps(_job_peak(Path(target))))
+        return
+    if what.startswith(("save-", "read-")):
+        print(json.dumps(_data_file_peak(what, int(target))))
         return
     before = _status("VmRSS")
     kept = 0
@@ -179,6 +225,15 @@ def memory(mib: int) -> None:
                   f"+{(job_grew - job['kept']) / 2**20:6.1f} MiB")
 
 
+def data_file_memory(mib: int) -> None:
+    print(f"Peak RSS of a dataset's data file of a {mib} MiB frame, above the frame (child processes):")
+    for step in ("save", "read"):
+        old, new = (peak_child(f"{step}-{how}", mib) for how in ("bytes", "stream"))
+        grew = [(r["peak"] - r["before"] - r["kept"]) / 2**20 for r in (old, new)]
+        print(f"  {step}: whole file as bytes (before) +{grew[0]:6.1f} MiB | streamed (now) +{grew[1]:6.1f} MiB "
+              f"({grew[1] / max(grew[0], 0.1):.2f}x) | the file {new['size'] / 2**20:.1f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=60)
@@ -190,7 +245,8 @@ def main() -> None:
     if args.memory_child:
         return memory_child(*args.memory_child)
     if args.memory:
-        return memory(args.memory)
+        memory(args.memory)
+        return data_file_memory(args.memory)
     machine = synth.generate(days=args.days, seed=7)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -202,7 +258,7 @@ def main() -> None:
         base, _ = best(lambda: [pd.read_csv(p) for p in paths], args.repeat)
         own, result = best(lambda: ingest_folder(folder, machine.schema), args.repeat)
         assert all(len(result.frames[c]) == len(f) for c, f in machine.frames.items())
-        saved, _ = best(lambda: datafiles.encode(result.schema, result.frames), args.repeat)
+        saved, _ = best(lambda: datafiles.write(io.BytesIO(), result.schema, result.frames), args.repeat)
         http = job_over_http(folder, paths, machine.schema, args.repeat)
     print(f"pd.read_csv of every file:   {base * 1000:8.0f} ms   1.00x")
     print(f"ingest (read_input, checks): {own * 1000:8.0f} ms   {own / base:.2f}x")

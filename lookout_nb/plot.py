@@ -362,7 +362,7 @@ def _schedule_labels(ax, mpl, plan, lanes, y, dense, delay, ds, de) -> None:
     if freq is None and n:
         freq = pd.Timedelta(int(np.median(de - ds)), unit="ns")
     what = f"every {_duration(freq)}, wake-up {_duration(delay)} after each window" if freq is not None else ""
-    ax.set_title(f"Schedule: {n:,} runs {what}{' (aggregated)' if dense else ''}; times in UTC", loc="left")
+    ax.set_title(f"Schedule: {n:,} runs {what}{' (aggregated)' if dense else ''}; times in UTC", loc="left", wrap=True)
     offset = plan.attrs.get("offset")
     if offset is not None and pd.Timedelta(offset) != pd.Timedelta(0):
         shift = pd.Timedelta(offset) / pd.Timedelta(days=1)

@@ -127,6 +127,20 @@ def test_the_number_of_artists_does_not_grow_with_the_number_of_runs(sizes):
     assert counts[0][0] <= 5
 
 
+def test_a_long_schedule_title_stays_inside_a_narrow_picture():
+    from lookout_nb.wizard.render import FIGSIZE
+
+    plan = plan_of(10_000, freq="PT5M")
+    fig, ax = plt.subplots(figsize=FIGSIZE, layout="constrained")
+    plot_schedule(plan, executions=executions_of(plan, np.array(["SUCCESS"] * 10_000, dtype=object)), ax=ax,
+                  now=pd.Timestamp("2024-06-01", tz="UTC"))
+    fig.canvas.draw()
+    title = next(t for t in ax.get_children() if isinstance(t, plt.Text) and t.get_text() == ax.get_title(loc="left"))
+    box = title.get_window_extent(fig.canvas.get_renderer())
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.x1 + 1, "the title runs out of the picture (cut in the wizard)"
+    plt.close(fig)
+
+
 def test_dense_plans_merge_windows_and_bin_statuses():
     plan = plan_of(10_000, freq="PT5M")
     statuses = np.where(np.arange(10_000) % 10 == 0, "FAILED", "SUCCESS").astype(object)

@@ -542,7 +542,7 @@ def test_a_fill_that_fails_part_way_leaves_the_previous_request(monkeypatch):
     def broken(_tags):
         raise RuntimeError("the tags editor broke")
 
-    monkeypatch.setattr(tags, "_pairs_of", broken)  # tags are filled last: every other field is new by then
+    monkeypatch.setattr(tags, "tag_pairs", broken)  # tags are filled last: every other field is new by then
     with pytest.raises(RuntimeError):
         w.fill(lnb.SchedulerRequest(scheduler_name="second", input_prefix="other/", tags={"a": "b"}))
     assert w.request == first

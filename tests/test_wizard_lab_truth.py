@@ -187,6 +187,7 @@ def test_submit_change_conflict_update_and_a_monitor_of_500_runs(endpoint, lab, 
         expect(p.wizard(1).locator(".lnb-update-result")).to_contain_text("Updated taken")
         p.tab(1, "Submit")
         p.shot(1, "04-conflict-updated")
+        expect(p.wizard(1).locator(".lnb-submit-why")).to_contain_text("taken already runs this request")
 
         # Stop gives its feedback at once.
         p.tab(0, "Monitor")

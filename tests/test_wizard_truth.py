@@ -123,6 +123,17 @@ def test_a_conflict_lists_each_difference_once_and_update_applies_them(endpoint,
     assert wizard.errors.messages == []
 
 
+def test_submit_is_off_while_the_scheduler_already_matches_the_request(endpoint, lookout, wizard):
+    conflict = conflicting_submit(lookout, wizard)
+    assert not wizard.submit_step.button.disabled  # refused: submitting again (e.g. after a fix elsewhere) is allowed
+    conflict.update_button.click()
+    wizard.wait()
+    assert wizard.submit_step.button.disabled  # a second submit would only be refused as a conflict again
+    assert "wiz-5min already runs this request" in wizard.submit_step.why.value
+    wizard.schedule_step.delay.value = 9
+    assert not wizard.submit_step.button.disabled and "The request is valid" in wizard.submit_step.why.value
+
+
 def test_update_is_withdrawn_once_the_request_changes(endpoint, lookout, wizard):
     conflict = conflicting_submit(lookout, wizard)
     wizard.schedule_step.delay.value = 9  # these differences are no longer the request's

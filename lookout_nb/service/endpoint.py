@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import tempfile
 import threading
 
 import pandas as pd
@@ -100,8 +99,7 @@ class Endpoint:
                 if s3_endpoint_url is None:
                     self.objects = ObjectStore(state_dir)  # S3 written through to disk
             if db is not None:  # the state of every serve process on one PostgreSQL database
-                self._data_dir = None if state_dir is not None else tempfile.TemporaryDirectory(prefix="lookout-nb-")
-                self.store = PgStore(db, state_dir if state_dir is not None else self._data_dir.name)
+                self.store = PgStore(db)  # the datasets' data files are kept in the database too
                 self.clock = shared_clock(clock, speed, self.store)
             else:
                 self.clock = _resumed(clock, speed, self.store)
@@ -232,8 +230,6 @@ class Endpoint:
         backend = getattr(self, "backend", None)
         if backend is not None and backend.core.store.temporary_dir is not None:  # no state_dir: its temporary store
             backend.core.store.close()
-        if getattr(self, "_data_dir", None) is not None:
-            self._data_dir.cleanup()
         if self.owner is not None:
             self.owner.release()
 

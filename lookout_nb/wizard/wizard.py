@@ -419,6 +419,7 @@ class Wizard(widgets.VBox):
         finally:
             step.set_submitting(False)
         self.last_submit = result
+        step.set_applied(request, result.name)
         at = self.services.now()
         step.show_outcome(f"Submitted at service time {at:%Y-%m-%d %H:%M:%S} UTC: scheduler {result.name} was "
                           f"{result.status} then; the Monitor follows its status. ARN {result.arn}", "ok", request)
@@ -443,7 +444,9 @@ class Wizard(widgets.VBox):
                 view.show_failed()
                 raise
             view.show_updated(info, changes, self.services.now())
-            self.submit_step.show_outcome(f"Scheduler {name} was updated to this request.", "ok", self._request())
+            request = self._request()
+            self.submit_step.show_outcome(f"Scheduler {name} was updated to this request.", "ok", request)
+            self.submit_step.set_applied(request, name)
             self.monitor.attach(name)
             return info
 

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from clusterkit import Serve, dask_cluster, wait_for
 from s3server import CHAIN, UserS3
-from test_external_s3 import put_training_data, train
+from test_external_s3 import fit, ingest, put_training_data
 
 from lookout_nb.service.demo import demo
 from lookout_nb.service.runner import remote
@@ -56,7 +56,8 @@ def test_two_serve_processes_one_killed_every_run_once_on_dask(pg_url, chain):
                 "--dask-scheduler", cluster.scheduler_address]
         with Serve(args) as a, Serve(args) as b:
             la = a.lookout()
-            train(la, bucket, "plant")  # the training is a Dask task too
+            ingest(b.lookout(), bucket, "plant")  # b keeps the data in the database: a trains on it
+            fit(la, bucket, "plant")  # the training is a Dask task too
             now = pd.Timestamp(la.list_models()["ModelSummaries"][0]["CreatedAt"]).tz_convert("UTC")
             demo.write_input_files(user.client(), bucket, "in/", demo.DEMO_COMPONENTS, now - pd.Timedelta("30min"),
                                    now + pd.Timedelta("3h"), create_bucket=False)

@@ -54,6 +54,12 @@ def put_training_data(user_s3, bucket):
 
 def train(lookout, bucket, name):
     """Dataset ingested from the user's bucket, then a model trained on it with the bucket's label file."""
+    ingest(lookout, bucket, name)
+    fit(lookout, bucket, name)
+
+
+def ingest(lookout, bucket, name):
+    """Dataset ``<name>-data`` ingested from the user's bucket (SUCCESS)."""
     schema = {"InlineDataSchema": demo.ModelSchema.parse(demo.DEMO_COMPONENTS).to_json()}
     lookout.create_dataset(DatasetName=f"{name}-data", DatasetSchema=schema, ClientToken=f"{name}-data")
     job = lookout.start_data_ingestion_job(
@@ -61,6 +67,10 @@ def train(lookout, bucket, name):
         IngestionInputConfiguration={"S3InputConfiguration": {"Bucket": bucket, "Prefix": demo.DEMO_TRAINING_PREFIX}})
     ingested = wait(lambda: lookout.describe_data_ingestion_job(JobId=job["JobId"]))
     assert ingested["Status"] == "SUCCESS", ingested.get("FailedReason")
+
+
+def fit(lookout, bucket, name):
+    """Model ``name`` trained on dataset ``<name>-data`` with the bucket's label file (SUCCESS)."""
     start_, end = demo.DEMO_TRAINING_SPAN
     evaluation = end - pd.Timedelta(days=1)
     lookout.create_model(

@@ -6,6 +6,7 @@ the SIGKILL takeover runs real ``lookout-nb serve`` processes (test_serve_kill.p
 from __future__ import annotations
 
 import time
+import uuid
 
 import pandas as pd
 import pytest
@@ -87,11 +88,16 @@ def test_due_runs_are_claimed_once_by_two_running_clocks(pg_url):
 
 
 def test_a_dead_process_s_runs_are_taken_over(pg_url, tmp_path):
-    """A run claimed by a process whose heartbeat stopped is executed again, once, by a live one."""
+    """A run claimed by a process whose heartbeat stopped is executed again, once, by a live one; the results the
+    dead process wrote before it died are not written a second time (a versioned bucket keeps one version)."""
     with local.start(port=0, clock="manual", demo=True, db=pg_url) as a:
-        lookout = a.lookout()
-        lookout.create_inference_scheduler(**demo.scheduler_kwargs("taken"), ClientToken="t")
-        dead = PgStore(pg_url, tmp_path)  # a process that claims the 09:05 run, then dies without a word
+        lookout, s3, out = a.lookout(), a.s3(), f"taken-{uuid.uuid4().hex[:8]}"
+        s3.create_bucket(Bucket=out)
+        s3.put_bucket_versioning(Bucket=out, VersioningConfiguration={"Status": "Enabled"})
+        output = {"S3OutputConfiguration": {"Bucket": out, "Prefix": "o/"}}
+        lookout.create_inference_scheduler(**demo.scheduler_kwargs("taken", DataOutputConfiguration=output),
+                                           ClientToken="t")
+        dead = PgStore(pg_url)  # a process that claims the 09:05 run, then dies without a word
         b = local.start(port=0, clock="manual", demo=False, db=pg_url)
         b.takeover.stop()  # b beats no more
         b.backend.core.store.owner = dead.owner
@@ -99,12 +105,17 @@ def test_a_dead_process_s_runs_are_taken_over(pg_url, tmp_path):
         a.feeder.fire(pd.Timestamp("2026-01-05T09:05Z"))  # the run's input files (a's clock has not moved)
         assert [r.boundary for r in runs] == [pd.Timestamp("2026-01-05T09:05Z")]
         assert _starts(lookout, "taken") == [(pd.Timestamp("2026-01-05T09:00Z"), "IN_PROGRESS")]
+        written = b._execute(runs[0])  # it wrote the run's results, then died before it recorded the run's end
+        key = written.result_object["Key"]
+        assert len(s3.list_object_versions(Bucket=out, Prefix=key)["Versions"]) == 1
         dead._db.execute("UPDATE owners SET beat = now() - interval '1 hour' WHERE id = %s", (dead.owner,))
         taken = Heartbeat(a.store).take_over()
         assert taken == [("execution", "us-east-1", f"{runs[0].uid}/00000000")]
         assert Heartbeat(a.store).take_over() == []  # taken once
         a.takeover.resume(taken)
         assert _starts(lookout, "taken") == [(pd.Timestamp("2026-01-05T09:00Z"), "SUCCESS")]
+        versions = s3.list_object_versions(Bucket=out, Prefix=key)["Versions"]
+        assert len(versions) == 1, "the results were written twice"
         b.backend.schedulers.finish_all([(runs[0], {"status": "FAILED", "failed_reason": "late"})])  # too late
         assert _starts(lookout, "taken") == [(pd.Timestamp("2026-01-05T09:00Z"), "SUCCESS")]
         b.stop()
@@ -160,3 +171,72 @@ def test_versions_retraining_schedulers_and_policies_are_one_service_s_too(pg_ur
         la.delete_retraining_scheduler(ModelName=demo.DEMO_MODEL)
         with pytest.raises(ClientError, match="has no retraining scheduler"):
             lb.describe_retraining_scheduler(ModelName=demo.DEMO_MODEL)
+
+
+def test_a_data_file_in_the_database_is_streamed_whole_or_not_at_all(pg_url):
+    """Data files kept in PostgreSQL (several chunk rows) read back as written; a write that fails leaves nothing,
+    and a file removed while it is read is still read whole."""
+    import numpy as np
+    import psycopg
+
+    from lookout_nb.contract.schema import ModelSchema
+    from lookout_nb.service.state.pgfiles import CHUNK
+    from lookout_nb.service.storage import datafiles
+
+    store = PgStore(pg_url)
+    try:
+        files = store.files
+        rows = 3 * CHUNK // 8 // 4  # about 3 MiB of float64 that zlib cannot shrink much
+        index = pd.date_range("2026-01-01", periods=rows, freq="s", tz="UTC", name="Timestamp", unit="ns")
+        frame = pd.DataFrame(np.random.default_rng(0).normal(size=(rows, 4)), index=index, columns=list("abcd"))
+        schema = ModelSchema.parse({"pump": list("abcd")})
+        with files.create("pump.npz") as out:
+            datafiles.write(out, schema, {"pump": frame})
+        with psycopg.connect(pg_url) as db:
+            assert db.execute("SELECT count(*) FROM datachunks WHERE name = 'pump.npz'").fetchone()[0] >= 3
+        stream = files.open("pump.npz")
+        files.remove("pump.npz")  # e.g. the dataset ingested again meanwhile
+        with stream:
+            _, frames = datafiles.read(stream)
+        pd.testing.assert_frame_equal(frames["pump"], frame, check_freq=False)
+        assert not files.exists("pump.npz")
+        with pytest.raises(RuntimeError, match="cut"), files.create("cut.npz") as out:
+            out.write(b"x" * (CHUNK + 10))
+            raise RuntimeError("cut")
+        assert not files.exists("cut.npz")
+        with pytest.raises(ValueError, match=r"its data file cut.npz in the database postgresql://.* is missing"):
+            files.open("cut.npz")
+    finally:
+        store.close()
+
+
+def test_an_ingestion_job_of_a_dead_process_is_taken_over(pg_url):
+    """An ingestion job in progress in a process that died is run again, once, by a live one: the dataset gets its
+    data instead of a job IN_PROGRESS for ever (which would also refuse every later ingestion of it)."""
+    with local.start(port=0, clock="manual", demo=True, db=pg_url) as a:
+        dead = PgStore(pg_url)
+        b = local.start(port=0, clock="manual", demo=False, db=pg_url)
+        b.takeover.stop()
+        b.backend.core.store.owner = dead.owner
+        b.backend.core.work.background = lambda *args, **kwargs: None  # b dies once the job is recorded IN_PROGRESS
+        lb = b.lookout()
+        lb.create_dataset(DatasetName="taken", ClientToken="d",
+                          DatasetSchema={"InlineDataSchema": demo.ModelSchema.parse(demo.DEMO_COMPONENTS).to_json()})
+        job = lb.start_data_ingestion_job(
+            DatasetName="taken", RoleArn=demo.DEMO_ROLE_ARN, ClientToken="j", IngestionInputConfiguration={
+                "S3InputConfiguration": {"Bucket": demo.DEMO_BUCKET, "Prefix": demo.DEMO_TRAINING_PREFIX}})
+        lookout = a.lookout()
+        assert lookout.describe_data_ingestion_job(JobId=job["JobId"])["Status"] == "IN_PROGRESS"
+        dead._db.execute("UPDATE owners SET beat = now() - interval '1 hour' WHERE id = %s", (dead.owner,))
+        taken = Heartbeat(a.store).take_over()
+        assert taken == [("ingestion", "us-east-1", job["JobId"])]
+        assert Heartbeat(a.store).take_over() == []
+        a.takeover.resume(taken)
+        from clusterkit import wait_for
+
+        ended = wait_for(lambda: (d := lookout.describe_data_ingestion_job(JobId=job["JobId"]))["Status"] !=
+                         "IN_PROGRESS" and d, 60, "the ingestion ended")
+        assert ended["Status"] == "SUCCESS", ended.get("FailedReason")
+        assert lookout.describe_dataset(DatasetName="taken")["Status"] == "ACTIVE"
+        b.stop()
+        dead.close()

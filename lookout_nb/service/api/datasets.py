@@ -3,8 +3,9 @@
 CreateDataset, StartDataIngestionJob (files read in a background thread by :mod:`..learning.ingest`) and the
 other dataset operations; what they do where the service documents nothing (a SUCCESS ingestion replaces the
 dataset's data, a FAILED one keeps it; one job at a time per dataset) is in ``docs/endpoint.md`` (Datasets and
-ingestion). The data is saved under ``<state_dir>/datasets/`` (:mod:`..storage.datafiles`) before the job reports
-SUCCESS, and read back lazily after a restart.
+ingestion). The data is saved as a data file (:mod:`..storage.datafiles`) of the state store (its ``files``: under
+``<state_dir>/datasets/``, or in the PostgreSQL database that every serve process reads) before the job reports
+SUCCESS, and read back lazily after a restart or by another serve process.
 
 The seams other parts code against: :meth:`Datasets.dataset`, :meth:`Datasets.dataset_data` and
 :meth:`Datasets.put_dataset_data`. DeleteDataset refuses while a model uses the dataset: it asks
@@ -28,11 +29,11 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from ...contract.schema import ModelSchema, SchemaError
 from ..learning import ingest
+from ..state.files import DataFiles
 from ..storage import datafiles
 from .core import Core, page
 from .datarecords import DEFAULT_ROLE, Dataset, IngestionJob
@@ -72,7 +73,7 @@ class NoUsers:
 
 
 def data_file_name(region: str, dataset: str, job_id: str) -> str:
-    """The file (under ``<state_dir>/datasets/``, see :mod:`..storage.datafiles`) of ``dataset``'s data as
+    """The data file (of the store's ``files``, see :mod:`..storage.datafiles`) of ``dataset``'s data as
     ingestion ``job_id`` left it.
 
     >>> data_file_name("us-east-1", "pump", "0f3c").endswith("-0f3c.npz")
@@ -133,9 +134,9 @@ class Datasets:
         return next((j for j in self._jobs_of(region).values() if j.dataset_name == name and j.status == "IN_PROGRESS"),
                     None)
 
-    def _data_folder(self) -> Path | None:
+    def _files(self) -> DataFiles | None:
         store = self.core.store
-        return store.path.parent / datafiles.FOLDER if store is not None else None
+        return store.files if store is not None else None
 
     # -- datasets ----------------------------------------------------------------------------------------------
     def create_dataset(self, region: str, params: dict) -> dict:
@@ -190,15 +191,15 @@ class Datasets:
                 change.entry("ingestion", region, jobs, job_id)
                 del jobs[job_id]
         self.dataset_cache.pop((region, name), None)
-        folder = self._data_folder()
-        if d.data_file and folder is not None:
-            datafiles.remove(folder, d.data_file)
+        files = self._files()
+        if d.data_file and files is not None:
+            files.remove(d.data_file)
         return {}
 
     # -- the data ----------------------------------------------------------------------------------------------
     def dataset_data(self, region: str, dataset_name: str) -> IngestedData:
-        """The data of a dataset (read from its file once after a restart). ResourceNotFoundException for an
-        unknown dataset, ValidationException when no ingestion succeeded yet."""
+        """The data of a dataset (read from its file once after a restart, or when another serve process ingested
+        it). ResourceNotFoundException for an unknown dataset, ValidationException when no ingestion succeeded yet."""
         with self.core.lock:
             d = self.dataset(region, dataset_name)
             cached = self.dataset_cache.get((region, dataset_name))
@@ -207,16 +208,21 @@ class Datasets:
             if not d.has_data:
                 raise ValidationException(f"Dataset {dataset_name} has no ingested data yet: start a data ingestion "
                                           "job (StartDataIngestionJob) and wait for its SUCCESS")
-            folder = self._data_folder()
-            if folder is None or not d.data_file:
+            files, name = self._files(), d.data_file
+            if files is None or not name:
                 raise InternalServerException(
                     f"Dataset {dataset_name}: its data is not kept by this endpoint; ingest it again")
-            try:
-                schema, frames = datafiles.read(folder, d.data_file)
-            except ValueError as err:
-                raise InternalServerException(f"Dataset {dataset_name}: {err}; ingest the data again") from None
-            data = self.dataset_cache[region, dataset_name] = IngestedData(schema, frames)
-            return data
+        try:  # outside the lock: the other operations (of every serve process) go on while the file is read
+            with files.open(name) as stream:
+                schema, frames = datafiles.read(stream)
+        except ValueError as err:
+            raise InternalServerException(f"Dataset {dataset_name}: {err}; ingest the data again") from None
+        data = IngestedData(schema, frames)
+        with self.core.lock:
+            now = self._datasets(region).get(dataset_name)
+            if now is not None and now.data_file == name:  # not ingested again meanwhile
+                self.dataset_cache[region, dataset_name] = data
+        return data
 
     def put_dataset_data(self, region: str, dataset_name: str, data: IngestedData) -> None:
         """Make ``data`` the dataset's data (creating the dataset if it is absent), durably."""
@@ -227,10 +233,11 @@ class Datasets:
         """Write the data file, then commit the dataset (and, given ``succeeded``: an ingestion job's id and its
         result, the job's SUCCESS) naming it; the file it replaces is removed after the commit, the new one when
         the commit fails."""
-        folder, file = self._data_folder(), None
-        if folder is not None:
+        files, file = self._files(), None
+        if files is not None:
             file = data_file_name(region, name, succeeded[0] if succeeded else uuid.uuid4().hex)
-            datafiles.write(folder, file, data.schema, data.frames)
+            with files.create(file) as out:  # streamed: the whole file is never in memory
+                datafiles.write(out, data.schema, data.frames)
         frames = [f for f in data.frames.values() if len(f)]
         try:
             with self.core.lock:  # cached before the lock goes: a client never sees SUCCESS with the old data
@@ -246,11 +253,11 @@ class Datasets:
                         self._succeed(change, region, succeeded[0], d, succeeded[1])
                 self.dataset_cache[region, name] = data
         except BaseException:
-            if folder is not None and file is not None:  # a file is written only into a folder
-                datafiles.remove(folder, file)
+            if files is not None and file is not None:
+                files.remove(file)
             raise
-        if old and old != file and folder is not None:
-            datafiles.remove(folder, old)
+        if old and old != file and files is not None:
+            files.remove(old)
 
     def _succeed(self, change, region: str, job_id: str, d: Dataset, result: ingest.Ingested) -> None:
         """Record ingestion ``job_id``'s SUCCESS and its summaries on the dataset ``d`` (inside ``change``)."""
@@ -287,6 +294,16 @@ class Datasets:
             d.ingestion, d.role_arn = config, job.role_arn
         self.core.work.background(f"ingest-{job.job_id[:8]}", self._run_job, region, job.job_id)
         return {"JobId": job.job_id, "Status": "IN_PROGRESS"}
+
+    def resume_ingestion(self, region: str, job_id: str) -> None:
+        """Run ingestion job ``job_id`` (IN_PROGRESS) again: it was taken over from a serve process that died."""
+        with self.core.lock:
+            job = self._jobs_of(region).get(job_id)
+            if job is None or job.status != "IN_PROGRESS":
+                return
+        log.warning("lookout_nb.service: ingestion job %s, in progress in a serve process that stopped beating, is "
+                    "run again here", job_id)
+        self.core.work.background(f"ingest-{job_id[:8]}", self._run_job, region, job_id)
 
     def _run_job(self, region: str, job_id: str) -> None:
         """The job's background thread: read the files, then record SUCCESS (with the data) or FAILED."""

@@ -149,6 +149,10 @@ class Models:
     def create_model(self, region: str, params: dict) -> dict:
         name, token = params["ModelName"], params["ClientToken"]
         fingerprint = json.dumps({k: v for k, v in params.items() if k != "ClientToken"}, sort_keys=True, default=str)
+        try:  # the dataset's data read before the lock (of every serve process), not while holding it
+            self.datasets.dataset_data(region, params["DatasetName"])
+        except ServiceException:
+            pass  # answered under the lock, as before
         with self.core.lock, self.core.change() as change:
             existing = self.models.get(name)
             if existing is not None:

@@ -23,7 +23,6 @@ from ..clock import EARLIEST, LATEST
 from ..state.postgres import PgStore
 from ..state.state import RETIRED, StateError, decode
 from ..state.store import Store
-from ..storage import datafiles
 from .change import Change
 from .datarecords import CHECKS as DATA_CHECKS
 from .datarecords import KINDS as DATA_KINDS
@@ -249,12 +248,11 @@ def load_data(datasets, labels, store) -> list[str]:
                 problems.append(f"{_WHAT[cls]} {name} ({region}): {err}")
                 continue
             table.setdefault(region, {})[name] = record
-    folder = store.path.parent / datafiles.FOLDER
     for region, table in datasets.datasets.items():
         for d in table.values():
-            if d.has_data and (not d.data_file or not (folder / d.data_file).is_file()):
-                problems.append(f"dataset {d.name} ({region}): its data file {folder / (d.data_file or '?')} is "
-                                "missing; start a data ingestion job again")
+            if d.has_data and (not d.data_file or not store.files.exists(d.data_file)):
+                problems.append(f"dataset {d.name} ({region}): its data file {store.files.where(d.data_file or '?')} "
+                                "is missing; start a data ingestion job again")
     change = Change(store)
     for region, jobs in ({} if getattr(store, "shared", False) else datasets.ingestions).items():
         for job_id, job in jobs.items():

@@ -52,6 +52,7 @@ from ..api.records import Model
 from ..api.schedulers import Run, naming_of
 from ..learning import training
 from ..learning.ingest import cause
+from .once import put_once
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -393,7 +394,7 @@ class Runner:
         bucket, prefix = _location(run.output_config, "S3OutputConfiguration")
         key = f"{prefix}{zulu(run.wake)}/results.jsonl"
         try:
-            self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/jsonlines")
+            put_once(self.s3, bucket, key, body)  # a run executed again (taken over) leaves the same object as it is
         except Exception as err:  # noqa: BLE001 - any S3 client's error: the run FAILS naming it
             raise RunFailed(f"Could not write the results to {s3_uri(bucket, key)}: {_reason(err)}") from None
         return {"Bucket": bucket, "Key": key}

@@ -2,8 +2,9 @@
 
 Every :data:`~..state.claims.BEAT` seconds a thread beats this process's heartbeat and takes over the claims of
 processes whose heartbeat stopped (:class:`~..state.claims.Heartbeat`): their runs in progress are executed again
-here (by the executor: in-process or on Dask) and their ends recorded; their trainings are started again. A run is
-so taken over at most ``LEASE + BEAT`` seconds (12 s) after the dead process's last heartbeat.
+here (by the executor: in-process or on Dask) and their ends recorded; their trainings, retrainings and ingestion
+jobs are started again. Each is so taken over at most ``LEASE + BEAT`` seconds (12 s) after the dead
+process's last heartbeat.
 
 >>> takeover = Takeover(backend, store, execute).start()     # doctest: +SKIP
 >>> takeover.stop()                                          # doctest: +SKIP
@@ -50,13 +51,18 @@ class Takeover:
                 log.warning("lookout_nb.service: the heartbeat could not reach the database", exc_info=True)
 
     def resume(self, claims) -> None:
-        """Execute again the runs of ``claims`` and record their ends; start their trainings again."""
+        """Execute again the runs of ``claims`` and record their ends; start their trainings, retrainings and
+        ingestion jobs again."""
         core = self.backend.core
         with core.lock:
             runs = taken_runs(self.backend, claims)
-        for kind, _, name in claims:
+        for kind, region, name in claims:
             if kind == "model":
                 self.backend.models.resume_training(name)
+            elif kind == "modelversion":  # a retraining: trained again from its version's windows
+                self.backend.retraining.resume(name)
+            elif kind == "ingestion":  # an ingestion job: its files read again
+                self.backend.datasets.resume_ingestion(region, name)
         if runs:
             outcomes = core.work.run_all(self.execute, runs)
             self.backend.schedulers.finish_all([(run, vars(outcome)) for run, outcome in zip(runs, outcomes)])

@@ -13,7 +13,7 @@ The same rows as state.db (``records``: JSON documents keyed by ``(kind, region,
 - ``claims`` and ``owners``: the runs and trainings in progress and the process running each (see
   :mod:`.claims`): a process whose heartbeat stops has its claims taken over.
 
->>> store = PgStore("postgresql://postgres@127.0.0.1:5432/postgres", "/tmp/data")     # doctest: +SKIP
+>>> store = PgStore("postgresql://postgres@127.0.0.1:5432/postgres")     # doctest: +SKIP
 >>> store.commit({("token", "us-east-1", "t1"): "0123abcd"})              # doctest: +SKIP
 """
 
@@ -22,11 +22,10 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from pathlib import Path
 
 import pandas as pd
 
-from . import history
+from . import history, pgfiles
 from .state import StateError, encode
 from .store import MIGRATED, SCHEMA_VERSION, StoreError, migrate_rows, split
 
@@ -48,20 +47,9 @@ CREATE TABLE IF NOT EXISTS claims (
     PRIMARY KEY (kind, region, name)
 );
 """ + history.SCHEMA
-#: What is claimed while it is in progress: ``{kind of record: its status field}``.
-CLAIMED = {"execution": "status", "model": "status"}
-
-
-class Located(str):
-    """The database's name in messages, whose ``parent`` is this process's folder of dataset files (as the
-    ``parent`` of a state_dir's state.db)."""
-
-    parent: Path
-
-    def __new__(cls, text: str, parent: Path):
-        self = super().__new__(cls, text)
-        self.parent = parent
-        return self
+#: What is claimed while it is in progress: ``{kind of record: its status field}`` (runs, trainings, retrainings
+#: and ingestion jobs).
+CLAIMED = {"execution": "status", "model": "status", "modelversion": "status", "ingestion": "status"}
 
 
 def connect(url: str):
@@ -92,9 +80,11 @@ class PgStore(history.History):
     shared = True
     temporary_dir = None
 
-    def __init__(self, url: str, data_dir):
+    def __init__(self, url: str):
         self.url = url
-        self.path = Located(redact(url), Path(data_dir))  # what messages name; .parent: the data files' folder
+        self.path = redact(url)  # what messages name
+        #: The datasets' data files, in the database: every process reads what any wrote (see :mod:`.pgfiles`).
+        self.files = pgfiles.PgFiles(self.connection, redact(url))
         self.owner = uuid.uuid4().hex[:16]  # this process, in ``owners`` and ``claims``
         self.clock_mark: pd.Timestamp | None = None
         self.seen = 0  # the last change applied to this process's tables
@@ -105,6 +95,7 @@ class PgStore(history.History):
             with self._db.transaction():
                 self._db.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY + 1,))  # one creator of the schema
                 self._db.execute(_SCHEMA)
+                self._db.execute(pgfiles.SCHEMA)
                 version = self._meta("version")
                 if version is None:
                     self._db.execute("INSERT INTO meta VALUES ('version', %s)", (str(SCHEMA_VERSION),))

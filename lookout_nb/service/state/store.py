@@ -28,12 +28,15 @@ import pandas as pd
 
 from ...errors import LookoutNbError
 from . import history
+from .files import DiskFiles
 from .state import StateError, encode
 
 SCHEMA_VERSION = 2
 #: Schema versions a store still opens (and moves to :data:`SCHEMA_VERSION`): 1 kept executions among the records.
 MIGRATED = ("1",)
 FILE = "state.db"
+#: The folder of a state_dir that keeps the datasets' data files (:attr:`Store.files`).
+DATA_FOLDER = "datasets"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records (
@@ -108,6 +111,8 @@ class Store(history.History):
 
     def __init__(self, state_dir, durable: bool = True):
         self.path = Path(state_dir) / FILE
+        #: The datasets' data files, beside state.db (see :mod:`.files`).
+        self.files = DiskFiles(Path(state_dir) / DATA_FOLDER)
         self._lock = threading.Lock()
         self.clock_mark: pd.Timestamp | None = None  # the service time last saved
         try:

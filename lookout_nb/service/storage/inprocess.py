@@ -30,6 +30,9 @@ from . import motos3, s3clock
 from .objects import PersistError
 from .writethrough import durable
 
+#: Held by a conditional write from its check to its write.
+_CONDITIONAL = threading.Lock()
+
 
 @contextlib.contextmanager
 def _as_client_errors(operation: str):
@@ -113,8 +116,16 @@ class InProcessS3:
         error = {"Code": "NoSuchKey", "Message": "The specified key does not exist."}
         raise ClientError({"Error": error}, "GetObject")
 
-    def put_object(self, Bucket: str, Key: str, Body: bytes, ContentType: str | None = None) -> dict:
-        """Write an object on the service clock, durably (with a state directory) before returning its ``ETag``."""
-        with _as_client_errors("PutObject"), s3clock.stamping(self._stamp()), durable(self.objects):
+    def put_object(self, Bucket: str, Key: str, Body: bytes, ContentType: str | None = None,
+                   IfNoneMatch: str | None = None) -> dict:
+        """Write an object on the service clock, durably (with a state directory) before returning its ``ETag``.
+        ``IfNoneMatch="*"``: only when the key has no object yet (else ClientError PreconditionFailed, 412, as S3's
+        conditional write; atomic against the other conditional writes of this process)."""
+        with _as_client_errors("PutObject"), _CONDITIONAL if IfNoneMatch else contextlib.nullcontext(), \
+                s3clock.stamping(self._stamp()), durable(self.objects):
+            if IfNoneMatch == "*" and self._backend().get_object(Bucket, Key) is not None:
+                error = {"Code": "PreconditionFailed", "Condition": "If-None-Match",
+                         "Message": "At least one of the pre-conditions you specified did not hold"}
+                raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 412}}, "PutObject")
             key = motos3.put_as_http(self._backend(), Bucket, Key, bytes(Body), ContentType)
         return {"ETag": key.etag}

@@ -41,6 +41,10 @@ class SubmitStep:
         self.conflict = ConflictView()
         self.submitting = False
         self._problems: list[str] = []
+        #: The request the fields build now, and the one the service's scheduler was last made to match (by a
+        #: Submit or an Update): while they are equal there is nothing to submit.
+        self._request = None
+        self.applied: tuple[object, str] | None = None
         self.box = widgets.VBox(
             [
                 widgets.HTML(
@@ -70,6 +74,8 @@ class SubmitStep:
         >>> "before the request changed" in step.outcome.value
         True
         """
+        self._request = request
+        self._update()
         text, level = self._outcome
         if not text or self.outcome_request is None:
             return
@@ -89,12 +95,25 @@ class SubmitStep:
         self._problems = [str(p) for p in problems]
         self._update()
 
+    def set_applied(self, request, name: str) -> None:
+        """Scheduler ``name`` now matches ``request`` (submitted or updated): Submit stays off until a field changes.
+
+        >>> from lookout_nb.contract.request import SchedulerRequest
+        >>> step, request = SubmitStep(), SchedulerRequest(scheduler_name="a")
+        >>> step.set_problems([]); step.set_request(request); step.set_applied(request, "a")
+        >>> step.button.disabled, step.set_request(request.replace(scheduler_name="b")), step.button.disabled
+        (True, None, False)
+        """
+        self.applied = (request, name)
+        self._update()
+
     def set_submitting(self, submitting: bool) -> None:
         self.submitting = submitting
         self._update()
 
     def _update(self) -> None:
-        self.button.disabled = bool(self._problems) or self.submitting
+        done = self.applied is not None and self._request is not None and self.applied[0] == self._request
+        self.button.disabled = bool(self._problems) or self.submitting or done
         if self.submitting:
             self.why.value = notice("Submitting; the button comes back when the service has answered.", "info")
         elif self._problems:
@@ -104,5 +123,8 @@ class SubmitStep:
                 f'<div style="color:{level_colour("error")}">Submit is disabled: {len(self._problems)} problem(s) '
                 f"(each shown beside its field):<ul>{items}{more}</ul></div>"
             )
+        elif done and self.applied is not None:
+            self.why.value = notice(f"Scheduler {self.applied[1]} already runs this request: change a field to "
+                                    "submit another.", "ok")
         else:
             self.why.value = notice("The request is valid.", "ok")

@@ -91,7 +91,7 @@ class TagsEditor:
         """Show ``tags`` as rows. Tags the rows cannot show exactly (a string, a tag that is not a Key/Value pair
         of strings, an empty list) show no row and are kept as given until the user edits the tags, so
         ``request.problems()`` reports them. A mapping reads back as the API's list (the same tags)."""
-        pairs = _pairs_of(tags)
+        pairs = tag_pairs(tags)
         self._held = _NOTHING if pairs is not None and tags != [] else tags
         self.rows = [self._new_row(k, v) for k, v in pairs or []]
         self._render()
@@ -154,10 +154,10 @@ class TagsEditor:
             callback(None)
 
 
-def _pairs_of(tags) -> list[tuple[str, str]] | None:
+def tag_pairs(tags) -> list[tuple[str, str]] | None:
     """``(key, value)`` rows that read back exactly as ``tags``; None when rows cannot show ``tags``.
 
-    >>> _pairs_of({"team": "reliability"}), _pairs_of([{"Key": "a", "Value": "b"}]), _pairs_of("team")
+    >>> tag_pairs({"team": "reliability"}), tag_pairs([{"Key": "a", "Value": "b"}]), tag_pairs("team")
     ([('team', 'reliability')], [('a', 'b')], None)
     """
     if tags is None:

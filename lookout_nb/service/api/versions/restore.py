@@ -2,7 +2,8 @@
 
 Each record is checked field by field like the other rooms' (:func:`..restore.build`'s rules: a record that
 cannot be restored is left out and named); a retraining that was IN_PROGRESS when the process ended is CANCELED
-(saved so); versions of a model that is gone are dropped.
+(saved so; on a shared store a live process takes it over instead, see :mod:`...runner.takeover`); versions of a
+model that is gone are dropped.
 
 >>> problems = load(backend, Store(state_dir))     # doctest: +SKIP
 """
@@ -72,7 +73,8 @@ def load(backend, store) -> list[str]:
         if v.model_name not in models:
             change.entry("modelversion", "", backend.versions.versions, key)
             del backend.versions.versions[key]
-        elif v.status == "IN_PROGRESS" and v.source_type == "RETRAINING":
+        elif v.status == "IN_PROGRESS" and v.source_type == "RETRAINING" and not getattr(store, "shared", False):
+            # (on a shared store a retraining in progress is a live process's, or taken over: state/claims.py)
             change.entry("modelversion", "", backend.versions.versions, key)
             v.status, v.failed_reason = "CANCELED", CANCELLED
             v.promotion_result, v.promotion_reason = "RETRAINING_CANCELLED", CANCELLED

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
+import time
 
 import pandas as pd
 
@@ -30,6 +32,22 @@ from .versions import Versions, days
 
 log = logging.getLogger(__name__)
 CANCELLED = "The endpoint stopped while this retraining was in progress"
+#: Seconds each retraining of this process waits before it trains (default 0): how a test catches a serve
+#: process in the middle of a retraining to kill it; the retraining then trains as always.
+HOLD_VARIABLE = "LOOKOUT_NB_RETRAINING_HOLD"
+
+
+def hold(stopping, environ=os.environ) -> float:
+    """Wait :data:`HOLD_VARIABLE` seconds (or until ``stopping()``); returns the seconds asked.
+
+    >>> hold(lambda: False, {HOLD_VARIABLE: "0.01"})
+    0.01
+    """
+    seconds = float(environ.get(HOLD_VARIABLE) or 0)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not stopping():
+        time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+    return seconds
 
 
 def _recall(metrics: dict | None) -> float:
@@ -224,9 +242,7 @@ class Retrainings:
         active = self.versions.versions.get(f"{m.name}/{(self.versions.lineage(m.name).active or 0):08d}")
         v.prior_metrics = active.metrics if active else m.metrics
         try:
-            data = self.datasets.dataset_data(m.region, m.dataset_name)
-            frames = [f for f in data.frames.values() if len(f)]
-            first, last = min(f.index[0] for f in frames), max(f.index[-1] for f in frames)
+            first, last = self._data_span(m)
             end = min(when, last)
             start = max(first, end - pd.Timedelta(days=int(r.lookback[1:-1])))
             windows = resolve_windows({"TrainingDataStartTime": start}, start, end, m.sampling_rate)
@@ -238,11 +254,34 @@ class Retrainings:
         self.versions.put(change, v)
         return v
 
+    def _data_span(self, m) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The first and last time of model ``m``'s dataset's data, from its record (under the lock of every serve
+        process: the data itself is read by the training, not here); ServiceException when it has none."""
+        d = self.datasets.dataset(m.region, m.dataset_name)
+        if d.has_data and d.data_start is not None and d.data_end is not None:
+            return d.data_start, d.data_end
+        data = self.datasets.dataset_data(m.region, m.dataset_name)  # ValidationException when nothing was ingested
+        frames = [f for f in data.frames.values() if len(f)]
+        return min(f.index[0] for f in frames), max(f.index[-1] for f in frames)
+
     def wait(self, name: str, timeout: float = 120.0) -> None:
         """Wait for the retraining of model ``name`` to end (in-process callers and tests)."""
         thread = self._threads.get(name)
         if thread is not None:
             thread.join(timeout)
+
+    def resume(self, key: str) -> None:
+        """Retrain again the version ``key`` (``<model>/<version, 8 digits>``, IN_PROGRESS): its retraining was taken
+        over from a serve process that died (:mod:`...runner.takeover`); its end is recorded by this process."""
+        name, _, number = key.rpartition("/")
+        with self.core.lock:
+            v = self.versions.versions.get(key)
+            thread = self._threads.get(name)
+            if v is None or v.status != "IN_PROGRESS" or not number.isdigit() or (thread and thread.is_alive()):
+                return
+            log.warning("lookout_nb.service: retraining %s (version %s), in progress in a serve process that stopped "
+                        "beating, is trained again here", name, int(number))
+            self._threads[name] = self.core.work.background(f"retrain-{name[:20]}", self._retrain, name, int(number))
 
     def _retrain(self, name: str, number: int) -> None:
         with self.core.lock:
@@ -250,6 +289,7 @@ class Retrainings:
             m = self.models.find(name)
         if v is None or m is None or v.status != "IN_PROGRESS":
             return
+        hold(self.core.work.stopping)
         record = dataclasses.replace(m, training_start=v.training_start, training_end=v.training_end,
                                      evaluation_start=v.evaluation_start, evaluation_end=v.evaluation_end,
                                      labels_config=v.labels_config)
