@@ -37,8 +37,8 @@ from test_external_s3 import put_training_data, train
 
 from lookout_nb.service.demo import demo
 
-ENDED = ("SELECT count(*) FILTER (WHERE doc::jsonb->>'status' <> 'IN_PROGRESS'), "
-         "count(*) FILTER (WHERE doc::jsonb->>'status' = 'FAILED') FROM records WHERE kind = 'execution'")
+ENDED = ("SELECT count(*) FILTER (WHERE status <> 'IN_PROGRESS'), count(*) FILTER (WHERE status = 'FAILED') "
+         "FROM executions")
 
 
 def schedule(lookout, name, bucket):

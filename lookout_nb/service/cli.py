@@ -51,8 +51,9 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
         "itself (default: $LOOKOUT_NB_S3_ENDPOINT_URL when set). The endpoint then serves the Lookout API only",
     )
     p.add_argument("--retention", default=None, metavar="DURATION",
-                   help="remove executions whose data ended longer ago than this (service time, e.g. 30D or P30D), "
-                        "from memory and the state, as runs end (default: keep every execution)")
+                   help="stop listing ended executions whose data ended longer ago than this (service time, e.g. 30D "
+                        "or P30D) and delete them from the state as runs end, one DELETE on an index (default: keep "
+                        "every execution; they are kept in the state database, not in memory)")
     add_credentials_argument(p)
     p.add_argument("--cors-origin", action="append", default=None, metavar="ORIGIN",
                    help="let web pages of this origin call the endpoint (CORS), e.g. http://localhost:8888; "

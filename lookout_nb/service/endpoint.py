@@ -227,6 +227,9 @@ class Endpoint:
             self.objects.close()
         if self.store is not None:
             self.store.close()
+        backend = getattr(self, "backend", None)
+        if backend is not None and backend.core.store.temporary_dir is not None:  # no state_dir: its temporary store
+            backend.core.store.close()
         if self.owner is not None:
             self.owner.release()
 
@@ -418,8 +421,9 @@ def start(
     Default: the ``LOOKOUT_NB_S3_ENDPOINT_URL`` variable when set, else the endpoint's own S3.
     ``db``: ``postgresql://...``: keep the state in PostgreSQL, shared by every endpoint started on it (one service,
     see docs/endpoint.md, "Several serve processes"). ``dask_scheduler``: ``tcp://host:port``: execute scheduled
-    runs and trainings as tasks of that Dask cluster. ``retention``: a duration (``"30D"``, ``"P30D"``): executions
-    whose data ended longer ago (service time) are removed as runs end; None (default) keeps every execution.
+    runs and trainings as tasks of that Dask cluster. ``retention``: a duration (``"30D"``, ``"P30D"``): ended
+    executions whose data ended longer ago (service time) are no longer listed and are deleted from the store as
+    runs end; None (default) keeps every execution (in the store: executions are never held in memory).
 
     >>> ep = start(port=0, clock="manual", demo=True)   # doctest: +SKIP
     >>> ep.clock.advance(pd.Timedelta(minutes=10))      # doctest: +SKIP

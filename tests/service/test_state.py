@@ -71,6 +71,16 @@ def _kept_scheduler(state_dir):
 
 def _edit_records(state_dir, kind: str, edit) -> None:
     """``edit(doc)`` every saved record of ``kind`` in state.db, as a hand edit would."""
+    if kind == "execution":  # executions have a table of their own
+        with sqlite3.connect(state_dir / "state.db") as db:
+            found = db.execute("SELECT region, uid, seq, doc FROM executions").fetchall()
+            assert found, "no execution to edit"
+            for region, uid, seq, text in found:
+                doc = json.loads(text)
+                edit(doc)
+                db.execute("UPDATE executions SET doc=? WHERE region=? AND uid=? AND seq=?",
+                           (json.dumps(doc), region, uid, seq))
+        return
     with sqlite3.connect(state_dir / "state.db") as db:
         for name, text in db.execute("SELECT name, doc FROM records WHERE kind=?", (kind,)).fetchall():
             doc = json.loads(text)

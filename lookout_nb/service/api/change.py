@@ -16,14 +16,12 @@ import copy
 import dataclasses
 from collections.abc import Callable
 
-from ..state.store import execution_name
+from ..state.history import name_of
 
 
 def document(record) -> dict:
-    """A record's fields as a dict (a Scheduler's executions are rows of their own)."""
-    fields = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
-    fields.pop("executions", None)
-    return fields
+    """A record's fields as a dict."""
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
 
 
 def _restorer(table: dict, name: str, scheduler: bool) -> Callable[[], None]:
@@ -33,7 +31,7 @@ def _restorer(table: dict, name: str, scheduler: bool) -> Callable[[], None]:
         return lambda: table.pop(name, None)
     original = table[name]
     if scheduler:
-        saved = {**vars(original), "executions": list(original.executions), "tags": copy.deepcopy(original.tags)}
+        saved = {**vars(original), "tags": copy.deepcopy(original.tags)}
 
         def undo() -> None:
             vars(original).update(saved)
@@ -56,6 +54,7 @@ class Change:
         self._undo: list = []
         self._write: dict = {}  # (kind, region, name) -> a function giving the document (None: deleted)
         self._drop: list = []
+        self._prune_before = None
 
     def _keep(self, key, table: dict, name: str, scheduler: bool = False) -> None:
         """Remember ``table[name]`` as it is now (or that it is absent), once per change."""
@@ -71,16 +70,15 @@ class Change:
 
     def execution(self, region: str, uid: str, seq: int, ex) -> None:
         """Touch the ``seq``-th execution of scheduler ``uid`` (a new one is undone with its scheduler)."""
-        key = ("execution", region, execution_name(uid, seq))
+        key = ("execution", region, name_of(uid, seq))
         if key not in self._write:
             saved = dict(vars(ex))
             self._undo.append(lambda: vars(ex).update(saved))
         self._write[key] = lambda: document(ex)
 
-    def forget_execution(self, region: str, uid: str, seq: int) -> None:
-        """Delete the row of the ``seq``-th execution of scheduler ``uid`` (the retention setting removed it; the
-        scheduler, touched too, keeps the execution in memory until the change commits)."""
-        self._write[("execution", region, execution_name(uid, seq))] = lambda: None
+    def prune(self, before) -> None:
+        """Delete every ended execution (of any scheduler) whose data ended before ``before`` (the retention)."""
+        self._prune_before = before
 
     def drop_executions(self, region: str, uid: str) -> None:
         """Delete every execution row of scheduler ``uid`` (it is being deleted)."""
@@ -96,10 +94,11 @@ class Change:
 
     def commit(self, clock=None) -> None:
         """Write every touched record (and the clock's time) in one transaction; on failure undo and re-raise."""
-        if self.store is None or not (self._write or self._drop):
+        if self.store is None or not (self._write or self._drop or self._prune_before is not None):
             return
         try:
-            self.store.commit({key: doc() for key, doc in self._write.items()}, self._drop, clock=clock)
+            self.store.commit({key: doc() for key, doc in self._write.items()}, self._drop, clock=clock,
+                              prune_before=self._prune_before)
         except Exception:
             self.rollback()
             raise

@@ -221,7 +221,8 @@ def settle_status(record, now: pd.Timestamp, settled_after: pd.Timestamp) -> str
 
 @dataclass
 class Scheduler:
-    """An inference scheduler: its configuration, status, next run and executions.
+    """An inference scheduler: its configuration, status and next run (its executions are rows of the store,
+    :mod:`..state.history`; ``made`` counts them: the sequence number of the next one).
 
     ``state`` is the status last set by a call; :meth:`status` settles PENDING -> RUNNING and
     STOPPING -> STOPPED once the clock has moved past ``changed_at`` (+ the clock's settle time).
@@ -247,9 +248,8 @@ class Scheduler:
     changed_at: pd.Timestamp = None
     next_boundary: pd.Timestamp | None = None
     tags: list = field(default_factory=list)
-    #: How many of its oldest executions the retention setting removed (the sequence number of executions[0]).
-    pruned: int = 0
-    executions: list = field(default_factory=list)
+    #: How many executions it has made (the sequence number of the next one; the retention removes old ones).
+    made: int = 0
 
     @property
     def arn(self) -> str:
@@ -264,18 +264,12 @@ class Scheduler:
         """Whether boundaries still lead to runs (created or started, not stopped)."""
         return self.state in RUNNING_STATES
 
-    def latest_result(self) -> str | None:
-        """ANOMALOUS / NORMAL from the latest successful execution (None before any)."""
-        for ex in reversed(self.executions):
-            if ex.status == "SUCCESS":
-                return "ANOMALOUS" if ex.anomalies else "NORMAL"
-        return None
-
     def kms_key_arn(self) -> str | None:
         return kms_arn(self.region, self.kms_key_id)
 
-    def describe(self, status: str, model_arn: str) -> dict:
-        """DescribeInferenceScheduler's response members."""
+    def describe(self, status: str, model_arn: str, latest: str | None = None) -> dict:
+        """DescribeInferenceScheduler's response members; ``latest``: LatestInferenceResult (ANOMALOUS / NORMAL,
+        of the latest successful execution; None before any)."""
         out = {
             "ModelArn": model_arn,
             "ModelName": self.model_name,
@@ -292,13 +286,12 @@ class Scheduler:
         }
         if self.kms_key_id:
             out["ServerSideKmsKeyId"] = self.kms_key_arn()
-        latest = self.latest_result()
         if latest:
             out["LatestInferenceResult"] = latest
         return out
 
-    def summary(self, status: str, model_arn: str) -> dict:
-        """ListInferenceSchedulers' summary members."""
+    def summary(self, status: str, model_arn: str, latest: str | None = None) -> dict:
+        """ListInferenceSchedulers' summary members (``latest`` as in :meth:`describe`)."""
         out = {
             "ModelName": self.model_name,
             "ModelArn": model_arn,
@@ -308,7 +301,6 @@ class Scheduler:
             "DataDelayOffsetInMinutes": self.delay_minutes,
             "DataUploadFrequency": self.frequency,
         }
-        latest = self.latest_result()
         if latest:
             out["LatestInferenceResult"] = latest
         return out

@@ -3,7 +3,8 @@
 A record with any invalid value (a frequency of ``PTX``, a time that is no time, a field this version does not
 know) is not restored: a scheduler becomes *broken* (its calls answer with the reason, DeleteInferenceScheduler
 removes it, the other schedulers run), a model or a tag list is left out; each is one warning line in the log.
-A run that was IN_PROGRESS when the process ended is FAILED with a reason. Runs missed while the endpoint was
+A run that was IN_PROGRESS when the process ended is FAILED with a reason. Executions stay in the store (read a
+page at a time, :mod:`.executions`): only the runs in progress are read here. Runs missed while the endpoint was
 down are made on the clock's first move, at most :data:`~lookout_nb.service.api.schedulers.CATCH_UP` per scheduler.
 
 >>> problems = load(backend, Store(state_dir))     # doctest: +SKIP
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections import defaultdict
 from collections.abc import Callable
 
 import pandas as pd
@@ -108,7 +108,7 @@ CHECKS = {
                     fingerprint=_str, created_at=_ts, updated_at=_ts,
                     state=_one_of("PENDING", "RUNNING", "STOPPING", "STOPPED"), changed_at=_ts,
                     next_boundary=_opt(_ts), tags=_tags,
-                    pruned=lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0),
+                    made=lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0),
     Execution: dict(scheduled_start=_ts, data_start=_ts, data_end=_ts, input_config=_dict, output_config=_dict,
                     status=_one_of("IN_PROGRESS", "SUCCESS", "FAILED"), failed_reason=_opt(_str),
                     result_object=_opt(_dict), anomalies=_anomalies, model_version=_count),
@@ -145,20 +145,13 @@ def build(cls, doc):
     return cls(**fields)
 
 
-def _scheduler(region: str, name: str, doc, executions: dict, models: dict) -> Scheduler:
+def _scheduler(region: str, name: str, doc, store, models: dict) -> Scheduler:
     s = build(Scheduler, doc)
     if (s.region, s.name) != (region, name):
         raise ValueError(f"its region and name ({s.region!r}, {s.name!r}) are not those of its row")
-    seqs = sorted(executions.get((region, s.uid), {}))
-    seqs = [q for q in seqs if q >= s.pruned]  # rows the retention removed in a change that did not commit whole
-    if seqs != list(range(s.pruned, s.pruned + len(seqs))):
-        raise ValueError(f"its executions are not numbered {s.pruned}..{s.pruned + len(seqs) - 1} (found "
-                         f"{seqs[:5]}...)")
-    for seq in seqs:
-        try:
-            s.executions.append(build(Execution, executions[region, s.uid][seq]))
-        except ValueError as err:
-            raise ValueError(f"execution {seq}: {err}") from None
+    last = store.last_seq(region, s.uid)  # a state saved before ``made`` counted: the executions it holds
+    retired = doc.get("pruned") if isinstance(doc.get("pruned"), int) else 0  # how many a retention had removed
+    s.made = max(s.made, retired, -1 if last is None else last + 1)
     model = models.get(s.model_name)
     request = {
         "ModelName": s.model_name, "InferenceSchedulerName": s.name, "DataUploadFrequency": s.frequency,
@@ -189,14 +182,9 @@ def load(backend, store: Store | PgStore) -> list[str]:
                 models.model_tags[name] = doc
             else:
                 problems.append(f"the tags of model {name}: not a list of {{'Key': ..., 'Value': ...}}")
-        executions: defaultdict[tuple[str, str], dict[int, object]] = defaultdict(dict)  # (region, uid) -> seq -> doc
-        for region, name, doc in store.rows("execution"):
-            uid, _, number = name.partition("/")
-            if number.isdigit():
-                executions[region, uid][int(number)] = doc
         for region, name, doc in store.rows("scheduler"):
             try:
-                s = _scheduler(region, name, doc, executions, models.models)
+                s = _scheduler(region, name, doc, store, models.models)
                 schedulers.schedulers.setdefault(region, {})[name] = s
             except ValueError as err:
                 schedulers.broken[region, name] = str(err)
@@ -208,12 +196,14 @@ def load(backend, store: Store | PgStore) -> list[str]:
                 schedulers.tokens.setdefault(region, {})[token] = owner
         change = Change(store)
         # a shared store's runs and trainings in progress belong to live processes, or are taken over (claims)
-        for region, table in ({} if getattr(store, "shared", False) else schedulers.schedulers).items():
-            for s in table.values():
-                for seq, ex in enumerate(s.executions, start=s.pruned):
-                    if ex.status == "IN_PROGRESS":
-                        change.execution(region, s.uid, seq, ex)
-                        ex.status, ex.failed_reason = "FAILED", INTERRUPTED
+        for region, uid, seq, doc in ([] if getattr(store, "shared", False) else store.in_progress()):
+            try:
+                ex = build(Execution, doc)
+            except ValueError as err:
+                problems.append(f"execution {seq} of the inference scheduler of uid {uid} ({region}): {err}")
+                continue
+            change.execution(region, uid, seq, ex)
+            ex.status, ex.failed_reason = "FAILED", INTERRUPTED
         for name, model in models.models.items():
             if model.status == "IN_PROGRESS" and not getattr(store, "shared", False):  # its thread ended with it
                 change.entry("model", "", models.models, name)
@@ -221,7 +211,7 @@ def load(backend, store: Store | PgStore) -> list[str]:
         change.commit()
         problems += load_data(backend.datasets, backend.labels, store)
         problems += backend.load(store)  # the versions room's records
-        backend.core.store = store
+        backend.core.use_store(store)
     for line in problems:
         log.warning("lookout_nb.service: not restored from %s: %s", store.path, line)
     return problems

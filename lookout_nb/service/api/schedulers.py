@@ -26,6 +26,7 @@ import pandas as pd
 
 from ...contract.naming import Naming
 from ...contract.request import SchedulerRequest, parse_duration
+from . import executions as history
 from .change import Change
 from .core import Core, page
 from .exceptions import ConflictException, InternalServerException, ResourceNotFoundException, ValidationException
@@ -77,7 +78,7 @@ class Run:
     execution: Execution
     region: str = "us-east-1"
     uid: str = ""
-    seq: int = 0  # the execution's position in its scheduler's list (its row in the store)
+    seq: int = 0  # the execution's sequence number in its scheduler (its row in the store)
 
     @property
     def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -193,7 +194,7 @@ class Schedulers:
     def describe_scheduler(self, region: str, params: dict) -> dict:
         with self.core.lock:
             s = self._get(region, params["InferenceSchedulerName"])
-            return s.describe(self._status(s), self._model_arn(s))
+            return s.describe(self._status(s), self._model_arn(s), history.latest_result(self.core, s))
 
     def list_schedulers(self, region: str, params: dict) -> dict:
         begins, model, status = (params.get(k) for k in ("InferenceSchedulerNameBeginsWith", "ModelName", "Status"))
@@ -205,8 +206,12 @@ class Schedulers:
                     continue
                 if status and current != status:
                     continue
-                items.append(s.summary(current, self._model_arn(s)))
-        return page(items, params, "InferenceSchedulerSummaries")
+                items.append((s, current))
+            found = page(items, params, "InferenceSchedulerSummaries")  # the latest results of one page are read
+            found["InferenceSchedulerSummaries"] = [
+                s.summary(current, self._model_arn(s), history.latest_result(self.core, s))
+                for s, current in found["InferenceSchedulerSummaries"]]
+        return found
 
     def update_scheduler(self, region: str, params: dict) -> dict:
         with self.core.lock, self.core.change() as change:
@@ -288,32 +293,19 @@ class Schedulers:
 
     # -- executions and events ---------------------------------------------------------------------------------
     def list_executions(self, region: str, params: dict) -> dict:
-        after, before, status = (params.get(k) for k in ("DataStartTimeAfter", "DataEndTimeBefore", "Status"))
         with self.core.lock:
             s = self._get(region, params["InferenceSchedulerName"])
-            model_arn = self._model_arn(s)
-            items = [
-                ex.summary(s, model_arn)
-                for ex in reversed(s.executions)  # newest first
-                if (after is None or ex.data_start >= after)
-                and (before is None or ex.data_end <= before)
-                and (not status or ex.status == status)
-            ]
-        return page(items, params, "InferenceExecutionSummaries")
+            return history.list_page(self.core, s, self._model_arn(s), params)
 
     def list_events(self, region: str, params: dict) -> dict:
         start, end = params["IntervalStartTime"], params["IntervalEndTime"]
         with self.core.lock:
             s = self._get(region, params["InferenceSchedulerName"])
             model = self.models.find(s.model_name)
-            rate = parse_duration(model.sampling_rate) if model else None
-            rows = [(pd.Timestamp(t), d) for ex in s.executions if ex.status == "SUCCESS" for t, d in ex.anomalies]
+            rate = (parse_duration(model.sampling_rate) if model else None) or pd.Timedelta(minutes=1)
+            rows = history.event_rows(self.core, s, start, end, rate)
             name, sched_arn = s.name, s.arn
-        events = [
-            e
-            for e in group_events(rows, rate or pd.Timedelta(minutes=1))
-            if e["EventEndTime"] >= start and e["EventStartTime"] <= end
-        ]
+        events = [e for e in group_events(rows, rate) if e["EventEndTime"] >= start and e["EventStartTime"] <= end]
         for e in events:
             e.update(InferenceSchedulerArn=sched_arn, InferenceSchedulerName=name)
         return page(events, params, "InferenceEventSummaries")
@@ -388,8 +380,7 @@ class Schedulers:
                         freq = _duration(s.frequency)
                         b = s.next_boundary
                         ex = Execution(b + delay, b - freq, b, dict(s.input_config), dict(s.output_config))
-                        s.executions.append(ex)
-                        seq = s.pruned + len(s.executions) - 1
+                        seq, s.made = s.made, s.made + 1
                         change.execution(region, s.uid, seq, ex)
                         s.next_boundary = first_boundary_after(b, freq)  # realigns after a frequency change
                         model = self.models.find(s.model_name)
@@ -419,26 +410,12 @@ class Schedulers:
                 ex.result_object = how.get("result_object")
                 ex.anomalies = list(how.get("anomalies") or ())
             if self.core.retention is not None:
-                self.prune({(run.region, run.scheduler_name) for run, _ in ended}, change)
+                self.prune(change)
 
-    def prune(self, names, change: Change) -> int:
-        """Remove the executions of schedulers ``names`` (``{(region, name)}``) whose data ended longer ago than
-        the core's retention, oldest first (one IN_PROGRESS stops it), from memory and the store; how many."""
-        oldest, removed = self.core.clock.now() - self.core.retention, 0
-        for region, name in names:
-            s = self._schedulers(region).get(name)
-            if s is None:  # deleted meanwhile
-                continue
-            n = next((i for i, ex in enumerate(s.executions) if ex.data_end >= oldest or ex.status == "IN_PROGRESS"),
-                     len(s.executions))
-            if n:
-                change.scheduler(region, self._schedulers(region), name)
-                for seq in range(s.pruned, s.pruned + n):
-                    change.forget_execution(region, s.uid, seq)
-                del s.executions[:n]
-                s.pruned += n
-                removed += n
-        return removed
+    def prune(self, change: Change) -> None:
+        """Remove, in ``change``, every ended execution whose data ended longer ago than the core's retention: one
+        DELETE by data end on its index (the reads already leave them out, see :mod:`.executions`)."""
+        change.prune(self.core.clock.now() - self.core.retention)
 
 
 def format_problems(problems) -> str:

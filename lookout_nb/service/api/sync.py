@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from ..state.history import split_name
 from .datarecords import Dataset, IngestionJob, Label, LabelGroup
 from .records import Execution, Model, Scheduler
 from .restore import build
@@ -85,9 +86,7 @@ def _apply(backend, kind, region, name, doc) -> None:
     elif kind == "token":
         _put(backend.schedulers.tokens.setdefault(region, {}), name, doc)
     elif kind == "scheduler":
-        _scheduler(backend.schedulers.schedulers.setdefault(region, {}), name, doc)
-    elif kind == "execution":
-        _execution(backend.schedulers.schedulers.get(region, {}), name, doc)
+        _put(backend.schedulers.schedulers.setdefault(region, {}), name, doc and build(Scheduler, doc))
     elif kind in tables:
         table, cls = tables[kind]
         if kind == "dataset":
@@ -102,50 +101,26 @@ def _put(table: dict, name: str, value) -> None:
         table[name] = value
 
 
-def _scheduler(table: dict, name: str, doc) -> None:
-    if doc is None:
-        table.pop(name, None)
-        return
-    new = build(Scheduler, doc)
-    old = table.get(name)
-    if old is not None and old.uid == new.uid:
-        new.executions = old.executions[max(0, new.pruned - old.pruned):]  # the retention removed the oldest
-    table[name] = new
-
-
-def _execution(table: dict, name: str, doc) -> None:
-    uid, _, seq = name.partition("/")
-    owner = next((s for s in table.values() if s.uid == uid), None)
-    if owner is None or doc is None or not seq.isdigit():
-        return  # its scheduler was deleted (its rows with it)
-    ex, seq = build(Execution, doc), int(seq) - owner.pruned
-    if seq < 0:
-        return  # removed by the retention meanwhile
-    if seq > len(owner.executions):  # not expected: changes are applied in order
-        raise ValueError(f"execution {seq} comes before execution {len(owner.executions)}")
-    if seq == len(owner.executions):
-        owner.executions.append(ex)
-    else:
-        vars(owner.executions[seq]).update(vars(ex))  # a claimed run's Execution object stays the same
-
-
 def taken_runs(backend, claims) -> list:
     """The runs of the executions in ``claims`` (``[(kind, region, name)]`` taken over from a dead process), to be
     executed again by this one (called under the lock); ``(model names)`` of trainings taken over are not runs."""
     runs = []
     for kind, region, name in claims:
-        if kind != "execution":
+        key = split_name(name) if kind == "execution" else None
+        if key is None:
             continue
-        uid, _, seq = name.partition("/")
+        uid, seq = key
         s = next((s for s in backend.schedulers.schedulers.get(region, {}).values() if s.uid == uid), None)
-        if s is None or not seq.isdigit():  # its scheduler was deleted meanwhile
+        doc = backend.core.store.execution(region, uid, seq) if s is not None else None
+        if s is None or doc is None:  # its scheduler was deleted meanwhile (its executions with it)
             continue
-        index = int(seq) - s.pruned
-        if not 0 <= index < len(s.executions):
+        try:
+            ex = build(Execution, doc)
+        except ValueError as err:
+            log.warning("lookout_nb.service: the run %s taken over cannot be read: %s", name, err)
             continue
-        ex = s.executions[index]
         if ex.status != "IN_PROGRESS":
             continue
         runs.append(Run(s.name, backend.models.find(s.model_name), ex.data_end, ex.scheduled_start,
-                        ex.data_end - ex.data_start, ex.input_config, ex.output_config, ex, region, uid, int(seq)))
+                        ex.data_end - ex.data_start, ex.input_config, ex.output_config, ex, region, uid, seq))
     return sorted(runs, key=lambda r: (r.wake, r.scheduler_name))

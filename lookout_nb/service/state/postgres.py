@@ -1,10 +1,12 @@
 """The durable state over PostgreSQL (psycopg 3): the interface of :class:`.store.Store`, shared by any number of
 ``serve`` processes on one database (``lookout-nb serve --db postgresql://...``).
 
-The same rows as state.db (``records``: JSON documents keyed by ``(kind, region, name)``, ``meta``), plus:
+The same rows as state.db (``records``: JSON documents keyed by ``(kind, region, name)``, ``meta``, and the
+``executions`` table of :mod:`.history`), plus:
 
 - ``changes``: one row per record written (``seq``, key, writer), so every process applies the others' changes
-  to its own tables before it reads or changes any (:meth:`PgStore.enter`);
+  to its own tables before it reads or changes any (:meth:`PgStore.enter`); executions are not in memory, so
+  their rows make no change to apply (each process reads them from the table);
 - the process lock: every operation of the API runs under ``pg_advisory_lock`` (:meth:`PgStore.enter` /
   :meth:`PgStore.leave`), so names, client tokens and conflicts hold across processes like within one, and a
   due run is claimed by one process only; PostgreSQL releases it when a process dies (its connection closes);
@@ -23,9 +25,9 @@ import uuid
 
 import pandas as pd
 
-from . import pgfiles
+from . import history, pgfiles
 from .state import StateError, encode
-from .store import SCHEMA_VERSION, StoreError
+from .store import MIGRATED, SCHEMA_VERSION, StoreError, migrate_rows, split
 
 #: The key of the advisory lock every API operation of every process holds while it runs.
 LOCK_KEY = 0x6C6F6F6B  # "look"
@@ -44,7 +46,7 @@ CREATE TABLE IF NOT EXISTS claims (
     kind TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, owner TEXT NOT NULL,
     PRIMARY KEY (kind, region, name)
 );
-"""
+""" + history.SCHEMA
 #: What is claimed while it is in progress: ``{kind of record: its status field}`` (runs, trainings, retrainings
 #: and ingestion jobs).
 CLAIMED = {"execution": "status", "model": "status", "modelversion": "status", "ingestion": "status"}
@@ -72,10 +74,11 @@ def redact(url: str) -> str:
     return f"{scheme}//{user.split(':', 1)[0]}:***@{tail}"
 
 
-class PgStore:
+class PgStore(history.History):
     """The shared store of every serve process on one PostgreSQL database (see the module docstring)."""
 
     shared = True
+    temporary_dir = None
 
     def __init__(self, url: str):
         self.url = url
@@ -96,6 +99,8 @@ class PgStore:
                 version = self._meta("version")
                 if version is None:
                     self._db.execute("INSERT INTO meta VALUES ('version', %s)", (str(SCHEMA_VERSION),))
+                elif version in MIGRATED:
+                    self._migrate()
                 elif version != str(SCHEMA_VERSION):
                     raise StateError(f"the database {self.path} holds a state of schema version {version}, this "
                                      f"endpoint reads version {SCHEMA_VERSION}; use the lookout-nb release that wrote "
@@ -115,6 +120,23 @@ class PgStore:
     def _saved_clock(self) -> pd.Timestamp | None:
         text = self._meta("clock")
         return pd.Timestamp(text).tz_convert("UTC") if text else None
+
+    def _migrate(self) -> None:
+        """Move the executions of a version-1 state out of ``records`` into their table (in the caller's
+        transaction)."""
+        found = self._db.execute("SELECT region, name, doc FROM records WHERE kind = 'execution'").fetchall()
+        self._db.cursor().executemany(history.pg(history.PUT), migrate_rows(found))
+        self._db.execute("DELETE FROM records WHERE kind = 'execution'")
+        self._db.execute("UPDATE meta SET value = %s WHERE key = 'version'", (str(SCHEMA_VERSION),))
+
+    def _sql(self, sql: str) -> str:
+        return history.pg(sql)
+
+    def _read(self, sql: str, params=()) -> list:
+        with self._lock:
+            if self._db is None:
+                raise StoreError(f"could not read the state in {self.path}: the endpoint is stopping")
+            return self._db.execute(history.pg(sql), params).fetchall()
 
     def meta(self, key: str) -> str | None:
         """A ``meta`` value (e.g. the clock's origin, see :mod:`.clockshare`), or None."""
@@ -185,7 +207,8 @@ class PgStore:
             self.clock_mark = when
 
     # -- writing -----------------------------------------------------------------------------------------------
-    def commit(self, docs: dict, drop_executions=(), clock: pd.Timestamp | None = None) -> None:
+    def commit(self, docs: dict, drop_executions=(), clock: pd.Timestamp | None = None,
+               prune_before: pd.Timestamp | None = None) -> None:
         """As :meth:`.store.Store.commit`, one transaction; each record written is also a ``changes`` row, and a
         run or training in progress is claimed by this process (a finished one releases its claim: when the claim
         was taken over by another process meanwhile, that process records the end, not this one)."""
@@ -198,6 +221,8 @@ class PgStore:
             try:
                 with self._db.transaction():
                     self._write(docs, drop_executions)
+                    if prune_before is not None:
+                        self._db.execute(history.pg(history.PRUNE), (prune_before.value,))
                     if clock is not None and (self.clock_mark is None or clock > self.clock_mark):
                         self._save_clock(clock)
             except psycopg.Error as err:
@@ -211,6 +236,11 @@ class PgStore:
         for (kind, region, name), doc in docs.items():
             if kind in CLAIMED and not self._claim(cur, kind, region, name, doc):
                 continue  # another process took this over: its end is that process's to record
+            if kind == "execution":  # a row of its own table, read from there by every process: no change to apply
+                _, _, rows, gone = split({(kind, region, name): doc})
+                cur.executemany(history.pg(history.PUT), rows)
+                cur.executemany(history.pg(history.DELETE_ONE), gone)
+                continue
             if doc is None:
                 cur.execute("DELETE FROM records WHERE kind = %s AND region = %s AND name = %s", (kind, region, name))
             else:
@@ -219,10 +249,9 @@ class PgStore:
             cur.execute("INSERT INTO changes (kind, region, name, writer) VALUES (%s, %s, %s, %s)",
                         (kind, region, name, self.owner))
         for region, uid in drop_executions:
-            cur.execute("DELETE FROM records WHERE kind = 'execution' AND region = %s AND name >= %s AND name < %s",
-                        (region, uid + "/", uid + "0"))
+            cur.execute(history.pg(history.DROP), (region, uid))
             cur.execute("DELETE FROM claims WHERE kind = 'execution' AND region = %s AND name >= %s AND name < %s",
-                        (region, uid + "/", uid + "0"))
+                        (region, uid + "/", uid + "0"))  # "0" is the character after "/"
 
     def _claim(self, cur, kind, region, name, doc) -> bool:
         """Claim (in progress) or release (ended, deleted) a run or training; False when it is claimed by another
@@ -232,8 +261,8 @@ class PgStore:
         if holder is not None and holder[0] != self.owner:
             return False
         if holder is None and kind == "execution" and doc is not None:  # an execution ends once: a late end of a
-            stored = cur.execute("SELECT doc FROM records WHERE kind = %s AND region = %s AND name = %s",  # run
-                                 (kind, region, name)).fetchone()  # taken over and ended meanwhile is not written
+            uid, seq = history.split_name(name) or (name, -1)  # run taken over and ended meanwhile is not written
+            stored = cur.execute(history.pg(history.ONE), (region, uid, seq)).fetchone()
             if stored is not None and json.loads(stored[0]).get("status") not in (None, "IN_PROGRESS"):
                 return False
         in_progress = isinstance(doc, dict) and doc.get(CLAIMED[kind]) == "IN_PROGRESS"

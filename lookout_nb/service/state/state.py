@@ -16,7 +16,7 @@ import pandas as pd
 from ...errors import LookoutNbError
 
 #: Fields earlier builds of this version saved and that are no longer kept (dropped when reading).
-RETIRED = {"scheduler": {"active_from"}, "execution": {"rows"}}
+RETIRED = {"scheduler": {"active_from", "pruned"}, "execution": {"rows"}}
 
 
 class StateError(LookoutNbError):
