@@ -407,6 +407,30 @@ def test_stop_start_and_delete_from_the_monitor(endpoint, wizard, lookout):
     assert wizard.errors.messages == []
 
 
+def test_a_refresh_still_reading_when_the_scheduler_is_deleted_says_nothing(endpoint, wizard):
+    monitor = submit_valid(wizard)
+    monitor.auto.value = False
+    press_and_settle(wizard, monitor.stop_button, endpoint)
+    deleted, real = threading.Event(), wizard.services.executions
+
+    def slow_executions(*args, **kwargs):
+        deleted.wait(10)  # the scheduler is deleted while this refresh reads it
+        return real(*args, **kwargs)
+
+    wizard.services.executions = slow_executions
+    monitor.refresh()
+    monitor.delete_button.click()
+    monitor.delete_button.click()
+    for _ in range(200):
+        if "was deleted" in monitor.header.value:
+            break
+        time.sleep(0.05)
+    deleted.set()
+    wizard.wait()
+    assert "was deleted" in monitor.header.value
+    assert wizard.errors.messages == []  # not "Refreshing ... failed: ResourceNotFoundException"
+
+
 def test_auto_refresh_runs_in_the_background_until_unticked(endpoint, wizard):
     monitor = submit_valid(wizard)
     first = monitor.snapshot

@@ -28,6 +28,7 @@ import pandas as pd
 from ... import plot
 from ..._palette import MUTED
 from ...contract import timing
+from ...errors import ResourceNotFound
 from ..fields import STYLE, button_layout
 from ..history import DEFAULT_RANGE, RANGES, ResultsCache, since
 from ..pace import MAX_PERIOD, MIN_PERIOD, Pace
@@ -131,6 +132,7 @@ class Monitor:
         self._drawn_plan: tuple | None = None  # (what was drawn, png, caption): an unchanged picture is not redrawn
         self._drawn_results: tuple | None = None  # (result keys, results, png)
         self._confirm_delete = False
+        self._deleting = None  # the scheduler a Delete was asked for (its reads may then find it gone)
         self._refreshing = None
         self._reading = False  # the current refresh has not finished reading (a new ask makes it read again)
         self._again = False
@@ -174,7 +176,7 @@ class Monitor:
     def attach(self, name: str, live: bool = True):
         """Monitor the scheduler ``name``, read it now and (``live``) tick Auto-refresh; returns the refresh's
         future."""
-        self.name = name
+        self.name, self._deleting = name, None
         self._confirm_delete = False
         self._drawn_plan = self._drawn_results = None
         self.delete_button.description = "Delete scheduler"
@@ -207,7 +209,7 @@ class Monitor:
                                               on_done=self._show, quiet=quiet)
             return self._refreshing
 
-    def _read_latest(self, name: str) -> Snapshot:
+    def _read_latest(self, name: str) -> Snapshot | None:
         try:
             while True:
                 snap = self._read(name)
@@ -217,6 +219,13 @@ class Monitor:
                         self._reading = False
                         return snap
                     self._again, name = False, latest
+        except ResourceNotFound:
+            with self._refresh_lock:
+                self._reading = False
+                ours = name in (self._deleting, None) or self.name != name
+            if ours:  # deleted here (or another scheduler chosen) while this read was on its way: nothing to say
+                return None
+            raise
         except BaseException:
             with self._refresh_lock:
                 self._reading = False
@@ -279,7 +288,9 @@ class Monitor:
             return None
         return picture(lambda ax: plot.plot_results(res, ax=ax), figsize=RESULTS_FIGSIZE)
 
-    def _show(self, snap: Snapshot) -> None:
+    def _show(self, snap: Snapshot | None) -> None:
+        if snap is None:  # the scheduler was deleted while it was read
+            return
         self.snapshot = snap
         info = snap.info
         self.status.value = (
@@ -338,6 +349,7 @@ class Monitor:
         self._confirm_delete = False
         self.delete_button.description = "Delete scheduler"
         self.delete_button.button_style = ""
+        self._deleting = self.name
         return self._act("Deleting", self.services.delete, then=self._deleted)
 
     def _act(self, verb: str, call, then=None):
