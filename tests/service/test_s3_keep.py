@@ -251,3 +251,34 @@ def test_300_mib_of_parts_or_older_versions_grow_memory_by_less_than_100_mib(tmp
     finally:
         served.stop()
     assert grown < 100, f"RSS grew by {grown:.0f} MiB for 300 MiB of {what}"
+
+
+def test_a_missing_older_version_or_part_file_is_named_while_the_rest_serves(tmp_path):
+    import hashlib
+
+    bucket = _bucket("damaged")
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        s3 = ep.s3()
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        old = s3.put_object(Bucket=bucket, Key="k", Body=b"old version")["VersionId"]
+        s3.put_object(Bucket=bucket, Key="k", Body=b"current")
+        upload = s3.create_multipart_upload(Bucket=bucket, Key="big.bin")["UploadId"]
+        s3.upload_part(Bucket=bucket, Key="big.bin", UploadId=upload, PartNumber=1, Body=b"part one")
+    blob = hashlib.sha256(b"old version").hexdigest()
+    (tmp_path / "objects" / "blobs" / blob[:2] / blob).unlink()
+    [part] = _upload_files(tmp_path)
+    part.unlink()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    fsck = subprocess.run([sys.executable, "-m", "lookout_nb.cli", "fsck", "--state-dir", str(tmp_path)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert fsck.returncode == 1
+    assert f"s3://{bucket}/k version {old}" in fsck.stdout and f"upload {upload} part 1" in fsck.stdout
+    _drop_from_memory(bucket)
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        s3 = ep.s3()
+        assert any(blob in p for p in ep.problems) and any(part.name in p for p in ep.problems)
+        assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"current"
+        with pytest.raises(ClientError) as err:
+            s3.get_object(Bucket=bucket, Key="k", VersionId=old)
+        assert blob in err.value.response["Error"]["Message"]

@@ -38,7 +38,7 @@ from pathlib import Path
 from ...contract.s3keys import s3_uri
 from ...errors import LookoutNbError
 from . import motos3, uploads, versions
-from .diskbody import DiskBody
+from .diskbody import DiskBody, fsync_dir, spool
 from .motos3 import BucketRecord, ObjectRecord
 
 log = logging.getLogger(__name__)
@@ -64,14 +64,6 @@ class ObjectStoreError(LookoutNbError):
 
 class PersistError(LookoutNbError):
     """A change could not be written to disk (disk full, read-only file system, ...); nothing was changed."""
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_durably(path: Path, data: bytes, durable: bool = True) -> None:
@@ -538,28 +530,6 @@ class _Job:
         self.uploads: list = []
         self.done = False
         self.error: PersistError | None = None
-
-
-def spool(pieces, folder: Path, durable: bool) -> tuple[str, Path]:
-    """Write ``pieces`` (bytes) to a new temporary file in ``folder`` (fsynced when ``durable``), hashing them as
-    they go (no whole body in memory); returns (SHA-256, the file). The file is removed on any error."""
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-    digest = hashlib.sha256()
-    try:
-        for piece in pieces:
-            digest.update(piece)
-            view = memoryview(piece)
-            while view:
-                view = view[os.write(fd, view):]
-        if durable:
-            os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    return digest.hexdigest(), Path(tmp)
 
 
 @functools.lru_cache(maxsize=1)

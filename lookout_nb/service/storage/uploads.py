@@ -23,7 +23,7 @@ import shutil
 from pathlib import Path
 
 from . import motos3, s3clock
-from .diskbody import DiskBody
+from .diskbody import DiskBody, fsync_dir, spool
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (
@@ -62,8 +62,6 @@ def prepare(store, parts, written: list) -> dict:
 def _part_file(store, bucket: str, upload_id: str, number: int, part, written: list):
     """``(part, file)`` with the part's body in its file (written now unless it is there already), or None when
     the part was replaced and disposed of meanwhile."""
-    from .objects import fsync_dir, spool
-
     home = _root(store) / folder(bucket, upload_id)
     disk = motos3.disk_body(part)
     if disk is not None and disk.path.parent == home and disk.sha256 and disk.path.is_file():
