@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import boto3
+import pandas as pd
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -186,19 +187,24 @@ def test_an_upload_in_progress_continues_after_a_restart_and_an_abort_removes_it
     with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
         s3 = ep.s3()
         s3.create_bucket(Bucket=bucket)
+        ep.clock.advance(pd.Timedelta(minutes=7))
         upload, bodies, done = _start_upload(s3, bucket, parts=2)
+        ep.clock.advance(pd.Timedelta(minutes=1))
         dropped = s3.create_multipart_upload(Bucket=bucket, Key="dropped.bin")["UploadId"]
         s3.upload_part(Bucket=bucket, Key="dropped.bin", UploadId=dropped, PartNumber=1, Body=b"x" * 100)
         listed = _parts(s3, bucket, upload)
         uploads = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+        started = ep.clock.now()
     assert len(_upload_files(tmp_path)) == 3
+    assert [u["Initiated"] for u in uploads] == [started - pd.Timedelta(minutes=1), started]  # the service clock
+    assert {p["LastModified"] for p in listed} == {started - pd.Timedelta(minutes=1)}
     _drop_from_memory(bucket)
     with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
         s3 = ep.s3()
         assert _parts(s3, bucket, upload) == listed
         after = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
-        assert [(u["Key"], u["UploadId"], u.get("ChecksumAlgorithm")) for u in after] == \
-            [(u["Key"], u["UploadId"], u.get("ChecksumAlgorithm")) for u in uploads]
+        assert [(u["Key"], u["UploadId"], u["Initiated"], u.get("ChecksumAlgorithm")) for u in after] == \
+            [(u["Key"], u["UploadId"], u["Initiated"], u.get("ChecksumAlgorithm")) for u in uploads]
         s3.abort_multipart_upload(Bucket=bucket, Key="dropped.bin", UploadId=dropped)
         assert len(_upload_files(tmp_path)) == 2
         _finish(s3, bucket, upload, bodies, done)

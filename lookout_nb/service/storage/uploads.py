@@ -17,9 +17,13 @@ UploadId. A crash leaves at worst files no row names: :func:`sweep` removes them
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import html
 import os
+import re
 import shutil
+import urllib.parse
 from pathlib import Path
 
 from . import motos3, s3clock
@@ -210,3 +214,43 @@ def give_back(store, backend, bucket: str, upload_id: str) -> None:
                          "SELECT number, file, size, etag, last_modified FROM parts WHERE bucket = ? AND upload_id = ?"
                          " ORDER BY number", (bucket, upload_id))]
             motos3.restore_upload(backend, bucket, row[0], parts)
+
+
+# -- ListMultipartUploads: each upload's Initiated, on the service clock ----------------------------------------
+_UPLOAD = re.compile(rb"<Upload><UploadId>([^<]*)</UploadId>((?:(?!</Upload>).)*?)<Initiated>[^<]*</Initiated>", re.S)
+
+
+def is_listing(environ) -> bool:
+    """True for ListMultipartUploads (``GET /bucket?uploads``)."""
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    return environ.get("REQUEST_METHOD") == "GET" and "uploads" in query
+
+
+def stamped_listing(app, environ, start_response, store):
+    """moto's answer to ListMultipartUploads with each saved upload's Initiated time (the service time of its
+    CreateMultipartUpload; moto answers a fixed date of 2010)."""
+    answer: list = []
+    result = app(environ, lambda status, headers, exc_info=None: answer.extend([status, headers]))
+    try:
+        body = b"".join(result)
+    finally:
+        getattr(result, "close", lambda: None)()
+    found = re.search(rb"<Bucket>([^<]*)</Bucket>", body)
+    if answer[0].startswith("200") and found:
+        with store._lock:
+            times = dict(store._index().execute("SELECT upload_id, initiated FROM uploads WHERE bucket = ?",
+                                                (html.unescape(found.group(1).decode()),)))
+
+        def initiated(match):
+            when = times.get(html.unescape(match.group(1).decode()))
+            if when is None:
+                return match.group(0)
+            at = datetime.datetime.fromisoformat(when)
+            stamp = f"{at:%Y-%m-%dT%H:%M:%S}.{at.microsecond // 1000:03d}Z".encode()
+            return b"<Upload><UploadId>" + match.group(1) + b"</UploadId>" + match.group(2) + \
+                b"<Initiated>" + stamp + b"</Initiated>"
+
+        body = _UPLOAD.sub(initiated, body)
+    headers = [(k, v) for k, v in answer[1] if k.lower() != "content-length"] + [("Content-Length", str(len(body)))]
+    start_response(answer[0], headers)
+    return [body]

@@ -32,12 +32,11 @@ import logging
 import uuid
 from xml.sax.saxutils import escape
 
-from . import motos3
+from . import motos3, uploads
 from .bucketnames import bucket_name_problem
 from .diskbody import DamagedObject
 from .objects import PersistError
 from .streaming import streamed_get, wanted
-from .uploads import give_back
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +226,7 @@ def _give_back(store, changes: Changes) -> None:
             if backend.buckets.get(name) is after:
                 store.restore_bucket(backend, name)
         for backend, bucket, upload_id in {(b, bucket, u) for b, bucket, u, _ in changes.parts.values()}:
-            give_back(store, backend, bucket, upload_id)
+            uploads.give_back(store, backend, bucket, upload_id)
     except Exception:
         log.exception("lookout_nb.service: could not give moto back the saved state after a failed save")
 
@@ -300,6 +299,8 @@ class DurableS3:
     def _read(self, environ, start_response):
         """A request moto answers itself; a damaged object file it reads answers S3's 500 naming the file."""
         try:
+            if self.store is not None and uploads.is_listing(environ):  # each upload's Initiated, as saved
+                return uploads.stamped_listing(self.app, environ, start_response, self.store)
             return self.app(environ, start_response)
         except DamagedObject as err:
             return s3_error(start_response, "500 Internal Server Error", "InternalError",
