@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from test_objects import full_disk  # noqa: F401 - the fixture: os.write fails with ENOSPC while it is set
 
 from lookout_nb.service import start
 from lookout_nb.service.storage import motos3
@@ -288,3 +289,24 @@ def test_a_missing_older_version_or_part_file_is_named_while_the_rest_serves(tmp
         with pytest.raises(ClientError) as err:
             s3.get_object(Bucket=bucket, Key="k", VersionId=old)
         assert blob in err.value.response["Error"]["Message"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to tell which file a write goes to")
+def test_a_part_the_disk_refuses_is_not_acknowledged_and_leaves_no_file(tmp_path, full_disk):  # noqa: F811
+    bucket = _bucket("full")
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        s3 = ep.s3()
+        s3.create_bucket(Bucket=bucket)
+        upload = s3.create_multipart_upload(Bucket=bucket, Key="big.bin")["UploadId"]
+        s3.upload_part(Bucket=bucket, Key="big.bin", UploadId=upload, PartNumber=1, Body=b"one" * 1000)
+        full_disk.set()
+        with pytest.raises(ClientError) as err:
+            s3.upload_part(Bucket=bucket, Key="big.bin", UploadId=upload, PartNumber=2, Body=b"two" * 1000)
+        full_disk.clear()
+        assert "No space left on device" in err.value.response["Error"]["Message"]
+        assert [p["PartNumber"] for p in s3.list_parts(Bucket=bucket, Key="big.bin", UploadId=upload)["Parts"]] == [1]
+        assert len(_upload_files(tmp_path)) == 1
+    _drop_from_memory(bucket)
+    with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
+        parts = ep.s3().list_parts(Bucket=bucket, Key="big.bin", UploadId=upload)["Parts"]
+        assert [p["PartNumber"] for p in parts] == [1]
