@@ -300,7 +300,7 @@ def marker(before, key_name: str, version_id: str, last_modified: str):
 
     from moto.s3.models import FakeDeleteMarker
 
-    made = FakeDeleteMarker(key=before if before is not None else SimpleNamespace(name=key_name))
+    made = FakeDeleteMarker(key=before if before is not None else SimpleNamespace(name=key_name))  # type: ignore[arg-type]
     made._version_id, made.last_modified = version_id, datetime.datetime.fromisoformat(last_modified)
     return made
 

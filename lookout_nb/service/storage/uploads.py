@@ -88,7 +88,7 @@ def _part_file(store, bucket: str, upload_id: str, number: int, part, written: l
 def rows(store, parts, ready: dict, written: list) -> list:
     """Under the lock: ``(bucket, upload id, (key, state) or None when the upload is gone, part or None)`` for
     every noted change, from what moto holds now; a part is ``(number, FakeKey, file, size, ETag, LastModified)``."""
-    out = []
+    out: list = []
     for backend, bucket, upload_id, number in parts:
         upload = motos3.upload_of(backend, bucket, upload_id)
         if upload is None:

@@ -46,8 +46,8 @@ def snapshot(backend, bucket: str, key: str) -> tuple:
 def rows(store, backend, bucket: str, older: list, written: list) -> list | None:
     """The rows of ``older`` (FakeKeys' bodies written as blobs when not yet); None when one of them was disposed
     of meanwhile (a later write replaced it: read the list again). A row is ``(position, entry, version id,
-    (ObjectRecord, blob) or None for a delete marker)``."""
-    out = []
+    (ObjectRecord, blob))``, or for a delete marker ``(position, entry, version id, LastModified)``."""
+    out: list = []
     for position, entry in enumerate(older):
         if motos3.is_marker(entry):
             version_id, modified = motos3.marker_state(entry)
