@@ -72,10 +72,14 @@ def _make_history(s3, bucket: str) -> None:
     one whose middle version was deleted by id."""
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_object(Bucket=bucket, Key="k", Body=b"one", Metadata={"n": "1"}, ContentType="text/plain",
-                  Tagging="v=1")
+    first = s3.put_object(Bucket=bucket, Key="k", Body=b"one", Metadata={"n": "1"}, ContentType="text/plain",
+                          Tagging="v=1")["VersionId"]
     s3.put_object(Bucket=bucket, Key="k", Body=b"two" * 1000, Metadata={"n": "2"}, ACL="public-read")
     s3.put_object(Bucket=bucket, Key="k", Body=b"three", ChecksumAlgorithm="SHA256")
+    # an older version changed in place, after newer ones were saved
+    s3.put_object_tagging(Bucket=bucket, Key="k", VersionId=first, Tagging={"TagSet": [{"Key": "late", "Value": "1"}]})
+    s3.put_object_acl(Bucket=bucket, Key="k", VersionId=first, ACL="authenticated-read")
+    s3.put_object(Bucket=bucket, Key="k", Body=b"four")
     s3.put_object(Bucket=bucket, Key="gone", Body=b"was here")
     s3.delete_object(Bucket=bucket, Key="gone")
     ids = [s3.put_object(Bucket=bucket, Key="mid", Body=f"m{i}".encode())["VersionId"] for i in range(3)]
@@ -109,7 +113,7 @@ def test_every_version_and_delete_marker_comes_back_after_a_restart(tmp_path):
         s3 = ep.s3()
         _make_history(s3, bucket)
         before = _answers(s3, bucket)
-    assert len(before["versions"]) == 6 and len(before["markers"]) == 1 and before["gone"] == "NoSuchKey"
+    assert len(before["versions"]) == 7 and len(before["markers"]) == 1 and before["gone"] == "NoSuchKey"
     _drop_from_memory(bucket)
     with start(port=0, clock="manual", demo=False, state_dir=tmp_path) as ep:
         s3 = ep.s3()

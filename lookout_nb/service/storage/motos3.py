@@ -234,9 +234,8 @@ def restore_bucket(record: BucketRecord):
 
 
 def restore(backend, record: ObjectRecord, body, older=()) -> None:
-    """Put one saved object back into ``backend``, with its ETag, LastModified, version id, metadata and tags, after
-    ``older`` (its earlier versions and delete markers, oldest first, from :func:`rebuilt` and :func:`marker`);
-    ``body`` is its bytes, or a :class:`.diskbody.DiskBody` it is then read from (nothing of it is read now)."""
+    """Put a saved object back (its bytes, or a :class:`.diskbody.DiskBody` read when asked) after ``older``, its
+    earlier versions and delete markers (:func:`rebuilt`, :func:`marker`), with its ETag, version id, tags..."""
     place(backend, record.bucket, record.key, [*older, rebuilt(backend, record, body)])
 
 
@@ -280,18 +279,21 @@ def versions_of(backend, bucket_name: str, key_name: str) -> list:
     return list(bucket.keys.getlist(key_name, None) or ()) if bucket is not None else []
 
 
-def is_marker(entry) -> bool:
-    """True for a delete marker (moto's FakeDeleteMarker), not a FakeKey."""
+def is_marker(entry) -> bool:  # a delete marker (moto's FakeDeleteMarker), not a FakeKey
     return type(entry).__name__ == "FakeDeleteMarker"
 
 
-def is_live(entry) -> bool:
-    """True for a FakeKey whose body can still be read (not disposed of by a later write)."""
+def is_live(entry) -> bool:  # a FakeKey whose body can still be read (not disposed of by a later write)
     return type(entry).__name__ == "FakeKey" and not entry.disposed
 
 
 def marker_state(entry) -> tuple[str, str]:
     return entry.version_id, entry.last_modified.isoformat()  # a delete marker's (version id, LastModified)
+
+
+def version_state(backend, key) -> tuple:  # what can change on a stored version: ACL, lock, storage class, tags
+    tags = backend.tagger.get_tag_dict_for_resource(key.arn)
+    return key.acl, key.lock_mode, key.lock_until, key.lock_legal_status, key.storage_class, tags
 
 
 def marker(before, key_name: str, version_id: str, last_modified: str):
@@ -306,8 +308,7 @@ def marker(before, key_name: str, version_id: str, last_modified: str):
 
 
 def _listed_copy(key, memo):
-    """``FakeKey.__deepcopy__``: ListObjectVersions deep-copies every version of the bucket (to mark IsLatest), which
-    reads every body into memory at once; this copy has every field a listing shows and no body."""
+    """``FakeKey.__deepcopy__`` (ListObjectVersions copies every version, so every body): the listed fields only."""
     key.etag  # noqa: B018 - computed (and kept) now when it was not: the copy has no bytes to compute it from
     copied = object.__new__(type(key))
     copied.__dict__.update(key.__dict__)
@@ -525,8 +526,7 @@ def upload_of(backend, bucket_name: str, upload_id: str, number: int | None = No
 
 
 def upload_state(multipart) -> tuple[str, bytes]:
-    """``(key name, state)``: an upload without its parts, as bytes (moto's own values: metadata with the checksum
-    algorithm, storage class, tags, ACL, encryption), for :func:`restore_upload`."""
+    """``(key name, state)``: an upload without its parts (metadata, storage class, tags, ACL...) as bytes."""
     values = {name: value for name, value in vars(multipart).items() if name not in ("parts", "partlist")}
     return multipart.key_name, pickle.dumps(values, protocol=4)
 

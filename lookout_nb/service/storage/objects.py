@@ -463,7 +463,7 @@ class ObjectStore:
         """After the commit: the saved keys and their older versions read their bytes from their blob, their memory
         freed."""
         for (backend, bucket, key), (_, _, record, blob, history) in zip(keys, rows):
-            versions.to_disk(history, self._blob_path)
+            versions.to_disk(self, history)
             if record is None:
                 continue
             live, path = motos3.live(backend, bucket, key), self._blob_path(blob)

@@ -11,7 +11,8 @@ back the same versions, version ids and order; the older versions read their blo
 A blob is removed once no row of ``objects`` or ``versions`` names it (:func:`names`).
 
 >>> import sqlite3; db = sqlite3.connect(":memory:"); _ = db.executescript(SCHEMA)
->>> write(db, "b", "k", [(0, None, "v1", "2026-01-05T09:00:00")], set())  # a delete marker
+>>> marker = ("v1", "2026-01-05T09:00:00", None, None, None, None, None, None)
+>>> write(db, "b", "k", [(0, None, marker, None)], set())  # a delete marker
 >>> saved(db)
 {('b', 'k'): [('v1', '2026-01-05T09:00:00', None, None)]}
 >>> dropped = set(); write(db, "b", "k", [], dropped); saved(db), dropped
@@ -21,6 +22,7 @@ A blob is removed once no row of ``objects`` or ``versions`` names it (:func:`na
 from __future__ import annotations
 
 import json
+import weakref
 
 from . import motos3
 from .diskbody import DiskBody
@@ -45,36 +47,47 @@ def snapshot(backend, bucket: str, key: str) -> tuple:
 
 def rows(store, backend, bucket: str, older: list, written: list) -> list | None:
     """The rows of ``older`` (FakeKeys' bodies written as blobs when not yet); None when one of them was disposed
-    of meanwhile (a later write replaced it: read the list again). A row is ``(position, entry, version id,
-    (ObjectRecord, blob))``, or for a delete marker ``(position, entry, version id, LastModified)``."""
+    of meanwhile (a later write replaced it: read the list again). A row is ``(position, entry, values, state)``:
+    ``values`` are the table's columns from ``version_id`` on, ``state`` what can change on a stored version. A
+    version saved before whose state is unchanged reuses its values (a PUT on a key of 1,000 versions describes
+    none of them again)."""
+    memo = _memo.setdefault(id(store), weakref.WeakKeyDictionary())
     out: list = []
     for position, entry in enumerate(older):
         if motos3.is_marker(entry):
-            version_id, modified = motos3.marker_state(entry)
-            out.append((position, entry, version_id, modified))
+            out.append((position, entry, (*motos3.marker_state(entry), None, None, None, None, None, None), None))
             continue
-        ready = store._blob_of(entry, written) if motos3.is_live(entry) else None
+        if not motos3.is_live(entry):
+            return None
+        state = motos3.version_state(backend, entry)
+        cached = memo.get(entry)
+        if cached is not None and cached[0] == state:
+            out.append((position, entry, cached[1], state))
+            continue
+        ready = store._blob_of(entry, written)
         if ready is None:
             return None
-        record = motos3.describe(backend, bucket, entry)
-        out.append((position, entry, record.attrs.get("version_id", "null"), (record, ready[1])))
+        r = motos3.describe(backend, bucket, entry)
+        values = (r.attrs.get("version_id", "null"), r.last_modified, ready[1], r.size, r.etag,
+                  json.dumps(r.metadata), json.dumps(r.tags), json.dumps(r.attrs))
+        out.append((position, entry, values, state))
     return out
 
 
 def write(db, bucket: str, key: str, history: list, dropped: set) -> None:
-    """Replace the saved older versions of a key by ``history`` (inside the caller's transaction); the blobs the
-    old rows named go to ``dropped`` (removed later if nothing names them)."""
-    old = db.execute("DELETE FROM versions WHERE bucket = ? AND key = ? RETURNING blob", (bucket, key)).fetchall()
-    dropped.update(blob for (blob,) in old if blob)
-    for position, _, version_id, saved_as in history:
-        if not isinstance(saved_as, tuple):  # a delete marker: its LastModified
-            db.execute("INSERT INTO versions (bucket, key, position, version_id, last_modified) VALUES (?, ?, ?, ?, ?)",
-                       (bucket, key, position, version_id, saved_as))
-            continue
-        record, blob = saved_as
-        db.execute("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   (bucket, key, position, version_id, record.last_modified, blob, record.size, record.etag,
-                    json.dumps(record.metadata), json.dumps(record.tags), json.dumps(record.attrs)))
+    """Make the saved older versions of a key ``history`` (inside the caller's transaction), writing only the rows
+    that changed; the blobs no longer named by its rows go to ``dropped`` (removed later if nothing names them)."""
+    saved = {row[0]: row[1:] for row in db.execute(
+        "SELECT position, version_id, last_modified, blob, size, etag, metadata, tags, attrs FROM versions "
+        "WHERE bucket = ? AND key = ?", (bucket, key))}
+    for position, _, values, _ in history:
+        if saved.get(position) != values:
+            db.execute("INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (bucket, key, position, *values))
+    if len(saved) > len(history):
+        db.execute("DELETE FROM versions WHERE bucket = ? AND key = ? AND position >= ?", (bucket, key, len(history)))
+    kept = {values[2] for _, _, values, _ in history}
+    dropped.update(row[2] for row in saved.values() if row[2] and row[2] not in kept)
 
 
 def drop_bucket(db, bucket: str, dropped: set) -> None:
@@ -123,12 +136,19 @@ def rebuilt(backend, key: str, saved_versions: list, blob_path, damaged: list) -
     return entries
 
 
-def to_disk(history: list, blob_path) -> None:
-    """After the commit: every older FakeKey of ``history`` reads its bytes from its blob (its buffer freed)."""
-    for _, entry, _, saved_as in history:
-        if isinstance(saved_as, tuple):
-            record, blob = saved_as
-            disk = motos3.disk_body(entry)
-            if disk is None or disk.path != blob_path(blob):
-                motos3.to_disk(entry, DiskBody(blob_path(blob), record.size, blob))
+def to_disk(store, history: list) -> None:
+    """After the commit: every older FakeKey of ``history`` reads its bytes from its blob (its buffer freed), and
+    its row is remembered for the next save of the key."""
+    memo = _memo.setdefault(id(store), weakref.WeakKeyDictionary())
+    for _, entry, values, state in history:
+        blob = values[2]
+        if blob is None:
+            continue
+        disk = motos3.disk_body(entry)
+        if disk is None or disk.sha256 != blob or disk.path != store._blob_path(blob):
+            motos3.to_disk(entry, DiskBody(store._blob_path(blob), values[3], blob))
+        memo[entry] = (state, values)
 
+
+#: Per store (by id): each saved older FakeKey -> (its state, its row's values) when it was saved.
+_memo: dict[int, weakref.WeakKeyDictionary] = {}
