@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import tempfile
 from pathlib import Path
 
 #: Bytes read at a time when a body is streamed.
@@ -167,3 +168,34 @@ class DiskBody:
             except OSError:
                 pass
             self.owned = False
+
+
+def fsync_dir(path: Path) -> None:
+    """Make the names in the folder ``path`` durable (a new or renamed file survives a power cut)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def spool(pieces, folder: Path, durable: bool) -> tuple[str, Path]:
+    """Write ``pieces`` (bytes) to a new temporary file in ``folder`` (fsynced when ``durable``), hashing them as
+    they go (no whole body in memory); returns (SHA-256, the file). The file is removed on any error."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+    digest = hashlib.sha256()
+    try:
+        for piece in pieces:
+            digest.update(piece)
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(fd, view):]
+        if durable:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    return digest.hexdigest(), Path(tmp)

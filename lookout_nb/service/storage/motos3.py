@@ -1,15 +1,14 @@
 """Every read and write of moto's in-memory S3 backend that lookout_nb makes, in one place.
 
-moto keeps the S3 protocol; lookout_nb keeps the objects on disk (:mod:`.objects`). To do that it reads an object's
-state after a request (:func:`live`, :func:`describe`, :func:`body`) and puts saved objects back at start
-(:func:`restore`), directly in ``moto.s3.models.s3_backends[account][partition]`` (no HTTP, so a restart is fast).
-The endpoint's runner reads and writes objects in-process too (:mod:`.inprocess`): :func:`names_after` lists a key
-range from a sorted index of each bucket's names (moto's own listing walks every key of the bucket),
-:func:`put_as_http` writes an object as moto's PutObject handler does. Only this module knows moto's internals
-(``FakeBucket.keys``, ``FakeKey`` attributes, the ``S3Backend`` methods :mod:`.writethrough` hooks, the
-``utcnow`` :mod:`.s3clock` replaces, the exception classes, the WSGI applications the server routes to), so a moto
-upgrade is checked here: :data:`RELIED_ON` lists every name taken from moto and :func:`missing` says which of them
-an installed moto lacks (tests/service/test_moto.py checks it and the tested version range, :data:`TESTED`).
+moto keeps the S3 protocol; lookout_nb keeps the objects on disk (:mod:`.objects`): it reads an object's state after
+a request (:func:`live`, :func:`describe`, :func:`versions_of`, :func:`upload_of`) and puts saved objects, versions
+and uploads back at start (:func:`restore`, :func:`restore_upload`), directly in ``moto.s3.models.s3_backends``.
+The runner reads and writes in-process too (:mod:`.inprocess`): :func:`names_after` lists a key range from a sorted
+index of each bucket's names, :func:`put_as_http` writes an object as moto's PutObject handler does. Only this
+module knows moto's internals (``FakeBucket.keys``, ``FakeKey`` attributes, the ``S3Backend`` methods
+:mod:`.writethrough` hooks, the ``utcnow`` :mod:`.s3clock` replaces, the exception classes, the WSGI applications),
+so a moto upgrade is checked here: :func:`missing` says which name of :data:`RELIED_ON` an installed moto lacks
+(tests/service/test_moto.py checks it and the tested version range, :data:`TESTED`).
 
 >>> backend = backend_of("123456789012", "aws")
 >>> record = describe(backend, "lookout-demo", live(backend, "lookout-demo", "in/a.csv"))  # doctest: +SKIP
@@ -25,8 +24,10 @@ import contextlib
 import contextvars
 import datetime
 import functools
+import io
 import pickle
 import threading
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -54,6 +55,8 @@ RELIED_ON = (
     "moto.s3.models:MalformedXML", "moto.s3.models:md5_hash", "moto.s3.models:notifications",
     "moto.s3.utils:_VersionedKeyStore.setlist", "moto.s3.utils:_VersionedKeyStore.__setitem__",
     "moto.s3.utils:_VersionedKeyStore.pop", "moto.s3.utils:metadata_from_headers",
+    "moto.s3.models:FakeDeleteMarker", "moto.s3.models:FakeMultipart.set_part", "moto.s3.models:S3Backend.upload_part",
+    "moto.s3.models:S3Backend.create_multipart_upload", "moto.s3.models:S3Backend.abort_multipart_upload",
     "moto.s3.exceptions:S3ClientError", "moto.s3.exceptions:MissingBucket", "moto.core.exceptions:ServiceException",
     "moto.moto_server.werkzeug_app:DomainDispatcherApplication", "moto.moto_server.werkzeug_app:create_backend_app",
 )
@@ -142,11 +145,6 @@ def live(backend, bucket_name: str, key_name: str):
     return key if isinstance(key, FakeKey) and not key.disposed else None
 
 
-def body(key) -> bytes:
-    """The bytes of a FakeKey (ValueError when a later write has replaced and disposed of it meanwhile)."""
-    return key.value
-
-
 def body_pieces(key, size: int = 1024 * 1024):
     """The bytes of a FakeKey in pieces of ``size`` (read under the key's lock; ValueError when a later write has
     replaced and disposed of it meanwhile)."""
@@ -196,17 +194,13 @@ def to_disk(key, disk) -> bool:
     return True
 
 
-def is_versioned(backend, bucket_name: str) -> bool:
-    """True when the bucket keeps versions (then older versions stay in moto's own buffers)."""
-    bucket = backend.buckets.get(bucket_name)
-    return bool(bucket is not None and bucket.is_versioned)
-
-
 def describe(backend, bucket_name: str, key) -> ObjectRecord:
     """A FakeKey's state without its body."""
     attrs = {a: getattr(key, a, None) for a in _ATTRS}
     if getattr(key, "acl", None) is not None:
         attrs["acl"] = base64.b64encode(pickle.dumps(key.acl, protocol=4)).decode()
+    if key._version_id not in (None, "null"):
+        attrs["version_id"] = key._version_id
     return ObjectRecord(
         bucket=bucket_name,
         key=key.name,
@@ -242,22 +236,28 @@ def restore_bucket(record: BucketRecord):
     return bucket
 
 
-def restore(backend, record: ObjectRecord, body) -> None:
-    """Put one saved object back into ``backend``, with its ETag, LastModified, metadata and tags; ``body`` is its
-    bytes, or a :class:`.diskbody.DiskBody` it is then read from (nothing of it is read now)."""
+def restore(backend, record: ObjectRecord, body, older=()) -> None:
+    """Put a saved object back (its bytes, or a :class:`.diskbody.DiskBody` read when asked) after ``older``, its
+    earlier versions and delete markers (:func:`rebuilt`, :func:`marker`), with its ETag, version id, tags..."""
+    place(backend, record.bucket, record.key, [*older, rebuilt(backend, record, body)])
+
+
+def place(backend, bucket_name: str, key_name: str, entries: list) -> None:
+    backend.get_bucket(bucket_name).keys.setlist(key_name, entries)  # a key's versions, oldest first
+
+
+def rebuilt(backend, record: ObjectRecord, body):
+    """The FakeKey of a saved object version, not yet placed in its bucket (see :func:`restore`)."""
+    from moto.s3.models import FakeKey
+
     attrs = record.attrs
     disk = None if isinstance(body, (bytes, bytearray)) else body
-    key = backend.put_object(
-        record.bucket,
-        record.key,
-        b"" if disk is not None else body,
-        storage=attrs.get("storage_class"),
-        etag=record.etag.strip('"'),
-        encryption=attrs.get("encryption"),
-        kms_key_id=attrs.get("kms_key_id"),
-        checksum_value=attrs.get("checksum_value"),
-        disable_notification=True,
-    )
+    versioned = backend.get_bucket(record.bucket).is_versioned
+    key = FakeKey(record.key, b"" if disk is not None else body, backend.account_id, backend.region_name,
+                  storage=attrs.get("storage_class"), etag=record.etag.strip('"'), is_versioned=versioned,
+                  version_id=attrs.get("version_id") or (str(uuid.uuid4()) if versioned else "null"),
+                  bucket_name=record.bucket, encryption=attrs.get("encryption"), kms_key_id=attrs.get("kms_key_id"),
+                  checksum_value=attrs.get("checksum_value"))
     if disk is not None:
         to_disk(key, disk)
     key.set_metadata(dict(record.metadata))
@@ -269,14 +269,68 @@ def restore(backend, record: ObjectRecord, body) -> None:
             setattr(key, name, attrs[name])
     if attrs.get("acl"):
         key.acl = pickle.loads(base64.b64decode(attrs["acl"]))  # this store's own record
+    backend.tagger.delete_all_tags_for_resource(key.arn)
     if record.tags:
         backend.tagger.tag_resource(key.arn, backend.tagger.convert_dict_to_tags_input(record.tags))
+    return key
+
+
+# -- versions: every version of a key, delete markers included -------------------------------------------------------
+def versions_of(backend, bucket_name: str, key_name: str) -> list:
+    """A key's versions as moto holds them now, oldest first: FakeKeys and delete markers ([] when none)."""
+    bucket = backend.buckets.get(bucket_name)
+    return list(bucket.keys.getlist(key_name, None) or ()) if bucket is not None else []
+
+
+def is_marker(entry) -> bool:  # a delete marker (moto's FakeDeleteMarker), not a FakeKey
+    return type(entry).__name__ == "FakeDeleteMarker"
+
+
+def is_live(entry) -> bool:  # a FakeKey whose body can still be read (not disposed of by a later write)
+    return type(entry).__name__ == "FakeKey" and not entry.disposed
+
+
+def marker_state(entry) -> tuple[str, str]:
+    return entry.version_id, entry.last_modified.isoformat()  # a delete marker's (version id, LastModified)
+
+
+def version_state(backend, key) -> tuple:  # what can change on a stored version: ACL, lock, storage class, tags
+    tags = backend.tagger.get_tag_dict_for_resource(key.arn)
+    return key.acl, key.lock_mode, key.lock_until, key.lock_legal_status, key.storage_class, tags
+
+
+def marker(before, key_name: str, version_id: str, last_modified: str):
+    """A delete marker of ``key_name`` as saved (``before``: the version it was put on, or None)."""
+    from types import SimpleNamespace
+
+    from moto.s3.models import FakeDeleteMarker
+
+    made = FakeDeleteMarker(key=before if before is not None else SimpleNamespace(name=key_name))  # type: ignore[arg-type]
+    made._version_id, made.last_modified = version_id, datetime.datetime.fromisoformat(last_modified)
+    return made
+
+
+def _listed_copy(key, memo):
+    """``FakeKey.__deepcopy__`` (ListObjectVersions copies every version, so every body): the listed fields only."""
+    key.etag  # noqa: B018 - computed (and kept) now when it was not: the copy has no bytes to compute it from
+    copied = object.__new__(type(key))
+    copied.__dict__.update(key.__dict__)
+    copied._value_buffer, copied.multipart, copied.lock = io.BytesIO(), None, threading.Lock()
+    return copied
+
+
+@functools.lru_cache(maxsize=1)
+def install_listed_copy() -> None:
+    """Give moto's FakeKey :func:`_listed_copy` as its ``__deepcopy__`` (once; moto deep-copies keys nowhere else)."""
+    from moto.s3.models import FakeKey
+
+    FakeKey.__deepcopy__ = _listed_copy  # type: ignore[attr-defined]
 
 
 def remove(backend, bucket_name: str, key_name: str) -> None:
-    """Remove a key from ``backend`` (nothing happens when it is not there)."""
+    """Remove a key and its versions from ``backend`` (nothing happens when it is not there)."""
     bucket = backend.buckets.get(bucket_name)
-    if bucket is not None and key_name in bucket.keys:
+    if bucket is not None and dict.__contains__(bucket.keys, key_name):
         bucket.keys.pop(key_name)
 
 
@@ -530,6 +584,38 @@ def install_put_on_disk() -> None:
     FakeKey.value = property(value.fget, set_value)  # type: ignore[method-assign, assignment, unused-ignore]
     S3Backend.put_object = put_object  # type: ignore[method-assign]
     S3Backend.upload_part = upload_part  # type: ignore[method-assign]
+
+
+# -- in-progress multipart uploads ------------------------------------------------------------------------------
+def upload_of(backend, bucket_name: str, upload_id: str, number: int | None = None):
+    """moto's in-progress multipart upload (FakeMultipart), or its part ``number`` (a FakeKey), or None."""
+    bucket = backend.buckets.get(bucket_name)
+    upload = bucket.multiparts.get(upload_id) if bucket is not None else None
+    return upload if number is None or upload is None else upload.parts.get(number)
+
+
+def upload_state(multipart) -> tuple[str, bytes]:
+    """``(key name, state)``: an upload without its parts (metadata, storage class, tags, ACL...) as bytes."""
+    values = {name: value for name, value in vars(multipart).items() if name not in ("parts", "partlist")}
+    return multipart.key_name, pickle.dumps(values, protocol=4)
+
+
+def part_state(part) -> tuple[int, str, str]:
+    return part.size, part.etag, part.last_modified.isoformat()  # an uploaded part's (size, ETag, LastModified)
+
+
+def restore_upload(backend, bucket_name: str, state: bytes, parts) -> None:
+    """Put a saved upload back (``parts``: ``(number, size, ETag, LastModified, DiskBody)``), with its id."""
+    from moto.s3.models import FakeMultipart
+
+    multipart = object.__new__(FakeMultipart)
+    multipart.__dict__.update(pickle.loads(state))  # this store wrote it (the user's own state_dir)
+    multipart.parts, multipart.partlist = {}, []
+    for number, _, etag, modified, disk in parts:
+        part = multipart.set_part(number, b"")
+        to_disk(part, disk)
+        part._etag, part.last_modified = etag.strip('"'), datetime.datetime.fromisoformat(modified)
+    backend.get_bucket(bucket_name).multiparts[multipart.id] = multipart
 
 
 def backend_class():
