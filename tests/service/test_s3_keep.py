@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from test_objects import full_disk  # noqa: F401 - the fixture: os.write fails with ENOSPC while it is set
 
 from lookout_nb.service import start
-from lookout_nb.service.storage import motos3
+from lookout_nb.service.storage.moto import motos3
 
 ROOT = Path(__file__).resolve().parents[2]
 MIB = 1024 * 1024

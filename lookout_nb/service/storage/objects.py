@@ -16,7 +16,7 @@ A crash leaves at worst a blob nobody names or a temporary file; both are swept 
 :mod:`.writethrough` calls :meth:`ObjectStore.sync` after each mutating request, before the response. At start
 :meth:`open` checks the index, and :meth:`load` puts every object back into moto directly, reading no body (a
 missing blob is listed in :attr:`ObjectStore.damaged`). A versioned bucket's older versions and delete markers are
-kept too (:mod:`.versions`), and so are in-progress multipart uploads (:mod:`.uploads`).
+kept too (:mod:`.keep.versions`), and so are in-progress multipart uploads (:mod:`.keep.uploads`).
 
 >>> store = ObjectStore("/tmp/lookout-state").open()   # doctest: +SKIP
 >>> store.load()                                       # doctest: +SKIP
@@ -39,9 +39,10 @@ from pathlib import Path
 
 from ...contract.s3keys import s3_uri
 from ...errors import LookoutNbError
-from . import motos3, uploads, versions
-from .diskbody import DiskBody, fsync_dir, spool
-from .motos3 import BucketRecord, ObjectRecord
+from .diskbody import DiskBody, fsync_dir, link, spool
+from .keep import uploads, versions
+from .moto import motos3
+from .moto.motos3 import BucketRecord, ObjectRecord
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +277,7 @@ class ObjectStore:
     def sync(self, buckets=(), keys=(), parts=()) -> None:
         """Write the current moto state of ``buckets`` (``(backend, name)``), ``keys`` (``(backend, bucket,
         key)``, with their older versions) and multipart ``parts`` (``(backend, bucket, upload id, part number or
-        None)``, :mod:`.uploads`) to disk: present ones saved, absent ones removed, before returning.
+        None)``, :mod:`.keep.uploads`) to disk: present ones saved, absent ones removed, before returning.
 
         The bodies are written first, outside the lock (so requests write theirs side by side). The index is then
         committed by group commit: the changes of every request waiting at that moment go into one transaction
@@ -460,7 +461,8 @@ class ObjectStore:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 if self.durable:
                     fsync_dir(path.parent.parent)
-            os.link(source, path)
+            if not link(source, path):
+                return False
         except FileExistsError:
             return True
         except OSError:

@@ -4,15 +4,15 @@
 moto's backend methods note which buckets and keys the request touched: ``create_bucket``, ``delete_bucket``,
 ``put_object`` (also reached by CopyObject, CompleteMultipartUpload and browser POST uploads),
 ``delete_object`` (also reached by DeleteObjects), ``put_object_tagging``, and the multipart uploads' methods
-(create, upload part, upload part copy, abort, complete: :mod:`.uploads`). Once moto has built its answer,
+(create, upload part, upload part copy, abort, complete: :mod:`.keep.uploads`). Once moto has built its answer,
 and before a byte of it is sent, :meth:`.objects.ObjectStore.sync` saves the current state of those buckets and
 keys (read after the whole request, so metadata and tags set after ``put_object`` are included).
 
 Why hooks and not parsing the request: the hooks learn exactly what moto changed, whatever the addressing
 (path or virtual host), the operation (a copy, a multipart completion, a batch delete) or moto's URL rules; they
 only record names, do nothing outside a request of a lookout_nb endpoint, and read moto's state through
-:mod:`.motos3`. What can break with a moto upgrade is the method names and their argument names (checked when
-the hooks are installed) and the attributes in :mod:`.motos3`.
+:mod:`.moto`. What can break with a moto upgrade is the method names and their argument names (checked when
+the hooks are installed) and the attributes in :mod:`.moto`.
 
 When the disk refuses (full, read-only), the request answers S3's ``500 InternalError`` naming the cause,
 moto is given back the saved state of what the request changed, and no file is left behind. The hooks also
@@ -32,9 +32,10 @@ import logging
 import uuid
 from xml.sax.saxutils import escape
 
-from . import motos3, uploads
 from .bucketnames import bucket_name_problem
 from .diskbody import DamagedObject
+from .keep import uploads
+from .moto import arriving, motos3, multipart
 from .objects import PersistError
 from .streaming import streamed_get, wanted
 
@@ -163,7 +164,7 @@ _NOTES = {
 def install_hooks() -> None:
     """Hook moto's S3 backend class (once per process); a RuntimeError names what a moto upgrade changed."""
     S3Backend = motos3.backend_class()
-    motos3.install_multipart_on_disk()  # first: its completion is hooked
+    multipart.install_multipart_on_disk()  # first: its completion is hooked
     motos3.install_listed_copy()
     for name, (arguments, note) in _NOTES.items():
         method = getattr(S3Backend, name, None)
@@ -177,7 +178,7 @@ def install_hooks() -> None:
             method = _check_new_bucket(method)
         setattr(S3Backend, name, _hook(method, note))
     S3Backend.get_bucket = _check_missing_bucket(S3Backend.get_bucket)
-    motos3.install_put_on_disk()  # after the hooks: it calls the hooked put_object and upload_part
+    arriving.install_put_on_disk()  # after the hooks: it calls the hooked put_object and upload_part
 
 
 # -- the WSGI wrapper ------------------------------------------------------------------------------------------

@@ -24,8 +24,8 @@ from __future__ import annotations
 import json
 import weakref
 
-from . import motos3
-from .diskbody import DiskBody
+from ..diskbody import DiskBody
+from ..moto import keyversions, motos3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (
@@ -39,8 +39,8 @@ CREATE INDEX IF NOT EXISTS versions_by_blob ON versions (blob);
 
 def snapshot(backend, bucket: str, key: str) -> tuple:
     """``(current FakeKey or None, older entries)`` from one reading of moto's list of the key's versions."""
-    entries = motos3.versions_of(backend, bucket, key)
-    if entries and motos3.is_live(entries[-1]):
+    entries = keyversions.versions_of(backend, bucket, key)
+    if entries and keyversions.is_live(entries[-1]):
         return entries[-1], entries[:-1]
     return None, entries
 
@@ -54,12 +54,12 @@ def rows(store, backend, bucket: str, older: list, written: list) -> list | None
     memo = _memo.setdefault(id(store), weakref.WeakKeyDictionary())
     out: list = []
     for position, entry in enumerate(older):
-        if motos3.is_marker(entry):
-            out.append((position, entry, (*motos3.marker_state(entry), None, None, None, None, None, None), None))
+        if keyversions.is_marker(entry):
+            out.append((position, entry, (*keyversions.marker_state(entry), None, None, None, None, None, None), None))
             continue
-        if not motos3.is_live(entry):
+        if not keyversions.is_live(entry):
             return None
-        state = motos3.version_state(backend, entry)
+        state = keyversions.version_state(backend, entry)
         cached = memo.get(entry)
         if cached is not None and cached[0] == state:
             out.append((position, entry, cached[1], state))
@@ -127,7 +127,7 @@ def rebuilt(backend, key: str, saved_versions: list, blob_path, damaged: list) -
     entries: list = []
     for version_id, modified, blob, record in saved_versions:
         if record is None:
-            entries.append(motos3.marker(entries[-1] if entries else None, key, version_id, modified))
+            entries.append(keyversions.marker(entries[-1] if entries else None, key, version_id, modified))
             continue
         path = blob_path(blob)
         if not path.is_file():

@@ -1,12 +1,12 @@
-"""Every read and write of moto's in-memory S3 backend that lookout_nb makes, in one place.
+"""moto's in-memory S3 backend as lookout_nb reads and writes it: buckets, objects, the backend's hooks.
 
-moto keeps the S3 protocol; lookout_nb keeps the objects on disk (:mod:`.objects`): it reads an object's state after
-a request (:func:`live`, :func:`describe`, :func:`versions_of`, :func:`upload_of`) and puts saved objects, versions
-and uploads back at start (:func:`restore`, :func:`restore_upload`), directly in ``moto.s3.models.s3_backends``.
-The runner reads and writes in-process too (:mod:`.inprocess`): :func:`names_after` lists a key range from a sorted
+moto keeps the S3 protocol; lookout_nb keeps the objects on disk (:mod:`..objects`): it reads an object's state after
+a request (:func:`live`, :func:`describe`; a key's versions :mod:`.keyversions`, uploads :mod:`.multipart`) and puts
+saved objects and versions back at start (:func:`restore`), directly in ``moto.s3.models.s3_backends``.
+The runner reads and writes in-process too (:mod:`..inprocess`): :func:`names_after` lists a key range from a sorted
 index of each bucket's names, :func:`put_as_http` writes an object as moto's PutObject handler does. Only this
-module knows moto's internals (``FakeBucket.keys``, ``FakeKey`` attributes, the ``S3Backend`` methods
-:mod:`.writethrough` hooks, the ``utcnow`` :mod:`.s3clock` replaces, the exception classes, the WSGI applications),
+package knows moto's internals (``FakeBucket.keys``, ``FakeKey`` attributes, the ``S3Backend`` methods
+:mod:`..writethrough` hooks, the ``utcnow`` :mod:`..s3clock` replaces, the exception classes, the WSGI applications),
 so a moto upgrade is checked here: :func:`missing` says which name of :data:`RELIED_ON` an installed moto lacks
 (tests/service/test_moto.py checks it and the tested version range, :data:`TESTED`).
 
@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import base64
 import bisect
-import contextlib
-import contextvars
 import datetime
 import functools
 import io
@@ -157,7 +155,7 @@ def body_pieces(key, size: int = 1024 * 1024):
 
 def disk_body(key):
     """The :class:`.diskbody.DiskBody` a FakeKey's bytes are read from, or None (they are in moto's own buffer)."""
-    from .diskbody import DiskBody
+    from ..diskbody import DiskBody
 
     buffer = getattr(key, "_value_buffer", None)
     return buffer if isinstance(buffer, DiskBody) and buffer.on_disk else None
@@ -237,8 +235,9 @@ def restore_bucket(record: BucketRecord):
 
 
 def restore(backend, record: ObjectRecord, body, older=()) -> None:
-    """Put a saved object back (its bytes, or a :class:`.diskbody.DiskBody` read when asked) after ``older``, its
-    earlier versions and delete markers (:func:`rebuilt`, :func:`marker`), with its ETag, version id, tags..."""
+    """Put a saved object back (its bytes, or a :class:`..diskbody.DiskBody` read when asked) after ``older``, its
+    earlier versions and delete markers (:func:`rebuilt`, :func:`.keyversions.marker`), with its ETag, version id,
+    tags..."""
     place(backend, record.bucket, record.key, [*older, rebuilt(backend, record, body)])
 
 
@@ -273,41 +272,6 @@ def rebuilt(backend, record: ObjectRecord, body):
     if record.tags:
         backend.tagger.tag_resource(key.arn, backend.tagger.convert_dict_to_tags_input(record.tags))
     return key
-
-
-# -- versions: every version of a key, delete markers included -------------------------------------------------------
-def versions_of(backend, bucket_name: str, key_name: str) -> list:
-    """A key's versions as moto holds them now, oldest first: FakeKeys and delete markers ([] when none)."""
-    bucket = backend.buckets.get(bucket_name)
-    return list(bucket.keys.getlist(key_name, None) or ()) if bucket is not None else []
-
-
-def is_marker(entry) -> bool:  # a delete marker (moto's FakeDeleteMarker), not a FakeKey
-    return type(entry).__name__ == "FakeDeleteMarker"
-
-
-def is_live(entry) -> bool:  # a FakeKey whose body can still be read (not disposed of by a later write)
-    return type(entry).__name__ == "FakeKey" and not entry.disposed
-
-
-def marker_state(entry) -> tuple[str, str]:
-    return entry.version_id, entry.last_modified.isoformat()  # a delete marker's (version id, LastModified)
-
-
-def version_state(backend, key) -> tuple:  # what can change on a stored version: ACL, lock, storage class, tags
-    tags = backend.tagger.get_tag_dict_for_resource(key.arn)
-    return key.acl, key.lock_mode, key.lock_until, key.lock_legal_status, key.storage_class, tags
-
-
-def marker(before, key_name: str, version_id: str, last_modified: str):
-    """A delete marker of ``key_name`` as saved (``before``: the version it was put on, or None)."""
-    from types import SimpleNamespace
-
-    from moto.s3.models import FakeDeleteMarker
-
-    made = FakeDeleteMarker(key=before if before is not None else SimpleNamespace(name=key_name))  # type: ignore[arg-type]
-    made._version_id, made.last_modified = version_id, datetime.datetime.fromisoformat(last_modified)
-    return made
 
 
 def _listed_copy(key, memo):
@@ -443,179 +407,6 @@ def set_utcnow(now) -> None:
     import moto.s3.models
 
     moto.s3.models.utcnow = now
-
-
-def _complete_to_file(multipart, body):
-    """moto's FakeMultipart.complete, writing the object to a temporary file part by part instead of building it in
-    memory: ``(path, size, etag, checksum_details)``, or None when the upload names no part."""
-    import codecs
-    import os
-    import tempfile
-
-    from moto.s3 import models
-
-    checksum = models.MultipartChecksumBuilder(multipart.metadata.get("x-amz-checksum-algorithm"),
-                                               multipart.metadata.get("x-amz-checksum-type"))
-    md5s, last, count, size = bytearray(), None, 0, 0
-    fd, path = tempfile.mkstemp(prefix="lookout-nb-multipart-")
-    try:
-        for number, etag in body:
-            part = multipart.parts.get(number)
-            part_etag = part.etag.replace('"', "") if part is not None else None
-            if part is None or part_etag != etag.replace('"', ""):
-                raise models.InvalidPart()
-            if last is not None and last.contentsize < models.S3_UPLOAD_PART_MIN_SIZE:
-                raise models.EntityTooSmall()
-            md5s.extend(codecs.decode(part_etag, "hex"))
-            value = part.value
-            checksum.addPart(value)
-            view = memoryview(value)
-            while view:
-                view = view[os.write(fd, view):]
-            size, last, count = size + len(value), part, count + 1
-        if count == 0:
-            raise models.MalformedXML()
-    except BaseException:
-        os.close(fd)
-        os.unlink(path)
-        raise
-    os.close(fd)
-    full = models.md5_hash()
-    full.update(bytes(md5s))
-    return path, size, f"{full.hexdigest()}-{count}", checksum.build()
-
-
-def complete_multipart_on_disk(self, bucket_name: str, multipart_id: str, body):
-    """``S3Backend.complete_multipart_upload`` as moto's, but the object goes to a file, not memory (a 100 MiB
-    upload costs a part, not 300 MiB); the key reads it from there (:class:`.diskbody.DiskBody`) until it is saved."""
-    from moto.s3 import models
-
-    from .diskbody import DiskBody
-
-    bucket = self.get_bucket(bucket_name)
-    multipart = bucket.multiparts[multipart_id]
-    path, size, etag, checksum_details = _complete_to_file(multipart, body)
-    del bucket.multiparts[multipart_id]
-    key = self.put_object(bucket_name, multipart.key_name, b"", storage=multipart.storage, etag=etag,
-                          multipart=multipart, encryption=multipart.sse_encryption, kms_key_id=multipart.kms_key_id)
-    to_disk(key, DiskBody(path, size, owned=True))
-    key.set_metadata(multipart.metadata)
-    if checksum_details:
-        key.checksum_algorithm = multipart.metadata.get("x-amz-checksum-algorithm")
-        key.checksum_type, key.checksum_value, key.checksum_parts = checksum_details
-    self.put_object_tagging(key, multipart.tags)
-    self.put_object_acl(bucket_name=bucket_name, key_name=key.name, acl=multipart.acl, disable_notification=True)
-    models.notifications.send_event(
-        self.account_id, models.notifications.S3NotificationEvent.OBJECT_CREATED_COMPLETE_MULTIPART_UPLOAD_EVENT,
-        bucket, bucket.keys.get(multipart.key_name))
-    return key
-
-
-@functools.lru_cache(maxsize=1)
-def install_multipart_on_disk() -> None:
-    """Replace moto's ``S3Backend.complete_multipart_upload`` by :func:`complete_multipart_on_disk` (once)."""
-    from moto.s3.models import S3Backend
-
-    # deliberate: moto's completion would join the parts in memory (this module alone touches moto's internals)
-    S3Backend.complete_multipart_upload = complete_multipart_on_disk  # type: ignore[method-assign]
-
-
-# -- a PUT body already on disk (:mod:`.putbody`) ----------------------------------------------------------------
-_arriving: contextvars.ContextVar = contextvars.ContextVar("lookout_nb_arriving_body", default=None)
-
-
-@contextlib.contextmanager
-def body_on_disk(disk, md5_hex: str):
-    """Within the block (this request), the first PutObject or UploadPart that moto's handler makes with an empty
-    body takes ``disk`` (a :class:`.diskbody.DiskBody`) as its body and ``md5_hex`` as its ETag; yields a list that
-    holds the key once it is made (empty: moto refused the request before storing anything)."""
-    made: list = []
-    token = _arriving.set((disk, md5_hex, made))
-    try:
-        yield made
-    finally:
-        _arriving.reset(token)
-
-
-def _take_arriving(value):
-    pending = _arriving.get()
-    if pending is None or pending[2] or value not in (b"", None):
-        return None
-    return pending
-
-
-@functools.lru_cache(maxsize=1)
-def install_put_on_disk() -> None:
-    """Let moto's ``put_object`` and ``upload_part`` take the body of :func:`body_on_disk`, and a FakeKey take a
-    DiskBody as its value (its buffer, no copy), so a key is born with its bytes on disk (once per process)."""
-    from moto.s3.models import FakeKey, S3Backend
-
-    from .diskbody import DiskBody
-
-    value, put, upload = vars(FakeKey)["value"], S3Backend.put_object, S3Backend.upload_part  # value: a property
-
-    def set_value(self, new_value):
-        if isinstance(new_value, DiskBody):
-            old, self._value_buffer, self.contentsize = self._value_buffer, new_value, new_value.size
-            old.close()
-        else:
-            value.fset(self, new_value)
-
-    @functools.wraps(put)
-    def put_object(self, bucket_name, key_name, value, *args, **kwargs):
-        pending = _take_arriving(value) if not args else None
-        if pending is None:
-            return put(self, bucket_name, key_name, value, *args, **kwargs)
-        key = put(self, bucket_name, key_name, pending[0], **{**kwargs, "etag": pending[1]})
-        pending[2].append(key)
-        return key
-
-    @functools.wraps(upload)
-    def upload_part(self, bucket_name, multipart_id, part_id, value):
-        pending = _take_arriving(value)
-        if pending is None:
-            return upload(self, bucket_name, multipart_id, part_id, value)
-        key = upload(self, bucket_name, multipart_id, part_id, pending[0])
-        key._etag = pending[1]
-        pending[2].append(key)
-        return key
-
-    # deliberate: moto's handler would hold the body in memory (this module alone touches moto's internals)
-    FakeKey.value = property(value.fget, set_value)  # type: ignore[method-assign, assignment, unused-ignore]
-    S3Backend.put_object = put_object  # type: ignore[method-assign]
-    S3Backend.upload_part = upload_part  # type: ignore[method-assign]
-
-
-# -- in-progress multipart uploads ------------------------------------------------------------------------------
-def upload_of(backend, bucket_name: str, upload_id: str, number: int | None = None):
-    """moto's in-progress multipart upload (FakeMultipart), or its part ``number`` (a FakeKey), or None."""
-    bucket = backend.buckets.get(bucket_name)
-    upload = bucket.multiparts.get(upload_id) if bucket is not None else None
-    return upload if number is None or upload is None else upload.parts.get(number)
-
-
-def upload_state(multipart) -> tuple[str, bytes]:
-    """``(key name, state)``: an upload without its parts (metadata, storage class, tags, ACL...) as bytes."""
-    values = {name: value for name, value in vars(multipart).items() if name not in ("parts", "partlist")}
-    return multipart.key_name, pickle.dumps(values, protocol=4)
-
-
-def part_state(part) -> tuple[int, str, str]:
-    return part.size, part.etag, part.last_modified.isoformat()  # an uploaded part's (size, ETag, LastModified)
-
-
-def restore_upload(backend, bucket_name: str, state: bytes, parts) -> None:
-    """Put a saved upload back (``parts``: ``(number, size, ETag, LastModified, DiskBody)``), with its id."""
-    from moto.s3.models import FakeMultipart
-
-    multipart = object.__new__(FakeMultipart)
-    multipart.__dict__.update(pickle.loads(state))  # this store wrote it (the user's own state_dir)
-    multipart.parts, multipart.partlist = {}, []
-    for number, _, etag, modified, disk in parts:
-        part = multipart.set_part(number, b"")
-        to_disk(part, disk)
-        part._etag, part.last_modified = etag.strip('"'), datetime.datetime.fromisoformat(modified)
-    backend.get_bucket(bucket_name).multiparts[multipart.id] = multipart
 
 
 def backend_class():

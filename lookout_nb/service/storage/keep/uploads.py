@@ -4,12 +4,13 @@ moto holds an upload (CreateMultipartUpload) as a FakeMultipart in its bucket an
 index keeps each upload in ``uploads`` (bucket, upload id, key, when it was initiated on the service clock, and
 moto's state of it: metadata with the checksum algorithm and type, storage class, tags, ACL, encryption) and each
 part in ``parts`` (number, size, ETag, LastModified, its file). A part's body is written, outside the index's lock,
-to ``objects/uploads/<folder>/<number>-<sha256>`` (fsynced, renamed into place, the folder fsynced) before the
-index names it, in the same group commit as the other changes; the part then reads its bytes from there
-(:class:`.diskbody.DiskBody`), so parts cost no memory whatever their number. A part uploaded again replaces its
-file; AbortMultipartUpload and CompleteMultipartUpload remove the upload's rows and folder once committed. After a
-restart the client lists the parts (same ETags, sizes, LastModified), uploads more and completes with the same
-UploadId. A crash leaves at worst files no row names: :func:`sweep` removes them at the next open.
+to ``objects/uploads/<folder>/<number>-<sha256>`` (fsynced, renamed into place, the folder fsynced; a body received
+into a file of the store by :mod:`..putbody` is hard-linked there, not copied) before the index names it, in the
+same group commit as the other changes; the part then reads its bytes from there (:class:`..diskbody.DiskBody`), so
+parts cost no memory whatever their number. A part uploaded again replaces its file; AbortMultipartUpload and
+CompleteMultipartUpload remove the upload's rows and folder once committed. After a restart the client lists the
+parts (same ETags, sizes, LastModified), uploads more and completes with the same UploadId. A crash leaves at worst
+files no row names: :func:`sweep` removes them at the next open.
 
 >>> folder("lookout-demo", "2~abc")
 'ba1027e7d95c4e65c1ed256cc5ba318d'
@@ -26,8 +27,9 @@ import shutil
 import urllib.parse
 from pathlib import Path
 
-from . import motos3, s3clock
-from .diskbody import DiskBody, fsync_dir, spool
+from .. import s3clock
+from ..diskbody import DiskBody, fsync_dir, link, spool
+from ..moto import motos3, multipart
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (
@@ -56,7 +58,7 @@ def prepare(store, parts, written: list) -> dict:
     the lock; ``{(id(backend), bucket, upload id, number): (part, file)}`` for :func:`rows`."""
     ready = {}
     for backend, bucket, upload_id, number in parts:
-        part = motos3.upload_of(backend, bucket, upload_id, number) if number is not None else None
+        part = multipart.upload_of(backend, bucket, upload_id, number) if number is not None else None
         if part is not None:
             ready[(id(backend), bucket, upload_id, number)] = _part_file(store, bucket, upload_id, number, part,
                                                                          written)
@@ -75,6 +77,15 @@ def _part_file(store, bucket: str, upload_id: str, number: int, part, written: l
         if store.durable:
             fsync_dir(home.parent)
             fsync_dir(home.parent.parent)
+    if disk is not None and disk.sha256 and disk.owned:  # received in a file of this store (putbody): linked
+        path = home / f"{number}-{disk.sha256}"
+        try:
+            linked = link(disk.path, path)
+        except FileExistsError:
+            linked = True  # the same bytes uploaded again as this part
+        if linked:
+            written.append(path)  # its folder is fsynced by the group commit, before the index names it
+            return part, path
     try:
         sha, spooled = spool(motos3.body_pieces(part), home, store.durable)
     except ValueError:  # disposed of: a later UploadPart of the same number replaced it
@@ -90,18 +101,18 @@ def rows(store, parts, ready: dict, written: list) -> list:
     every noted change, from what moto holds now; a part is ``(number, FakeKey, file, size, ETag, LastModified)``."""
     out: list = []
     for backend, bucket, upload_id, number in parts:
-        upload = motos3.upload_of(backend, bucket, upload_id)
+        upload = multipart.upload_of(backend, bucket, upload_id)
         if upload is None:
             out.append((bucket, upload_id, None, None))
             continue
-        part = motos3.upload_of(backend, bucket, upload_id, number) if number is not None else None
+        part = multipart.upload_of(backend, bucket, upload_id, number) if number is not None else None
         made = ready.get((id(backend), bucket, upload_id, number))
         if part is not None and (made is None or made[0] is not part or not made[1].is_file()):
             made = _part_file(store, bucket, upload_id, number, part, written)
         row = None
         if part is not None and made is not None and made[0] is part:
-            row = (number, part, made[1], *motos3.part_state(part))
-        out.append((bucket, upload_id, motos3.upload_state(upload), row))
+            row = (number, part, made[1], *multipart.part_state(part))
+        out.append((bucket, upload_id, multipart.upload_state(upload), row))
     return out
 
 
@@ -194,7 +205,7 @@ def load(store, backends: dict) -> int:
                                      "missing")
             parts.append((number, size, etag, modified, DiskBody(path, size, name.rsplit("-", 1)[1])))
         try:
-            motos3.restore_upload(backends[bucket], bucket, state, parts)
+            multipart.restore_upload(backends[bucket], bucket, state, parts)
         except Exception as err:  # a hand-edited row moto cannot take
             raise store._unreadable(f"the upload {upload_id} of s3://{bucket}/{key} cannot be restored "
                                     f"({type(err).__name__}: {err})") from err
@@ -204,7 +215,7 @@ def load(store, backends: dict) -> int:
 def give_back(store, backend, bucket: str, upload_id: str) -> None:
     """After a change that could not be saved: moto gets the saved state of the upload back (or loses it)."""
     with store._lock:
-        if motos3.upload_of(backend, bucket, upload_id) is not None:
+        if multipart.upload_of(backend, bucket, upload_id) is not None:
             backend.abort_multipart_upload(bucket, upload_id)
         db, root = store._index(), _root(store)
         row = db.execute("SELECT state FROM uploads WHERE bucket = ? AND upload_id = ?", (bucket, upload_id)).fetchone()
@@ -213,7 +224,7 @@ def give_back(store, backend, bucket: str, upload_id: str) -> None:
                      for n, name, size, etag, modified in db.execute(
                          "SELECT number, file, size, etag, last_modified FROM parts WHERE bucket = ? AND upload_id = ?"
                          " ORDER BY number", (bucket, upload_id))]
-            motos3.restore_upload(backend, bucket, row[0], parts)
+            multipart.restore_upload(backend, bucket, row[0], parts)
 
 
 # -- ListMultipartUploads: each upload's Initiated, on the service clock ----------------------------------------
