@@ -24,7 +24,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from lookout_nb.service import start
-from lookout_nb.service.storage import motos3
+from lookout_nb.service.storage.moto import motos3
 
 N = 400
 SIZE = 4000

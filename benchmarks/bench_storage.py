@@ -5,8 +5,11 @@ VmHWM the peak); this process uploads with boto3.
 
 Figures printed:
 - memory: RSS after storing ``--gib`` GiB of 1 MiB objects, then ``--big`` objects of 100 MiB (multipart,
-  upload_fileobj), then during 4 concurrent GETs of 100 MiB objects (peak); then after storing ``--more`` GiB more
-  (the ratio of RSS at the end against RSS after the first GiB: storing more data should not grow memory);
+  upload_fileobj), then during 4 concurrent GETs of 100 MiB objects (peak); then after storing ``--more`` GiB more,
+  RSS printed at every GiB stored (the ratio of RSS at the end against RSS after the first GiB: storing more data
+  should not grow memory), and the bytes on disk. ``--versioned``: the bucket keeps versions and the 1 MiB objects
+  are written over ``--keys`` names, so most of the data is older versions; ``--unfinished N``: N MiB of 8 MiB
+  parts are uploaded to a multipart upload that is never completed (in-progress uploads' parts on disk too);
 - writes: PutObject of 1 MiB from 50 clients (boto3, in ``--client-processes`` processes of their own, so their
   CPU does not share the endpoint's GIL), with ``--state-dir`` (every answer fsynced) and without (the baseline):
   (a) saturation: a closed loop (each client puts again as soon as it is answered) for ``--seconds``: PUT/s and
@@ -15,7 +18,8 @@ Figures printed:
   so a queue shows): p50 / p95 / max in ms; the ratios durable / baseline.
 
 Run: ``python benchmarks/bench_storage.py --gib 1 --big 5 --more 2`` (the goal's scale: ``--gib 1 --big 5``,
-``--more 9`` for 10 GiB); ``--only writes --rate 20`` for the PutObject figures alone.
+``--more 9 --only memory`` for 10 GiB; about 12 GiB of disk, removed at the end); ``--only writes --rate 20`` for
+the PutObject figures alone.
 """
 
 from __future__ import annotations
@@ -81,17 +85,30 @@ class Served:
         self.process.wait(60)
 
 
-def store_small(s3, bucket: str, gib: float, start: int = 0) -> int:
-    """Put ``gib`` GiB of 1 MiB objects (4 clients); returns the next index."""
+def store_small(s3, bucket: str, gib: float, start: int = 0, keys: int = 0) -> int:
+    """Put ``gib`` GiB of 1 MiB objects (4 clients; over ``keys`` names when given); returns the next index."""
     count = int(gib * 1024)
     body = os.urandom(MIB)
 
     def put(i):
-        s3.put_object(Bucket=bucket, Key=f"small/{i:06d}", Body=body[:-8] + i.to_bytes(8, "big"))
+        s3.put_object(Bucket=bucket, Key=f"small/{i % keys if keys else i:06d}", Body=body[:-8] + i.to_bytes(8, "big"))
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(put, range(start, start + count)))
     return start + count
+
+
+def unfinished(s3, bucket: str, mib: int) -> None:
+    """Upload ``mib`` MiB of 8 MiB parts to a multipart upload that is left in progress."""
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="unfinished.bin")["UploadId"]
+    body = os.urandom(8 * MIB)
+    for number in range(1, mib // 8 + 1):
+        s3.upload_part(Bucket=bucket, Key="unfinished.bin", UploadId=upload, PartNumber=number, Body=body)
+
+
+def disk_gib(folder) -> float:
+    """Bytes under ``folder``, in GiB."""
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()) / 1024**3
 
 
 def memory(args) -> None:
@@ -100,9 +117,12 @@ def memory(args) -> None:
         try:
             s3, bucket = ep.client(), "bench-storage"
             s3.create_bucket(Bucket=bucket)
-            print(f"memory: RSS at start {ep.rss():.0f} MiB")
+            keys = args.keys if args.versioned else 0
+            if args.versioned:
+                s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+            print(f"memory: RSS at start {ep.rss():.0f} MiB" + (f" (versioned bucket, {keys} names)" if keys else ""))
             t0 = time.monotonic()
-            n = store_small(s3, bucket, args.gib)
+            n = store_small(s3, bucket, args.gib, keys=keys)
             after_first = ep.rss()
             print(f"  {args.gib:g} GiB of 1 MiB objects stored in {time.monotonic() - t0:.0f} s: RSS {after_first:.0f} "
                   f"MiB, peak {ep.peak():.0f} MiB")
@@ -124,11 +144,18 @@ def memory(args) -> None:
                 assert sizes == [100 * MIB] * 4
                 print(f"  4 concurrent 100 MiB GETs: RSS {ep.rss():.0f} MiB, peak {ep.peak():.0f} MiB "
                       f"(goal: peak <= 600 MiB)")
+            if args.unfinished:
+                unfinished(s3, bucket, args.unfinished)
+                print(f"  + {args.unfinished} MiB of parts of an upload never completed: RSS {ep.rss():.0f} MiB")
+            stored = args.gib + args.big * 100 / 1024 + args.unfinished / 1024
+            left = args.more
+            while left > 0:
+                step = min(1.0, left)
+                n, left, stored = store_small(s3, bucket, step, n, keys), left - step, stored + step
+                print(f"  {stored:5.1f} GiB stored: RSS {ep.rss():.0f} MiB")
             if args.more:
-                store_small(s3, bucket, args.more, n)
-                total = args.gib + args.more + args.big * 100 / 1024
-                print(f"  + {args.more:g} GiB more ({total:.1f} GiB stored): RSS {ep.rss():.0f} MiB, peak "
-                      f"{ep.peak():.0f} MiB; RSS ratio to after the first {args.gib:g} GiB: "
+                print(f"  + {args.more:g} GiB more ({stored:.1f} GiB stored, {disk_gib(state):.1f} GiB on disk): RSS "
+                      f"{ep.rss():.0f} MiB, peak {ep.peak():.0f} MiB; RSS ratio to after the first {args.gib:g} GiB: "
                       f"{ep.rss() / after_first:.2f}")
         finally:
             ep.stop()
@@ -220,6 +247,9 @@ def main(argv=None) -> None:
     parser.add_argument("--gib", type=float, default=1.0)
     parser.add_argument("--big", type=int, default=5)
     parser.add_argument("--more", type=float, default=1.0)
+    parser.add_argument("--versioned", action="store_true", help="versioned bucket, objects over --keys names")
+    parser.add_argument("--keys", type=int, default=256)
+    parser.add_argument("--unfinished", type=int, default=0, help="MiB of parts of an upload left in progress")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--client-processes", type=int, default=5, help="processes the clients run in")
     parser.add_argument("--rate", type=float, default=20.0, help="PUT/s offered in total in the open loop")

@@ -15,7 +15,7 @@ from s3server import CHAIN, FaultProxy, UserS3
 
 from lookout_nb.service import start
 from lookout_nb.service.demo import demo
-from lookout_nb.service.storage import motos3
+from lookout_nb.service.storage.moto import motos3
 
 ROLE = demo.DEMO_ROLE_ARN
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from lookout_nb.service.storage import motos3
+from lookout_nb.service.storage.moto import motos3
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,8 +20,8 @@ def test_the_installed_moto_is_a_tested_version():
     installed = Version(importlib.metadata.version("moto"))
     assert installed in SpecifierSet(motos3.TESTED), (
         f"moto {installed} is not a version lookout_nb was tested with ({motos3.TESTED}): install one of those, or "
-        "run tests/service against it and, when they pass, widen TESTED in lookout_nb/service/storage/motos3.py and "
-        "the moto pin of pyproject.toml and binder/requirements.txt")
+        "run tests/service against it and, when they pass, widen TESTED in lookout_nb/service/storage/moto/motos3.py "
+        "and the moto pin of pyproject.toml and binder/requirements.txt")
 
 
 def test_the_tested_range_is_the_pin_of_every_requirement_file():
@@ -33,7 +33,7 @@ def test_the_tested_range_is_the_pin_of_every_requirement_file():
 def test_every_moto_name_the_storage_room_relies_on_exists():
     assert motos3.missing() == [], (
         f"moto {importlib.metadata.version('moto')} lacks {motos3.missing()}, which "
-        "lookout_nb/service/storage/motos3.py relies on: adapt motos3 (the one module that touches moto) to it")
+        "lookout_nb/service/storage/moto/ relies on: adapt that package (the one that touches moto) to it")
 
 
 def test_a_missing_moto_name_is_named(monkeypatch):

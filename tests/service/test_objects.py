@@ -271,7 +271,7 @@ def test_multipart_copy_and_bucket_deletes_are_durable(tmp_path):
 
 
 def test_virtual_host_addressing_and_in_process_writes_are_durable_too(tmp_path):
-    from lookout_nb.service.storage import motos3
+    from lookout_nb.service.storage.moto import motos3
     from lookout_nb.service.storage.writethrough import durable
 
     bucket = _bucket("vhost")

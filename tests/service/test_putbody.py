@@ -223,3 +223,30 @@ def test_an_older_version_put_to_disk_still_reads_back_after_a_newer_one(durable
     s3.put_object(Bucket="versions-on-disk", Key="k.csv", Body=OTHER)
     assert s3.get_object(Bucket="versions-on-disk", Key="k.csv")["Body"].read() == OTHER
     assert s3.get_object(Bucket="versions-on-disk", Key="k.csv", VersionId=first)["Body"].read() == BODY
+
+
+def test_a_part_and_an_older_version_received_to_disk_are_linked_not_copied_again(durable, monkeypatch):
+    """The file a body was received into becomes the upload's part file, and an older version's blob, by a hard
+    link (no second write of the bytes); both read back."""
+    from lookout_nb.service.storage import objects
+    from lookout_nb.service.storage.keep import uploads
+
+    ep, state = durable
+    copies: list = []
+    for module in (objects, uploads):
+        monkeypatch.setattr(module, "spool", lambda *a, real=module.spool: copies.append(a[1]) or real(*a))
+    s3 = ep.s3()
+    upload = s3.create_multipart_upload(Bucket="digests", Key="linked.bin")["UploadId"]
+    part = s3.upload_part(Bucket="digests", Key="linked.bin", UploadId=upload, PartNumber=1, Body=BODY)
+    files = [p.name for p in (state / "objects" / "uploads").rglob("*") if p.is_file()]
+    assert f"1-{hashlib.sha256(BODY).hexdigest()}" in files
+    s3.put_bucket_versioning(Bucket="digests", VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket="digests", Key="linked.csv", Body=OTHER + b"first")["VersionId"]
+    s3.put_object(Bucket="digests", Key="linked.csv", Body=OTHER + b"second")
+    blob = hashlib.sha256(OTHER + b"first").hexdigest()
+    assert f"objects/blobs/{blob[:2]}/{blob}" in _files(state)
+    assert copies == []
+    assert s3.get_object(Bucket="digests", Key="linked.csv", VersionId=first)["Body"].read() == OTHER + b"first"
+    s3.complete_multipart_upload(Bucket="digests", Key="linked.bin", UploadId=upload,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert s3.get_object(Bucket="digests", Key="linked.bin")["Body"].read() == BODY

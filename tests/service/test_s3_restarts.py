@@ -18,7 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from lookout_nb.service import start
-from lookout_nb.service.storage import motos3
+from lookout_nb.service.storage.moto import motos3
 
 
 def _bucket(tag: str) -> str:

@@ -20,7 +20,7 @@ microsecond, and S3 objects are stamped with it (:mod:`.s3clock`). :func:`lookou
 from __future__ import annotations
 
 from ..storage import putbody, s3clock
-from ..storage.motos3 import moto_apps
+from ..storage.moto.motos3 import moto_apps
 from ..storage.writethrough import DurableS3
 from . import answers, awschunked
 from .auth import CLOCK_SERVICE, OwnClients, Refusal, refuse

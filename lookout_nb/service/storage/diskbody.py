@@ -2,7 +2,7 @@
 
 moto keeps each object's bytes in a buffer of its own (memory up to 5 MiB, then a temporary file with an open
 descriptor). Once a body is on disk (a blob of :mod:`.objects`, or a spill file of a memory-only endpoint),
-:func:`.motos3.to_disk` swaps that buffer for a :class:`DiskBody`: the file is opened only while it is read, so
+:func:`.moto.motos3.to_disk` swaps that buffer for a :class:`DiskBody`: the file is opened only while it is read, so
 storing more objects costs neither memory nor descriptors. A read of the whole body checks its size and, when the
 name is its SHA-256, its hash: a missing or damaged file raises :class:`DamagedObject` naming it (that object answers
 an error; the others serve). If moto writes a new value into the buffer (it does not for stored keys), the buffer
@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import tempfile
 from pathlib import Path
 
 #: Bytes read at a time when a body is streamed.
@@ -167,3 +168,51 @@ class DiskBody:
             except OSError:
                 pass
             self.owned = False
+
+
+def fsync_dir(path: Path) -> None:
+    """Make the names in the folder ``path`` durable (a new or renamed file survives a power cut)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def link(source: Path, path: Path) -> bool:
+    """Give the file ``source`` the name ``path`` too, by a hard link (no copy); False when it cannot be linked
+    (another file system, ``source`` gone: copy the body instead). FileExistsError when ``path`` is taken.
+
+    >>> folder = Path(tempfile.mkdtemp()); _ = (folder / "a").write_bytes(b"x")
+    >>> link(folder / "a", folder / "b"), (folder / "b").read_bytes(), link(folder / "gone", folder / "c")
+    (True, b'x', False)
+    """
+    try:
+        os.link(source, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        return False
+    return True
+
+
+def spool(pieces, folder: Path, durable: bool) -> tuple[str, Path]:
+    """Write ``pieces`` (bytes) to a new temporary file in ``folder`` (fsynced when ``durable``), hashing them as
+    they go (no whole body in memory); returns (SHA-256, the file). The file is removed on any error."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+    digest = hashlib.sha256()
+    try:
+        for piece in pieces:
+            digest.update(piece)
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(fd, view):]
+        if durable:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    return digest.hexdigest(), Path(tmp)

@@ -1,4 +1,5 @@
-"""``lookout-nb fsck --state-dir DIR``: every saved S3 object whose file is missing or damaged, one line each.
+"""``lookout-nb fsck --state-dir DIR``: every saved S3 object (older versions and parts of uploads in progress
+included) whose file is missing or damaged, one line each.
 
 Reads the object index read-only and each object's file (its size and SHA-256, the file's name); changes nothing,
 so it may run while an endpoint serves the directory. A damaged object answers an error naming its file and the
@@ -27,6 +28,13 @@ def check(state_dir) -> list[str] | None:
     db = sqlite3.connect(f"{index.as_uri()}?mode=ro", uri=True)
     try:
         rows = db.execute("SELECT bucket, key, blob, size FROM objects ORDER BY bucket, key").fetchall()
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "versions" in tables:  # older versions (index version 3)
+            rows += db.execute("SELECT bucket, key || ' version ' || version_id, blob, size FROM versions "
+                               "WHERE blob IS NOT NULL ORDER BY bucket, key, position").fetchall()
+        parts = db.execute("SELECT p.bucket, u.key || ' upload ' || p.upload_id || ' part ' || p.number, p.file, "
+                           "p.size FROM parts p JOIN uploads u USING (bucket, upload_id) ORDER BY 1, 2"
+                           ).fetchall() if "parts" in tables else []
     finally:
         db.close()
     problems = []
@@ -34,6 +42,10 @@ def check(state_dir) -> list[str] | None:
         why = _damage(root / "blobs" / blob[:2] / blob, blob, size)
         if why:
             problems.append(f"{s3_uri(bucket, key)}: {why}")
+    for bucket, part, name, size in parts:
+        why = _damage(root / "uploads" / name, name.rsplit("-", 1)[1], size)
+        if why:
+            problems.append(f"{s3_uri(bucket, part)}: {why}")
     return problems
 
 

@@ -5,7 +5,7 @@ signed request, a socket round trip and moto's XML on both sides, several times 
 :class:`InProcessS3` answers the same calls straight from moto's backend, with what an HTTP request would give:
 
 - ``list_objects_v2``: keys in name order after ``StartAfter`` (or the page's ``ContinuationToken``), under
-  ``Prefix``, at most ``MaxKeys``, from a sorted index (:func:`.motos3.names_after`, not moto's walk of every key);
+  ``Prefix``, at most ``MaxKeys``, from a sorted index (:func:`.moto.motos3.names_after`, not moto's walk of every key);
 - ``get_object``: the bytes and ETag; ``put_object``: written as moto's PutObject handler writes (same ETag,
   Content-Type, ACL), stamped with the service clock's time as LastModified (:mod:`.s3clock`) and, with a state
   directory, on disk before the call returns (:func:`.writethrough.durable`);
@@ -26,7 +26,8 @@ import threading
 
 from botocore.exceptions import ClientError
 
-from . import motos3, s3clock
+from . import s3clock
+from .moto import motos3
 from .objects import PersistError
 from .writethrough import durable
 

@@ -15,8 +15,8 @@ moto keeps the S3 protocol; this store keeps the objects under ``state_dir/objec
 A crash leaves at worst a blob nobody names or a temporary file; both are swept at the next :meth:`open`.
 :mod:`.writethrough` calls :meth:`ObjectStore.sync` after each mutating request, before the response. At start
 :meth:`open` checks the index, and :meth:`load` puts every object back into moto directly, reading no body (a
-missing blob is listed in :attr:`ObjectStore.damaged`). Only the current version of a key is kept (a versioned
-bucket comes back with the latest version of each key), and in-progress multipart uploads are not kept.
+missing blob is listed in :attr:`ObjectStore.damaged`). A versioned bucket's older versions and delete markers are
+kept too (:mod:`.keep.versions`), and so are in-progress multipart uploads (:mod:`.keep.uploads`).
 
 >>> store = ObjectStore("/tmp/lookout-state").open()   # doctest: +SKIP
 >>> store.load()                                       # doctest: +SKIP
@@ -39,13 +39,14 @@ from pathlib import Path
 
 from ...contract.s3keys import s3_uri
 from ...errors import LookoutNbError
-from . import motos3
-from .diskbody import DiskBody
-from .motos3 import BucketRecord, ObjectRecord
+from .diskbody import DiskBody, fsync_dir, link, spool
+from .keep import uploads, versions
+from .moto import motos3
+from .moto.motos3 import BucketRecord, ObjectRecord
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: buckets.settings (versioning, policy, ACL, CORS, lifecycle, encryption, tags, ...)
+SCHEMA_VERSION = 3  # 2: buckets.settings (versioning, policy, ACL, ...); 3: older versions, uploads and parts
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS buckets (
     name TEXT PRIMARY KEY, account TEXT NOT NULL, partition TEXT NOT NULL, region TEXT NOT NULL, created TEXT,
@@ -57,7 +58,7 @@ CREATE TABLE IF NOT EXISTS objects (
     PRIMARY KEY (bucket, key)
 );
 CREATE INDEX IF NOT EXISTS objects_by_blob ON objects (blob);
-"""
+""" + versions.SCHEMA + uploads.SCHEMA
 
 
 class ObjectStoreError(LookoutNbError):
@@ -68,14 +69,6 @@ class PersistError(LookoutNbError):
     """A change could not be written to disk (disk full, read-only file system, ...); nothing was changed."""
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_durably(path: Path, data: bytes, durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically and durably: a temporary file in the same folder, fsync,
     ``os.replace``, fsync of the folder (``durable=False``: atomically only, no fsync). On failure no temporary
@@ -84,7 +77,7 @@ def write_durably(path: Path, data: bytes, durable: bool = True) -> None:
     if not folder.is_dir():
         folder.mkdir(parents=True, exist_ok=True)
         if durable:
-            _fsync_dir(folder.parent)
+            fsync_dir(folder.parent)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
     try:
         view = memoryview(data)
@@ -101,7 +94,7 @@ def write_durably(path: Path, data: bytes, durable: bool = True) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     if durable:
-        _fsync_dir(folder)
+        fsync_dir(folder)
 
 
 class ObjectStore:
@@ -143,7 +136,7 @@ class ObjectStore:
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             fresh = version == 0 and not db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if not fresh and version not in (1, SCHEMA_VERSION):
+            if not fresh and version not in (1, 2, SCHEMA_VERSION):
                 raise ValueError(f"it is not an object index of version {SCHEMA_VERSION} (found version {version})")
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
@@ -195,9 +188,11 @@ class ObjectStore:
     def _sweep(self) -> None:
         """Remove temporary files of interrupted writes and blobs no row names (a crash before the commit)."""
         named = {row[0] for row in self._index().execute("SELECT DISTINCT blob FROM objects")}
+        named |= versions.blobs(self._index())
         for path in self.blobs.glob("*/*"):
             if path.name.endswith(".tmp") or path.name not in named:
                 path.unlink(missing_ok=True)
+        uploads.sweep(self._index(), self.root)
 
     # -- reading -----------------------------------------------------------------------------------------------
     def bucket_records(self) -> list[BucketRecord]:
@@ -251,18 +246,26 @@ class ObjectStore:
                 except Exception as err:  # a hand-edited row: an account, partition or date moto cannot take
                     raise self._unreadable(
                         f"bucket {bucket_record.name!r} cannot be restored ({type(err).__name__}: {err})") from err
-            self.damaged = []
-            for record, blob in objects:
-                if record.bucket not in backends:
-                    raise self._unreadable(f"{s3_uri(record.bucket, record.key)} is in no saved bucket")
-                path = self._blob_path(blob)
-                if not path.is_file():
-                    self.damaged.append(f"{s3_uri(record.bucket, record.key)}: the object file {path} is missing")
+            self.damaged, history = [], versions.saved(self._index())
+            current = {(record.bucket, record.key) for record, _ in objects}
+            for record, blob in [*objects, *((None, key) for key in history if key not in current)]:
+                bucket, key = (record.bucket, record.key) if record is not None else blob
+                if bucket not in backends:
+                    raise self._unreadable(f"{s3_uri(bucket, key)} is in no saved bucket")
+                path = self._blob_path(blob) if record is not None else None
+                if path is not None and not path.is_file():
+                    self.damaged.append(f"{s3_uri(bucket, key)}: the object file {path} is missing")
                 try:
-                    motos3.restore(backends[record.bucket], record, DiskBody(path, record.size, blob))
+                    older = versions.rebuilt(backends[bucket], key, history.get((bucket, key), []), self._blob_path,
+                                             self.damaged)
+                    if record is None:  # only older versions: the latest is a delete marker
+                        motos3.place(backends[bucket], bucket, key, older)
+                    else:
+                        motos3.restore(backends[bucket], record, DiskBody(path, record.size, blob), older)
                 except Exception as err:  # a hand-edited row moto cannot take (a date that is not one, bad tags)
-                    raise self._unreadable(f"{s3_uri(record.bucket, record.key)} cannot be restored "
+                    raise self._unreadable(f"{s3_uri(bucket, key)} cannot be restored "
                                            f"({type(err).__name__}: {err})") from err
+            uploads.load(self, backends)
             for line in self.damaged:
                 log.error("lookout_nb.service: %s (run lookout-nb fsck --state-dir %s)", line, self.state_dir)
             return len(objects)
@@ -271,9 +274,10 @@ class ObjectStore:
     def _blob_path(self, blob: str) -> Path:
         return self.blobs / blob[:2] / blob
 
-    def sync(self, buckets=(), keys=()) -> None:
-        """Write the current moto state of ``buckets`` (``(backend, name)``) and ``keys`` (``(backend, bucket,
-        key)``) to disk: present ones saved, absent ones removed, before returning.
+    def sync(self, buckets=(), keys=(), parts=()) -> None:
+        """Write the current moto state of ``buckets`` (``(backend, name)``), ``keys`` (``(backend, bucket,
+        key)``, with their older versions) and multipart ``parts`` (``(backend, bucket, upload id, part number or
+        None)``, :mod:`.keep.uploads`) to disk: present ones saved, absent ones removed, before returning.
 
         The bodies are written first, outside the lock (so requests write theirs side by side). The index is then
         committed by group commit: the changes of every request waiting at that moment go into one transaction
@@ -287,14 +291,16 @@ class ObjectStore:
         written: list[Path] = []
         try:
             ready = {(id(backend), b, k): self._blob_of(motos3.live(backend, b, k), written) for backend, b, k in keys}
-            if self.durable:  # the new blobs' names, fsynced side by side (not one after the other under the lock)
+            ready.update(uploads.prepare(self, parts, written))
+            if self.durable:  # the new files' names, fsynced side by side (not one after the other under the lock)
                 for folder in {p.parent for p in written}:
-                    _fsync_dir(folder)
+                    fsync_dir(folder)
         except OSError as err:
             self._forget(written)
             raise PersistError(f"could not write to the state directory {self.state_dir}: {_cause(err)}") from err
         job = _Job(list(buckets), list(keys), ready, written)
         job.synced = len(written)
+        job.parts = list(parts)
         with self._queue_lock:
             self._pending.append(job)
         with self._lock:  # the first waiter to get it commits every change queued by then (its own included)
@@ -330,7 +336,10 @@ class ObjectStore:
                     self._forget(job.written)
                 job.error, job.done = error, True
             return
-        self._unlink_unnamed(dropped | {p.name for job in batch for p in job.written})
+        written = [p for job in batch for p in job.written]
+        self._unlink_unnamed({b for b in dropped if isinstance(b, str)} | {p.name for p in written
+                                                                            if p.parent.parent == self.blobs})
+        uploads.unlink_unnamed(self, written, dropped)
         for job in batch:
             job.done = True
         if dropped and not self._reserve_path.exists():
@@ -342,9 +351,10 @@ class ObjectStore:
             for job in batch:
                 job.rows = [(b, k, *self._current_row(backend, b, k, job.ready.get((id(backend), b, k)), job.written))
                             for backend, b, k in job.keys]
-            if self.durable:  # the new blobs' names, on disk before the index names them (if not fsynced yet)
+                job.uploads = uploads.rows(self, job.parts, job.ready, job.written)
+            if self.durable:  # the new files' names, on disk before the index names them (if not fsynced yet)
                 for folder in {p.parent for job in batch for p in job.written[job.synced:]}:
-                    _fsync_dir(folder)
+                    fsync_dir(folder)
             db.execute("BEGIN IMMEDIATE")
             for job in batch:
                 self._write_rows(db, job, dropped)
@@ -355,6 +365,7 @@ class ObjectStore:
             raise
         for job in batch:
             self._to_disk(job.keys, job.rows)
+            uploads.to_disk(job.uploads)
 
     @property
     def _reserve_path(self) -> Path:
@@ -389,9 +400,12 @@ class ObjectStore:
                 dropped.update(r[0] for r in db.execute("SELECT blob FROM objects WHERE bucket = ?", (name,)))
                 db.execute("DELETE FROM objects WHERE bucket = ?", (name,))
                 db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+                versions.drop_bucket(db, name, dropped)
+                uploads.drop_bucket(db, name, dropped)
             else:
                 db.execute("INSERT OR REPLACE INTO buckets VALUES (?, ?, ?, ?, ?, ?)", _bucket_row(record))
-        for bucket, key, record, blob in job.rows:
+        for bucket, key, record, blob, history in job.rows:
+            versions.write(db, bucket, key, history, dropped)
             old = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?", (bucket, key)).fetchone()
             if old and old[0] != blob:
                 dropped.add(old[0])
@@ -403,6 +417,7 @@ class ObjectStore:
                     (bucket, key, blob, record.size, record.etag, record.last_modified,
                      json.dumps(record.metadata), json.dumps(record.tags), json.dumps(record.attrs)),
                 )
+        uploads.write(db, job.uploads, dropped)
 
     def _blob_of(self, key, written: list):
         """``(key, blob name)`` with the key's body on disk, or None for no key (or one replaced meanwhile)."""
@@ -416,7 +431,7 @@ class ObjectStore:
         tmp = self.incoming
         spooled: Path | None
         try:
-            blob, spooled = _spool(motos3.body_pieces(key), tmp, self.durable)
+            blob, spooled = spool(motos3.body_pieces(key), tmp, self.durable)
         except ValueError:  # replaced and disposed of by a later write: the commit reads the new one
             return None
         path = self._blob_path(blob)
@@ -426,7 +441,7 @@ class ObjectStore:
             if not path.parent.is_dir():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 if self.durable:
-                    _fsync_dir(path.parent.parent)
+                    fsync_dir(path.parent.parent)
             os.replace(spooled, path)
             spooled = None
             written.append(path)  # its folder is fsynced by the group commit, before the index names it
@@ -445,8 +460,9 @@ class ObjectStore:
             if not path.parent.is_dir():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 if self.durable:
-                    _fsync_dir(path.parent.parent)
-            os.link(source, path)
+                    fsync_dir(path.parent.parent)
+            if not link(source, path):
+                return False
         except FileExistsError:
             return True
         except OSError:
@@ -460,24 +476,29 @@ class ObjectStore:
         return self.blobs / "tmp"
 
     def _current_row(self, backend, bucket: str, key: str, ready, written: list):
-        """``(ObjectRecord or None, blob name or None)`` of what moto holds now (under the lock), reusing the
-        blob written for the same object outside the lock when it is still there."""
+        """``(ObjectRecord or None, blob name or None, older versions' rows)`` of what moto holds now (under the
+        lock, from one reading of the key's versions), reusing the blob written for the same object outside the
+        lock when it is still there."""
         for _ in range(10):
-            live = motos3.live(backend, bucket, key)
+            live, older = versions.snapshot(backend, bucket, key)
+            history = versions.rows(self, backend, bucket, older, written)
+            if history is None:
+                continue
             if live is None:
-                return None, None
+                return None, None, history
             if ready is None or ready[0] is not live or not self._blob_path(ready[1]).exists():
                 ready = self._blob_of(live, written)
                 if ready is None or ready[0] is not live:
                     continue
-            return motos3.describe(backend, bucket, live), ready[1]
+            return motos3.describe(backend, bucket, live), ready[1], history
         raise ValueError(f"{s3_uri(bucket, key)} kept changing while it was being saved")
 
     def _to_disk(self, keys, rows) -> None:
-        """After the commit: the saved keys read their bytes from their blob, their memory freed (older versions of
-        a versioned bucket keep theirs: their blob may be removed once a newer one is saved)."""
-        for (backend, bucket, key), (_, _, record, blob) in zip(keys, rows):
-            if record is None or motos3.is_versioned(backend, bucket):
+        """After the commit: the saved keys and their older versions read their bytes from their blob, their memory
+        freed."""
+        for (backend, bucket, key), (_, _, record, blob, history) in zip(keys, rows):
+            versions.to_disk(self, history)
+            if record is None:
                 continue
             live, path = motos3.live(backend, bucket, key), self._blob_path(blob)
             disk = motos3.disk_body(live) if live is not None else None
@@ -488,12 +509,14 @@ class ObjectStore:
         """Remove blobs this sync wrote that no row names (another sync may have committed one meanwhile)."""
         with self._lock:
             if self._db is not None:
-                self._unlink_unnamed({p.name for p in written})
+                self._unlink_unnamed({p.name for p in written if p.parent.parent == self.blobs})
+                uploads.unlink_unnamed(self, written, ())
 
     def _unlink_unnamed(self, blobs) -> None:
         """Remove the blobs no row names any more (one left behind by an error is swept at the next open)."""
         for blob in blobs:
-            if self._index().execute("SELECT 1 FROM objects WHERE blob = ? LIMIT 1", (blob,)).fetchone() is None:
+            if (self._index().execute("SELECT 1 FROM objects WHERE blob = ? LIMIT 1", (blob,)).fetchone() is None
+                    and not versions.names(self._index(), blob)):
                 try:
                     self._blob_path(blob).unlink(missing_ok=True)
                 except OSError:
@@ -503,8 +526,12 @@ class ObjectStore:
         """Give moto back the saved state of one key (after a change that could not be saved)."""
         with self._lock:
             row = self.object_records(bucket, key)
+            older = versions.rebuilt(backend, key, versions.saved(self._index(), bucket, key).get((bucket, key), []),
+                                     self._blob_path, [])
             if row:
-                motos3.restore(backend, row[0][0], self.body(row[0][1]))
+                motos3.restore(backend, row[0][0], self.body(row[0][1]), older)
+            elif older:
+                motos3.place(backend, bucket, key, older)
             else:
                 motos3.remove(backend, bucket, key)
 
@@ -534,30 +561,10 @@ class _Job:
         self.buckets, self.keys, self.ready, self.written = buckets, keys, ready, written
         self.rows: list = []
         self.synced = 0  # how many of ``written`` have their folder fsynced already
+        self.parts: list = []  # (backend, bucket, upload id, part number or None), see .uploads
+        self.uploads: list = []
         self.done = False
         self.error: PersistError | None = None
-
-
-def _spool(pieces, folder: Path, durable: bool) -> tuple[str, Path]:
-    """Write ``pieces`` (bytes) to a new temporary file in ``folder`` (fsynced when ``durable``), hashing them as
-    they go (no whole body in memory); returns (SHA-256, the file). The file is removed on any error."""
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-    digest = hashlib.sha256()
-    try:
-        for piece in pieces:
-            digest.update(piece)
-            view = memoryview(piece)
-            while view:
-                view = view[os.write(fd, view):]
-        if durable:
-            os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    return digest.hexdigest(), Path(tmp)
 
 
 @functools.lru_cache(maxsize=1)

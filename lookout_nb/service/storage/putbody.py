@@ -13,7 +13,7 @@ would then copy and hash it again. For a PutObject or UploadPart (:func:`wanted`
    is removed: nothing is stored. A checksum the request asks for without a value is computed and given to moto as
    the client's header (so it is answered and kept); a checksum value of an algorithm that cannot be computed here
    is kept as sent, unchecked (moto's own behaviour);
-3. :func:`put`: lets moto's handler answer the request with an empty body while :func:`.motos3.body_on_disk`
+3. :func:`put`: lets moto's handler answer the request with an empty body while :func:`.moto.arriving.body_on_disk`
    gives the key the file (a :class:`.diskbody.DiskBody`) and the MD5 as its ETag: headers, metadata, tagging,
    ACLs, conditional writes, versioning, object lock, checksums and LastModified stay moto's; the write-through
    store then names the file as its blob by a hard link (no copy). When moto refuses (a failed ``If-None-Match``,
@@ -41,8 +41,8 @@ import urllib.parse
 import zlib
 from pathlib import Path
 
-from . import motos3
 from .diskbody import DiskBody
+from .moto import arriving
 
 _PIECE = 1 << 20
 _QUERY = {"uploadId", "partNumber", "x-id"}
@@ -260,7 +260,7 @@ def put(received: tuple[DiskBody, str], environ, start_response, app):
     environ["wsgi.input"] = io.BytesIO(b"")
     environ["CONTENT_LENGTH"] = "0"
     environ.pop("HTTP_TRANSFER_ENCODING", None)
-    with motos3.body_on_disk(body, md5) as made:
+    with arriving.body_on_disk(body, md5) as made:
         try:
             return app(environ, start_response)
         finally:

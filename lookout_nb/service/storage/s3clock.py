@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from . import motos3
+from .moto import motos3
 
 #: Header of the endpoint's own writes that are stamped with a past service time: ``<ISO time>``.
 STAMP_HEADER = "X-Lookout-Nb-Stamp"

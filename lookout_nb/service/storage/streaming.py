@@ -21,8 +21,8 @@ import contextvars
 import functools
 import urllib.parse
 
-from . import motos3
 from .diskbody import DamagedObject
+from .moto import motos3
 
 #: Bodies up to this size are read and checked whole before the answer starts.
 CHECKED_IN_MEMORY = 8 * 1024 * 1024

@@ -3,15 +3,16 @@
 :class:`DurableS3` wraps moto's S3 WSGI application. While it handles a PUT, POST or DELETE, small hooks on
 moto's backend methods note which buckets and keys the request touched: ``create_bucket``, ``delete_bucket``,
 ``put_object`` (also reached by CopyObject, CompleteMultipartUpload and browser POST uploads),
-``delete_object`` (also reached by DeleteObjects) and ``put_object_tagging``. Once moto has built its answer,
+``delete_object`` (also reached by DeleteObjects), ``put_object_tagging``, and the multipart uploads' methods
+(create, upload part, upload part copy, abort, complete: :mod:`.keep.uploads`). Once moto has built its answer,
 and before a byte of it is sent, :meth:`.objects.ObjectStore.sync` saves the current state of those buckets and
 keys (read after the whole request, so metadata and tags set after ``put_object`` are included).
 
 Why hooks and not parsing the request: the hooks learn exactly what moto changed, whatever the addressing
 (path or virtual host), the operation (a copy, a multipart completion, a batch delete) or moto's URL rules; they
 only record names, do nothing outside a request of a lookout_nb endpoint, and read moto's state through
-:mod:`.motos3`. What can break with a moto upgrade is the method names and their argument names (checked when
-the hooks are installed) and the attributes in :mod:`.motos3`.
+:mod:`.moto`. What can break with a moto upgrade is the method names and their argument names (checked when
+the hooks are installed) and the attributes in :mod:`.moto`.
 
 When the disk refuses (full, read-only), the request answers S3's ``500 InternalError`` naming the cause,
 moto is given back the saved state of what the request changed, and no file is left behind. The hooks also
@@ -31,9 +32,10 @@ import logging
 import uuid
 from xml.sax.saxutils import escape
 
-from . import motos3
 from .bucketnames import bucket_name_problem
 from .diskbody import DamagedObject
+from .keep import uploads
+from .moto import arriving, motos3, multipart
 from .objects import PersistError
 from .streaming import streamed_get, wanted
 
@@ -51,15 +53,20 @@ class Changes:
     def __init__(self):
         self.buckets: dict = {}
         self.keys: dict = {}
+        self.parts: dict = {}  # (backend, bucket, upload id, part number or None for the upload itself)
 
     def __bool__(self) -> bool:
-        return bool(self.buckets or self.keys)
+        return bool(self.buckets or self.keys or self.parts)
 
     def note_bucket(self, backend, name) -> None:
         self.buckets[(id(backend), name)] = (backend, name, backend.buckets.get(name))
 
     def note_key(self, backend, bucket, key) -> None:
         self.keys[(id(backend), bucket, key)] = (backend, bucket, key, motos3.current(backend, bucket, key))
+
+    def note_part(self, backend, bucket, upload_id, number=None) -> None:
+        if upload_id is not None:
+            self.parts[(id(backend), bucket, upload_id, number)] = (backend, bucket, upload_id, number)
 
 
 # -- the hooks on moto's backend -------------------------------------------------------------------------------
@@ -74,7 +81,8 @@ def _hook(method, note):
             return method(self, *args, **kwargs)
         arguments = {**dict(zip(names, (self, *args))), **kwargs}  # as signature.bind would name them, cheaper
         try:
-            return method(self, *args, **kwargs)
+            arguments["returned"] = method(self, *args, **kwargs)
+            return arguments["returned"]
         finally:
             note(changes, self, arguments)
 
@@ -140,6 +148,15 @@ _NOTES = {
     "delete_bucket": (("bucket_name",), _note_bucket),
     **{name: (("bucket_name",), _note_bucket) for name in _BUCKET_SETTERS},
     **{name: (("bucket_name", "key_name"), _note_named_key) for name in _KEY_SETTERS},
+    "create_multipart_upload": (("bucket_name",), lambda c, backend, a: c.note_part(
+        backend, a["bucket_name"], getattr(a.get("returned"), "id", None))),
+    "upload_part": (("bucket_name", "multipart_id", "part_id"), lambda c, backend, a: c.note_part(
+        backend, a["bucket_name"], a["multipart_id"], a["part_id"])),
+    "upload_part_copy": (("dest_bucket_name", "multipart_id", "part_id"), lambda c, backend, a: c.note_part(
+        backend, a["dest_bucket_name"], a["multipart_id"], a["part_id"])),
+    **{name: (("bucket_name", "multipart_id"), lambda c, backend, a: c.note_part(
+        backend, a["bucket_name"], a["multipart_id"])) for name in ("abort_multipart_upload",
+                                                                   "complete_multipart_upload")},
 }
 
 
@@ -147,7 +164,8 @@ _NOTES = {
 def install_hooks() -> None:
     """Hook moto's S3 backend class (once per process); a RuntimeError names what a moto upgrade changed."""
     S3Backend = motos3.backend_class()
-
+    multipart.install_multipart_on_disk()  # first: its completion is hooked
+    motos3.install_listed_copy()
     for name, (arguments, note) in _NOTES.items():
         method = getattr(S3Backend, name, None)
         missing = [a for a in arguments if method is None or a not in inspect.signature(method).parameters]
@@ -160,8 +178,7 @@ def install_hooks() -> None:
             method = _check_new_bucket(method)
         setattr(S3Backend, name, _hook(method, note))
     S3Backend.get_bucket = _check_missing_bucket(S3Backend.get_bucket)
-    motos3.install_multipart_on_disk()
-    motos3.install_put_on_disk()
+    arriving.install_put_on_disk()  # after the hooks: it calls the hooked put_object and upload_part
 
 
 # -- the WSGI wrapper ------------------------------------------------------------------------------------------
@@ -195,7 +212,7 @@ def save(store, changes: Changes) -> None:
     keys = [(b, bucket, key) for b, bucket, key, _ in changes.keys.values()]
     buckets = [(b, name) for b, name, _ in changes.buckets.values()]
     try:
-        store.sync(buckets=buckets, keys=keys)
+        store.sync(buckets=buckets, keys=keys, parts=list(changes.parts.values()))
     except PersistError as err:
         log.error("lookout_nb.service: %s", err)
         _give_back(store, changes)
@@ -210,6 +227,8 @@ def _give_back(store, changes: Changes) -> None:
         for backend, name, after in changes.buckets.values():
             if backend.buckets.get(name) is after:
                 store.restore_bucket(backend, name)
+        for backend, bucket, upload_id in {(b, bucket, u) for b, bucket, u, _ in changes.parts.values()}:
+            uploads.give_back(store, backend, bucket, upload_id)
     except Exception:
         log.exception("lookout_nb.service: could not give moto back the saved state after a failed save")
 
@@ -282,6 +301,8 @@ class DurableS3:
     def _read(self, environ, start_response):
         """A request moto answers itself; a damaged object file it reads answers S3's 500 naming the file."""
         try:
+            if self.store is not None and uploads.is_listing(environ):  # each upload's Initiated, as saved
+                return uploads.stamped_listing(self.app, environ, start_response, self.store)
             return self.app(environ, start_response)
         except DamagedObject as err:
             return s3_error(start_response, "500 Internal Server Error", "InternalError",

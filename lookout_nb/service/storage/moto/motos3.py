@@ -1,15 +1,14 @@
-"""Every read and write of moto's in-memory S3 backend that lookout_nb makes, in one place.
+"""moto's in-memory S3 backend as lookout_nb reads and writes it: buckets, objects, the backend's hooks.
 
-moto keeps the S3 protocol; lookout_nb keeps the objects on disk (:mod:`.objects`). To do that it reads an object's
-state after a request (:func:`live`, :func:`describe`, :func:`body`) and puts saved objects back at start
-(:func:`restore`), directly in ``moto.s3.models.s3_backends[account][partition]`` (no HTTP, so a restart is fast).
-The endpoint's runner reads and writes objects in-process too (:mod:`.inprocess`): :func:`names_after` lists a key
-range from a sorted index of each bucket's names (moto's own listing walks every key of the bucket),
-:func:`put_as_http` writes an object as moto's PutObject handler does. Only this module knows moto's internals
-(``FakeBucket.keys``, ``FakeKey`` attributes, the ``S3Backend`` methods :mod:`.writethrough` hooks, the
-``utcnow`` :mod:`.s3clock` replaces, the exception classes, the WSGI applications the server routes to), so a moto
-upgrade is checked here: :data:`RELIED_ON` lists every name taken from moto and :func:`missing` says which of them
-an installed moto lacks (tests/service/test_moto.py checks it and the tested version range, :data:`TESTED`).
+moto keeps the S3 protocol; lookout_nb keeps the objects on disk (:mod:`..objects`): it reads an object's state after
+a request (:func:`live`, :func:`describe`; a key's versions :mod:`.keyversions`, uploads :mod:`.multipart`) and puts
+saved objects and versions back at start (:func:`restore`), directly in ``moto.s3.models.s3_backends``.
+The runner reads and writes in-process too (:mod:`..inprocess`): :func:`names_after` lists a key range from a sorted
+index of each bucket's names, :func:`put_as_http` writes an object as moto's PutObject handler does. Only this
+package knows moto's internals (``FakeBucket.keys``, ``FakeKey`` attributes, the ``S3Backend`` methods
+:mod:`..writethrough` hooks, the ``utcnow`` :mod:`..s3clock` replaces, the exception classes, the WSGI applications),
+so a moto upgrade is checked here: :func:`missing` says which name of :data:`RELIED_ON` an installed moto lacks
+(tests/service/test_moto.py checks it and the tested version range, :data:`TESTED`).
 
 >>> backend = backend_of("123456789012", "aws")
 >>> record = describe(backend, "lookout-demo", live(backend, "lookout-demo", "in/a.csv"))  # doctest: +SKIP
@@ -21,12 +20,12 @@ from __future__ import annotations
 
 import base64
 import bisect
-import contextlib
-import contextvars
 import datetime
 import functools
+import io
 import pickle
 import threading
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -54,6 +53,8 @@ RELIED_ON = (
     "moto.s3.models:MalformedXML", "moto.s3.models:md5_hash", "moto.s3.models:notifications",
     "moto.s3.utils:_VersionedKeyStore.setlist", "moto.s3.utils:_VersionedKeyStore.__setitem__",
     "moto.s3.utils:_VersionedKeyStore.pop", "moto.s3.utils:metadata_from_headers",
+    "moto.s3.models:FakeDeleteMarker", "moto.s3.models:FakeMultipart.set_part", "moto.s3.models:S3Backend.upload_part",
+    "moto.s3.models:S3Backend.create_multipart_upload", "moto.s3.models:S3Backend.abort_multipart_upload",
     "moto.s3.exceptions:S3ClientError", "moto.s3.exceptions:MissingBucket", "moto.core.exceptions:ServiceException",
     "moto.moto_server.werkzeug_app:DomainDispatcherApplication", "moto.moto_server.werkzeug_app:create_backend_app",
 )
@@ -142,11 +143,6 @@ def live(backend, bucket_name: str, key_name: str):
     return key if isinstance(key, FakeKey) and not key.disposed else None
 
 
-def body(key) -> bytes:
-    """The bytes of a FakeKey (ValueError when a later write has replaced and disposed of it meanwhile)."""
-    return key.value
-
-
 def body_pieces(key, size: int = 1024 * 1024):
     """The bytes of a FakeKey in pieces of ``size`` (read under the key's lock; ValueError when a later write has
     replaced and disposed of it meanwhile)."""
@@ -159,7 +155,7 @@ def body_pieces(key, size: int = 1024 * 1024):
 
 def disk_body(key):
     """The :class:`.diskbody.DiskBody` a FakeKey's bytes are read from, or None (they are in moto's own buffer)."""
-    from .diskbody import DiskBody
+    from ..diskbody import DiskBody
 
     buffer = getattr(key, "_value_buffer", None)
     return buffer if isinstance(buffer, DiskBody) and buffer.on_disk else None
@@ -196,17 +192,13 @@ def to_disk(key, disk) -> bool:
     return True
 
 
-def is_versioned(backend, bucket_name: str) -> bool:
-    """True when the bucket keeps versions (then older versions stay in moto's own buffers)."""
-    bucket = backend.buckets.get(bucket_name)
-    return bool(bucket is not None and bucket.is_versioned)
-
-
 def describe(backend, bucket_name: str, key) -> ObjectRecord:
     """A FakeKey's state without its body."""
     attrs = {a: getattr(key, a, None) for a in _ATTRS}
     if getattr(key, "acl", None) is not None:
         attrs["acl"] = base64.b64encode(pickle.dumps(key.acl, protocol=4)).decode()
+    if key._version_id not in (None, "null"):
+        attrs["version_id"] = key._version_id
     return ObjectRecord(
         bucket=bucket_name,
         key=key.name,
@@ -242,22 +234,29 @@ def restore_bucket(record: BucketRecord):
     return bucket
 
 
-def restore(backend, record: ObjectRecord, body) -> None:
-    """Put one saved object back into ``backend``, with its ETag, LastModified, metadata and tags; ``body`` is its
-    bytes, or a :class:`.diskbody.DiskBody` it is then read from (nothing of it is read now)."""
+def restore(backend, record: ObjectRecord, body, older=()) -> None:
+    """Put a saved object back (its bytes, or a :class:`..diskbody.DiskBody` read when asked) after ``older``, its
+    earlier versions and delete markers (:func:`rebuilt`, :func:`.keyversions.marker`), with its ETag, version id,
+    tags..."""
+    place(backend, record.bucket, record.key, [*older, rebuilt(backend, record, body)])
+
+
+def place(backend, bucket_name: str, key_name: str, entries: list) -> None:
+    backend.get_bucket(bucket_name).keys.setlist(key_name, entries)  # a key's versions, oldest first
+
+
+def rebuilt(backend, record: ObjectRecord, body):
+    """The FakeKey of a saved object version, not yet placed in its bucket (see :func:`restore`)."""
+    from moto.s3.models import FakeKey
+
     attrs = record.attrs
     disk = None if isinstance(body, (bytes, bytearray)) else body
-    key = backend.put_object(
-        record.bucket,
-        record.key,
-        b"" if disk is not None else body,
-        storage=attrs.get("storage_class"),
-        etag=record.etag.strip('"'),
-        encryption=attrs.get("encryption"),
-        kms_key_id=attrs.get("kms_key_id"),
-        checksum_value=attrs.get("checksum_value"),
-        disable_notification=True,
-    )
+    versioned = backend.get_bucket(record.bucket).is_versioned
+    key = FakeKey(record.key, b"" if disk is not None else body, backend.account_id, backend.region_name,
+                  storage=attrs.get("storage_class"), etag=record.etag.strip('"'), is_versioned=versioned,
+                  version_id=attrs.get("version_id") or (str(uuid.uuid4()) if versioned else "null"),
+                  bucket_name=record.bucket, encryption=attrs.get("encryption"), kms_key_id=attrs.get("kms_key_id"),
+                  checksum_value=attrs.get("checksum_value"))
     if disk is not None:
         to_disk(key, disk)
     key.set_metadata(dict(record.metadata))
@@ -269,14 +268,33 @@ def restore(backend, record: ObjectRecord, body) -> None:
             setattr(key, name, attrs[name])
     if attrs.get("acl"):
         key.acl = pickle.loads(base64.b64decode(attrs["acl"]))  # this store's own record
+    backend.tagger.delete_all_tags_for_resource(key.arn)
     if record.tags:
         backend.tagger.tag_resource(key.arn, backend.tagger.convert_dict_to_tags_input(record.tags))
+    return key
+
+
+def _listed_copy(key, memo):
+    """``FakeKey.__deepcopy__`` (ListObjectVersions copies every version, so every body): the listed fields only."""
+    key.etag  # noqa: B018 - computed (and kept) now when it was not: the copy has no bytes to compute it from
+    copied = object.__new__(type(key))
+    copied.__dict__.update(key.__dict__)
+    copied._value_buffer, copied.multipart, copied.lock = io.BytesIO(), None, threading.Lock()
+    return copied
+
+
+@functools.lru_cache(maxsize=1)
+def install_listed_copy() -> None:
+    """Give moto's FakeKey :func:`_listed_copy` as its ``__deepcopy__`` (once; moto deep-copies keys nowhere else)."""
+    from moto.s3.models import FakeKey
+
+    FakeKey.__deepcopy__ = _listed_copy  # type: ignore[attr-defined]
 
 
 def remove(backend, bucket_name: str, key_name: str) -> None:
-    """Remove a key from ``backend`` (nothing happens when it is not there)."""
+    """Remove a key and its versions from ``backend`` (nothing happens when it is not there)."""
     bucket = backend.buckets.get(bucket_name)
-    if bucket is not None and key_name in bucket.keys:
+    if bucket is not None and dict.__contains__(bucket.keys, key_name):
         bucket.keys.pop(key_name)
 
 
@@ -389,147 +407,6 @@ def set_utcnow(now) -> None:
     import moto.s3.models
 
     moto.s3.models.utcnow = now
-
-
-def _complete_to_file(multipart, body):
-    """moto's FakeMultipart.complete, writing the object to a temporary file part by part instead of building it in
-    memory: ``(path, size, etag, checksum_details)``, or None when the upload names no part."""
-    import codecs
-    import os
-    import tempfile
-
-    from moto.s3 import models
-
-    checksum = models.MultipartChecksumBuilder(multipart.metadata.get("x-amz-checksum-algorithm"),
-                                               multipart.metadata.get("x-amz-checksum-type"))
-    md5s, last, count, size = bytearray(), None, 0, 0
-    fd, path = tempfile.mkstemp(prefix="lookout-nb-multipart-")
-    try:
-        for number, etag in body:
-            part = multipart.parts.get(number)
-            part_etag = part.etag.replace('"', "") if part is not None else None
-            if part is None or part_etag != etag.replace('"', ""):
-                raise models.InvalidPart()
-            if last is not None and last.contentsize < models.S3_UPLOAD_PART_MIN_SIZE:
-                raise models.EntityTooSmall()
-            md5s.extend(codecs.decode(part_etag, "hex"))
-            value = part.value
-            checksum.addPart(value)
-            view = memoryview(value)
-            while view:
-                view = view[os.write(fd, view):]
-            size, last, count = size + len(value), part, count + 1
-        if count == 0:
-            raise models.MalformedXML()
-    except BaseException:
-        os.close(fd)
-        os.unlink(path)
-        raise
-    os.close(fd)
-    full = models.md5_hash()
-    full.update(bytes(md5s))
-    return path, size, f"{full.hexdigest()}-{count}", checksum.build()
-
-
-def complete_multipart_on_disk(self, bucket_name: str, multipart_id: str, body):
-    """``S3Backend.complete_multipart_upload`` as moto's, but the object goes to a file, not memory (a 100 MiB
-    upload costs a part, not 300 MiB); the key reads it from there (:class:`.diskbody.DiskBody`) until it is saved."""
-    from moto.s3 import models
-
-    from .diskbody import DiskBody
-
-    bucket = self.get_bucket(bucket_name)
-    multipart = bucket.multiparts[multipart_id]
-    path, size, etag, checksum_details = _complete_to_file(multipart, body)
-    del bucket.multiparts[multipart_id]
-    key = self.put_object(bucket_name, multipart.key_name, b"", storage=multipart.storage, etag=etag,
-                          multipart=multipart, encryption=multipart.sse_encryption, kms_key_id=multipart.kms_key_id)
-    to_disk(key, DiskBody(path, size, owned=True))
-    key.set_metadata(multipart.metadata)
-    if checksum_details:
-        key.checksum_algorithm = multipart.metadata.get("x-amz-checksum-algorithm")
-        key.checksum_type, key.checksum_value, key.checksum_parts = checksum_details
-    self.put_object_tagging(key, multipart.tags)
-    self.put_object_acl(bucket_name=bucket_name, key_name=key.name, acl=multipart.acl, disable_notification=True)
-    models.notifications.send_event(
-        self.account_id, models.notifications.S3NotificationEvent.OBJECT_CREATED_COMPLETE_MULTIPART_UPLOAD_EVENT,
-        bucket, bucket.keys.get(multipart.key_name))
-    return key
-
-
-@functools.lru_cache(maxsize=1)
-def install_multipart_on_disk() -> None:
-    """Replace moto's ``S3Backend.complete_multipart_upload`` by :func:`complete_multipart_on_disk` (once)."""
-    from moto.s3.models import S3Backend
-
-    # deliberate: moto's completion would join the parts in memory (this module alone touches moto's internals)
-    S3Backend.complete_multipart_upload = complete_multipart_on_disk  # type: ignore[method-assign]
-
-
-# -- a PUT body already on disk (:mod:`.putbody`) ----------------------------------------------------------------
-_arriving: contextvars.ContextVar = contextvars.ContextVar("lookout_nb_arriving_body", default=None)
-
-
-@contextlib.contextmanager
-def body_on_disk(disk, md5_hex: str):
-    """Within the block (this request), the first PutObject or UploadPart that moto's handler makes with an empty
-    body takes ``disk`` (a :class:`.diskbody.DiskBody`) as its body and ``md5_hex`` as its ETag; yields a list that
-    holds the key once it is made (empty: moto refused the request before storing anything)."""
-    made: list = []
-    token = _arriving.set((disk, md5_hex, made))
-    try:
-        yield made
-    finally:
-        _arriving.reset(token)
-
-
-def _take_arriving(value):
-    pending = _arriving.get()
-    if pending is None or pending[2] or value not in (b"", None):
-        return None
-    return pending
-
-
-@functools.lru_cache(maxsize=1)
-def install_put_on_disk() -> None:
-    """Let moto's ``put_object`` and ``upload_part`` take the body of :func:`body_on_disk`, and a FakeKey take a
-    DiskBody as its value (its buffer, no copy), so a key is born with its bytes on disk (once per process)."""
-    from moto.s3.models import FakeKey, S3Backend
-
-    from .diskbody import DiskBody
-
-    value, put, upload = vars(FakeKey)["value"], S3Backend.put_object, S3Backend.upload_part  # value: a property
-
-    def set_value(self, new_value):
-        if isinstance(new_value, DiskBody):
-            old, self._value_buffer, self.contentsize = self._value_buffer, new_value, new_value.size
-            old.close()
-        else:
-            value.fset(self, new_value)
-
-    @functools.wraps(put)
-    def put_object(self, bucket_name, key_name, value, *args, **kwargs):
-        pending = _take_arriving(value) if not args else None
-        if pending is None:
-            return put(self, bucket_name, key_name, value, *args, **kwargs)
-        key = put(self, bucket_name, key_name, pending[0], **{**kwargs, "etag": pending[1]})
-        pending[2].append(key)
-        return key
-
-    @functools.wraps(upload)
-    def upload_part(self, bucket_name, multipart_id, part_id, value):
-        pending = _take_arriving(value)
-        if pending is None:
-            return upload(self, bucket_name, multipart_id, part_id, value)
-        key = upload(self, bucket_name, multipart_id, part_id, pending[0])
-        key._etag = pending[1]
-        pending[2].append(key)
-        return key
-
-    # deliberate: moto's handler would hold the body in memory (this module alone touches moto's internals)
-    FakeKey.value = property(value.fget, set_value)  # type: ignore[method-assign, assignment, unused-ignore]
-    S3Backend.put_object = put_object  # type: ignore[method-assign]
-    S3Backend.upload_part = upload_part  # type: ignore[method-assign]
 
 
 def backend_class():
