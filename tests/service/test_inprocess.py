@@ -93,3 +93,24 @@ def test_a_file_a_client_rewrites_between_two_runs_of_one_window_is_read_again(e
     assert executions(on_time)[0]["Status"] == "SUCCESS"
     [rerun] = executions(delayed)
     assert rerun["Status"] == "FAILED" and "Temperature" in rerun["FailedReason"]
+
+
+def test_replacing_an_object_again_and_again_does_not_grow_memory(endpoint, s3, unique_bucket):
+    import gc
+    import tracemalloc
+
+    inprocess = InProcessS3(endpoint.clock, endpoint.objects)
+    s3.put_object(Bucket=unique_bucket, Key="results.jsonl", Body=b"{}")  # a runner's results object, rewritten
+    for _ in range(50):  # warm: caches, the bucket's index
+        inprocess.put_object(Bucket=unique_bucket, Key="results.jsonl", Body=b'{"a": 1}')
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(2000):
+            inprocess.put_object(Bucket=unique_bucket, Key="results.jsonl", Body=b'{"a": %d}' % i)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 1024 * 1024, f"{grown / 2000:.0f} bytes kept per replaced object (moto kept ~3.3 KiB each)"

@@ -35,7 +35,7 @@ from xml.sax.saxutils import escape
 from .bucketnames import bucket_name_problem
 from .diskbody import DamagedObject
 from .keep import uploads
-from .moto import arriving, motos3, multipart
+from .moto import arriving, motos3, multipart, untracked
 from .objects import PersistError
 from .streaming import streamed_get, wanted
 
@@ -166,6 +166,7 @@ def install_hooks() -> None:
     S3Backend = motos3.backend_class()
     multipart.install_multipart_on_disk()  # first: its completion is hooked
     motos3.install_listed_copy()
+    untracked.install()
     for name, (arguments, note) in _NOTES.items():
         method = getattr(S3Backend, name, None)
         missing = [a for a in arguments if method is None or a not in inspect.signature(method).parameters]

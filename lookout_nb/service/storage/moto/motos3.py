@@ -57,6 +57,7 @@ RELIED_ON = (
     "moto.s3.models:S3Backend.create_multipart_upload", "moto.s3.models:S3Backend.abort_multipart_upload",
     "moto.s3.exceptions:S3ClientError", "moto.s3.exceptions:MissingBucket", "moto.core.exceptions:ServiceException",
     "moto.moto_server.werkzeug_app:DomainDispatcherApplication", "moto.moto_server.werkzeug_app:create_backend_app",
+    "moto.core.model_instances:model_data",
 )
 #: FakeKey attributes kept besides metadata and tags (None values are not kept).
 _ATTRS = ("storage_class", "encryption", "kms_key_id", "website_redirect_location", "checksum_algorithm",
