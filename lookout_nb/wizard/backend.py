@@ -4,9 +4,9 @@ The wizard holds no AWS logic. It turns widget values into a :class:`~lookout_nb
 calls the toolkit's own functions (``scheduler``, ``preview``, ``timing``) with the clients it was given, so the
 same wizard runs against AWS or the embedded endpoint.
 
->>> services = Services()        # clients are made on first use, from boto3's defaults
->>> services.now() is not None
-True
+>>> services = Services(now="2026-01-05T09:00Z")  # clients are made on first use, from boto3's defaults
+>>> services.now()                                  # without ``now``: the service's own clock
+Timestamp('2026-01-05 09:00:00+0000', tz='UTC')
 """
 
 from __future__ import annotations
