@@ -405,6 +405,7 @@ def test_stop_start_and_delete_from_the_monitor(endpoint, wizard, lookout):
     assert len(lnb.list_schedulers(client=lookout)) == 0
     assert "was deleted" in monitor.header.value
     assert wizard.errors.messages == []
+    assert not wizard.submit_step.button.disabled  # the same request may create it again
 
 
 def test_a_refresh_still_reading_when_the_scheduler_is_deleted_says_nothing(endpoint, wizard):

@@ -74,7 +74,7 @@ class Wizard(widgets.VBox):
         self.access_step = AccessStep()
         self.review_step = ReviewStep()
         self.submit_step = SubmitStep()
-        self.monitor = Monitor(self.services, self.tasks, on_deleted=lambda _: self.load_scheduler_names())
+        self.monitor = Monitor(self.services, self.tasks, on_deleted=self._scheduler_deleted)
         self.steps: list[Any] = [self.model_step, self.schedule_step, self.input_step, self.output_step,
                                  self.access_step, self.review_step, self.submit_step, self.monitor]
         self.fields = {f.name: f for step in self.steps for f in getattr(step, "fields", [])}
@@ -388,6 +388,11 @@ class Wizard(widgets.VBox):
         self.review_step.saved.value = notice(f"Loaded the wizard's state from {path}", "ok")
 
     # -- submit ----------------------------------------------------------------------------------------------
+    def _scheduler_deleted(self, name: str) -> None:
+        """The Monitor deleted ``name``: Submit may create it again, and the name lists forget it."""
+        self.submit_step.forget(name)
+        self.load_scheduler_names()
+
     def submit(self):
         """Submit the request once (a second click while submitting is ignored); then monitor the scheduler."""
         with self._submit_lock:

@@ -21,7 +21,8 @@ would then copy and hash it again. For a PutObject or UploadPart (:func:`wanted`
 
 The signature is still checked before the body is read (:mod:`..http.auth` against the claimed
 ``x-amz-content-sha256``, which step 2 then checks). Left to moto's own path: a PUT with a sub-resource (``?acl``,
-``?tagging``, ...), CopyObject and UploadPartCopy (no body), virtual-host addressed keys, POST uploads.
+``?tagging``, ...), CopyObject and UploadPartCopy (no body), virtual-host addressed keys, POST uploads, and
+presigned-URL PUTs (their ``X-Amz-*`` query: the body is read into memory by moto, up to the route's limit).
 
 >>> digests = Digests(["CRC32", "SHA1"])
 >>> digests.update(b"hello")

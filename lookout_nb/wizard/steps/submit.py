@@ -107,6 +107,12 @@ class SubmitStep:
         self.applied = (request, name)
         self._update()
 
+    def forget(self, name: str) -> None:
+        """Scheduler ``name`` no longer exists (deleted): the request it matched may be submitted again."""
+        if self.applied is not None and self.applied[1] == name:
+            self.applied = None
+            self._update()
+
     def set_submitting(self, submitting: bool) -> None:
         self.submitting = submitting
         self._update()

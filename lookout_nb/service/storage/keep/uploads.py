@@ -124,7 +124,8 @@ def write(db, changes: list, dropped: set) -> None:
         where = (bucket, upload_id)
         if upload is None:
             db.execute("DELETE FROM parts WHERE bucket = ? AND upload_id = ?", where)
-            if db.execute("DELETE FROM uploads WHERE bucket = ? AND upload_id = ? RETURNING 1", where).fetchone():
+            if db.execute("SELECT 1 FROM uploads WHERE bucket = ? AND upload_id = ?", where).fetchone():
+                db.execute("DELETE FROM uploads WHERE bucket = ? AND upload_id = ?", where)
                 dropped.add(Path("uploads") / folder(bucket, upload_id))
             continue
         db.execute("INSERT INTO uploads VALUES (?, ?, ?, ?, ?) ON CONFLICT (bucket, upload_id) DO UPDATE SET "
@@ -143,8 +144,9 @@ def write(db, changes: list, dropped: set) -> None:
 
 def drop_bucket(db, bucket: str, dropped: set) -> None:
     """Forget every upload of a deleted bucket (their folders go to ``dropped``)."""
-    for (upload_id,) in db.execute("DELETE FROM uploads WHERE bucket = ? RETURNING upload_id", (bucket,)).fetchall():
+    for (upload_id,) in db.execute("SELECT upload_id FROM uploads WHERE bucket = ?", (bucket,)).fetchall():
         dropped.add(Path("uploads") / folder(bucket, upload_id))
+    db.execute("DELETE FROM uploads WHERE bucket = ?", (bucket,))  # no RETURNING: SQLite before 3.35 lacks it
     db.execute("DELETE FROM parts WHERE bucket = ?", (bucket,))
 
 

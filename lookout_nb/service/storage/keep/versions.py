@@ -51,7 +51,7 @@ def rows(store, backend, bucket: str, older: list, written: list) -> list | None
     ``values`` are the table's columns from ``version_id`` on, ``state`` what can change on a stored version. A
     version saved before whose state is unchanged reuses its values (a PUT on a key of 1,000 versions describes
     none of them again)."""
-    memo = _memo.setdefault(id(store), weakref.WeakKeyDictionary())
+    memo = _memo.setdefault(store, weakref.WeakKeyDictionary())
     out: list = []
     for position, entry in enumerate(older):
         if keyversions.is_marker(entry):
@@ -92,7 +92,8 @@ def write(db, bucket: str, key: str, history: list, dropped: set) -> None:
 
 def drop_bucket(db, bucket: str, dropped: set) -> None:
     """Forget every older version of ``bucket`` (its blobs go to ``dropped``)."""
-    old = db.execute("DELETE FROM versions WHERE bucket = ? RETURNING blob", (bucket,)).fetchall()
+    old = db.execute("SELECT blob FROM versions WHERE bucket = ?", (bucket,)).fetchall()
+    db.execute("DELETE FROM versions WHERE bucket = ?", (bucket,))  # no RETURNING: SQLite before 3.35 lacks it
     dropped.update(blob for (blob,) in old if blob)
 
 
@@ -139,7 +140,7 @@ def rebuilt(backend, key: str, saved_versions: list, blob_path, damaged: list) -
 def to_disk(store, history: list) -> None:
     """After the commit: every older FakeKey of ``history`` reads its bytes from its blob (its buffer freed), and
     its row is remembered for the next save of the key."""
-    memo = _memo.setdefault(id(store), weakref.WeakKeyDictionary())
+    memo = _memo.setdefault(store, weakref.WeakKeyDictionary())
     for _, entry, values, state in history:
         blob = values[2]
         if blob is None:
@@ -150,5 +151,6 @@ def to_disk(store, history: list) -> None:
         memo[entry] = (state, values)
 
 
-#: Per store (by id): each saved older FakeKey -> (its state, its row's values) when it was saved.
-_memo: dict[int, weakref.WeakKeyDictionary] = {}
+#: Per store (forgotten with it: a later store never takes another's rows): each saved older FakeKey -> (its state,
+#: its row's values) when it was saved.
+_memo: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
