@@ -23,7 +23,7 @@ from lookout_nb.service import start
 from lookout_nb.service.demo import demo
 from timer import best
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "local"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "service"))
 import crashkit
 
 CALLS = 100
