@@ -26,12 +26,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def serve(state_dir, *args: str):
-    """Start ``lookout-nb serve --state-dir D --demo ARGS`` in a subprocess; ``(process, url)`` once it serves."""
+    """Start ``lookout-nb serve --state-dir D --demo ARGS`` (no ``--state-dir`` when ``state_dir`` is None) in a
+    subprocess; ``(process, url)`` once it serves."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["PYTHONPATH"] = str(ROOT)
+    where = ["--state-dir", str(state_dir)] if state_dir is not None else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lookout_nb.service.cli", "serve", "--port", "0", "--demo", "--state-dir",
-         str(state_dir), *args],
+        [sys.executable, "-m", "lookout_nb.service.cli", "serve", "--port", "0", "--demo", *where, *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     url = None
@@ -43,7 +44,8 @@ def serve(state_dir, *args: str):
     if url is None:
         proc.kill()
         raise RuntimeError(f"lookout-nb serve did not start: {proc.stderr.read()}")
-    threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep the pipe drained
+    for pipe in (proc.stdout, proc.stderr):  # keep the pipes drained (a long run logs)
+        threading.Thread(target=pipe.read, daemon=True).start()
     return proc, url
 
 

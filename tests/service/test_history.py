@@ -5,14 +5,12 @@ serve processes), restarts and old states answer the same."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 import boto3
+import crashkit
 import pandas as pd
 import pytest
 from botocore.config import Config
@@ -22,8 +20,6 @@ from lookout_nb.service.api.backend import Backend
 from lookout_nb.service.api.records import Execution, Scheduler
 from lookout_nb.service.clock import ManualClock
 from lookout_nb.service.demo import demo
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _pages(lookout, name, size=None, **filters) -> list[list[str]]:
@@ -52,24 +48,6 @@ def _failing_kwargs(name: str) -> dict:
 
 
 # -- memory ------------------------------------------------------------------------------------------------------
-def _serve(*args: str):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["PYTHONPATH"] = str(ROOT)
-    proc = subprocess.Popen([sys.executable, "-m", "lookout_nb.service.cli", "serve", "--port", "0", "--demo",
-                             "--clock", "manual", *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env=env)
-    url = None
-    for line in proc.stdout:
-        if line.startswith("export AWS_ENDPOINT_URL="):
-            url = line.strip().split("=", 1)[1]
-        if line.startswith("export AWS_DEFAULT_REGION="):
-            break
-    if url is None:
-        proc.kill()
-        raise RuntimeError("lookout-nb serve did not start")
-    return proc, url
-
-
 def _rss_mib(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
@@ -87,7 +65,7 @@ def _advance(url: str, steps: int) -> None:
 def test_memory_does_not_grow_with_the_executions_kept(mode, tmp_path):
     """200 schedulers, 4,000 runs, then 20,000 more: RSS grows less than 12 MiB (about 30 MiB when each
     execution was kept in memory)."""
-    proc, url = _serve(*(["--state-dir", str(tmp_path)] if mode == "state_dir" else []))
+    proc, url = crashkit.serve(tmp_path if mode == "state_dir" else None, "--clock", "manual")
     try:
         lookout = boto3.client("lookoutequipment", endpoint_url=url, region_name="us-east-1",
                                aws_access_key_id="testing", aws_secret_access_key="testing",
