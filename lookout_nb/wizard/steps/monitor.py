@@ -222,7 +222,7 @@ class Monitor:
         except ResourceNotFound:
             with self._refresh_lock:
                 self._reading = False
-                ours = name in (self._deleting, None) or self.name != name
+                ours = name == self._deleting or self.name != name
             if ours:  # deleted here (or another scheduler chosen) while this read was on its way: nothing to say
                 return None
             raise
